@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * FFmpeg (libavcodec) backend.
+ *
+ * How the picture of *this* job is found (see docs/daemon-engine.md): with slice threads
+ * only, avcodec_send_packet() decodes the whole frame before it returns, and the decoder
+ * allocates the frame's picture through get_buffer2 during that call, whether the frame is
+ * shown or not. So the engine hooks get_buffer2, keeps a reference to the last picture
+ * allocated during the send, drains avcodec_receive_frame() (output order is irrelevant
+ * here and draining keeps the next send from merely queueing), and copies that picture
+ * into the CAPTURE buffer. Frame threads would decode in other threads after the send
+ * returns, so they are never enabled.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/videodev2.h>
+
+#include "backend.h"
+#include "error.h"
+#include "ffmpeg_lib.h"
+#include "picture.h"
+
+struct ff_backend {
+	struct dd_ffmpeg_lib lib;
+	unsigned int threads;
+	dd_log_fn log;
+	void *log_opaque;
+	const AVCodec *decoder[DD_CODEC_COUNT];
+};
+
+struct dd_backend_stream {
+	struct ff_backend *be;
+	enum dd_codec codec;
+	AVCodecContext *ctx;
+	AVPacket *pkt;
+	AVFrame *captured; /* the last picture allocated during the current send */
+	AVFrame *drained;
+	unsigned int allocations;
+	bool capturing;
+	bool capture_failed;
+	char av_error[160]; /* first error FFmpeg logged during the current send */
+};
+
+/*
+ * av_log's callback is process-wide. Errors logged on the thread that is inside a send are
+ * attached to that stream's job, so a failed job says what libavcodec found wrong.
+ */
+static _Thread_local struct dd_backend_stream *sending_stream;
+static struct ff_backend *log_backend;
+
+static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
+{
+	struct ff_backend *be = log_backend;
+	struct dd_backend_stream *s = sending_stream;
+	char line[256];
+	int print_prefix = 1;
+	size_t n;
+
+	if (!be || level > AV_LOG_WARNING)
+		return;
+	be->lib.av_log_format_line2(avcl, level, fmt, ap, line, sizeof(line), &print_prefix);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (s && level <= AV_LOG_ERROR && !s->av_error[0])
+		snprintf(s->av_error, sizeof(s->av_error), "%s", line);
+	if (be->log)
+		be->log(be->log_opaque, DD_LOG_DEBUG, line);
+}
+
+static enum AVCodecID codec_id(enum dd_codec codec)
+{
+	switch (codec) {
+	case DD_CODEC_VP8:
+		return AV_CODEC_ID_VP8;
+	case DD_CODEC_VP9:
+		return AV_CODEC_ID_VP9;
+	default:
+		return AV_CODEC_ID_NONE;
+	}
+}
+
+static void *ff_init(const struct dd_engine_config *config, struct dd_error *why)
+{
+	struct ff_backend *be = calloc(1, sizeof(*be));
+	long cpus;
+
+	if (!be) {
+		dd_fail(why, "out of memory");
+		return NULL;
+	}
+	if (dd_ffmpeg_lib_load(&be->lib, config->ffmpeg_avcodec_path,
+			       config->ffmpeg_avutil_path, why)) {
+		free(be);
+		return NULL;
+	}
+	be->log = config->log;
+	be->log_opaque = config->log_opaque;
+	be->threads = config->threads;
+	if (!be->threads) {
+		/* slice threads pay off up to the tile-column count; 4 covers 1080p VP9 */
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		be->threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (unsigned int)cpus;
+	}
+	for (int c = 0; c < DD_CODEC_COUNT; c++)
+		be->decoder[c] = be->lib.avcodec_find_decoder(codec_id((enum dd_codec)c));
+	if (!log_backend) {
+		log_backend = be;
+		be->lib.av_log_set_level(AV_LOG_WARNING);
+		be->lib.av_log_set_callback(av_log_hook);
+	}
+	return be;
+}
+
+static void ff_fini(void *backend)
+{
+	struct ff_backend *be = backend;
+
+	if (!be)
+		return;
+	if (log_backend == be) {
+		be->lib.av_log_set_callback(NULL);
+		log_backend = NULL;
+	}
+	dd_ffmpeg_lib_unload(&be->lib);
+	free(be);
+}
+
+static bool ff_supports(void *backend, enum dd_codec codec, uint32_t fourcc,
+			unsigned int bit_depth, struct dd_error *why)
+{
+	struct ff_backend *be = backend;
+
+	if (codec < 0 || codec >= DD_CODEC_COUNT || !be->decoder[codec]) {
+		dd_fail(why, "this libavcodec has no %s decoder", dd_codec_name(codec));
+		return false;
+	}
+	if (codec == DD_CODEC_VP8 && bit_depth != 8) {
+		dd_fail(why, "VP8 is 8-bit only");
+		return false;
+	}
+	if (bit_depth != 8 && bit_depth != 10) {
+		dd_fail(why, "%u-bit pictures have no capture format", bit_depth);
+		return false;
+	}
+	if (fourcc != V4L2_PIX_FMT_NV12 && fourcc != V4L2_PIX_FMT_YUV420M &&
+	    fourcc != V4L2_PIX_FMT_P010) {
+		dd_fail(why, "capture format not supported by the FFmpeg backend");
+		return false;
+	}
+	if (dd_fourcc_bit_depth(fourcc) != bit_depth) {
+		dd_fail(why, "capture format does not carry %u-bit samples", bit_depth);
+		return false;
+	}
+	return true;
+}
+
+static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags)
+{
+	struct dd_backend_stream *s = ctx->opaque;
+	int ret = s->be->lib.avcodec_default_get_buffer2(ctx, frame, flags);
+
+	if (ret < 0 || !s->capturing)
+		return ret;
+	s->be->lib.av_frame_unref(s->captured);
+	if (s->be->lib.av_frame_ref(s->captured, frame) < 0)
+		s->capture_failed = true;
+	else
+		s->allocations++;
+	return ret;
+}
+
+static void ff_close(struct dd_backend_stream *s)
+{
+	if (!s)
+		return;
+	s->be->lib.avcodec_free_context(&s->ctx);
+	s->be->lib.av_packet_free(&s->pkt);
+	s->be->lib.av_frame_free(&s->captured);
+	s->be->lib.av_frame_free(&s->drained);
+	free(s);
+}
+
+static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
+					 struct dd_error *err)
+{
+	struct ff_backend *be = backend;
+	struct dd_backend_stream *s;
+	char msg[128];
+	int ret;
+
+	if (codec < 0 || codec >= DD_CODEC_COUNT || !be->decoder[codec]) {
+		dd_fail(err, "this libavcodec has no %s decoder", dd_codec_name(codec));
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		dd_fail(err, "out of memory");
+		return NULL;
+	}
+	s->be = be;
+	s->codec = codec;
+	s->ctx = be->lib.avcodec_alloc_context3(be->decoder[codec]);
+	s->pkt = be->lib.av_packet_alloc();
+	s->captured = be->lib.av_frame_alloc();
+	s->drained = be->lib.av_frame_alloc();
+	if (!s->ctx || !s->pkt || !s->captured || !s->drained) {
+		dd_fail(err, "out of memory");
+		goto fail;
+	}
+	s->ctx->opaque = s;
+	s->ctx->get_buffer2 = capture_get_buffer2;
+	/* never FF_THREAD_FRAME: the picture must be complete when the send returns */
+	s->ctx->thread_type = FF_THREAD_SLICE;
+	s->ctx->thread_count = (int)be->threads;
+	ret = be->lib.avcodec_open2(s->ctx, be->decoder[codec], NULL);
+	if (ret < 0) {
+		be->lib.av_strerror(ret, msg, sizeof(msg));
+		dd_fail(err, "cannot open the libavcodec %s decoder: %s", dd_codec_name(codec),
+			msg);
+		goto fail;
+	}
+	return s;
+fail:
+	ff_close(s);
+	return NULL;
+}
+
+static unsigned int pix_fmt_bit_depth(int format)
+{
+	switch (format) {
+	case AV_PIX_FMT_YUV420P:
+		return 8;
+	case AV_PIX_FMT_YUV420P10:
+		return 10;
+	default:
+		return 0;
+	}
+}
+
+static int ff_decode(struct dd_backend_stream *s, const struct dd_job *job,
+		     struct dd_decoded *out, struct dd_error *err)
+{
+	const struct dd_ffmpeg_lib *lib = &s->be->lib;
+	struct dd_yuv420 src;
+	char msg[128];
+	int sent, ret;
+
+	if (job->bitstream_size > INT_MAX / 2)
+		return dd_fail(err, "bitstream of %zu bytes is too large", job->bitstream_size);
+
+	/* not reference-counted: libavcodec copies it into a padded buffer of its own */
+	s->pkt->data = (uint8_t *)job->bitstream;
+	s->pkt->size = (int)job->bitstream_size;
+
+	lib->av_frame_unref(s->captured);
+	s->allocations = 0;
+	s->capture_failed = false;
+	s->av_error[0] = '\0';
+	s->capturing = true;
+	sending_stream = s;
+
+	sent = lib->avcodec_send_packet(s->ctx, s->pkt);
+	do {
+		ret = lib->avcodec_receive_frame(s->ctx, s->drained);
+		lib->av_frame_unref(s->drained);
+	} while (ret >= 0);
+
+	sending_stream = NULL;
+	s->capturing = false;
+	s->pkt->data = NULL;
+	s->pkt->size = 0;
+
+	if (sent < 0) {
+		lib->av_strerror(sent, msg, sizeof(msg));
+		ret = dd_fail(err, "libavcodec rejected the frame: %s", s->av_error[0] ?
+			      s->av_error : msg);
+		goto out;
+	}
+	if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) {
+		lib->av_strerror(ret, msg, sizeof(msg));
+		ret = dd_fail(err, "libavcodec failed: %s", s->av_error[0] ? s->av_error : msg);
+		goto out;
+	}
+	if (s->capture_failed) {
+		ret = dd_fail(err, "out of memory while capturing the picture");
+		goto out;
+	}
+	if (!s->allocations) {
+		ret = dd_fail(err, "libavcodec decoded no picture for this frame%s%s",
+			      s->av_error[0] ? ": " : "", s->av_error);
+		goto out;
+	}
+
+	*out = (struct dd_decoded){
+		.width = (uint32_t)s->captured->width,
+		.height = (uint32_t)s->captured->height,
+		.bit_depth = pix_fmt_bit_depth(s->captured->format),
+		.profile = s->ctx->profile,
+	};
+	if (!out->bit_depth) {
+		ret = dd_fail(err, "decoded picture is not 4:2:0 (pixel format %d); no capture "
+			      "format for it", s->captured->format);
+		goto out;
+	}
+	src = (struct dd_yuv420){
+		.data = { s->captured->data[0], s->captured->data[1], s->captured->data[2] },
+		.stride = { s->captured->linesize[0], s->captured->linesize[1],
+			    s->captured->linesize[2] },
+		.width = out->width,
+		.height = out->height,
+		.bit_depth = out->bit_depth,
+	};
+	ret = dd_picture_write(job->dst, &src, err);
+out:
+	lib->av_frame_unref(s->captured);
+	return ret;
+}
+
+static void ff_flush(struct dd_backend_stream *s)
+{
+	s->be->lib.avcodec_flush_buffers(s->ctx);
+	s->be->lib.av_frame_unref(s->captured);
+}
+
+const struct dd_backend_ops dd_backend_ffmpeg = {
+	.name = "ffmpeg",
+	.init = ff_init,
+	.fini = ff_fini,
+	.supports = ff_supports,
+	.open = ff_open,
+	.decode = ff_decode,
+	.flush = ff_flush,
+	.close = ff_close,
+};

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * daedalus-engine: decodes one V4L2 stateless request ("decode job") at a time into the
+ * request's CAPTURE picture, synchronously and in decode order.
+ *
+ * The engine knows nothing about the kernel bridge: the daemon (or a unit test) fills a
+ * struct dd_job from a request and gets back success or a reason string. Every job yields
+ * its own picture when dd_stream_decode() returns, including frames that are never shown
+ * (VP8/VP9 show_frame = 0); nothing waits for later jobs.
+ *
+ * Threading: an engine may be shared by threads; a stream must be used by one thread at a
+ * time (the daemon runs one worker per decoding context).
+ */
+#ifndef DAEDALUS_ENGINE_H
+#define DAEDALUS_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/v4l2-controls.h>
+
+enum dd_codec {
+	DD_CODEC_VP8,
+	DD_CODEC_VP9,
+	DD_CODEC_COUNT
+};
+
+const char *dd_codec_name(enum dd_codec codec);
+
+/* Why a job failed (or a stream could not be opened); always NUL-terminated. */
+struct dd_error {
+	char msg[256];
+};
+
+#define DD_MAX_PLANES 3
+
+/* One plane of the destination picture, as the daemon mapped it. */
+struct dd_plane {
+	uint8_t *data;
+	uint32_t stride; /* bytes per line */
+	size_t size;     /* bytes available from data */
+};
+
+/*
+ * The CAPTURE buffer of a request. fourcc is a V4L2 pixel format:
+ *  V4L2_PIX_FMT_NV12    2 planes (Y, interleaved CbCr); single-plane V4L2 buffers pass the
+ *                       CbCr plane as a second dd_plane pointing inside the same memory
+ *  V4L2_PIX_FMT_P010    2 planes, 16-bit little-endian samples, value in the top 10 bits
+ *  V4L2_PIX_FMT_YUV420M 3 planes (Y, Cb, Cr)
+ * width/height are the CAPTURE format's size; the decoded frame must fit inside it and is
+ * written at the top-left corner; the padding outside the frame is left untouched.
+ */
+struct dd_picture {
+	uint32_t fourcc;
+	uint32_t width;
+	uint32_t height;
+	unsigned int num_planes;
+	struct dd_plane planes[DD_MAX_PLANES];
+};
+
+/*
+ * One decode request. The control structs are the raw V4L2 ones of the request (kernel
+ * 6.12 uAPI); the reference pictures are named by the timestamps inside them
+ * (last/golden/alt_frame_ts for VP8 and VP9), exactly as the client set them, so there is no
+ * second copy of them here that could disagree. The engine does not trust any of it: every
+ * field it relies on is checked against the bitstream and the decoder's result.
+ */
+struct dd_job {
+	enum dd_codec codec;
+	uint64_t timestamp; /* the request's OUTPUT timestamp in ns; names this picture later */
+	union {
+		struct {
+			const struct v4l2_ctrl_vp8_frame *frame;
+		} vp8;
+		struct {
+			const struct v4l2_ctrl_vp9_frame *frame;
+			/* optional: libavcodec reads the compressed header from the bitstream */
+			const struct v4l2_ctrl_vp9_compressed_hdr *compressed_hdr;
+		} vp9;
+	} ctrl;
+	const uint8_t *bitstream;
+	size_t bitstream_size;
+	const struct dd_picture *dst;
+};
+
+struct dd_engine;
+struct dd_stream;
+
+enum dd_log_level {
+	DD_LOG_ERROR,
+	DD_LOG_WARNING,
+	DD_LOG_INFO,
+	DD_LOG_DEBUG,
+};
+
+typedef void (*dd_log_fn)(void *opaque, enum dd_log_level level, const char *msg);
+
+struct dd_engine_config {
+	/* intra-frame threads per stream (VP9 tile columns, VP8 partitions); 0 = automatic */
+	unsigned int threads;
+	dd_log_fn log;    /* may be NULL */
+	void *log_opaque;
+	/* test hooks: override the FFmpeg library file names (NULL = the built-in SONAMEs) */
+	const char *ffmpeg_avcodec_path;
+	const char *ffmpeg_avutil_path;
+};
+
+/*
+ * Never fails for a missing or unusable backend library: such codecs are reported as
+ * unavailable by dd_engine_codec_status() and jobs for them fail with the reason.
+ * Returns NULL only when out of memory.
+ */
+struct dd_engine *dd_engine_new(const struct dd_engine_config *config);
+void dd_engine_free(struct dd_engine *engine);
+
+/*
+ * Whether a codec can be decoded into fourcc at bit_depth, and by which backend. On false,
+ * why says why not. backend may be NULL.
+ */
+bool dd_engine_supports(struct dd_engine *engine, enum dd_codec codec, uint32_t fourcc,
+			unsigned int bit_depth, const char **backend, struct dd_error *why);
+
+/* Human-readable one-line summary per codec (for logs and --version). */
+void dd_engine_describe(struct dd_engine *engine, enum dd_codec codec, char *buf, size_t len);
+
+/*
+ * Opens a decoding context. The capture format may change between jobs (resolution or bit
+ * depth change at a keyframe); fourcc is only a hint for picking a backend.
+ */
+struct dd_stream *dd_stream_open(struct dd_engine *engine, enum dd_codec codec, uint32_t fourcc,
+				 struct dd_error *err);
+
+/* 0 on success; -1 with err filled. Never crashes on client data. */
+int dd_stream_decode(struct dd_stream *stream, const struct dd_job *job, struct dd_error *err);
+
+/* STREAMOFF/seek: drop all decoder state; the next job must be a keyframe. */
+void dd_stream_flush(struct dd_stream *stream);
+
+void dd_stream_close(struct dd_stream *stream);
+
+const char *dd_stream_backend_name(const struct dd_stream *stream);
+
+#endif

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Drives the engine the way a V4L2 client drives the device: one job per coded frame (VP9
+ * superframes split), controls filled from the bitstream headers, a fresh CAPTURE-like
+ * destination buffer per job, references named by timestamp. Prints one line per picture
+ * the client would show, in display order:
+ *     pic <index> <width>x<height> <md5 of the planar picture> | FAILED | SKIPPED
+ * which run_clips.py compares with `ffmpeg -f framemd5` of the same clip.
+ *
+ * Hidden frames (show_frame = 0) get their own job and picture; the client shows them later
+ * only through VP9 show_existing_frame, which never becomes a job (as in GStreamer).
+ *
+ * Fault injection (each is checked, the exit status says whether it behaved):
+ *   --flush-at N     after job N: flush, send the next inter frame (must fail: its references
+ *                    are gone), then skip to the next keyframe, like a seek
+ *   --corrupt N:KIND job N gets KIND = truncate (to half its size) | truncate-header |
+ *                    garbage | size | profile | depth | keyflag (the controls disagree with
+ *                    the bitstream); that job must fail
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/videodev2.h>
+
+#include "engine.h"
+#include "ivf.h"
+#include "md5.h"
+#include "vp8_client.h"
+#include "vp9_client.h"
+
+struct pic {
+	int refs;
+	int failed;
+	uint32_t fourcc;
+	uint32_t width, height; /* frame size */
+	struct dd_picture dst;
+	uint8_t *mem[DD_MAX_PLANES];
+	size_t alloc_size[DD_MAX_PLANES];
+};
+
+static int verbose;
+
+static uint32_t align_up(uint32_t v, uint32_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/*
+ * A CAPTURE buffer as a driver would size it: 16-aligned height, stride aligned to 64 bytes
+ * and then some, poisoned so that unwritten pixels show up in the MD5.
+ */
+static struct pic *pic_new(uint32_t fourcc, uint32_t w, uint32_t h)
+{
+	struct pic *p = calloc(1, sizeof(*p));
+	uint32_t aw = align_up(w, 16), ah = align_up(h, 16);
+	unsigned int bpp = fourcc == V4L2_PIX_FMT_P010 ? 2 : 1;
+	uint32_t ystride = align_up(aw * bpp, 64) + 64;
+
+	if (!p)
+		abort();
+	p->refs = 1;
+	p->fourcc = fourcc;
+	p->dst.fourcc = fourcc;
+	p->dst.width = aw;
+	p->dst.height = ah;
+	if (fourcc == V4L2_PIX_FMT_YUV420M) {
+		uint32_t cstride = ystride / 2;
+
+		p->dst.num_planes = 3;
+		p->alloc_size[0] = (size_t)ystride * ah;
+		p->alloc_size[1] = p->alloc_size[2] = (size_t)cstride * (ah / 2);
+		for (int i = 0; i < 3; i++) {
+			p->mem[i] = malloc(p->alloc_size[i]);
+			if (!p->mem[i])
+				abort();
+			memset(p->mem[i], 0xa5, p->alloc_size[i]);
+			p->dst.planes[i] = (struct dd_plane){ p->mem[i], i ? cstride : ystride,
+							      p->alloc_size[i] };
+		}
+	} else {
+		/* single-plane NV12/P010: CbCr follows the luma plane in the same buffer */
+		size_t ysize = (size_t)ystride * ah, total = ysize + (size_t)ystride * (ah / 2);
+
+		p->dst.num_planes = 2;
+		p->alloc_size[0] = total;
+		p->mem[0] = malloc(total);
+		if (!p->mem[0])
+			abort();
+		memset(p->mem[0], 0xa5, total);
+		p->dst.planes[0] = (struct dd_plane){ p->mem[0], ystride, ysize };
+		p->dst.planes[1] = (struct dd_plane){ p->mem[0] + ysize, ystride, total - ysize };
+	}
+	return p;
+}
+
+static struct pic *pic_ref(struct pic *p)
+{
+	if (p)
+		p->refs++;
+	return p;
+}
+
+static void pic_unref(struct pic *p)
+{
+	if (!p || --p->refs)
+		return;
+	for (int i = 0; i < DD_MAX_PLANES; i++)
+		free(p->mem[i]);
+	free(p);
+}
+
+/* MD5 of the picture as planar yuv420p / yuv420p10le, the way framemd5 hashes it. */
+static void pic_md5(const struct pic *p, char out[33])
+{
+	const struct dd_picture *d = &p->dst;
+	uint32_t w = p->width, h = p->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+	uint8_t *row = malloc((size_t)w * 2 + 4);
+	struct md5 m;
+
+	md5_init(&m);
+	if (p->fourcc == V4L2_PIX_FMT_YUV420M) {
+		for (uint32_t y = 0; y < h; y++)
+			md5_update(&m, d->planes[0].data + (size_t)y * d->planes[0].stride, w);
+		for (int pl = 1; pl < 3; pl++)
+			for (uint32_t y = 0; y < ch; y++)
+				md5_update(&m, d->planes[pl].data + (size_t)y * d->planes[pl].stride,
+					   cw);
+	} else if (p->fourcc == V4L2_PIX_FMT_NV12) {
+		for (uint32_t y = 0; y < h; y++)
+			md5_update(&m, d->planes[0].data + (size_t)y * d->planes[0].stride, w);
+		for (int c = 0; c < 2; c++)
+			for (uint32_t y = 0; y < ch; y++) {
+				const uint8_t *s = d->planes[1].data + (size_t)y * d->planes[1].stride;
+
+				for (uint32_t x = 0; x < cw; x++)
+					row[x] = s[2 * x + c];
+				md5_update(&m, row, cw);
+			}
+	} else { /* P010 -> 10-bit little-endian */
+		for (uint32_t y = 0; y < h; y++) {
+			const uint8_t *s = d->planes[0].data + (size_t)y * d->planes[0].stride;
+
+			for (uint32_t x = 0; x < w; x++) {
+				unsigned int v = (s[2 * x] | s[2 * x + 1] << 8) >> 6;
+
+				row[2 * x] = (uint8_t)v;
+				row[2 * x + 1] = (uint8_t)(v >> 8);
+			}
+			md5_update(&m, row, (size_t)w * 2);
+		}
+		for (int c = 0; c < 2; c++)
+			for (uint32_t y = 0; y < ch; y++) {
+				const uint8_t *s = d->planes[1].data + (size_t)y * d->planes[1].stride;
+
+				for (uint32_t x = 0; x < cw; x++) {
+					const uint8_t *q = s + 4 * x + 2 * c;
+					unsigned int v = (q[0] | q[1] << 8) >> 6;
+
+					row[2 * x] = (uint8_t)v;
+					row[2 * x + 1] = (uint8_t)(v >> 8);
+				}
+				md5_update(&m, row, (size_t)cw * 2);
+			}
+	}
+	free(row);
+	md5_hex(&m, out);
+}
+
+static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
+{
+	(void)opaque;
+	if (level <= DD_LOG_INFO || verbose)
+		fprintf(stderr, "engine: %s\n", msg);
+}
+
+enum corruption {
+	C_NONE, C_TRUNCATE, C_TRUNCATE_HEADER, C_GARBAGE, C_SIZE, C_PROFILE, C_DEPTH, C_KEYFLAG
+};
+
+static int parse_corruption(const char *s, long *at, enum corruption *kind)
+{
+	static const char *const names[] = { "", "truncate", "truncate-header", "garbage",
+					     "size", "profile", "depth", "keyflag" };
+	char *end;
+
+	*at = strtol(s, &end, 10);
+	if (*end != ':')
+		return -1;
+	for (int i = 1; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (!strcmp(end + 1, names[i])) {
+			*kind = (enum corruption)i;
+			return 0;
+		}
+	return -1;
+}
+
+static uint32_t xorshift(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static uint32_t parse_fourcc(const char *s)
+{
+	if (!strcmp(s, "nv12"))
+		return V4L2_PIX_FMT_NV12;
+	if (!strcmp(s, "p010"))
+		return V4L2_PIX_FMT_P010;
+	if (!strcmp(s, "yuv420m"))
+		return V4L2_PIX_FMT_YUV420M;
+	return 0;
+}
+
+static void print_pic(long display, const struct pic *p)
+{
+	char md5[33];
+
+	if (!p) {
+		printf("pic %ld SKIPPED\n", display);
+	} else if (p->failed) {
+		printf("pic %ld FAILED\n", display);
+	} else {
+		pic_md5(p, md5);
+		printf("pic %ld %ux%u %s\n", display, p->width, p->height, md5);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "flush-at", required_argument, NULL, 's' },
+		{ "corrupt", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	struct dd_engine_config cfg = { .log = log_cb };
+	uint32_t fourcc8 = V4L2_PIX_FMT_NV12;
+	long flush_at = -1, corrupt_at = -1;
+	enum corruption corrupt = C_NONE;
+	struct vp8_client vp8 = { 0 };
+	struct vp9_client vp9 = { 0 };
+	struct pic *slots[8] = { 0 }; /* VP9 slots, or VP8 last/golden/alt in 0..2 */
+	struct ivf ivf;
+	struct dd_engine *engine;
+	struct dd_stream *stream;
+	struct dd_error err;
+	enum dd_codec codec;
+	long display = 0, jobs_ok = 0, jobs_failed = 0, hidden = 0, shown_existing = 0;
+	int bad = 0, skipping = 0, expect_fail_next = 0, faulted = 0, opt;
+	uint32_t seed = 0x12345678;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			fourcc8 = parse_fourcc(optarg);
+			if (fourcc8 == V4L2_PIX_FMT_P010 || !fourcc8) {
+				fprintf(stderr, "--format: nv12 or yuv420m (10-bit uses p010)\n");
+				return 2;
+			}
+			break;
+		case 't':
+			cfg.threads = (unsigned int)atoi(optarg);
+			break;
+		case 's':
+			flush_at = atol(optarg);
+			break;
+		case 'c':
+			if (parse_corruption(optarg, &corrupt_at, &corrupt)) {
+				fprintf(stderr, "bad --corrupt %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: %s [options] CLIP.ivf\n", argv[0]);
+		return 2;
+	}
+	if (ivf_load(&ivf, argv[optind], 1))
+		return 2;
+	if (!memcmp(ivf.fourcc, "VP80", 4)) {
+		codec = DD_CODEC_VP8;
+	} else if (!memcmp(ivf.fourcc, "VP90", 4)) {
+		codec = DD_CODEC_VP9;
+	} else {
+		fprintf(stderr, "unsupported IVF fourcc %s\n", ivf.fourcc);
+		return 2;
+	}
+
+	engine = dd_engine_new(&cfg);
+	if (!engine)
+		return 2;
+	stream = dd_stream_open(engine, codec, fourcc8, &err);
+	if (!stream) {
+		fprintf(stderr, "cannot open stream: %s\n", err.msg);
+		return 1;
+	}
+
+	for (size_t i = 0; i < ivf.count; i++) {
+		const uint8_t *data = ivf.frames[i].data;
+		size_t size = ivf.frames[i].size;
+		struct v4l2_ctrl_vp8_frame c8;
+		struct v4l2_ctrl_vp9_frame c9;
+		struct v4l2_ctrl_vp9_compressed_hdr ch9;
+		struct vp8_frame_info i8;
+		struct vp9_frame_info i9;
+		struct dd_job job = { .codec = codec, .timestamp = (uint64_t)i * 1000 };
+		uint8_t *copy = NULL;
+		int key, show, ret, expect_fail, flush_probe;
+		uint32_t w, h, fourcc;
+		struct pic *p;
+
+		if (codec == DD_CODEC_VP8) {
+			if (vp8_client_fill(&vp8, data, size, &c8, &i8)) {
+				fprintf(stderr, "frame %zu: cannot parse VP8 header\n", i);
+				return 2;
+			}
+			key = i8.key_frame;
+			show = i8.show_frame;
+			w = c8.width;
+			h = c8.height;
+			fourcc = fourcc8;
+			job.ctrl.vp8.frame = &c8;
+		} else {
+			if (vp9_client_fill(&vp9, data, size, &c9, &ch9, &i9)) {
+				fprintf(stderr, "frame %zu: cannot parse VP9 header\n", i);
+				return 2;
+			}
+			if (i9.show_existing_frame) {
+				/* the client shows the slot's picture again; no request */
+				if (!skipping)
+					print_pic(display, slots[i9.frame_to_show]);
+				else
+					print_pic(display, NULL);
+				display++;
+				shown_existing++;
+				continue;
+			}
+			key = i9.key_frame;
+			show = i9.show_frame;
+			w = i9.width;
+			h = i9.height;
+			fourcc = c9.bit_depth == 8 ? fourcc8 : V4L2_PIX_FMT_P010;
+			job.ctrl.vp9.frame = &c9;
+			job.ctrl.vp9.compressed_hdr = &ch9;
+		}
+
+		if (skipping && !key) {
+			if (show)
+				print_pic(display++, NULL);
+			continue;
+		}
+		skipping = 0;
+
+		expect_fail = expect_fail_next;
+		flush_probe = expect_fail_next;
+		expect_fail_next = 0;
+		if ((long)i == corrupt_at) {
+			expect_fail = 1;
+			faulted = 1;
+			printf("fault %ld\n", display);
+			switch (corrupt) {
+			case C_TRUNCATE:
+				size = size / 2;
+				break;
+			case C_TRUNCATE_HEADER:
+				/* cut inside the first partition / the compressed header */
+				if (codec == DD_CODEC_VP8)
+					size = (key ? 10 : 3) + c8.first_part_size / 2;
+				else
+					size = c9.uncompressed_header_size +
+					       c9.compressed_header_size / 2u;
+				break;
+			case C_GARBAGE:
+				copy = malloc(size);
+				for (size_t k = 0; k < size; k++)
+					copy[k] = (uint8_t)xorshift(&seed);
+				/* keep the frame tag / first header byte so the flags agree */
+				copy[0] = data[0];
+				data = copy;
+				break;
+			case C_SIZE:
+				if (codec == DD_CODEC_VP8)
+					c8.width += 16;
+				else
+					c9.frame_width_minus_1 += 16;
+				w += 16;
+				break;
+			case C_PROFILE:
+				if (codec == DD_CODEC_VP8)
+					c8.version ^= 1;
+				else
+					c9.profile ^= 2;
+				break;
+			case C_DEPTH:
+				if (codec == DD_CODEC_VP9)
+					c9.bit_depth = c9.bit_depth == 8 ? 10 : 8;
+				fourcc = codec == DD_CODEC_VP9 && c9.bit_depth == 10 ?
+						 V4L2_PIX_FMT_P010 : fourcc8;
+				break;
+			case C_KEYFLAG:
+				if (codec == DD_CODEC_VP8)
+					c8.flags ^= V4L2_VP8_FRAME_FLAG_KEY_FRAME;
+				else
+					c9.flags ^= V4L2_VP9_FRAME_FLAG_KEY_FRAME;
+				break;
+			default:
+				break;
+			}
+		}
+
+		p = pic_new(fourcc, w, h);
+		p->width = w;
+		p->height = h;
+		job.bitstream = data;
+		job.bitstream_size = size;
+		job.dst = &p->dst;
+		ret = dd_stream_decode(stream, &job, &err);
+		free(copy);
+		if (ret) {
+			p->failed = 1;
+			jobs_failed++;
+			fprintf(stderr, "job %zu (%s%s): failed: %s\n", i, key ? "key" : "inter",
+				show ? "" : ", hidden", err.msg);
+			if (!expect_fail && !(corrupt_at >= 0 && (long)i > corrupt_at)) {
+				fprintf(stderr, "job %zu: UNEXPECTED failure\n", i);
+				bad = 1;
+			}
+		} else {
+			jobs_ok++;
+			if (faulted && key) {
+				printf("resync %ld\n", display);
+				faulted = 0;
+			}
+			if (!show)
+				hidden++;
+			if (expect_fail) {
+				fprintf(stderr, "job %zu: expected a failure, but it decoded\n", i);
+				bad = 1;
+			}
+		}
+
+		/* like a client: the reference slots follow the bitstream, whatever happened */
+		if (codec == DD_CODEC_VP8) {
+			struct pic *last = slots[0], *gold = slots[1], *alt = slots[2];
+			struct pic *nl = last, *ng = gold, *na = alt;
+
+			if (i8.copy_to_alt == 1)
+				na = last;
+			else if (i8.copy_to_alt == 2)
+				na = gold;
+			if (i8.copy_to_golden == 1)
+				ng = last;
+			else if (i8.copy_to_golden == 2)
+				ng = na;
+			if (i8.refresh_golden)
+				ng = p;
+			if (i8.refresh_alt)
+				na = p;
+			if (i8.refresh_last)
+				nl = p;
+			pic_ref(nl);
+			pic_ref(ng);
+			pic_ref(na);
+			pic_unref(slots[0]);
+			pic_unref(slots[1]);
+			pic_unref(slots[2]);
+			slots[0] = nl;
+			slots[1] = ng;
+			slots[2] = na;
+			vp8_client_update_refs(&vp8, &i8, job.timestamp);
+		} else {
+			for (int s = 0; s < 8; s++) {
+				if (!(i9.refresh_frame_flags & (1u << s)))
+					continue;
+				pic_unref(slots[s]);
+				slots[s] = pic_ref(p);
+			}
+			vp9_client_update_refs(&vp9, &i9, job.timestamp);
+		}
+		if (show)
+			print_pic(display++, p);
+		pic_unref(p);
+
+		if ((long)i == flush_at) {
+			dd_stream_flush(stream);
+			faulted = 1;
+			printf("fault %ld\n", display);
+			expect_fail_next = 1; /* the next job must be an inter frame */
+			fprintf(stderr, "flushed after job %zu\n", i);
+		} else if (flush_probe) {
+			skipping = 1; /* seek: wait for the next keyframe */
+		}
+	}
+
+	fprintf(stderr, "%zu frames: %ld jobs ok, %ld failed, %ld hidden decoded, %ld shown via "
+		"show_existing, %ld pictures, backend %s\n", ivf.count, jobs_ok, jobs_failed,
+		hidden, shown_existing, display, dd_stream_backend_name(stream));
+	for (int s = 0; s < 8; s++)
+		pic_unref(slots[s]);
+	dd_stream_close(stream);
+	dd_engine_free(engine);
+	ivf_free(&ivf);
+	return bad;
+}

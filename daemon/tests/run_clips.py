@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Per-frame MD5 comparison of the engine against FFmpeg's libvpx software decoder.
+
+Generates small VP8/VP9 clips with the ffmpeg CLI (libvpx encoders) on first use, decodes
+each clip through the engine with decode_clip, and compares every shown picture with
+`ffmpeg -c:v libvpx[-vp9] -i clip -f framemd5` (an independent decoder implementation).
+With a fault (--flush-at / --corrupt), pictures before the fault and from the first
+keyframe that decodes after it must match; the faulted job must fail (decode_clip checks).
+"""
+import argparse
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+SRC = "testsrc2=size={size}:rate=30,noise=alls=4:allf=t"
+
+# name: (codec, [(size, frames, extra encoder args)], ...) - several parts are concatenated
+# into one IVF stream, giving a resolution change at the keyframe that starts each part.
+CLIPS = {
+    "vp8-350x198": ("vp8", [("350x198", 60, [])]),
+    "vp9-350x198": ("vp9", [("350x198", 60, [])]),
+    "vp9-p2-10bit": ("vp9", [("350x198", 40, ["-pix_fmt", "yuv420p10le", "-profile:v", "2"])]),
+    "vp9-tiles": ("vp9", [("1024x576", 40, ["-tile-columns", "2"])]),
+    "vp8-reschange": ("vp8", [("352x288", 20, []), ("350x198", 20, []), ("176x144", 10, [])]),
+    "vp9-reschange": ("vp9", [("352x288", 20, []), ("350x198", 20, []),
+                              ("176x144", 10, ["-pix_fmt", "yuv420p10le", "-profile:v", "2"])]),
+}
+
+ENCODER = {
+    "vp8": ["-c:v", "libvpx", "-b:v", "400k", "-auto-alt-ref", "1", "-lag-in-frames", "16",
+            "-g", "30", "-slices", "4"],
+    # auto-alt-ref 6: multi-layer alt-refs, later shown with show_existing_frame
+    "vp9": ["-c:v", "libvpx-vp9", "-b:v", "300k", "-auto-alt-ref", "6", "-lag-in-frames",
+            "25", "-g", "30", "-row-mt", "0"],
+}
+REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+
+
+def run(cmd):
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr.decode())
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
+    return proc
+
+
+def ivf_frames(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    hdr_len = struct.unpack_from("<H", data, 6)[0]
+    pos, frames = hdr_len, []
+    while pos + 12 <= len(data):
+        size = struct.unpack_from("<I", data, pos)[0]
+        frames.append(data[pos + 12:pos + 12 + size])
+        pos += 12 + size
+    return data[:hdr_len], frames
+
+
+def write_ivf(path, header, frames):
+    with open(path, "wb") as f:
+        f.write(header[:24] + struct.pack("<I", len(frames)) + header[28:])
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IQ", len(fr), i))
+            f.write(fr)
+
+
+def part_path(workdir, name, n):
+    return os.path.join(workdir, f"{name}.part{n}.ivf")
+
+
+def make_clip(ffmpeg, workdir, name):
+    """The clip, and its parts (each starts with a keyframe, decodable on its own)."""
+    path = os.path.join(workdir, name + ".ivf")
+    codec, parts = CLIPS[name]
+    part_paths = [part_path(workdir, name, n) for n in range(len(parts))]
+    if os.path.exists(path):
+        return path, part_paths
+    header, frames = None, []
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        for n, (size, count, extra) in enumerate(parts):
+            part = os.path.join(tmp, f"part{n}.ivf")
+            # libvpx makes alt-ref (hidden) frames in 2-pass mode only
+            enc = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
+                   "-i", SRC.format(size=size), "-frames:v", str(count)] + ENCODER[codec] + \
+                extra + ["-passlogfile", os.path.join(tmp, f"pass{n}")]
+            run(enc + ["-pass", "1", "-f", "null", "-"])
+            run(enc + ["-pass", "2", "-f", "ivf", part])
+            h, f = ivf_frames(part)
+            header = header or h
+            frames += f
+            os.replace(part, part_paths[n])
+        out = os.path.join(tmp, "clip.ivf")
+        write_ivf(out, header, frames)
+        os.replace(out, path)  # last and atomic: tests run in parallel
+    return path, part_paths
+
+
+def reference_md5s(ffmpeg, clip, codec):
+    out = run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+               "-c:v", REF_DECODER[codec], "-i", clip, "-fps_mode", "passthrough",
+               "-autoscale", "0",
+               "-f", "framemd5", "-"]).stdout.decode()
+    md5s = []
+    for line in out.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        md5s.append(line.split(",")[-1].strip())
+    return md5s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ffmpeg", default="ffmpeg")
+    ap.add_argument("--decode-clip", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--clip", required=True, choices=sorted(CLIPS))
+    ap.add_argument("decode_args", nargs="*")
+    args = ap.parse_args()
+
+    os.makedirs(args.workdir, exist_ok=True)
+    clip, parts = make_clip(args.ffmpeg, args.workdir, args.clip)
+    codec = CLIPS[args.clip][0]
+    # per part: the ffmpeg CLI would convert a stream whose size or bit depth changes to
+    # the format of its first frame
+    ref = [md5 for part in parts for md5 in reference_md5s(args.ffmpeg, part, codec)]
+
+    proc = subprocess.run([args.decode_clip] + args.decode_args + [clip],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sys.stderr.write(proc.stderr.decode())
+    if proc.returncode != 0:
+        print(f"decode_clip exited with {proc.returncode}")
+        return 1
+
+    fault = resync = None
+    pics = {}
+    for line in proc.stdout.decode().splitlines():
+        w = line.split()
+        if w[0] == "fault":
+            fault = int(w[1])
+        elif w[0] == "resync":
+            resync = int(w[1])
+        elif w[0] == "pic":
+            pics[int(w[1])] = w[2:]
+
+    if len(pics) != len(ref):
+        print(f"engine produced {len(pics)} pictures, reference has {len(ref)}")
+        return 1
+    if fault is not None and resync is None:
+        print("no keyframe decoded after the fault")
+        return 1
+
+    checked = matched = excused = 0
+    for i, want in enumerate(ref):
+        got = pics[i]
+        strict = fault is None or i < fault or i >= resync
+        if not strict:
+            excused += 1
+            continue
+        checked += 1
+        if len(got) == 2 and got[1] == want:
+            matched += 1
+        else:
+            print(f"picture {i}: engine {' '.join(got)}, reference {want}")
+    print(f"{args.clip} {' '.join(args.decode_args)}: {matched}/{checked} pictures match "
+          f"libvpx" + (f", {excused} between fault and resync not compared" if excused else ""))
+    return 0 if matched == checked and checked > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

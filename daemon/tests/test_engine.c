@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
+int main(void) { return 0; }

@@ -93,15 +93,22 @@ int dd_ffmpeg_lib_load(struct dd_ffmpeg_lib *lib, const char *avcodec_path,
 	return 0;
 
 fail:
-	dd_ffmpeg_lib_unload(lib);
+	/* nothing of these libraries has run yet except the version getters */
+	if (lib->avcodec_handle)
+		dlclose(lib->avcodec_handle);
+	if (lib->avutil_handle)
+		dlclose(lib->avutil_handle);
+	memset(lib, 0, sizeof(*lib));
 	return -1;
 }
 
 void dd_ffmpeg_lib_unload(struct dd_ffmpeg_lib *lib)
 {
-	if (lib->avcodec_handle)
-		dlclose(lib->avcodec_handle);
-	if (lib->avutil_handle)
-		dlclose(lib->avutil_handle);
+	/*
+	 * The handles are deliberately not closed. Once used, FFmpeg holds process-wide state
+	 * (tables built once, CPU flags, the log callback) in its own globals and never expects
+	 * to be unmapped: closing it would leak that state and risk a later call into unmapped
+	 * code. A second dlopen() of a loaded library just returns the same handle.
+	 */
 	memset(lib, 0, sizeof(*lib));
 }

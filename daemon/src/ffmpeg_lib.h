@@ -44,9 +44,10 @@ struct dd_ffmpeg_lib {
 
 #undef DD_FN
 
-/* 0 with lib filled, or -1 with why filled (nothing stays loaded). */
+/* 0 with lib filled, or -1 with why filled (then nothing stays loaded). */
 int dd_ffmpeg_lib_load(struct dd_ffmpeg_lib *lib, const char *avcodec_path,
 		       const char *avutil_path, struct dd_error *why);
+/* Forgets the function table; the libraries stay mapped (see ffmpeg_lib.c). */
 void dd_ffmpeg_lib_unload(struct dd_ffmpeg_lib *lib);
 
 #endif

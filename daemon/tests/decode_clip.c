@@ -13,6 +13,9 @@
  * Fault injection (each is checked, the exit status says whether it behaved):
  *   --flush-at N     after job N: flush, send the next inter frame (must fail: its references
  *                    are gone), then skip to the next keyframe, like a seek
+ *   --fuzz SEED:FROM:TO  jobs FROM..TO get random damage (bit flips, cuts, appended bytes,
+ *                    flipped control bytes); they may fail or not, but every failure must
+ *                    carry a reason and nothing may crash; later keyframes must decode
  *   --corrupt N:KIND job N gets KIND = truncate (to half its size) | truncate-header |
  *                    garbage | size | profile | depth | keyflag (the controls disagree with
  *                    the bitstream); that job must fail
@@ -205,6 +208,43 @@ static uint32_t xorshift(uint32_t *s)
 	return *s;
 }
 
+/* Random damage to a frame (data has 64 spare bytes) and its controls. */
+static const uint8_t *fuzz(uint8_t *data, size_t *size, void *ctrl, size_t ctrl_size,
+			   uint32_t *seed)
+{
+	uint8_t *c = ctrl;
+	unsigned int n;
+
+	switch (xorshift(seed) % 5) {
+	case 0: /* bit flips anywhere, headers included */
+		n = 1 + xorshift(seed) % 8;
+		while (n--)
+			data[xorshift(seed) % *size] ^= (uint8_t)(1u << (xorshift(seed) % 8));
+		break;
+	case 1: /* bit flips in the first bytes, where the headers are */
+		n = 1 + xorshift(seed) % 4;
+		while (n--)
+			data[xorshift(seed) % (*size < 24 ? *size : 24)] ^=
+				(uint8_t)(1u << (xorshift(seed) % 8));
+		break;
+	case 2: /* cut anywhere */
+		*size = xorshift(seed) % *size;
+		break;
+	case 3: /* trailing junk, maybe looking like a superframe index */
+		n = 1 + xorshift(seed) % 64;
+		for (unsigned int k = 0; k < n; k++)
+			data[*size + k] = (uint8_t)xorshift(seed);
+		*size += n;
+		break;
+	default: /* controls that lie */
+		n = 1 + xorshift(seed) % 4;
+		while (n--)
+			c[xorshift(seed) % ctrl_size] ^= (uint8_t)(1u << (xorshift(seed) % 8));
+		break;
+	}
+	return data;
+}
+
 static uint32_t parse_fourcc(const char *s)
 {
 	if (!strcmp(s, "nv12"))
@@ -237,6 +277,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "flush-at", required_argument, NULL, 's' },
 		{ "corrupt", required_argument, NULL, 'c' },
+		{ "fuzz", required_argument, NULL, 'z' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ 0 },
 	};
@@ -255,6 +296,9 @@ int main(int argc, char **argv)
 	long display = 0, jobs_ok = 0, jobs_failed = 0, hidden = 0, shown_existing = 0;
 	int bad = 0, skipping = 0, expect_fail_next = 0, faulted = 0, opt;
 	uint32_t seed = 0x12345678;
+	unsigned long fuzz_seed = 0;
+	long fuzz_from = -1, fuzz_to = -1;
+	long fuzzed = 0;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -276,6 +320,14 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bad --corrupt %s\n", optarg);
 				return 2;
 			}
+			break;
+		case 'z':
+			if (sscanf(optarg, "%lu:%ld:%ld", &fuzz_seed, &fuzz_from, &fuzz_to) != 3 ||
+			    fuzz_from < 0 || fuzz_to < fuzz_from) {
+				fprintf(stderr, "bad --fuzz %s\n", optarg);
+				return 2;
+			}
+			seed = (uint32_t)fuzz_seed | 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -318,7 +370,7 @@ int main(int argc, char **argv)
 		struct vp9_frame_info i9;
 		struct dd_job job = { .codec = codec, .timestamp = (uint64_t)i * 1000 };
 		uint8_t *copy = NULL;
-		int key, show, ret, expect_fail, flush_probe;
+		int key, show, ret, flush_probe, expect_fail;
 		uint32_t w, h, fourcc;
 		struct pic *p;
 
@@ -421,12 +473,25 @@ int main(int argc, char **argv)
 			}
 		}
 
+		if ((long)i >= fuzz_from && (long)i <= fuzz_to) {
+			if (!faulted)
+				printf("fault %ld\n", display);
+			faulted = 1;
+			expect_fail = -1; /* anything goes, except crashing */
+			copy = malloc(size + 64);
+			memcpy(copy, data, size);
+			data = fuzz(copy, &size, codec == DD_CODEC_VP8 ? (void *)&c8 : (void *)&c9,
+				    codec == DD_CODEC_VP8 ? sizeof(c8) : sizeof(c9), &seed);
+			fuzzed++;
+		}
+
 		p = pic_new(fourcc, w, h);
 		p->width = w;
 		p->height = h;
 		job.bitstream = data;
 		job.bitstream_size = size;
 		job.dst = &p->dst;
+		err.msg[0] = '\0';
 		ret = dd_stream_decode(stream, &job, &err);
 		free(copy);
 		if (ret) {
@@ -434,19 +499,24 @@ int main(int argc, char **argv)
 			jobs_failed++;
 			fprintf(stderr, "job %zu (%s%s): failed: %s\n", i, key ? "key" : "inter",
 				show ? "" : ", hidden", err.msg);
-			if (!expect_fail && !(corrupt_at >= 0 && (long)i > corrupt_at)) {
+			if (!err.msg[0]) {
+				fprintf(stderr, "job %zu: failure without a reason\n", i);
+				bad = 1;
+			}
+			if (!expect_fail && !(corrupt_at >= 0 && (long)i > corrupt_at) &&
+			    !(fuzz_from >= 0 && (long)i > fuzz_from)) {
 				fprintf(stderr, "job %zu: UNEXPECTED failure\n", i);
 				bad = 1;
 			}
 		} else {
 			jobs_ok++;
-			if (faulted && key) {
+			if (faulted && key && !expect_fail && (long)i > fuzz_to) {
 				printf("resync %ld\n", display);
 				faulted = 0;
 			}
 			if (!show)
 				hidden++;
-			if (expect_fail) {
+			if (expect_fail > 0) {
 				fprintf(stderr, "job %zu: expected a failure, but it decoded\n", i);
 				bad = 1;
 			}
@@ -505,6 +575,8 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (fuzz_from >= 0)
+		fprintf(stderr, "%ld jobs fuzzed\n", fuzzed);
 	fprintf(stderr, "%zu frames: %ld jobs ok, %ld failed, %ld hidden decoded, %ld shown via "
 		"show_existing, %ld pictures, backend %s\n", ivf.count, jobs_ok, jobs_failed,
 		hidden, shown_existing, display, dd_stream_backend_name(stream));

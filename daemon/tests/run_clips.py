@@ -101,7 +101,6 @@ def make_clip(ffmpeg, workdir, name):
 def reference_md5s(ffmpeg, clip, codec):
     out = run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
                "-c:v", REF_DECODER[codec], "-i", clip, "-fps_mode", "passthrough",
-               "-autoscale", "0",
                "-f", "framemd5", "-"]).stdout.decode()
     md5s = []
     for line in out.splitlines():
@@ -139,7 +138,7 @@ def main():
     for line in proc.stdout.decode().splitlines():
         w = line.split()
         if w[0] == "fault":
-            fault = int(w[1])
+            fault = int(w[1]) if fault is None else min(fault, int(w[1]))
         elif w[0] == "resync":
             resync = int(w[1])
         elif w[0] == "pic":

@@ -93,11 +93,11 @@ int dd_ffmpeg_lib_load(struct dd_ffmpeg_lib *lib, const char *avcodec_path,
 	return 0;
 
 fail:
-	/* nothing of these libraries has run yet except the version getters */
-	if (lib->avcodec_handle)
-		dlclose(lib->avcodec_handle);
-	if (lib->avutil_handle)
-		dlclose(lib->avutil_handle);
+	/*
+	 * Not closed either (see below): loading libavcodec ran the constructors of its many
+	 * dependencies, whose allocations dlclose() would orphan. Nothing is ever called
+	 * through a refused library, and RTLD_LOCAL keeps its symbols out of everyone's way.
+	 */
 	memset(lib, 0, sizeof(*lib));
 	return -1;
 }

@@ -44,7 +44,7 @@ struct dd_ffmpeg_lib {
 
 #undef DD_FN
 
-/* 0 with lib filled, or -1 with why filled (then nothing stays loaded). */
+/* 0 with lib filled, or -1 with why filled. Libraries are never unloaded (ffmpeg_lib.c). */
 int dd_ffmpeg_lib_load(struct dd_ffmpeg_lib *lib, const char *avcodec_path,
 		       const char *avutil_path, struct dd_error *why);
 /* Forgets the function table; the libraries stay mapped (see ffmpeg_lib.c). */

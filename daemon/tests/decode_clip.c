@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/videodev2.h>
 
@@ -299,6 +300,8 @@ int main(int argc, char **argv)
 	unsigned long fuzz_seed = 0;
 	long fuzz_from = -1, fuzz_to = -1;
 	long fuzzed = 0;
+	struct timespec t0, t1;
+	long long decode_ns = 0;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -492,7 +495,10 @@ int main(int argc, char **argv)
 		job.bitstream_size = size;
 		job.dst = &p->dst;
 		err.msg[0] = '\0';
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ret = dd_stream_decode(stream, &job, &err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		decode_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
 		free(copy);
 		if (ret) {
 			p->failed = 1;
@@ -578,8 +584,10 @@ int main(int argc, char **argv)
 	if (fuzz_from >= 0)
 		fprintf(stderr, "%ld jobs fuzzed\n", fuzzed);
 	fprintf(stderr, "%zu frames: %ld jobs ok, %ld failed, %ld hidden decoded, %ld shown via "
-		"show_existing, %ld pictures, backend %s\n", ivf.count, jobs_ok, jobs_failed,
-		hidden, shown_existing, display, dd_stream_backend_name(stream));
+		"show_existing, %ld pictures, backend %s, %.1f jobs/s in dd_stream_decode\n",
+		ivf.count, jobs_ok, jobs_failed, hidden, shown_existing, display,
+		dd_stream_backend_name(stream),
+		decode_ns ? (jobs_ok + jobs_failed) * 1e9 / (double)decode_ns : 0.0);
 	for (int s = 0; s < 8; s++)
 		pic_unref(slots[s]);
 	dd_stream_close(stream);

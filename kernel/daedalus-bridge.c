@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daedalus-v4l2: the daemon channel, /dev/daedalus-v4l2.
+ *
+ * One daemon at a time fetches jobs and events (GET_MSG) and completes jobs
+ * (COMPLETE); see docs/protocol.md. Jobs live in a device-level table under
+ * the bridge spinlock; whoever moves a job to DONE under that lock (daemon
+ * reply, watchdog, abort, daemon gone) is the only one that finishes it.
+ * Nothing here takes a V4L2 lock.
+ */
+
+#include <linux/capability.h>
+#include <linux/dma-buf.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait_bit.h>
+
+#include "daedalus.h"
+
+static struct daedalus_bridge *daedalus_file_to_bridge(struct file *file)
+{
+	return container_of(file->private_data, struct daedalus_bridge, misc);
+}
+
+/* handles */
+
+struct daedalus_handle *daedalus_handle_new(struct daedalus_bridge *br,
+					    struct dma_buf *dbuf, u32 length)
+{
+	struct daedalus_handle *h = kzalloc(sizeof(*h), GFP_KERNEL);
+
+	if (!h)
+		return NULL;
+	kref_init(&h->ref);
+	h->id = atomic64_inc_return(&br->next_handle_id);
+	h->dbuf = dbuf;
+	h->length = length;
+	h->bridge = br;
+	INIT_LIST_HEAD(&h->gone.entry);
+	h->gone.type = DAEDALUS_MSG_BUF_GONE;
+	h->gone.id = h->id;
+	return h;
+}
+
+static void daedalus_handle_release(struct kref *ref)
+{
+	struct daedalus_handle *h = container_of(ref, struct daedalus_handle, ref);
+	struct daedalus_bridge *br = h->bridge;
+	bool queued = false;
+
+	dma_buf_put(h->dbuf);
+	h->dbuf = NULL;
+	spin_lock(&br->lock);
+	/* Only a daemon holding an fd for it needs to hear about it. */
+	if (br->ready && READ_ONCE(h->installed) == br->session) {
+		list_add_tail(&h->gone.entry, &br->fifo);
+		queued = true;
+	}
+	spin_unlock(&br->lock);
+	if (queued)
+		wake_up_interruptible(&br->wq);
+	else
+		kfree(h);
+}
+
+void daedalus_handle_put(struct daedalus_handle *h)
+{
+	kref_put(&h->ref, daedalus_handle_release);
+}
+
+/* job table */
+
+static void daedalus_arm_watchdog(struct daedalus_kjob *job)
+{
+	kref_get(&job->ref);
+	if (!queue_delayed_work(job->bridge->wdq, &job->watchdog,
+				msecs_to_jiffies(daedalus_job_timeout_ms)))
+		daedalus_job_put(job);
+}
+
+static void daedalus_disarm_watchdog(struct daedalus_kjob *job)
+{
+	if (cancel_delayed_work(&job->watchdog))
+		daedalus_job_put(job);
+}
+
+/**
+ * daedalus_bridge_submit() - publish a job to the daemon
+ * @br:		the bridge
+ * @ctx:	the job's context
+ * @job:	the job, or NULL when it could not be built
+ *
+ * Return: true if the job was queued; false if the caller must fail it now
+ * (no daemon, job table full, or the context is being aborted).
+ */
+bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx,
+			    struct daedalus_kjob *job)
+{
+	bool aborted;
+
+	spin_lock(&br->lock);
+	aborted = ctx->abort_requested;
+	ctx->abort_requested = false;
+	if (!job || aborted || ctx->dying || !br->ready ||
+	    br->nr_jobs >= DAEDALUS_MAX_JOBS) {
+		spin_unlock(&br->lock);
+		return false;
+	}
+	job->state = DAEDALUS_JOB_QUEUED;
+	job->session = br->session;
+	list_add_tail(&job->table, &br->jobs);
+	br->nr_jobs++;
+	list_add_tail(&job->node.entry, &br->fifo);
+	ctx->job = job;
+	ctx->session = br->session;
+	daedalus_arm_watchdog(job);
+	spin_unlock(&br->lock);
+	wake_up_interruptible(&br->wq);
+	return true;
+}
+
+/* Move a job to DONE; bridge lock held. */
+static void __daedalus_claim(struct daedalus_bridge *br,
+			     struct daedalus_kjob *job, bool notify)
+{
+	bool sent = job->state == DAEDALUS_JOB_SENT;
+
+	job->state = DAEDALUS_JOB_DONE;
+	list_del_init(&job->table);
+	br->nr_jobs--;
+	list_del_init(&job->node.entry);
+	if (job->ctx->job == job)
+		job->ctx->job = NULL;
+	if (notify && sent && br->ready && job->session == br->session) {
+		job->cancel.type = DAEDALUS_MSG_JOB_CANCEL;
+		job->cancel.id = job->msg.job_id;
+		kref_get(&job->ref);
+		list_add_tail(&job->cancel.entry, &br->fifo);
+	}
+}
+
+/*
+ * Claim for the watchdog, the daemon and a closing daemon. A context that is
+ * being released is left to its job_abort, so that its release never races
+ * with a finisher still inside the m2m core.
+ */
+static bool daedalus_claim_locked(struct daedalus_bridge *br,
+				  struct daedalus_kjob *job, bool notify)
+{
+	if (job->state == DAEDALUS_JOB_DONE || job->ctx->dying)
+		return false;
+	__daedalus_claim(br, job, notify);
+	atomic_inc(&job->ctx->finishing);
+	return true;
+}
+
+/**
+ * daedalus_bridge_claim() - claim a job for the watchdog
+ * @br:		the bridge
+ * @job:	the job
+ *
+ * Return: true if the caller now owns the job and must finish it, then call
+ * daedalus_bridge_finished() and drop the table's reference.
+ */
+bool daedalus_bridge_claim(struct daedalus_bridge *br, struct daedalus_kjob *job)
+{
+	bool claimed;
+
+	spin_lock(&br->lock);
+	claimed = daedalus_claim_locked(br, job, true);
+	spin_unlock(&br->lock);
+	if (claimed)
+		wake_up_interruptible(&br->wq);
+	return claimed;
+}
+
+/**
+ * daedalus_bridge_finished() - a claimed job of @ctx has been finished
+ * @ctx: the context, which may be freed as soon as this returns
+ */
+void daedalus_bridge_finished(struct daedalus_ctx *ctx)
+{
+	if (atomic_dec_and_test(&ctx->finishing))
+		wake_up_var(&ctx->finishing);
+}
+
+/**
+ * daedalus_bridge_abort() - claim the running job of a context (job_abort)
+ * @br:		the bridge
+ * @ctx:	the context
+ *
+ * Return: the job, with the table's reference, or NULL if there is none or
+ * another path finishes it (then this waits until it has).
+ */
+struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
+					    struct daedalus_ctx *ctx)
+{
+	struct daedalus_kjob *job;
+
+	spin_lock(&br->lock);
+	job = ctx->job;
+	if (job) {
+		__daedalus_claim(br, job, true);
+	} else if (!atomic_read(&ctx->finishing)) {
+		/* device_run() has not submitted yet: make it fail its job. */
+		ctx->abort_requested = true;
+	}
+	spin_unlock(&br->lock);
+	if (job) {
+		wake_up_interruptible(&br->wq);
+		daedalus_disarm_watchdog(job);
+	} else {
+		wait_var_event(&ctx->finishing, !atomic_read(&ctx->finishing));
+	}
+	return job;
+}
+
+/**
+ * daedalus_bridge_ctx_dying() - a context is being released
+ * @br:		the bridge
+ * @ctx:	the context
+ *
+ * After this, only job_abort finishes the context's job, and no finisher
+ * from another path is still running.
+ */
+void daedalus_bridge_ctx_dying(struct daedalus_bridge *br, struct daedalus_ctx *ctx)
+{
+	spin_lock(&br->lock);
+	ctx->dying = true;
+	spin_unlock(&br->lock);
+	wait_var_event(&ctx->finishing, !atomic_read(&ctx->finishing));
+}
+
+void daedalus_bridge_ctx_gone(struct daedalus_bridge *br, struct daedalus_ctx *ctx)
+{
+	struct daedalus_msgnode *gone = ctx->gone;
+
+	ctx->gone = NULL;
+	if (!gone)
+		return;
+	spin_lock(&br->lock);
+	if (br->ready && ctx->session == br->session) {
+		list_add_tail(&gone->entry, &br->fifo);
+		gone = NULL;
+	}
+	spin_unlock(&br->lock);
+	kfree(gone);
+	if (!gone)
+		wake_up_interruptible(&br->wq);
+}
+
+/* Free a message that was fetched or dropped. */
+static void daedalus_msg_free(struct daedalus_msgnode *node)
+{
+	switch (node->type) {
+	case DAEDALUS_MSG_BUF_GONE:
+		kfree(container_of(node, struct daedalus_handle, gone));
+		break;
+	case DAEDALUS_MSG_CTX_GONE:
+		kfree(node);
+		break;
+	case DAEDALUS_MSG_JOB_CANCEL:
+		daedalus_job_put(container_of(node, struct daedalus_kjob, cancel));
+		break;
+	}
+}
+
+/* file operations */
+
+static int daedalus_bridge_open(struct inode *inode, struct file *file)
+{
+	struct daedalus_bridge *br = daedalus_file_to_bridge(file);
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	spin_lock(&br->lock);
+	if (br->open) {
+		ret = -EBUSY;
+	} else {
+		br->open = true;
+		br->ready = false;
+		br->session++;
+	}
+	spin_unlock(&br->lock);
+	if (!ret)
+		stream_open(inode, file);
+	return ret;
+}
+
+/* The daemon is gone (closed, killed): fail everything it was given. */
+static int daedalus_bridge_release(struct inode *inode, struct file *file)
+{
+	struct daedalus_bridge *br = daedalus_file_to_bridge(file);
+	struct daedalus_kjob *job, *tmp;
+	struct daedalus_msgnode *node, *ntmp;
+	LIST_HEAD(jobs);
+	LIST_HEAD(msgs);
+
+	spin_lock(&br->lock);
+	br->ready = false;
+	list_for_each_entry_safe(job, tmp, &br->jobs, table) {
+		list_del_init(&job->node.entry);
+		if (daedalus_claim_locked(br, job, false))
+			list_add_tail(&job->table, &jobs);
+	}
+	list_for_each_entry_safe(node, ntmp, &br->fifo, entry)
+		if (node->type != DAEDALUS_MSG_JOB)
+			list_move_tail(&node->entry, &msgs);
+	INIT_LIST_HEAD(&br->fifo);
+	spin_unlock(&br->lock);
+
+	list_for_each_entry_safe(job, tmp, &jobs, table) {
+		struct daedalus_ctx *ctx = job->ctx;
+
+		list_del_init(&job->table);
+		daedalus_disarm_watchdog(job);
+		daedalus_job_finish(job, VB2_BUF_STATE_ERROR, NULL, 0);
+		daedalus_bridge_finished(ctx);
+		daedalus_job_put(job);
+	}
+	list_for_each_entry_safe(node, ntmp, &msgs, entry) {
+		list_del_init(&node->entry);
+		daedalus_msg_free(node);
+	}
+
+	spin_lock(&br->lock);
+	br->open = false;
+	spin_unlock(&br->lock);
+	return 0;
+}
+
+static long daedalus_ioc_hello(struct daedalus_bridge *br, void __user *arg)
+{
+	struct daedalus_hello hello;
+	u32 version;
+	int ret = 0;
+
+	if (copy_from_user(&hello, arg, sizeof(hello)))
+		return -EFAULT;
+	if (hello.flags || memchr_inv(hello.reserved, 0, sizeof(hello.reserved)))
+		return -EINVAL;
+	version = hello.version;
+	memset(&hello, 0, sizeof(hello));
+	hello.version = DAEDALUS_PROTOCOL_VERSION;
+	if (version != DAEDALUS_PROTOCOL_VERSION) {
+		ret = -EPROTONOSUPPORT;
+		goto out;
+	}
+	hello.max_mem_planes = DAEDALUS_MAX_MEM_PLANES;
+	hello.max_color_planes = DAEDALUS_MAX_COLOR_PLANES;
+	hello.max_refs = DAEDALUS_MAX_REFS;
+	hello.max_ctrls = DAEDALUS_MAX_CTRLS;
+	hello.max_ctrl_bytes = DAEDALUS_MAX_CTRL_BYTES;
+	hello.max_jobs = DAEDALUS_MAX_JOBS;
+	hello.max_width = DAEDALUS_MAX_WIDTH;
+	hello.max_height = DAEDALUS_MAX_HEIGHT;
+	hello.job_timeout_ms = daedalus_job_timeout_ms;
+	spin_lock(&br->lock);
+	if (br->ready)
+		ret = -EALREADY;
+	br->ready = true;
+	hello.session = br->session;
+	spin_unlock(&br->lock);
+out:
+	if (copy_to_user(arg, &hello, sizeof(hello)))
+		return -EFAULT;
+	return ret;
+}
+
+/**
+ * struct daedalus_fdinst - an fd being installed by one GET_MSG
+ * @h:		its handle
+ * @fd:		the reserved fd
+ */
+struct daedalus_fdinst {
+	struct daedalus_handle *h;
+	int fd;
+};
+
+#define DAEDALUS_MAX_NEW_FDS \
+	(DAEDALUS_MAX_MEM_PLANES * (2 + DAEDALUS_MAX_REFS))
+
+static int daedalus_reserve_fd(struct daedalus_bridge *br, struct daedalus_handle *h,
+			       struct daedalus_mem_plane *mp,
+			       struct daedalus_fdinst *fds, unsigned int *nfds)
+{
+	unsigned int i;
+	int fd;
+
+	if (!h)
+		return 0;
+	if (READ_ONCE(h->installed) == br->session)
+		return 0;
+	for (i = 0; i < *nfds; i++)
+		if (fds[i].h == h)
+			return 0;	/* first occurrence carries the fd */
+	if (*nfds >= DAEDALUS_MAX_NEW_FDS)
+		return -EINVAL;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	fds[*nfds].h = h;
+	fds[*nfds].fd = fd;
+	(*nfds)++;
+	mp->fd = fd;
+	return 0;
+}
+
+static int daedalus_deliver_job(struct daedalus_bridge *br, struct daedalus_kjob *job,
+				struct daedalus_msg *msg, void __user *arg)
+{
+	struct daedalus_fdinst *fds;
+	struct daedalus_job *jm = &msg->u.job;
+	unsigned int nfds = 0, i, p;
+	int ret = 0;
+
+	if (job->msg.ctrl_bytes > msg->ctrl_data_size)
+		return -ENOSPC;
+	if (copy_to_user(u64_to_user_ptr(msg->ctrl_data), job->ctrl_data,
+			 job->msg.ctrl_bytes))
+		return -EFAULT;
+	fds = kcalloc(DAEDALUS_MAX_NEW_FDS, sizeof(*fds), GFP_KERNEL);
+	if (!fds)
+		return -ENOMEM;
+	*jm = job->msg;
+	for (p = 0; p < DAEDALUS_MAX_MEM_PLANES && !ret; p++)
+		ret = daedalus_reserve_fd(br, job->out_h[p], &jm->output.mem[p],
+					  fds, &nfds);
+	for (p = 0; p < DAEDALUS_MAX_MEM_PLANES && !ret; p++)
+		ret = daedalus_reserve_fd(br, job->cap_h[p], &jm->capture.mem[p],
+					  fds, &nfds);
+	for (i = 0; i < DAEDALUS_MAX_REFS && !ret; i++)
+		for (p = 0; p < DAEDALUS_MAX_MEM_PLANES && !ret; p++)
+			ret = daedalus_reserve_fd(br, job->ref_h[i][p],
+						  &jm->refs[i].buf.mem[p], fds, &nfds);
+	if (!ret && copy_to_user(arg, msg, sizeof(*msg)))
+		ret = -EFAULT;
+	for (i = 0; i < nfds; i++) {
+		if (ret) {
+			put_unused_fd(fds[i].fd);
+			continue;
+		}
+		/* The fd table owns this reference from now on. */
+		get_dma_buf(fds[i].h->dbuf);
+		fd_install(fds[i].fd, fds[i].h->dbuf->file);
+		WRITE_ONCE(fds[i].h->installed, br->session);
+	}
+	kfree(fds);
+	return ret;
+}
+
+static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
+				 void __user *arg)
+{
+	const size_t in_size = offsetof(struct daedalus_msg, u);
+	struct daedalus_msgnode *node;
+	struct daedalus_kjob *job = NULL;
+	struct daedalus_msg *msg;
+	long ret;
+
+	msg = kzalloc(sizeof(*msg), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	if (copy_from_user(msg, arg, in_size)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	if ((msg->flags & ~DAEDALUS_GET_FLAG_NONBLOCK) ||
+	    memchr_inv(msg->reserved, 0, sizeof(msg->reserved))) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+	if (mutex_lock_interruptible(&br->get_lock)) {
+		ret = -ERESTARTSYS;
+		goto out_free;
+	}
+	for (;;) {
+		spin_lock(&br->lock);
+		if (!br->ready) {
+			spin_unlock(&br->lock);
+			ret = -EPROTO;
+			goto out_unlock;
+		}
+		node = list_first_entry_or_null(&br->fifo, struct daedalus_msgnode,
+						entry);
+		if (node)
+			break;
+		spin_unlock(&br->lock);
+		if ((msg->flags & DAEDALUS_GET_FLAG_NONBLOCK) ||
+		    (file->f_flags & O_NONBLOCK)) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+		if (wait_event_interruptible(br->wq, !list_empty(&br->fifo))) {
+			ret = -ERESTARTSYS;
+			goto out_unlock;
+		}
+	}
+	list_del_init(&node->entry);
+	if (node->type == DAEDALUS_MSG_JOB) {
+		job = container_of(node, struct daedalus_kjob, node);
+		job->state = DAEDALUS_JOB_SENT;
+		kref_get(&job->ref);
+	}
+	msg->session = br->session;
+	spin_unlock(&br->lock);
+
+	msg->type = node->type;
+	if (job) {
+		ret = daedalus_deliver_job(br, job, msg, arg);
+	} else {
+		msg->u.event.id = node->id;
+		ret = copy_to_user(arg, msg, sizeof(*msg)) ? -EFAULT : 0;
+	}
+
+	if (ret) {
+		/* Nothing is lost: the message goes back to the head. */
+		spin_lock(&br->lock);
+		if (!job || job->state == DAEDALUS_JOB_SENT) {
+			if (job)
+				job->state = DAEDALUS_JOB_QUEUED;
+			list_add(&node->entry, &br->fifo);
+			node = NULL;
+		}
+		spin_unlock(&br->lock);
+	} else if (!job) {
+		daedalus_msg_free(node);
+	}
+	if (job)
+		daedalus_job_put(job);
+out_unlock:
+	mutex_unlock(&br->get_lock);
+out_free:
+	kfree(msg);
+	return ret;
+}
+
+static long daedalus_ioc_complete(struct daedalus_bridge *br, void __user *arg)
+{
+	struct daedalus_complete c;
+	struct daedalus_kjob *job, *found = NULL;
+	struct daedalus_ctx *ctx;
+	unsigned int i;
+	long ret = 0;
+
+	if (copy_from_user(&c, arg, sizeof(c)))
+		return -EFAULT;
+	if (memchr_inv(c.reserved, 0, sizeof(c.reserved)) ||
+	    c.status > DAEDALUS_STATUS_ERROR ||
+	    c.reason > DAEDALUS_REASON_CANCELLED ||
+	    (c.status == DAEDALUS_STATUS_OK && c.reason) ||
+	    c.num_mem_planes > DAEDALUS_MAX_MEM_PLANES)
+		return -EINVAL;
+
+	spin_lock(&br->lock);
+	if (!br->ready) {
+		ret = -EPROTO;
+		goto out;
+	}
+	list_for_each_entry(job, &br->jobs, table) {
+		if (job->msg.job_id == c.job_id) {
+			found = job;
+			break;
+		}
+	}
+	if (!found || found->state != DAEDALUS_JOB_SENT ||
+	    found->session != br->session || found->ctx->dying) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (found->msg.ctx_id != c.ctx_id) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (c.num_mem_planes &&
+	    c.num_mem_planes != found->msg.capture.num_mem_planes) {
+		ret = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < c.num_mem_planes; i++) {
+		if (c.bytesused[i] > found->msg.capture.mem[i].length ||
+		    c.bytesused[i] > vb2_plane_size(&found->dst->vb2_buf, i)) {
+			ret = -ERANGE;
+			goto out;
+		}
+	}
+	daedalus_claim_locked(br, found, false);
+out:
+	spin_unlock(&br->lock);
+	if (ret)
+		return ret;
+
+	ctx = found->ctx;
+	daedalus_disarm_watchdog(found);
+	daedalus_job_finish(found, c.status == DAEDALUS_STATUS_OK ?
+			    VB2_BUF_STATE_DONE : VB2_BUF_STATE_ERROR,
+			    c.bytesused, c.num_mem_planes);
+	daedalus_bridge_finished(ctx);
+	daedalus_job_put(found);
+	return 0;
+}
+
+static long daedalus_bridge_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	struct daedalus_bridge *br = daedalus_file_to_bridge(file);
+	void __user *uarg = (void __user *)arg;
+	bool ready;
+
+	if (cmd == DAEDALUS_IOC_HELLO)
+		return daedalus_ioc_hello(br, uarg);
+	if (cmd != DAEDALUS_IOC_GET_MSG && cmd != DAEDALUS_IOC_COMPLETE)
+		return -ENOTTY;
+	spin_lock(&br->lock);
+	ready = br->ready;
+	spin_unlock(&br->lock);
+	if (!ready)
+		return -EPROTO;
+	if (cmd == DAEDALUS_IOC_GET_MSG)
+		return daedalus_ioc_get_msg(br, file, uarg);
+	return daedalus_ioc_complete(br, uarg);
+}
+
+static __poll_t daedalus_bridge_poll(struct file *file, poll_table *wait)
+{
+	struct daedalus_bridge *br = daedalus_file_to_bridge(file);
+	__poll_t mask = 0;
+
+	poll_wait(file, &br->wq, wait);
+	spin_lock(&br->lock);
+	if (br->ready && !list_empty(&br->fifo))
+		mask = EPOLLIN | EPOLLRDNORM;
+	spin_unlock(&br->lock);
+	return mask;
+}
+
+static const struct file_operations daedalus_bridge_fops = {
+	.owner = THIS_MODULE,
+	.open = daedalus_bridge_open,
+	.release = daedalus_bridge_release,
+	.unlocked_ioctl = daedalus_bridge_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.poll = daedalus_bridge_poll,
+};
+
+int daedalus_bridge_register(struct daedalus_dev *dev)
+{
+	struct daedalus_bridge *br = &dev->bridge;
+
+	spin_lock_init(&br->lock);
+	init_waitqueue_head(&br->wq);
+	INIT_LIST_HEAD(&br->fifo);
+	INIT_LIST_HEAD(&br->jobs);
+	mutex_init(&br->get_lock);
+	atomic64_set(&br->next_job_id, 0);
+	atomic64_set(&br->next_handle_id, 0);
+	br->misc.minor = MISC_DYNAMIC_MINOR;
+	br->misc.name = DAEDALUS_NAME;
+	br->misc.fops = &daedalus_bridge_fops;
+	br->misc.mode = 0600;
+	return misc_register(&br->misc);
+}
+
+void daedalus_bridge_unregister(struct daedalus_dev *dev)
+{
+	misc_deregister(&dev->bridge.misc);
+}

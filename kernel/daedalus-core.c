@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daedalus-v4l2: a V4L2 memory-to-memory stateless decoder (H.264, VP8, VP9,
+ * AV1) for machines without a hardware decoder. Applications use it like
+ * rkvdec, hantro or cedrus (Request API, media controller); the decoding is
+ * done by a userspace daemon attached to /dev/daedalus-v4l2.
+ *
+ * This file: module parameters, the platform device and driver, probe and
+ * removal, and opening and closing the video node.
+ */
+
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <media/v4l2-event.h>
+#include <media/v4l2-ioctl.h>
+
+#include "daedalus.h"
+
+unsigned int daedalus_debug;
+module_param_named(debug, daedalus_debug, uint, 0644);
+MODULE_PARM_DESC(debug, "debug level (0-3)");
+
+unsigned int daedalus_job_timeout_ms = 2000;
+module_param_named(job_timeout_ms, daedalus_job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "time the daemon has to complete a job before it fails (ms, default 2000)");
+
+static int daedalus_video_nr = -1;
+module_param_named(video_nr, daedalus_video_nr, int, 0444);
+MODULE_PARM_DESC(video_nr, "number of the video node, -1 = first free");
+
+/* Per-context m2m devices, see struct daedalus_m2m. */
+static struct daedalus_m2m *daedalus_m2m_get(struct daedalus_dev *dev)
+{
+	struct daedalus_m2m *m;
+
+	mutex_lock(&dev->pool_lock);
+	m = list_first_entry_or_null(&dev->m2m_pool, struct daedalus_m2m, entry);
+	if (m)
+		list_del(&m->entry);
+	mutex_unlock(&dev->pool_lock);
+	if (m)
+		return m;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->m2m_dev = v4l2_m2m_init(&daedalus_m2m_ops);
+	if (IS_ERR(m->m2m_dev)) {
+		struct daedalus_m2m *err = ERR_CAST(m->m2m_dev);
+
+		kfree(m);
+		return err;
+	}
+	return m;
+}
+
+static void daedalus_m2m_recycle(struct daedalus_dev *dev, struct daedalus_m2m *m)
+{
+	mutex_lock(&dev->pool_lock);
+	list_add(&m->entry, &dev->m2m_pool);
+	mutex_unlock(&dev->pool_lock);
+}
+
+static int daedalus_open(struct file *file)
+{
+	struct daedalus_dev *dev = video_drvdata(file);
+	struct daedalus_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->gone = kzalloc(sizeof(*ctx->gone), GFP_KERNEL);
+	if (!ctx->gone) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ctx->dev = dev;
+	ctx->id = atomic_inc_return(&dev->next_ctx_id);
+	ctx->gone->type = DAEDALUS_MSG_CTX_GONE;
+	ctx->gone->id = ctx->id;
+	INIT_LIST_HEAD(&ctx->gone->entry);
+	mutex_init(&ctx->q_lock);
+	spin_lock_init(&ctx->handle_lock);
+	atomic_set(&ctx->finishing, 0);
+	daedalus_set_default_formats(ctx);
+	v4l2_fh_init(&ctx->fh, video_devdata(file));
+
+	ret = daedalus_ctrls_init(ctx);
+	if (ret)
+		goto err_fh;
+
+	ctx->m2m = daedalus_m2m_get(dev);
+	if (IS_ERR(ctx->m2m)) {
+		ret = PTR_ERR(ctx->m2m);
+		goto err_ctrls;
+	}
+	ctx->fh.m2m_ctx = v4l2_m2m_ctx_init(ctx->m2m->m2m_dev, ctx,
+					    daedalus_queue_init);
+	if (IS_ERR(ctx->fh.m2m_ctx)) {
+		ret = PTR_ERR(ctx->fh.m2m_ctx);
+		goto err_m2m;
+	}
+	file->private_data = &ctx->fh;
+	v4l2_fh_add(&ctx->fh);
+	dd_dbg(1, dev, "ctx %u opened\n", ctx->id);
+	return 0;
+
+err_m2m:
+	daedalus_m2m_recycle(dev, ctx->m2m);
+err_ctrls:
+	v4l2_ctrl_handler_free(&ctx->hdl);
+err_fh:
+	v4l2_fh_exit(&ctx->fh);
+	kfree(ctx->gone);
+err_free:
+	kfree(ctx);
+	return ret;
+}
+
+static int daedalus_release(struct file *file)
+{
+	struct daedalus_dev *dev = video_drvdata(file);
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+
+	dd_dbg(1, dev, "ctx %u closing\n", ctx->id);
+	/* From here on only job_abort finishes this context's job. */
+	daedalus_bridge_ctx_dying(&dev->bridge, ctx);
+	mutex_lock(&ctx->q_lock);
+	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
+	mutex_unlock(&ctx->q_lock);
+	daedalus_bridge_ctx_gone(&dev->bridge, ctx);
+	daedalus_m2m_recycle(dev, ctx->m2m);
+	/* After the m2m context: a running job may read the controls. */
+	v4l2_ctrl_handler_free(&ctx->hdl);
+	v4l2_fh_del(&ctx->fh);
+	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->q_lock);
+	kfree(ctx);
+	return 0;
+}
+
+static const struct v4l2_file_operations daedalus_fops = {
+	.owner = THIS_MODULE,
+	.open = daedalus_open,
+	.release = daedalus_release,
+	.poll = v4l2_m2m_fop_poll,
+	.unlocked_ioctl = video_ioctl2,
+	.mmap = v4l2_m2m_fop_mmap,
+};
+
+static const struct media_device_ops daedalus_media_ops = {
+	.req_validate = daedalus_request_validate,
+	.req_queue = v4l2_m2m_request_queue,
+};
+
+static void daedalus_device_release(struct video_device *vdev)
+{
+	struct daedalus_dev *dev = container_of(vdev, struct daedalus_dev, vfd);
+	struct daedalus_m2m *m, *tmp;
+
+	/*
+	 * The m2m core leaves its job_work queued on the system workqueue
+	 * after a job and has no call to cancel it, so wait for it before
+	 * freeing the per-context m2m devices. Only at unbind.
+	 */
+	__flush_workqueue(system_wq);
+	list_for_each_entry_safe(m, tmp, &dev->m2m_pool, entry) {
+		v4l2_m2m_release(m->m2m_dev);
+		kfree(m);
+	}
+	v4l2_m2m_release(dev->mc_m2m_dev);
+	media_device_cleanup(&dev->mdev);
+	v4l2_device_unregister(&dev->v4l2_dev);
+	destroy_workqueue(dev->bridge.wdq);
+	mutex_destroy(&dev->pool_lock);
+	mutex_destroy(&dev->dev_mutex);
+	kfree(dev);
+}
+
+static int daedalus_probe(struct platform_device *pdev)
+{
+	struct daedalus_dev *dev;
+	struct video_device *vfd;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	mutex_init(&dev->dev_mutex);
+	mutex_init(&dev->pool_lock);
+	INIT_LIST_HEAD(&dev->m2m_pool);
+
+	dev->bridge.wdq = alloc_workqueue(DAEDALUS_NAME, WQ_UNBOUND, 0);
+	if (!dev->bridge.wdq) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = v4l2_device_register(&pdev->dev, &dev->v4l2_dev);
+	if (ret)
+		goto err_wq;
+
+	dev->mc_m2m_dev = v4l2_m2m_init(&daedalus_m2m_ops);
+	if (IS_ERR(dev->mc_m2m_dev)) {
+		ret = PTR_ERR(dev->mc_m2m_dev);
+		goto err_v4l2;
+	}
+
+	dev->mdev.dev = &pdev->dev;
+	strscpy(dev->mdev.driver_name, DAEDALUS_NAME, sizeof(dev->mdev.driver_name));
+	strscpy(dev->mdev.model, DAEDALUS_NAME, sizeof(dev->mdev.model));
+	strscpy(dev->mdev.bus_info, DAEDALUS_BUS_INFO, sizeof(dev->mdev.bus_info));
+	media_device_init(&dev->mdev);
+	dev->mdev.ops = &daedalus_media_ops;
+	dev->v4l2_dev.mdev = &dev->mdev;
+
+	vfd = &dev->vfd;
+	strscpy(vfd->name, DAEDALUS_NAME, sizeof(vfd->name));
+	vfd->vfl_dir = VFL_DIR_M2M;
+	vfd->fops = &daedalus_fops;
+	vfd->ioctl_ops = &daedalus_ioctl_ops;
+	vfd->device_caps = V4L2_CAP_VIDEO_M2M_MPLANE | V4L2_CAP_STREAMING;
+	vfd->minor = -1;
+	vfd->release = daedalus_device_release;
+	vfd->lock = &dev->dev_mutex;
+	vfd->v4l2_dev = &dev->v4l2_dev;
+	video_set_drvdata(vfd, dev);
+	platform_set_drvdata(pdev, dev);
+
+	ret = daedalus_bridge_register(dev);
+	if (ret)
+		goto err_mc_m2m;
+
+	ret = video_register_device(vfd, VFL_TYPE_VIDEO, daedalus_video_nr);
+	if (ret)
+		goto err_bridge;
+
+	ret = v4l2_m2m_register_media_controller(dev->mc_m2m_dev, vfd,
+						 MEDIA_ENT_F_PROC_VIDEO_DECODER);
+	if (ret)
+		goto err_video;
+
+	ret = media_device_register(&dev->mdev);
+	if (ret)
+		goto err_m2m_mc;
+
+	daedalus_debugfs_init(dev);
+	v4l2_info(&dev->v4l2_dev, "decoder /dev/video%d, daemon channel /dev/%s\n",
+		  vfd->num, DAEDALUS_NAME);
+	return 0;
+
+err_m2m_mc:
+	v4l2_m2m_unregister_media_controller(dev->mc_m2m_dev);
+err_video:
+	daedalus_bridge_unregister(dev);
+	/* daedalus_device_release() frees the rest. */
+	video_unregister_device(vfd);
+	return ret;
+err_bridge:
+	daedalus_bridge_unregister(dev);
+err_mc_m2m:
+	v4l2_m2m_release(dev->mc_m2m_dev);
+err_v4l2:
+	media_device_cleanup(&dev->mdev);
+	v4l2_device_unregister(&dev->v4l2_dev);
+err_wq:
+	destroy_workqueue(dev->bridge.wdq);
+err_free:
+	kfree(dev);
+	return ret;
+}
+
+static void daedalus_remove(struct platform_device *pdev)
+{
+	struct daedalus_dev *dev = platform_get_drvdata(pdev);
+
+	daedalus_debugfs_exit(dev);
+	media_device_unregister(&dev->mdev);
+	v4l2_m2m_unregister_media_controller(dev->mc_m2m_dev);
+	daedalus_bridge_unregister(dev);
+	video_unregister_device(&dev->vfd);
+}
+
+static struct platform_driver daedalus_pdrv = {
+	.probe = daedalus_probe,
+	.remove = daedalus_remove,
+	.driver = {
+		.name = DAEDALUS_NAME,
+		/* The daemon channel lives in the device: no unbind via sysfs. */
+		.suppress_bind_attrs = true,
+	},
+};
+
+static struct platform_device *daedalus_pdev;
+
+static int __init daedalus_init(void)
+{
+	int ret;
+
+	if (!daedalus_job_timeout_ms)
+		daedalus_job_timeout_ms = 1;
+	ret = platform_driver_register(&daedalus_pdrv);
+	if (ret)
+		return ret;
+	daedalus_pdev = platform_device_register_simple(DAEDALUS_NAME,
+							PLATFORM_DEVID_NONE,
+							NULL, 0);
+	if (IS_ERR(daedalus_pdev)) {
+		platform_driver_unregister(&daedalus_pdrv);
+		return PTR_ERR(daedalus_pdev);
+	}
+	return 0;
+}
+
+static void __exit daedalus_exit(void)
+{
+	platform_device_unregister(daedalus_pdev);
+	platform_driver_unregister(&daedalus_pdrv);
+}
+
+module_init(daedalus_init);
+module_exit(daedalus_exit);
+
+/* 6.13 turned the namespace argument into a string. */
+#if DAEDALUS_KERNEL_AT_LEAST(6, 13)
+MODULE_IMPORT_NS("DMA_BUF");
+#else
+MODULE_IMPORT_NS(DMA_BUF);
+#endif
+MODULE_DESCRIPTION("V4L2 stateless decoder backed by a userspace daemon");
+MODULE_AUTHOR("daedalus-v4l2 developers");
+MODULE_LICENSE("GPL");

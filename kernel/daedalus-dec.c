@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daedalus-v4l2: turning a request into a job for the daemon, and finishing
+ * jobs (daemon reply, watchdog, abort, daemon gone).
+ *
+ * device_run() may run in the application's QBUF / request queue call with
+ * its queue lock held, or in the m2m worker: it never blocks on the daemon
+ * and takes no V4L2 lock. Everything the daemon needs is copied into the job
+ * (control payloads, buffer descriptions, dmabuf references) before the job
+ * is published, because the next request changes the controls.
+ */
+
+#include <linux/slab.h>
+#include <media/v4l2-ctrls.h>
+
+#include "daedalus.h"
+
+static void daedalus_job_release(struct kref *ref)
+{
+	struct daedalus_kjob *job = container_of(ref, struct daedalus_kjob, ref);
+	unsigned int i, j;
+
+	for (i = 0; i < DAEDALUS_MAX_MEM_PLANES; i++) {
+		if (job->out_h[i])
+			daedalus_handle_put(job->out_h[i]);
+		if (job->cap_h[i])
+			daedalus_handle_put(job->cap_h[i]);
+		for (j = 0; j < DAEDALUS_MAX_REFS; j++)
+			if (job->ref_h[j][i])
+				daedalus_handle_put(job->ref_h[j][i]);
+	}
+	kvfree(job->ctrl_data);
+	kfree(job);
+}
+
+void daedalus_job_put(struct daedalus_kjob *job)
+{
+	kref_put(&job->ref, daedalus_job_release);
+}
+
+/* Describe a vb2 buffer and take a reference on each of its dmabufs. */
+static int daedalus_describe(struct daedalus_ctx *ctx, struct vb2_buffer *vb,
+			     struct daedalus_buffer *desc,
+			     struct daedalus_handle **hs)
+{
+	struct daedalus_buf *buf = daedalus_vb_to_buf(vb);
+	unsigned int i;
+	int ret = 0;
+
+	if (vb->num_planes > DAEDALUS_MAX_MEM_PLANES)
+		return -EINVAL;
+	desc->timestamp = vb->timestamp;
+	desc->index = vb->index;
+	desc->num_mem_planes = vb->num_planes;
+	spin_lock(&ctx->handle_lock);
+	desc->flags = buf->error ? DAEDALUS_BUF_FLAG_ERROR : 0;
+	for (i = 0; i < vb->num_planes; i++) {
+		struct daedalus_handle *h = buf->handle[i];
+
+		if (!h) {
+			ret = -EINVAL;
+			break;
+		}
+		kref_get(&h->ref);
+		hs[i] = h;
+		desc->mem[i].handle = h->id;
+		desc->mem[i].fd = -1;
+		desc->mem[i].length = h->length;
+	}
+	spin_unlock(&ctx->handle_lock);
+	return ret;
+}
+
+static void daedalus_fill_picture(struct daedalus_ctx *ctx,
+				  struct daedalus_picture *pic)
+{
+	const struct v4l2_pix_format_mplane *pix = &ctx->cap_fmt.fmt.pix_mp;
+	const struct v4l2_plane_pix_format *p = pix->plane_fmt;
+	u32 luma = p[0].bytesperline * pix->height;
+
+	pic->fourcc = pix->pixelformat;
+	pic->width = pix->width;
+	pic->height = pix->height;
+	pic->coded_width = ctx->out_fmt.fmt.pix_mp.width;
+	pic->coded_height = ctx->out_fmt.fmt.pix_mp.height;
+	pic->plane[0].stride = p[0].bytesperline;
+	pic->plane[0].size = luma;
+	if (pix->pixelformat == V4L2_PIX_FMT_YUV420M) {
+		pic->num_color_planes = 3;
+		pic->plane[1] = (struct daedalus_color_plane) {
+			1, 0, p[1].bytesperline, p[1].sizeimage };
+		pic->plane[2] = (struct daedalus_color_plane) {
+			2, 0, p[2].bytesperline, p[2].sizeimage };
+	} else {
+		pic->num_color_planes = 2;
+		pic->plane[1] = (struct daedalus_color_plane) {
+			0, luma, p[0].bytesperline, luma / 2 };
+	}
+}
+
+/* Copy the current values of the codec's controls into the job. */
+static int daedalus_snapshot_ctrls(struct daedalus_ctx *ctx,
+				   struct daedalus_kjob *job, u32 in_req)
+{
+	struct v4l2_ctrl **ctrls = ctx->ctrls[job->msg.codec];
+	struct daedalus_job *msg = &job->msg;
+	u32 total = 0, n;
+	int ret = 0;
+
+	mutex_lock(ctx->hdl.lock);
+	for (n = 0; ctrls[n]; n++)
+		total = ALIGN(total, 8) + ctrls[n]->elems * ctrls[n]->elem_size;
+	if (n > DAEDALUS_MAX_CTRLS || total > DAEDALUS_MAX_CTRL_BYTES) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	job->ctrl_data = kvzalloc(max_t(u32, total, 8), GFP_KERNEL);
+	if (!job->ctrl_data) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	total = 0;
+	for (n = 0; ctrls[n]; n++) {
+		struct daedalus_ctrl *c = &msg->ctrls[n];
+		u32 size = ctrls[n]->elems * ctrls[n]->elem_size;
+
+		total = ALIGN(total, 8);
+		c->id = ctrls[n]->id;
+		c->elem_size = ctrls[n]->elem_size;
+		c->elems = ctrls[n]->elems;
+		c->offset = total;
+		c->size = size;
+		c->flags = (in_req & BIT(n)) ? DAEDALUS_CTRL_FLAG_IN_REQUEST : 0;
+		memcpy(job->ctrl_data + total, ctrls[n]->p_cur.p, size);
+		total += size;
+	}
+	msg->num_ctrls = n;
+	msg->ctrl_bytes = total;
+out:
+	mutex_unlock(ctx->hdl.lock);
+	return ret;
+}
+
+static const void *daedalus_job_ctrl(struct daedalus_kjob *job, u32 id,
+				     size_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < job->msg.num_ctrls; i++)
+		if (job->msg.ctrls[i].id == id && job->msg.ctrls[i].size >= size)
+			return job->ctrl_data + job->msg.ctrls[i].offset;
+	return NULL;
+}
+
+/* The timestamps each codec names as references, per slot. */
+static unsigned int daedalus_ref_slots(struct daedalus_kjob *job, u64 *ts,
+				       bool *used)
+{
+	const struct v4l2_ctrl_h264_decode_params *h264;
+	const struct v4l2_ctrl_vp8_frame *vp8;
+	const struct v4l2_ctrl_vp9_frame *vp9;
+	const struct v4l2_ctrl_av1_frame *av1;
+	unsigned int i;
+
+	switch (job->msg.codec) {
+	case DAEDALUS_CODEC_H264:
+		h264 = daedalus_job_ctrl(job, V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+					 sizeof(*h264));
+		if (!h264)
+			return 0;
+		for (i = 0; i < V4L2_H264_NUM_DPB_ENTRIES; i++) {
+			ts[i] = h264->dpb[i].reference_ts;
+			used[i] = h264->dpb[i].flags & V4L2_H264_DPB_ENTRY_FLAG_VALID;
+		}
+		return V4L2_H264_NUM_DPB_ENTRIES;
+	case DAEDALUS_CODEC_VP8:
+		vp8 = daedalus_job_ctrl(job, V4L2_CID_STATELESS_VP8_FRAME, sizeof(*vp8));
+		if (!vp8)
+			return 0;
+		ts[0] = vp8->last_frame_ts;
+		ts[1] = vp8->golden_frame_ts;
+		ts[2] = vp8->alt_frame_ts;
+		memset(used, true, 3 * sizeof(*used));
+		return 3;
+	case DAEDALUS_CODEC_VP9:
+		vp9 = daedalus_job_ctrl(job, V4L2_CID_STATELESS_VP9_FRAME, sizeof(*vp9));
+		if (!vp9)
+			return 0;
+		ts[0] = vp9->last_frame_ts;
+		ts[1] = vp9->golden_frame_ts;
+		ts[2] = vp9->alt_frame_ts;
+		memset(used, true, 3 * sizeof(*used));
+		return 3;
+	case DAEDALUS_CODEC_AV1:
+		av1 = daedalus_job_ctrl(job, V4L2_CID_STATELESS_AV1_FRAME, sizeof(*av1));
+		if (!av1)
+			return 0;
+		for (i = 0; i < V4L2_AV1_TOTAL_REFS_PER_FRAME; i++) {
+			ts[i] = av1->reference_frame_ts[i];
+			used[i] = true;
+		}
+		return V4L2_AV1_TOTAL_REFS_PER_FRAME;
+	}
+	return 0;
+}
+
+static int daedalus_resolve_refs(struct daedalus_ctx *ctx,
+				 struct daedalus_kjob *job)
+{
+	struct vb2_queue *cap_q = v4l2_m2m_get_dst_vq(ctx->fh.m2m_ctx);
+	bool used[DAEDALUS_MAX_REFS] = { };
+	u64 ts[DAEDALUS_MAX_REFS] = { };
+	unsigned int i, n;
+	int ret;
+
+	n = daedalus_ref_slots(job, ts, used);
+	job->msg.num_refs = n;
+	for (i = 0; i < n; i++) {
+		struct daedalus_ref *ref = &job->msg.refs[i];
+		struct vb2_buffer *vb;
+
+		ref->timestamp = ts[i];
+		if (!used[i])
+			continue;
+		ref->flags = DAEDALUS_REF_FLAG_USED;
+		vb = vb2_find_buffer(cap_q, ts[i]);
+		if (!vb)
+			continue;
+		ret = daedalus_describe(ctx, vb, &ref->buf, job->ref_h[i]);
+		if (ret)
+			return ret;
+		ref->flags |= DAEDALUS_REF_FLAG_FOUND;
+		if (vb == &job->dst->vb2_buf)
+			ref->flags |= DAEDALUS_REF_FLAG_SELF;
+	}
+	return 0;
+}
+
+static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job,
+			     struct vb2_v4l2_buffer *src, u32 in_req)
+{
+	struct daedalus_job *msg = &job->msg;
+	struct vb2_buffer *svb = &src->vb2_buf;
+	u32 payload, offset;
+	int ret;
+
+	msg->ctx_id = ctx->id;
+	msg->codec = ctx->coded->codec;
+	msg->sequence = src->sequence;
+	if (ctx->fh.m2m_ctx->new_frame)
+		msg->flags |= DAEDALUS_JOB_FLAG_NEW_FRAME;
+	if (src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF)
+		msg->flags |= DAEDALUS_JOB_FLAG_HOLD;
+	daedalus_fill_picture(ctx, &msg->picture);
+
+	ret = daedalus_describe(ctx, svb, &msg->output, job->out_h);
+	if (ret)
+		return ret;
+	payload = vb2_get_plane_payload(svb, 0);
+	offset = svb->planes[0].data_offset;
+	if (offset > payload || payload > svb->planes[0].length)
+		return -EINVAL;
+	msg->output.mem[0].bytesused = payload - offset;
+	msg->output.mem[0].data_offset = offset;
+
+	ret = daedalus_describe(ctx, &job->dst->vb2_buf, &msg->capture, job->cap_h);
+	if (ret)
+		return ret;
+	ret = daedalus_snapshot_ctrls(ctx, job, in_req);
+	if (ret)
+		return ret;
+	return daedalus_resolve_refs(ctx, job);
+}
+
+/* No fd in any plane until GET_MSG installs one. */
+static void daedalus_job_init_fds(struct daedalus_job *msg)
+{
+	unsigned int i, p;
+
+	for (p = 0; p < DAEDALUS_MAX_MEM_PLANES; p++) {
+		msg->output.mem[p].fd = -1;
+		msg->capture.mem[p].fd = -1;
+		for (i = 0; i < DAEDALUS_MAX_REFS; i++)
+			msg->refs[i].buf.mem[p].fd = -1;
+	}
+}
+
+/* Which of the codec's controls are part of the request itself. */
+static u32 daedalus_in_request(struct daedalus_ctx *ctx, struct media_request *req)
+{
+	struct v4l2_ctrl **ctrls = ctx->ctrls[ctx->coded->codec];
+	struct v4l2_ctrl_handler *req_hdl;
+	u32 mask = 0;
+	unsigned int n;
+
+	if (!req)
+		return 0;
+	req_hdl = v4l2_ctrl_request_hdl_find(req, &ctx->hdl);
+	if (!req_hdl)
+		return 0;
+	for (n = 0; ctrls[n]; n++)
+		if (v4l2_ctrl_request_hdl_ctrl_find(req_hdl, ctrls[n]->id))
+			mask |= BIT(n);
+	v4l2_ctrl_request_hdl_put(req_hdl);
+	return mask;
+}
+
+/*
+ * Finish a job that the caller has claimed (see daedalus_bridge_claim()):
+ * return its buffers. Takes no V4L2 lock: only the m2m job spinlock and the
+ * vb2 done lock.
+ */
+void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
+			 const u32 *bytesused, unsigned int num_planes)
+{
+	struct daedalus_ctx *ctx = job->ctx;
+	struct vb2_buffer *dst = &job->dst->vb2_buf;
+	unsigned int i;
+
+	if (state == VB2_BUF_STATE_DONE)
+		for (i = 0; i < num_planes && i < dst->num_planes; i++)
+			if (bytesused[i])
+				vb2_set_plane_payload(dst, i, bytesused[i]);
+	daedalus_vb_to_buf(dst)->error = state != VB2_BUF_STATE_DONE;
+	job->ctx = NULL;
+	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx, state);
+}
+
+static void daedalus_device_run(void *priv)
+{
+	struct daedalus_ctx *ctx = priv;
+	struct daedalus_dev *dev = ctx->dev;
+	struct vb2_v4l2_buffer *src, *dst;
+	struct media_request *req;
+	struct daedalus_kjob *job;
+	u32 in_req;
+	int ret = -ENOMEM;
+
+	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
+	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
+	req = src->vb2_buf.req_obj.req;
+
+	in_req = daedalus_in_request(ctx, req);
+	v4l2_ctrl_request_setup(req, &ctx->hdl);
+	v4l2_m2m_buf_copy_metadata(src, dst, true);
+	src->sequence = ctx->out_seq++;
+	dst->sequence = ctx->cap_seq;
+	if (!(src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF))
+		ctx->cap_seq++;
+	dst->field = V4L2_FIELD_NONE;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (job) {
+		kref_init(&job->ref);
+		INIT_LIST_HEAD(&job->table);
+		INIT_LIST_HEAD(&job->node.entry);
+		INIT_LIST_HEAD(&job->cancel.entry);
+		INIT_DELAYED_WORK(&job->watchdog, daedalus_watchdog_work);
+		job->bridge = &dev->bridge;
+		job->ctx = ctx;
+		job->dst = dst;
+		job->msg.job_id = atomic64_inc_return(&dev->bridge.next_job_id);
+		daedalus_job_init_fds(&job->msg);
+		ret = daedalus_job_fill(ctx, job, src, in_req);
+	}
+	/* The request's controls are applied and copied: let it complete. */
+	v4l2_ctrl_request_complete(req, &ctx->hdl);
+
+	if (daedalus_bridge_submit(&dev->bridge, ctx, ret ? NULL : job))
+		return;
+
+	if (ret)
+		dev_err_ratelimited(dev->v4l2_dev.dev,
+				    "ctx %u: cannot build job: %d\n", ctx->id, ret);
+	else
+		dev_warn_ratelimited(dev->v4l2_dev.dev,
+				     "ctx %u: no decoding daemon attached, failing frame\n",
+				     ctx->id);
+	daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
+	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
+					 VB2_BUF_STATE_ERROR);
+	if (job)
+		daedalus_job_put(job);
+}
+
+void daedalus_watchdog_work(struct work_struct *work)
+{
+	struct daedalus_kjob *job = container_of(to_delayed_work(work),
+						 struct daedalus_kjob, watchdog);
+	struct daedalus_bridge *br = job->bridge;
+
+	if (daedalus_bridge_claim(br, job)) {
+		struct daedalus_ctx *ctx = job->ctx;
+
+		dev_warn_ratelimited(ctx->dev->v4l2_dev.dev,
+				     "ctx %u: job %llu timed out after %u ms\n",
+				     ctx->id, job->msg.job_id,
+				     daedalus_job_timeout_ms);
+		daedalus_job_finish(job, VB2_BUF_STATE_ERROR, NULL, 0);
+		daedalus_bridge_finished(ctx);
+		daedalus_job_put(job);	/* the table's reference */
+	}
+	daedalus_job_put(job);		/* the watchdog's reference */
+}
+
+/*
+ * STREAMOFF or close: v4l2_m2m_cancel_job() waits for the running job
+ * without a timeout, so the job fails now instead of waiting for the daemon,
+ * which is told to stop working on it.
+ */
+static void daedalus_job_abort(void *priv)
+{
+	struct daedalus_ctx *ctx = priv;
+	struct daedalus_kjob *job;
+
+	job = daedalus_bridge_abort(&ctx->dev->bridge, ctx);
+	if (!job)
+		return;
+	daedalus_job_finish(job, VB2_BUF_STATE_ERROR, NULL, 0);
+	daedalus_job_put(job);
+}
+
+const struct v4l2_m2m_ops daedalus_m2m_ops = {
+	.device_run = daedalus_device_run,
+	.job_abort = daedalus_job_abort,
+};

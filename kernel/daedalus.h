@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * daedalus-v4l2: a V4L2 stateless decoder whose decoding is done by a
+ * userspace daemon. Shared definitions of the driver.
+ */
+#ifndef _DAEDALUS_H_
+#define _DAEDALUS_H_
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/spinlock.h>
+#include <linux/version.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <media/media-device.h>
+#include <media/v4l2-ctrls.h>
+#include <media/v4l2-device.h>
+#include <media/v4l2-fh.h>
+#include <media/v4l2-mem2mem.h>
+#include <media/videobuf2-v4l2.h>
+
+#include <linux/daedalus-v4l2.h>
+
+/*
+ * The few differences between 6.12 (the target) and newer kernels; compare
+ * with the version macros, not LINUX_VERSION_CODE, so that one test reads
+ * the same everywhere.
+ */
+#define DAEDALUS_KERNEL_AT_LEAST(major, minor) \
+	(LINUX_VERSION_MAJOR > (major) || \
+	 (LINUX_VERSION_MAJOR == (major) && LINUX_VERSION_PATCHLEVEL >= (minor)))
+
+#define DAEDALUS_NAME		"daedalus-v4l2"
+#define DAEDALUS_BUS_INFO	"platform:" DAEDALUS_NAME
+
+#define DAEDALUS_MIN_WIDTH	16U
+#define DAEDALUS_MIN_HEIGHT	16U
+#define DAEDALUS_MAX_WIDTH	4096U
+#define DAEDALUS_MAX_HEIGHT	2304U
+/* CAPTURE width and height are padded to this (see docs/protocol.md). */
+#define DAEDALUS_CAP_ALIGN	64U
+
+#define DAEDALUS_MAX_JOBS	64U
+#define DAEDALUS_MAX_CTRL_BYTES	(64U * 1024U)
+
+extern unsigned int daedalus_debug;
+extern unsigned int daedalus_job_timeout_ms;
+
+#define dd_dbg(level, dev, fmt, ...) \
+	v4l2_dbg(level, daedalus_debug, &(dev)->v4l2_dev, fmt, ##__VA_ARGS__)
+
+enum daedalus_codec {
+	DAEDALUS_H264 = DAEDALUS_CODEC_H264,
+	DAEDALUS_VP8 = DAEDALUS_CODEC_VP8,
+	DAEDALUS_VP9 = DAEDALUS_CODEC_VP9,
+	DAEDALUS_AV1 = DAEDALUS_CODEC_AV1,
+	DAEDALUS_NUM_CODECS,
+};
+
+/**
+ * struct daedalus_coded_fmt - an OUTPUT (bitstream) format
+ * @fourcc:	V4L2 pixel format
+ * @codec:	codec of the jobs for this format
+ * @frmsize:	size limits reported by ENUM_FRAMESIZES
+ * @hold:	supports V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF
+ */
+struct daedalus_coded_fmt {
+	u32 fourcc;
+	enum daedalus_codec codec;
+	struct v4l2_frmsize_stepwise frmsize;
+	bool hold;
+};
+
+/**
+ * struct daedalus_msgnode - an entry of the bridge's message FIFO
+ * @entry:	link in &daedalus_bridge.fifo
+ * @type:	DAEDALUS_MSG_*
+ * @id:		event id (handle, ctx id or job id)
+ */
+struct daedalus_msgnode {
+	struct list_head entry;
+	u32 type;
+	u64 id;
+};
+
+/**
+ * struct daedalus_handle - a dmabuf given to the daemon under a stable id
+ * @ref:	references: the owning V4L2 buffer plane and every job naming it
+ * @id:		the wire handle, unique for the module's lifetime
+ * @dbuf:	the dmabuf (own reference)
+ * @length:	usable bytes of the plane
+ * @installed:	session in which an fd was installed into the daemon, 0 if none
+ * @bridge:	where to report the end of the handle
+ * @gone:	preallocated DAEDALUS_MSG_BUF_GONE message
+ */
+struct daedalus_handle {
+	struct kref ref;
+	u64 id;
+	struct dma_buf *dbuf;
+	u32 length;
+	u32 installed;
+	struct daedalus_bridge *bridge;
+	struct daedalus_msgnode gone;
+};
+
+/**
+ * struct daedalus_bridge - the daemon channel (/dev/daedalus-v4l2)
+ * @misc:	the misc device
+ * @lock:	protects every field below and the state of all jobs
+ * @wq:		GET_MSG and poll() wait here
+ * @open:	a file is open
+ * @ready:	HELLO succeeded on the open file
+ * @session:	number of the current (or last) session
+ * @fifo:	messages not yet fetched: queued jobs and events
+ * @jobs:	device-level job table: every job not finished yet
+ * @nr_jobs:	entries of @jobs
+ * @get_lock:	serialises GET_MSG, which installs fds
+ * @next_job_id: job id counter
+ * @next_handle_id: handle counter
+ * @wdq:	workqueue of the job watchdogs (flushed at removal)
+ */
+struct daedalus_bridge {
+	struct miscdevice misc;
+	spinlock_t lock;
+	wait_queue_head_t wq;
+	bool open;
+	bool ready;
+	u32 session;
+	struct list_head fifo;
+	struct list_head jobs;
+	unsigned int nr_jobs;
+	struct mutex get_lock;
+	atomic64_t next_job_id;
+	atomic64_t next_handle_id;
+	struct workqueue_struct *wdq;
+};
+
+/**
+ * struct daedalus_m2m - a pooled per-context m2m device
+ * @entry:	link in &daedalus_dev.m2m_pool while unused
+ * @m2m_dev:	the m2m device
+ *
+ * The m2m core schedules its job_work on the system workqueue after each
+ * job and frees the m2m device without cancelling it, so per-context m2m
+ * devices are recycled instead of freed until the driver goes away.
+ */
+struct daedalus_m2m {
+	struct list_head entry;
+	struct v4l2_m2m_dev *m2m_dev;
+};
+
+/**
+ * struct daedalus_dev - the device
+ * @v4l2_dev:	V4L2 device
+ * @vfd:	the video node
+ * @mdev:	media device
+ * @mc_m2m_dev:	m2m device that only carries the media controller entities
+ * @dev_mutex:	serialises the non-queue ioctls (vfd->lock)
+ * @pool_lock:	protects @m2m_pool
+ * @m2m_pool:	unused per-context m2m devices
+ * @next_ctx_id: context id counter
+ * @bridge:	the daemon channel
+ * @debugfs:	debugfs directory
+ */
+struct daedalus_dev {
+	struct v4l2_device v4l2_dev;
+	struct video_device vfd;
+	struct media_device mdev;
+	struct v4l2_m2m_dev *mc_m2m_dev;
+	struct mutex dev_mutex;
+	struct mutex pool_lock;
+	struct list_head m2m_pool;
+	atomic_t next_ctx_id;
+	struct daedalus_bridge bridge;
+	struct dentry *debugfs;
+};
+
+#define DAEDALUS_MAX_CODEC_CTRLS	12
+
+/**
+ * struct daedalus_ctx - one open file of the video node (decoder instance)
+ * @fh:		V4L2 file handle, holds the m2m context
+ * @dev:	the device
+ * @m2m:	this context's own m2m device (jobs of contexts run in parallel)
+ * @hdl:	control handler
+ * @ctrls:	controls of each codec, NULL terminated
+ * @q_lock:	lock of both vb2 queues
+ * @coded:	current OUTPUT format description
+ * @out_fmt:	OUTPUT format
+ * @cap_fmt:	CAPTURE format
+ * @bit_depth:	bit depth from the last SPS / frame / sequence control (8, 10)
+ * @id:		context id sent to the daemon
+ * @out_seq:	OUTPUT sequence counter
+ * @cap_seq:	CAPTURE sequence counter
+ * @handle_lock: protects the handles of this context's buffers
+ * @job:	running job (under the bridge lock)
+ * @session:	last bridge session a job of this context was queued to
+ * @dying:	being released: only job_abort may finish its job (bridge lock)
+ * @abort_requested: job_abort ran before device_run() submitted (bridge lock)
+ * @finishing:	claimed jobs whose finishing is still in progress
+ * @gone:	preallocated DAEDALUS_MSG_CTX_GONE message
+ */
+struct daedalus_ctx {
+	struct v4l2_fh fh;
+	struct daedalus_dev *dev;
+	struct daedalus_m2m *m2m;
+	struct v4l2_ctrl_handler hdl;
+	struct v4l2_ctrl *ctrls[DAEDALUS_NUM_CODECS][DAEDALUS_MAX_CODEC_CTRLS];
+	struct mutex q_lock;
+	const struct daedalus_coded_fmt *coded;
+	struct v4l2_format out_fmt;
+	struct v4l2_format cap_fmt;
+	u32 bit_depth;
+	u32 id;
+	u32 out_seq;
+	u32 cap_seq;
+	spinlock_t handle_lock;
+	struct daedalus_kjob *job;
+	u32 session;
+	bool dying;
+	bool abort_requested;
+	atomic_t finishing;
+	struct daedalus_msgnode *gone;
+};
+
+/**
+ * struct daedalus_buf - a vb2 buffer of either queue
+ * @m2m:	m2m buffer, must be first
+ * @handle:	dmabuf handle of each plane (under ctx->handle_lock)
+ * @error:	the last job writing this CAPTURE buffer failed
+ */
+struct daedalus_buf {
+	struct v4l2_m2m_buffer m2m;
+	struct daedalus_handle *handle[VIDEO_MAX_PLANES];
+	bool error;
+};
+
+enum daedalus_job_state {
+	DAEDALUS_JOB_QUEUED,	/* in the FIFO, not fetched */
+	DAEDALUS_JOB_SENT,	/* fetched by the daemon */
+	DAEDALUS_JOB_DONE,	/* finished: claimed by exactly one path */
+};
+
+/**
+ * struct daedalus_kjob - the kernel side of one decode job
+ * @ref:	references (table, watchdog, GET_MSG in progress, cancel msg)
+ * @table:	link in &daedalus_bridge.jobs while not DONE
+ * @node:	the job message in the FIFO
+ * @cancel:	the JOB_CANCEL message
+ * @state:	enum daedalus_job_state, under the bridge lock
+ * @session:	session it was queued to
+ * @ctx:	owning context; valid until the job is finished
+ * @dst:	the CAPTURE buffer
+ * @watchdog:	fails the job when the daemon is too slow
+ * @bridge:	the bridge
+ * @out_h:	handles of the OUTPUT planes
+ * @cap_h:	handles of the CAPTURE planes
+ * @ref_h:	handles of the reference planes
+ * @msg:	the wire message, immutable once queued
+ * @ctrl_data:	control payloads (@msg.ctrl_bytes bytes)
+ */
+struct daedalus_kjob {
+	struct kref ref;
+	struct list_head table;
+	struct daedalus_msgnode node;
+	struct daedalus_msgnode cancel;
+	enum daedalus_job_state state;
+	u32 session;
+	struct daedalus_ctx *ctx;
+	struct vb2_v4l2_buffer *dst;
+	struct delayed_work watchdog;
+	struct daedalus_bridge *bridge;
+	struct daedalus_handle *out_h[DAEDALUS_MAX_MEM_PLANES];
+	struct daedalus_handle *cap_h[DAEDALUS_MAX_MEM_PLANES];
+	struct daedalus_handle *ref_h[DAEDALUS_MAX_REFS][DAEDALUS_MAX_MEM_PLANES];
+	struct daedalus_job msg;
+	void *ctrl_data;
+};
+
+static inline struct daedalus_ctx *daedalus_file_to_ctx(struct file *file)
+{
+	return container_of(file->private_data, struct daedalus_ctx, fh);
+}
+
+static inline struct daedalus_buf *daedalus_vb_to_buf(struct vb2_buffer *vb)
+{
+	return container_of(to_vb2_v4l2_buffer(vb), struct daedalus_buf, m2m.vb);
+}
+
+/* daedalus-video.c */
+extern const struct v4l2_ioctl_ops daedalus_ioctl_ops;
+int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
+			struct vb2_queue *dst_vq);
+void daedalus_set_default_formats(struct daedalus_ctx *ctx);
+void daedalus_reset_cap_format(struct daedalus_ctx *ctx);
+const struct daedalus_coded_fmt *daedalus_find_coded(u32 fourcc);
+
+/* daedalus-ctrls.c */
+int daedalus_ctrls_init(struct daedalus_ctx *ctx);
+int daedalus_request_validate(struct media_request *req);
+void daedalus_ctrls_update_depth(struct daedalus_ctx *ctx);
+
+/* daedalus-dec.c */
+extern const struct v4l2_m2m_ops daedalus_m2m_ops;
+void daedalus_job_put(struct daedalus_kjob *job);
+void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
+			 const u32 *bytesused, unsigned int num_planes);
+void daedalus_watchdog_work(struct work_struct *work);
+
+/* daedalus-bridge.c */
+int daedalus_bridge_register(struct daedalus_dev *dev);
+void daedalus_bridge_unregister(struct daedalus_dev *dev);
+bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx,
+			    struct daedalus_kjob *job);
+bool daedalus_bridge_claim(struct daedalus_bridge *br, struct daedalus_kjob *job);
+void daedalus_bridge_finished(struct daedalus_ctx *ctx);
+struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
+					    struct daedalus_ctx *ctx);
+void daedalus_bridge_ctx_dying(struct daedalus_bridge *br, struct daedalus_ctx *ctx);
+void daedalus_bridge_ctx_gone(struct daedalus_bridge *br, struct daedalus_ctx *ctx);
+struct daedalus_handle *daedalus_handle_new(struct daedalus_bridge *br,
+					    struct dma_buf *dbuf, u32 length);
+void daedalus_handle_put(struct daedalus_handle *h);
+
+/* daedalus-mem.c */
+extern const struct vb2_mem_ops daedalus_mem_ops;
+
+/* daedalus-debugfs.c */
+void daedalus_debugfs_init(struct daedalus_dev *dev);
+void daedalus_debugfs_exit(struct daedalus_dev *dev);
+
+#endif /* _DAEDALUS_H_ */

@@ -108,53 +108,93 @@ static void copy_plane(uint8_t *dst, uint32_t dst_stride, const uint8_t *src,
 		memcpy(dst + (size_t)y * dst_stride, src + y * src_stride, row_bytes);
 }
 
+static void interleave8_row(uint8_t *restrict d, const uint8_t *restrict u,
+			    const uint8_t *restrict v, uint32_t n)
+{
+	for (uint32_t x = 0; x < n; x++) {
+		d[2 * x] = u[x];
+		d[2 * x + 1] = v[x];
+	}
+}
+
+/*
+ * P010 keeps the sample in the top bits; samples are little-endian in memory. On
+ * little-endian hosts with 2-byte aligned rows (every real CAPTURE buffer) whole samples
+ * are stored, which vectorises; the bytewise loops are the portable fallback.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_IS_LE 1
+#else
+#define HOST_IS_LE 0
+#endif
+
+static void p010_row(uint8_t *restrict d, const uint16_t *restrict s, uint32_t n,
+		     unsigned int shift)
+{
+	if (HOST_IS_LE && !((uintptr_t)d & 1)) {
+		uint16_t *restrict d16 = (uint16_t *)(void *)d;
+
+		for (uint32_t x = 0; x < n; x++)
+			d16[x] = (uint16_t)(s[x] << shift);
+		return;
+	}
+	for (uint32_t x = 0; x < n; x++) {
+		uint16_t v = (uint16_t)(s[x] << shift);
+
+		d[2 * x] = (uint8_t)v;
+		d[2 * x + 1] = (uint8_t)(v >> 8);
+	}
+}
+
+static void p010_chroma_row(uint8_t *restrict d, const uint16_t *restrict u,
+			    const uint16_t *restrict v, uint32_t n, unsigned int shift)
+{
+	if (HOST_IS_LE && !((uintptr_t)d & 1)) {
+		uint16_t *restrict d16 = (uint16_t *)(void *)d;
+
+		for (uint32_t x = 0; x < n; x++) {
+			d16[2 * x] = (uint16_t)(u[x] << shift);
+			d16[2 * x + 1] = (uint16_t)(v[x] << shift);
+		}
+		return;
+	}
+	for (uint32_t x = 0; x < n; x++) {
+		uint16_t a = (uint16_t)(u[x] << shift), b = (uint16_t)(v[x] << shift);
+
+		d[4 * x] = (uint8_t)a;
+		d[4 * x + 1] = (uint8_t)(a >> 8);
+		d[4 * x + 2] = (uint8_t)b;
+		d[4 * x + 3] = (uint8_t)(b >> 8);
+	}
+}
+
+/*
+ * The row loops below take restrict pointers and plain indexing so that compilers vectorise
+ * them (they run once per picture and pixel: the copy is most of the engine's own cost).
+ */
 static void interleave8(uint8_t *dst, uint32_t dst_stride, const uint8_t *u, ptrdiff_t us,
 			const uint8_t *v, ptrdiff_t vs, uint32_t cw, uint32_t ch)
 {
-	for (uint32_t y = 0; y < ch; y++) {
-		uint8_t *d = dst + (size_t)y * dst_stride;
-		const uint8_t *pu = u + y * us, *pv = v + y * vs;
-
-		for (uint32_t x = 0; x < cw; x++) {
-			d[2 * x] = pu[x];
-			d[2 * x + 1] = pv[x];
-		}
-	}
+	for (uint32_t y = 0; y < ch; y++)
+		interleave8_row(dst + (size_t)y * dst_stride, u + y * us, v + y * vs, cw);
 }
 
-static inline void put_le16(uint8_t *d, uint16_t v)
-{
-	d[0] = (uint8_t)v;
-	d[1] = (uint8_t)(v >> 8);
-}
-
-/* P010 keeps the sample in the top bits: shift left by 16 - bit_depth. */
 static void luma_to_p010(uint8_t *dst, uint32_t dst_stride, const uint8_t *src, ptrdiff_t ss,
 			 uint32_t w, uint32_t h, unsigned int shift)
 {
-	for (uint32_t y = 0; y < h; y++) {
-		uint8_t *d = dst + (size_t)y * dst_stride;
-		const uint16_t *s = (const uint16_t *)(const void *)(src + y * ss);
-
-		for (uint32_t x = 0; x < w; x++)
-			put_le16(d + 2 * x, (uint16_t)(s[x] << shift));
-	}
+	for (uint32_t y = 0; y < h; y++)
+		p010_row(dst + (size_t)y * dst_stride,
+			 (const uint16_t *)(const void *)(src + y * ss), w, shift);
 }
 
 static void chroma_to_p010(uint8_t *dst, uint32_t dst_stride, const uint8_t *u, ptrdiff_t us,
 			   const uint8_t *v, ptrdiff_t vs, uint32_t cw, uint32_t ch,
 			   unsigned int shift)
 {
-	for (uint32_t y = 0; y < ch; y++) {
-		uint8_t *d = dst + (size_t)y * dst_stride;
-		const uint16_t *pu = (const uint16_t *)(const void *)(u + y * us);
-		const uint16_t *pv = (const uint16_t *)(const void *)(v + y * vs);
-
-		for (uint32_t x = 0; x < cw; x++) {
-			put_le16(d + 4 * x, (uint16_t)(pu[x] << shift));
-			put_le16(d + 4 * x + 2, (uint16_t)(pv[x] << shift));
-		}
-	}
+	for (uint32_t y = 0; y < ch; y++)
+		p010_chroma_row(dst + (size_t)y * dst_stride,
+				(const uint16_t *)(const void *)(u + y * us),
+				(const uint16_t *)(const void *)(v + y * vs), cw, shift);
 }
 
 int dd_picture_write(const struct dd_picture *dst, const struct dd_yuv420 *src,

@@ -26,6 +26,11 @@ module_param_named(job_timeout_ms, daedalus_job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
 		 "time the daemon has to complete a job before it fails (ms, default 2000)");
 
+unsigned int daedalus_default_codec = DAEDALUS_CODEC_H264;
+module_param_named(default_codec, daedalus_default_codec, uint, 0644);
+MODULE_PARM_DESC(default_codec,
+		 "OUTPUT format of a newly opened instance: 1 H.264, 2 VP8, 3 VP9, 4 AV1 (default 1)");
+
 static int daedalus_video_nr = -1;
 module_param_named(video_nr, daedalus_video_nr, int, 0444);
 MODULE_PARM_DESC(video_nr, "number of the video node, -1 = first free");

@@ -153,8 +153,13 @@ void daedalus_reset_cap_format(struct daedalus_ctx *ctx)
 void daedalus_set_default_formats(struct daedalus_ctx *ctx)
 {
 	struct v4l2_pix_format_mplane *out = &ctx->out_fmt.fmt.pix_mp;
+	unsigned int i;
 
+	/* The first OUTPUT format is a parameter so that tests can cover each. */
 	ctx->coded = &daedalus_coded_fmts[0];
+	for (i = 0; i < ARRAY_SIZE(daedalus_coded_fmts); i++)
+		if (daedalus_coded_fmts[i].codec == READ_ONCE(daedalus_default_codec))
+			ctx->coded = &daedalus_coded_fmts[i];
 	ctx->bit_depth = 8;
 	memset(&ctx->out_fmt, 0, sizeof(ctx->out_fmt));
 	ctx->out_fmt.type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;

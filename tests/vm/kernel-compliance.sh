@@ -1,0 +1,52 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 900
+# testbed-kernels: normal debug
+# v4l2-compliance on the daedalus-v4l2 video node (with streaming) once per OUTPUT format,
+# and on its media node: 0 failures and 0 warnings. No daemon is attached, so every decode
+# job fails at once: this also shows that nothing hangs or oopses without one.
+set -u
+fail=0
+video=
+for d in /dev/video*; do
+	if v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: daedalus-v4l2"; then
+		video=$d
+		break
+	fi
+done
+[ -n "$video" ] || { echo "FAIL: no daedalus-v4l2 video node"; exit 1; }
+media=$(ls -d /sys/class/video4linux/"$(basename "$video")"/device/media* 2>/dev/null | head -n 1)
+[ -n "$media" ] || { echo "FAIL: no media node for $video"; exit 1; }
+media=/dev/$(basename "$media")
+param=/sys/module/daedalus_v4l2/parameters/default_codec
+
+check() { # label args...
+	local label=$1 log=/tmp/compliance.log line
+	shift
+	v4l2-compliance "$@" >"$log" 2>&1
+	# -m prints one total per interface and a grand total: all must be clean.
+	totals=$(grep -E "Total for .*: [0-9]+, Succeeded: [0-9]+, Failed: [0-9]+, Warnings: [0-9]+" \
+		"$log")
+	line=$(tail -n 1 <<<"$totals")
+	if [ -n "$totals" ] && ! grep -qvE "Failed: 0, Warnings: 0$" <<<"$totals"; then
+		echo "ok   $label: $line"
+	else
+		echo "FAIL $label: ${line:-no total line}"
+		grep -E "fail:|warn:|FAIL" "$log" | head -n 20
+		fail=1
+	fi
+}
+
+for codec in 1:H264_SLICE 2:VP8_FRAME 3:VP9_FRAME 4:AV1_FRAME; do
+	echo "${codec%%:*}" >"$param"
+	fmt=$(v4l2-ctl -d "$video" --get-fmt-video-out | sed -n "s/.*Pixel Format *: *'\([^']*\)'.*/\1/p")
+	echo "default OUTPUT format ${codec#*:}: $fmt"
+	check "v4l2-compliance -s (${codec#*:})" -d "$video" -s
+done
+echo 1 >"$param"
+check "v4l2-compliance -m" -m "$media"
+if [ $fail = 0 ]; then
+	echo "kernel-compliance: PASS (4 OUTPUT formats with streaming, media node)"
+else
+	echo "kernel-compliance: FAIL"
+fi
+exit $fail

@@ -116,11 +116,16 @@ def main():
     ap.add_argument("--decode-clip", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--clip", required=True, choices=sorted(CLIPS))
+    ap.add_argument("--no-reference", action="store_true",
+                    help="only run the program on the clip; its exit status decides")
     ap.add_argument("decode_args", nargs="*")
     args = ap.parse_args()
 
     os.makedirs(args.workdir, exist_ok=True)
     clip, parts = make_clip(args.ffmpeg, args.workdir, args.clip)
+    if args.no_reference:
+        proc = subprocess.run([args.decode_clip] + args.decode_args + [clip])
+        return proc.returncode
     codec = CLIPS[args.clip][0]
     # per part: the ffmpeg CLI would convert a stream whose size or bit depth changes to
     # the format of its first frame

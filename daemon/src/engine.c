@@ -11,7 +11,7 @@
 #include "error.h"
 #include "picture.h"
 #include "ref_set.h"
-#include "vpx_header.h"
+#include "vpx_check.h"
 
 /* In order of preference; a new backend is one more line here. */
 static const struct dd_backend_ops *const backend_list[] = {
@@ -37,16 +37,6 @@ struct dd_stream {
 	uint64_t jobs, failures;
 };
 
-/* What the controls promise about a job; checked against the bitstream and the decoder. */
-struct expectation {
-	uint32_t width, height;
-	unsigned int bit_depth;
-	int profile;
-	bool key_frame;
-	unsigned int num_refs;
-	uint64_t ref_ts[3];
-	const char *ref_name[3];
-};
 
 const char *dd_codec_name(enum dd_codec codec)
 {
@@ -224,160 +214,7 @@ void dd_stream_flush(struct dd_stream *s)
 	dd_ref_set_clear(&s->refs);
 }
 
-static int check_vp8(const struct dd_job *job, struct expectation *x, struct dd_error *err)
-{
-	const struct v4l2_ctrl_vp8_frame *c = job->ctrl.vp8.frame;
-	struct dd_vp8_tag tag;
-	bool key, show;
-	uint64_t end;
-
-	if (!c)
-		return dd_fail(err, "VP8 job without V4L2_CID_STATELESS_VP8_FRAME");
-	if (dd_vp8_parse_tag(job->bitstream, job->bitstream_size, &tag, err))
-		return -1;
-	key = c->flags & V4L2_VP8_FRAME_FLAG_KEY_FRAME;
-	show = c->flags & V4L2_VP8_FRAME_FLAG_SHOW_FRAME;
-	if (key != tag.key_frame)
-		return dd_fail(err, "controls say %s, bitstream says %s", key ? "keyframe" :
-			       "inter frame", tag.key_frame ? "keyframe" : "inter frame");
-	if (show != tag.show_frame)
-		return dd_fail(err, "controls say show_frame=%d, bitstream says %d", show,
-			       tag.show_frame);
-	if (tag.version > 3 || c->version != tag.version)
-		return dd_fail(err, "controls say version %u, bitstream says %u", c->version,
-			       tag.version);
-	if (c->first_part_size != tag.first_part_size)
-		return dd_fail(err, "controls say first partition of %u bytes, bitstream says %u",
-			       c->first_part_size, tag.first_part_size);
-	if (c->num_dct_parts != 1 && c->num_dct_parts != 2 && c->num_dct_parts != 4 &&
-	    c->num_dct_parts != 8)
-		return dd_fail(err, "invalid number of DCT partitions %u", c->num_dct_parts);
-	end = tag.header_size + (uint64_t)tag.first_part_size + 3 * (c->num_dct_parts - 1u);
-	for (unsigned int i = 0; i < c->num_dct_parts; i++)
-		end += c->dct_part_sizes[i];
-	if (end > job->bitstream_size)
-		return dd_fail(err, "frame truncated: partitions need %" PRIu64 " bytes, buffer has %zu",
-			       end, job->bitstream_size);
-	if (key && (tag.width != c->width || tag.height != c->height))
-		return dd_fail(err, "controls say %ux%u, bitstream says %ux%u", c->width,
-			       c->height, tag.width, tag.height);
-
-	*x = (struct expectation){
-		.width = c->width,
-		.height = c->height,
-		.bit_depth = 8,
-		.profile = (int)tag.version,
-		.key_frame = key,
-	};
-	if (!key) {
-		x->num_refs = 3;
-		x->ref_ts[0] = c->last_frame_ts;
-		x->ref_ts[1] = c->golden_frame_ts;
-		x->ref_ts[2] = c->alt_frame_ts;
-	}
-	return 0;
-}
-
-/*
- * Every tile but the last is preceded by its 4-byte size, so a buffer cut short anywhere
- * before the last tile is detected here. The last tile runs to the end of the buffer: a
- * cut inside it cannot be told from a shorter tile (nor can hardware decoders tell).
- */
-static int check_vp9_tiles(const struct dd_job *job, const struct v4l2_ctrl_vp9_frame *c,
-			   struct dd_error *err)
-{
-	uint64_t pos = (uint64_t)c->uncompressed_header_size + c->compressed_header_size;
-	unsigned int tiles;
-
-	if (c->tile_cols_log2 > 6 || c->tile_rows_log2 > 2)
-		return dd_fail(err, "invalid tile layout log2 %ux%u", c->tile_cols_log2,
-			       c->tile_rows_log2);
-	tiles = (1u << c->tile_cols_log2) << c->tile_rows_log2;
-	for (unsigned int t = 0; t + 1 < tiles; t++) {
-		const uint8_t *p = job->bitstream + pos;
-		uint32_t size;
-
-		if (pos + 4 > job->bitstream_size)
-			return dd_fail(err, "frame truncated before the size of tile %u of %u", t,
-				       tiles);
-		size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-		pos += 4 + (uint64_t)size;
-		if (pos >= job->bitstream_size)
-			return dd_fail(err, "frame truncated: tile %u of %u needs %" PRIu64
-				       " bytes, buffer has %zu", t, tiles, pos + 1,
-				       job->bitstream_size);
-	}
-	return 0;
-}
-
-static int check_vp9(const struct dd_job *job, struct expectation *x, struct dd_error *err)
-{
-	const struct v4l2_ctrl_vp9_frame *c = job->ctrl.vp9.frame;
-	unsigned int frames = dd_vp9_superframe_count(job->bitstream, job->bitstream_size);
-	struct dd_vp9_peek h;
-	bool key, show, er, intra_only;
-	unsigned int want_depth;
-
-	if (!c)
-		return dd_fail(err, "VP9 job without V4L2_CID_STATELESS_VP9_FRAME");
-	if (frames > 1)
-		return dd_fail(err, "buffer holds a VP9 superframe of %u frames; each frame must be "
-			       "its own request", frames);
-	if (dd_vp9_peek(job->bitstream, job->bitstream_size, &h, err))
-		return -1;
-	if (h.show_existing_frame)
-		return dd_fail(err, "VP9 show_existing_frame is not a decode request (the client "
-			       "shows the existing picture itself)");
-	key = c->flags & V4L2_VP9_FRAME_FLAG_KEY_FRAME;
-	show = c->flags & V4L2_VP9_FRAME_FLAG_SHOW_FRAME;
-	er = c->flags & V4L2_VP9_FRAME_FLAG_ERROR_RESILIENT;
-	intra_only = c->flags & V4L2_VP9_FRAME_FLAG_INTRA_ONLY;
-	if (c->profile != h.profile)
-		return dd_fail(err, "controls say profile %u, bitstream says %u", c->profile,
-			       h.profile);
-	if (key != h.key_frame || show != h.show_frame || er != h.error_resilient ||
-	    intra_only != h.intra_only)
-		return dd_fail(err, "frame flags disagree with the bitstream (controls key=%d "
-			       "show=%d error_resilient=%d intra_only=%d, bitstream %d %d %d %d)",
-			       key, show, er, intra_only, h.key_frame, h.show_frame,
-			       h.error_resilient, h.intra_only);
-	want_depth = c->profile < 2 ? 8 : c->bit_depth;
-	if (c->bit_depth != want_depth || (want_depth != 8 && want_depth != 10 &&
-					   want_depth != 12))
-		return dd_fail(err, "bit depth %u is invalid for profile %u", c->bit_depth,
-			       c->profile);
-	if (h.has_size && (h.bit_depth != c->bit_depth || h.width != c->frame_width_minus_1 + 1u ||
-			   h.height != c->frame_height_minus_1 + 1u))
-		return dd_fail(err, "controls say %ux%u %u-bit, bitstream says %ux%u %u-bit",
-			       c->frame_width_minus_1 + 1u, c->frame_height_minus_1 + 1u,
-			       c->bit_depth, h.width, h.height, h.bit_depth);
-	if (!c->uncompressed_header_size || !c->compressed_header_size ||
-	    (uint64_t)c->uncompressed_header_size + c->compressed_header_size >=
-		    job->bitstream_size)
-		return dd_fail(err, "frame truncated: headers of %u + %u bytes leave no tile data in "
-			       "%zu bytes", c->uncompressed_header_size,
-			       c->compressed_header_size, job->bitstream_size);
-
-	if (check_vp9_tiles(job, c, err))
-		return -1;
-
-	*x = (struct expectation){
-		.width = c->frame_width_minus_1 + 1u,
-		.height = c->frame_height_minus_1 + 1u,
-		.bit_depth = c->bit_depth,
-		.profile = c->profile,
-		.key_frame = key,
-	};
-	if (!key && !intra_only) {
-		x->num_refs = 3;
-		x->ref_ts[0] = c->last_frame_ts;
-		x->ref_ts[1] = c->golden_frame_ts;
-		x->ref_ts[2] = c->alt_frame_ts;
-	}
-	return 0;
-}
-
-static int check_job(struct dd_stream *s, const struct dd_job *job, struct expectation *x,
+static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_expectation *x,
 		     struct dd_error *err)
 {
 	static const char *const ref_names[3] = { "last", "golden", "altref" };
@@ -392,10 +229,10 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct expec
 		return dd_fail(err, "no capture buffer");
 	switch (s->codec) {
 	case DD_CODEC_VP8:
-		ret = check_vp8(job, x, err);
+		ret = dd_check_vp8_job(job, x, err);
 		break;
 	case DD_CODEC_VP9:
-		ret = check_vp9(job, x, err);
+		ret = dd_check_vp9_job(job, x, err);
 		break;
 	default:
 		ret = dd_fail(err, "unknown codec");
@@ -417,7 +254,7 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct expec
 
 int dd_stream_decode(struct dd_stream *s, const struct dd_job *job, struct dd_error *err)
 {
-	struct expectation x = { 0 };
+	struct dd_expectation x = { 0 };
 	struct dd_decoded got = { 0 };
 	int ret;
 

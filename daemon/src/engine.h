@@ -8,8 +8,10 @@
  * its own picture when dd_stream_decode() returns, including frames that are never shown
  * (VP8/VP9 show_frame = 0); nothing waits for later jobs.
  *
- * Threading: an engine may be shared by threads; a stream must be used by one thread at a
- * time (the daemon runs one worker per decoding context).
+ * Threading: create and free engines from one thread (the FFmpeg backend installs a
+ * process-wide log hook); streams of one engine may decode in parallel, each stream used by
+ * one thread at a time (the daemon runs one worker per decoding context). The log callback
+ * may be called from any of those threads.
  */
 #ifndef DAEDALUS_ENGINE_H
 #define DAEDALUS_ENGINE_H

@@ -11,6 +11,8 @@
  * only through VP9 show_existing_frame, which never becomes a job (as in GStreamer).
  *
  * Fault injection (each is checked, the exit status says whether it behaved):
+ *   --show-hidden    print hidden (show_frame = 0) pictures too, in decode order (VP8:
+ *                    compared with a copy of the clip whose hidden frames are marked shown)
  *   --flush-at N     after job N: flush, send the next inter frame (must fail: its references
  *                    are gone), then skip to the next keyframe, like a seek
  *   --fuzz SEED:FROM:TO  jobs FROM..TO get random damage (bit flips, cuts, appended bytes,
@@ -145,6 +147,7 @@ int main(int argc, char **argv)
 		{ "corrupt", required_argument, NULL, 'c' },
 		{ "fuzz", required_argument, NULL, 'z' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "show-hidden", no_argument, NULL, 'H' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
@@ -160,6 +163,7 @@ int main(int argc, char **argv)
 	struct dd_error err;
 	enum dd_codec codec;
 	long display = 0, jobs_ok = 0, jobs_failed = 0, hidden = 0, shown_existing = 0;
+	int show_hidden = 0;
 	int bad = 0, skipping = 0, expect_fail_next = 0, faulted = 0, opt;
 	uint32_t seed = 0x12345678;
 	unsigned long fuzz_seed = 0;
@@ -199,6 +203,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'H':
+			show_hidden = 1;
 			break;
 		default:
 			return 2;
@@ -431,7 +438,7 @@ int main(int argc, char **argv)
 			}
 			vp9_client_update_refs(&vp9, &i9, job.timestamp);
 		}
-		if (show)
+		if (show || show_hidden)
 			print_pic(display++, p);
 		pic_unref(p);
 

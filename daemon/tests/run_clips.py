@@ -98,6 +98,19 @@ def make_clip(ffmpeg, workdir, name):
     return path, part_paths
 
 
+def reveal_vp8_hidden(path):
+    """A copy of a VP8 clip with show_frame set in every frame tag. show_frame only decides
+    whether a VP8 decoder outputs the frame, so libvpx then outputs the alt-ref frames too,
+    decoded exactly as when hidden."""
+    out = path.replace(".ivf", ".revealed.ivf")
+    if not os.path.exists(out):
+        header, frames = ivf_frames(path)
+        tmp = out + f".{os.getpid()}"
+        write_ivf(tmp, header, [bytes([f[0] | 0x10]) + f[1:] for f in frames])
+        os.replace(tmp, out)
+    return out
+
+
 def reference_md5s(ffmpeg, clip, codec):
     out = run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
                "-c:v", REF_DECODER[codec], "-i", clip, "-fps_mode", "passthrough",
@@ -118,6 +131,9 @@ def main():
     ap.add_argument("--clip", required=True, choices=sorted(CLIPS))
     ap.add_argument("--no-reference", action="store_true",
                     help="only run the program on the clip; its exit status decides")
+    ap.add_argument("--reveal-hidden", action="store_true",
+                    help="VP8: the reference decodes a copy with show_frame set on hidden "
+                    "frames, so the engine's hidden pictures are compared too")
     ap.add_argument("decode_args", nargs="*")
     args = ap.parse_args()
 
@@ -129,6 +145,8 @@ def main():
     codec = CLIPS[args.clip][0]
     # per part: the ffmpeg CLI would convert a stream whose size or bit depth changes to
     # the format of its first frame
+    if args.reveal_hidden:
+        parts = [reveal_vp8_hidden(part) for part in parts]
     ref = [md5 for part in parts for md5 in reference_md5s(args.ffmpeg, part, codec)]
 
     proc = subprocess.run([args.decode_clip] + args.decode_args + [clip],

@@ -1,0 +1,58 @@
+# daedalus-v4l2 top-level build. Everything that runs in the testbed VM is built inside the
+# testbed's Debian trixie rootfs (scripts/testbed chroot), so headers and libraries match the
+# target userland; the module is built against the testbed kernel's tree.
+#
+#   make            testbed (cached), module, daemon and test tools
+#   make check      every test: unit tests, then the testbed's own tests, then the VM tests
+#   make demo       boot the testbed with the module and daemon and show what it decodes
+#   make shell      an interactive shell in the testbed VM
+
+TESTBED := scripts/testbed
+BUILD := build
+
+.PHONY: all testbed testbed-debug module module-debug daemon tools check check-unit \
+	check-testbed check-vm demo shell clean
+
+all: testbed module daemon tools
+
+testbed:
+	$(TESTBED) build
+
+testbed-debug:
+	$(TESTBED) build --debug-kernel
+
+# The module is built in a copy of kernel/ and include/ per kernel variant (6.12 kbuild has no
+# separate output directory for external modules), then its .ko lands in build/kernel[-debug]/,
+# which is where `testbed run` loads modules from.
+module: testbed
+	scripts/build module normal
+
+module-debug: testbed-debug
+	scripts/build module debug
+
+daemon: testbed
+	scripts/build daemon
+
+tools: testbed
+	scripts/build tools
+
+check: all testbed-debug module-debug
+	tests/run all
+
+check-unit: all
+	tests/run unit
+
+check-testbed: testbed
+	tests/run testbed
+
+check-vm: all testbed-debug module-debug
+	tests/run vm
+
+demo: all
+	scripts/demo
+
+shell: all
+	$(TESTBED) shell
+
+clean:
+	rm -rf $(BUILD)

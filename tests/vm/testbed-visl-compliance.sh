@@ -1,0 +1,39 @@
+#!/bin/bash
+# testbed-run: --no-module --no-daemon --timeout 900
+# testbed-kernels: normal debug
+# The harness's VM self-test: the in-tree visl stateless decoder must pass v4l2-compliance
+# (device and media node) with 0 failures in the testbed, and GStreamer must register its
+# stateless decoders against it. If this breaks, the testbed (kernel config, rootfs, boot)
+# broke, not the project's module.
+set -u
+fail=0
+modprobe visl || { echo "FAIL: modprobe visl"; exit 1; }
+udevadm settle --timeout=10 2>/dev/null
+video=
+for d in /dev/video*; do
+	if v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: visl"; then video=$d; break; fi
+done
+[ -n "$video" ] || { echo "FAIL: no visl video node"; exit 1; }
+media=$(ls -d /sys/class/video4linux/"$(basename "$video")"/device/media* 2>/dev/null | head -n 1)
+media=/dev/$(basename "$media")
+echo "visl: $video $media"
+
+total() { grep -E "^Total for .*: [0-9]+, Succeeded: [0-9]+, Failed: [0-9]+, Warnings: [0-9]+" "$1" | tail -n 1; }
+for args in "-d $video -s" "-m $media"; do
+	log=/tmp/compliance.log
+	# shellcheck disable=SC2086
+	v4l2-compliance $args >"$log" 2>&1
+	line=$(total "$log")
+	echo "v4l2-compliance $args: $line"
+	if ! grep -qE "Failed: 0, Warnings: [0-9]+$" <<<"$line"; then
+		grep -E "fail:|FAIL" "$log" | head -n 20
+		fail=1
+	fi
+done
+
+inspect=$(gst-inspect-1.0 v4l2codecs 2>&1)
+for el in v4l2slh264dec v4l2slvp8dec v4l2slvp9dec v4l2slav1dec; do
+	if grep -q "$el" <<<"$inspect"; then echo "gstreamer: $el registered"; else
+		echo "FAIL: gstreamer did not register $el"; fail=1; fi
+done
+exit $fail

@@ -1,0 +1,908 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * dv-testpeer: a stand-in for the decoding daemon that speaks the bridge
+ * protocol (docs/protocol.md) and "decodes" by writing a test record and
+ * pattern (dv_common.h) into each CAPTURE buffer. It checks everything the
+ * kernel sends, and on request misbehaves the way a broken daemon would, to
+ * show that the kernel rejects or survives it.
+ *
+ * Exit status 0 only if every kernel answer was the expected one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/daedalus-v4l2.h>
+
+#include "dv_common.h"
+
+enum peer_mode { MODE_OK, MODE_ERROR, MODE_BADID, MODE_OVERSIZE, MODE_HANG };
+
+struct handle {
+	unsigned long long id;
+	int fd;
+	uint8_t *map;
+	size_t len;
+	bool writable;
+	bool gone;
+};
+
+struct pjob {
+	unsigned long long id;
+	uint32_t ctx_id;
+	uint32_t cap_planes;
+	uint32_t cap_len[DAEDALUS_MAX_MEM_PLANES];
+	uint64_t due_ns;
+	bool cancelled;
+	bool finished;
+};
+
+static struct {
+	enum peer_mode mode;
+	unsigned int delay_ms;
+	unsigned int jobs_limit;	/* stop after this many jobs finished */
+	unsigned int run_ms;
+	unsigned int close_after;	/* hold this many jobs, then close */
+	unsigned int exit_after;	/* hold this many jobs, then _exit */
+	unsigned int hold_ms;
+	bool reopen;
+	const char *ready_file;
+	bool expect_all_gone;
+	unsigned int gone_wait_ms;
+	unsigned int expect_pending;
+	int verbose;
+} opt = { .gone_wait_ms = 3000 };
+
+static struct {
+	unsigned int jobs, completed, errors_sent, rejected_ok, late_rejected;
+	unsigned int cancels, ctx_gone, buf_gone, fds, violations, unexpected;
+	unsigned int pending, max_pending, ref_found, ref_checked_ok;
+} st;
+
+static int bridge = -1;
+static uint32_t session;
+static struct handle *handles;
+static size_t nhandles, cap_handles;
+static struct pjob *jobs;
+static size_t njobs, cap_jobs;
+static uint32_t *ctxs;
+static bool *ctx_gone;
+static size_t nctxs, cap_ctxs;
+static void *ctrl_area;
+static uint32_t ctrl_area_size;
+static volatile sig_atomic_t stop;
+
+#define VIOLATION(...) do { \
+	st.violations++; \
+	fprintf(stderr, "dv-testpeer: VIOLATION: " __VA_ARGS__); \
+	fputc('\n', stderr); \
+} while (0)
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return p;
+	*cap = need * 2 + 16;
+	p = realloc(p, *cap * elem);
+	if (!p) {
+		perror("realloc");
+		exit(2);
+	}
+	return p;
+}
+
+static struct handle *handle_find(unsigned long long id)
+{
+	for (size_t i = 0; i < nhandles; i++)
+		if (handles[i].id == id)
+			return &handles[i];
+	return NULL;
+}
+
+static void handle_unmap(struct handle *h)
+{
+	if (h->map)
+		munmap(h->map, h->len);
+	h->map = NULL;
+	if (h->fd >= 0) {
+		close(h->fd);
+		st.fds--;
+	}
+	h->fd = -1;
+}
+
+/* Take note of a memory plane in a message: new fd or a known handle. */
+static struct handle *plane_take(const struct daedalus_mem_plane *mp,
+				 const char *what)
+{
+	struct handle *h = handle_find(mp->handle);
+
+	if (!mp->handle) {
+		VIOLATION("%s: handle 0", what);
+		return NULL;
+	}
+	if (!h) {
+		if (mp->fd < 0) {
+			VIOLATION("%s: first use of handle %llu without an fd",
+				  what, mp->handle);
+			return NULL;
+		}
+		handles = grow(handles, &cap_handles, nhandles + 1, sizeof(*handles));
+		h = &handles[nhandles++];
+		*h = (struct handle){ .id = mp->handle, .fd = mp->fd, .len = mp->length };
+		st.fds++;
+		return h;
+	}
+	if (h->gone) {
+		VIOLATION("%s: handle %llu used after BUF_GONE", what, mp->handle);
+		return NULL;
+	}
+	if (mp->fd >= 0) {
+		VIOLATION("%s: second fd %d for handle %llu", what, mp->fd, mp->handle);
+		close(mp->fd);
+	}
+	if (mp->length != h->len)
+		VIOLATION("%s: handle %llu length changed %zu -> %u", what,
+			  mp->handle, h->len, mp->length);
+	return h;
+}
+
+static uint8_t *handle_map(struct handle *h, bool write)
+{
+	if (h->map && (h->writable || !write))
+		return h->map;
+	if (h->map) {
+		munmap(h->map, h->len);
+		h->map = NULL;
+	}
+	h->map = mmap(NULL, h->len, PROT_READ | (write ? PROT_WRITE : 0),
+		      MAP_SHARED, h->fd, 0);
+	if (h->map == MAP_FAILED) {
+		h->map = NULL;
+		VIOLATION("mmap handle %llu (fd %d, %zu bytes, %s): %s", h->id,
+			  h->fd, h->len, write ? "rw" : "ro", strerror(errno));
+		return NULL;
+	}
+	h->writable = write;
+	return h->map;
+}
+
+static void ctx_seen(uint32_t id)
+{
+	for (size_t i = 0; i < nctxs; i++)
+		if (ctxs[i] == id) {
+			if (ctx_gone[i])
+				VIOLATION("job for context %u after CTX_GONE", id);
+			return;
+		}
+	ctxs = grow(ctxs, &cap_ctxs, nctxs + 1, sizeof(*ctxs));
+	ctx_gone = realloc(ctx_gone, cap_ctxs * sizeof(*ctx_gone));
+	if (!ctx_gone)
+		exit(2);
+	ctxs[nctxs] = id;
+	ctx_gone[nctxs++] = false;
+}
+
+static struct pjob *job_find(unsigned long long id)
+{
+	for (size_t i = 0; i < njobs; i++)
+		if (jobs[i].id == id)
+			return &jobs[i];
+	return NULL;
+}
+
+/* One COMPLETE call; counts it as expected or not. */
+static int complete_call(struct daedalus_complete *c, int want_err, const char *what)
+{
+	int ret = ioctl(bridge, DAEDALUS_IOC_COMPLETE, c) ? errno : 0;
+
+	if (ret != want_err) {
+		st.unexpected++;
+		fprintf(stderr, "dv-testpeer: UNEXPECTED: COMPLETE %s (job %llu"
+			") gave %s, want %s\n", what, c->job_id, dv_errname(ret),
+			dv_errname(want_err));
+	} else if (want_err) {
+		st.rejected_ok++;
+		if (opt.verbose)
+			printf("dv-testpeer: COMPLETE %s rejected with %s as expected\n",
+			       what, dv_errname(ret));
+	}
+	return ret;
+}
+
+static void job_finish(struct pjob *j)
+{
+	struct daedalus_complete c = { .job_id = j->id, .ctx_id = j->ctx_id };
+
+	j->finished = true;
+	st.pending--;
+	if (j->cancelled) {
+		/* The kernel already failed it: a late answer must bounce. */
+		if (!complete_call(&c, ENOENT, "after JOB_CANCEL"))
+			return;
+		st.late_rejected++;
+		return;
+	}
+	switch (opt.mode) {
+	case MODE_BADID: {
+		struct daedalus_complete bad = c;
+
+		bad.job_id = j->id + (1ull << 40);
+		complete_call(&bad, ENOENT, "unknown job id");
+		bad = c;
+		bad.ctx_id = j->ctx_id + 1000;
+		complete_call(&bad, EINVAL, "wrong ctx id");
+		bad = c;
+		bad.reserved[3] = 1;
+		complete_call(&bad, EINVAL, "reserved field set");
+		bad = c;
+		bad.status = 7;
+		complete_call(&bad, EINVAL, "unknown status");
+		bad = c;
+		bad.reason = DAEDALUS_REASON_BITSTREAM;
+		complete_call(&bad, EINVAL, "OK with a reason");
+		break;
+	}
+	case MODE_OVERSIZE: {
+		struct daedalus_complete bad = c;
+
+		bad.num_mem_planes = j->cap_planes;
+		for (unsigned int p = 0; p < j->cap_planes; p++)
+			bad.bytesused[p] = j->cap_len[p];
+		bad.bytesused[j->cap_planes - 1] += 1;
+		complete_call(&bad, ERANGE, "bytesused = length + 1");
+		bad.bytesused[j->cap_planes - 1] = 0xffffffffu;
+		complete_call(&bad, ERANGE, "bytesused = 4 GiB - 1");
+		bad.bytesused[j->cap_planes - 1] = j->cap_len[j->cap_planes - 1];
+		if (j->cap_planes < DAEDALUS_MAX_MEM_PLANES) {
+			bad.num_mem_planes = j->cap_planes + 1;
+			complete_call(&bad, EINVAL, "one plane too many");
+		}
+		bad.num_mem_planes = DAEDALUS_MAX_MEM_PLANES + 1;
+		complete_call(&bad, EINVAL, "num_mem_planes > max");
+		/* The real answer names every plane with its exact length. */
+		c.num_mem_planes = j->cap_planes;
+		for (unsigned int p = 0; p < j->cap_planes; p++)
+			c.bytesused[p] = j->cap_len[p];
+		break;
+	}
+	case MODE_ERROR:
+		c.status = DAEDALUS_STATUS_ERROR;
+		c.reason = DAEDALUS_REASON_BITSTREAM;
+		st.errors_sent++;
+		break;
+	default:
+		break;
+	}
+	if (complete_call(&c, 0, "the real answer"))
+		return;
+	st.completed++;
+	if (opt.mode == MODE_BADID) {
+		complete_call(&c, ENOENT, "stale (second) answer");
+	}
+}
+
+static int cmp_ctrl(const void *a, const void *b)
+{
+	const struct dv_record_ctrl *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void check_ref(const struct daedalus_job *j, unsigned int i,
+		      struct dv_record_ref *out)
+{
+	const struct daedalus_ref *r = &j->refs[i];
+	struct handle *h;
+	const struct dv_record *rec;
+	uint8_t *m;
+
+	out->timestamp = r->timestamp;
+	out->flags = r->flags;
+	out->content = DV_REF_CONTENT_NONE;
+	if (!(r->flags & DAEDALUS_REF_FLAG_FOUND)) {
+		if (r->buf.num_mem_planes || r->buf.mem[0].handle)
+			VIOLATION("ref %u not FOUND but describes a buffer", i);
+		return;
+	}
+	if (!(r->flags & DAEDALUS_REF_FLAG_USED))
+		VIOLATION("ref %u FOUND but not USED", i);
+	if (r->buf.timestamp != r->timestamp)
+		VIOLATION("ref %u: buffer timestamp %llu != slot %llu",
+			  i, (unsigned long long)r->buf.timestamp, (unsigned long long)r->timestamp);
+	if (r->buf.num_mem_planes != j->capture.num_mem_planes)
+		VIOLATION("ref %u: %u planes, capture has %u", i,
+			  r->buf.num_mem_planes, j->capture.num_mem_planes);
+	for (unsigned int p = 0; p < r->buf.num_mem_planes && p < DAEDALUS_MAX_MEM_PLANES; p++)
+		plane_take(&r->buf.mem[p], "ref");
+	st.ref_found++;
+	if (r->flags & DAEDALUS_REF_FLAG_SELF) {
+		if (r->buf.mem[0].handle != j->capture.mem[0].handle)
+			VIOLATION("ref %u SELF but another buffer", i);
+		return;
+	}
+	if (r->buf.flags & DAEDALUS_BUF_FLAG_ERROR) {
+		out->content = DV_REF_CONTENT_ERROR;
+		return;
+	}
+	h = handle_find(r->buf.mem[0].handle);
+	if (!h || !(m = handle_map(h, true))) {
+		out->content = DV_REF_CONTENT_BAD;
+		return;
+	}
+	dv_dmabuf_sync(h->fd, 1, 0);
+	rec = (const struct dv_record *)m;
+	out->content = DV_REF_CONTENT_BAD;
+	if (h->len >= DV_PATTERN_START + 4096 && rec->magic == DV_RECORD_MAGIC &&
+	    rec->timestamp == r->timestamp &&
+	    dv_pattern_check(m, DV_PATTERN_START, DV_PATTERN_START + 4096,
+			     rec->seed, 0) == (size_t)-1) {
+		out->content = DV_REF_CONTENT_OK;
+		st.ref_checked_ok++;
+	}
+	dv_dmabuf_sync(h->fd, 0, 0);
+}
+
+/* Validate a job, write the record and pattern; false if it is unusable. */
+static bool job_paint(const struct daedalus_job *j, struct pjob *pj)
+{
+	const struct daedalus_picture *pic = &j->picture;
+	struct dv_record rec = { 0 };
+	struct handle *oh, *ch[DAEDALUS_MAX_MEM_PLANES] = { 0 };
+	const uint8_t *bits;
+	uint8_t *om;
+	bool ok = true;
+
+	if (j->codec < DAEDALUS_CODEC_H264 || j->codec > DAEDALUS_CODEC_AV1)
+		VIOLATION("job %llu: codec %u", j->job_id, j->codec);
+	if (j->num_refs > DAEDALUS_MAX_REFS || j->num_ctrls > DAEDALUS_MAX_CTRLS ||
+	    j->ctrl_bytes > ctrl_area_size) {
+		VIOLATION("job %llu: counts out of range", j->job_id);
+		return false;
+	}
+	if (j->output.num_mem_planes != 1 || j->capture.num_mem_planes < 1 ||
+	    j->capture.num_mem_planes > DAEDALUS_MAX_MEM_PLANES) {
+		VIOLATION("job %llu: plane counts %u/%u", j->job_id,
+			  j->output.num_mem_planes, j->capture.num_mem_planes);
+		return false;
+	}
+	if (j->capture.timestamp != j->output.timestamp)
+		VIOLATION("job %llu: capture ts %llu != output ts %llu",
+			  j->job_id, (unsigned long long)j->capture.timestamp,
+			  (unsigned long long)j->output.timestamp);
+
+	oh = plane_take(&j->output.mem[0], "output");
+	for (unsigned int p = 0; p < j->capture.num_mem_planes; p++) {
+		ch[p] = plane_take(&j->capture.mem[p], "capture");
+		pj->cap_len[p] = j->capture.mem[p].length;
+		if (!ch[p])
+			ok = false;
+	}
+	pj->cap_planes = j->capture.num_mem_planes;
+	if (!oh || !ok)
+		return false;
+	for (unsigned int c = 0; c < pic->num_color_planes && c < DAEDALUS_MAX_COLOR_PLANES; c++) {
+		const struct daedalus_color_plane *cp = &pic->plane[c];
+
+		if (cp->mem_plane >= j->capture.num_mem_planes ||
+		    (uint64_t)cp->offset + cp->size > j->capture.mem[cp->mem_plane].length)
+			VIOLATION("job %llu: color plane %u outside its memory plane",
+				  j->job_id, c);
+	}
+	if ((uint64_t)j->output.mem[0].data_offset + j->output.mem[0].bytesused >
+	    j->output.mem[0].length) {
+		VIOLATION("job %llu: bitstream beyond the OUTPUT buffer", j->job_id);
+		return false;
+	}
+	/* OUTPUT is exported read-only: a writable mapping must be refused. */
+	if (!oh->map) {
+		void *w = mmap(NULL, oh->len, PROT_READ | PROT_WRITE, MAP_SHARED, oh->fd, 0);
+
+		if (w != MAP_FAILED) {
+			VIOLATION("OUTPUT dmabuf handle %llu can be mapped writable", oh->id);
+			munmap(w, oh->len);
+		}
+	}
+	om = handle_map(oh, false);
+	if (!om)
+		return false;
+	dv_dmabuf_sync(oh->fd, 1, 0);
+	bits = om + j->output.mem[0].data_offset;
+	rec.magic = DV_RECORD_MAGIC;
+	rec.version = DV_RECORD_VERSION;
+	rec.timestamp = j->capture.timestamp;
+	rec.seed = dv_pattern_seed(j->capture.timestamp, bits, j->output.mem[0].bytesused);
+	rec.out_hash = dv_hash(bits, j->output.mem[0].bytesused);
+	rec.out_bytes = j->output.mem[0].bytesused;
+	dv_dmabuf_sync(oh->fd, 0, 0);
+	rec.codec = j->codec;
+	rec.num_refs = j->num_refs;
+	for (unsigned int i = 0; i < j->num_refs; i++)
+		check_ref(j, i, &rec.refs[i]);
+	for (unsigned int i = 0; i < j->num_ctrls; i++) {
+		const struct daedalus_ctrl *c = &j->ctrls[i];
+
+		if (c->offset % 8 || (uint64_t)c->offset + c->size > j->ctrl_bytes ||
+		    (uint64_t)c->elem_size * c->elems != c->size) {
+			VIOLATION("job %llu: control %#x payload out of range",
+				  j->job_id, c->id);
+			continue;
+		}
+		if (!(c->flags & DAEDALUS_CTRL_FLAG_IN_REQUEST))
+			continue;
+		if (rec.num_req_ctrls == DV_RECORD_CTRLS)
+			continue;
+		rec.ctrls[rec.num_req_ctrls++] = (struct dv_record_ctrl){
+			.id = c->id, .size = c->size,
+			.hash = dv_hash((uint8_t *)ctrl_area + c->offset, c->size),
+		};
+	}
+	qsort(rec.ctrls, rec.num_req_ctrls, sizeof(rec.ctrls[0]), cmp_ctrl);
+
+	for (unsigned int p = 0; p < j->capture.num_mem_planes; p++) {
+		uint8_t *m = handle_map(ch[p], true);
+		size_t from = 0;
+
+		if (!m)
+			return false;
+		dv_dmabuf_sync(ch[p]->fd, 1, 1);
+		if (p == 0 && ch[p]->len >= DV_PATTERN_START) {
+			memset(m, 0, DV_PATTERN_START);
+			memcpy(m, &rec, sizeof(rec));
+			from = DV_PATTERN_START;
+		}
+		dv_pattern_fill(m, from, ch[p]->len, rec.seed, p);
+		dv_dmabuf_sync(ch[p]->fd, 0, 1);
+	}
+	return true;
+}
+
+static void on_job(const struct daedalus_job *j)
+{
+	struct pjob *pj;
+
+	st.jobs++;
+	if (job_find(j->job_id))
+		VIOLATION("job id %llu sent twice", j->job_id);
+	ctx_seen(j->ctx_id);
+	jobs = grow(jobs, &cap_jobs, njobs + 1, sizeof(*jobs));
+	pj = &jobs[njobs++];
+	*pj = (struct pjob){ .id = j->job_id, .ctx_id = j->ctx_id,
+			     .due_ns = dv_now_ns() + (uint64_t)opt.delay_ms * 1000000ull };
+	st.pending++;
+	if (st.pending > st.max_pending)
+		st.max_pending = st.pending;
+	if (opt.verbose)
+		printf("dv-testpeer: job %llu ctx %u codec %u seq %u ts %llu"
+		       " out %u bytes, %u refs, %u ctrls\n", j->job_id, j->ctx_id,
+		       j->codec, j->sequence, (unsigned long long)j->capture.timestamp,
+		       j->output.mem[0].bytesused, j->num_refs, j->num_ctrls);
+	if (!job_paint(j, pj)) {
+		/* Fail it the way a daemon would, so the client is not stuck. */
+		struct daedalus_complete c = { .job_id = j->job_id, .ctx_id = j->ctx_id,
+					       .status = DAEDALUS_STATUS_ERROR,
+					       .reason = DAEDALUS_REASON_INTERNAL };
+		complete_call(&c, 0, "error for an unusable job");
+		pj->finished = true;
+		st.pending--;
+	}
+}
+
+static void on_event(const struct daedalus_msg *m)
+{
+	unsigned long long id = m->u.event.id;
+
+	switch (m->type) {
+	case DAEDALUS_MSG_BUF_GONE: {
+		struct handle *h = handle_find(id);
+
+		st.buf_gone++;
+		if (!h || h->gone) {
+			VIOLATION("BUF_GONE for %s handle %llu",
+				  h ? "an already gone" : "an unknown", id);
+			return;
+		}
+		h->gone = true;
+		handle_unmap(h);
+		break;
+	}
+	case DAEDALUS_MSG_CTX_GONE: {
+		size_t i;
+
+		st.ctx_gone++;
+		for (i = 0; i < nctxs && ctxs[i] != (uint32_t)id; i++)
+			;
+		if (i == nctxs || ctx_gone[i]) {
+			VIOLATION("CTX_GONE for unknown or gone context %llu", id);
+			return;
+		}
+		ctx_gone[i] = true;
+		break;
+	}
+	case DAEDALUS_MSG_JOB_CANCEL: {
+		struct pjob *j = job_find(id);
+
+		st.cancels++;
+		if (!j) {
+			VIOLATION("JOB_CANCEL for unknown job %llu", id);
+			return;
+		}
+		if (j->cancelled)
+			VIOLATION("JOB_CANCEL twice for job %llu", id);
+		if (j->finished && !j->cancelled)
+			VIOLATION("JOB_CANCEL for job %llu that we completed", id);
+		j->cancelled = true;
+		if (opt.verbose)
+			printf("dv-testpeer: JOB_CANCEL %llu after %s\n", id,
+			       j->finished ? "finish" : "nothing");
+		/* Answer now: the kernel must say ENOENT. */
+		if (!j->finished)
+			job_finish(j);
+		break;
+	}
+	default:
+		VIOLATION("message type %u", m->type);
+	}
+}
+
+/* Fetch one message; returns 1 if one was handled, 0 if none, -1 on error. */
+static int get_one(void)
+{
+	struct daedalus_msg m = {
+		.ctrl_data = (uintptr_t)ctrl_area,
+		.ctrl_data_size = ctrl_area_size,
+		.flags = DAEDALUS_GET_FLAG_NONBLOCK,
+	};
+
+	if (ioctl(bridge, DAEDALUS_IOC_GET_MSG, &m)) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		fprintf(stderr, "dv-testpeer: GET_MSG: %s\n", dv_errname(errno));
+		st.unexpected++;
+		return -1;
+	}
+	if (m.session != session)
+		VIOLATION("message of session %u in session %u", m.session, session);
+	if (m.type == DAEDALUS_MSG_JOB)
+		on_job(&m.u.job);
+	else
+		on_event(&m);
+	return 1;
+}
+
+/* Calls that must fail in a precise way; part of every run. */
+static void protocol_checks_before_hello(void)
+{
+	struct daedalus_msg m = { 0 };
+	struct daedalus_complete c = { 0 };
+	struct daedalus_hello h = { .version = DAEDALUS_PROTOCOL_VERSION + 1 };
+	int e;
+
+	e = ioctl(bridge, DAEDALUS_IOC_GET_MSG, &m) ? errno : 0;
+	if (e != EPROTO)
+		VIOLATION("GET_MSG before HELLO: %s, want EPROTO", dv_errname(e));
+	e = ioctl(bridge, DAEDALUS_IOC_COMPLETE, &c) ? errno : 0;
+	if (e != EPROTO)
+		VIOLATION("COMPLETE before HELLO: %s, want EPROTO", dv_errname(e));
+	e = ioctl(bridge, DAEDALUS_IOC_HELLO, &h) ? errno : 0;
+	if (e != EPROTONOSUPPORT || h.version != DAEDALUS_PROTOCOL_VERSION)
+		VIOLATION("HELLO version+1: %s version %u, want EPROTONOSUPPORT %u",
+			  dv_errname(e), h.version, DAEDALUS_PROTOCOL_VERSION);
+	h = (struct daedalus_hello){ .version = DAEDALUS_PROTOCOL_VERSION };
+	h.reserved[7] = 1;
+	e = ioctl(bridge, DAEDALUS_IOC_HELLO, &h) ? errno : 0;
+	if (e != EINVAL)
+		VIOLATION("HELLO with reserved set: %s, want EINVAL", dv_errname(e));
+	e = ioctl(bridge, _IO(DAEDALUS_IOC_MAGIC, 0x7f)) ? errno : 0;
+	if (e != ENOTTY)
+		VIOLATION("unknown ioctl: %s, want ENOTTY", dv_errname(e));
+}
+
+static void protocol_checks_after_hello(void)
+{
+	struct daedalus_hello h = { .version = DAEDALUS_PROTOCOL_VERSION };
+	struct daedalus_msg m = { .flags = 1u << 7 };
+	int e;
+
+	e = ioctl(bridge, DAEDALUS_IOC_HELLO, &h) ? errno : 0;
+	if (e != EALREADY)
+		VIOLATION("second HELLO: %s, want EALREADY", dv_errname(e));
+	e = ioctl(bridge, DAEDALUS_IOC_GET_MSG, &m) ? errno : 0;
+	if (e != EINVAL)
+		VIOLATION("GET_MSG with an unknown flag: %s, want EINVAL", dv_errname(e));
+	m = (struct daedalus_msg){ .flags = DAEDALUS_GET_FLAG_NONBLOCK };
+	m.reserved[5] = 1;
+	e = ioctl(bridge, DAEDALUS_IOC_GET_MSG, &m) ? errno : 0;
+	if (e != EINVAL)
+		VIOLATION("GET_MSG with reserved set: %s, want EINVAL", dv_errname(e));
+}
+
+static int bridge_open_hello(void)
+{
+	struct daedalus_hello h = { .version = DAEDALUS_PROTOCOL_VERSION };
+	uint32_t old = session;
+
+	bridge = open(DAEDALUS_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (bridge < 0) {
+		fprintf(stderr, "dv-testpeer: open %s: %s (%s)\n", DAEDALUS_DEVICE_PATH,
+			dv_errname(errno), strerror(errno));
+		return -1;
+	}
+	protocol_checks_before_hello();
+	if (ioctl(bridge, DAEDALUS_IOC_HELLO, &h)) {
+		fprintf(stderr, "dv-testpeer: HELLO: %s\n", dv_errname(errno));
+		return -1;
+	}
+	session = h.session;
+	if (old && session != old + 1)
+		VIOLATION("session %u after session %u", session, old);
+	if (h.max_mem_planes > DAEDALUS_MAX_MEM_PLANES || h.max_refs > DAEDALUS_MAX_REFS ||
+	    h.max_ctrls > DAEDALUS_MAX_CTRLS || !h.max_ctrl_bytes || !h.job_timeout_ms)
+		VIOLATION("HELLO limits out of range");
+	free(ctrl_area);
+	ctrl_area_size = h.max_ctrl_bytes;
+	ctrl_area = calloc(1, ctrl_area_size);
+	if (!ctrl_area)
+		exit(2);
+	protocol_checks_after_hello();
+	printf("dv-testpeer: ready session=%u max_jobs=%u max_ctrl_bytes=%u "
+	       "max=%ux%u job_timeout_ms=%u\n", session, h.max_jobs, h.max_ctrl_bytes,
+	       h.max_width, h.max_height, h.job_timeout_ms);
+	fflush(stdout);
+	return 0;
+}
+
+/* Forget a session's fds (the kernel sends every buffer again next time). */
+static void drop_session_state(void)
+{
+	for (size_t i = 0; i < nhandles; i++)
+		handle_unmap(&handles[i]);
+	nhandles = 0;
+	njobs = 0;
+	nctxs = 0;
+	st.pending = 0;
+}
+
+static void hold_and_leave(bool do_exit)
+{
+	unsigned long long t;
+
+	if (opt.hold_ms)
+		usleep(opt.hold_ms * 1000u);
+	t = dv_now_ns();
+	printf("dv-testpeer: %s with %u jobs in flight at t_ns=%llu\n",
+	       do_exit ? "exiting" : "closing the bridge", st.pending, t);
+	fflush(stdout);
+	if (do_exit)
+		_exit(0);
+	close(bridge);
+	bridge = -1;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static bool all_gone(void)
+{
+	for (size_t i = 0; i < nhandles; i++)
+		if (!handles[i].gone)
+			return false;
+	for (size_t i = 0; i < nctxs; i++)
+		if (!ctx_gone[i])
+			return false;
+	return true;
+}
+
+static void usage(void)
+{
+	fputs("usage: dv-testpeer [options]\n"
+	      "  --mode ok|error|badid|oversize|hang  how to answer jobs (default ok)\n"
+	      "  --delay-ms D        answer each job D ms after receiving it\n"
+	      "  --jobs N            stop after N jobs were answered\n"
+	      "  --run-ms T          stop after T ms\n"
+	      "  --close-after N     hold N jobs, then close the bridge (see --hold-ms)\n"
+	      "  --exit-after N      hold N jobs, then exit\n"
+	      "  --hold-ms H         wait H ms before that close/exit\n"
+	      "  --reopen            after --close-after, open again and serve (mode ok)\n"
+	      "  --ready-file F      create F once the handshake is done\n"
+	      "  --expect-all-gone   at the end, every buffer and context must be gone\n"
+	      "  --expect-pending N  at least N jobs must have been in flight at once\n"
+	      "  --expect-open-error ERRNAME  only open the bridge; pass if it fails so\n"
+	      "  -v                  print every job and event\n", stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "delay-ms", required_argument, NULL, 'd' },
+		{ "jobs", required_argument, NULL, 'n' },
+		{ "run-ms", required_argument, NULL, 't' },
+		{ "close-after", required_argument, NULL, 'C' },
+		{ "exit-after", required_argument, NULL, 'X' },
+		{ "hold-ms", required_argument, NULL, 'H' },
+		{ "reopen", no_argument, NULL, 'R' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "expect-all-gone", no_argument, NULL, 'g' },
+		{ "expect-pending", required_argument, NULL, 'p' },
+		{ "expect-open-error", required_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *open_err = NULL;
+	uint64_t t_start, t_stop = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "v", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "ok"))
+				opt.mode = MODE_OK;
+			else if (!strcmp(optarg, "error"))
+				opt.mode = MODE_ERROR;
+			else if (!strcmp(optarg, "badid"))
+				opt.mode = MODE_BADID;
+			else if (!strcmp(optarg, "oversize"))
+				opt.mode = MODE_OVERSIZE;
+			else if (!strcmp(optarg, "hang"))
+				opt.mode = MODE_HANG;
+			else
+				usage();
+			break;
+		case 'd': opt.delay_ms = atoi(optarg); break;
+		case 'n': opt.jobs_limit = atoi(optarg); break;
+		case 't': opt.run_ms = atoi(optarg); break;
+		case 'C': opt.close_after = atoi(optarg); break;
+		case 'X': opt.exit_after = atoi(optarg); break;
+		case 'H': opt.hold_ms = atoi(optarg); break;
+		case 'R': opt.reopen = true; break;
+		case 'r': opt.ready_file = optarg; break;
+		case 'g': opt.expect_all_gone = true; break;
+		case 'p': opt.expect_pending = atoi(optarg); break;
+		case 'E': open_err = optarg; break;
+		case 'v': opt.verbose++; break;
+		default: usage();
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (open_err) {
+		int want = dv_errno_from_name(open_err);
+		int fd = open(DAEDALUS_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+		int got = fd < 0 ? errno : 0;
+
+		printf("dv-testpeer: open %s as uid %d: %s\n", DAEDALUS_DEVICE_PATH,
+		       (int)getuid(), dv_errname(got));
+		if (fd >= 0)
+			close(fd);
+		if (got != want) {
+			printf("dv-testpeer: FAIL open gave %s, want %s\n", dv_errname(got),
+			       open_err);
+			return 1;
+		}
+		printf("dv-testpeer: PASS open failed with %s as expected\n", open_err);
+		return 0;
+	}
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (bridge_open_hello())
+		return 1;
+	if (opt.ready_file) {
+		FILE *f = fopen(opt.ready_file, "w");
+
+		if (f) {
+			fprintf(f, "%u\n", session);
+			fclose(f);
+		}
+	}
+	t_start = dv_now_ns();
+	if (opt.mode == MODE_HANG)
+		opt.delay_ms = 0;
+
+	while (!stop) {
+		struct pollfd pfd = { .fd = bridge, .events = POLLIN };
+		uint64_t now = dv_now_ns(), next = UINT64_MAX;
+		int timeout = 1000;
+
+		if (opt.run_ms && now - t_start >= (uint64_t)opt.run_ms * 1000000ull)
+			break;
+		if (opt.jobs_limit && st.completed + st.late_rejected >= opt.jobs_limit &&
+		    !st.pending)
+			break;
+		if (opt.close_after && st.pending >= opt.close_after) {
+			hold_and_leave(false);
+			if (!opt.reopen)
+				break;
+			drop_session_state();
+			opt.close_after = 0;
+			opt.mode = MODE_OK;
+			opt.delay_ms = 0;
+			if (bridge_open_hello())
+				return 1;
+			continue;
+		}
+		if (opt.exit_after && st.pending >= opt.exit_after)
+			hold_and_leave(true);
+
+		/* Answer what is due (never in hang mode). */
+		for (size_t i = 0; i < njobs && opt.mode != MODE_HANG; i++) {
+			struct pjob *j = &jobs[i];
+
+			if (j->finished || opt.close_after || opt.exit_after)
+				continue;
+			if (j->due_ns <= now)
+				job_finish(j);
+			else if (j->due_ns < next)
+				next = j->due_ns;
+		}
+		if (next != UINT64_MAX) {
+			uint64_t ms = (next - now) / 1000000ull + 1;
+
+			timeout = ms < 1000 ? (int)ms : 1000;
+		}
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+			perror("poll");
+			break;
+		}
+		if (pfd.revents & POLLIN)
+			while (!stop && get_one() > 0)
+				if (opt.close_after && st.pending >= opt.close_after)
+					break;
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			fprintf(stderr, "dv-testpeer: poll revents %#x\n", pfd.revents);
+			st.unexpected++;
+			break;
+		}
+	}
+
+	if (bridge >= 0 && opt.expect_all_gone) {
+		t_stop = dv_now_ns();
+		while (!all_gone() && dv_ms_since(t_stop) < opt.gone_wait_ms) {
+			struct pollfd pfd = { .fd = bridge, .events = POLLIN };
+
+			if (poll(&pfd, 1, 100) > 0)
+				while (get_one() > 0)
+					;
+		}
+		if (!all_gone()) {
+			size_t hl = 0, cl = 0;
+
+			for (size_t i = 0; i < nhandles; i++)
+				hl += !handles[i].gone;
+			for (size_t i = 0; i < nctxs; i++)
+				cl += !ctx_gone[i];
+			VIOLATION("%zu buffers and %zu contexts never reported gone", hl, cl);
+		}
+	}
+	if (opt.expect_pending && st.max_pending < opt.expect_pending) {
+		printf("dv-testpeer: only %u jobs were in flight at once, want >= %u\n",
+		       st.max_pending, opt.expect_pending);
+		st.unexpected++;
+	}
+	printf("dv-testpeer: %s session=%u jobs=%u completed=%u errors_sent=%u "
+	       "rejected_as_expected=%u late_rejected=%u cancels=%u ctx_gone=%u "
+	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u "
+	       "max_in_flight=%u unexpected=%u violations=%u\n",
+	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
+	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
+	       st.cancels, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
+	       st.ref_checked_ok, st.max_pending, st.unexpected, st.violations);
+	if (bridge >= 0)
+		close(bridge);
+	return st.unexpected || st.violations ? 1 : 0;
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "dv_v4l2.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+#include <linux/media.h>
+#include <linux/udmabuf.h>
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do {
+		r = ioctl(fd, req, arg);
+	} while (r && errno == EINTR);
+	return r ? -errno : 0;
+}
+
+#define FAIL(ret, ...) do { \
+	fprintf(stderr, "dv-reqclient: " __VA_ARGS__); \
+	fprintf(stderr, ": %s\n", strerror(-(ret))); \
+	return ret; \
+} while (0)
+
+static bool is_ours(const char *driver)
+{
+	return !strcmp(driver, "daedalus-v4l2") || !strcmp(driver, "daedalus_v4l2");
+}
+
+int dv_open(struct dv_dev *d, const char *video)
+{
+	struct v4l2_capability cap;
+	char path[64];
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->vfd = d->mfd = -1;
+	for (int i = 0; i < 64 && d->vfd < 0; i++) {
+		if (video)
+			snprintf(path, sizeof(path), "%s", video);
+		else
+			snprintf(path, sizeof(path), "/dev/video%d", i);
+		d->vfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (d->vfd >= 0 && (xioctl(d->vfd, VIDIOC_QUERYCAP, &cap) ||
+				    !is_ours((const char *)cap.driver))) {
+			close(d->vfd);
+			d->vfd = -1;
+		}
+		if (video)
+			break;
+	}
+	if (d->vfd < 0) {
+		fprintf(stderr, "dv-reqclient: no daedalus-v4l2 video node\n");
+		return -ENODEV;
+	}
+	snprintf(d->video, sizeof(d->video), "%s", path);
+	if (!(cap.device_caps & V4L2_CAP_VIDEO_M2M_MPLANE) ||
+	    !(cap.device_caps & V4L2_CAP_STREAMING)) {
+		fprintf(stderr, "dv-reqclient: %s is not an MPLANE m2m device\n", path);
+		return -EINVAL;
+	}
+	for (int i = 0; i < 64; i++) {
+		struct media_device_info info;
+
+		snprintf(path, sizeof(path), "/dev/media%d", i);
+		d->mfd = open(path, O_RDWR | O_CLOEXEC);
+		if (d->mfd < 0)
+			continue;
+		ret = xioctl(d->mfd, MEDIA_IOC_DEVICE_INFO, &info);
+		if (!ret && !strcmp(info.driver, (const char *)cap.driver) &&
+		    !strcmp(info.bus_info, (const char *)cap.bus_info)) {
+			snprintf(d->media, sizeof(d->media), "%s", path);
+			return 0;
+		}
+		close(d->mfd);
+		d->mfd = -1;
+	}
+	fprintf(stderr, "dv-reqclient: no media node for %s\n", d->video);
+	return -ENODEV;
+}
+
+static void free_bufs(struct dv_buf *bufs, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int p = 0; p < bufs[i].nplanes; p++) {
+			struct dv_plane *pl = &bufs[i].p[p];
+
+			if (pl->map)
+				munmap(pl->map, pl->len);
+			if (pl->dmabuf >= 0)
+				close(pl->dmabuf);
+			if (pl->memfd >= 0)
+				close(pl->memfd);
+			pl->map = NULL;
+			pl->dmabuf = pl->memfd = -1;
+		}
+}
+
+void dv_close(struct dv_dev *d)
+{
+	free_bufs(d->out, d->nout);
+	free_bufs(d->cap, d->ncap);
+	if (d->vfd >= 0)
+		close(d->vfd);
+	if (d->mfd >= 0)
+		close(d->mfd);
+	d->vfd = d->mfd = -1;
+}
+
+int dv_set_formats(struct dv_dev *d, uint32_t coded, unsigned int w,
+		   unsigned int h, uint32_t cap_fourcc)
+{
+	struct v4l2_format *o = &d->out_fmt, *c = &d->cap_fmt;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
+	o->fmt.pix_mp.pixelformat = coded;
+	o->fmt.pix_mp.width = w;
+	o->fmt.pix_mp.height = h;
+	o->fmt.pix_mp.num_planes = 1;
+	ret = xioctl(d->vfd, VIDIOC_S_FMT, o);
+	if (ret)
+		FAIL(ret, "S_FMT OUTPUT %.4s %ux%u", (char *)&coded, w, h);
+	if (o->fmt.pix_mp.pixelformat != coded)
+		FAIL(-EINVAL, "OUTPUT format %.4s not accepted", (char *)&coded);
+	memset(c, 0, sizeof(*c));
+	c->type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
+	ret = xioctl(d->vfd, VIDIOC_G_FMT, c);
+	if (ret)
+		FAIL(ret, "G_FMT CAPTURE");
+	if (cap_fourcc && c->fmt.pix_mp.pixelformat != cap_fourcc) {
+		c->fmt.pix_mp.pixelformat = cap_fourcc;
+		ret = xioctl(d->vfd, VIDIOC_S_FMT, c);
+		if (ret)
+			FAIL(ret, "S_FMT CAPTURE");
+		if (c->fmt.pix_mp.pixelformat != cap_fourcc)
+			FAIL(-EINVAL, "CAPTURE format %.4s not accepted", (char *)&cap_fourcc);
+	}
+	return 0;
+}
+
+static int alloc_dmabuf(struct dv_plane *pl, size_t len, enum dv_mem mem)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	len = (len + page - 1) / page * page;
+	pl->len = len;
+	if (mem == DV_MEM_HEAP) {
+		struct dma_heap_allocation_data a = {
+			.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
+		};
+		int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+
+		if (heap < 0)
+			FAIL(-errno, "open /dev/dma_heap/system");
+		ret = xioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a);
+		close(heap);
+		if (ret)
+			FAIL(ret, "DMA_HEAP_IOCTL_ALLOC %zu", len);
+		pl->dmabuf = a.fd;
+	} else {
+		struct udmabuf_create u = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = len };
+		int dev;
+
+		pl->memfd = memfd_create("dv-capture", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (pl->memfd < 0)
+			FAIL(-errno, "memfd_create");
+		if (ftruncate(pl->memfd, len) ||
+		    fcntl(pl->memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+			FAIL(-errno, "memfd size/seal");
+		dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+		if (dev < 0)
+			FAIL(-errno, "open /dev/udmabuf");
+		u.memfd = pl->memfd;
+		ret = ioctl(dev, UDMABUF_CREATE, &u);
+		ret = ret < 0 ? -errno : ret;
+		close(dev);
+		if (ret < 0)
+			FAIL(ret, "UDMABUF_CREATE %zu", len);
+		pl->dmabuf = ret;
+	}
+	pl->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, pl->dmabuf, 0);
+	if (pl->map == MAP_FAILED) {
+		pl->map = NULL;
+		FAIL(-errno, "mmap dmabuf");
+	}
+	return 0;
+}
+
+static int alloc_queue(struct dv_dev *d, enum v4l2_buf_type type, unsigned int n,
+		       enum dv_mem mem, struct dv_buf *bufs, unsigned int *got)
+{
+	const struct v4l2_format *f = type == V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE ?
+				      &d->out_fmt : &d->cap_fmt;
+	struct v4l2_requestbuffers rb = {
+		.count = n, .type = type,
+		.memory = mem == DV_MEM_MMAP ? V4L2_MEMORY_MMAP : V4L2_MEMORY_DMABUF,
+	};
+	int ret = xioctl(d->vfd, VIDIOC_REQBUFS, &rb);
+
+	if (ret)
+		FAIL(ret, "REQBUFS %u type %u", n, type);
+	if (rb.count < n)
+		FAIL(-ENOMEM, "REQBUFS gave %u of %u buffers", rb.count, n);
+	if (type == V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE &&
+	    !(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_REQUESTS))
+		FAIL(-EINVAL, "OUTPUT queue without V4L2_BUF_CAP_SUPPORTS_REQUESTS");
+	*got = n;
+	for (unsigned int i = 0; i < n; i++) {
+		struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
+		struct v4l2_buffer b = {
+			.index = i, .type = type, .memory = rb.memory,
+			.m.planes = planes, .length = VIDEO_MAX_PLANES,
+		};
+
+		bufs[i].nplanes = f->fmt.pix_mp.num_planes;
+		for (unsigned int p = 0; p < DV_MAX_PLANES; p++)
+			bufs[i].p[p] = (struct dv_plane){ .dmabuf = -1, .memfd = -1 };
+		ret = xioctl(d->vfd, VIDIOC_QUERYBUF, &b);
+		if (ret)
+			FAIL(ret, "QUERYBUF %u", i);
+		if (b.length != bufs[i].nplanes)
+			FAIL(-EINVAL, "QUERYBUF %u: %u planes, format has %u", i, b.length,
+			     bufs[i].nplanes);
+		for (unsigned int p = 0; p < bufs[i].nplanes; p++) {
+			struct dv_plane *pl = &bufs[i].p[p];
+
+			if (mem != DV_MEM_MMAP) {
+				ret = alloc_dmabuf(pl, f->fmt.pix_mp.plane_fmt[p].sizeimage, mem);
+				if (ret)
+					return ret;
+				continue;
+			}
+			pl->len = planes[p].length;
+			pl->map = mmap(NULL, pl->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				       d->vfd, planes[p].m.mem_offset);
+			if (pl->map == MAP_FAILED) {
+				pl->map = NULL;
+				FAIL(-errno, "mmap buffer %u plane %u", i, p);
+			}
+		}
+	}
+	return 0;
+}
+
+int dv_alloc(struct dv_dev *d, unsigned int nout, unsigned int ncap, enum dv_mem cap_mem)
+{
+	int ret;
+
+	if (nout > DV_MAX_BUFS || ncap > DV_MAX_BUFS)
+		return -EINVAL;
+	d->cap_mem = cap_mem;
+	ret = alloc_queue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, nout, DV_MEM_MMAP,
+			  d->out, &d->nout);
+	if (ret)
+		return ret;
+	return alloc_queue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, ncap, cap_mem,
+			   d->cap, &d->ncap);
+}
+
+int dv_stream(struct dv_dev *d, bool on)
+{
+	int types[2] = { V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE };
+
+	for (int i = 0; i < 2; i++) {
+		int ret = xioctl(d->vfd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &types[i]);
+
+		if (ret)
+			FAIL(ret, "%s type %d", on ? "STREAMON" : "STREAMOFF", types[i]);
+	}
+	return 0;
+}
+
+int dv_queue_capture(struct dv_dev *d, unsigned int index)
+{
+	struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
+	struct v4l2_buffer b = {
+		.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+		.memory = d->cap_mem == DV_MEM_MMAP ? V4L2_MEMORY_MMAP : V4L2_MEMORY_DMABUF,
+		.m.planes = planes, .length = d->cap[index].nplanes,
+	};
+	int ret;
+
+	for (unsigned int p = 0; p < d->cap[index].nplanes; p++) {
+		if (d->cap_mem == DV_MEM_MMAP)
+			continue;
+		planes[p].m.fd = d->cap[index].p[p].dmabuf;
+		planes[p].length = d->cap[index].p[p].len;
+	}
+	ret = xioctl(d->vfd, VIDIOC_QBUF, &b);
+	if (ret)
+		FAIL(ret, "QBUF CAPTURE %u", index);
+	return 0;
+}
+
+int dv_queue_output(struct dv_dev *d, unsigned int index, int req,
+		    const struct timeval *ts, unsigned int offset, unsigned int bytes)
+{
+	struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
+	struct v4l2_buffer b = {
+		.index = index, .type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+		.memory = V4L2_MEMORY_MMAP, .m.planes = planes, .length = 1,
+		.timestamp = *ts, .field = V4L2_FIELD_NONE,
+	};
+	int ret;
+
+	planes[0].bytesused = offset + bytes;
+	planes[0].data_offset = offset;
+	if (req >= 0) {
+		b.flags = V4L2_BUF_FLAG_REQUEST_FD;
+		b.request_fd = req;
+	}
+	ret = xioctl(d->vfd, VIDIOC_QBUF, &b);
+	if (ret)
+		FAIL(ret, "QBUF OUTPUT %u", index);
+	return 0;
+}
+
+int dv_dequeue(struct dv_dev *d, enum v4l2_buf_type type, struct v4l2_buffer *b,
+	       struct v4l2_plane *planes)
+{
+	memset(b, 0, sizeof(*b));
+	memset(planes, 0, VIDEO_MAX_PLANES * sizeof(*planes));
+	b->type = type;
+	b->memory = type == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE && d->cap_mem != DV_MEM_MMAP ?
+		    V4L2_MEMORY_DMABUF : V4L2_MEMORY_MMAP;
+	b->m.planes = planes;
+	b->length = VIDEO_MAX_PLANES;
+	return xioctl(d->vfd, VIDIOC_DQBUF, b);
+}
+
+int dv_wait(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	do {
+		r = poll(&p, 1, ms);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r > 0 && (p.revents & events) ? 1 : 0;
+}
+
+int dv_req_alloc(struct dv_dev *d)
+{
+	int fd = -1;
+	int ret = xioctl(d->mfd, MEDIA_IOC_REQUEST_ALLOC, &fd);
+
+	if (ret)
+		FAIL(ret, "MEDIA_IOC_REQUEST_ALLOC");
+	return fd;
+}
+
+int dv_req_set_ctrls(struct dv_dev *d, int req, struct v4l2_ext_control *c,
+		     unsigned int n)
+{
+	struct v4l2_ext_controls cs = {
+		.which = V4L2_CTRL_WHICH_REQUEST_VAL, .request_fd = req,
+		.count = n, .controls = c,
+	};
+	int ret = xioctl(d->vfd, VIDIOC_S_EXT_CTRLS, &cs);
+
+	if (ret)
+		FAIL(ret, "S_EXT_CTRLS (request, %u controls, error_idx %u, id %#x)", n,
+		     cs.error_idx, cs.error_idx < n ? c[cs.error_idx].id : 0);
+	return 0;
+}
+
+int dv_set_ctrls(struct dv_dev *d, struct v4l2_ext_control *c, unsigned int n)
+{
+	struct v4l2_ext_controls cs = {
+		.which = V4L2_CTRL_WHICH_CUR_VAL, .count = n, .controls = c,
+	};
+	int ret = xioctl(d->vfd, VIDIOC_S_EXT_CTRLS, &cs);
+
+	if (ret)
+		FAIL(ret, "S_EXT_CTRLS (%u controls)", n);
+	return 0;
+}

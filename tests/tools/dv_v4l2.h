@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A small V4L2 stateless decoder client: find the daedalus-v4l2 video and
+ * media nodes, set formats, allocate buffers (MMAP, or CAPTURE imported from
+ * a dma-heap or udmabuf), stream, queue requests and dequeue results. Just
+ * enough of what GStreamer / FFmpeg / Chromium do to drive the module from
+ * tests. All functions print what failed and return -errno.
+ */
+#ifndef DV_V4L2_H
+#define DV_V4L2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/videodev2.h>
+
+#define DV_MAX_BUFS	32
+#define DV_MAX_PLANES	3
+
+enum dv_mem { DV_MEM_MMAP, DV_MEM_HEAP, DV_MEM_UDMABUF };
+
+struct dv_plane {
+	int dmabuf;		/* imported dmabuf (CAPTURE DMABUF), else -1 */
+	int memfd;		/* udmabuf backing memfd, else -1 */
+	uint8_t *map;
+	size_t len;
+};
+
+struct dv_buf {
+	unsigned int nplanes;
+	struct dv_plane p[DV_MAX_PLANES];
+};
+
+struct dv_dev {
+	char video[64], media[64];
+	int vfd, mfd;
+	struct v4l2_format out_fmt, cap_fmt;
+	enum dv_mem cap_mem;
+	unsigned int nout, ncap;
+	struct dv_buf out[DV_MAX_BUFS], cap[DV_MAX_BUFS];
+};
+
+/* Find (or use @video) the daedalus-v4l2 node and its media node, open both. */
+int dv_open(struct dv_dev *d, const char *video);
+void dv_close(struct dv_dev *d);
+int dv_set_formats(struct dv_dev *d, uint32_t coded, unsigned int w,
+		   unsigned int h, uint32_t cap_fourcc);
+int dv_alloc(struct dv_dev *d, unsigned int nout, unsigned int ncap, enum dv_mem cap_mem);
+int dv_stream(struct dv_dev *d, bool on);
+int dv_queue_capture(struct dv_dev *d, unsigned int index);
+/* Queue OUTPUT buffer @index with @bytes at @offset in request @req. */
+int dv_queue_output(struct dv_dev *d, unsigned int index, int req,
+		    const struct timeval *ts, unsigned int offset, unsigned int bytes);
+/* Non-blocking DQBUF; -EAGAIN if nothing is ready. */
+int dv_dequeue(struct dv_dev *d, enum v4l2_buf_type type, struct v4l2_buffer *b,
+	       struct v4l2_plane *planes);
+/* Wait up to @ms for @events on @fd; 1 ready, 0 timeout, -errno. */
+int dv_wait(int fd, short events, int ms);
+int dv_req_alloc(struct dv_dev *d);
+/* S_EXT_CTRLS into a request. */
+int dv_req_set_ctrls(struct dv_dev *d, int req, struct v4l2_ext_control *c,
+		     unsigned int n);
+int dv_set_ctrls(struct dv_dev *d, struct v4l2_ext_control *c, unsigned int n);
+
+#endif

@@ -3,7 +3,7 @@
 # guest's kernel log is saved to build/testbed/dmesg.txt. LKDTM's WARNING trigger is the
 # kernel's own way to provoke one.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 out=$("$TB" run --no-module --no-daemon -- sh -c \
 	'modprobe lkdtm && echo WARNING >/sys/kernel/debug/provoke-crash/DIRECT; echo cmd-done' 2>&1)
 rc=$?

@@ -1,7 +1,7 @@
 #!/bin/bash
 # A hung guest is killed at the timeout with a clear message, and the run fails.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 t0=$(date +%s)
 out=$("$TB" run --timeout 30 --no-module --no-daemon -- sleep 3600 2>&1)
 rc=$?

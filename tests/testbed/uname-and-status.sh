@@ -1,7 +1,7 @@
 #!/bin/bash
 # `testbed run` boots the 6.12 testbed kernel and passes the command's exit status through.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 out=$("$TB" run --no-module --no-daemon -- uname -r)
 echo "uname -r: $out"
 check "guest runs a 6.12 kernel" grep -qE '^6\.12\.[0-9]+' <<<"$out"

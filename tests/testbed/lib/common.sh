@@ -1,5 +1,5 @@
 # Shared by the harness's own tests: where things are, and a check helper.
-CK=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CK=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 TB=$CK/scripts/testbed
 fail=0
 check() { # description, then a command that must succeed

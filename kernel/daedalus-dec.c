@@ -354,6 +354,7 @@ static void daedalus_device_run(void *priv)
 		kref_init(&job->ref);
 		INIT_LIST_HEAD(&job->table);
 		INIT_LIST_HEAD(&job->node.entry);
+		job->node.type = DAEDALUS_MSG_JOB;
 		INIT_LIST_HEAD(&job->cancel.entry);
 		INIT_DELAYED_WORK(&job->watchdog, daedalus_watchdog_work);
 		job->bridge = &dev->bridge;

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The kernel side: /dev/daedalus-v4l2, its handshake and its two calls (docs/protocol.md). */
+#ifndef DAEDALUS_DAEMON_BRIDGE_H
+#define DAEDALUS_DAEMON_BRIDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/daedalus-v4l2.h>
+
+struct dm_bridge {
+	int fd;
+	struct daedalus_hello hello;
+	uint8_t *ctrl_area; /* where GET_MSG writes control payloads */
+	size_t ctrl_area_size;
+};
+
+/* Opens and handshakes; on failure prints why (absent, busy, no permission, version). */
+int dm_bridge_open(struct dm_bridge *b, const char *path);
+void dm_bridge_close(struct dm_bridge *b);
+
+/* 1: a message in *msg (payloads in b->ctrl_area); 0: none pending; -1: error (logged). */
+int dm_bridge_get(struct dm_bridge *b, struct daedalus_msg *msg);
+
+/* 0, or -errno (-ENOENT: the kernel already finished the job: cancelled or timed out). */
+int dm_bridge_complete(struct dm_bridge *b, uint64_t job_id, uint32_t ctx_id, uint32_t status,
+		       uint32_t reason);
+
+#endif

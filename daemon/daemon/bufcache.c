@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+
+#include "bufcache.h"
+#include "log.h"
+
+#define NUM_BUCKETS (sizeof(((struct dm_bufcache *)0)->buckets) / sizeof(struct dm_mapping *))
+
+static struct dm_mapping **bucket(struct dm_bufcache *c, uint64_t handle)
+{
+	return &c->buckets[(handle ^ (handle >> 6)) % NUM_BUCKETS];
+}
+
+static void release(struct dm_mapping *m)
+{
+	munmap(m->addr, m->len);
+	close(m->fd);
+	free(m);
+}
+
+void dm_bufcache_init(struct dm_bufcache *c)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+}
+
+void dm_bufcache_fini(struct dm_bufcache *c)
+{
+	for (size_t i = 0; i < NUM_BUCKETS; i++) {
+		while (c->buckets[i]) {
+			struct dm_mapping *m = c->buckets[i];
+
+			c->buckets[i] = m->next;
+			if (--m->refs == 0)
+				release(m);
+		}
+	}
+	c->count = 0;
+	pthread_mutex_destroy(&c->lock);
+}
+
+/* with c->lock held */
+static struct dm_mapping **find(struct dm_bufcache *c, uint64_t handle)
+{
+	struct dm_mapping **p = bucket(c, handle);
+
+	while (*p && (*p)->handle != handle)
+		p = &(*p)->next;
+	return p;
+}
+
+int dm_bufcache_add(struct dm_bufcache *c, uint64_t handle, int fd, uint32_t length)
+{
+	struct dm_mapping *m;
+	void *addr;
+	bool writable = true;
+
+	if (length == 0) {
+		dm_err("buffer %llu: the kernel sent a zero-length dmabuf", (unsigned long long)handle);
+		close(fd);
+		return -1;
+	}
+	/* OUTPUT buffers come read-only: their fds refuse a writable shared mapping */
+	addr = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED && (errno == EACCES || errno == EPERM)) {
+		writable = false;
+		addr = mmap(NULL, length, PROT_READ, MAP_SHARED, fd, 0);
+	}
+	if (addr == MAP_FAILED) {
+		dm_err("buffer %llu: cannot map %u bytes: %s", (unsigned long long)handle, length,
+		       strerror(errno));
+		close(fd);
+		return -1;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		munmap(addr, length);
+		close(fd);
+		return -1;
+	}
+	m->handle = handle;
+	m->fd = fd;
+	m->addr = addr;
+	m->len = length;
+	m->writable = writable;
+	m->refs = 1;
+
+	pthread_mutex_lock(&c->lock);
+	struct dm_mapping **p = find(c, handle);
+	if (*p) {
+		/* a handle is never reused, so this is a new session's fd for the same memory */
+		struct dm_mapping *old = *p;
+
+		*p = old->next;
+		c->count--;
+		if (--old->refs == 0)
+			release(old);
+	}
+	m->next = *bucket(c, handle);
+	*bucket(c, handle) = m;
+	c->count++;
+	pthread_mutex_unlock(&c->lock);
+	dm_dbg("buffer %llu: mapped %u bytes%s", (unsigned long long)handle, length,
+	       writable ? "" : " read-only");
+	return 0;
+}
+
+struct dm_mapping *dm_bufcache_get(struct dm_bufcache *c, uint64_t handle)
+{
+	struct dm_mapping *m;
+
+	pthread_mutex_lock(&c->lock);
+	m = *find(c, handle);
+	if (m)
+		m->refs++;
+	pthread_mutex_unlock(&c->lock);
+	return m;
+}
+
+void dm_bufcache_put(struct dm_bufcache *c, struct dm_mapping *m)
+{
+	bool last;
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&c->lock);
+	last = --m->refs == 0;
+	pthread_mutex_unlock(&c->lock);
+	if (last)
+		release(m);
+}
+
+void dm_bufcache_gone(struct dm_bufcache *c, uint64_t handle)
+{
+	struct dm_mapping *m;
+	bool last = false;
+
+	pthread_mutex_lock(&c->lock);
+	struct dm_mapping **p = find(c, handle);
+	m = *p;
+	if (m) {
+		*p = m->next;
+		c->count--;
+		last = --m->refs == 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!m) {
+		dm_warn("BUF_GONE for unknown buffer %llu", (unsigned long long)handle);
+		return;
+	}
+	dm_dbg("buffer %llu: gone%s", (unsigned long long)handle,
+	       last ? "" : " (unmapped when its job finishes)");
+	if (last)
+		release(m);
+}
+
+int dm_mapping_sync(const struct dm_mapping *m, bool start, bool write)
+{
+	struct dma_buf_sync sync = {
+		.flags = (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
+			 (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
+	};
+
+	while (ioctl(m->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+	return 0;
+}

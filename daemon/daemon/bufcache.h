@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The dmabufs the kernel sent, mapped once and kept by the kernel's stable handle.
+ *
+ * The kernel installs a dmabuf fd the first time a handle appears in a session and says
+ * BUF_GONE when no V4L2 buffer or job uses it any more. A worker may still be writing into
+ * a buffer whose job the kernel has already cancelled when BUF_GONE arrives, so mappings
+ * are reference counted: BUF_GONE removes the handle from the cache, and the memory is
+ * unmapped and the fd closed when the last job using it lets go.
+ */
+#ifndef DAEDALUS_DAEMON_BUFCACHE_H
+#define DAEDALUS_DAEMON_BUFCACHE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dm_mapping {
+	uint64_t handle;
+	int fd;
+	uint8_t *addr;
+	size_t len;
+	bool writable;
+	unsigned int refs; /* the cache's own reference + one per job holding it */
+	struct dm_mapping *next;
+};
+
+struct dm_bufcache {
+	pthread_mutex_t lock;
+	struct dm_mapping *buckets[64];
+	unsigned int count;
+};
+
+void dm_bufcache_init(struct dm_bufcache *c);
+/* Drops every mapping still held by the cache itself (jobs must have let go). */
+void dm_bufcache_fini(struct dm_bufcache *c);
+
+/* Takes ownership of fd (a fresh dmabuf for handle) and maps length bytes of it. */
+int dm_bufcache_add(struct dm_bufcache *c, uint64_t handle, int fd, uint32_t length);
+
+/* A reference to the mapping of handle, or NULL if the kernel never sent it. */
+struct dm_mapping *dm_bufcache_get(struct dm_bufcache *c, uint64_t handle);
+void dm_bufcache_put(struct dm_bufcache *c, struct dm_mapping *m);
+
+/* BUF_GONE: forget handle; unmapped now or when its last job lets go. */
+void dm_bufcache_gone(struct dm_bufcache *c, uint64_t handle);
+
+/* DMA_BUF_IOCTL_SYNC start/end around CPU access; callers pair them strictly. */
+int dm_mapping_sync(const struct dm_mapping *m, bool start, bool write);
+
+#endif

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "decode.h"
+#include "log.h"
+
+static void complete(const struct dm_services *svc, const struct dm_job *job, uint32_t status,
+		     uint32_t reason)
+{
+	int r = dm_bridge_complete(svc->bridge, job->msg.job_id, job->msg.ctx_id, status, reason);
+
+	if (r == -ENOENT)
+		dm_dbg("ctx %u: job %" PRIu64 " was already finished by the kernel (cancelled or "
+		       "timed out)", job->msg.ctx_id, (uint64_t)job->msg.job_id);
+	else if (r)
+		dm_err("ctx %u: COMPLETE of job %" PRIu64 " failed: %s", job->msg.ctx_id,
+		       (uint64_t)job->msg.job_id, strerror(-r));
+}
+
+void dm_fail_job(const struct dm_services *svc, const struct dm_job *job,
+		 const struct dm_failure *fail)
+{
+	dm_warn("ctx %u: job %" PRIu64 " (sequence %u, ts %" PRIu64 ") failed: %s",
+		job->msg.ctx_id, (uint64_t)job->msg.job_id, job->msg.sequence,
+		(uint64_t)job->msg.capture.timestamp, fail->why.msg);
+	complete(svc, job, DAEDALUS_STATUS_ERROR, fail->reason);
+}
+
+static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
+{
+	struct dm_failure fail = { DAEDALUS_REASON_NONE, { "" } };
+
+	if (atomic_load(&job->cancelled)) {
+		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
+		       (uint64_t)job->msg.job_id);
+		return;
+	}
+	if (stopping) {
+		fail.reason = DAEDALUS_REASON_CANCELLED;
+		strcpy(fail.why.msg, "the daemon is stopping");
+		dm_fail_job(ctx->svc, job, &fail);
+		return;
+	}
+	ctx->jobs++;
+	if (dm_decode_job(ctx, job, &fail) == 0) {
+		complete(ctx->svc, job, DAEDALUS_STATUS_OK, DAEDALUS_REASON_NONE);
+		return;
+	}
+	ctx->failures++;
+	if (atomic_load(&job->cancelled))
+		dm_dbg("ctx %u: cancelled job %" PRIu64 " failed: %s", ctx->id,
+		       (uint64_t)job->msg.job_id, fail.why.msg);
+	else
+		dm_fail_job(ctx->svc, job, &fail);
+}
+
+static void *worker(void *arg)
+{
+	struct dm_context *ctx = arg;
+
+	for (;;) {
+		struct dm_job *job;
+		bool stopping;
+
+		pthread_mutex_lock(&ctx->lock);
+		while (!ctx->head && !ctx->stopping)
+			pthread_cond_wait(&ctx->wake, &ctx->lock);
+		job = ctx->head;
+		if (job) {
+			ctx->head = job->next;
+			if (!ctx->head)
+				ctx->tail = &ctx->head;
+		}
+		ctx->current = job;
+		stopping = ctx->stopping;
+		pthread_mutex_unlock(&ctx->lock);
+		if (!job)
+			break;
+
+		handle(ctx, job, stopping);
+
+		pthread_mutex_lock(&ctx->lock);
+		ctx->current = NULL;
+		pthread_mutex_unlock(&ctx->lock);
+		dm_job_free(job, ctx->svc->cache);
+	}
+	return NULL;
+}
+
+struct dm_context *dm_context_new(uint32_t id, const struct dm_services *svc)
+{
+	struct dm_context *ctx = calloc(1, sizeof(*ctx));
+	int r;
+
+	if (!ctx)
+		return NULL;
+	ctx->id = id;
+	ctx->svc = svc;
+	ctx->tail = &ctx->head;
+	pthread_mutex_init(&ctx->lock, NULL);
+	pthread_cond_init(&ctx->wake, NULL);
+	r = pthread_create(&ctx->thread, NULL, worker, ctx);
+	if (r) {
+		dm_err("ctx %u: cannot start a worker thread: %s", id, strerror(r));
+		pthread_cond_destroy(&ctx->wake);
+		pthread_mutex_destroy(&ctx->lock);
+		free(ctx);
+		return NULL;
+	}
+	dm_dbg("ctx %u: worker started", id);
+	return ctx;
+}
+
+void dm_context_push(struct dm_context *ctx, struct dm_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&ctx->lock);
+	*ctx->tail = job;
+	ctx->tail = &job->next;
+	pthread_cond_signal(&ctx->wake);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->current && ctx->current->msg.job_id == job_id) {
+		atomic_store(&ctx->current->cancelled, true);
+		found = true;
+	}
+	for (struct dm_job *j = ctx->head; j && !found; j = j->next) {
+		if (j->msg.job_id == job_id) {
+			atomic_store(&j->cancelled, true);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return found;
+}
+
+void dm_context_stop(struct dm_context *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	ctx->stopping = true;
+	pthread_cond_signal(&ctx->wake);
+	pthread_mutex_unlock(&ctx->lock);
+	pthread_join(ctx->thread, NULL);
+	dm_decode_close(ctx);
+	if (ctx->jobs)
+		dm_info("ctx %u: closed after %" PRIu64 " jobs, %" PRIu64 " failed", ctx->id,
+			ctx->jobs, ctx->failures);
+	pthread_cond_destroy(&ctx->wake);
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+}

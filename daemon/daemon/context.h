@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * One decoding context (one open of /dev/videoN on the kernel side): its engine stream
+ * and a worker thread that decodes its jobs in order, so that streams decode in parallel
+ * while each stream's jobs stay in decode order.
+ */
+#ifndef DAEDALUS_DAEMON_CONTEXT_H
+#define DAEDALUS_DAEMON_CONTEXT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bridge.h"
+#include "bufcache.h"
+#include "engine.h"
+#include "job.h"
+
+/* What every worker shares; each piece does its own locking. */
+struct dm_services {
+	struct dd_engine *engine;
+	struct dm_bridge *bridge;
+	struct dm_bufcache *cache;
+	unsigned int threads; /* for logs */
+};
+
+struct dm_context {
+	uint32_t id;
+	const struct dm_services *svc;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct dm_job *head, **tail; /* queued jobs, oldest first */
+	struct dm_job *current;      /* the job being decoded */
+	bool stopping;
+	/* touched by the worker only */
+	struct dd_stream *stream;
+	enum dd_codec codec;
+	uint32_t fourcc, width, height;
+	uint64_t jobs, failures;
+	struct dm_context *next; /* the main loop's list */
+};
+
+struct dm_context *dm_context_new(uint32_t id, const struct dm_services *svc);
+/* Hands a job to the worker (which completes and frees it). */
+void dm_context_push(struct dm_context *ctx, struct dm_job *job);
+/* JOB_CANCEL: true if the job belongs to this context and is marked. */
+bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id);
+/*
+ * Lets the worker finish the job in hand, fails what is still queued, joins it and frees
+ * the context.
+ */
+void dm_context_stop(struct dm_context *ctx);
+
+/* Completes a job with an error and logs why. */
+void dm_fail_job(const struct dm_services *svc, const struct dm_job *job,
+		 const struct dm_failure *fail);
+
+#endif

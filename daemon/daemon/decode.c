@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <inttypes.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "decode.h"
+#include "error.h"
+#include "log.h"
+#include "picture.h"
+
+/* The engine wants streams opened and closed from one thread at a time. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int open_stream(struct dm_context *ctx, enum dd_codec codec, uint32_t fourcc,
+		       struct dm_failure *fail)
+{
+	if (ctx->stream && ctx->codec == codec)
+		return 0;
+	pthread_mutex_lock(&open_lock);
+	if (ctx->stream)
+		dd_stream_close(ctx->stream);
+	ctx->stream = dd_stream_open(ctx->svc->engine, codec, fourcc, &fail->why);
+	pthread_mutex_unlock(&open_lock);
+	if (!ctx->stream) {
+		fail->reason = DAEDALUS_REASON_UNSUPPORTED;
+		return -1;
+	}
+	ctx->codec = codec;
+	ctx->fourcc = ctx->width = ctx->height = 0;
+	dm_info("ctx %u: %s stream, backend %s", ctx->id, dd_codec_name(codec),
+		dd_stream_backend_name(ctx->stream));
+	return 0;
+}
+
+void dm_decode_close(struct dm_context *ctx)
+{
+	if (!ctx->stream)
+		return;
+	pthread_mutex_lock(&open_lock);
+	dd_stream_close(ctx->stream);
+	pthread_mutex_unlock(&open_lock);
+	ctx->stream = NULL;
+}
+
+/*
+ * The engine says why in words; the kernel only wants a category (for its statistics).
+ * Everything the engine rejects is about the client's data unless it names a reference or
+ * a missing capability.
+ */
+static uint32_t classify(const char *why)
+{
+	if (strstr(why, "reference"))
+		return DAEDALUS_REASON_MISSING_REF;
+	if (strstr(why, "unavailable") || strstr(why, "not supported") ||
+	    strstr(why, "cannot be loaded") || strstr(why, "no decoding backend"))
+		return DAEDALUS_REASON_UNSUPPORTED;
+	if (strstr(why, "out of memory"))
+		return DAEDALUS_REASON_NO_MEMORY;
+	return DAEDALUS_REASON_BITSTREAM;
+}
+
+/* The distinct mappings of the CAPTURE buffer (planes of NV12 share one). */
+static unsigned int capture_mappings(const struct dm_job *job, struct dm_mapping **out)
+{
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < job->msg.capture.num_mem_planes; i++) {
+		bool seen = false;
+
+		for (unsigned int k = 0; k < n; k++)
+			seen |= out[k] == job->capture[i];
+		if (!seen)
+			out[n++] = job->capture[i];
+	}
+	return n;
+}
+
+static void sync_end(const struct dm_job *job, struct dm_mapping **cap, unsigned int ncap)
+{
+	while (ncap--)
+		if (dm_mapping_sync(cap[ncap], false, true))
+			dm_warn("ctx %u: DMA_BUF_SYNC_END on CAPTURE failed", job->msg.ctx_id);
+	if (dm_mapping_sync(job->output, false, false))
+		dm_warn("ctx %u: DMA_BUF_SYNC_END on OUTPUT failed", job->msg.ctx_id);
+}
+
+static int sync_start(const struct dm_job *job, struct dm_mapping **cap, unsigned int ncap,
+		      struct dm_failure *fail)
+{
+	unsigned int done;
+
+	if (dm_mapping_sync(job->output, true, false))
+		goto err_output;
+	for (done = 0; done < ncap; done++)
+		if (dm_mapping_sync(cap[done], true, true))
+			goto err_capture;
+	return 0;
+err_capture:
+	sync_end(job, cap, done);
+	fail->reason = DAEDALUS_REASON_INTERNAL;
+	return dd_fail(&fail->why, "DMA_BUF_SYNC_START on a CAPTURE dmabuf failed");
+err_output:
+	fail->reason = DAEDALUS_REASON_INTERNAL;
+	return dd_fail(&fail->why, "DMA_BUF_SYNC_START on the OUTPUT dmabuf failed");
+}
+
+static void log_format(struct dm_context *ctx, const struct dd_job *dj)
+{
+	uint32_t w, h;
+	char name[8];
+
+	dm_job_frame_size(dj, &w, &h);
+	if (w == ctx->width && h == ctx->height && dj->dst->fourcc == ctx->fourcc)
+		return;
+	ctx->width = w;
+	ctx->height = h;
+	ctx->fourcc = dj->dst->fourcc;
+	dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " into %s %" PRIu32 "x%" PRIu32
+		", backend %s, %u threads%s", ctx->id, dd_codec_name(dj->codec), w, h,
+		dd_fourcc_name(dj->dst->fourcc, name), dj->dst->width, dj->dst->height,
+		dd_stream_backend_name(ctx->stream), ctx->svc->threads,
+		ctx->svc->threads ? "" : " (automatic)");
+}
+
+int dm_decode_job(struct dm_context *ctx, const struct dm_job *job, struct dm_failure *fail)
+{
+	union dm_job_ctrls ctrl;
+	struct dd_picture pic;
+	struct dd_job dj;
+	struct dm_mapping *cap[DAEDALUS_MAX_MEM_PLANES];
+	unsigned int ncap;
+	int r;
+
+	if (dm_job_to_engine(job, &ctrl, &pic, &dj, fail))
+		return -1;
+	if (open_stream(ctx, dj.codec, pic.fourcc, fail))
+		return -1;
+	ncap = capture_mappings(job, cap);
+	if (sync_start(job, cap, ncap, fail))
+		return -1;
+	/* a cancelled job's CAPTURE buffer may already be back with the application */
+	if (atomic_load(&job->cancelled)) {
+		r = dd_fail(&fail->why, "cancelled");
+	} else {
+		r = dd_stream_decode(ctx->stream, &dj, &fail->why);
+		if (r)
+			fail->reason = classify(fail->why.msg);
+	}
+	sync_end(job, cap, ncap);
+	if (r == 0) {
+		log_format(ctx, &dj);
+		dm_dbg("ctx %u: job %" PRIu64 " (sequence %u, ts %" PRIu64 ") decoded", ctx->id,
+		       (uint64_t)job->msg.job_id, job->msg.sequence, (uint64_t)dj.timestamp);
+	}
+	return r;
+}

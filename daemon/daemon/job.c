@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/videodev2.h>
+
+#include "error.h"
+#include "job.h"
+
+static int fail_with(struct dm_failure *fail, uint32_t reason, const char *what)
+{
+	fail->reason = reason;
+	return dd_fail(&fail->why, "%s", what);
+}
+
+struct dm_job *dm_job_new(const struct daedalus_job *msg, const uint8_t *ctrl_data,
+			  struct dm_bufcache *cache, struct dm_failure *fail)
+{
+	struct dm_job *job = calloc(1, sizeof(*job));
+
+	if (!job) {
+		fail_with(fail, DAEDALUS_REASON_NO_MEMORY, "out of memory");
+		return NULL;
+	}
+	job->msg = *msg;
+	atomic_init(&job->cancelled, false);
+	job->ctrl_data = malloc(msg->ctrl_bytes ? msg->ctrl_bytes : 1);
+	if (!job->ctrl_data) {
+		fail_with(fail, DAEDALUS_REASON_NO_MEMORY, "out of memory");
+		goto err;
+	}
+	memcpy(job->ctrl_data, ctrl_data, msg->ctrl_bytes);
+
+	if (msg->output.num_mem_planes < 1 || msg->output.num_mem_planes > DAEDALUS_MAX_MEM_PLANES ||
+	    msg->capture.num_mem_planes < 1 ||
+	    msg->capture.num_mem_planes > DAEDALUS_MAX_MEM_PLANES) {
+		fail_with(fail, DAEDALUS_REASON_INTERNAL, "bad memory plane count in the job");
+		goto err;
+	}
+	job->output = dm_bufcache_get(cache, msg->output.mem[0].handle);
+	if (!job->output) {
+		fail_with(fail, DAEDALUS_REASON_INTERNAL,
+			  "the OUTPUT buffer's dmabuf was never sent (or failed to map)");
+		goto err;
+	}
+	for (uint32_t i = 0; i < msg->capture.num_mem_planes; i++) {
+		job->capture[i] = dm_bufcache_get(cache, msg->capture.mem[i].handle);
+		if (!job->capture[i]) {
+			fail_with(fail, DAEDALUS_REASON_INTERNAL,
+				  "a CAPTURE buffer's dmabuf was never sent (or failed to map)");
+			goto err;
+		}
+		if (!job->capture[i]->writable) {
+			fail_with(fail, DAEDALUS_REASON_INTERNAL, "a CAPTURE dmabuf is read-only");
+			goto err;
+		}
+	}
+	return job;
+err:
+	dm_job_free(job, cache);
+	return NULL;
+}
+
+void dm_job_free(struct dm_job *job, struct dm_bufcache *cache)
+{
+	if (!job)
+		return;
+	dm_bufcache_put(cache, job->output);
+	for (size_t i = 0; i < DAEDALUS_MAX_MEM_PLANES; i++)
+		dm_bufcache_put(cache, job->capture[i]);
+	free(job->ctrl_data);
+	free(job);
+}
+
+bool dm_job_codec(const struct dm_job *job, enum dd_codec *codec)
+{
+	switch (job->msg.codec) {
+	case DAEDALUS_CODEC_VP8:
+		*codec = DD_CODEC_VP8;
+		return true;
+	case DAEDALUS_CODEC_VP9:
+		*codec = DD_CODEC_VP9;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Copies control id's payload into dst; 1 found, 0 absent, -1 malformed. */
+static int find_ctrl(const struct dm_job *job, uint32_t id, void *dst, size_t size)
+{
+	uint32_t n = job->msg.num_ctrls;
+
+	if (n > DAEDALUS_MAX_CTRLS)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct daedalus_ctrl *c = &job->msg.ctrls[i];
+
+		if (c->id != id)
+			continue;
+		if (c->elem_size != size || c->elems != 1 || c->size != size ||
+		    c->offset > job->msg.ctrl_bytes || c->size > job->msg.ctrl_bytes - c->offset)
+			return -1;
+		memcpy(dst, job->ctrl_data + c->offset, size);
+		return 1;
+	}
+	return 0;
+}
+
+static int get_ctrls(const struct dm_job *job, enum dd_codec codec, union dm_job_ctrls *ctrl,
+		     struct dd_job *out, struct dm_failure *fail)
+{
+	int r;
+
+	if (codec == DD_CODEC_VP8) {
+		r = find_ctrl(job, V4L2_CID_STATELESS_VP8_FRAME, &ctrl->vp8, sizeof(ctrl->vp8));
+		if (r <= 0)
+			return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
+					 r ? "malformed VP8_FRAME control" : "no VP8_FRAME control");
+		out->ctrl.vp8.frame = &ctrl->vp8;
+		return 0;
+	}
+	r = find_ctrl(job, V4L2_CID_STATELESS_VP9_FRAME, &ctrl->vp9.frame, sizeof(ctrl->vp9.frame));
+	if (r <= 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
+				 r ? "malformed VP9_FRAME control" : "no VP9_FRAME control");
+	out->ctrl.vp9.frame = &ctrl->vp9.frame;
+	r = find_ctrl(job, V4L2_CID_STATELESS_VP9_COMPRESSED_HDR, &ctrl->vp9.hdr,
+		      sizeof(ctrl->vp9.hdr));
+	if (r < 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM, "malformed VP9_COMPRESSED_HDR control");
+	out->ctrl.vp9.compressed_hdr = r ? &ctrl->vp9.hdr : NULL;
+	return 0;
+}
+
+static int get_bitstream(const struct dm_job *job, struct dd_job *out, struct dm_failure *fail)
+{
+	const struct daedalus_mem_plane *p = &job->msg.output.mem[0];
+	size_t len = job->output->len;
+
+	if (p->length < len)
+		len = p->length;
+	if (p->data_offset > len || p->bytesused > len - p->data_offset)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
+				 "the bitstream lies outside its OUTPUT buffer");
+	out->bitstream = job->output->addr + p->data_offset;
+	out->bitstream_size = p->bytesused;
+	return 0;
+}
+
+static int get_picture(const struct dm_job *job, struct dd_picture *pic, struct dm_failure *fail)
+{
+	const struct daedalus_picture *lay = &job->msg.picture;
+
+	memset(pic, 0, sizeof(*pic));
+	if (lay->num_color_planes < 1 || lay->num_color_planes > DD_MAX_PLANES)
+		return fail_with(fail, DAEDALUS_REASON_INTERNAL, "bad color plane count");
+	pic->fourcc = lay->fourcc;
+	pic->width = lay->width;
+	pic->height = lay->height;
+	pic->num_planes = lay->num_color_planes;
+	for (uint32_t i = 0; i < lay->num_color_planes; i++) {
+		const struct daedalus_color_plane *cp = &lay->plane[i];
+		const struct dm_mapping *m;
+		size_t len;
+
+		if (cp->mem_plane >= job->msg.capture.num_mem_planes)
+			return fail_with(fail, DAEDALUS_REASON_INTERNAL,
+					 "a color plane names a missing memory plane");
+		m = job->capture[cp->mem_plane];
+		len = m->len;
+		if (job->msg.capture.mem[cp->mem_plane].length < len)
+			len = job->msg.capture.mem[cp->mem_plane].length;
+		if (cp->offset > len || cp->size > len - cp->offset)
+			return fail_with(fail, DAEDALUS_REASON_INTERNAL,
+					 "a color plane lies outside its CAPTURE buffer");
+		pic->planes[i].data = m->addr + cp->offset;
+		pic->planes[i].stride = cp->stride;
+		pic->planes[i].size = cp->size;
+	}
+	return 0;
+}
+
+int dm_job_to_engine(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_picture *pic,
+		     struct dd_job *out, struct dm_failure *fail)
+{
+	memset(out, 0, sizeof(*out));
+	if (!dm_job_codec(job, &out->codec))
+		return fail_with(fail, DAEDALUS_REASON_UNSUPPORTED,
+				 "this daemon does not decode that codec yet");
+	/* the OUTPUT timestamp, copied to CAPTURE: later frames name this picture by it */
+	out->timestamp = job->msg.capture.timestamp;
+	if (get_ctrls(job, out->codec, ctrl, out, fail) || get_bitstream(job, out, fail) ||
+	    get_picture(job, pic, fail))
+		return -1;
+	out->dst = pic;
+	return 0;
+}
+
+void dm_job_frame_size(const struct dd_job *job, uint32_t *width, uint32_t *height)
+{
+	if (job->codec == DD_CODEC_VP8) {
+		*width = job->ctrl.vp8.frame->width;
+		*height = job->ctrl.vp8.frame->height;
+	} else {
+		*width = job->ctrl.vp9.frame->frame_width_minus_1 + 1u;
+		*height = job->ctrl.vp9.frame->frame_height_minus_1 + 1u;
+	}
+}

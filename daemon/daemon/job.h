@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * One protocol job in the daemon's hands: a copy of the kernel's job message and its control
+ * payloads, references on the mappings it touches, and the translation into the engine's
+ * dd_job (nothing in the message is trusted: every offset and size is checked here).
+ */
+#ifndef DAEDALUS_DAEMON_JOB_H
+#define DAEDALUS_DAEMON_JOB_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/daedalus-v4l2.h>
+
+#include "bufcache.h"
+#include "engine.h"
+
+struct dm_job {
+	struct dm_job *next;
+	struct daedalus_job msg;
+	uint8_t *ctrl_data; /* msg.ctrl_bytes bytes */
+	struct dm_mapping *output;
+	struct dm_mapping *capture[DAEDALUS_MAX_MEM_PLANES];
+	atomic_bool cancelled; /* JOB_CANCEL arrived: the kernel has finished it already */
+};
+
+/* Why a job failed, for the log and the COMPLETE reason code. */
+struct dm_failure {
+	uint32_t reason; /* DAEDALUS_REASON_* */
+	struct dd_error why;
+};
+
+/*
+ * Copies the message and payloads and takes references on the OUTPUT and CAPTURE
+ * mappings. NULL with *fail filled if the job cannot even be held (unknown buffer, no
+ * memory); the caller completes it with an error.
+ */
+struct dm_job *dm_job_new(const struct daedalus_job *msg, const uint8_t *ctrl_data,
+			  struct dm_bufcache *cache, struct dm_failure *fail);
+void dm_job_free(struct dm_job *job, struct dm_bufcache *cache);
+
+/* The job's codec in engine terms; false for codecs the engine has no notion of. */
+bool dm_job_codec(const struct dm_job *job, enum dd_codec *codec);
+
+/*
+ * Fills *out (and *pic, which out->dst points to) from the job, pointing into the job and
+ * its mappings; checks every offset and size. -1 with *fail filled if the job is malformed.
+ * The control structs are copied into *ctrl so that they are aligned.
+ */
+union dm_job_ctrls {
+	struct v4l2_ctrl_vp8_frame vp8;
+	struct {
+		struct v4l2_ctrl_vp9_frame frame;
+		struct v4l2_ctrl_vp9_compressed_hdr hdr;
+	} vp9;
+};
+int dm_job_to_engine(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_picture *pic,
+		     struct dd_job *out, struct dm_failure *fail);
+
+/* The coded size the controls announce (for logs). */
+void dm_job_frame_size(const struct dd_job *job, uint32_t *width, uint32_t *height);
+
+#endif

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * daedalus-v4l2d: the userspace half of the daedalus-v4l2 decoder. Attaches to the kernel
+ * module's bridge, then loops: fetch a message, hand jobs to the worker of their context,
+ * keep the dmabuf cache in step with the kernel's events. The decoding is the engine's.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "bufcache.h"
+#include "context.h"
+#include "engine.h"
+#include "log.h"
+#include "options.h"
+
+#ifndef DAEDALUS_VERSION
+#define DAEDALUS_VERSION "unknown"
+#endif
+
+struct daemon {
+	struct dm_services svc;
+	struct dm_bridge bridge;
+	struct dm_bufcache cache;
+	struct dm_context *contexts;
+};
+
+static void describe_codecs(struct dd_engine *engine, FILE *to)
+{
+	char line[256];
+
+	for (int c = 0; c < DD_CODEC_COUNT; c++) {
+		dd_engine_describe(engine, (enum dd_codec)c, line, sizeof(line));
+		if (to)
+			fprintf(to, "  %s\n", line);
+		else
+			dm_info("%s", line);
+	}
+}
+
+/* Every fd in a message is new and ours: keep it in the cache, whatever the job's fate. */
+static void take_fds(struct daemon *d, const struct daedalus_buffer *buf)
+{
+	for (uint32_t i = 0; i < DAEDALUS_MAX_MEM_PLANES; i++) {
+		const struct daedalus_mem_plane *p = &buf->mem[i];
+
+		if (p->fd < 0)
+			continue;
+		if (i >= buf->num_mem_planes || p->handle == 0) {
+			dm_warn("the kernel sent an fd for an unused memory plane");
+			close(p->fd);
+			continue;
+		}
+		dm_bufcache_add(&d->cache, p->handle, p->fd, p->length);
+	}
+}
+
+static struct dm_context *find_context(struct daemon *d, uint32_t id, bool create)
+{
+	struct dm_context *ctx;
+
+	for (ctx = d->contexts; ctx; ctx = ctx->next)
+		if (ctx->id == id)
+			return ctx;
+	if (!create)
+		return NULL;
+	ctx = dm_context_new(id, &d->svc);
+	if (ctx) {
+		ctx->next = d->contexts;
+		d->contexts = ctx;
+	}
+	return ctx;
+}
+
+static void on_job(struct daemon *d, const struct daedalus_job *msg)
+{
+	struct dm_failure fail = { DAEDALUS_REASON_INTERNAL, { "" } };
+	struct dm_context *ctx;
+	struct dm_job *job;
+
+	take_fds(d, &msg->output);
+	take_fds(d, &msg->capture);
+	for (uint32_t i = 0; i < msg->num_refs && i < DAEDALUS_MAX_REFS; i++)
+		if (msg->refs[i].flags & DAEDALUS_REF_FLAG_FOUND)
+			take_fds(d, &msg->refs[i].buf);
+
+	job = dm_job_new(msg, d->bridge.ctrl_area, &d->cache, &fail);
+	if (!job) {
+		struct dm_job shell = { .msg = *msg };
+
+		dm_fail_job(&d->svc, &shell, &fail);
+		return;
+	}
+	ctx = find_context(d, msg->ctx_id, true);
+	if (!ctx) {
+		fail.reason = DAEDALUS_REASON_NO_MEMORY;
+		strcpy(fail.why.msg, "cannot start a worker for the context");
+		dm_fail_job(&d->svc, job, &fail);
+		dm_job_free(job, &d->cache);
+		return;
+	}
+	dm_dbg("ctx %u: job %llu, sequence %u, ts %llu", msg->ctx_id,
+	       (unsigned long long)msg->job_id, msg->sequence,
+	       (unsigned long long)msg->capture.timestamp);
+	dm_context_push(ctx, job);
+}
+
+static void on_ctx_gone(struct daemon *d, uint32_t id)
+{
+	for (struct dm_context **p = &d->contexts; *p; p = &(*p)->next) {
+		struct dm_context *ctx = *p;
+
+		if (ctx->id != id)
+			continue;
+		*p = ctx->next;
+		dm_context_stop(ctx);
+		return;
+	}
+	dm_dbg("CTX_GONE for ctx %u, which had no worker", id);
+}
+
+static void on_cancel(struct daemon *d, uint64_t job_id)
+{
+	for (struct dm_context *ctx = d->contexts; ctx; ctx = ctx->next)
+		if (dm_context_cancel(ctx, job_id)) {
+			dm_dbg("ctx %u: job %llu cancelled by the kernel", ctx->id,
+			       (unsigned long long)job_id);
+			return;
+		}
+}
+
+/* 0: all pending messages handled; -1: the bridge failed. */
+static int drain_messages(struct daemon *d)
+{
+	struct daedalus_msg msg;
+	int r;
+
+	while ((r = dm_bridge_get(&d->bridge, &msg)) > 0) {
+		switch (msg.type) {
+		case DAEDALUS_MSG_JOB:
+			on_job(d, &msg.u.job);
+			break;
+		case DAEDALUS_MSG_BUF_GONE:
+			dm_bufcache_gone(&d->cache, msg.u.event.id);
+			break;
+		case DAEDALUS_MSG_CTX_GONE:
+			on_ctx_gone(d, (uint32_t)msg.u.event.id);
+			break;
+		case DAEDALUS_MSG_JOB_CANCEL:
+			on_cancel(d, msg.u.event.id);
+			break;
+		default:
+			dm_warn("ignoring message of unknown type %u", msg.type);
+		}
+	}
+	return r;
+}
+
+static int event_loop(struct daemon *d, int sigfd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = d->bridge.fd, .events = POLLIN },
+		{ .fd = sigfd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			dm_err("poll: %s", strerror(errno));
+			return -1;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				dm_info("%s: stopping", strsignal((int)si.ssi_signo));
+			return 0;
+		}
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			dm_err("the bridge device reported an error");
+			return -1;
+		}
+		if ((pfd[0].revents & POLLIN) && drain_messages(d))
+			return -1;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct dm_options opt;
+	struct daemon d;
+	struct dd_engine_config cfg = { 0 };
+	sigset_t sigs;
+	int sigfd, r;
+
+	r = dm_options_parse(&opt, argc, argv);
+	if (r)
+		return r > 0 ? 0 : 2;
+	memset(&d, 0, sizeof(d));
+	d.bridge.fd = -1;
+	dm_log_init(false, opt.verbose);
+
+	cfg.threads = opt.threads;
+	cfg.log = dm_log_engine;
+	if (opt.version) {
+		struct dd_engine *engine = dd_engine_new(&cfg);
+
+		printf("daedalus-v4l2d %s (bridge protocol %u)\n", DAEDALUS_VERSION,
+		       DAEDALUS_PROTOCOL_VERSION);
+		if (engine) {
+			describe_codecs(engine, stdout);
+			dd_engine_free(engine);
+		}
+		return 0;
+	}
+
+	/* blocked in every thread (workers inherit the mask): only the signalfd sees them */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		dm_err("signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	if (dm_bridge_open(&d.bridge, opt.device))
+		return 1;
+	if (!opt.foreground) {
+		if (daemon(0, 0)) {
+			dm_err("cannot detach: %s", strerror(errno));
+			return 1;
+		}
+		dm_log_init(true, opt.verbose);
+	}
+
+	d.svc.engine = dd_engine_new(&cfg);
+	if (!d.svc.engine) {
+		dm_err("out of memory");
+		dm_bridge_close(&d.bridge);
+		return 1;
+	}
+	dm_info("daedalus-v4l2d %s ready", DAEDALUS_VERSION);
+	describe_codecs(d.svc.engine, NULL);
+	dm_bufcache_init(&d.cache);
+	d.svc.bridge = &d.bridge;
+	d.svc.cache = &d.cache;
+	d.svc.threads = opt.threads;
+
+	r = event_loop(&d, sigfd);
+
+	/* finish the jobs in hand, fail the queued ones, before the fd closes */
+	while (d.contexts) {
+		struct dm_context *ctx = d.contexts;
+
+		d.contexts = ctx->next;
+		dm_context_stop(ctx);
+	}
+	dd_engine_free(d.svc.engine);
+	dm_bufcache_fini(&d.cache);
+	dm_bridge_close(&d.bridge);
+	close(sigfd);
+	dm_info("stopped");
+	return r ? 1 : 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <linux/daedalus-v4l2.h>
+
+#include "options.h"
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [OPTIONS]\n"
+		"Decodes the jobs of the daedalus-v4l2 V4L2 stateless decoder (VP8, VP9) in\n"
+		"userspace, attached to the kernel module through %s.\n"
+		"\n"
+		"  -f, --foreground   stay in the foreground and log to stderr (else: syslog)\n"
+		"  -v, --verbose      also log every job and buffer\n"
+		"  -t, --threads N    decoding threads inside one stream (VP9 tile columns,\n"
+		"                     VP8 partitions); 0 = automatic (default)\n"
+		"      --device PATH  the bridge device (default %s)\n"
+		"  -V, --version      print the version and which codecs can be decoded here\n"
+		"  -h, --help         this text\n",
+		prog, DAEDALUS_DEVICE_PATH, DAEDALUS_DEVICE_PATH);
+}
+
+int dm_options_parse(struct dm_options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct dm_options){ .device = DAEDALUS_DEVICE_PATH };
+	while ((c = getopt_long(argc, argv, "fvt:Vh", longopts, NULL)) != -1) {
+		char *end;
+		unsigned long n;
+
+		switch (c) {
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 't':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n > 64 || optarg[0] == '-') {
+				fprintf(stderr, "%s: --threads wants a number from 0 to 64\n", argv[0]);
+				return -1;
+			}
+			o->threads = (unsigned int)n;
+			break;
+		case 'd':
+			o->device = optarg;
+			break;
+		case 'V':
+			o->version = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 1;
+		default:
+			usage(stderr, argv[0]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", argv[0], argv[optind]);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Decodes one clip with GStreamer through the daedalus-v4l2 device (v4l2slvp8dec /
+v4l2slvp9dec) and compares every frame with FFmpeg's libvpx software decoder.
+
+Frames are paired by timestamp. GStreamer's frames (written by multifilesink in GStreamer's
+default layout, rows padded to 4 bytes, NV12 / P010) are repacked into tight planar 4:2:0,
+the layout whose MD5 `ffmpeg -f framemd5` prints for libvpx's yuv420p / yuv420p10le output.
+
+Every frame GStreamer outputs must match. Frames that must be present:
+  plain:     all of them
+  --corrupt: those before the damaged frame and from the next keyframe on (between them
+             the decoder reports errors and drops frames)
+  --seek:    from the keyframe the seek lands on (frames before the seek must match too)
+Prints one line per clip: codec, size, frames, fps, matched/expected; exit 1 on a mismatch.
+"""
+import argparse
+import array
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vpxclips  # noqa: E402
+
+
+def ru(v, a):
+    return (v + a - 1) // a * a
+
+
+def gst_frame_size(fmt, w, h):
+    stride = ru(w * (2 if fmt == "P010_10LE" else 1), 4)
+    return stride * ru(h, 2) + stride * (ru(h, 2) // 2)
+
+
+def tight_planar(fmt, w, h, data):
+    """GStreamer NV12 / P010_10LE (default strides) -> tight yuv420p / yuv420p10le bytes"""
+    bps = 2 if fmt == "P010_10LE" else 1
+    stride = ru(w * bps, 4)
+    cw, ch = (w + 1) // 2, (h + 1) // 2
+    uv_off = stride * ru(h, 2)
+    y = b"".join(data[r * stride:r * stride + w * bps] for r in range(h))
+    uv = b"".join(data[uv_off + r * stride:uv_off + r * stride + 2 * cw * bps] for r in range(ch))
+    if bps == 1:
+        u, v = uv[0::2], uv[1::2]
+    else:
+        a = array.array("H", uv)
+        u, v = a[0::2].tobytes(), a[1::2].tobytes()
+
+        # P010 keeps the 10-bit value in the top bits: shift the whole plane at once (the
+        # low 6 bits of each sample must be zero; if not, the sample next to it changes
+        # and the frame mismatches, as it should)
+        def down(p):
+            return (int.from_bytes(p, "little") >> 6).to_bytes(len(p), "little")
+        y, u, v = down(y), down(u), down(v)
+    return y + u + v
+
+
+def tight_size(w, h, bps):
+    return (w * h + 2 * ((w + 1) // 2) * ((h + 1) // 2)) * bps
+
+
+def reference(ffmpeg, clip, codec):
+    """[(pts seconds, tight size, md5)] of libvpx's output frames"""
+    out = vpxclips.run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+                        "-c:v", vpxclips.REF_DECODER[codec], "-i", clip,
+                        "-fps_mode", "passthrough", "-noautoscale",
+                        "-f", "framemd5", "-"]).decode()
+    tb, frames = None, []
+    for line in out.splitlines():
+        if line.startswith("#tb 0:"):
+            num, den = line.split(":")[1].strip().split("/")
+            tb = int(num) / int(den)
+        if line.startswith("#") or not line.strip():
+            continue
+        f = [x.strip() for x in line.split(",")]
+        frames.append((int(f[2]) * tb, int(f[4]), f[5]))
+    return frames
+
+
+def corrupt(clip, codec, index, kind, workdir):
+    """A copy of clip with frame `index` damaged; returns (path, fault pts, next key pts)."""
+    header, frames = vpxclips.read_ivf(clip)
+    tb = vpxclips.ivf_timebase(header)
+    if vpxclips.is_keyframe(codec, frames[index][1]):
+        raise SystemExit(f"frame {index} of {clip} is a keyframe: pick an inter frame")
+    pts, data = frames[index]
+    if kind == "truncate":
+        bad = data[:len(data) // 4]
+    elif kind == "garbage":
+        # keep the frame header (the client parses it), replace what follows with noise
+        rnd = random.Random(index)
+        keep = 3 if codec == "vp8" else 8
+        bad = data[:keep] + bytes(rnd.getrandbits(8) for _ in range(len(data) - keep))
+    else:
+        raise SystemExit(f"unknown damage {kind}")
+    frames[index] = (pts, bad)
+    nxt = next((p for p, d in frames[index + 1:] if vpxclips.is_keyframe(codec, d)), None)
+    if nxt is None:
+        raise SystemExit(f"{clip}: no keyframe after frame {index}")
+    out = os.path.join(workdir, f"{os.path.basename(clip)[:-4]}.{kind}{index}.ivf")
+    vpxclips.write_ivf(out, header, frames)
+    return out, pts * tb, nxt * tb
+
+
+def keyframe_before(clip, codec, t):
+    header, frames = vpxclips.read_ivf(clip)
+    tb = vpxclips.ivf_timebase(header)
+    return max(p * tb for p, d in frames if vpxclips.is_keyframe(codec, d) and p * tb <= t + 1e-6)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clip", required=True, choices=sorted(vpxclips.CLIPS))
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--gst-decode", required=True)
+    ap.add_argument("--ffmpeg", default="ffmpeg")
+    ap.add_argument("--corrupt", help="INDEX:truncate|garbage (an inter frame)")
+    ap.add_argument("--seek", help="AFTER_FRAMES:SECONDS (flushing, to the keyframe before)")
+    ap.add_argument("--threads-note", default="")
+    args = ap.parse_args()
+
+    codec = vpxclips.CLIPS[args.clip][0]
+    fmt = "P010_10LE" if vpxclips.ten_bit(args.clip) else "NV12"
+    clip = vpxclips.make_clip(args.ffmpeg, args.workdir, args.clip)
+    src, demux = clip, "ivfparse"
+    window, must_from = None, None
+    label = args.clip
+    if args.corrupt:
+        idx, kind = args.corrupt.split(":")
+        src, t_bad, t_key = corrupt(clip, codec, int(idx), kind, args.workdir)
+        window = (t_bad - 1e-3, t_key - 1e-3)
+        label += f" ({kind} frame {idx})"
+    seek_args = []
+    if args.seek:
+        after, to = args.seek.split(":")
+        src, demux = vpxclips.to_webm(args.ffmpeg, clip), "matroskademux"
+        must_from = keyframe_before(clip, codec, float(to)) - 1e-3
+        seek_args = ["--seek-after", after, "--seek-to", to]
+        label += f" (seek to {to} s after {after} frames)"
+
+    parse = " ! vp9parse" if codec == "vp9" else ""
+    pipeline = (f"filesrc location={src} ! {demux}{parse} ! v4l2sl{codec}dec max-errors=-1"
+                f" ! video/x-raw,format={fmt}")
+    outdir = tempfile.mkdtemp(prefix="gst-frames-")
+    try:
+        proc = subprocess.run([args.gst_decode] + seek_args + [outdir, pipeline],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = proc.stdout.decode(errors="replace")
+        got, seconds, notes = [], 0.0, []
+        for line in out.splitlines():
+            f = line.split()
+            if f[:1] == ["frame"]:
+                with open(f[1], "rb") as fh:
+                    got.append((int(f[2]) / 1e9, fh.read()))
+            elif f[:1] == ["frames"]:
+                seconds = float(f[3])
+            elif line.strip():
+                notes.append(line)
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+
+    ref = reference(args.ffmpeg, clip, codec)
+    bps = 2 if fmt == "P010_10LE" else 1
+    cands = vpxclips.sizes(args.clip)
+    problems = []
+    matched = 0
+    seen = set()
+    for t, data in got:
+        k = min(range(len(ref)), key=lambda i: abs(ref[i][0] - t))
+        if abs(ref[k][0] - t) > 2e-3:
+            problems.append(f"GStreamer frame at {t:.3f} s has no reference frame")
+            continue
+        if k in seen:
+            problems.append(f"two GStreamer frames at {t:.3f} s")
+            continue
+        seen.add(k)
+        wh = [c for c in cands if gst_frame_size(fmt, *c) == len(data)
+              and tight_size(*c, bps) == ref[k][1]]
+        if not wh:
+            problems.append(f"frame {k} ({t:.3f} s): {len(data)} bytes fit no expected size")
+            continue
+        md5 = hashlib.md5(tight_planar(fmt, *wh[0], data)).hexdigest()
+        in_window = window and window[0] <= t < window[1]
+        if md5 == ref[k][2]:
+            matched += 1
+        elif in_window:
+            notes.append(f"frame {k} ({t:.3f} s) in the damaged range differs (not counted)")
+            seen.discard(k)
+        else:
+            problems.append(f"frame {k} ({t:.3f} s, {wh[0][0]}x{wh[0][1]}): MD5 {md5} != "
+                            f"libvpx {ref[k][2]}")
+
+    required = []
+    for i, (t, _, _) in enumerate(ref):
+        if window and window[0] <= t < window[1]:
+            continue
+        if must_from is not None and t < must_from and i not in seen:
+            continue
+        required.append(i)
+    missing = [i for i in required if i not in seen]
+    for i in missing:
+        problems.append(f"frame {i} ({ref[i][0]:.3f} s) was not output")
+    expected = len(required) + len([i for i in seen if i not in required])
+    if proc.returncode != 0:
+        problems.append(f"gst-decode exited with {proc.returncode}")
+
+    size = ", ".join(f"{w}x{h}" for w, h in cands)
+    fps = len(got) / seconds if seconds else 0.0
+    for n in notes:
+        print(f"  {n}")
+    for p in problems[:20]:
+        print(f"  MISMATCH {p}")
+    verdict = "PASS" if not problems else "FAIL"
+    print(f"{verdict} {label}: {codec.upper()} {size} {fmt}, {len(got)} frames decoded "
+          f"(libvpx shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match")
+    return 0 if not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

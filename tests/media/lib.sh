@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Shared by tests/vm/daemon-*.sh (sourced; runs in the testbed VM): builds the GStreamer
+# frame dumper, starts daedalus-v4l2d with its log in a file, and checks clips with
+# check-clip.py. The tests use --no-daemon and start the daemon here so they can check its
+# log, that it survives bad input, and that SIGTERM stops it cleanly.
+CK=${DAEDALUS_CHECKOUT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+MEDIA=$CK/tests/media
+WORK=$CK/build/media
+CLIPS=$WORK/clips
+DAEMON=${DAEMON:-$CK/build/daemon/daedalus-v4l2d}
+DAEMON_LOG=/tmp/daedalus-v4l2d.log
+GST_DECODE=$WORK/gst-decode
+daemon_pid=
+failures=0
+
+media_setup() {
+	mkdir -p "$CLIPS"
+	if [ ! -x "$GST_DECODE" ] || [ "$MEDIA/gst-decode.c" -nt "$GST_DECODE" ]; then
+		# shellcheck disable=SC2046
+		gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$GST_DECODE.$$" "$MEDIA/gst-decode.c" \
+			$(pkg-config --cflags --libs gstreamer-1.0) && mv "$GST_DECODE.$$" "$GST_DECODE" ||
+			{ echo "FAIL: cannot build gst-decode"; exit 1; }
+	fi
+	[ -x "$DAEMON" ] || { echo "FAIL: $DAEMON is not built (make daemon)"; exit 1; }
+	export GST_REGISTRY=/tmp/gst-registry.bin
+}
+
+daemon_start() { # extra daemon arguments
+	: >"$DAEMON_LOG"
+	"$DAEMON" --foreground "$@" >>"$DAEMON_LOG" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 100); do
+		grep -q "ready" "$DAEMON_LOG" && return 0
+		kill -0 "$daemon_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "FAIL: the daemon did not start:"
+	cat "$DAEMON_LOG"
+	exit 1
+}
+
+daemon_alive() {
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		echo "ok   daemon still running (pid $daemon_pid)"
+	else
+		echo "FAIL the daemon died"
+		failures=$((failures + 1))
+	fi
+}
+
+# SIGTERM must stop it within 5 s with status 0.
+daemon_stop() {
+	local t0 st
+	t0=$(date +%s%N)
+	kill -TERM "$daemon_pid"
+	for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		echo "FAIL the daemon ignored SIGTERM for 5 s"
+		kill -KILL "$daemon_pid"
+		failures=$((failures + 1))
+	fi
+	wait "$daemon_pid"
+	st=$?
+	if [ "$st" = 0 ]; then
+		echo "ok   daemon stopped on SIGTERM in $((($(date +%s%N) - t0) / 1000000)) ms, status 0"
+	else
+		echo "FAIL the daemon exited with status $st"
+		failures=$((failures + 1))
+	fi
+}
+
+check_clip() { # check-clip.py arguments
+	python3 "$MEDIA/check-clip.py" --workdir "$CLIPS" --gst-decode "$GST_DECODE" "$@" ||
+		failures=$((failures + 1))
+}
+
+media_finish() { # test name
+	echo "--- daemon log (errors and per-stream lines):"
+	grep -E "error|warning|ctx [0-9]+: (VP|closed)|ASan|runtime error|Sanitizer" "$DAEMON_LOG" |
+		head -n 40
+	if grep -qE "AddressSanitizer|runtime error:|LeakSanitizer" "$DAEMON_LOG"; then
+		echo "FAIL sanitizer report in the daemon log"
+		failures=$((failures + 1))
+	fi
+	if [ "$failures" = 0 ]; then
+		echo "$1: PASS"
+		exit 0
+	fi
+	echo "$1: FAIL ($failures failed checks)"
+	exit 1
+}

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Small VP8/VP9 test clips made with the rootfs's ffmpeg (libvpx encoders), and IVF helpers.
+
+Clips are cached in a work directory (build/media/clips) under a name that includes a hash
+of their recipe, so a changed recipe makes a new clip. A clip with several parts is the
+concatenation of separately encoded IVF streams: each part starts with a keyframe, which
+gives a resolution change at that keyframe.
+"""
+import hashlib
+import json
+import os
+import struct
+import subprocess
+
+SOURCE = "testsrc2=size={size}:rate=30,noise=alls=4:allf=t"
+
+ENCODER = {
+    # alt-ref frames (hidden, used as references); -slices: VP8 token partitions
+    "vp8": ["-c:v", "libvpx", "-b:v", "400k", "-auto-alt-ref", "1", "-lag-in-frames", "16",
+            "-g", "30", "-slices", "4"],
+    # -auto-alt-ref 6: hidden alt-refs in superframes, shown later with show_existing_frame
+    "vp9": ["-c:v", "libvpx-vp9", "-b:v", "300k", "-auto-alt-ref", "6", "-lag-in-frames", "25",
+            "-g", "30", "-row-mt", "0"],
+}
+TEN_BIT = ["-pix_fmt", "yuv420p10le", "-profile:v", "2"]
+
+# name: (codec, [(size, frames, extra encoder arguments)])
+CLIPS = {
+    "vp8-altref-odd": ("vp8", [("350x198", 60, [])]),
+    "vp9-altref-odd": ("vp9", [("350x198", 60, [])]),
+    "vp9-profile2-10bit": ("vp9", [("350x198", 40, TEN_BIT)]),
+    "vp9-tiles": ("vp9", [("1024x192", 30, ["-tile-columns", "2"])]),
+    "vp8-reschange": ("vp8", [("352x288", 20, []), ("350x198", 20, []), ("176x144", 10, [])]),
+    "vp9-reschange": ("vp9", [("352x288", 20, []), ("350x198", 20, []), ("176x144", 10, [])]),
+}
+
+REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+
+
+def sizes(name):
+    return sorted({tuple(int(v) for v in p[0].split("x")) for p in CLIPS[name][1]})
+
+
+def ten_bit(name):
+    return any("yuv420p10le" in p[2] for p in CLIPS[name][1])
+
+
+def run(cmd, **kw):
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n"
+                         f"{proc.stderr.decode(errors='replace')}")
+    return proc.stdout
+
+
+def read_ivf(path):
+    """(header bytes, [(pts, frame bytes)])"""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"DKIF":
+        raise SystemExit(f"{path}: not an IVF file")
+    hdr_len = struct.unpack_from("<H", data, 6)[0]
+    pos, frames = hdr_len, []
+    while pos + 12 <= len(data):
+        size, pts = struct.unpack_from("<IQ", data, pos)
+        frames.append((pts, data[pos + 12:pos + 12 + size]))
+        pos += 12 + size
+    return data[:hdr_len], frames
+
+
+def write_ivf(path, header, frames):
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(header[:24] + struct.pack("<I", len(frames)) + header[28:])
+        for pts, fr in frames:
+            f.write(struct.pack("<IQ", len(fr), pts))
+            f.write(fr)
+    os.replace(tmp, path)
+
+
+def ivf_timebase(header):
+    """seconds per pts unit"""
+    rate, scale = struct.unpack_from("<II", header, 16)
+    return scale / rate
+
+
+def is_keyframe(codec, frame):
+    b = frame[0]
+    if codec == "vp8":
+        return (b & 1) == 0
+    bits = [(b >> (7 - i)) & 1 for i in range(8)]
+    if bits[0:2] != [1, 0]:
+        return False
+    profile = bits[2] | (bits[3] << 1)
+    pos = 5 if profile == 3 else 4
+    if bits[pos]:  # show_existing_frame
+        return False
+    return bits[pos + 1] == 0
+
+
+def make_clip(ffmpeg, workdir, name):
+    codec, parts = CLIPS[name]
+    recipe = json.dumps([SOURCE, ENCODER[codec], codec, parts])
+    tag = hashlib.sha256(recipe.encode()).hexdigest()[:10]
+    path = os.path.join(workdir, f"{name}-{tag}.ivf")
+    if os.path.exists(path):
+        return path
+    os.makedirs(workdir, exist_ok=True)
+    header, frames, next_pts = None, [], 0
+    for n, (size, count, extra) in enumerate(parts):
+        part = f"{path}.part{n}.{os.getpid()}.ivf"
+        common = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                  "-f", "lavfi", "-i", SOURCE.format(size=size), "-frames:v", str(count)]
+        enc = ENCODER[codec] + extra
+        log = f"{path}.part{n}.{os.getpid()}"
+        run(common + enc + ["-pass", "1", "-passlogfile", log, "-f", "null", "-"])
+        run(common + enc + ["-pass", "2", "-passlogfile", log, "-f", "ivf", part])
+        h, fr = read_ivf(part)
+        header = header or h
+        base = next_pts - fr[0][0]
+        frames += [(pts + base, data) for pts, data in fr]
+        next_pts = frames[-1][0] + 1
+        for f in os.listdir(workdir):
+            if f.startswith(os.path.basename(log)):
+                os.unlink(os.path.join(workdir, f))
+    write_ivf(path, header, frames)
+    return path
+
+
+def to_webm(ffmpeg, ivf):
+    webm = ivf[:-4] + ".webm"
+    if not os.path.exists(webm):
+        tmp = f"{webm}.{os.getpid()}.webm"
+        run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", ivf,
+             "-c", "copy", tmp])
+        os.replace(tmp, webm)
+    return webm

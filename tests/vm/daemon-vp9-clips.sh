@@ -1,0 +1,17 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 900
+# testbed-kernels: normal debug
+# VP9 through the device end to end: GStreamer's v4l2slvp9dec decodes libvpx clips through
+# daedalus-v4l2 and daedalus-v4l2d; every frame must equal FFmpeg's libvpx software decode.
+# Hidden alt-refs shown later (show_existing_frame), an odd size, four tile columns, and
+# resolution changes at keyframes. (10-bit profile 2: daemon-vp9-10bit.sh.)
+set -u
+. "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
+media_setup
+daemon_start
+check_clip --clip vp9-altref-odd
+check_clip --clip vp9-tiles
+check_clip --clip vp9-reschange
+daemon_alive
+daemon_stop
+media_finish daemon-vp9-clips

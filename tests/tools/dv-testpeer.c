@@ -721,6 +721,8 @@ static void usage(void)
 	      "  --expect-all-gone   at the end, every buffer and context must be gone\n"
 	      "  --expect-pending N  at least N jobs must have been in flight at once\n"
 	      "  --expect-open-error ERRNAME  only open the bridge; pass if it fails so\n"
+	      "  --open-only MS      open the bridge, no HELLO, wait MS ms, close\n"
+	      "  --now               print CLOCK_MONOTONIC in ns (for scripts) and exit\n"
 	      "  -v                  print every job and event\n", stderr);
 	exit(2);
 }
@@ -740,9 +742,12 @@ int main(int argc, char **argv)
 		{ "expect-all-gone", no_argument, NULL, 'g' },
 		{ "expect-pending", required_argument, NULL, 'p' },
 		{ "expect-open-error", required_argument, NULL, 'E' },
+		{ "open-only", required_argument, NULL, 'O' },
+		{ "now", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *open_err = NULL;
+	int open_only_ms = -1;
 	uint64_t t_start, t_stop = 0;
 	int c;
 
@@ -773,6 +778,10 @@ int main(int argc, char **argv)
 		case 'g': opt.expect_all_gone = true; break;
 		case 'p': opt.expect_pending = atoi(optarg); break;
 		case 'E': open_err = optarg; break;
+		case 'O': open_only_ms = atoi(optarg); break;
+		case 'N':
+			printf("%llu\n", (unsigned long long)dv_now_ns());
+			return 0;
 		case 'v': opt.verbose++; break;
 		default: usage();
 		}
@@ -794,6 +803,21 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("dv-testpeer: PASS open failed with %s as expected\n", open_err);
+		return 0;
+	}
+
+	if (open_only_ms >= 0) {
+		/* Attached but never said HELLO: must count as no daemon. */
+		bridge = open(DAEDALUS_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+		if (bridge < 0) {
+			printf("dv-testpeer: FAIL open: %s\n", dv_errname(errno));
+			return 1;
+		}
+		if (opt.ready_file)
+			close(open(opt.ready_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+		printf("dv-testpeer: bridge open without HELLO for %d ms\n", open_only_ms);
+		usleep(open_only_ms * 1000u);
+		close(bridge);
 		return 0;
 	}
 

@@ -1,0 +1,67 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 300
+# testbed-kernels: normal debug
+# The daemon goes away while it holds jobs: it closes the bridge, exits, or is killed with
+# SIGKILL. Every held job must complete as ERROR at once (< 1 s after the daemon is gone, long
+# before the 2 s watchdog), and a new daemon (new session) must then serve the device.
+set -u
+. "$(dirname "$0")/../tools/proto-lib.sh"
+limit=1000 n=4
+lat=()
+
+# client_bg: 4 contexts, one frame each, expected to fail
+client_bg() {
+	CLOG=$WORK/client.bg.log
+	"$CLIENT" --codec vp8 --frames 1 --contexts $n --expect error --timeout-ms 5000 -v \
+		>"$CLOG" 2>&1 &
+	CPID=$!
+}
+client_wait() { # what, t_gone_ns
+	local what=$1 t_gone=$2 rc sum last ms
+	wait "$CPID"
+	rc=$?
+	sed 's/^/    client| /' "$CLOG"
+	sum=$(grep "^dv-reqclient: \(PASS\|FAIL\) " "$CLOG")
+	last=$(field last_done_ns "$sum")
+	ms=$(ms_between "$t_gone" "${last:-0}")
+	lat+=("$what=${ms}ms")
+	check "$what: $n held jobs failed, last ERROR $ms ms after the daemon was gone (< $limit)" \
+		test "$rc" = 0 -a "$(field error "$sum")" = $n -a "$ms" -lt $limit -a "$ms" -ge 0
+}
+gone_time() { grep -o "t_ns=[0-9]*" "$PEER_LOG" | tail -n 1 | cut -d= -f2; }
+
+# 1. close(): the peer holds 4 jobs for 300 ms, closes, opens again and serves.
+start_peer close --close-after $n --hold-ms 300 --reopen --expect-all-gone || finish "(no peer)"
+client_bg
+client_wait "close" "$(while ! gone_time; do sleep 0.05; done)"
+run_client --codec vp8 --frames 3
+check "same peer after reopening (new session): frames decode" test "$CLIENT_RC" = 0
+stop_peer
+check "peer (session 2) clean ($PEER_SUMMARY)" \
+	test "$PEER_RC" = 0 -a "$(field session "$PEER_SUMMARY")" -ge 2
+
+# 2. exit(): the peer process ends while holding jobs.
+start_peer exit --exit-after $n --hold-ms 300 || finish "(no peer)"
+client_bg
+client_wait "exit" "$(while ! gone_time; do sleep 0.05; done)"
+wait "$PEER_PID" 2>/dev/null
+
+# 3. SIGKILL: the peer hangs on its jobs and is killed from outside.
+start_peer kill --mode hang -v || finish "(no peer)"
+client_bg
+for _ in $(seq 200); do
+	[ "$(grep -c '^dv-testpeer: job ' "$PEER_LOG")" -ge $n ] && break
+	sleep 0.05
+done
+sleep 0.3
+t_kill=$("$PEER" --now)
+kill -KILL "$PEER_PID"
+client_wait "SIGKILL" "$t_kill"
+wait "$PEER_PID" 2>/dev/null
+
+start_peer after --expect-all-gone || finish "(no peer)"
+run_client --codec h264 --frames 3 --contexts 2
+check "a new daemon after all that: frames decode" test "$CLIENT_RC" = 0
+stop_peer
+check "last peer clean ($PEER_SUMMARY)" test "$PEER_RC" = 0
+finish "daemon-gone-to-last-ERROR: ${lat[*]} (limit ${limit}ms, watchdog 2000ms)"

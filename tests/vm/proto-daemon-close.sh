@@ -28,12 +28,21 @@ client_wait() { # what, t_gone_ns
 	check "$what: $n held jobs failed, last ERROR $ms ms after the daemon was gone (< $limit)" \
 		test "$rc" = 0 -a "$(field error "$sum")" = $n -a "$ms" -lt $limit -a "$ms" -ge 0
 }
-gone_time() { grep -o "t_ns=[0-9]*" "$PEER_LOG" | tail -n 1 | cut -d= -f2; }
+# gone_time: the peer's "closing/exiting ... t_ns=N" (CLOCK_MONOTONIC), waiting up to 10 s.
+gone_time() {
+	local t
+	for _ in $(seq 200); do
+		t=$(grep -o "t_ns=[0-9]*" "$PEER_LOG" | tail -n 1 | cut -d= -f2)
+		[ -n "$t" ] && break
+		sleep 0.05
+	done
+	echo "${t:-0}"
+}
 
 # 1. close(): the peer holds 4 jobs for 300 ms, closes, opens again and serves.
 start_peer close --close-after $n --hold-ms 300 --reopen --expect-all-gone || finish "(no peer)"
 client_bg
-client_wait "close" "$(while ! gone_time; do sleep 0.05; done)"
+client_wait "close" "$(gone_time)"
 run_client --codec vp8 --frames 3
 check "same peer after reopening (new session): frames decode" test "$CLIENT_RC" = 0
 stop_peer
@@ -43,7 +52,7 @@ check "peer (session 2) clean ($PEER_SUMMARY)" \
 # 2. exit(): the peer process ends while holding jobs.
 start_peer exit --exit-after $n --hold-ms 300 || finish "(no peer)"
 client_bg
-client_wait "exit" "$(while ! gone_time; do sleep 0.05; done)"
+client_wait "exit" "$(gone_time)"
 wait "$PEER_PID" 2>/dev/null
 
 # 3. SIGKILL: the peer hangs on its jobs and is killed from outside.

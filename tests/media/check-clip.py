@@ -89,13 +89,15 @@ def corrupt(clip, codec, index, kind, workdir):
     if vpxclips.is_keyframe(codec, frames[index][1]):
         raise SystemExit(f"frame {index} of {clip} is a keyframe: pick an inter frame")
     pts, data = frames[index]
+    # The client parses the frame header (VP8: the whole first partition), so damage after
+    # it is what reaches the device: VP8 cuts into / scrambles the DCT partition table and
+    # partitions, VP9 cuts into the tiles (the tile size markers then overrun the frame).
+    first = 3 + ((data[0] | data[1] << 8 | data[2] << 16) >> 5) if codec == "vp8" else 8
     if kind == "truncate":
-        bad = data[:len(data) // 4]
+        bad = data[:first + 4] if codec == "vp8" else data[:len(data) // 4]
     elif kind == "garbage":
-        # keep the frame header (the client parses it), replace what follows with noise
         rnd = random.Random(index)
-        keep = 3 if codec == "vp8" else 8
-        bad = data[:keep] + bytes(rnd.getrandbits(8) for _ in range(len(data) - keep))
+        bad = data[:first] + bytes(rnd.getrandbits(8) for _ in range(len(data) - first))
     else:
         raise SystemExit(f"unknown damage {kind}")
     frames[index] = (pts, bad)

@@ -8,6 +8,7 @@
  *
  * Exit status 0 only if every kernel answer was the expected one.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -60,6 +61,7 @@ static struct {
 	bool expect_all_gone;
 	unsigned int gone_wait_ms;
 	unsigned int expect_pending;
+	bool probe_faults;
 	int verbose;
 } opt = { .gone_wait_ms = 3000 };
 
@@ -67,6 +69,7 @@ static struct {
 	unsigned int jobs, completed, errors_sent, rejected_ok, late_rejected;
 	unsigned int cancels, ctx_gone, buf_gone, fds, violations, unexpected;
 	unsigned int pending, max_pending, ref_found, ref_checked_ok;
+	unsigned int probe_enospc, probe_efault;
 } st;
 
 static int bridge = -1;
@@ -556,6 +559,64 @@ static void on_event(const struct daedalus_msg *m)
 }
 
 /* Fetch one message; returns 1 if one was handled, 0 if none, -1 on error. */
+static int handle_msg(const struct daedalus_msg *m)
+{
+	if (m->session != session)
+		VIOLATION("message of session %u in session %u", m->session, session);
+	if (m->type == DAEDALUS_MSG_JOB)
+		on_job(&m->u.job);
+	else
+		on_event(m);
+	return 1;
+}
+
+/*
+ * Fetches that must fail without losing the message: a control area too
+ * small for the job (ENOSPC), and a message buffer the kernel cannot write
+ * (EFAULT; any fds it had reserved must not leak or count as sent). Returns
+ * 1 if a message was consumed by the probes themselves (an event fits in a
+ * zero sized area), else 0.
+ */
+static int probe_faults(void)
+{
+	static struct daedalus_msg *ro;
+	struct daedalus_msg m = { .flags = DAEDALUS_GET_FLAG_NONBLOCK };
+	int e;
+
+	e = ioctl(bridge, DAEDALUS_IOC_GET_MSG, &m) ? errno : 0;
+	if (!e) {
+		if (m.type == DAEDALUS_MSG_JOB && m.u.job.ctrl_bytes)
+			VIOLATION("job with %u control bytes delivered into a 0 byte area",
+				  m.u.job.ctrl_bytes);
+		return handle_msg(&m);
+	}
+	if (e == EAGAIN || e == EINTR)
+		return 0;
+	if (e != ENOSPC) {
+		VIOLATION("GET_MSG with a 0 byte control area: %s, want ENOSPC", dv_errname(e));
+		return 0;
+	}
+	st.probe_enospc++;
+	if (!ro) {
+		ro = mmap(NULL, sizeof(*ro), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (ro == MAP_FAILED)
+			exit(2);
+	}
+	mprotect(ro, sizeof(*ro), PROT_READ | PROT_WRITE);
+	*ro = (struct daedalus_msg){
+		.ctrl_data = (uintptr_t)ctrl_area, .ctrl_data_size = ctrl_area_size,
+		.flags = DAEDALUS_GET_FLAG_NONBLOCK,
+	};
+	mprotect(ro, sizeof(*ro), PROT_READ);
+	e = ioctl(bridge, DAEDALUS_IOC_GET_MSG, ro) ? errno : 0;
+	if (e == EFAULT)
+		st.probe_efault++;
+	else
+		VIOLATION("GET_MSG into read-only memory: %s, want EFAULT", dv_errname(e));
+	return 0;
+}
+
 static int get_one(void)
 {
 	struct daedalus_msg m = {
@@ -564,6 +625,8 @@ static int get_one(void)
 		.flags = DAEDALUS_GET_FLAG_NONBLOCK,
 	};
 
+	if (opt.probe_faults && probe_faults())
+		return 1;
 	if (ioctl(bridge, DAEDALUS_IOC_GET_MSG, &m)) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
@@ -571,13 +634,7 @@ static int get_one(void)
 		st.unexpected++;
 		return -1;
 	}
-	if (m.session != session)
-		VIOLATION("message of session %u in session %u", m.session, session);
-	if (m.type == DAEDALUS_MSG_JOB)
-		on_job(&m.u.job);
-	else
-		on_event(&m);
-	return 1;
+	return handle_msg(&m);
 }
 
 /* Calls that must fail in a precise way; part of every run. */
@@ -695,6 +752,21 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* Open fds of this process, to catch fds the kernel installed but never named. */
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
 static bool all_gone(void)
 {
 	for (size_t i = 0; i < nhandles; i++)
@@ -722,6 +794,8 @@ static void usage(void)
 	      "  --expect-pending N  at least N jobs must have been in flight at once\n"
 	      "  --expect-open-error ERRNAME  only open the bridge; pass if it fails so\n"
 	      "  --open-only MS      open the bridge, no HELLO, wait MS ms, close\n"
+	      "  --probe-faults      fetch each job first into a too small control area\n"
+	      "                      (ENOSPC) and a read-only message (EFAULT)\n"
 	      "  --now               print CLOCK_MONOTONIC in ns (for scripts) and exit\n"
 	      "  -v                  print every job and event\n", stderr);
 	exit(2);
@@ -744,10 +818,11 @@ int main(int argc, char **argv)
 		{ "expect-open-error", required_argument, NULL, 'E' },
 		{ "open-only", required_argument, NULL, 'O' },
 		{ "now", no_argument, NULL, 'N' },
+		{ "probe-faults", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *open_err = NULL;
-	int open_only_ms = -1;
+	int open_only_ms = -1, fds_at_start = -1, fds_at_end = -1;
 	uint64_t t_start, t_stop = 0;
 	int c;
 
@@ -779,6 +854,7 @@ int main(int argc, char **argv)
 		case 'p': opt.expect_pending = atoi(optarg); break;
 		case 'E': open_err = optarg; break;
 		case 'O': open_only_ms = atoi(optarg); break;
+		case 'P': opt.probe_faults = true; break;
 		case 'N':
 			printf("%llu\n", (unsigned long long)dv_now_ns());
 			return 0;
@@ -834,6 +910,7 @@ int main(int argc, char **argv)
 			fclose(f);
 		}
 	}
+	fds_at_start = count_fds();
 	t_start = dv_now_ns();
 	if (opt.mode == MODE_HANG)
 		opt.delay_ms = 0;
@@ -903,6 +980,10 @@ int main(int argc, char **argv)
 				while (get_one() > 0)
 					;
 		}
+		fds_at_end = count_fds();
+		if (all_gone() && fds_at_end != fds_at_start)
+			VIOLATION("%d fds open at the start, %d at the end with every buffer gone",
+				  fds_at_start, fds_at_end);
 		if (!all_gone()) {
 			size_t hl = 0, cl = 0;
 
@@ -921,11 +1002,12 @@ int main(int argc, char **argv)
 	printf("dv-testpeer: %s session=%u jobs=%u completed=%u errors_sent=%u "
 	       "rejected_as_expected=%u late_rejected=%u cancels=%u ctx_gone=%u "
 	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u "
-	       "max_in_flight=%u unexpected=%u violations=%u\n",
+	       "max_in_flight=%u probe_enospc=%u probe_efault=%u unexpected=%u violations=%u\n",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
 	       st.cancels, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
-	       st.ref_checked_ok, st.max_pending, st.unexpected, st.violations);
+	       st.ref_checked_ok, st.max_pending, st.probe_enospc, st.probe_efault,
+	       st.unexpected, st.violations);
 	if (bridge >= 0)
 		close(bridge);
 	return st.unexpected || st.violations ? 1 : 0;

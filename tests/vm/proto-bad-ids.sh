@@ -8,7 +8,7 @@
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 
-start_peer peer --mode badid -v --expect-all-gone || finish "(no peer)"
+start_peer peer --mode badid -v --probe-faults --expect-all-gone || finish "(no peer)"
 run_client --codec vp8 --frames 4 --contexts 2
 check "vp8, 2 contexts: frames intact after rejected answers ($CLIENT_SUMMARY)" test "$CLIENT_RC" = 0
 run_client --codec h264 --frames 3 --capture-fmt YUV420M

@@ -5,12 +5,13 @@
 # several CAPTURE layouts and memory types, each CAPTURE buffer must come back holding exactly
 # the record and pattern the peer wrote (the client recomputes them from what it queued), so
 # bitstream bytes, control payloads, timestamps (TIMESTAMP_COPY) and reference lookups all
-# crossed the kernel unchanged. At the end every buffer and context must have been reported
+# crossed the kernel unchanged. Every job is first fetched into a too small control area
+# (ENOSPC) and into read-only memory (EFAULT): it must still arrive whole, with its fds. At the end every buffer and context must have been reported
 # gone to the peer.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 
-start_peer peer --expect-all-gone || finish "(no peer)"
+start_peer peer --probe-faults --expect-all-gone || finish "(no peer)"
 frames=0 verified=0
 run() { # description, client args
 	local what=$1
@@ -38,6 +39,8 @@ refs=$(field refs_found "$PEER_SUMMARY")
 refs_ok=$(field refs_content_ok "$PEER_SUMMARY")
 check "peer completed every job: $(field completed "$PEER_SUMMARY") of $frames" \
 	test "$(field completed "$PEER_SUMMARY")" = "$frames"
+check "fetches into a too small control area (ENOSPC: $(field probe_enospc "$PEER_SUMMARY")) and a read-only message (EFAULT: $(field probe_efault "$PEER_SUMMARY")) lost no job" \
+	test "$(field probe_enospc "$PEER_SUMMARY")" = "$frames" -a "$(field probe_efault "$PEER_SUMMARY")" = "$frames"
 check "references resolved: $refs found, $refs_ok with the right picture" \
 	test "${refs:-0}" -gt 0 -a "${refs_ok:-0}" -gt 0
 finish "frames=$frames verified_bit_exact=$verified refs_found=$refs refs_content_ok=$refs_ok" \

@@ -389,8 +389,12 @@ struct inflight {
 	int req;
 	uint64_t t_queue;
 	unsigned int bytes;
+	int ref_frame[DAEDALUS_MAX_REFS];	/* frame each slot names, -1 = none */
 	struct dv_record want;
 };
+
+/* Per frame of this context: did it come back with ERROR? */
+static bool *frame_error;
 
 static void do_abort(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 		     struct inflight *fl, unsigned int nfl)
@@ -461,6 +465,7 @@ static int reap(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 	lat = dv_ms_since(f->t_queue);
 	s->t_last_done = dv_now_ns();
 	error = b.flags & V4L2_BUF_FLAG_ERROR;
+	frame_error[f->frame] = error;
 	s->done++;
 	if (error)
 		s->err++;
@@ -502,6 +507,15 @@ static int reap(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 				      planes[p].bytesused, want);
 		}
 		if (opt.verify) {
+			/* A reference whose own decode failed carries the ERROR
+			 * flag to the daemon, which reports it in the record. */
+			for (unsigned int k = 0; k < DAEDALUS_MAX_REFS; k++) {
+				int rf = f->ref_frame[k];
+
+				if (rf >= 0 && rf < f->frame && frame_error[rf] &&
+				    f->want.refs[k].content == DV_REF_CONTENT_OK)
+					f->want.refs[k].content = DV_REF_CONTENT_ERROR;
+			}
 			if (verify_capture(d, ctx, b.index, &f->want, planes))
 				s->verified++;
 			else
@@ -536,6 +550,9 @@ static int run_context(unsigned int ctx, int go_fd, int ready_fd)
 	char c = 'r';
 	int ret;
 
+	frame_error = calloc(opt.frames, sizeof(*frame_error));
+	if (!frame_error)
+		return -ENOMEM;
 	ret = dv_open(&d, opt.video);
 	if (!ret)
 		ret = dv_set_formats(&d, opt.codec->fourcc, opt.width, opt.height,
@@ -600,9 +617,11 @@ static int run_context(unsigned int ctx, int go_fd, int ready_fd)
 			if (!ret)
 				ret = dv_queue_output(&d, oidx, f->req, &tv, opt.data_offset,
 						      f->bytes);
-			/* Expected result, computed from what was set (the kernel may
-			 * have normalised the payloads: compare with what it holds). */
+			/* The record the peer must write, from what was queued;
+			 * reference contents are settled when the frame is reaped. */
 			expected_record(ctx, i, bits, f->bytes, &rp, &cs, &f->want);
+			for (unsigned int k = 0; k < DAEDALUS_MAX_REFS; k++)
+				f->ref_frame[k] = k < rp.n ? rp.frame[k] : -1;
 			f->t_queue = dv_now_ns();
 			if (!ret && ioctl(f->req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
 				ret = -errno;
@@ -651,7 +670,8 @@ static void usage(void)
 	      "  --capture-fmt NV12|YUV420M\n"
 	      "  --capture-mem mmap|heap|udmabuf\n"
 	      "  --data-offset N       bitstream starts N bytes into the OUTPUT plane\n"
-	      "  --expect ok|error|any (default ok: contents verified bit for bit)\n"
+	      "  --expect ok|error|any (default ok); buffers without ERROR are always\n"
+	      "                        verified bit for bit unless --no-verify\n"
 	      "  --no-verify           do not check CAPTURE contents\n"
 	      "  --full-bytesused      CAPTURE bytesused must be the whole buffer length\n"
 	      "  --max-ms M / --min-ms M   bounds on each frame's queue-to-done time\n"
@@ -772,8 +792,6 @@ int main(int argc, char **argv)
 		opt.ncap = (opt.depth > 3 ? opt.depth : 3) + 1;
 	if (opt.ncap > DV_MAX_BUFS || opt.ncap < opt.depth)
 		usage();
-	if (opt.expect != EXPECT_OK)
-		opt.verify = false;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	stats = mmap(NULL, opt.contexts * sizeof(*stats), PROT_READ | PROT_WRITE,

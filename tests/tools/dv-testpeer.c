@@ -46,11 +46,15 @@ struct pjob {
 	uint64_t due_ns;
 	bool cancelled;
 	bool finished;
+	bool fail;		/* answer with ERROR (--error-every) */
+	bool raced;		/* our answer got ENOENT: a JOB_CANCEL must follow */
 };
 
 static struct {
 	enum peer_mode mode;
 	unsigned int delay_ms;
+	unsigned int jitter_ms;		/* plus 0..jitter_ms, pseudo-random */
+	unsigned int error_every;	/* answer every Nth job with ERROR */
 	unsigned int jobs_limit;	/* stop after this many jobs finished */
 	unsigned int run_ms;
 	unsigned int close_after;	/* hold this many jobs, then close */
@@ -69,7 +73,7 @@ static struct {
 	unsigned int jobs, completed, errors_sent, rejected_ok, late_rejected;
 	unsigned int cancels, ctx_gone, buf_gone, fds, violations, unexpected;
 	unsigned int pending, max_pending, ref_found, ref_checked_ok;
-	unsigned int probe_enospc, probe_efault;
+	unsigned int probe_enospc, probe_efault, raced;
 } st;
 
 static int bridge = -1;
@@ -287,8 +291,28 @@ static void job_finish(struct pjob *j)
 	default:
 		break;
 	}
-	if (complete_call(&c, 0, "the real answer"))
+	if (j->fail && opt.mode != MODE_ERROR) {
+		c.status = DAEDALUS_STATUS_ERROR;
+		c.reason = DAEDALUS_REASON_BITSTREAM;
+		st.errors_sent++;
+	}
+	if (ioctl(bridge, DAEDALUS_IOC_COMPLETE, &c)) {
+		/*
+		 * The application may have gone (or the watchdog fired) after
+		 * we fetched the job and before this answer: then the kernel
+		 * has queued a JOB_CANCEL that we have not read yet, and ENOENT
+		 * is right. Judged when that JOB_CANCEL arrives, or at the end.
+		 */
+		if (errno == ENOENT) {
+			j->raced = true;
+			st.raced++;
+			return;
+		}
+		st.unexpected++;
+		fprintf(stderr, "dv-testpeer: UNEXPECTED: COMPLETE (job %llu) gave %s\n",
+			j->id, dv_errname(errno));
 		return;
+	}
 	st.completed++;
 	if (opt.mode == MODE_BADID) {
 		complete_call(&c, ENOENT, "stale (second) answer");
@@ -481,7 +505,10 @@ static void on_job(const struct daedalus_job *j)
 	jobs = grow(jobs, &cap_jobs, njobs + 1, sizeof(*jobs));
 	pj = &jobs[njobs++];
 	*pj = (struct pjob){ .id = j->job_id, .ctx_id = j->ctx_id,
-			     .due_ns = dv_now_ns() + (uint64_t)opt.delay_ms * 1000000ull };
+			     .due_ns = dv_now_ns() + (uint64_t)opt.delay_ms * 1000000ull,
+			     .fail = opt.error_every && st.jobs % opt.error_every == 0 };
+	if (opt.jitter_ms)
+		pj->due_ns += (uint64_t)(rand() % (opt.jitter_ms + 1)) * 1000000ull;
 	st.pending++;
 	if (st.pending > st.max_pending)
 		st.max_pending = st.pending;
@@ -542,8 +569,10 @@ static void on_event(const struct daedalus_msg *m)
 		}
 		if (j->cancelled)
 			VIOLATION("JOB_CANCEL twice for job %llu", id);
-		if (j->finished && !j->cancelled)
+		if (j->finished && !j->cancelled && !j->raced)
 			VIOLATION("JOB_CANCEL for job %llu that we completed", id);
+		if (j->raced)
+			st.late_rejected++;
 		j->cancelled = true;
 		if (opt.verbose)
 			printf("dv-testpeer: JOB_CANCEL %llu after %s\n", id,
@@ -783,6 +812,8 @@ static void usage(void)
 	fputs("usage: dv-testpeer [options]\n"
 	      "  --mode ok|error|badid|oversize|hang  how to answer jobs (default ok)\n"
 	      "  --delay-ms D        answer each job D ms after receiving it\n"
+	      "  --jitter-ms J       plus a pseudo-random 0..J ms per job\n"
+	      "  --error-every N     answer every Nth job with STATUS_ERROR\n"
 	      "  --jobs N            stop after N jobs were answered\n"
 	      "  --run-ms T          stop after T ms\n"
 	      "  --close-after N     hold N jobs, then close the bridge (see --hold-ms)\n"
@@ -806,6 +837,8 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "delay-ms", required_argument, NULL, 'd' },
+		{ "jitter-ms", required_argument, NULL, 'j' },
+		{ "error-every", required_argument, NULL, 'e' },
 		{ "jobs", required_argument, NULL, 'n' },
 		{ "run-ms", required_argument, NULL, 't' },
 		{ "close-after", required_argument, NULL, 'C' },
@@ -843,6 +876,8 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'd': opt.delay_ms = atoi(optarg); break;
+		case 'j': opt.jitter_ms = atoi(optarg); break;
+		case 'e': opt.error_every = atoi(optarg); break;
 		case 'n': opt.jobs_limit = atoi(optarg); break;
 		case 't': opt.run_ms = atoi(optarg); break;
 		case 'C': opt.close_after = atoi(optarg); break;
@@ -994,6 +1029,15 @@ int main(int argc, char **argv)
 			VIOLATION("%zu buffers and %zu contexts never reported gone", hl, cl);
 		}
 	}
+	if (bridge >= 0)
+		while (get_one() > 0)
+			;
+	for (size_t i = 0; i < njobs; i++)
+		if (jobs[i].raced && !jobs[i].cancelled) {
+			st.unexpected++;
+			fprintf(stderr, "dv-testpeer: UNEXPECTED: answer to job %llu got ENOENT"
+				" and no JOB_CANCEL came\n", jobs[i].id);
+		}
 	if (opt.expect_pending && st.max_pending < opt.expect_pending) {
 		printf("dv-testpeer: only %u jobs were in flight at once, want >= %u\n",
 		       st.max_pending, opt.expect_pending);
@@ -1002,12 +1046,13 @@ int main(int argc, char **argv)
 	printf("dv-testpeer: %s session=%u jobs=%u completed=%u errors_sent=%u "
 	       "rejected_as_expected=%u late_rejected=%u cancels=%u ctx_gone=%u "
 	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u "
-	       "max_in_flight=%u probe_enospc=%u probe_efault=%u unexpected=%u violations=%u\n",
+	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
+	       "unexpected=%u violations=%u\n",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
 	       st.cancels, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
 	       st.ref_checked_ok, st.max_pending, st.probe_enospc, st.probe_efault,
-	       st.unexpected, st.violations);
+	       st.raced, st.unexpected, st.violations);
 	if (bridge >= 0)
 		close(bridge);
 	return st.unexpected || st.violations ? 1 : 0;

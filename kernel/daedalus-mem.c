@@ -172,6 +172,9 @@ static unsigned int daedalus_mem_num_users(void *buf_priv)
 {
 	struct daedalus_mem *mem = buf_priv;
 
+	/* vb2 asks for imported planes too; they are not ours to count. */
+	if (mem->kind != DAEDALUS_MEM_PAGES)
+		return 1;
 	return refcount_read(&mem->refcount);
 }
 

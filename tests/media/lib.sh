@@ -89,3 +89,20 @@ media_finish() { # test name
 	echo "$1: FAIL ($failures failed checks)"
 	exit 1
 }
+
+# Several clips at once, each in its own GStreamer process (so its own decoder context and
+# daemon worker); the outputs are printed one after the other.
+check_clips_parallel() { # clip names
+	local pids=() c i=0 out=/tmp/parallel.$$
+	for c in "$@"; do
+		python3 "$MEDIA/check-clip.py" --workdir "$CLIPS" --gst-decode "$GST_DECODE" \
+			--clip "$c" >"$out.$i" 2>&1 &
+		pids+=($!)
+		i=$((i + 1))
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || failures=$((failures + 1))
+		cat "$out.$i"
+	done
+	rm -f "$out".*
+}

@@ -1,9 +1,10 @@
 #!/bin/bash
-# testbed-run: --no-daemon --timeout 300
+# testbed-run: --no-daemon --timeout 400 --module-params job_timeout_ms=30000
 # testbed-kernels: normal debug
 # The daemon goes away while it holds jobs: it closes the bridge, exits, or is killed with
-# SIGKILL. Every held job must complete as ERROR at once (< 1 s after the daemon is gone, long
-# before the 2 s watchdog), and a new daemon (new session) must then serve the device.
+# SIGKILL. Every held job must complete as ERROR at once (< 1 s after the daemon is gone), and a
+# new daemon (new session) must then serve the device. The watchdog is set to 30 s so that it
+# can never be what fails the jobs, however slow the (debug, TCG) VM is.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 limit=1000 n=4
@@ -12,7 +13,7 @@ lat=()
 # client_bg: 4 contexts, one frame each, expected to fail
 client_bg() {
 	CLOG=$WORK/client.bg.log
-	"$CLIENT" --codec vp8 --frames 1 --contexts $n --expect error --timeout-ms 5000 -v \
+	"$CLIENT" --codec vp8 --frames 1 --contexts $n --expect error --timeout-ms 60000 -v \
 		>"$CLOG" 2>&1 &
 	CPID=$!
 }
@@ -28,10 +29,10 @@ client_wait() { # what, t_gone_ns
 	check "$what: $n held jobs failed, last ERROR $ms ms after the daemon was gone (< $limit)" \
 		test "$rc" = 0 -a "$(field error "$sum")" = $n -a "$ms" -lt $limit -a "$ms" -ge 0
 }
-# gone_time: the peer's "closing/exiting ... t_ns=N" (CLOCK_MONOTONIC), waiting up to 10 s.
+# gone_time: the peer's "closing/exiting ... t_ns=N" (CLOCK_MONOTONIC), waiting up to 60 s.
 gone_time() {
 	local t
-	for _ in $(seq 200); do
+	for _ in $(seq 1200); do
 		t=$(grep -o "t_ns=[0-9]*" "$PEER_LOG" | tail -n 1 | cut -d= -f2)
 		[ -n "$t" ] && break
 		sleep 0.05
@@ -58,19 +59,21 @@ wait "$PEER_PID" 2>/dev/null
 # 3. SIGKILL: the peer hangs on its jobs and is killed from outside.
 start_peer kill --mode hang -v || finish "(no peer)"
 client_bg
-for _ in $(seq 200); do
+for _ in $(seq 1200); do
 	[ "$(grep -c '^dv-testpeer: job ' "$PEER_LOG")" -ge $n ] && break
 	sleep 0.05
 done
+check "the peer holds all $n jobs before it is killed" \
+	test "$(grep -c '^dv-testpeer: job ' "$PEER_LOG")" -ge $n
 sleep 0.3
 t_kill=$("$PEER" --now)
 kill -KILL "$PEER_PID"
-client_wait "SIGKILL" "$t_kill"
 wait "$PEER_PID" 2>/dev/null
+client_wait "SIGKILL" "$t_kill"
 
 start_peer after --expect-all-gone || finish "(no peer)"
 run_client --codec h264 --frames 3 --contexts 2
 check "a new daemon after all that: frames decode" test "$CLIENT_RC" = 0
 stop_peer
 check "last peer clean ($PEER_SUMMARY)" test "$PEER_RC" = 0
-finish "daemon-gone-to-last-ERROR: ${lat[*]} (limit ${limit}ms, watchdog 2000ms)"
+finish "daemon-gone-to-last-ERROR: ${lat[*]} (limit ${limit}ms, watchdog 30000ms)"

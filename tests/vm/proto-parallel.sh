@@ -1,10 +1,10 @@
 #!/bin/bash
-# testbed-run: --no-daemon --timeout 300
+# testbed-run: --no-daemon --timeout 400 --module-params job_timeout_ms=30000
 # testbed-kernels: normal debug
 # 16 decoder instances at once (8 VP8 + 8 H.264, each its own open of the video node): the peer
 # answers each job 300 ms after receiving it, so if jobs of different contexts were serialised
-# the 48 frames would take 14.4 s. They must all be in the daemon's hands at the same time and
-# all complete intact.
+# the 48 frames would take 14.4 s. They must all be in the daemon's hands at the same time (the
+# proof of parallelism), all complete intact, and take less than half the serialised time.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 delay=300 frames=3
@@ -26,7 +26,7 @@ check "8 H.264 contexts: all frames intact" test $rb = 0
 wa=$(field wall_ms "$sa") wb=$(field wall_ms "$sb")
 wall=$(printf '%.0f\n' "$(echo "$wa $wb" | tr ' ' '\n' | sort -g | tail -n 1)")
 serial=$((16 * frames * delay))
-check "wall time $wall ms, far below the $serial ms of serialised jobs" test "$wall" -lt $((serial / 4))
+check "wall time $wall ms, far below the $serial ms of serialised jobs" test "$wall" -lt $((serial / 2))
 stop_peer
 inflight=$(field max_in_flight "$PEER_SUMMARY")
 check "peer held $inflight jobs at once (want 16) ($PEER_SUMMARY)" test "$PEER_RC" = 0

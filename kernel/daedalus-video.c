@@ -14,11 +14,16 @@
 	.step_width = 1, .min_height = DAEDALUS_MIN_HEIGHT, \
 	.max_height = DAEDALUS_MAX_HEIGHT, .step_height = 1, }
 
+/*
+ * HOLD_CAPTURE_BUF is what H.264 slices and field pairs need; it is offered
+ * for every codec because Raspberry Pi's FFmpeg rejects a device whose
+ * OUTPUT queue does not report it, whatever the codec.
+ */
 static const struct daedalus_coded_fmt daedalus_coded_fmts[] = {
 	{ V4L2_PIX_FMT_H264_SLICE, DAEDALUS_H264, DAEDALUS_FRMSIZE, true },
-	{ V4L2_PIX_FMT_VP8_FRAME, DAEDALUS_VP8, DAEDALUS_FRMSIZE, false },
-	{ V4L2_PIX_FMT_VP9_FRAME, DAEDALUS_VP9, DAEDALUS_FRMSIZE, false },
-	{ V4L2_PIX_FMT_AV1_FRAME, DAEDALUS_AV1, DAEDALUS_FRMSIZE, false },
+	{ V4L2_PIX_FMT_VP8_FRAME, DAEDALUS_VP8, DAEDALUS_FRMSIZE, true },
+	{ V4L2_PIX_FMT_VP9_FRAME, DAEDALUS_VP9, DAEDALUS_FRMSIZE, true },
+	{ V4L2_PIX_FMT_AV1_FRAME, DAEDALUS_AV1, DAEDALUS_FRMSIZE, true },
 };
 
 static const u32 daedalus_cap_fmts_8bit[] = {

@@ -30,8 +30,7 @@
  * the same everywhere.
  */
 #define DAEDALUS_KERNEL_AT_LEAST(major, minor) \
-	(LINUX_VERSION_MAJOR > (major) || \
-	 (LINUX_VERSION_MAJOR == (major) && LINUX_VERSION_PATCHLEVEL >= (minor)))
+	(LINUX_VERSION_MAJOR * 256 + LINUX_VERSION_PATCHLEVEL >= (major) * 256 + (minor))
 
 #define DAEDALUS_NAME		"daedalus-v4l2"
 #define DAEDALUS_BUS_INFO	"platform:" DAEDALUS_NAME
@@ -125,7 +124,7 @@ struct daedalus_handle {
  */
 struct daedalus_bridge {
 	struct miscdevice misc;
-	spinlock_t lock;
+	spinlock_t lock;		/* see kernel-doc */
 	wait_queue_head_t wq;
 	bool open;
 	bool ready;
@@ -133,7 +132,7 @@ struct daedalus_bridge {
 	struct list_head fifo;
 	struct list_head jobs;
 	unsigned int nr_jobs;
-	struct mutex get_lock;
+	struct mutex get_lock;		/* see kernel-doc */
 	atomic64_t next_job_id;
 	atomic64_t next_handle_id;
 	struct workqueue_struct *wdq;
@@ -171,8 +170,8 @@ struct daedalus_dev {
 	struct video_device vfd;
 	struct media_device mdev;
 	struct v4l2_m2m_dev *mc_m2m_dev;
-	struct mutex dev_mutex;
-	struct mutex pool_lock;
+	struct mutex dev_mutex;		/* see kernel-doc */
+	struct mutex pool_lock;		/* see kernel-doc */
 	struct list_head m2m_pool;
 	atomic_t next_ctx_id;
 	struct daedalus_bridge bridge;
@@ -210,7 +209,7 @@ struct daedalus_ctx {
 	struct daedalus_m2m *m2m;
 	struct v4l2_ctrl_handler hdl;
 	struct v4l2_ctrl *ctrls[DAEDALUS_NUM_CODECS][DAEDALUS_MAX_CODEC_CTRLS];
-	struct mutex q_lock;
+	struct mutex q_lock;		/* see kernel-doc */
 	const struct daedalus_coded_fmt *coded;
 	struct v4l2_format out_fmt;
 	struct v4l2_format cap_fmt;
@@ -218,7 +217,7 @@ struct daedalus_ctx {
 	u32 id;
 	u32 out_seq;
 	u32 cap_seq;
-	spinlock_t handle_lock;
+	spinlock_t handle_lock;		/* see kernel-doc */
 	struct daedalus_kjob *job;
 	u32 session;
 	bool dying;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "decode.h"
@@ -115,11 +116,14 @@ static void log_format(struct dm_context *ctx, const struct dd_job *dj)
 	ctx->width = w;
 	ctx->height = h;
 	ctx->fourcc = dj->dst->fourcc;
+	char threads[16] = "auto";
+
+	if (ctx->svc->threads)
+		snprintf(threads, sizeof(threads), "%u", ctx->svc->threads);
 	dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " into %s %" PRIu32 "x%" PRIu32
-		", backend %s, %u threads%s", ctx->id, dd_codec_name(dj->codec), w, h,
+		", backend %s, threads %s", ctx->id, dd_codec_name(dj->codec), w, h,
 		dd_fourcc_name(dj->dst->fourcc, name), dj->dst->width, dj->dst->height,
-		dd_stream_backend_name(ctx->stream), ctx->svc->threads,
-		ctx->svc->threads ? "" : " (automatic)");
+		dd_stream_backend_name(ctx->stream), threads);
 }
 
 int dm_decode_job(struct dm_context *ctx, const struct dm_job *job, struct dm_failure *fail)

@@ -14,4 +14,10 @@ check_clip --clip vp9-tiles
 check_clip --clip vp9-reschange
 daemon_alive
 daemon_stop
+# the tile columns decoded by three threads inside the stream (--threads)
+daemon_start --threads 3
+check_clip --clip vp9-tiles
+grep -q "VP9 1024x192 .*threads 3" "$DAEMON_LOG" ||
+	{ echo "FAIL the daemon did not use 3 threads"; failures=$((failures + 1)); }
+daemon_stop
 media_finish daemon-vp9-clips

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "context.h"
 #include "decode.h"
@@ -33,6 +34,9 @@ void dm_fail_job(const struct dm_services *svc, const struct dm_job *job,
 static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 {
 	struct dm_failure fail = { DAEDALUS_REASON_NONE, { "" } };
+	struct timespec t0, t1;
+	long ms;
+	int r;
 
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
@@ -46,7 +50,15 @@ static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 		return;
 	}
 	ctx->jobs++;
-	if (dm_decode_job(ctx, job, &fail) == 0) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = dm_decode_job(ctx, job, &fail);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	/* clients give a frame about a second (GStreamer) before they give up on the device */
+	if (ms >= 500)
+		dm_warn("ctx %u: job %" PRIu64 " took %ld ms", ctx->id, (uint64_t)job->msg.job_id,
+			ms);
+	if (r == 0) {
 		complete(ctx->svc, job, DAEDALUS_STATUS_OK, DAEDALUS_REASON_NONE);
 		return;
 	}

@@ -158,8 +158,9 @@ static int daedalus_s_ctrl(struct v4l2_ctrl *ctrl)
 {
 	struct daedalus_ctx *ctx = ctrl->priv;
 
+	/* s_ctrl sees the value being applied in p_new, p_cur is the old one. */
 	if (ctx->coded && daedalus_depth_ctrl[ctx->coded->codec] == ctrl->id)
-		daedalus_apply_depth(ctx, daedalus_ctrl_depth(ctrl->id, ctrl->p_cur));
+		daedalus_apply_depth(ctx, daedalus_ctrl_depth(ctrl->id, ctrl->p_new));
 	return 0;
 }
 

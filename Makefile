@@ -10,7 +10,8 @@
 TESTBED := scripts/testbed
 BUILD := build
 
-.PHONY: all testbed testbed-debug module module-debug daemon tools check check-unit \
+.PHONY: all testbed testbed-debug testbed-arm64 module module-debug module-arm64 daemon tools \
+	check check-unit \
 	check-testbed check-vm demo shell clean
 
 all: testbed module daemon tools
@@ -21,6 +22,9 @@ testbed:
 testbed-debug:
 	$(TESTBED) build --debug-kernel
 
+testbed-arm64:
+	$(TESTBED) build --arm64-kernel
+
 # The module is built in a copy of kernel/ and include/ per kernel variant (6.12 kbuild has no
 # separate output directory for external modules), then its .ko lands in build/kernel[-debug]/,
 # which is where `testbed run` loads modules from.
@@ -30,13 +34,17 @@ module: testbed
 module-debug: testbed-debug
 	scripts/build module debug
 
+# The Pi 5 is arm64 with 16 KiB pages: the module must build there too (cross-compiled).
+module-arm64: testbed-arm64
+	scripts/build module arm64
+
 daemon: testbed
 	scripts/build daemon
 
 tools: testbed
 	scripts/build tools
 
-check: all testbed-debug module-debug
+check: all testbed-debug module-debug module-arm64
 	tests/run all
 
 check-unit: all

@@ -22,7 +22,6 @@ media_setup() {
 			{ echo "FAIL: cannot build gst-decode"; exit 1; }
 	fi
 	[ -x "$DAEMON" ] || { echo "FAIL: $DAEMON is not built (make daemon)"; exit 1; }
-	export GST_REGISTRY=/tmp/gst-registry.bin
 }
 
 daemon_start() { # extra daemon arguments

@@ -14,12 +14,15 @@ daemon_pid=
 failures=0
 
 media_setup() {
-	mkdir -p "$CLIPS"
+	mkdir -p "$CLIPS" "$WORK"
 	if [ ! -x "$GST_DECODE" ] || [ "$MEDIA/gst-decode.c" -nt "$GST_DECODE" ]; then
+		# A unique temporary name: parallel VMs share build/ and hand out the same pids.
+		local tmp
+		tmp=$(mktemp "$GST_DECODE.XXXXXX")
 		# shellcheck disable=SC2046
-		gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$GST_DECODE.$$" "$MEDIA/gst-decode.c" \
-			$(pkg-config --cflags --libs gstreamer-1.0) && mv "$GST_DECODE.$$" "$GST_DECODE" ||
-			{ echo "FAIL: cannot build gst-decode"; exit 1; }
+		gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$tmp" "$MEDIA/gst-decode.c" \
+			$(pkg-config --cflags --libs gstreamer-1.0) && chmod 0755 "$tmp" && mv "$tmp" "$GST_DECODE" ||
+			{ rm -f "$tmp"; echo "FAIL: cannot build gst-decode"; exit 1; }
 	fi
 	[ -x "$DAEMON" ] || { echo "FAIL: $DAEMON is not built (make daemon)"; exit 1; }
 }

@@ -12,6 +12,10 @@ import os
 import struct
 import subprocess
 
+# Temporary file names: the testbed runs VM tests in parallel on one shared checkout, and every
+# VM hands out the same process ids, so a pid alone does not make a name unique.
+UNIQUE = f"{os.getpid()}-{os.urandom(6).hex()}"
+
 SOURCE = "testsrc2=size={size}:rate=30,noise=alls=4:allf=t"
 
 ENCODER = {
@@ -69,7 +73,7 @@ def read_ivf(path):
 
 
 def write_ivf(path, header, frames):
-    tmp = f"{path}.{os.getpid()}"
+    tmp = f"{path}.{UNIQUE}"
     with open(tmp, "wb") as f:
         f.write(header[:24] + struct.pack("<I", len(frames)) + header[28:])
         for pts, fr in frames:
@@ -108,11 +112,11 @@ def make_clip(ffmpeg, workdir, name):
     os.makedirs(workdir, exist_ok=True)
     header, frames, next_pts = None, [], 0
     for n, (size, count, extra) in enumerate(parts):
-        part = f"{path}.part{n}.{os.getpid()}.ivf"
+        part = f"{path}.part{n}.{UNIQUE}.ivf"
         common = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                   "-f", "lavfi", "-i", SOURCE.format(size=size), "-frames:v", str(count)]
         enc = ENCODER[codec] + extra
-        log = f"{path}.part{n}.{os.getpid()}"
+        log = f"{path}.part{n}.{UNIQUE}"
         run(common + enc + ["-pass", "1", "-passlogfile", log, "-f", "null", "-"])
         run(common + enc + ["-pass", "2", "-passlogfile", log, "-f", "ivf", part])
         h, fr = read_ivf(part)
@@ -130,7 +134,7 @@ def make_clip(ffmpeg, workdir, name):
 def to_webm(ffmpeg, ivf):
     webm = ivf[:-4] + ".webm"
     if not os.path.exists(webm):
-        tmp = f"{webm}.{os.getpid()}.webm"
+        tmp = f"{webm}.{UNIQUE}.webm"
         run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", ivf,
              "-c", "copy", tmp])
         os.replace(tmp, webm)

@@ -115,7 +115,6 @@ bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx
 	br->nr_jobs++;
 	list_add_tail(&job->node.entry, &br->fifo);
 	ctx->job = job;
-	ctx->session = br->session;
 	daedalus_arm_watchdog(job);
 	spin_unlock(&br->lock);
 	wake_up_interruptible(&br->wq);
@@ -460,6 +459,7 @@ static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
 	struct daedalus_msgnode *node;
 	struct daedalus_kjob *job = NULL;
 	struct daedalus_msg *msg;
+	u32 prev_session = 0;
 	long ret;
 
 	msg = kzalloc(sizeof(*msg), GFP_KERNEL);
@@ -505,6 +505,13 @@ static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
 		job = container_of(node, struct daedalus_kjob, node);
 		job->state = DAEDALUS_JOB_SENT;
 		kref_get(&job->ref);
+		/*
+		 * The daemon learns of a context from its first job, so only a
+		 * context with a delivered job is worth a CTX_GONE: a job
+		 * cancelled while still queued never reaches the daemon.
+		 */
+		prev_session = job->ctx->session;
+		job->ctx->session = br->session;
 	}
 	msg->session = br->session;
 	spin_unlock(&br->lock);
@@ -521,8 +528,10 @@ static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
 		/* Nothing is lost: the message goes back to the head. */
 		spin_lock(&br->lock);
 		if (!job || job->state == DAEDALUS_JOB_SENT) {
-			if (job)
+			if (job) {
 				job->state = DAEDALUS_JOB_QUEUED;
+				job->ctx->session = prev_session;
+			}
 			list_add(&node->entry, &br->fifo);
 			node = NULL;
 		}

@@ -197,7 +197,7 @@ struct daedalus_dev {
  * @cap_seq:	CAPTURE sequence counter
  * @handle_lock: protects the handles of this context's buffers
  * @job:	running job (under the bridge lock)
- * @session:	last bridge session a job of this context was queued to
+ * @session:	last bridge session a job of this context was delivered in
  * @dying:	being released: only job_abort may finish its job (bridge lock)
  * @abort_requested: job_abort ran before device_run() submitted (bridge lock)
  * @finishing:	claimed jobs whose finishing is still in progress

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * dv-format-check VIDEO MEDIA: format negotiation and request validation that
+ * v4l2-compliance cannot reach (run by tests/vm/kernel-formats.sh, which says what and why).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/media.h>
+#include <linux/videodev2.h>
+#include <linux/v4l2-controls.h>
+
+#include "dv_check.h"
+
+int dv_check_fails;
+
+#define OUT V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE
+#define CAP V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE
+
+static int vfd;
+
+static int set_out(unsigned fourcc, unsigned w, unsigned h)
+{
+	struct v4l2_format f = { .type = OUT };
+
+	f.fmt.pix_mp.pixelformat = fourcc;
+	f.fmt.pix_mp.width = w;
+	f.fmt.pix_mp.height = h;
+	return ioctl(vfd, VIDIOC_S_FMT, &f);
+}
+
+static struct v4l2_pix_format_mplane get_cap(void)
+{
+	struct v4l2_format f = { .type = CAP };
+
+	ioctl(vfd, VIDIOC_G_FMT, &f);
+	return f.fmt.pix_mp;
+}
+
+static unsigned enum_cap(unsigned *list)
+{
+	struct v4l2_fmtdesc d = { .type = CAP };
+
+	while (!ioctl(vfd, VIDIOC_ENUM_FMT, &d))
+		list[d.index++] = d.pixelformat;
+	return d.index;
+}
+
+static int set_ctrl(unsigned id, void *p, unsigned size, unsigned which, int req)
+{
+	struct v4l2_ext_control c = { .id = id, .size = size, .ptr = p };
+	struct v4l2_ext_controls cs = { .which = which, .count = 1, .controls = &c, .request_fd = req };
+
+	return ioctl(vfd, VIDIOC_S_EXT_CTRLS, &cs) ? -errno : 0;
+}
+
+static int try_ctrl(unsigned id, void *p, unsigned size)
+{
+	struct v4l2_ext_control c = { .id = id, .size = size, .ptr = p };
+	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1, .controls = &c };
+
+	return ioctl(vfd, VIDIOC_TRY_EXT_CTRLS, &cs) ? -errno : 0;
+}
+
+static void depth_case(const char *name, unsigned fourcc, unsigned id, void *p8, void *p10, unsigned size)
+{
+	struct v4l2_pix_format_mplane pix;
+	unsigned list[8], n;
+
+	CHECK(!set_out(fourcc, 1920, 1080), "%s: S_FMT(OUTPUT 1920x1080)", name);
+	CHECK(!set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0), "%s: 8-bit control accepted", name);
+	n = enum_cap(list);
+	CHECK(n == 2 && list[0] == V4L2_PIX_FMT_NV12 && list[1] == V4L2_PIX_FMT_YUV420M,
+	      "%s 8 bit: CAPTURE formats NV12, YUV420M (%u listed)", name, n);
+	pix = get_cap();
+	CHECK(pix.pixelformat == V4L2_PIX_FMT_NV12 && pix.width == 1920 && pix.height == 1088 &&
+	      pix.plane_fmt[0].bytesperline == 1920 && pix.plane_fmt[0].sizeimage == 1920 * 1088 * 3 / 2,
+	      "%s 8 bit: G_FMT(CAPTURE) NV12 %ux%u stride %u size %u", name, pix.width, pix.height,
+	      pix.plane_fmt[0].bytesperline, pix.plane_fmt[0].sizeimage);
+	CHECK(!set_ctrl(id, p10, size, V4L2_CTRL_WHICH_CUR_VAL, 0), "%s: 10-bit control accepted", name);
+	n = enum_cap(list);
+	CHECK(n == 1 && list[0] == V4L2_PIX_FMT_P010, "%s 10 bit: CAPTURE formats P010 only (%u listed)", name, n);
+	pix = get_cap();
+	CHECK(pix.pixelformat == V4L2_PIX_FMT_P010 && pix.plane_fmt[0].bytesperline == 3840 &&
+	      pix.plane_fmt[0].sizeimage == 3840 * 1088 * 3 / 2,
+	      "%s 10 bit: G_FMT(CAPTURE) P010 stride %u size %u", name,
+	      pix.plane_fmt[0].bytesperline, pix.plane_fmt[0].sizeimage);
+	set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct v4l2_ctrl_h264_sps sps8 = { .profile_idc = 100, .chroma_format_idc = 1,
+		.pic_width_in_mbs_minus1 = 119, .pic_height_in_map_units_minus1 = 67,
+		.flags = V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY }, sps10 = sps8, sps422 = sps8, big = sps8;
+	struct v4l2_ctrl_vp9_frame vp8b = { .profile = 0, .bit_depth = 8,
+		.flags = V4L2_VP9_FRAME_FLAG_X_SUBSAMPLING | V4L2_VP9_FRAME_FLAG_Y_SUBSAMPLING,
+		.frame_width_minus_1 = 1919, .frame_height_minus_1 = 1079 }, vp10b = vp8b, vp444 = vp8b;
+	struct v4l2_ctrl_av1_sequence seq8 = { .seq_profile = 0, .bit_depth = 8,
+		.flags = V4L2_AV1_SEQUENCE_FLAG_SUBSAMPLING_X | V4L2_AV1_SEQUENCE_FLAG_SUBSAMPLING_Y,
+		.max_frame_width_minus_1 = 1919, .max_frame_height_minus_1 = 1079 }, seq10 = seq8, seqhigh = seq8;
+	struct v4l2_frmsizeenum fs = { .index = 0, .pixel_format = V4L2_PIX_FMT_AV1_FRAME };
+	struct v4l2_requestbuffers rb = { .count = 2, .type = OUT, .memory = V4L2_MEMORY_MMAP };
+	struct v4l2_plane pl = { .bytesused = 100 };
+	struct v4l2_buffer b = { .index = 0, .type = OUT, .memory = V4L2_MEMORY_MMAP,
+				 .m.planes = &pl, .length = 1, .flags = V4L2_BUF_FLAG_REQUEST_FD };
+	struct v4l2_ctrl_vp8_frame vp8f = { .num_dct_parts = 1, .width = 320, .height = 240 };
+	int mfd, req, req2;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: dv-format-check VIDEO MEDIA\n");
+		return 2;
+	}
+	vfd = open(argv[1], O_RDWR);
+	mfd = open(argv[2], O_RDWR);
+	if (vfd < 0 || mfd < 0) { perror("open"); return 1; }
+
+	sps10.bit_depth_luma_minus8 = sps10.bit_depth_chroma_minus8 = 2;
+	sps10.profile_idc = 110;
+	sps422.chroma_format_idc = 2;
+	sps422.profile_idc = 122;
+	big.pic_width_in_mbs_minus1 = 4096 / 16;	/* 4112 pixels */
+	vp10b.profile = 2;
+	vp10b.bit_depth = 10;
+	vp444.profile = 1;
+	vp444.flags = 0;
+	seq10.bit_depth = 10;
+	seqhigh.seq_profile = 1;
+	seqhigh.flags = 0;
+
+	depth_case("H.264", V4L2_PIX_FMT_H264_SLICE, V4L2_CID_STATELESS_H264_SPS, &sps8, &sps10, sizeof(sps8));
+	CHECK(try_ctrl(V4L2_CID_STATELESS_H264_SPS, &sps422, sizeof(sps422)) == -EINVAL, "H.264: 4:2:2 SPS refused");
+	CHECK(try_ctrl(V4L2_CID_STATELESS_H264_SPS, &big, sizeof(big)) == -EINVAL, "H.264: 4112-pixel-wide SPS refused");
+	depth_case("VP9", V4L2_PIX_FMT_VP9_FRAME, V4L2_CID_STATELESS_VP9_FRAME, &vp8b, &vp10b, sizeof(vp8b));
+	CHECK(try_ctrl(V4L2_CID_STATELESS_VP9_FRAME, &vp444, sizeof(vp444)) == -EINVAL, "VP9: profile 1 refused");
+	depth_case("AV1", V4L2_PIX_FMT_AV1_FRAME, V4L2_CID_STATELESS_AV1_SEQUENCE, &seq8, &seq10, sizeof(seq8));
+	CHECK(try_ctrl(V4L2_CID_STATELESS_AV1_SEQUENCE, &seqhigh, sizeof(seqhigh)) == -EINVAL, "AV1: high profile refused");
+
+	CHECK(!ioctl(vfd, VIDIOC_ENUM_FRAMESIZES, &fs) && fs.type == V4L2_FRMSIZE_TYPE_STEPWISE &&
+	      fs.stepwise.max_width == 4096 && fs.stepwise.max_height == 2304,
+	      "ENUM_FRAMESIZES(AV1): up to %ux%u", fs.stepwise.max_width, fs.stepwise.max_height);
+
+	/* Requests: VP8 needs V4L2_CID_STATELESS_VP8_FRAME in every request. */
+	CHECK(!set_out(V4L2_PIX_FMT_VP8_FRAME, 320, 240), "VP8: S_FMT(OUTPUT 320x240)");
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "VP8: REQBUFS(OUTPUT 2)");
+	CHECK(!ioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &req), "MEDIA_IOC_REQUEST_ALLOC");
+	CHECK(ioctl(req, MEDIA_REQUEST_IOC_QUEUE) && errno == ENOENT, "request without a buffer: ENOENT");
+	CHECK(!ioctl(req, MEDIA_REQUEST_IOC_REINIT), "REINIT");
+	b.request_fd = req;
+	CHECK(!ioctl(vfd, VIDIOC_QBUF, &b), "QBUF(OUTPUT) into the request, no control");
+	CHECK(ioctl(req, MEDIA_REQUEST_IOC_QUEUE) && errno == ENOENT, "request without VP8_FRAME: ENOENT");
+	close(req);
+	CHECK(!ioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &req2), "MEDIA_IOC_REQUEST_ALLOC");
+	CHECK(!set_ctrl(V4L2_CID_STATELESS_VP8_FRAME, &vp8f, sizeof(vp8f), V4L2_CTRL_WHICH_REQUEST_VAL, req2),
+	      "VP8_FRAME set in the request");
+	memset(&b, 0, sizeof(b));
+	memset(&pl, 0, sizeof(pl));
+	pl.bytesused = 100;
+	b.index = 1;
+	b.type = OUT;
+	b.memory = V4L2_MEMORY_MMAP;
+	b.m.planes = &pl;
+	b.length = 1;
+	b.flags = V4L2_BUF_FLAG_REQUEST_FD;
+	b.request_fd = req2;
+	CHECK(!ioctl(vfd, VIDIOC_QBUF, &b), "QBUF(OUTPUT 1) into the request");
+	CHECK(!ioctl(req2, MEDIA_REQUEST_IOC_QUEUE), "complete request queued");
+	close(req2);
+	close(mfd);
+	close(vfd);
+	return dv_check_fails ? 1 : 0;
+}

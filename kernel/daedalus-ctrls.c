@@ -87,9 +87,15 @@ static int daedalus_try_av1_frame(const struct v4l2_ctrl_av1_frame *f)
 {
 	unsigned int i;
 
+	/*
+	 * Intra frames have no references: GStreamer leaves their indices
+	 * at -1. The daemon checks the slots of inter frames again.
+	 */
 	for (i = 0; i < V4L2_AV1_REFS_PER_FRAME; i++)
-		if (f->ref_frame_idx[i] < 0 ||
-		    f->ref_frame_idx[i] >= V4L2_AV1_TOTAL_REFS_PER_FRAME)
+		if (f->frame_type != V4L2_AV1_KEY_FRAME &&
+		    f->frame_type != V4L2_AV1_INTRA_ONLY_FRAME &&
+		    (f->ref_frame_idx[i] < 0 ||
+		     f->ref_frame_idx[i] >= V4L2_AV1_TOTAL_REFS_PER_FRAME))
 			return -EINVAL;
 	if (f->frame_width_minus_1 >= DAEDALUS_MAX_WIDTH ||
 	    f->upscaled_width > DAEDALUS_MAX_WIDTH ||

@@ -82,6 +82,9 @@ bool dm_job_codec(const struct dm_job *job, enum dd_codec *codec)
 	case DAEDALUS_CODEC_VP9:
 		*codec = DD_CODEC_VP9;
 		return true;
+	case DAEDALUS_CODEC_AV1:
+		*codec = DD_CODEC_AV1;
+		return true;
 	default:
 		return false;
 	}
@@ -108,10 +111,64 @@ static int find_ctrl(const struct dm_job *job, uint32_t id, void *dst, size_t si
 	return 0;
 }
 
+/* A dynamic array control: copies up to max elements into dst; the count, or -1 if malformed. */
+static int find_array_ctrl(const struct dm_job *job, uint32_t id, void *dst, size_t elem_size,
+			   uint32_t max)
+{
+	for (uint32_t i = 0; i < job->msg.num_ctrls && i < DAEDALUS_MAX_CTRLS; i++) {
+		const struct daedalus_ctrl *c = &job->msg.ctrls[i];
+
+		if (c->id != id)
+			continue;
+		if (c->elem_size != elem_size || c->elems > max ||
+		    c->size != (uint64_t)c->elems * elem_size || c->offset > job->msg.ctrl_bytes ||
+		    c->size > job->msg.ctrl_bytes - c->offset)
+			return -1;
+		memcpy(dst, job->ctrl_data + c->offset, c->size);
+		return (int)c->elems;
+	}
+	return 0;
+}
+
+static int get_av1_ctrls(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_job *out,
+			 struct dm_failure *fail)
+{
+	int r;
+
+	r = find_ctrl(job, V4L2_CID_STATELESS_AV1_SEQUENCE, &ctrl->av1.sequence,
+		      sizeof(ctrl->av1.sequence));
+	if (r <= 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
+				 r ? "malformed AV1_SEQUENCE control" : "no AV1_SEQUENCE control");
+	out->ctrl.av1.sequence = &ctrl->av1.sequence;
+	r = find_ctrl(job, V4L2_CID_STATELESS_AV1_FRAME, &ctrl->av1.frame, sizeof(ctrl->av1.frame));
+	if (r <= 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
+				 r ? "malformed AV1_FRAME control" : "no AV1_FRAME control");
+	out->ctrl.av1.frame = &ctrl->av1.frame;
+	r = find_array_ctrl(job, V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY, ctrl->av1.tiles,
+			    sizeof(ctrl->av1.tiles[0]), V4L2_AV1_MAX_TILE_COUNT);
+	if (r <= 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
+				 r ? "malformed AV1_TILE_GROUP_ENTRY control" :
+				 "no AV1_TILE_GROUP_ENTRY elements");
+	out->ctrl.av1.tiles = ctrl->av1.tiles;
+	out->ctrl.av1.num_tiles = (unsigned int)r;
+	r = find_ctrl(job, V4L2_CID_STATELESS_AV1_FILM_GRAIN, &ctrl->av1.film_grain,
+		      sizeof(ctrl->av1.film_grain));
+	if (r < 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM, "malformed AV1_FILM_GRAIN control");
+	out->ctrl.av1.film_grain = r ? &ctrl->av1.film_grain : NULL;
+	return 0;
+}
+
 static int get_ctrls(const struct dm_job *job, enum dd_codec codec, union dm_job_ctrls *ctrl,
 		     struct dd_job *out, struct dm_failure *fail)
 {
 	int r;
+
+	if (codec == DD_CODEC_AV1)
+		return get_av1_ctrls(job, ctrl, out, fail);
 
 	if (codec == DD_CODEC_VP8) {
 		r = find_ctrl(job, V4L2_CID_STATELESS_VP8_FRAME, &ctrl->vp8, sizeof(ctrl->vp8));
@@ -203,6 +260,10 @@ void dm_job_frame_size(const struct dd_job *job, uint32_t *width, uint32_t *heig
 	if (job->codec == DD_CODEC_VP8) {
 		*width = job->ctrl.vp8.frame->width;
 		*height = job->ctrl.vp8.frame->height;
+	} else if (job->codec == DD_CODEC_AV1) {
+		*width = job->ctrl.av1.frame->upscaled_width ? job->ctrl.av1.frame->upscaled_width :
+			 job->ctrl.av1.frame->frame_width_minus_1 + 1u;
+		*height = job->ctrl.av1.frame->frame_height_minus_1 + 1u;
 	} else {
 		*width = job->ctrl.vp9.frame->frame_width_minus_1 + 1u;
 		*height = job->ctrl.vp9.frame->frame_height_minus_1 + 1u;

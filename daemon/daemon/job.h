@@ -54,6 +54,12 @@ union dm_job_ctrls {
 		struct v4l2_ctrl_vp9_frame frame;
 		struct v4l2_ctrl_vp9_compressed_hdr hdr;
 	} vp9;
+	struct {
+		struct v4l2_ctrl_av1_sequence sequence;
+		struct v4l2_ctrl_av1_frame frame;
+		struct v4l2_ctrl_av1_film_grain film_grain;
+		struct v4l2_ctrl_av1_tile_group_entry tiles[V4L2_AV1_MAX_TILE_COUNT];
+	} av1;
 };
 int dm_job_to_engine(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_picture *pic,
 		     struct dd_job *out, struct dm_failure *fail);

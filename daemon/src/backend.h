@@ -58,5 +58,8 @@ struct dd_backend_ops {
 };
 
 extern const struct dd_backend_ops dd_backend_ffmpeg;
+#ifdef DD_HAVE_DAV1D
+extern const struct dd_backend_ops dd_backend_dav1d;
+#endif
 
 #endif

@@ -11,11 +11,15 @@
 #include "error.h"
 #include "picture.h"
 #include "ref_set.h"
+#include "av1_check.h"
 #include "vpx_check.h"
 
 /* In order of preference; a new backend is one more line here. */
 static const struct dd_backend_ops *const backend_list[] = {
 	&dd_backend_ffmpeg,
+#ifdef DD_HAVE_DAV1D
+	&dd_backend_dav1d, /* AV1: libavcodec cannot hand out invisible frames */
+#endif
 };
 #define NUM_BACKENDS (sizeof(backend_list) / sizeof(backend_list[0]))
 
@@ -45,6 +49,8 @@ const char *dd_codec_name(enum dd_codec codec)
 		return "VP8";
 	case DD_CODEC_VP9:
 		return "VP9";
+	case DD_CODEC_AV1:
+		return "AV1";
 	default:
 		return "unknown codec";
 	}
@@ -233,6 +239,9 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 		break;
 	case DD_CODEC_VP9:
 		ret = dd_check_vp9_job(job, x, err);
+		break;
+	case DD_CODEC_AV1:
+		ret = dd_check_av1_job(job, x, err);
 		break;
 	default:
 		ret = dd_fail(err, "unknown codec");

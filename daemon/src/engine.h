@@ -25,6 +25,7 @@
 enum dd_codec {
 	DD_CODEC_VP8,
 	DD_CODEC_VP9,
+	DD_CODEC_AV1,
 	DD_CODEC_COUNT
 };
 
@@ -80,6 +81,16 @@ struct dd_job {
 			/* optional: libavcodec reads the compressed header from the bitstream */
 			const struct v4l2_ctrl_vp9_compressed_hdr *compressed_hdr;
 		} vp9;
+		struct {
+			/* reference slots: frame->reference_frame_ts[0..7] */
+			const struct v4l2_ctrl_av1_sequence *sequence;
+			const struct v4l2_ctrl_av1_frame *frame;
+			/* every tile of the frame; offsets and sizes into bitstream */
+			const struct v4l2_ctrl_av1_tile_group_entry *tiles;
+			unsigned int num_tiles;
+			/* optional: without it, no grain is applied */
+			const struct v4l2_ctrl_av1_film_grain *film_grain;
+		} av1;
 	} ctrl;
 	const uint8_t *bitstream;
 	size_t bitstream_size;
@@ -106,6 +117,7 @@ struct dd_engine_config {
 	/* test hooks: override the FFmpeg library file names (NULL = the built-in SONAMEs) */
 	const char *ffmpeg_avcodec_path;
 	const char *ffmpeg_avutil_path;
+	const char *dav1d_path; /* NULL = libdav1d's built-in SONAME */
 };
 
 /*

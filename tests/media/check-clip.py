@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
 """Decodes one clip with GStreamer through the daedalus-v4l2 device (v4l2slvp8dec /
-v4l2slvp9dec) and compares every frame with FFmpeg's libvpx software decoder.
+v4l2slvp9dec / v4l2slav1dec) and compares every frame with FFmpeg's software decoder (libvpx,
+or libdav1d for AV1, film grain applied on both sides).
 
 Frames are paired by timestamp. GStreamer's frames (written by multifilesink in GStreamer's
 default layout, rows padded to 4 bytes, NV12 / P010) are repacked into tight planar 4:2:0,
@@ -145,7 +146,7 @@ def main():
         seek_args = ["--seek-after", after, "--seek-to", to]
         label += f" (seek to {to} s after {after} frames)"
 
-    parse = " ! vp9parse" if codec == "vp9" else ""
+    parse = {"vp9": " ! vp9parse", "av1": " ! av1parse"}.get(codec, "")
     pipeline = (f"filesrc location={src} ! {demux}{parse} ! v4l2sl{codec}dec max-errors=-1"
                 f" ! video/x-raw,format={fmt}")
     outdir = tempfile.mkdtemp(prefix="gst-frames-")

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Small VP8/VP9 test clips made with the rootfs's ffmpeg (libvpx encoders), and IVF helpers.
+"""Small VP8/VP9/AV1 test clips made with the rootfs's ffmpeg (libvpx, libaom and SVT-AV1
+encoders), and IVF helpers.
 
 Clips are cached in a work directory (build/media/clips) under a name that includes a hash
 of their recipe, so a changed recipe makes a new clip. A clip with several parts is the
@@ -25,7 +26,15 @@ ENCODER = {
     # -auto-alt-ref 6: hidden alt-refs in superframes, shown later with show_existing_frame
     "vp9": ["-c:v", "libvpx-vp9", "-b:v", "300k", "-auto-alt-ref", "6", "-lag-in-frames", "25",
             "-g", "30", "-row-mt", "0"],
+    # the AV1 encoder and its options are part of each clip's arguments
+    "av1": [],
 }
+# libaom: two passes, hidden alt-refs shown later (show_existing_frame) and overlays
+AOM = ["-c:v", "libaom-av1", "-b:v", "200k", "-cpu-used", "6", "-auto-alt-ref", "1",
+       "-lag-in-frames", "25", "-g", "30", "-row-mt", "0", "-threads", "1"]
+# SVT-AV1: one pass (its ffmpeg wrapper has no -pass), hidden frames in its mini-GOPs
+SVT = ["-c:v", "libsvtav1", "-preset", "10", "-crf", "40", "-g", "30"]
+AV1_10BIT = ["-pix_fmt", "yuv420p10le"]
 TEN_BIT = ["-pix_fmt", "yuv420p10le", "-profile:v", "2"]
 
 # name: (codec, [(size, frames, extra encoder arguments)])
@@ -36,9 +45,22 @@ CLIPS = {
     "vp9-tiles": ("vp9", [("1024x192", 40, ["-tile-columns", "2"])]),
     "vp8-reschange": ("vp8", [("352x288", 20, []), ("350x198", 20, []), ("176x144", 10, [])]),
     "vp9-reschange": ("vp9", [("352x288", 20, []), ("350x198", 20, []), ("176x144", 10, [])]),
+    "av1-aom-odd": ("av1", [("350x198", 40, AOM)]),
+    "av1-aom-10bit": ("av1", [("350x198", 30, AOM + AV1_10BIT)]),
+    # 2x2 tiles (log2 1 each)
+    "av1-aom-tiles": ("av1", [("640x256", 20, AOM + ["-tile-columns", "1", "-tile-rows", "1"])]),
+    # film grain synthesised from the denoised source
+    "av1-aom-grain": ("av1", [("352x288", 20, AOM + ["-denoise-noise-level", "25"])]),
+    # screen content tools, intra block copy and palette on the key frames
+    "av1-aom-screen": ("av1", [("352x288", 12, AOM + [
+        "-enable-intrabc", "1", "-enable-palette", "1", "-aom-params", "tune-content=screen"])]),
+    "av1-svt-odd": ("av1", [("350x198", 40, SVT)]),
+    "av1-svt-10bit-grain": ("av1", [("352x288", 30, SVT + AV1_10BIT + [
+        "-svtav1-params", "film-grain=10"])]),
+    "av1-svt-tiles": ("av1", [("640x360", 20, SVT + ["-svtav1-params", "tile-columns=2:tile-rows=1"])]),
 }
 
-REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libdav1d"}
 
 
 def sizes(name):
@@ -117,8 +139,11 @@ def make_clip(ffmpeg, workdir, name):
                   "-f", "lavfi", "-i", SOURCE.format(size=size), "-frames:v", str(count)]
         enc = ENCODER[codec] + extra
         log = f"{path}.part{n}.{UNIQUE}"
-        run(common + enc + ["-pass", "1", "-passlogfile", log, "-f", "null", "-"])
-        run(common + enc + ["-pass", "2", "-passlogfile", log, "-f", "ivf", part])
+        if "libsvtav1" in enc:
+            run(common + enc + ["-f", "ivf", part])
+        else:
+            run(common + enc + ["-pass", "1", "-passlogfile", log, "-f", "null", "-"])
+            run(common + enc + ["-pass", "2", "-passlogfile", log, "-f", "ivf", part])
         h, fr = read_ivf(part)
         header = header or h
         base = next_pts - fr[0][0]

@@ -288,6 +288,33 @@ static int check_refs(const struct dd_backend_stream *s, const struct v4l2_ctrl_
 	return 0;
 }
 
+/*
+ * One debug line per frame naming the tools it uses: the VM tests read it to prove that a
+ * clip exercises what it is meant to (hidden frames, tiles, grain, intra block copy).
+ */
+static void log_frame(const struct dd_backend_stream *s, const struct dd_job *job,
+		      const struct dd_av1_frame_info *info)
+{
+	static const char *const type[] = { "KEY", "INTER", "INTRA_ONLY", "SWITCH" };
+	const struct v4l2_ctrl_av1_frame *f = job->ctrl.av1.frame;
+	const struct v4l2_ctrl_av1_film_grain *g = job->ctrl.av1.film_grain;
+	char line[200];
+
+	if (!s->be->log)
+		return;
+	snprintf(line, sizeof(line), "AV1 frame ts %llu: %s%s %ux%u tiles %ux%u%s%s%s%s%s",
+		 (unsigned long long)job->timestamp, type[info->frame_type & 3],
+		 info->show_frame ? "" : info->showable_frame ? " hidden-showable" : " hidden",
+		 info->upscaled_width, info->frame_height, info->tile_cols, info->tile_rows,
+		 (job->ctrl.av1.sequence->flags & V4L2_AV1_SEQUENCE_FLAG_FILM_GRAIN_PARAMS_PRESENT) &&
+		 g && (g->flags & V4L2_AV1_FILM_GRAIN_FLAG_APPLY_GRAIN) ? " grain" : "",
+		 (f->flags & V4L2_AV1_FRAME_FLAG_ALLOW_SCREEN_CONTENT_TOOLS) ? " screen-content" : "",
+		 (f->flags & V4L2_AV1_FRAME_FLAG_ALLOW_INTRABC) ? " intrabc" : "",
+		 (f->flags & V4L2_AV1_FRAME_FLAG_USE_SUPERRES) ? " superres" : "",
+		 (f->segmentation.flags & V4L2_AV1_SEGMENTATION_FLAG_ENABLED) ? " segmentation" : "");
+	s->be->log(s->be->log_opaque, DD_LOG_DEBUG, line);
+}
+
 static int d_decode(struct dd_backend_stream *s, const struct dd_job *job, struct dd_decoded *out,
 		    struct dd_error *err)
 {
@@ -358,6 +385,7 @@ static int d_decode(struct dd_backend_stream *s, const struct dd_job *job, struc
 	lib->dav1d_picture_unref(&pic);
 	/* the frame is in dav1d's slots whether or not it fit the CAPTURE buffer */
 	dd_av1_state_update(&s->state, &info, job->timestamp);
+	log_frame(s, job, &info);
 	return ret;
 }
 

@@ -6,7 +6,7 @@ or libdav1d for AV1, film grain applied on both sides).
 
 Frames are paired by timestamp. GStreamer's frames (written by multifilesink in GStreamer's
 default layout, rows padded to 4 bytes, NV12 / P010) are repacked into tight planar 4:2:0,
-the layout whose MD5 `ffmpeg -f framemd5` prints for libvpx's yuv420p / yuv420p10le output.
+the layout whose MD5 `ffmpeg -f framemd5` prints for the decoders' yuv420p / yuv420p10le output.
 
 Every frame GStreamer outputs must match. Frames that must be present:
   plain:     all of them
@@ -66,7 +66,7 @@ def tight_size(w, h, bps):
 
 
 def reference(ffmpeg, clip, codec):
-    """[(pts seconds, tight size, md5)] of libvpx's output frames"""
+    """[(pts seconds, tight size, md5)] of the software decoder's output frames"""
     out = vpxclips.run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
                         "-c:v", vpxclips.REF_DECODER[codec], "-i", clip,
                         "-fps_mode", "passthrough", "-noautoscale",
@@ -196,7 +196,7 @@ def main():
             seen.discard(k)
         else:
             problems.append(f"frame {k} ({t:.3f} s, {wh[0][0]}x{wh[0][1]}): MD5 {md5} != "
-                            f"libvpx {ref[k][2]}")
+                            f"{vpxclips.REF_DECODER[codec]} {ref[k][2]}")
 
     required = []
     for i, (t, _, _) in enumerate(ref):
@@ -220,7 +220,7 @@ def main():
         print(f"  MISMATCH {p}")
     verdict = "PASS" if not problems else "FAIL"
     print(f"{verdict} {label}: {codec.upper()} {size} {fmt}, {len(got)} frames decoded "
-          f"(libvpx shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match")
+          f"({vpxclips.REF_DECODER[codec]} shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match")
     return 0 if not problems else 1
 
 

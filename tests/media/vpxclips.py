@@ -37,7 +37,7 @@ SVT = ["-c:v", "libsvtav1", "-preset", "10", "-crf", "40", "-g", "30"]
 AV1_10BIT = ["-pix_fmt", "yuv420p10le"]
 TEN_BIT = ["-pix_fmt", "yuv420p10le", "-profile:v", "2"]
 
-# name: (codec, [(size, frames, extra encoder arguments)])
+# name: (codec, [(size, frames, extra encoder arguments[, source other than SOURCE])])
 CLIPS = {
     "vp8-altref-odd": ("vp8", [("350x198", 60, [])]),
     "vp9-altref-odd": ("vp9", [("350x198", 60, [])]),
@@ -51,9 +51,14 @@ CLIPS = {
     "av1-aom-tiles": ("av1", [("640x256", 20, AOM + ["-tile-columns", "1", "-tile-rows", "1"])]),
     # film grain synthesised from the denoised source
     "av1-aom-grain": ("av1", [("352x288", 20, AOM + ["-denoise-noise-level", "25"])]),
-    # screen content tools, intra block copy and palette on the key frames
-    "av1-aom-screen": ("av1", [("352x288", 12, AOM + [
-        "-enable-intrabc", "1", "-enable-palette", "1", "-aom-params", "tune-content=screen"])]),
+    # screen content tools, intra block copy and palette: libaom tries intra block copy on
+    # testsrc's flat areas and digits at -cpu-used 2 (not at faster speeds)
+    "av1-aom-screen": ("av1", [("352x288", 8, AOM + [
+        "-cpu-used", "2", "-pix_fmt", "yuv420p", "-enable-intrabc", "1", "-enable-palette", "1",
+        "-aom-params", "tune-content=screen"], "testsrc=size={size}:rate=30")]),
+    # open GOPs: hidden intra-only frames shown later
+    "av1-svt-intraonly": ("av1", [("176x144", 40, SVT[:-2] + [
+        "-g", "16", "-svtav1-params", "irefresh-type=1"])]),
     "av1-svt-odd": ("av1", [("350x198", 40, SVT)]),
     "av1-svt-10bit-grain": ("av1", [("352x288", 30, SVT + AV1_10BIT + [
         "-svtav1-params", "film-grain=10"])]),
@@ -133,10 +138,11 @@ def make_clip(ffmpeg, workdir, name):
         return path
     os.makedirs(workdir, exist_ok=True)
     header, frames, next_pts = None, [], 0
-    for n, (size, count, extra) in enumerate(parts):
+    for n, (size, count, extra, *source) in enumerate(parts):
         part = f"{path}.part{n}.{UNIQUE}.ivf"
         common = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                  "-f", "lavfi", "-i", SOURCE.format(size=size), "-frames:v", str(count)]
+                  "-f", "lavfi", "-i", (source or [SOURCE])[0].format(size=size),
+                  "-frames:v", str(count)]
         enc = ENCODER[codec] + extra
         log = f"{path}.part{n}.{UNIQUE}"
         if "libsvtav1" in enc:

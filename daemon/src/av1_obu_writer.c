@@ -409,6 +409,11 @@ static void tile_info(struct fh *h)
 
 	if (min_log2_tiles < min_log2_cols)
 		min_log2_tiles = min_log2_cols;
+	if (!sb_cols || !sb_rows) {
+		if (!h->w.bad)
+			h->w.bad = "frame size (no superblocks)";
+		return;
+	}
 	if (!t->tile_cols || !t->tile_rows || t->tile_cols > MAX_TILE_COLS ||
 	    t->tile_rows > MAX_TILE_ROWS) {
 		if (!h->w.bad)
@@ -1012,8 +1017,15 @@ static int check_frame(struct fh *h)
 {
 	const struct v4l2_ctrl_av1_frame *f = h->f;
 	struct dd_av1_frame_info *info = h->info;
-	uint32_t width = f->frame_width_minus_1 + 1u;
+	uint32_t width;
 
+	/* the sizes must fit the 16-bit fields we code (and "+ 1" must not wrap to 0) */
+	if (f->frame_width_minus_1 >= 1u << FRAME_SIZE_BITS ||
+	    f->frame_height_minus_1 >= 1u << FRAME_SIZE_BITS ||
+	    f->upscaled_width > 1u << FRAME_SIZE_BITS)
+		return dd_fail(h->err, "AV1 frame size %u x %u (upscaled %u) too large",
+			       f->frame_width_minus_1, f->frame_height_minus_1, f->upscaled_width);
+	width = f->frame_width_minus_1 + 1u;
 	if (f->frame_type > V4L2_AV1_SWITCH_FRAME)
 		return dd_fail(h->err, "AV1 frame_type %u is invalid", (unsigned int)f->frame_type);
 	info->frame_type = (uint8_t)f->frame_type;
@@ -1028,10 +1040,6 @@ static int check_frame(struct fh *h)
 	if (!(h->seq->flags & V4L2_AV1_SEQUENCE_FLAG_ENABLE_SUPERRES) ||
 	    !ff(h, V4L2_AV1_FRAME_FLAG_USE_SUPERRES))
 		info->upscaled_width = width;
-	if (info->upscaled_width > 1u << FRAME_SIZE_BITS ||
-	    info->frame_height > 1u << FRAME_SIZE_BITS)
-		return dd_fail(h->err, "AV1 frame size %ux%u too large", info->upscaled_width,
-			       info->frame_height);
 	if (info->upscaled_width > h->seq->max_frame_width_minus_1 + 1u ||
 	    info->frame_height > h->seq->max_frame_height_minus_1 + 1u)
 		return dd_fail(h->err, "AV1 frame %ux%u exceeds the sequence's maximum %ux%u",
@@ -1123,8 +1131,10 @@ int dd_av1_write_frame_header(const struct dd_av1_frame_in *in, const struct dd_
 	}
 	if ((!info->intra || info->refresh_frame_flags != 0xff) && h.error_resilient &&
 	    h.order_hint_enabled) {
+		/* decoders only compare them with their own slots: ours are what they hold */
 		for (int i = 0; i < DD_AV1_NUM_SLOTS; i++)
-			put(w, st->slot[i].order_hint, h.order_hint_bits, "ref_order_hint");
+			put(w, st->slot[i].order_hint & ((1u << h.order_hint_bits) - 1),
+			    h.order_hint_bits, "ref_order_hint");
 	}
 	if (info->intra) {
 		frame_size(&h);

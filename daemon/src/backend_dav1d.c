@@ -42,6 +42,8 @@ struct dd_backend_stream {
 	struct dav1d_backend *be;
 	Dav1dContext *ctx;
 	struct dd_av1_state state;
+	uint8_t seq_obu[SEQ_OBU_MAX]; /* the last sequence header fed to dav1d */
+	int seq_len;
 	uint8_t *buf; /* the rebuilt OBUs of the current job */
 	size_t buf_cap;
 	char dav1d_error[160]; /* first message dav1d logged during the current job */
@@ -346,6 +348,11 @@ static int d_decode(struct dd_backend_stream *s, const struct dd_job *job, struc
 	n = dd_av1_write_sequence_header(in.seq, s->buf, SEQ_OBU_MAX, err);
 	if (n < 0)
 		return -1;
+	/* dav1d empties its slots when the sequence header changes: so must we */
+	if (s->seq_len && (n != s->seq_len || memcmp(s->buf, s->seq_obu, (size_t)n)))
+		dd_av1_state_reset(&s->state);
+	memcpy(s->seq_obu, s->buf, (size_t)n);
+	s->seq_len = n;
 	len = (size_t)n;
 	n = dd_av1_write_frame_header(&in, &s->state, &info, s->buf + len, FRAME_OBU_MAX, err);
 	if (n < 0)

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""Per-frame MD5 comparison of the engine against FFmpeg's libvpx software decoder.
+"""Per-frame MD5 comparison of the engine against FFmpeg's software decoders.
 
-Generates small VP8/VP9 clips with the ffmpeg CLI (libvpx encoders) on first use, decodes
-each clip through the engine with decode_clip, and compares every shown picture with
-`ffmpeg -c:v libvpx[-vp9] -i clip -f framemd5` (an independent decoder implementation).
+Generates small VP8/VP9/AV1 clips with the ffmpeg CLI (libvpx, libaom, SVT-AV1 encoders) on
+first use, decodes each clip through the engine with decode_clip (decode_av1 for AV1), and
+compares every shown picture with `ffmpeg -c:v libvpx[-vp9]|libdav1d -i clip -f framemd5`
+(for AV1 the same library, but fed the original stream rather than rebuilt headers).
 With a fault (--flush-at / --corrupt), pictures before the fault and from the first
 keyframe that decodes after it must match; the faulted job must fail (decode_clip checks).
 """
@@ -27,6 +28,28 @@ CLIPS = {
     "vp8-reschange": ("vp8", [("352x288", 20, []), ("350x198", 20, []), ("176x144", 10, [])]),
     "vp9-reschange": ("vp9", [("352x288", 20, []), ("350x198", 20, []),
                               ("176x144", 10, ["-pix_fmt", "yuv420p10le", "-profile:v", "2"])]),
+    # AV1: the encoder is part of the arguments (see AOM, SVT below)
+    "av1-aom-350x198": ("av1", [("350x198", 40, ["AOM"])]),
+    "av1-aom-10bit": ("av1", [("350x198", 20, ["AOM", "-pix_fmt", "yuv420p10le"])]),
+    "av1-aom-tiles": ("av1", [("640x256", 20, ["AOM", "-tile-columns", "1", "-tile-rows", "1"])]),
+    "av1-aom-grain": ("av1", [("352x288", 20, ["AOM", "-denoise-noise-level", "25"])]),
+    "av1-aom-screen": ("av1", [("352x288", 8, ["AOM", "-cpu-used", "2", "-pix_fmt", "yuv420p",
+                                               "-enable-intrabc", "1", "-aom-params",
+                                               "tune-content=screen"], "testsrc")]),
+    "av1-svt-350x198": ("av1", [("350x198", 40, ["SVT"])]),
+    "av1-svt-10bit-grain": ("av1", [("352x288", 30, ["SVT", "-pix_fmt", "yuv420p10le",
+                                                     "-svtav1-params", "film-grain=10"])]),
+    "av1-svt-tiles": ("av1", [("640x360", 20, ["SVT", "-svtav1-params",
+                                               "tile-columns=2:tile-rows=1"])]),
+    "av1-svt-intraonly": ("av1", [("176x144", 40, ["SVT", "-g", "16", "-svtav1-params",
+                                                   "irefresh-type=1"])]),
+}
+# libaom: two passes give hidden alt-refs shown later; SVT-AV1: one pass (no -pass in its
+# FFmpeg wrapper), hidden frames in its mini-GOPs
+AV1_ENCODERS = {
+    "AOM": ["-c:v", "libaom-av1", "-b:v", "200k", "-cpu-used", "6", "-auto-alt-ref", "1",
+            "-lag-in-frames", "25", "-g", "30", "-row-mt", "0", "-threads", "1"],
+    "SVT": ["-c:v", "libsvtav1", "-preset", "10", "-crf", "40", "-g", "30"],
 }
 
 ENCODER = {
@@ -36,7 +59,7 @@ ENCODER = {
     "vp9": ["-c:v", "libvpx-vp9", "-b:v", "300k", "-auto-alt-ref", "6", "-lag-in-frames",
             "25", "-g", "30", "-row-mt", "0"],
 }
-REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libdav1d"}
 
 
 def run(cmd):
@@ -80,14 +103,19 @@ def make_clip(ffmpeg, workdir, name):
         return path, part_paths
     header, frames = None, []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        for n, (size, count, extra) in enumerate(parts):
+        for n, (size, count, extra, *source) in enumerate(parts):
             part = os.path.join(tmp, f"part{n}.ivf")
+            src = f"{source[0]}=size={size}:rate=30" if source else SRC.format(size=size)
+            extra = [a for x in extra for a in AV1_ENCODERS.get(x, [x])]
             # libvpx makes alt-ref (hidden) frames in 2-pass mode only
             enc = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-                   "-i", SRC.format(size=size), "-frames:v", str(count)] + ENCODER[codec] + \
+                   "-i", src, "-frames:v", str(count)] + ENCODER.get(codec, []) + \
                 extra + ["-passlogfile", os.path.join(tmp, f"pass{n}")]
-            run(enc + ["-pass", "1", "-f", "null", "-"])
-            run(enc + ["-pass", "2", "-f", "ivf", part])
+            if "libsvtav1" in extra:
+                run(enc + ["-f", "ivf", part])
+            else:
+                run(enc + ["-pass", "1", "-f", "null", "-"])
+                run(enc + ["-pass", "2", "-f", "ivf", part])
             h, f = ivf_frames(part)
             header = header or h
             frames += f
@@ -187,7 +215,7 @@ def main():
         else:
             print(f"picture {i}: engine {' '.join(got)}, reference {want}")
     print(f"{args.clip} {' '.join(args.decode_args)}: {matched}/{checked} pictures match "
-          f"libvpx" + (f", {excused} between fault and resync not compared" if excused else ""))
+          f"{REF_DECODER[codec]}" + (f", {excused} between fault and resync not compared" if excused else ""))
     return 0 if matched == checked and checked > 0 else 1
 
 

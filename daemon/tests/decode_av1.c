@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Drives the engine with AV1 the way a V4L2 client drives the device (av1_client.c: the
+ * controls from GStreamer's AV1 parser, the OUTPUT buffer in GStreamer's, Chromium's or the
+ * tile-data-only layout). Prints one line per shown picture, in display order:
+ *     pic <index> <width>x<height> <md5 of the planar picture> | FAILED
+ * which run_clips.py compares with `ffmpeg -c:v libdav1d -f framemd5` of the same clip.
+ * Frames shown by show_existing_frame never become jobs; the client shows the picture it
+ * already has (as GStreamer does).
+ *
+ *   --layout gst|chromium|tiles  what the OUTPUT buffer holds (default gst)
+ *   --roundtrip  also rebuild every frame's OBUs with the daemon's writers, parse them back
+ *                with a second GStreamer parser and compare every header field that matters
+ *                for decoding with what the first parser found in the original stream
+ *   --fuzz SEED:FROM:TO  jobs FROM..TO get random damage to their controls and tile entries;
+ *                they may fail, but nothing may crash and a later key frame must decode
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/videodev2.h>
+
+#include "av1_client.h"
+#include "av1_obu_writer.h"
+#include "engine.h"
+#include "ivf.h"
+#include "test_picture.h"
+
+static int verbose;
+
+static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
+{
+	(void)opaque;
+	if (level <= DD_LOG_WARNING || verbose)
+		fprintf(stderr, "engine: %s\n", msg);
+}
+
+/* ---- round trip ---------------------------------------------------------------------- */
+
+struct roundtrip {
+	GstAV1Parser *parser;
+	struct dd_av1_state state;
+	uint8_t *buf;
+	size_t cap;
+	long frames, mismatches;
+};
+
+static int rt_feed(struct roundtrip *rt, const uint8_t *data, size_t size,
+		   GstAV1FrameHeaderOBU *fh, GstAV1TileGroupOBU *tg, bool *have_tg)
+{
+	size_t pos = 0;
+
+	*have_tg = false;
+	while (pos < size) {
+		GstAV1OBU obu;
+		GstAV1SequenceHeaderOBU seq;
+		guint32 consumed;
+
+		if (gst_av1_parser_identify_one_obu(rt->parser, data + pos, (guint32)(size - pos),
+						    &obu, &consumed))
+			return -1;
+		pos += consumed;
+		if (obu.obu_type == GST_AV1_OBU_SEQUENCE_HEADER) {
+			if (gst_av1_parser_parse_sequence_header_obu(rt->parser, &obu, &seq))
+				return -1;
+		} else if (obu.obu_type == GST_AV1_OBU_FRAME_HEADER) {
+			if (gst_av1_parser_parse_frame_header_obu(rt->parser, &obu, fh))
+				return -1;
+		} else if (obu.obu_type == GST_AV1_OBU_TILE_GROUP) {
+			if (gst_av1_parser_parse_tile_group_obu(rt->parser, &obu, tg))
+				return -1;
+			*have_tg = true;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#define SAME(field)                                                                      \
+	do {                                                                             \
+		if (memcmp(&a->field, &b->field, sizeof(a->field))) {                     \
+			printf("roundtrip: frame %ld: %s differs\n", rt->frames, #field); \
+			bad++;                                                           \
+		}                                                                        \
+	} while (0)
+
+/* What decides the decoded picture; syntax-only choices (sizes, signalling) may differ. */
+static int compare(struct roundtrip *rt, const GstAV1FrameHeaderOBU *a,
+		   const GstAV1FrameHeaderOBU *b)
+{
+	int bad = 0;
+
+	SAME(frame_type);
+	SAME(show_frame);
+	SAME(showable_frame);
+	SAME(error_resilient_mode);
+	SAME(disable_cdf_update);
+	SAME(allow_screen_content_tools);
+	SAME(force_integer_mv);
+	SAME(order_hint);
+	SAME(primary_ref_frame);
+	SAME(refresh_frame_flags);
+	SAME(allow_intrabc);
+	SAME(allow_high_precision_mv);
+	SAME(is_motion_mode_switchable);
+	SAME(use_ref_frame_mvs);
+	SAME(disable_frame_end_update_cdf);
+	SAME(allow_warped_motion);
+	SAME(reduced_tx_set);
+	SAME(use_superres);
+	SAME(superres_denom);
+	SAME(interpolation_filter);
+	SAME(upscaled_width);
+	SAME(frame_width);
+	SAME(frame_height);
+	SAME(render_width);
+	SAME(render_height);
+	SAME(quantization_params.base_q_idx);
+	SAME(quantization_params.delta_q_y_dc);
+	SAME(quantization_params.delta_q_u_dc);
+	SAME(quantization_params.delta_q_u_ac);
+	SAME(quantization_params.delta_q_v_dc);
+	SAME(quantization_params.delta_q_v_ac);
+	SAME(quantization_params.using_qmatrix);
+	if (a->quantization_params.using_qmatrix) {
+		SAME(quantization_params.qm_y);
+		SAME(quantization_params.qm_u);
+		SAME(quantization_params.qm_v);
+	}
+	SAME(quantization_params.delta_q_present);
+	SAME(quantization_params.delta_q_res);
+	SAME(loop_filter_params.delta_lf_present);
+	SAME(loop_filter_params.delta_lf_res);
+	SAME(loop_filter_params.delta_lf_multi);
+	SAME(segmentation_params.segmentation_enabled);
+	if (a->segmentation_params.segmentation_enabled) {
+		SAME(segmentation_params.segmentation_update_map);
+		SAME(segmentation_params.segmentation_temporal_update);
+		SAME(segmentation_params.feature_enabled);
+		SAME(segmentation_params.feature_data);
+	}
+	SAME(coded_lossless);
+	SAME(all_lossless);
+	SAME(loop_filter_params.loop_filter_level);
+	SAME(loop_filter_params.loop_filter_sharpness);
+	SAME(loop_filter_params.loop_filter_delta_enabled);
+	if (a->loop_filter_params.loop_filter_delta_enabled) {
+		SAME(loop_filter_params.loop_filter_ref_deltas);
+		SAME(loop_filter_params.loop_filter_mode_deltas);
+	}
+	SAME(tile_info.tile_cols);
+	SAME(tile_info.tile_rows);
+	SAME(tile_info.tile_cols_log2);
+	SAME(tile_info.tile_rows_log2);
+	SAME(tile_info.mi_col_starts);
+	SAME(tile_info.mi_row_starts);
+	SAME(tile_info.context_update_tile_id);
+	SAME(cdef_params);
+	SAME(loop_restoration_params.frame_restoration_type);
+	if (a->loop_restoration_params.uses_lr)
+		SAME(loop_restoration_params.loop_restoration_size);
+	SAME(tx_mode);
+	SAME(reference_select);
+	SAME(skip_mode_present);
+	SAME(skip_mode_frame);
+	if (!a->frame_is_intra) {
+		SAME(ref_frame_idx);
+		SAME(order_hints);
+		SAME(global_motion_params.gm_type);
+		SAME(global_motion_params.gm_params);
+	}
+	SAME(film_grain_params.apply_grain);
+	if (a->film_grain_params.apply_grain) {
+		SAME(film_grain_params.grain_seed);
+		SAME(film_grain_params.num_y_points);
+		SAME(film_grain_params.point_y_value);
+		SAME(film_grain_params.point_y_scaling);
+		SAME(film_grain_params.chroma_scaling_from_luma);
+		SAME(film_grain_params.num_cb_points);
+		SAME(film_grain_params.num_cr_points);
+		SAME(film_grain_params.grain_scaling_minus_8);
+		SAME(film_grain_params.ar_coeff_lag);
+		SAME(film_grain_params.ar_coeffs_y_plus_128);
+		SAME(film_grain_params.ar_coeff_shift_minus_6);
+		SAME(film_grain_params.grain_scale_shift);
+		SAME(film_grain_params.cb_mult);
+		SAME(film_grain_params.cr_mult);
+		SAME(film_grain_params.overlap_flag);
+		SAME(film_grain_params.clip_to_restricted_range);
+	}
+	return bad;
+}
+
+static int roundtrip_job(struct roundtrip *rt, const struct av1_job *job)
+{
+	static GstAV1FrameHeaderOBU fh;
+	static GstAV1TileGroupOBU tg;
+	struct dd_av1_frame_in in = { &job->seq, &job->frame, &job->grain };
+	struct dd_av1_frame_info info;
+	struct dd_error err;
+	size_t need = 8192 + dd_av1_tile_group_bound(job->num_tiles, job->size), len;
+	bool have_tg;
+	long n;
+	int bad = 0;
+
+	rt->frames++;
+	if (need > rt->cap) {
+		free(rt->buf);
+		rt->buf = malloc(need);
+		rt->cap = rt->buf ? need : 0;
+		if (!rt->buf)
+			return -1;
+	}
+	if (job->show_existing) {
+		n = dd_av1_write_show_existing((unsigned int)job->show_slot, rt->buf, rt->cap, &err);
+		if (n < 0 || rt_feed(rt, rt->buf, (size_t)n, &fh, &tg, &have_tg))
+			goto fail;
+		if (job->show_existing_key)
+			dd_av1_state_show_existing_key(&rt->state, (unsigned int)job->show_slot);
+		gst_av1_parser_reference_frame_update(rt->parser, &fh);
+		return 0;
+	}
+	n = dd_av1_write_sequence_header(&job->seq, rt->buf, 64, &err);
+	if (n < 0)
+		goto fail;
+	len = (size_t)n;
+	n = dd_av1_write_frame_header(&in, &rt->state, &info, rt->buf + len, 4096, &err);
+	if (n < 0)
+		goto fail;
+	len += (size_t)n;
+	n = dd_av1_write_tile_group(&info, job->tiles, job->num_tiles, job->buf, job->size,
+				    rt->buf + len, rt->cap - len, &err);
+	if (n < 0)
+		goto fail;
+	len += (size_t)n;
+	if (rt_feed(rt, rt->buf, len, &fh, &tg, &have_tg) || !have_tg) {
+		printf("roundtrip: frame %ld: GStreamer cannot parse the rebuilt OBUs\n",
+		       rt->frames);
+		rt->mismatches++;
+		return -1;
+	}
+	bad = compare(rt, &job->fh, &fh);
+	if (tg.num_tiles != job->num_tiles) {
+		printf("roundtrip: frame %ld: %u tiles, want %u\n", rt->frames, tg.num_tiles,
+		       job->num_tiles);
+		bad++;
+	}
+	gst_av1_parser_reference_frame_update(rt->parser, &fh);
+	dd_av1_state_update(&rt->state, &info, (uint64_t)rt->frames);
+	if (bad)
+		rt->mismatches++;
+	return bad ? -1 : 0;
+fail:
+	printf("roundtrip: frame %ld: the writer failed: %s\n", rt->frames, err.msg);
+	rt->mismatches++;
+	return -1;
+}
+
+/* ---- fuzzing ------------------------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(rng_state >> 33);
+}
+
+/* Flips bytes of the controls and tile entries (never the buffer: that is dav1d's job). */
+static void damage(struct av1_job *job)
+{
+	uint8_t *areas[3] = { (uint8_t *)&job->frame, (uint8_t *)&job->seq,
+			      (uint8_t *)job->tiles };
+	size_t sizes[3] = { sizeof(job->frame), sizeof(job->seq),
+			    sizeof(job->tiles[0]) * (job->num_tiles ? job->num_tiles : 1) };
+	unsigned int n = 1 + rnd() % 6;
+
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int a = rnd() % 8 < 6 ? 0 : 1 + rnd() % 2;
+
+		areas[a][rnd() % sizes[a]] ^= (uint8_t)(1u << (rnd() % 8));
+	}
+	if (rnd() % 8 == 0)
+		job->num_tiles = rnd() % (job->num_tiles + 2);
+}
+
+/* ---- main ---------------------------------------------------------------------------- */
+
+static void print_pic(long display, const struct pic *p)
+{
+	char md5[33];
+
+	if (!p || p->failed) {
+		printf("pic %ld FAILED\n", display);
+		return;
+	}
+	pic_md5(p, md5);
+	printf("pic %ld %ux%u %s\n", display, p->width, p->height, md5);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "layout", required_argument, NULL, 'l' },
+		{ "roundtrip", no_argument, NULL, 'r' },
+		{ "fuzz", required_argument, NULL, 'f' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	enum av1_layout layout = AV1_LAYOUT_GST;
+	struct dd_engine_config cfg = { .log = log_cb };
+	static struct av1_job job;
+	struct roundtrip rt = { 0 };
+	struct av1_client client;
+	struct pic *slots[8] = { 0 };
+	struct dd_engine *engine;
+	struct dd_stream *stream;
+	struct dd_error err;
+	struct ivf ivf;
+	long display = 0, jobs = 0, failures = 0, fuzz_from = -1, fuzz_to = -1;
+	bool roundtrip = false, fuzzed = false, key_after_fuzz = false;
+	int c, status = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			layout = !strcmp(optarg, "chromium") ? AV1_LAYOUT_CHROMIUM :
+				 !strcmp(optarg, "tiles") ? AV1_LAYOUT_TILES : AV1_LAYOUT_GST;
+			break;
+		case 'r':
+			roundtrip = true;
+			break;
+		case 'f':
+			if (sscanf(optarg, "%lu:%ld:%ld", (unsigned long *)&rng_state, &fuzz_from,
+				   &fuzz_to) != 3)
+				return 2;
+			break;
+		case 't':
+			cfg.threads = (unsigned int)atoi(optarg);
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: decode_av1 [--layout gst|chromium|tiles] [--roundtrip] "
+			"[--fuzz SEED:FROM:TO] [--threads N] clip.ivf\n");
+		return 2;
+	}
+	if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01")) {
+		fprintf(stderr, "%s: not an AV1 IVF file\n", argv[optind]);
+		return 1;
+	}
+	engine = dd_engine_new(&cfg);
+	stream = engine ? dd_stream_open(engine, DD_CODEC_AV1, V4L2_PIX_FMT_NV12, &err) : NULL;
+	if (!stream) {
+		fprintf(stderr, "cannot open an AV1 stream: %s\n", engine ? err.msg : "no memory");
+		return 1;
+	}
+	if (av1_client_init(&client, layout))
+		return 1;
+	if (roundtrip) {
+		rt.parser = gst_av1_parser_new();
+		dd_av1_state_reset(&rt.state);
+	}
+	for (size_t f = 0; f < ivf.count; f++) {
+		int r;
+
+		av1_client_start_tu(&client, ivf.frames[f].data, ivf.frames[f].size);
+		while ((r = av1_client_next(&client, &job, (uint64_t)jobs * 1000)) == 1) {
+			uint64_t ts = (uint64_t)jobs * 1000;
+			struct dd_job dj = { .codec = DD_CODEC_AV1, .timestamp = ts };
+			struct pic *p;
+
+			if (roundtrip && !fuzzed && roundtrip_job(&rt, &job))
+				status = 1;
+			if (job.show_existing) {
+				print_pic(display++, slots[job.show_slot & 7]);
+				if (job.show_existing_key)
+					for (int i = 0; i < 8; i++) {
+						pic_unref(slots[i]);
+						slots[i] = pic_ref(slots[job.show_slot & 7]);
+					}
+				av1_client_done(&client, &job, ts);
+				continue;
+			}
+			p = pic_new(job.seq.bit_depth == 10 ? V4L2_PIX_FMT_P010 : V4L2_PIX_FMT_NV12,
+				    job.frame.upscaled_width, job.frame.frame_height_minus_1 + 1);
+			p->width = job.frame.upscaled_width;
+			p->height = job.frame.frame_height_minus_1 + 1;
+			if (jobs >= fuzz_from && jobs <= fuzz_to) {
+				damage(&job);
+				fuzzed = true;
+			}
+			dj.ctrl.av1.sequence = &job.seq;
+			dj.ctrl.av1.frame = &job.frame;
+			dj.ctrl.av1.tiles = job.tiles;
+			dj.ctrl.av1.num_tiles = job.num_tiles;
+			dj.ctrl.av1.film_grain = &job.grain;
+			dj.bitstream = job.buf;
+			dj.bitstream_size = job.size;
+			dj.dst = &p->dst;
+			if (dd_stream_decode(stream, &dj, &err)) {
+				p->failed = 1;
+				failures++;
+				if (!(jobs >= fuzz_from && jobs <= fuzz_to) && !fuzzed) {
+					fprintf(stderr, "job %ld failed: %s\n", jobs, err.msg);
+					status = 1;
+				}
+				if (!err.msg[0]) {
+					fprintf(stderr, "job %ld failed without a reason\n", jobs);
+					status = 1;
+				}
+			} else if (fuzzed && jobs > fuzz_to &&
+				   job.frame.frame_type == V4L2_AV1_KEY_FRAME) {
+				key_after_fuzz = true;
+			}
+			if (job.fh.show_frame)
+				print_pic(display++, p);
+			for (int i = 0; i < 8; i++)
+				if (job.fh.refresh_frame_flags & (1u << i)) {
+					pic_unref(slots[i]);
+					slots[i] = pic_ref(p);
+				}
+			pic_unref(p);
+			av1_client_done(&client, &job, ts);
+			jobs++;
+		}
+		if (r < 0) {
+			fprintf(stderr, "temporal unit %zu: GStreamer's parser failed\n", f);
+			status = 1;
+			break;
+		}
+	}
+	if (fuzzed && !key_after_fuzz) {
+		fprintf(stderr, "no key frame decoded after the damaged jobs\n");
+		status = 1;
+	}
+	if (roundtrip)
+		fprintf(stderr, "roundtrip: %ld frames, %ld mismatches\n", rt.frames,
+			rt.mismatches);
+	fprintf(stderr, "%ld jobs, %ld failed, %ld pictures shown, layout %s\n", jobs, failures,
+		display, layout == AV1_LAYOUT_GST ? "gst" :
+		layout == AV1_LAYOUT_CHROMIUM ? "chromium" : "tiles");
+	for (int i = 0; i < 8; i++)
+		pic_unref(slots[i]);
+	free(job.buf);
+	free(rt.buf);
+	if (rt.parser)
+		gst_av1_parser_free(rt.parser);
+	av1_client_free(&client);
+	dd_stream_close(stream);
+	dd_engine_free(engine);
+	ivf_free(&ivf);
+	return status;
+}

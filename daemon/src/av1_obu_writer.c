@@ -303,7 +303,7 @@ void dd_av1_state_show_existing_key(struct dd_av1_state *st, unsigned int slot)
 {
 	struct dd_av1_slot shown = st->slot[slot & 7];
 
-	shown.showable = false;
+	/* stays showable: the backend may replay a re-show it cannot tell from an earlier one */
 	for (int i = 0; i < DD_AV1_NUM_SLOTS; i++)
 		st->slot[i] = shown;
 }

@@ -228,7 +228,10 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 /*
  * A key frame shown again by show_existing_frame refreshes all eight slots, but clients never
  * send that as a request. It shows in the next request: every slot names the key frame's
- * timestamp, which our state has in one slot only. Replay the re-show into dav1d then.
+ * timestamp, while our state has it in some slots only (an empty slot counts as different:
+ * clients name empty slots 0, which may well be the key frame's own timestamp). Replay the
+ * re-show into dav1d then. Replaying it early or twice is harmless: it only refreshes the
+ * slots with the frame the client already names in all of them.
  */
 static int replay_key_reshow(struct dd_backend_stream *s, const struct v4l2_ctrl_av1_frame *f,
 			     struct dd_error *err)
@@ -239,7 +242,7 @@ static int replay_key_reshow(struct dd_backend_stream *s, const struct v4l2_ctrl
 	int k, len;
 
 	for (int i = 0; i < DD_AV1_NUM_SLOTS; i++)
-		differs |= st->slot[i].valid && st->slot[i].ts != f->reference_frame_ts[i];
+		differs |= !st->slot[i].valid || st->slot[i].ts != f->reference_frame_ts[i];
 	if (!differs)
 		return 0;
 	for (k = 0; k < DD_AV1_NUM_SLOTS; k++) {

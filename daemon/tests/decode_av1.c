@@ -14,6 +14,12 @@
  *                for decoding with what the first parser found in the original stream
  *   --fuzz SEED:FROM:TO  jobs FROM..TO get random damage to their controls and tile entries;
  *                they may fail, but nothing may crash and a later key frame must decode
+ *   --forward-key  turn the first (shown) key frame into a forward key frame: the job says
+ *                show_frame = 0, showable_frame = 1, error resilient (implied for a shown key
+ *                frame), refresh slot 0 only; then, as from a show_existing_frame of that slot,
+ *                the client shows the picture and names it in all eight slots. Decoding is
+ *                unchanged (show_frame does not touch the tile data), so every picture must
+ *                still match, which needs the daemon to replay the key frame's re-show.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -309,6 +315,7 @@ int main(int argc, char **argv)
 		{ "fuzz", required_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "forward-key", no_argument, NULL, 'k' },
 		{ 0 },
 	};
 	enum av1_layout layout = AV1_LAYOUT_GST;
@@ -322,7 +329,7 @@ int main(int argc, char **argv)
 	struct dd_error err;
 	struct ivf ivf;
 	long display = 0, jobs = 0, failures = 0, fuzz_from = -1, fuzz_to = -1;
-	bool roundtrip = false, fuzzed = false, key_after_fuzz = false;
+	bool roundtrip = false, fuzzed = false, key_after_fuzz = false, forward_key = false;
 	int c, status = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -344,6 +351,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'k':
+			forward_key = true;
 			break;
 		default:
 			return 2;
@@ -378,6 +388,7 @@ int main(int argc, char **argv)
 			uint64_t ts = (uint64_t)jobs * 1000;
 			struct dd_job dj = { .codec = DD_CODEC_AV1, .timestamp = ts };
 			struct pic *p;
+			bool fwd = false;
 
 			if (roundtrip && !fuzzed && roundtrip_job(&rt, &job))
 				status = 1;
@@ -395,6 +406,14 @@ int main(int argc, char **argv)
 				    job.frame.upscaled_width, job.frame.frame_height_minus_1 + 1);
 			p->width = job.frame.upscaled_width;
 			p->height = job.frame.frame_height_minus_1 + 1;
+			if (forward_key && jobs == 0 && job.frame.frame_type == V4L2_AV1_KEY_FRAME &&
+			    (job.frame.flags & V4L2_AV1_FRAME_FLAG_SHOW_FRAME)) {
+				job.frame.flags &= ~V4L2_AV1_FRAME_FLAG_SHOW_FRAME;
+				job.frame.flags |= V4L2_AV1_FRAME_FLAG_SHOWABLE_FRAME |
+						   V4L2_AV1_FRAME_FLAG_ERROR_RESILIENT_MODE;
+				job.frame.refresh_frame_flags = 0x01;
+				fwd = true;
+			}
 			if (jobs >= fuzz_from && jobs <= fuzz_to) {
 				damage(&job);
 				fuzzed = true;
@@ -422,6 +441,10 @@ int main(int argc, char **argv)
 				   job.frame.frame_type == V4L2_AV1_KEY_FRAME) {
 				key_after_fuzz = true;
 			}
+			if (fwd)
+				fprintf(stderr, "job 0 sent as a forward key frame, shown by "
+					"show_existing_frame\n");
+			/* a forward key frame's show_existing_frame refreshes all slots the same way */
 			if (job.fh.show_frame)
 				print_pic(display++, p);
 			for (int i = 0; i < 8; i++)

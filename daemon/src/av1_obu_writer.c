@@ -345,13 +345,14 @@ static bool ff(const struct fh *h, uint32_t flag)
 
 static int get_relative_dist(const struct fh *h, uint32_t a, uint32_t b)
 {
-	int diff, m;
+	uint32_t diff, m;
 
 	if (!h->order_hint_enabled)
 		return 0;
-	diff = (int)a - (int)b;
-	m = 1 << (h->order_hint_bits - 1);
-	return (diff & (m - 1)) - (diff & m);
+	/* the spec's signed arithmetic, in unsigned so no value can overflow */
+	m = 1u << (h->order_hint_bits - 1);
+	diff = (a - b) & (2 * m - 1);
+	return (int)(diff & (m - 1)) - (int)(diff & m);
 }
 
 static void superres_params(struct fh *h)
@@ -846,7 +847,8 @@ static void global_param(struct fh *h, int type, int ref, int idx, const int32_t
 			 int32_t *out)
 {
 	unsigned int abs_bits = 12, prec_bits = 15, prec_diff;
-	int32_t round, sub, mx, r, coded, value = h->f->global_motion.params[ref][idx];
+	int32_t round, sub, mx, r, value = h->f->global_motion.params[ref][idx];
+	int64_t coded;
 	uint32_t num_syms, rr, y;
 
 	if (idx < 2) {
@@ -864,8 +866,8 @@ static void global_param(struct fh *h, int type, int ref, int idx, const int32_t
 	mx = 1 << abs_bits;
 	r = (prev[idx] >> prec_diff) - sub;
 	/* (coded << prec_diff) + round must give back the control's value exactly */
-	coded = (int32_t)((int64_t)value - round) / (1 << prec_diff);
-	if (((int64_t)coded << prec_diff) + round != value || coded < -mx || coded > mx ||
+	coded = ((int64_t)value - round) / (1 << prec_diff);
+	if (coded * (1 << prec_diff) + round != value || coded < -mx || coded > mx ||
 	    r < -mx || r > mx) {
 		if (!h->w.bad)
 			h->w.bad = "global motion parameter";

@@ -122,8 +122,16 @@ int main(int argc, char **argv)
 		} else {
 			plausible(&seq, &frame, &grain);
 		}
-		if (rnd() % 16 == 0)
-			randomize(&st, sizeof(st)); /* the writer must not trust its own state either */
+		if (rnd() % 16 == 0) {
+			/* odd but well-typed state: order hints and global motion of any value */
+			for (int i = 0; i < DD_AV1_NUM_SLOTS; i++) {
+				st.slot[i].valid = rnd() & 1;
+				st.slot[i].showable = rnd() & 1;
+				st.slot[i].frame_type = (uint8_t)(rnd() % 4);
+				st.slot[i].order_hint = rnd();
+				randomize(st.slot[i].gm_params, sizeof(st.slot[i].gm_params));
+			}
+		}
 		err.msg[0] = '\0';
 		r = dd_av1_write_sequence_header(&seq, out, cap, &err);
 		if (r > (long)cap || (r < 0 && !err.msg[0]))

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * dv-av1client: decodes an AV1 IVF clip through the daedalus-v4l2 device with the Request
+ * API, filling the OUTPUT buffer the way a given client does (daemon/tests/av1_client.c:
+ * GStreamer's AV1 parser fills the controls):
+ *   --layout gst       OBU payloads of the frame's OBU_FRAME / OBU_TILE_GROUP OBUs
+ *   --layout chromium  the whole temporal unit, timestamps = CAPTURE buffer index (reused,
+ *                      as Chromium does), no FILM_GRAIN control
+ *   --layout tiles     the tile data only (the Raspberry Pi FFmpeg fork's span)
+ * One request at a time; a CAPTURE buffer is reused only when no reference slot holds it.
+ * Prints "pic <n> <w>x<h> <md5>" per shown picture in display order (show_existing_frame
+ * shows the buffer already decoded, never a request), for daemon/tests/run_clips.py to
+ * compare with FFmpeg's libdav1d. Exit status 1 if a request fails.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/media.h>
+#include <linux/v4l2-controls.h>
+
+#include "av1_client.h"
+#include "dv_v4l2.h"
+#include "ivf.h"
+#include "test_picture.h"
+
+#define NCAP 12
+
+static void md5_of(const struct dv_dev *d, unsigned int idx, uint32_t w, uint32_t h,
+		   char out[33])
+{
+	const struct v4l2_pix_format_mplane *f = &d->cap_fmt.fmt.pix_mp;
+	struct pic p = { .fourcc = f->pixelformat, .width = w, .height = h };
+	uint32_t stride = f->plane_fmt[0].bytesperline;
+
+	/* NV12 / P010 in one plane: CbCr follows the luma plane of the format's height */
+	p.dst.planes[0].data = d->cap[idx].p[0].map;
+	p.dst.planes[0].stride = stride;
+	p.dst.planes[1].data = d->cap[idx].p[0].map + (size_t)stride * f->height;
+	p.dst.planes[1].stride = stride;
+	pic_md5(&p, out);
+}
+
+static int decode_one(struct dv_dev *d, int req, struct av1_job *job, unsigned int cap,
+		      uint64_t ts, bool grain)
+{
+	struct v4l2_ext_control c[4] = {
+		{ .id = V4L2_CID_STATELESS_AV1_SEQUENCE, .size = sizeof(job->seq),
+		  .ptr = &job->seq },
+		{ .id = V4L2_CID_STATELESS_AV1_FRAME, .size = sizeof(job->frame),
+		  .ptr = &job->frame },
+		{ .id = V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY,
+		  .size = (uint32_t)(sizeof(job->tiles[0]) * job->num_tiles), .ptr = job->tiles },
+		{ .id = V4L2_CID_STATELESS_AV1_FILM_GRAIN, .size = sizeof(job->grain),
+		  .ptr = &job->grain },
+	};
+	struct timeval tv = { .tv_sec = (time_t)(ts / 1000000000), .tv_usec = (ts / 1000) % 1000000 };
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_buffer b;
+	int error = 0, got = 0;
+
+	if (job->size > d->out[0].p[0].len) {
+		fprintf(stderr, "OUTPUT buffer of %zu bytes too small for %zu\n",
+			d->out[0].p[0].len, job->size);
+		return -1;
+	}
+	memcpy(d->out[0].p[0].map, job->buf, job->size);
+	if (dv_queue_capture(d, cap) || dv_req_set_ctrls(d, req, c, grain ? 4 : 3) ||
+	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)job->size))
+		return -1;
+	if (ioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
+		perror("MEDIA_REQUEST_IOC_QUEUE");
+		return -1;
+	}
+	while (got < 2) {
+		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
+			fprintf(stderr, "no buffer back within 10 s\n");
+			return -1;
+		}
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
+			got++;
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes)) {
+			got++;
+			error = b.flags & V4L2_BUF_FLAG_ERROR;
+			if (b.index != cap || (uint64_t)b.timestamp.tv_sec * 1000000000 +
+			    (uint64_t)b.timestamp.tv_usec * 1000 != ts) {
+				fprintf(stderr, "CAPTURE buffer %u with another timestamp back\n",
+					b.index);
+				return -1;
+			}
+		}
+	}
+	if (ioctl(req, MEDIA_REQUEST_IOC_REINIT, NULL)) {
+		perror("MEDIA_REQUEST_IOC_REINIT");
+		return -1;
+	}
+	return error ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "layout", required_argument, NULL, 'l' },
+		{ "video", required_argument, NULL, 'd' },
+		{ 0 },
+	};
+	enum av1_layout layout = AV1_LAYOUT_GST;
+	const char *video = NULL;
+	static struct av1_job job;
+	struct av1_client client;
+	static struct dv_dev dev;
+	int slot_buf[8], req = -1, c, r, status = 0;
+	uint32_t cap_w[NCAP] = { 0 }, cap_h[NCAP] = { 0 };
+	long display = 0, jobs = 0, failed = 0;
+	bool started = false;
+	struct ivf ivf;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'l')
+			layout = !strcmp(optarg, "chromium") ? AV1_LAYOUT_CHROMIUM :
+				 !strcmp(optarg, "tiles") ? AV1_LAYOUT_TILES : AV1_LAYOUT_GST;
+		else if (c == 'd')
+			video = optarg;
+		else
+			return 2;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: dv-av1client [--layout gst|chromium|tiles] [--video DEV] "
+			"clip.ivf\n");
+		return 2;
+	}
+	if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01") ||
+	    av1_client_init(&client, layout) || dv_open(&dev, video))
+		return 1;
+	for (int i = 0; i < 8; i++)
+		slot_buf[i] = -1;
+	for (size_t f = 0; f < ivf.count && !status; f++) {
+		av1_client_start_tu(&client, ivf.frames[f].data, ivf.frames[f].size);
+		while ((r = av1_client_next(&client, &job, 0)) == 1) {
+			uint32_t w = job.frame.upscaled_width, h = job.frame.frame_height_minus_1 + 1;
+			unsigned int cap;
+			uint64_t ts;
+			char md5[33];
+
+			if (job.show_existing) {
+				int b = slot_buf[job.show_slot & 7];
+
+				if (b < 0) {
+					printf("pic %ld FAILED\n", display++);
+				} else {
+					md5_of(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5);
+					printf("pic %ld %ux%u %s\n", display++, cap_w[b], cap_h[b],
+					       md5);
+				}
+				if (job.show_existing_key)
+					for (int i = 0; i < 8; i++)
+						slot_buf[i] = slot_buf[job.show_slot & 7];
+				av1_client_done(&client, &job, 0);
+				continue;
+			}
+			if (!started) {
+				/* the sequence first, so that CAPTURE offers P010 for 10-bit */
+				struct v4l2_ext_control sc = {
+					.id = V4L2_CID_STATELESS_AV1_SEQUENCE,
+					.size = sizeof(job.seq), .ptr = &job.seq,
+				};
+				uint32_t fourcc = job.seq.bit_depth == 10 ? V4L2_PIX_FMT_P010 :
+						  V4L2_PIX_FMT_NV12;
+
+				if (dv_set_formats(&dev, V4L2_PIX_FMT_AV1_FRAME, w, h, 0) ||
+				    dv_set_ctrls(&dev, &sc, 1) ||
+				    dv_set_formats(&dev, V4L2_PIX_FMT_AV1_FRAME, w, h, fourcc) ||
+				    dv_alloc(&dev, 1, NCAP, DV_MEM_MMAP) || dv_stream(&dev, true))
+					return 1;
+				req = dv_req_alloc(&dev);
+				if (req < 0)
+					return 1;
+				started = true;
+			}
+			/* a CAPTURE buffer no slot holds */
+			for (cap = 0; cap < NCAP; cap++) {
+				bool held = false;
+
+				for (int i = 0; i < 8; i++)
+					held |= slot_buf[i] == (int)cap;
+				if (!held)
+					break;
+			}
+			if (cap == NCAP) {
+				fprintf(stderr, "every CAPTURE buffer is a reference\n");
+				return 1;
+			}
+			/* Chromium names pictures by CAPTURE index; the others by a counter */
+			ts = layout == AV1_LAYOUT_CHROMIUM ? (uint64_t)cap * 1000 :
+			     (uint64_t)(jobs + 1) * 1000;
+			r = decode_one(&dev, req, &job, cap, ts, layout != AV1_LAYOUT_CHROMIUM);
+			if (r < 0)
+				return 1;
+			if (r) {
+				fprintf(stderr, "request %ld (CAPTURE %u) came back with ERROR\n", jobs,
+					cap);
+				failed++;
+				status = 1;
+			}
+			cap_w[cap] = w;
+			cap_h[cap] = h;
+			if (job.fh.show_frame) {
+				md5_of(&dev, cap, w, h, md5);
+				printf("pic %ld %ux%u %s\n", display++, w, h, md5);
+			}
+			for (int i = 0; i < 8; i++)
+				if (job.fh.refresh_frame_flags & (1u << i))
+					slot_buf[i] = (int)cap;
+			av1_client_done(&client, &job, ts);
+			jobs++;
+		}
+		if (r < 0) {
+			fprintf(stderr, "temporal unit %zu: GStreamer's parser failed\n", f);
+			status = 1;
+		}
+	}
+	fprintf(stderr, "dv-av1client: %ld requests, %ld failed, %ld pictures shown\n", jobs,
+		failed, display);
+	if (started)
+		dv_stream(&dev, false);
+	dv_close(&dev);
+	av1_client_free(&client);
+	ivf_free(&ivf);
+	return status;
+}

@@ -43,6 +43,10 @@ CLIPS = {
                                                "tile-columns=2:tile-rows=1"])]),
     "av1-svt-intraonly": ("av1", [("176x144", 40, ["SVT", "-g", "16", "-svtav1-params",
                                                    "irefresh-type=1"])]),
+    # frames coded at 8/12 and 8/14 of their width and upscaled
+    "av1-svt-superres": ("av1", [("352x288", 20, ["SVT", "-svtav1-params",
+                                                  "superres-mode=1:superres-denom=12:"
+                                                  "superres-kf-denom=14"])]),
 }
 # libaom: two passes give hidden alt-refs shown later; SVT-AV1: one pass (no -pass in its
 # FFmpeg wrapper), hidden frames in its mini-GOPs

@@ -56,6 +56,8 @@ CLIPS = {
     "av1-aom-screen": ("av1", [("352x288", 8, AOM + [
         "-cpu-used", "2", "-pix_fmt", "yuv420p", "-enable-intrabc", "1", "-enable-palette", "1",
         "-aom-params", "tune-content=screen"], "testsrc=size={size}:rate=30")]),
+    "av1-svt-superres": ("av1", [("352x288", 20, SVT + [
+        "-svtav1-params", "superres-mode=1:superres-denom=12:superres-kf-denom=14"])]),
     # open GOPs: hidden intra-only frames shown later
     "av1-svt-intraonly": ("av1", [("176x144", 40, SVT[:-2] + [
         "-g", "16", "-svtav1-params", "irefresh-type=1"])]),

@@ -6,7 +6,7 @@
 # controls); every frame must equal FFmpeg's libdav1d software decode, film grain included.
 # The daemon's per-frame debug lines then prove the clips used what they are meant to test:
 # hidden frames shown later (show_existing_frame), intra-only frames, an odd size, 10-bit
-# (P010), 2x2 and 4x2 tiles, film grain from both encoders, intra block copy.
+# (P010), 2x2 and 4x2 tiles, film grain from both encoders, intra block copy, superres.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup
@@ -20,6 +20,7 @@ check_clip --clip av1-aom-grain
 check_clip --clip av1-svt-10bit-grain
 check_clip --clip av1-aom-screen
 check_clip --clip av1-svt-intraonly
+check_clip --clip av1-svt-superres
 daemon_alive
 daemon_stop
 
@@ -41,6 +42,7 @@ used "2x2 tiles" "tiles 2x2"
 used "4x2 tiles" "tiles 4x2"
 used "film grain" " grain"
 used "intra block copy" " intrabc"
+used "superres" " superres"
 grep -q "AV1 350x198 into P010" "$DAEMON_LOG" ||
 	{ echo "FAIL no 10-bit stream into P010"; failures=$((failures + 1)); }
 media_finish daemon-av1-clips

@@ -303,11 +303,16 @@ static void log_frame(const struct dd_backend_stream *s, const struct dd_job *jo
 	static const char *const type[] = { "KEY", "INTER", "INTRA_ONLY", "SWITCH" };
 	const struct v4l2_ctrl_av1_frame *f = job->ctrl.av1.frame;
 	const struct v4l2_ctrl_av1_film_grain *g = job->ctrl.av1.film_grain;
-	char line[200];
+	bool gm = false, lr = false;
+	char line[240];
 
 	if (!s->be->log)
 		return;
-	snprintf(line, sizeof(line), "AV1 frame ts %llu: %s%s %ux%u tiles %ux%u%s%s%s%s%s",
+	for (int r = V4L2_AV1_REF_LAST_FRAME; r <= V4L2_AV1_REF_ALTREF_FRAME && !info->intra; r++)
+		gm |= f->global_motion.type[r] != V4L2_AV1_WARP_MODEL_IDENTITY;
+	for (int p = 0; p < 3; p++)
+		lr |= f->loop_restoration.frame_restoration_type[p] != V4L2_AV1_FRAME_RESTORE_NONE;
+	snprintf(line, sizeof(line), "AV1 frame ts %llu: %s%s %ux%u tiles %ux%u%s%s%s%s%s%s%s%s",
 		 (unsigned long long)job->timestamp, type[info->frame_type & 3],
 		 info->show_frame ? "" : info->showable_frame ? " hidden-showable" : " hidden",
 		 info->upscaled_width, info->frame_height, info->tile_cols, info->tile_rows,
@@ -316,7 +321,9 @@ static void log_frame(const struct dd_backend_stream *s, const struct dd_job *jo
 		 (f->flags & V4L2_AV1_FRAME_FLAG_ALLOW_SCREEN_CONTENT_TOOLS) ? " screen-content" : "",
 		 (f->flags & V4L2_AV1_FRAME_FLAG_ALLOW_INTRABC) ? " intrabc" : "",
 		 (f->flags & V4L2_AV1_FRAME_FLAG_USE_SUPERRES) ? " superres" : "",
-		 (f->segmentation.flags & V4L2_AV1_SEGMENTATION_FLAG_ENABLED) ? " segmentation" : "");
+		 (f->segmentation.flags & V4L2_AV1_SEGMENTATION_FLAG_ENABLED) ? " segmentation" : "",
+		 (f->quantization.flags & V4L2_AV1_QUANTIZATION_FLAG_USING_QMATRIX) ? " qmatrix" : "",
+		 gm ? " global-motion" : "", lr ? " loop-restoration" : "");
 	s->be->log(s->be->log_opaque, DD_LOG_DEBUG, line);
 }
 

@@ -43,6 +43,14 @@ CLIPS = {
                                                "tile-columns=2:tile-rows=1"])]),
     "av1-svt-intraonly": ("av1", [("176x144", 40, ["SVT", "-g", "16", "-svtav1-params",
                                                    "irefresh-type=1"])]),
+    # a rotating picture: global motion (rotation and zoom, coded against the previous frame's),
+    # segmentation (with data inherited from the reference), quantizer matrices, delta q,
+    # loop restoration on all planes
+    "av1-aom-tools": ("av1", [("352x288", 16, ["AOM", "-cpu-used", "4", "-aq-mode", "1",
+                                               "-enable-global-motion", "1", "-aom-params",
+                                               "enable-qm=1:qm-min=4:deltaq-mode=1"],
+                               "testsrc2=size=704x576:rate=30,rotate=a=0.3*t:c=black,"
+                               "scale=352x288,noise=alls=4:allf=t")]),
     # frames coded at 8/12 and 8/14 of their width and upscaled
     "av1-svt-superres": ("av1", [("352x288", 20, ["SVT", "-svtav1-params",
                                                   "superres-mode=1:superres-denom=12:"
@@ -109,7 +117,8 @@ def make_clip(ffmpeg, workdir, name):
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         for n, (size, count, extra, *source) in enumerate(parts):
             part = os.path.join(tmp, f"part{n}.ivf")
-            src = f"{source[0]}=size={size}:rate=30" if source else SRC.format(size=size)
+            src = SRC.format(size=size) if not source else source[0] if "=" in source[0] \
+                else f"{source[0]}=size={size}:rate=30"
             extra = [a for x in extra for a in AV1_ENCODERS.get(x, [x])]
             # libvpx makes alt-ref (hidden) frames in 2-pass mode only
             enc = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi",

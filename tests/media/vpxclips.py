@@ -56,6 +56,14 @@ CLIPS = {
     "av1-aom-screen": ("av1", [("352x288", 8, AOM + [
         "-cpu-used", "2", "-pix_fmt", "yuv420p", "-enable-intrabc", "1", "-enable-palette", "1",
         "-aom-params", "tune-content=screen"], "testsrc=size={size}:rate=30")]),
+    # a rotating picture: global motion (rotation and zoom, coded against the previous frame's),
+    # segmentation (with data inherited from the reference), quantizer matrices, delta q,
+    # loop restoration on all planes
+    "av1-aom-tools": ("av1", [("352x288", 16, AOM + [
+        "-cpu-used", "4", "-aq-mode", "1", "-enable-global-motion", "1",
+        "-aom-params", "enable-qm=1:qm-min=4:deltaq-mode=1"],
+        "testsrc2=size=704x576:rate=30,rotate=a=0.3*t:c=black,scale=352x288,"
+        "noise=alls=4:allf=t")]),
     "av1-svt-superres": ("av1", [("352x288", 20, SVT + [
         "-svtav1-params", "superres-mode=1:superres-denom=12:superres-kf-denom=14"])]),
     # open GOPs: hidden intra-only frames shown later

@@ -6,7 +6,8 @@
 # controls); every frame must equal FFmpeg's libdav1d software decode, film grain included.
 # The daemon's per-frame debug lines then prove the clips used what they are meant to test:
 # hidden frames shown later (show_existing_frame), intra-only frames, an odd size, 10-bit
-# (P010), 2x2 and 4x2 tiles, film grain from both encoders, intra block copy, superres.
+# (P010), 2x2 and 4x2 tiles, film grain from both encoders, intra block copy, superres,
+# segmentation, quantizer matrices, global motion, loop restoration.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup
@@ -21,6 +22,7 @@ check_clip --clip av1-svt-10bit-grain
 check_clip --clip av1-aom-screen
 check_clip --clip av1-svt-intraonly
 check_clip --clip av1-svt-superres
+check_clip --clip av1-aom-tools
 daemon_alive
 daemon_stop
 
@@ -43,6 +45,10 @@ used "4x2 tiles" "tiles 4x2"
 used "film grain" " grain"
 used "intra block copy" " intrabc"
 used "superres" " superres"
+used "segmentation" " segmentation"
+used "quantizer matrices" " qmatrix"
+used "global motion" " global-motion"
+used "loop restoration" " loop-restoration"
 grep -q "AV1 350x198 into P010" "$DAEMON_LOG" ||
 	{ echo "FAIL no 10-bit stream into P010"; failures=$((failures + 1)); }
 media_finish daemon-av1-clips

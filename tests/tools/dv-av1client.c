@@ -11,6 +11,9 @@
  * Prints "pic <n> <w>x<h> <md5>" per shown picture in display order (show_existing_frame
  * shows the buffer already decoded, never a request), for daemon/tests/run_clips.py to
  * compare with FFmpeg's libdav1d. Exit status 1 if a request fails.
+ *   --corrupt N  request N names its first tile outside the OUTPUT buffer: it must come back
+ *                with ERROR, later requests may fail until a key frame, which must decode
+ *                (prints "fault <picture>" and "resync <picture>" for run_clips.py)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -105,6 +108,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "layout", required_argument, NULL, 'l' },
 		{ "video", required_argument, NULL, 'd' },
+		{ "corrupt", required_argument, NULL, 'c' },
 		{ 0 },
 	};
 	enum av1_layout layout = AV1_LAYOUT_GST;
@@ -114,7 +118,8 @@ int main(int argc, char **argv)
 	static struct dv_dev dev;
 	int slot_buf[8], req = -1, c, r, status = 0;
 	uint32_t cap_w[NCAP] = { 0 }, cap_h[NCAP] = { 0 };
-	long display = 0, jobs = 0, failed = 0;
+	long display = 0, jobs = 0, failed = 0, corrupt = -1;
+	bool faulted = false, resynced = false;
 	bool started = false;
 	struct ivf ivf;
 
@@ -124,6 +129,8 @@ int main(int argc, char **argv)
 				 !strcmp(optarg, "tiles") ? AV1_LAYOUT_TILES : AV1_LAYOUT_GST;
 		else if (c == 'd')
 			video = optarg;
+		else if (c == 'c')
+			corrupt = atol(optarg);
 		else
 			return 2;
 	}
@@ -150,6 +157,8 @@ int main(int argc, char **argv)
 
 				if (b < 0) {
 					printf("pic %ld FAILED\n", display++);
+					if (!faulted)
+						status = 1;
 				} else {
 					md5_of(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5);
 					printf("pic %ld %ux%u %s\n", display++, cap_w[b], cap_h[b],
@@ -196,14 +205,28 @@ int main(int argc, char **argv)
 			/* Chromium names pictures by CAPTURE index; the others by a counter */
 			ts = layout == AV1_LAYOUT_CHROMIUM ? (uint64_t)cap * 1000 :
 			     (uint64_t)(jobs + 1) * 1000;
+			if (jobs == corrupt) {
+				job.tiles[0].tile_offset = (uint32_t)job.size + 4096;
+				faulted = true;
+				printf("fault %ld\n", display);
+			}
 			r = decode_one(&dev, req, &job, cap, ts, layout != AV1_LAYOUT_CHROMIUM);
 			if (r < 0)
 				return 1;
 			if (r) {
-				fprintf(stderr, "request %ld (CAPTURE %u) came back with ERROR\n", jobs,
-					cap);
+				fprintf(stderr, "request %ld (CAPTURE %u) came back with ERROR%s\n", jobs,
+					cap, faulted && !resynced ? " (after the fault: allowed)" : "");
 				failed++;
+				if (!faulted || resynced)
+					status = 1;
+			} else if (jobs == corrupt) {
+				fprintf(stderr, "request %ld with a tile outside its buffer decoded\n",
+					jobs);
 				status = 1;
+			} else if (faulted && !resynced && job.frame.frame_type == V4L2_AV1_KEY_FRAME &&
+				   job.fh.show_frame) {
+				printf("resync %ld\n", display);
+				resynced = true;
 			}
 			cap_w[cap] = w;
 			cap_h[cap] = h;
@@ -221,6 +244,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "temporal unit %zu: GStreamer's parser failed\n", f);
 			status = 1;
 		}
+	}
+	if (faulted && !resynced) {
+		fprintf(stderr, "no key frame decoded after the fault\n");
+		status = 1;
 	}
 	fprintf(stderr, "dv-av1client: %ld requests, %ld failed, %ld pictures shown\n", jobs,
 		failed, display);

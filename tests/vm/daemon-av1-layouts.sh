@@ -5,19 +5,22 @@
 # three OUTPUT buffer layouts clients use: GStreamer's OBU payloads, Chromium's whole temporal
 # unit (with Chromium's CAPTURE-index timestamps, reused, and no FILM_GRAIN control) and the
 # tile data alone. The daemon may only rely on the tile entries, so every layout must give
-# every picture identical to FFmpeg's libdav1d (daemon/tests/run_clips.py compares).
+# every picture identical to FFmpeg's libdav1d (daemon/tests/run_clips.py compares). A bad
+# request fails alone: the daemon stays up and decodes again from the next key frame.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 CLIENT=$CK/build/tests/dv-av1client
 [ -x "$CLIENT" ] || { echo "FAIL: $CLIENT is not built (make tools)"; exit 1; }
 media_setup
 daemon_start
-layout() { # layout clip
+layout() { # layout clip [client arguments]
+	local l=$1 c=$2
+	shift 2
 	if python3 "$CK/daemon/tests/run_clips.py" --workdir "$WORK/engine-clips" \
-		--decode-clip "$CLIENT" --clip "$2" -- --layout "$1"; then
-		echo "ok   $2 in the $1 layout"
+		--decode-clip "$CLIENT" --clip "$c" -- --layout "$l" "$@"; then
+		echo "ok   $c in the $l layout $*"
 	else
-		echo "FAIL $2 in the $1 layout"
+		echo "FAIL $c in the $l layout $*"
 		failures=$((failures + 1))
 	fi
 }
@@ -28,6 +31,10 @@ layout chromium av1-aom-tiles
 layout chromium av1-svt-350x198
 layout tiles av1-aom-350x198
 layout tiles av1-svt-tiles
+# a request whose tile lies outside its buffer: ERROR for it (and the frames predicted from
+# it), the key frame after it and everything from there on decode and match again
+layout gst av1-aom-350x198 --corrupt 5
+layout chromium av1-svt-350x198 --corrupt 7
 daemon_alive
 daemon_stop
 media_finish daemon-av1-layouts

@@ -31,6 +31,20 @@ module_param_named(default_codec, daedalus_default_codec, uint, 0644);
 MODULE_PARM_DESC(default_codec,
 		 "OUTPUT format of a newly opened instance: 1 H.264, 2 VP8, 3 VP9, 4 AV1 (default 1)");
 
+/*
+ * Clients take the menu's current value (GStreamer) or its default (FFmpeg), so these
+ * select the mode a client uses; tests use them to run the other modes with real clients.
+ */
+bool daedalus_h264_slice_based;
+module_param_named(h264_slice_based, daedalus_h264_slice_based, bool, 0644);
+MODULE_PARM_DESC(h264_slice_based,
+		 "H.264 DECODE_MODE default of new instances: slice based (default: frame based)");
+
+bool daedalus_h264_no_start_code;
+module_param_named(h264_no_start_code, daedalus_h264_no_start_code, bool, 0644);
+MODULE_PARM_DESC(h264_no_start_code,
+		 "H.264 START_CODE default of new instances: none (default: Annex B)");
+
 static int daedalus_video_nr = -1;
 module_param_named(video_nr, daedalus_video_nr, int, 0444);
 MODULE_PARM_DESC(video_nr, "number of the video node, -1 = first free");

@@ -273,9 +273,16 @@ int daedalus_ctrls_init(struct daedalus_ctx *ctx)
 	v4l2_ctrl_handler_init(hdl, ARRAY_SIZE(daedalus_ctrl_descs));
 	for (i = 0; i < ARRAY_SIZE(daedalus_ctrl_descs); i++) {
 		const struct daedalus_ctrl_desc *d = &daedalus_ctrl_descs[i];
+		struct v4l2_ctrl_config cfg = d->cfg;
 		struct v4l2_ctrl *ctrl;
 
-		ctrl = v4l2_ctrl_new_custom(hdl, &d->cfg, ctx);
+		if (cfg.id == V4L2_CID_STATELESS_H264_DECODE_MODE &&
+		    daedalus_h264_slice_based)
+			cfg.def = V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED;
+		if (cfg.id == V4L2_CID_STATELESS_H264_START_CODE &&
+		    daedalus_h264_no_start_code)
+			cfg.def = V4L2_STATELESS_H264_START_CODE_NONE;
+		ctrl = v4l2_ctrl_new_custom(hdl, &cfg, ctx);
 		if (!ctrl)
 			break;
 		if (n[d->codec] < DAEDALUS_MAX_CODEC_CTRLS - 1)

@@ -48,6 +48,8 @@
 extern unsigned int daedalus_debug;
 extern unsigned int daedalus_job_timeout_ms;
 extern unsigned int daedalus_default_codec;
+extern bool daedalus_h264_slice_based;
+extern bool daedalus_h264_no_start_code;
 
 #define dd_dbg(level, dev, fmt, ...) \
 	v4l2_dbg(level, daedalus_debug, &(dev)->v4l2_dev, fmt, ##__VA_ARGS__)

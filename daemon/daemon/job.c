@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,13 +86,20 @@ bool dm_job_codec(const struct dm_job *job, enum dd_codec *codec)
 	case DAEDALUS_CODEC_AV1:
 		*codec = DD_CODEC_AV1;
 		return true;
+	case DAEDALUS_CODEC_H264:
+		*codec = DD_CODEC_H264;
+		return true;
 	default:
 		return false;
 	}
 }
 
-/* Copies control id's payload into dst; 1 found, 0 absent, -1 malformed. */
-static int find_ctrl(const struct dm_job *job, uint32_t id, void *dst, size_t size)
+/*
+ * Copies control id's payload into dst; 1 found, 0 absent, -1 malformed. *flags (may be
+ * NULL) gets the control's DAEDALUS_CTRL_FLAG_*.
+ */
+static int find_ctrl_flags(const struct dm_job *job, uint32_t id, void *dst, size_t size,
+			   uint32_t *flags)
 {
 	uint32_t n = job->msg.num_ctrls;
 
@@ -106,9 +114,16 @@ static int find_ctrl(const struct dm_job *job, uint32_t id, void *dst, size_t si
 		    c->offset > job->msg.ctrl_bytes || c->size > job->msg.ctrl_bytes - c->offset)
 			return -1;
 		memcpy(dst, job->ctrl_data + c->offset, size);
+		if (flags)
+			*flags = c->flags;
 		return 1;
 	}
 	return 0;
+}
+
+static int find_ctrl(const struct dm_job *job, uint32_t id, void *dst, size_t size)
+{
+	return find_ctrl_flags(job, id, dst, size, NULL);
 }
 
 /* A dynamic array control: copies up to max elements into dst; the count, or -1 if malformed. */
@@ -162,6 +177,56 @@ static int get_av1_ctrls(const struct dm_job *job, union dm_job_ctrls *ctrl, str
 	return 0;
 }
 
+static int get_h264_struct(const struct dm_job *job, uint32_t id, void *dst, size_t size,
+			   const char *name, uint32_t *flags, struct dm_failure *fail)
+{
+	int r = find_ctrl_flags(job, id, dst, size, flags);
+	char msg[64];
+
+	if (r > 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s H.264 %s control", r ? "malformed" : "no", name);
+	return fail_with(fail, DAEDALUS_REASON_BITSTREAM, msg);
+}
+
+/*
+ * The scaling matrix applies if the PPS says so (GStreamer sets the flag when the SPS or
+ * the PPS carries lists and sends the control only then) or if the control is part of this
+ * very request (Chromium sends it with every request and sets the PPS flag only for lists
+ * in the PPS itself). Otherwise a stale matrix from an earlier stream would apply: flat.
+ */
+static int get_h264_ctrls(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_job *out,
+			  struct dm_failure *fail)
+{
+	uint32_t matrix_flags = 0, mode = V4L2_STATELESS_H264_START_CODE_ANNEX_B;
+	int r;
+
+	if (get_h264_struct(job, V4L2_CID_STATELESS_H264_SPS, &ctrl->h264.sps,
+			    sizeof(ctrl->h264.sps), "SPS", NULL, fail) ||
+	    get_h264_struct(job, V4L2_CID_STATELESS_H264_PPS, &ctrl->h264.pps,
+			    sizeof(ctrl->h264.pps), "PPS", NULL, fail) ||
+	    get_h264_struct(job, V4L2_CID_STATELESS_H264_DECODE_PARAMS, &ctrl->h264.decode_params,
+			    sizeof(ctrl->h264.decode_params), "DECODE_PARAMS", NULL, fail))
+		return -1;
+	out->ctrl.h264.sps = &ctrl->h264.sps;
+	out->ctrl.h264.pps = &ctrl->h264.pps;
+	out->ctrl.h264.decode_params = &ctrl->h264.decode_params;
+	r = find_ctrl_flags(job, V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+			    &ctrl->h264.scaling_matrix, sizeof(ctrl->h264.scaling_matrix),
+			    &matrix_flags);
+	if (r < 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
+				 "malformed H.264 SCALING_MATRIX control");
+	if (r && ((ctrl->h264.pps.flags & V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT) ||
+		  (matrix_flags & DAEDALUS_CTRL_FLAG_IN_REQUEST)))
+		out->ctrl.h264.scaling_matrix = &ctrl->h264.scaling_matrix;
+	r = find_ctrl(job, V4L2_CID_STATELESS_H264_START_CODE, &mode, sizeof(mode));
+	if (r < 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM, "malformed H.264 START_CODE control");
+	out->ctrl.h264.annex_b = mode == V4L2_STATELESS_H264_START_CODE_ANNEX_B;
+	return 0;
+}
+
 static int get_ctrls(const struct dm_job *job, enum dd_codec codec, union dm_job_ctrls *ctrl,
 		     struct dd_job *out, struct dm_failure *fail)
 {
@@ -169,6 +234,8 @@ static int get_ctrls(const struct dm_job *job, enum dd_codec codec, union dm_job
 
 	if (codec == DD_CODEC_AV1)
 		return get_av1_ctrls(job, ctrl, out, fail);
+	if (codec == DD_CODEC_H264)
+		return get_h264_ctrls(job, ctrl, out, fail);
 
 	if (codec == DD_CODEC_VP8) {
 		r = find_ctrl(job, V4L2_CID_STATELESS_VP8_FRAME, &ctrl->vp8, sizeof(ctrl->vp8));
@@ -248,6 +315,8 @@ int dm_job_to_engine(const struct dm_job *job, union dm_job_ctrls *ctrl, struct 
 				 "this daemon does not decode that codec yet");
 	/* the OUTPUT timestamp, copied to CAPTURE: later frames name this picture by it */
 	out->timestamp = job->msg.capture.timestamp;
+	out->hold = job->msg.flags & DAEDALUS_JOB_FLAG_HOLD;
+	out->new_frame = job->msg.flags & DAEDALUS_JOB_FLAG_NEW_FRAME;
 	if (get_ctrls(job, out->codec, ctrl, out, fail) || get_bitstream(job, out, fail) ||
 	    get_picture(job, pic, fail))
 		return -1;
@@ -260,6 +329,12 @@ void dm_job_frame_size(const struct dd_job *job, uint32_t *width, uint32_t *heig
 	if (job->codec == DD_CODEC_VP8) {
 		*width = job->ctrl.vp8.frame->width;
 		*height = job->ctrl.vp8.frame->height;
+	} else if (job->codec == DD_CODEC_H264) {
+		const struct v4l2_ctrl_h264_sps *sps = job->ctrl.h264.sps;
+
+		*width = (sps->pic_width_in_mbs_minus1 + 1u) * 16;
+		*height = (sps->pic_height_in_map_units_minus1 + 1u) * 16 *
+			  (sps->flags & V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY ? 1 : 2);
 	} else if (job->codec == DD_CODEC_AV1) {
 		*width = job->ctrl.av1.frame->upscaled_width ? job->ctrl.av1.frame->upscaled_width :
 			 job->ctrl.av1.frame->frame_width_minus_1 + 1u;

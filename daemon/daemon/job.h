@@ -49,6 +49,12 @@ bool dm_job_codec(const struct dm_job *job, enum dd_codec *codec);
  * The control structs are copied into *ctrl so that they are aligned.
  */
 union dm_job_ctrls {
+	struct {
+		struct v4l2_ctrl_h264_sps sps;
+		struct v4l2_ctrl_h264_pps pps;
+		struct v4l2_ctrl_h264_scaling_matrix scaling_matrix;
+		struct v4l2_ctrl_h264_decode_params decode_params;
+	} h264;
 	struct v4l2_ctrl_vp8_frame vp8;
 	struct {
 		struct v4l2_ctrl_vp9_frame frame;

@@ -7,7 +7,7 @@
 #define DAEDALUS_AV1_CHECK_H
 
 #include "engine.h"
-#include "vpx_check.h"
+#include "expectation.h"
 
 int dd_check_av1_job(const struct dd_job *job, struct dd_expectation *x, struct dd_error *err);
 

@@ -32,6 +32,11 @@ struct dd_decoded {
 	uint32_t height;
 	unsigned int bit_depth;
 	int profile; /* -1 if the backend cannot tell */
+	/*
+	 * The job was held (dd_job.hold): the backend kept its data for the job that completes
+	 * the picture and wrote nothing; the fields above are not set.
+	 */
+	bool pending;
 };
 
 struct dd_backend_ops {

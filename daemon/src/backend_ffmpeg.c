@@ -19,31 +19,9 @@
 
 #include <linux/videodev2.h>
 
-#include "backend.h"
+#include "backend_ffmpeg.h"
 #include "error.h"
-#include "ffmpeg_lib.h"
 #include "picture.h"
-
-struct ff_backend {
-	struct dd_ffmpeg_lib lib;
-	unsigned int threads;
-	dd_log_fn log;
-	void *log_opaque;
-	const AVCodec *decoder[DD_CODEC_COUNT];
-};
-
-struct dd_backend_stream {
-	struct ff_backend *be;
-	enum dd_codec codec;
-	AVCodecContext *ctx;
-	AVPacket *pkt;
-	AVFrame *captured; /* the last picture allocated during the current send */
-	AVFrame *drained;
-	unsigned int allocations;
-	bool capturing;
-	bool capture_failed;
-	char av_error[160]; /* first error FFmpeg logged during the current send */
-};
 
 /*
  * av_log's callback is process-wide. Errors logged on the thread that is inside a send are
@@ -79,6 +57,8 @@ static enum AVCodecID codec_id(enum dd_codec codec)
 		return AV_CODEC_ID_VP8;
 	case DD_CODEC_VP9:
 		return AV_CODEC_ID_VP9;
+	case DD_CODEC_H264:
+		return AV_CODEC_ID_H264;
 	default:
 		return AV_CODEC_ID_NONE;
 	}
@@ -182,6 +162,8 @@ static void ff_close(struct dd_backend_stream *s)
 	s->be->lib.av_packet_free(&s->pkt);
 	s->be->lib.av_frame_free(&s->captured);
 	s->be->lib.av_frame_free(&s->drained);
+	s->be->lib.av_frame_free(&s->kept);
+	dd_h264_packet_free(&s->h264);
 	free(s);
 }
 
@@ -208,7 +190,9 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	s->pkt = be->lib.av_packet_alloc();
 	s->captured = be->lib.av_frame_alloc();
 	s->drained = be->lib.av_frame_alloc();
-	if (!s->ctx || !s->pkt || !s->captured || !s->drained) {
+	s->kept = be->lib.av_frame_alloc();
+	dd_h264_packet_init(&s->h264);
+	if (!s->ctx || !s->pkt || !s->captured || !s->drained || !s->kept) {
 		dd_fail(err, "out of memory");
 		goto fail;
 	}
@@ -234,6 +218,7 @@ static unsigned int pix_fmt_bit_depth(int format)
 {
 	switch (format) {
 	case AV_PIX_FMT_YUV420P:
+	case AV_PIX_FMT_YUVJ420P: /* full range is a flag; the samples are the same */
 		return 8;
 	case AV_PIX_FMT_YUV420P10:
 		return 10;
@@ -242,20 +227,19 @@ static unsigned int pix_fmt_bit_depth(int format)
 	}
 }
 
-static int ff_decode(struct dd_backend_stream *s, const struct dd_job *job,
-		     struct dd_decoded *out, struct dd_error *err)
+int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
+	    struct dd_error *err)
 {
 	const struct dd_ffmpeg_lib *lib = &s->be->lib;
-	struct dd_yuv420 src;
 	char msg[128];
 	int sent, ret;
 
-	if (job->bitstream_size > INT_MAX / 2)
-		return dd_fail(err, "bitstream of %zu bytes is too large", job->bitstream_size);
+	if (size > INT_MAX / 2)
+		return dd_fail(err, "bitstream of %zu bytes is too large", size);
 
 	/* not reference-counted: libavcodec copies it into a padded buffer of its own */
-	s->pkt->data = (uint8_t *)job->bitstream;
-	s->pkt->size = (int)job->bitstream_size;
+	s->pkt->data = (uint8_t *)data;
+	s->pkt->size = (int)size;
 
 	lib->av_frame_unref(s->captured);
 	s->allocations = 0;
@@ -277,47 +261,59 @@ static int ff_decode(struct dd_backend_stream *s, const struct dd_job *job,
 
 	if (sent < 0) {
 		lib->av_strerror(sent, msg, sizeof(msg));
-		ret = dd_fail(err, "libavcodec rejected the frame: %s", s->av_error[0] ?
-			      s->av_error : msg);
-		goto out;
+		return dd_fail(err, "libavcodec rejected the frame: %s", s->av_error[0] ?
+			       s->av_error : msg);
 	}
 	if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) {
 		lib->av_strerror(ret, msg, sizeof(msg));
-		ret = dd_fail(err, "libavcodec failed: %s", s->av_error[0] ? s->av_error : msg);
-		goto out;
+		return dd_fail(err, "libavcodec failed: %s", s->av_error[0] ? s->av_error : msg);
 	}
-	if (s->capture_failed) {
-		ret = dd_fail(err, "out of memory while capturing the picture");
-		goto out;
-	}
-	if (!s->allocations) {
-		ret = dd_fail(err, "libavcodec decoded no picture for this frame%s%s",
-			      s->av_error[0] ? ": " : "", s->av_error);
-		goto out;
-	}
+	if (s->capture_failed)
+		return dd_fail(err, "out of memory while capturing the picture");
+	return 0;
+}
+
+int ff_write_picture(struct dd_backend_stream *s, const AVFrame *frame,
+		     const struct dd_job *job, unsigned int fields, struct dd_decoded *out,
+		     struct dd_error *err)
+{
+	struct dd_yuv420 src;
 
 	*out = (struct dd_decoded){
-		.width = (uint32_t)s->captured->width,
-		.height = (uint32_t)s->captured->height,
-		.bit_depth = pix_fmt_bit_depth(s->captured->format),
+		.width = (uint32_t)frame->width,
+		.height = (uint32_t)frame->height,
+		.bit_depth = pix_fmt_bit_depth(frame->format),
 		.profile = s->ctx->profile,
 	};
-	if (!out->bit_depth) {
-		ret = dd_fail(err, "decoded picture is not 4:2:0 (pixel format %d); no capture "
-			      "format for it", s->captured->format);
-		goto out;
-	}
+	if (!out->bit_depth)
+		return dd_fail(err, "decoded picture is not 4:2:0 (pixel format %d); no capture "
+			       "format for it", frame->format);
 	src = (struct dd_yuv420){
-		.data = { s->captured->data[0], s->captured->data[1], s->captured->data[2] },
-		.stride = { s->captured->linesize[0], s->captured->linesize[1],
-			    s->captured->linesize[2] },
+		.data = { frame->data[0], frame->data[1], frame->data[2] },
+		.stride = { frame->linesize[0], frame->linesize[1], frame->linesize[2] },
 		.width = out->width,
 		.height = out->height,
 		.bit_depth = out->bit_depth,
 	};
-	ret = dd_picture_write(job->dst, &src, err);
-out:
-	lib->av_frame_unref(s->captured);
+	if (fields == 3)
+		return dd_picture_write(job->dst, &src, err);
+	return dd_picture_write_field(job->dst, &src, fields == 2, err);
+}
+
+static int ff_decode(struct dd_backend_stream *s, const struct dd_job *job,
+		     struct dd_decoded *out, struct dd_error *err)
+{
+	int ret;
+
+	if (s->codec == DD_CODEC_H264)
+		return ff_decode_h264(s, job, out, err);
+	ret = ff_send(s, job->bitstream, job->bitstream_size, err);
+	if (!ret && !s->allocations)
+		ret = dd_fail(err, "libavcodec decoded no picture for this frame%s%s",
+			      s->av_error[0] ? ": " : "", s->av_error);
+	if (!ret)
+		ret = ff_write_picture(s, s->captured, job, 3, out, err);
+	s->be->lib.av_frame_unref(s->captured);
 	return ret;
 }
 
@@ -325,6 +321,8 @@ static void ff_flush(struct dd_backend_stream *s)
 {
 	s->be->lib.avcodec_flush_buffers(s->ctx);
 	s->be->lib.av_frame_unref(s->captured);
+	if (s->codec == DD_CODEC_H264)
+		ff_flush_h264(s);
 }
 
 const struct dd_backend_ops dd_backend_ffmpeg = {

@@ -12,6 +12,7 @@
 #include "picture.h"
 #include "ref_set.h"
 #include "av1_check.h"
+#include "h264_check.h"
 #include "vpx_check.h"
 
 /* In order of preference; a new backend is one more line here. */
@@ -51,6 +52,8 @@ const char *dd_codec_name(enum dd_codec codec)
 		return "VP9";
 	case DD_CODEC_AV1:
 		return "AV1";
+	case DD_CODEC_H264:
+		return "H.264";
 	default:
 		return "unknown codec";
 	}
@@ -223,7 +226,7 @@ void dd_stream_flush(struct dd_stream *s)
 static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_expectation *x,
 		     struct dd_error *err)
 {
-	static const char *const ref_names[3] = { "last", "golden", "altref" };
+	static const char *const vpx_refs[3] = { "last", "golden", "altref" };
 	int ret;
 
 	if (job->codec != s->codec)
@@ -243,17 +246,23 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 	case DD_CODEC_AV1:
 		ret = dd_check_av1_job(job, x, err);
 		break;
+	case DD_CODEC_H264:
+		ret = dd_check_h264_job(job, x, err);
+		break;
 	default:
 		ret = dd_fail(err, "unknown codec");
 	}
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < x->num_refs; i++) {
-		x->ref_name[i] = ref_names[i];
-		if (!dd_ref_set_contains(&s->refs, x->ref_ts[i]))
-			return dd_fail(err, "%s reference (ts %" PRIu64 ") was not decoded by this "
-				       "stream since the last keyframe or flush",
-				       x->ref_name[i], x->ref_ts[i]);
+		const char *name = s->codec == DD_CODEC_H264 ? "DPB" : vpx_refs[i < 3 ? i : 2];
+
+		if (x->may_ref_self && x->ref_ts[i] == job->timestamp)
+			continue;
+		if (dd_ref_set_contains(&s->refs, x->ref_ts[i]))
+			continue;
+		return dd_fail(err, "%s reference (ts %" PRIu64 ") was not decoded by this "
+			       "stream since the last keyframe or flush", name, x->ref_ts[i]);
 	}
 	/* the capture format may change at a keyframe (e.g. to P010 for profile 2) */
 	if (!s->ops->supports(s->backend, s->codec, job->dst->fourcc, x->bit_depth, err))
@@ -273,6 +282,8 @@ int dd_stream_decode(struct dd_stream *s, const struct dd_job *job, struct dd_er
 	ret = check_job(s, job, &x, err);
 	if (!ret)
 		ret = s->ops->decode(s->bs, job, &got, err);
+	if (!ret && got.pending)
+		return 0; /* a held slice or field: checked with the job that completes it */
 	if (!ret && (got.width != x.width || got.height != x.height))
 		ret = dd_fail(err, "controls say %ux%u, decoder found %ux%u", x.width, x.height,
 			      got.width, got.height);

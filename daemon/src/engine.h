@@ -26,6 +26,7 @@ enum dd_codec {
 	DD_CODEC_VP8,
 	DD_CODEC_VP9,
 	DD_CODEC_AV1,
+	DD_CODEC_H264,
 	DD_CODEC_COUNT
 };
 
@@ -72,6 +73,14 @@ struct dd_picture {
 struct dd_job {
 	enum dd_codec codec;
 	uint64_t timestamp; /* the request's OUTPUT timestamp in ns; names this picture later */
+	/*
+	 * HOLD_CAPTURE_BUF: more jobs (H.264 slices, or the second field) follow into this
+	 * CAPTURE buffer, and its picture is complete after the last of them. new_frame: the
+	 * first job that writes this CAPTURE buffer (pieces held from an earlier buffer that
+	 * never got its last job are dropped).
+	 */
+	bool hold;
+	bool new_frame;
 	union {
 		struct {
 			const struct v4l2_ctrl_vp8_frame *frame;
@@ -91,6 +100,16 @@ struct dd_job {
 			/* optional: without it, no grain is applied */
 			const struct v4l2_ctrl_av1_film_grain *film_grain;
 		} av1;
+		struct {
+			/* DPB: decode_params->dpb[], entries with VALID (and ACTIVE) checked */
+			const struct v4l2_ctrl_h264_sps *sps;
+			const struct v4l2_ctrl_h264_pps *pps;
+			/* NULL = flat: see dm_job's rule (PPS flag or control in this request) */
+			const struct v4l2_ctrl_h264_scaling_matrix *scaling_matrix;
+			const struct v4l2_ctrl_h264_decode_params *decode_params;
+			/* START_CODE_ANNEX_B: slices start with 00 00 01; else one slice, bare */
+			bool annex_b;
+		} h264;
 	} ctrl;
 	const uint8_t *bitstream;
 	size_t bitstream_size;

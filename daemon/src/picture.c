@@ -229,3 +229,33 @@ int dd_picture_write(const struct dd_picture *dst, const struct dd_yuv420 *src,
 		return dd_fail(err, "unsupported capture format");
 	}
 }
+
+int dd_picture_write_field(const struct dd_picture *dst, const struct dd_yuv420 *src,
+			   bool bottom, struct dd_error *err)
+{
+	struct dd_picture fd = *dst;
+	struct dd_yuv420 fs = *src;
+	unsigned int skip = bottom ? 1 : 0;
+
+	/* a frame of 2n lines (chroma n) whose lines alternate between the fields */
+	if (src->height % 4 || dst->height % 2)
+		return dd_fail(err, "field of a %u-line frame", src->height);
+	if (dd_picture_check(dst, src->width, src->height, src->bit_depth, err))
+		return -1;
+	for (unsigned int i = 0; i < dst->num_planes; i++)
+		if (dst->planes[i].stride > UINT32_MAX / 2)
+			return dd_fail(err, "capture plane %u stride %u is too large", i,
+				       dst->planes[i].stride);
+	fd.height = dst->height / 2;
+	fs.height = src->height / 2;
+	for (unsigned int i = 0; i < dst->num_planes; i++) {
+		fd.planes[i].data += (size_t)dst->planes[i].stride * skip;
+		fd.planes[i].size -= (size_t)dst->planes[i].stride * skip;
+		fd.planes[i].stride = dst->planes[i].stride * 2;
+	}
+	for (unsigned int i = 0; i < 3; i++) {
+		fs.data[i] += src->stride[i] * skip;
+		fs.stride[i] = src->stride[i] * 2;
+	}
+	return dd_picture_write(&fd, &fs, err);
+}

@@ -32,4 +32,11 @@ int dd_picture_check(const struct dd_picture *dst, uint32_t width, uint32_t heig
 int dd_picture_write(const struct dd_picture *dst, const struct dd_yuv420 *src,
 		     struct dd_error *err);
 
+/*
+ * Writes only the lines of one field (bottom: odd lines, else even lines) of an interlaced
+ * frame: the other field's lines in dst stay as they are. src is the whole frame.
+ */
+int dd_picture_write_field(const struct dd_picture *dst, const struct dd_yuv420 *src,
+			   bool bottom, struct dd_error *err);
+
 #endif

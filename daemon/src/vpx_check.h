@@ -10,16 +10,7 @@
 #include <stdint.h>
 
 #include "engine.h"
-
-struct dd_expectation {
-	uint32_t width, height;
-	unsigned int bit_depth;
-	int profile;
-	bool key_frame;
-	unsigned int num_refs;
-	uint64_t ref_ts[3];
-	const char *ref_name[3];
-};
+#include "expectation.h"
 
 int dd_check_vp8_job(const struct dd_job *job, struct dd_expectation *x, struct dd_error *err);
 int dd_check_vp9_job(const struct dd_job *job, struct dd_expectation *x, struct dd_error *err);

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * H.264 in the FFmpeg backend. libavcodec gets Annex-B access units that h264_packet builds
+ * from jobs: slices held with HOLD_CAPTURE_BUF wait for the job that completes the CAPTURE
+ * buffer, so a picture (or GStreamer's field pair) is decoded by one send.
+ *
+ * Fields sent one request each (FFmpeg's v4l2-request re-queues the CAPTURE buffer for the
+ * second field): the first field allocates the picture; the second decodes into that same
+ * picture without an allocation, so the first one's picture is kept for it. Each writes only
+ * its own lines, as the other field's lines in the CAPTURE buffer belong to the other job.
+ *
+ * libavcodec conceals damaged or missing data and only logs it; for H.264 every error it
+ * logs during the send fails the job instead, so a picture predicted from references the
+ * decoder does not have is reported, not shown.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "backend_ffmpeg.h"
+#include "error.h"
+
+static void drop_pieces(struct dd_backend_stream *s, const char *why)
+{
+	char msg[160];
+
+	if (s->be->log) {
+		snprintf(msg, sizeof(msg), "H.264: %u held request(s) of ts %" PRIu64 " dropped: %s",
+			 s->h264.pieces, s->h264.timestamp, why);
+		s->be->log(s->be->log_opaque, DD_LOG_WARNING, msg);
+	}
+	dd_h264_packet_clear(&s->h264);
+}
+
+int ff_decode_h264(struct dd_backend_stream *s, const struct dd_job *job,
+		   struct dd_decoded *out, struct dd_error *err)
+{
+	const struct dd_ffmpeg_lib *lib = &s->be->lib;
+	struct dd_h264_packet *p = &s->h264;
+	const AVFrame *pic;
+	unsigned int fields;
+	int ret;
+
+	if (p->pieces && job->new_frame)
+		drop_pieces(s, "their CAPTURE buffer was released without its last request");
+	else if (p->pieces && p->timestamp != job->timestamp)
+		drop_pieces(s, "a request of another timestamp followed them");
+	if (dd_h264_packet_add(p, job, err)) {
+		dd_h264_packet_clear(p);
+		return -1;
+	}
+	if (job->hold) {
+		out->pending = true;
+		return 0;
+	}
+	fields = p->fields;
+	ret = ff_send(s, p->data, p->len, err);
+	dd_h264_packet_clear(p);
+	if (!ret && s->av_error[0])
+		ret = dd_fail(err, "libavcodec: %s", s->av_error);
+	if (ret)
+		goto fail;
+
+	if (s->allocations) {
+		pic = s->captured;
+		lib->av_frame_unref(s->kept);
+		if (fields != 3) {
+			if (lib->av_frame_ref(s->kept, s->captured) < 0) {
+				ret = dd_fail(err, "out of memory");
+				goto fail;
+			}
+			s->kept_ts = job->timestamp;
+		}
+	} else if (fields != 3 && s->kept->buf[0] && s->kept_ts == job->timestamp) {
+		pic = s->kept; /* the second field, decoded into its first field's picture */
+	} else {
+		ret = dd_fail(err, "libavcodec decoded no picture for this H.264 request%s",
+			      fields != 3 ? " (a second field without its first)" : "");
+		goto fail;
+	}
+	ret = ff_write_picture(s, pic, job, fields, out, err);
+	/* the profile without the constraint flags FFmpeg ORs in (constrained baseline...) */
+	out->profile = s->ctx->profile & 0xff;
+	if (pic == s->kept)
+		lib->av_frame_unref(s->kept);
+	lib->av_frame_unref(s->captured);
+	return ret;
+fail:
+	/* the decoder may not have taken the parameter sets in this packet: send them again */
+	dd_h264_packet_reset(p);
+	lib->av_frame_unref(s->kept);
+	lib->av_frame_unref(s->captured);
+	return -1;
+}
+
+void ff_flush_h264(struct dd_backend_stream *s)
+{
+	dd_h264_packet_reset(&s->h264);
+	s->be->lib.av_frame_unref(s->kept);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What a job's controls promise about the decoded picture, filled by the per-codec checks
+ * (vpx_check, av1_check, h264_check) before decoding and compared with what the backend
+ * reports after it.
+ */
+#ifndef DAEDALUS_EXPECTATION_H
+#define DAEDALUS_EXPECTATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* H.264's DPB is the largest reference set (VP8/VP9: last, golden, altref) */
+#define DD_MAX_JOB_REFS 16
+
+struct dd_expectation {
+	uint32_t width, height;
+	unsigned int bit_depth;
+	int profile;
+	bool key_frame; /* nothing decoded before it can be referenced after it */
+	unsigned int num_refs;
+	uint64_t ref_ts[DD_MAX_JOB_REFS];
+	/* H.264 second field: one of ref_ts may be this very picture's first field */
+	bool may_ref_self;
+};
+
+#endif

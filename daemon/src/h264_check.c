@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "error.h"
+#include "h264_check.h"
+
+bool dd_h264_high_profile(uint8_t profile_idc)
+{
+	/* the profiles whose SPS has chroma_format_idc and bit depths (7.3.2.1.1) */
+	static const uint8_t high[] = { 100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139,
+					134, 135 };
+
+	for (size_t i = 0; i < sizeof(high); i++)
+		if (profile_idc == high[i])
+			return true;
+	return false;
+}
+
+static int check_sps(const struct v4l2_ctrl_h264_sps *sps, struct dd_error *err)
+{
+	bool high = dd_h264_high_profile(sps->profile_idc);
+
+	switch (sps->profile_idc) {
+	case 66: case 77: case 88: case 100: case 110: case 122: case 244:
+		break;
+	default:
+		return dd_fail(err, "H.264 profile_idc %u is not decoded here (Baseline, Main, "
+			       "Extended and the High profiles are)", sps->profile_idc);
+	}
+	if (sps->chroma_format_idc > 1)
+		return dd_fail(err, "H.264 chroma_format_idc %u: only 4:2:0 (and monochrome) "
+			       "has a capture format", sps->chroma_format_idc);
+	if (sps->bit_depth_luma_minus8 != sps->bit_depth_chroma_minus8 ||
+	    (sps->bit_depth_luma_minus8 != 0 && sps->bit_depth_luma_minus8 != 2))
+		return dd_fail(err, "H.264 bit depth %u/%u: only 8 and 10 bit are decoded",
+			       sps->bit_depth_luma_minus8 + 8u, sps->bit_depth_chroma_minus8 + 8u);
+	if (!high && (sps->chroma_format_idc != 1 || sps->bit_depth_luma_minus8 ||
+		      (sps->flags & V4L2_H264_SPS_FLAG_QPPRIME_Y_ZERO_TRANSFORM_BYPASS)))
+		return dd_fail(err, "H.264 profile_idc %u is 8-bit 4:2:0 only", sps->profile_idc);
+	if (sps->flags & V4L2_H264_SPS_FLAG_SEPARATE_COLOUR_PLANE)
+		return dd_fail(err, "H.264 separate colour planes are 4:4:4 only");
+	if (sps->seq_parameter_set_id > 31 || sps->log2_max_frame_num_minus4 > 12 ||
+	    sps->pic_order_cnt_type > 2 || sps->log2_max_pic_order_cnt_lsb_minus4 > 12 ||
+	    sps->max_num_ref_frames > 16)
+		return dd_fail(err, "H.264 SPS value out of range (id %u, log2_max_frame_num-4 %u, "
+			       "poc type %u, log2_max_poc_lsb-4 %u, max_num_ref_frames %u)",
+			       sps->seq_parameter_set_id, sps->log2_max_frame_num_minus4,
+			       sps->pic_order_cnt_type, sps->log2_max_pic_order_cnt_lsb_minus4,
+			       sps->max_num_ref_frames);
+	if (sps->offset_for_non_ref_pic == INT32_MIN ||
+	    sps->offset_for_top_to_bottom_field == INT32_MIN)
+		return dd_fail(err, "H.264 POC offset out of range");
+	for (unsigned int i = 0; i < sps->num_ref_frames_in_pic_order_cnt_cycle; i++)
+		if (sps->offset_for_ref_frame[i] == INT32_MIN)
+			return dd_fail(err, "H.264 offset_for_ref_frame[%u] out of range", i);
+	if (sps->pic_width_in_mbs_minus1 >= 1024 || sps->pic_height_in_map_units_minus1 >= 1024)
+		return dd_fail(err, "H.264 picture of %ux%u macroblocks is too large",
+			       sps->pic_width_in_mbs_minus1 + 1u,
+			       sps->pic_height_in_map_units_minus1 + 1u);
+	if ((sps->flags & V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY) &&
+	    (sps->flags & V4L2_H264_SPS_FLAG_MB_ADAPTIVE_FRAME_FIELD))
+		return dd_fail(err, "H.264 SPS: MBAFF without field macroblocks");
+	return 0;
+}
+
+static int check_pps(const struct v4l2_ctrl_h264_pps *pps, const struct v4l2_ctrl_h264_sps *sps,
+		     struct dd_error *err)
+{
+	int qp_min = -26 - 6 * (int)sps->bit_depth_luma_minus8;
+
+	if (pps->seq_parameter_set_id != sps->seq_parameter_set_id)
+		return dd_fail(err, "H.264 PPS refers to SPS %u, the SPS control is %u",
+			       pps->seq_parameter_set_id, sps->seq_parameter_set_id);
+	if (pps->num_slice_groups_minus1)
+		return dd_fail(err, "H.264 slice groups (FMO) are not supported");
+	if (pps->num_ref_idx_l0_default_active_minus1 > 31 ||
+	    pps->num_ref_idx_l1_default_active_minus1 > 31 || pps->weighted_bipred_idc > 2 ||
+	    pps->pic_init_qp_minus26 < qp_min || pps->pic_init_qp_minus26 > 25 ||
+	    pps->pic_init_qs_minus26 < -26 || pps->pic_init_qs_minus26 > 25 ||
+	    pps->chroma_qp_index_offset < -12 || pps->chroma_qp_index_offset > 12 ||
+	    pps->second_chroma_qp_index_offset < -12 || pps->second_chroma_qp_index_offset > 12)
+		return dd_fail(err, "H.264 PPS value out of range");
+	if (!dd_h264_high_profile(sps->profile_idc) &&
+	    ((pps->flags & V4L2_H264_PPS_FLAG_TRANSFORM_8X8_MODE) ||
+	     pps->second_chroma_qp_index_offset != pps->chroma_qp_index_offset))
+		return dd_fail(err, "H.264 PPS uses High profile tools in profile_idc %u",
+			       sps->profile_idc);
+	return 0;
+}
+
+static int check_matrix(const struct v4l2_ctrl_h264_scaling_matrix *m, struct dd_error *err)
+{
+	/* 0 cannot be coded: the list syntax reads it as "use the default list" */
+	for (unsigned int i = 0; i < 6; i++)
+		for (unsigned int j = 0; j < 16; j++)
+			if (!m->scaling_list_4x4[i][j])
+				return dd_fail(err, "H.264 scaling list 4x4[%u] has a zero entry", i);
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int j = 0; j < 64; j++)
+			if (!m->scaling_list_8x8[i][j])
+				return dd_fail(err, "H.264 scaling list 8x8[%u] has a zero entry", i);
+	return 0;
+}
+
+int dd_h264_check_params(const struct v4l2_ctrl_h264_sps *sps,
+			 const struct v4l2_ctrl_h264_pps *pps,
+			 const struct v4l2_ctrl_h264_scaling_matrix *matrix, struct dd_error *err)
+{
+	if (!sps || !pps)
+		return dd_fail(err, "H.264 job without SPS or PPS control");
+	if (check_sps(sps, err) || check_pps(pps, sps, err))
+		return -1;
+	return matrix ? check_matrix(matrix, err) : 0;
+}
+
+/* Offset of the next 00 00 01 at or after pos, or len. */
+static size_t next_start_code(const uint8_t *buf, size_t len, size_t pos)
+{
+	for (size_t i = pos; i + 3 <= len; i++)
+		if (!buf[i] && !buf[i + 1] && buf[i + 2] == 1)
+			return i;
+	return len;
+}
+
+static int one_nal(const uint8_t *nal, size_t len, dd_h264_nal_fn fn, void *opaque,
+		   struct dd_error *err)
+{
+	unsigned int type;
+
+	if (!len)
+		return 0;
+	if (nal[0] & 0x80)
+		return dd_fail(err, "H.264 NAL unit with forbidden_zero_bit set");
+	type = nal[0] & 0x1f;
+	switch (type) {
+	case 1:
+	case 5:
+		if (len < 2)
+			return dd_fail(err, "H.264 slice NAL unit of %zu byte", len);
+		return fn(opaque, nal, len, err) ? -1 : 1;
+	case 6:  /* SEI */
+	case 9:  /* access unit delimiter */
+	case 10: /* end of sequence */
+	case 11: /* end of stream */
+	case 12: /* filler */
+		return 0;
+	case 7:
+	case 8:
+		return dd_fail(err, "H.264 %s NAL unit in the OUTPUT buffer: parameter sets come "
+			       "as controls", type == 7 ? "SPS" : "PPS");
+	default:
+		return dd_fail(err, "H.264 NAL unit type %u in the OUTPUT buffer: only slices are "
+			       "decoded", type);
+	}
+}
+
+int dd_h264_for_each_slice(const uint8_t *buf, size_t len, bool annex_b, dd_h264_nal_fn fn,
+			   void *opaque, struct dd_error *err)
+{
+	size_t pos, end;
+	int slices = 0, r;
+
+	if (!annex_b) {
+		r = one_nal(buf, len, fn, opaque, err);
+		return r < 0 ? -1 : r;
+	}
+	pos = next_start_code(buf, len, 0);
+	if (pos == len)
+		return dd_fail(err, "no H.264 start code in the OUTPUT buffer (START_CODE is "
+			       "ANNEX_B)");
+	while (pos < len) {
+		pos += 3;
+		end = next_start_code(buf, len, pos);
+		/* zero bytes before a start code belong to it (4-byte form, trailing zeros) */
+		size_t nal_end = end;
+
+		while (nal_end > pos && !buf[nal_end - 1])
+			nal_end--;
+		r = one_nal(buf + pos, nal_end - pos, fn, opaque, err);
+		if (r < 0)
+			return -1;
+		slices += r;
+		pos = end;
+	}
+	return slices;
+}
+
+struct scan_state {
+	unsigned int idr, non_idr;
+};
+
+static int note_slice(void *opaque, const uint8_t *nal, size_t len, struct dd_error *err)
+{
+	struct scan_state *st = opaque;
+
+	(void)len;
+	(void)err;
+	if ((nal[0] & 0x1f) == 5)
+		st->idr++;
+	else
+		st->non_idr++;
+	return 0;
+}
+
+int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct dd_error *err)
+{
+	const struct v4l2_ctrl_h264_sps *sps = job->ctrl.h264.sps;
+	const struct v4l2_ctrl_h264_decode_params *dp = job->ctrl.h264.decode_params;
+	struct scan_state st = { 0 };
+	bool idr, field, frame_mbs_only;
+	int n;
+
+	if (!dp)
+		return dd_fail(err, "H.264 job without DECODE_PARAMS");
+	if (dd_h264_check_params(sps, job->ctrl.h264.pps, job->ctrl.h264.scaling_matrix, err))
+		return -1;
+	n = dd_h264_for_each_slice(job->bitstream, job->bitstream_size, job->ctrl.h264.annex_b,
+				   note_slice, &st, err);
+	if (n < 0)
+		return -1;
+	if (!n)
+		return dd_fail(err, "no H.264 slice in the OUTPUT buffer");
+	idr = dp->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC;
+	if (st.idr && st.non_idr)
+		return dd_fail(err, "IDR and non-IDR slices in one H.264 picture");
+	if (idr != (st.idr > 0))
+		return dd_fail(err, "controls say %s picture, slices say %s", idr ? "IDR" :
+			       "non-IDR", st.idr ? "IDR" : "non-IDR");
+	frame_mbs_only = sps->flags & V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY;
+	field = dp->flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC;
+	if (field && frame_mbs_only)
+		return dd_fail(err, "H.264 field picture in a frames-only sequence");
+
+	*x = (struct dd_expectation){
+		.width = (sps->pic_width_in_mbs_minus1 + 1u) * 16,
+		.height = (sps->pic_height_in_map_units_minus1 + 1u) * 16 * (frame_mbs_only ? 1 : 2),
+		.bit_depth = sps->bit_depth_luma_minus8 + 8u,
+		.profile = sps->profile_idc,
+		.key_frame = idr,
+		/* the second field's DPB names its own first field */
+		.may_ref_self = field,
+	};
+	/*
+	 * Entries in use for reference: the client names them by the timestamps of pictures it
+	 * decoded here. With gaps in frame_num allowed, clients also list "non-existing" frames
+	 * under made-up timestamps, so the check is skipped for such streams.
+	 */
+	if (sps->flags & V4L2_H264_SPS_FLAG_GAPS_IN_FRAME_NUM_VALUE_ALLOWED)
+		return 0;
+	for (unsigned int i = 0; i < V4L2_H264_NUM_DPB_ENTRIES; i++) {
+		const struct v4l2_h264_dpb_entry *e = &dp->dpb[i];
+		uint32_t want = V4L2_H264_DPB_ENTRY_FLAG_VALID | V4L2_H264_DPB_ENTRY_FLAG_ACTIVE;
+
+		if ((e->flags & want) == want && x->num_refs < DD_MAX_JOB_REFS)
+			x->ref_ts[x->num_refs++] = e->reference_ts;
+	}
+	return 0;
+}

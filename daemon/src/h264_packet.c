@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "h264_check.h"
+#include "h264_packet.h"
+
+void dd_h264_packet_init(struct dd_h264_packet *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void dd_h264_packet_free(struct dd_h264_packet *p)
+{
+	free(p->data);
+	dd_h264_packet_init(p);
+}
+
+void dd_h264_packet_clear(struct dd_h264_packet *p)
+{
+	p->len = 0;
+	p->pieces = 0;
+	p->fields = 0;
+}
+
+void dd_h264_packet_reset(struct dd_h264_packet *p)
+{
+	dd_h264_packet_clear(p);
+	p->sps_len = p->pps_len = 0;
+}
+
+static int reserve(struct dd_h264_packet *p, size_t more, struct dd_error *err)
+{
+	size_t cap;
+	uint8_t *d;
+
+	if (more > DD_H264_MAX_BYTES || p->len > DD_H264_MAX_BYTES - more)
+		return dd_fail(err, "H.264 picture larger than %u MiB", DD_H264_MAX_BYTES >> 20);
+	if (p->len + more <= p->cap)
+		return 0;
+	cap = p->cap ? p->cap : 64 * 1024;
+	while (cap < p->len + more)
+		cap *= 2;
+	d = realloc(p->data, cap);
+	if (!d)
+		return dd_fail(err, "out of memory");
+	p->data = d;
+	p->cap = cap;
+	return 0;
+}
+
+static int append(struct dd_h264_packet *p, const uint8_t *b, size_t n, struct dd_error *err)
+{
+	if (reserve(p, n, err))
+		return -1;
+	memcpy(p->data + p->len, b, n);
+	p->len += n;
+	return 0;
+}
+
+static int add_slice(void *opaque, const uint8_t *nal, size_t len, struct dd_error *err)
+{
+	struct dd_h264_packet *p = opaque;
+
+	if (append(p, (const uint8_t *)"\0\0\0\1", 4, err))
+		return -1;
+	return append(p, nal, len, err);
+}
+
+static bool is_flat(const struct v4l2_ctrl_h264_scaling_matrix *m)
+{
+	for (unsigned int i = 0; i < 6; i++)
+		for (unsigned int j = 0; j < 16; j++)
+			if (m->scaling_list_4x4[i][j] != 16)
+				return false;
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int j = 0; j < 64; j++)
+			if (m->scaling_list_8x8[i][j] != 16)
+				return false;
+	return true;
+}
+
+/* Writes the NAL into the packet (and remembers it) unless the decoder has it already. */
+static int add_param_set(struct dd_h264_packet *p, uint8_t *last, size_t *last_len,
+			 const uint8_t *nal, size_t len, struct dd_error *err)
+{
+	if (len == *last_len && !memcmp(nal, last, len))
+		return 0;
+	if (append(p, nal, len, err))
+		return -1;
+	memcpy(last, nal, len);
+	*last_len = len;
+	return 0;
+}
+
+int dd_h264_packet_add(struct dd_h264_packet *p, const struct dd_job *job, struct dd_error *err)
+{
+	const struct v4l2_ctrl_h264_sps *sps = job->ctrl.h264.sps;
+	const struct v4l2_ctrl_h264_decode_params *dp = job->ctrl.h264.decode_params;
+	const struct v4l2_ctrl_h264_scaling_matrix *m = job->ctrl.h264.scaling_matrix;
+	uint8_t nal[DD_H264_PARAM_NAL_MAX];
+	size_t old_len = p->len, n;
+	unsigned int fields = 3;
+
+	if (p->pieces >= DD_H264_MAX_PIECES)
+		return dd_fail(err, "more than %u H.264 requests for one CAPTURE buffer",
+			       DD_H264_MAX_PIECES);
+	/* a flat matrix is the default; without High profile the PPS cannot carry one */
+	if (m && (is_flat(m) || !dd_h264_high_profile(sps->profile_idc)))
+		m = NULL;
+	n = dd_h264_write_sps(sps, nal, sizeof(nal));
+	if (!n || add_param_set(p, p->sps, &p->sps_len, nal, n, err))
+		goto fail;
+	n = dd_h264_write_pps(job->ctrl.h264.pps, m, nal, sizeof(nal));
+	if (!n || add_param_set(p, p->pps, &p->pps_len, nal, n, err))
+		goto fail;
+	if (dd_h264_for_each_slice(job->bitstream, job->bitstream_size, job->ctrl.h264.annex_b,
+				   add_slice, p, err) <= 0)
+		goto fail;
+	if (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC)
+		fields = dp->flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD ? 2 : 1;
+	p->fields |= fields;
+	p->timestamp = job->timestamp;
+	p->pieces++;
+	return 0;
+fail:
+	if (!n)
+		dd_fail(err, "H.264 parameter set does not fit %d bytes", DD_H264_PARAM_NAL_MAX);
+	/* the decoder never saw what was appended: forget the parameter sets too */
+	p->len = old_len;
+	p->sps_len = p->pps_len = 0;
+	return -1;
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
 """Decodes one clip with GStreamer through the daedalus-v4l2 device (v4l2slvp8dec /
-v4l2slvp9dec / v4l2slav1dec) and compares every frame with FFmpeg's software decoder (libvpx,
-or libdav1d for AV1, film grain applied on both sides).
+v4l2slvp9dec / v4l2slav1dec / v4l2slh264dec) and compares every frame with FFmpeg's software
+decoder (libvpx, libdav1d for AV1 with film grain applied on both sides, FFmpeg's own H.264
+decoder).
 
 Frames are paired by timestamp. GStreamer's frames (written by multifilesink in GStreamer's
 default layout, rows padded to 4 bytes, NV12 / P010) are repacked into tight planar 4:2:0,
@@ -26,7 +27,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vpxclips  # noqa: E402
+import clips  # noqa: E402
 
 
 def ru(v, a):
@@ -65,29 +66,11 @@ def tight_size(w, h, bps):
     return (w * h + 2 * ((w + 1) // 2) * ((h + 1) // 2)) * bps
 
 
-def reference(ffmpeg, clip, codec):
-    """[(pts seconds, tight size, md5)] of the software decoder's output frames"""
-    out = vpxclips.run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
-                        "-c:v", vpxclips.REF_DECODER[codec], "-i", clip,
-                        "-fps_mode", "passthrough", "-noautoscale",
-                        "-f", "framemd5", "-"]).decode()
-    tb, frames = None, []
-    for line in out.splitlines():
-        if line.startswith("#tb 0:"):
-            num, den = line.split(":")[1].strip().split("/")
-            tb = int(num) / int(den)
-        if line.startswith("#") or not line.strip():
-            continue
-        f = [x.strip() for x in line.split(",")]
-        frames.append((int(f[2]) * tb, int(f[4]), f[5]))
-    return frames
-
-
 def corrupt(clip, codec, index, kind, workdir):
     """A copy of clip with frame `index` damaged; returns (path, fault pts, next key pts)."""
-    header, frames = vpxclips.read_ivf(clip)
-    tb = vpxclips.ivf_timebase(header)
-    if vpxclips.is_keyframe(codec, frames[index][1]):
+    header, frames = clips.read_ivf(clip)
+    tb = clips.ivf_timebase(header)
+    if clips.is_keyframe(codec, frames[index][1]):
         raise SystemExit(f"frame {index} of {clip} is a keyframe: pick an inter frame")
     pts, data = frames[index]
     # The client parses the frame header (VP8: the whole first partition), so damage after
@@ -102,23 +85,25 @@ def corrupt(clip, codec, index, kind, workdir):
     else:
         raise SystemExit(f"unknown damage {kind}")
     frames[index] = (pts, bad)
-    nxt = next((p for p, d in frames[index + 1:] if vpxclips.is_keyframe(codec, d)), None)
+    nxt = next((p for p, d in frames[index + 1:] if clips.is_keyframe(codec, d)), None)
     if nxt is None:
         raise SystemExit(f"{clip}: no keyframe after frame {index}")
     out = os.path.join(workdir, f"{os.path.basename(clip)[:-4]}.{kind}{index}.ivf")
-    vpxclips.write_ivf(out, header, frames)
+    clips.write_ivf(out, header, frames)
     return out, pts * tb, nxt * tb
 
 
-def keyframe_before(clip, codec, t):
-    header, frames = vpxclips.read_ivf(clip)
-    tb = vpxclips.ivf_timebase(header)
-    return max(p * tb for p, d in frames if vpxclips.is_keyframe(codec, d) and p * tb <= t + 1e-6)
+def keyframe_before(ffmpeg, clip, codec, t):
+    if not clip.endswith(".ivf"):
+        return max(k for k in clips.keyframe_times(ffmpeg, clip) if k <= t + 1e-6)
+    header, frames = clips.read_ivf(clip)
+    tb = clips.ivf_timebase(header)
+    return max(p * tb for p, d in frames if clips.is_keyframe(codec, d) and p * tb <= t + 1e-6)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--clip", required=True, choices=sorted(vpxclips.CLIPS))
+    ap.add_argument("--clip", required=True, choices=sorted(clips.CLIPS))
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--gst-decode", required=True)
     ap.add_argument("--ffmpeg", default="ffmpeg")
@@ -127,10 +112,10 @@ def main():
     ap.add_argument("--threads-note", default="")
     args = ap.parse_args()
 
-    codec = vpxclips.CLIPS[args.clip][0]
-    fmt = "P010_10LE" if vpxclips.ten_bit(args.clip) else "NV12"
-    clip = vpxclips.make_clip(args.ffmpeg, args.workdir, args.clip)
-    src, demux = clip, "ivfparse"
+    codec = clips.CLIPS[args.clip][0]
+    fmt = "P010_10LE" if clips.ten_bit(args.clip) else "NV12"
+    clip = clips.make_clip(args.ffmpeg, args.workdir, args.clip)
+    src, demux = clip, "ivfparse" if clip.endswith(".ivf") else "matroskademux"
     window, must_from = None, None
     label = args.clip
     if args.corrupt:
@@ -141,12 +126,13 @@ def main():
     seek_args = []
     if args.seek:
         after, to = args.seek.split(":")
-        src, demux = vpxclips.to_webm(args.ffmpeg, clip), "matroskademux"
-        must_from = keyframe_before(clip, codec, float(to)) - 1e-3
+        if clip.endswith(".ivf"):
+            src, demux = clips.to_webm(args.ffmpeg, clip), "matroskademux"
+        must_from = keyframe_before(args.ffmpeg, clip, codec, float(to)) - 1e-3
         seek_args = ["--seek-after", after, "--seek-to", to]
         label += f" (seek to {to} s after {after} frames)"
 
-    parse = {"vp9": " ! vp9parse", "av1": " ! av1parse"}.get(codec, "")
+    parse = {"vp9": " ! vp9parse", "av1": " ! av1parse", "h264": " ! h264parse"}.get(codec, "")
     pipeline = (f"filesrc location={src} ! {demux}{parse} ! v4l2sl{codec}dec max-errors=-1"
                 f" ! video/x-raw,format={fmt}")
     outdir = tempfile.mkdtemp(prefix="gst-frames-")
@@ -167,9 +153,9 @@ def main():
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
 
-    ref = reference(args.ffmpeg, clip, codec)
+    ref = clips.reference(args.ffmpeg, clip, codec)
     bps = 2 if fmt == "P010_10LE" else 1
-    cands = vpxclips.sizes(args.clip)
+    cands = clips.sizes(args.clip)
     problems = []
     matched = 0
     seen = set()
@@ -196,7 +182,7 @@ def main():
             seen.discard(k)
         else:
             problems.append(f"frame {k} ({t:.3f} s, {wh[0][0]}x{wh[0][1]}): MD5 {md5} != "
-                            f"{vpxclips.REF_DECODER[codec]} {ref[k][2]}")
+                            f"{clips.REF_DECODER[codec]} {ref[k][2]}")
 
     required = []
     for i, (t, _, _) in enumerate(ref):
@@ -220,7 +206,7 @@ def main():
         print(f"  MISMATCH {p}")
     verdict = "PASS" if not problems else "FAIL"
     print(f"{verdict} {label}: {codec.upper()} {size} {fmt}, {len(got)} frames decoded "
-          f"({vpxclips.REF_DECODER[codec]} shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match")
+          f"({clips.REF_DECODER[codec]} shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match")
     return 0 if not problems else 1
 
 

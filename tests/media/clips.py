@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Small VP8/VP9/AV1 test clips made with the rootfs's ffmpeg (libvpx, libaom and SVT-AV1
-encoders), and IVF helpers.
+"""Small VP8/VP9/AV1/H.264 test clips made with the rootfs's ffmpeg (libvpx, libaom, SVT-AV1
+and x264 encoders), and IVF helpers. VP8/VP9/AV1 clips are IVF files; H.264 clips are
+Matroska (x264 through ffmpeg), which keeps the B-frames' presentation timestamps.
 
 Clips are cached in a work directory (build/media/clips) under a name that includes a hash
 of their recipe, so a changed recipe makes a new clip. A clip with several parts is the
@@ -28,7 +29,19 @@ ENCODER = {
             "-g", "30", "-row-mt", "0"],
     # the AV1 encoder and its options are part of each clip's arguments
     "av1": [],
+    # no VUI reorder hints and a fixed GOP, so frame types are the same on every run
+    "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "26", "-g", "30",
+             "-x264-params", "scenecut=0"],
 }
+# x264's own options (joined with ':' after the encoder's defaults above)
+def x264(*opts):
+    return ["-x264-params", ":".join(("scenecut=0",) + opts)]
+
+
+# An explicit custom quantizer matrix (not the JVT defaults): the scaling lists must reach the
+# decoder as they are. 4x4 intra luma and 8x8 inter luma lists, raster order as x264 takes them.
+CQM4 = ",".join(str(6 + (i * 7) % 29) for i in range(16))
+CQM8 = ",".join(str(8 + (i * 5) % 41) for i in range(64))
 # libaom: two passes, hidden alt-refs shown later (show_existing_frame) and overlays
 AOM = ["-c:v", "libaom-av1", "-b:v", "200k", "-cpu-used", "6", "-auto-alt-ref", "1",
        "-lag-in-frames", "25", "-g", "30", "-row-mt", "0", "-threads", "1"]
@@ -73,9 +86,32 @@ CLIPS = {
     "av1-svt-10bit-grain": ("av1", [("352x288", 30, SVT + AV1_10BIT + [
         "-svtav1-params", "film-grain=10"])]),
     "av1-svt-tiles": ("av1", [("640x360", 20, SVT + ["-svtav1-params", "tile-columns=2:tile-rows=1"])]),
+    # Constrained Baseline: CAVLC, no B-frames, POC type 2
+    "h264-baseline": ("h264", [("320x240", 15, ["-profile:v", "baseline"])]),
+    # Main: CABAC, B-pyramid, weighted prediction of P (explicit) and B (implicit) frames
+    # (two closed GOPs: an IDR after a fault)
+    "h264-main-bpyramid": ("h264", [("352x288", 20, ["-profile:v", "main", "-bf", "3", "-g", "10"] + x264(
+        "b-pyramid=normal", "b-adapt=0", "weightp=2", "weightb=1"))]),
+    # High: 8x8 transform and custom scaling lists
+    "h264-high-cqm": ("h264", [("352x288", 12, ["-profile:v", "high"] + x264(
+        "8x8dct=1", f"cqm4iy={CQM4}", f"cqm8p={CQM8}"))]),
+    "h264-slices": ("h264", [("352x288", 12, ["-bf", "2"] + x264("slices=4"))]),
+    "h264-high10": ("h264", [("352x288", 12, ["-pix_fmt", "yuv420p10le",
+                                              "-profile:v", "high10", "-bf", "2"])]),
+    # cropped: 22x13 macroblocks decoded, 350x198 shown
+    "h264-odd": ("h264", [("350x198", 10, ["-bf", "2"])]),
+    # interlaced, MBAFF (x264 codes frames with field/frame macroblock pairs, never field
+    # pictures: PAFF needs other encoders)
+    "h264-mbaff": ("h264", [("352x288", 12, ["-bf", "2", "-flags", "+ildct+ilme"] + x264(
+        "interlaced=1", "tff=1"))]),
+    # open GOPs: the I-frames that start a GOP are not IDR and the B-frames before them in
+    # display order refer to the previous GOP
+    "h264-opengop": ("h264", [("320x240", 36, ["-bf", "2", "-g", "12"] + x264(
+        "open-gop=1", "keyint=12", "b-adapt=0"))]),
 }
 
-REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libdav1d"}
+REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libdav1d", "h264": "h264"}
+CONTAINER = {"h264": "mkv"}
 
 
 def sizes(name):
@@ -143,7 +179,8 @@ def make_clip(ffmpeg, workdir, name):
     codec, parts = CLIPS[name]
     recipe = json.dumps([SOURCE, ENCODER[codec], codec, parts])
     tag = hashlib.sha256(recipe.encode()).hexdigest()[:10]
-    path = os.path.join(workdir, f"{name}-{tag}.ivf")
+    ext = CONTAINER.get(codec, "ivf")
+    path = os.path.join(workdir, f"{name}-{tag}.{ext}")
     if os.path.exists(path):
         return path
     os.makedirs(workdir, exist_ok=True)
@@ -155,6 +192,14 @@ def make_clip(ffmpeg, workdir, name):
                   "-frames:v", str(count)]
         enc = ENCODER[codec] + extra
         log = f"{path}.part{n}.{UNIQUE}"
+        if ext != "ivf":
+            # one part, one pass, in its own container
+            if len(parts) != 1:
+                raise SystemExit(f"{name}: only IVF clips can have several parts")
+            tmp = f"{path}.{UNIQUE}.{ext}"
+            run(common + merge_x264(enc) + [tmp])
+            os.replace(tmp, path)
+            return path
         if "libsvtav1" in enc:
             run(common + enc + ["-f", "ivf", part])
         else:
@@ -170,6 +215,66 @@ def make_clip(ffmpeg, workdir, name):
                 os.unlink(os.path.join(workdir, f))
     write_ivf(path, header, frames)
     return path
+
+
+def reference(ffmpeg, clip, codec):
+    """[(pts seconds, tight size, md5)] of the software decoder's output frames"""
+    out = run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+               "-c:v", REF_DECODER[codec], "-i", clip, "-fps_mode", "passthrough",
+               "-noautoscale", "-f", "framemd5", "-"]).decode()
+    tb, frames = None, []
+    for line in out.splitlines():
+        if line.startswith("#tb 0:"):
+            num, den = line.split(":")[1].strip().split("/")
+            tb = int(num) / int(den)
+        if line.startswith("#") or not line.strip():
+            continue
+        f = [x.strip() for x in line.split(",")]
+        frames.append((int(f[2]) * tb, int(f[4]), f[5]))
+    return frames
+
+
+def merge_x264(args):
+    """ffmpeg keeps only the last -x264-params: join them all into one"""
+    out, params = [], []
+    i = 0
+    while i < len(args):
+        if args[i] == "-x264-params":
+            params += [p for p in args[i + 1].split(":") if p not in params]
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out + (["-x264-params", ":".join(params)] if params else [])
+
+
+def annexb(ffmpeg, clip):
+    """the H.264 stream of a Matroska clip as an Annex-B file (parameter sets in band)"""
+    path = clip[:-4] + ".h264"
+    if not os.path.exists(path):
+        tmp = f"{path}.{UNIQUE}.h264"
+        run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", clip,
+             "-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", tmp])
+        os.replace(tmp, path)
+    return path
+
+
+def packet_times(ffmpeg, clip):
+    """presentation time (s) of each packet, in decoding order"""
+    return [float(t) for t in ffprobe(ffmpeg, clip, "packet=pts_time").split()]
+
+
+def ffprobe(ffmpeg, clip, entries):
+    probe = os.path.join(os.path.dirname(ffmpeg), "ffprobe") if os.sep in ffmpeg else "ffprobe"
+    return run([probe, "-v", "error", "-select_streams", "v:0", "-show_entries", entries,
+                "-of", "csv=p=0", clip]).decode()
+
+
+def keyframe_times(ffmpeg, clip):
+    """presentation times (s) of the packets the container marks as keyframes"""
+    out = ffprobe(ffmpeg, clip, "packet=pts_time,flags")
+    return sorted(float(t) for t, f in (line.split(",")[:2] for line in out.split())
+                  if "K" in f)
 
 
 def to_webm(ffmpeg, ivf):

@@ -78,7 +78,7 @@ check_clip() { # check-clip.py arguments
 
 media_finish() { # test name
 	echo "--- daemon log (errors and per-stream lines):"
-	grep -E "error|warning|ctx [0-9]+: (VP|AV|closed)|ASan|runtime error|Sanitizer" "$DAEMON_LOG" |
+	grep -E "error|warning|ctx [0-9]+: (VP|AV|H\.264|closed)|ASan|runtime error|Sanitizer" "$DAEMON_LOG" |
 		head -n 40
 	if grep -qE "AddressSanitizer|runtime error:|LeakSanitizer" "$DAEMON_LOG"; then
 		echo "FAIL sanitizer report in the daemon log"

@@ -22,6 +22,7 @@ expect() { # description, expected status, pattern in output, command...
 }
 
 expect "--version" 0 "VP9: .*NV12\(8-bit, ffmpeg\).*P010\(10-bit, ffmpeg\)" "$DAEMON" --version
+expect "--version (H.264)" 0 "H.264: .*NV12\(8-bit, ffmpeg\).*P010\(10-bit, ffmpeg\)" "$DAEMON" --version
 expect "--help" 0 "--threads N" "$DAEMON" --help
 expect "bad --threads" 2 "wants a number" "$DAEMON" --threads many
 expect "unknown option" 2 "Usage" "$DAEMON" --frobnicate

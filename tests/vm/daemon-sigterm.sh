@@ -8,8 +8,8 @@
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup
-clip=$(python3 -c "import sys; sys.path.insert(0, '$MEDIA'); import vpxclips
-print(vpxclips.make_clip('ffmpeg', '$CLIPS', 'vp9-tiles'))")
+clip=$(python3 -c "import sys; sys.path.insert(0, '$MEDIA'); import clips
+print(clips.make_clip('ffmpeg', '$CLIPS', 'vp9-tiles'))")
 daemon_start
 out=/tmp/gst-frames
 mkdir -p "$out"

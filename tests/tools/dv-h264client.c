@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * dv-h264client: decodes an Annex-B H.264 stream through the daedalus-v4l2 device with the
+ * Request API, one frame-based request per picture with 00 00 01 before every slice
+ * (daemon/tests/h264_client.c: GStreamer's H.264 parser fills the controls):
+ *   --pattern gst       SPS/PPS only when they change, the scaling matrix only when the SPS
+ *                       or PPS carries lists (PPS flag set then), timestamps from a counter
+ *   --pattern chromium  SPS, PPS, scaling matrix, decode parameters and DECODE_MODE in every
+ *                       request, the PPS flag only for lists in the PPS, timestamps = CAPTURE
+ *                       buffer index (reused, as Chromium does)
+ *   --no-matrix-flag    (with chromium) never set the PPS flag, as for lists in the SPS:
+ *                       the matrix applies only because it is in the request
+ * One request at a time; a CAPTURE buffer is reused only when the DPB does not hold it.
+ * Prints "pic <n> <w>x<h> <md5>" per request in decode order (the picture cropped as the
+ * SPS says, hashed like framemd5), for tests/media/h264-client-check.py. Exit status 1 if a
+ * request fails.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/media.h>
+#include <linux/v4l2-controls.h>
+
+#include "dv_v4l2.h"
+#include "h264_client.h"
+#include "test_picture.h"
+
+#define NCAP 20
+
+static void md5_of(const struct dv_dev *d, unsigned int idx, const struct h264_job *job,
+		   char out[33])
+{
+	const struct v4l2_pix_format_mplane *f = &d->cap_fmt.fmt.pix_mp;
+	struct pic p = { .fourcc = f->pixelformat, .width = job->crop_w, .height = job->crop_h };
+	uint32_t stride = f->plane_fmt[0].bytesperline;
+	size_t bps = job->bit_depth > 8 ? 2 : 1;
+	uint8_t *luma = d->cap[idx].p[0].map;
+
+	/* NV12 / P010 in one plane: CbCr follows the luma plane of the format's height */
+	p.dst.planes[0].data = luma + (size_t)stride * job->crop_y + job->crop_x * bps;
+	p.dst.planes[0].stride = stride;
+	p.dst.planes[1].data = luma + (size_t)stride * f->height +
+			       (size_t)stride * (job->crop_y / 2) + (job->crop_x / 2) * 2 * bps;
+	p.dst.planes[1].stride = stride;
+	pic_md5(&p, out);
+}
+
+static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned int cap,
+		      uint64_t ts, bool chromium)
+{
+	int32_t mode = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED;
+	struct v4l2_ext_control c[5];
+	struct timeval tv = { .tv_sec = (time_t)(ts / 1000000000), .tv_usec = (ts / 1000) % 1000000 };
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_buffer b;
+	unsigned int n = 0;
+	int error = 0, got = 0;
+
+	if (job->send_sps_pps) {
+		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_SPS,
+			.size = sizeof(job->sps), .ptr = &job->sps };
+		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_PPS,
+			.size = sizeof(job->pps), .ptr = &job->pps };
+	}
+	if (job->send_matrix)
+		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+			.size = sizeof(job->matrix), .ptr = &job->matrix };
+	c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+		.size = sizeof(job->dp), .ptr = &job->dp };
+	if (chromium)
+		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_DECODE_MODE,
+			.value = mode };
+	if (job->size > d->out[0].p[0].len) {
+		fprintf(stderr, "OUTPUT buffer of %zu bytes too small for %zu\n",
+			d->out[0].p[0].len, job->size);
+		return -1;
+	}
+	memcpy(d->out[0].p[0].map, job->buf, job->size);
+	if (dv_queue_capture(d, cap) || dv_req_set_ctrls(d, req, c, n) ||
+	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)job->size))
+		return -1;
+	if (ioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
+		perror("MEDIA_REQUEST_IOC_QUEUE");
+		return -1;
+	}
+	while (got < 2) {
+		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
+			fprintf(stderr, "no buffer back within 10 s\n");
+			return -1;
+		}
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
+			got++;
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes)) {
+			got++;
+			error = b.flags & V4L2_BUF_FLAG_ERROR;
+			if (b.index != cap || (uint64_t)b.timestamp.tv_sec * 1000000000 +
+			    (uint64_t)b.timestamp.tv_usec * 1000 != ts) {
+				fprintf(stderr, "CAPTURE buffer %u with another timestamp back\n",
+					b.index);
+				return -1;
+			}
+		}
+	}
+	if (ioctl(req, MEDIA_REQUEST_IOC_REINIT, NULL)) {
+		perror("MEDIA_REQUEST_IOC_REINIT");
+		return -1;
+	}
+	return error ? 1 : 0;
+}
+
+static uint8_t *load(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *data = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) ||
+	    !(data = malloc((size_t)n)) || fread(data, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "cannot read %s\n", path);
+		free(data);
+		data = NULL;
+	}
+	if (f)
+		fclose(f);
+	*size = data ? (size_t)n : 0;
+	return data;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pattern", required_argument, NULL, 'p' },
+		{ "video", required_argument, NULL, 'd' },
+		{ "no-matrix-flag", no_argument, NULL, 'm' },
+		{ 0 },
+	};
+	enum h264_pattern pattern = H264_PATTERN_GST;
+	const char *video = NULL;
+	static struct h264_job job;
+	struct h264_client client;
+	static struct dv_dev dev;
+	uint64_t cap_ts[NCAP] = { 0 };
+	int req = -1, c, r, status = 0;
+	long jobs = 0, failed = 0;
+	bool started = false, no_flag = false;
+	uint8_t *data;
+	size_t size;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'p')
+			pattern = !strcmp(optarg, "chromium") ? H264_PATTERN_CHROMIUM :
+				  H264_PATTERN_GST;
+		else if (c == 'd')
+			video = optarg;
+		else if (c == 'm')
+			no_flag = true;
+		else
+			return 2;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: dv-h264client [--pattern gst|chromium] [--no-matrix-flag] "
+			"[--video DEV] clip.h264\n");
+		return 2;
+	}
+	data = load(argv[optind], &size);
+	if (!data || h264_client_init(&client, pattern, data, size) || dv_open(&dev, video))
+		return 1;
+	client.never_flag_matrix = no_flag;
+	while (!status && (r = h264_client_next(&client, &job)) == 1) {
+		unsigned int cap;
+		uint64_t ts;
+		char md5[33];
+
+		if (!started) {
+			/* the SPS first, so that CAPTURE offers P010 for 10-bit */
+			struct v4l2_ext_control sc = {
+				.id = V4L2_CID_STATELESS_H264_SPS, .size = sizeof(job.sps),
+				.ptr = &job.sps,
+			};
+			uint32_t fourcc = job.bit_depth == 10 ? V4L2_PIX_FMT_P010 :
+					  V4L2_PIX_FMT_NV12;
+
+			if (dv_set_formats(&dev, V4L2_PIX_FMT_H264_SLICE, job.width, job.height, 0) ||
+			    dv_set_ctrls(&dev, &sc, 1) ||
+			    dv_set_formats(&dev, V4L2_PIX_FMT_H264_SLICE, job.width, job.height,
+					   fourcc) ||
+			    dv_alloc(&dev, 1, NCAP, DV_MEM_MMAP) || dv_stream(&dev, true))
+				return 1;
+			req = dv_req_alloc(&dev);
+			if (req < 0)
+				return 1;
+			started = true;
+		}
+		/* a CAPTURE buffer the DPB does not name */
+		for (cap = 0; cap < NCAP; cap++) {
+			bool held = false;
+
+			for (unsigned int i = 0; i < V4L2_H264_NUM_DPB_ENTRIES; i++)
+				held |= (job.dp.dpb[i].flags & V4L2_H264_DPB_ENTRY_FLAG_VALID) &&
+					job.dp.dpb[i].reference_ts == cap_ts[cap] && cap_ts[cap];
+			if (!held)
+				break;
+		}
+		if (cap == NCAP) {
+			fprintf(stderr, "every CAPTURE buffer is a reference\n");
+			return 1;
+		}
+		/* Chromium names pictures by CAPTURE index; GStreamer by a counter */
+		ts = pattern == H264_PATTERN_CHROMIUM ? (uint64_t)(cap + 1) * 1000 :
+		     (uint64_t)(jobs + 1) * 1000;
+		r = decode_one(&dev, req, &job, cap, ts, pattern == H264_PATTERN_CHROMIUM);
+		if (r < 0)
+			return 1;
+		cap_ts[cap] = ts;
+		if (r) {
+			fprintf(stderr, "request %ld (CAPTURE %u) came back with ERROR\n", jobs, cap);
+			printf("pic %ld FAILED\n", jobs);
+			failed++;
+			status = 1;
+		} else {
+			md5_of(&dev, cap, &job, md5);
+			printf("pic %ld %ux%u %s\n", jobs, job.crop_w, job.crop_h, md5);
+		}
+		h264_client_done(&client, &job, ts);
+		jobs++;
+	}
+	if (r < 0) {
+		fprintf(stderr, "GStreamer's parser failed after %ld pictures\n", jobs);
+		status = 1;
+	}
+	fprintf(stderr, "dv-h264client: %ld requests, %ld failed\n", jobs, failed);
+	if (started)
+		dv_stream(&dev, false);
+	dv_close(&dev);
+	h264_client_free(&client);
+	free(data);
+	return status;
+}

@@ -4,7 +4,10 @@
 set -uo pipefail
 CK=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$CK" || exit 1
-eval "$(scripts/testbed env)" || exit 1
+# (a failed `testbed env` inside "$(...)" would leave KSRC unset and every file "clean")
+env=$(scripts/testbed env) || { echo "FAIL: no testbed kernel source (scripts/testbed build)"; exit 1; }
+eval "$env"
+[ -f "$KSRC/scripts/checkpatch.pl" ] || { echo "FAIL: no checkpatch.pl in $KSRC"; exit 1; }
 files=$(ls kernel/*.c kernel/*.h include/uapi/linux/*.h 2>/dev/null | grep -v '\.mod\.c$')
 [ -n "$files" ] || { echo "no kernel sources yet"; exit 0; }
 fail=0

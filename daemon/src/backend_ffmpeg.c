@@ -30,6 +30,17 @@
 static _Thread_local struct dd_backend_stream *sending_stream;
 static struct ff_backend *log_backend;
 
+/*
+ * Errors that say nothing about the picture being decoded. H.264: a memory management
+ * operation names a picture the decoder does not have (after a seek to a non-IDR I-frame the
+ * pictures it drops were never decoded); pictures that would need one fail on their own
+ * ("Missing reference picture", and the engine's DPB check).
+ */
+static bool benign_error(const struct dd_backend_stream *s, const char *line)
+{
+	return s->codec == DD_CODEC_H264 && strstr(line, "mmco: unref");
+}
+
 static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 {
 	struct ff_backend *be = log_backend;
@@ -44,7 +55,7 @@ static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	if (s && level <= AV_LOG_ERROR && !s->av_error[0])
+	if (s && level <= AV_LOG_ERROR && !s->av_error[0] && !benign_error(s, line))
 		snprintf(s->av_error, sizeof(s->av_error), "%s", line);
 	if (be->log)
 		be->log(be->log_opaque, DD_LOG_DEBUG, line);

@@ -37,6 +37,14 @@ struct dd_stream {
 	void *backend; /* the backend instance ops belong to */
 	struct dd_backend_stream *bs;
 	struct dd_ref_set refs;
+	/* jobs that failed since the last keyframe or flush */
+	struct dd_ref_set bad;
+	/*
+	 * H.264: pictures before the current random access point, which the pictures after it
+	 * do not use (h264_check.h), though the client's DPB may still list them
+	 */
+	struct dd_ref_set exempt;
+	struct dd_h264_random_access h264_ra;
 	uint32_t last_width, last_height;
 	unsigned int last_depth;
 	uint64_t jobs, failures;
@@ -197,6 +205,9 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 		return NULL;
 	}
 	dd_ref_set_init(&s->refs);
+	dd_ref_set_init(&s->bad);
+	dd_ref_set_init(&s->exempt);
+	dd_h264_ra_reset(&s->h264_ra);
 	elog(e, DD_LOG_INFO, "%s stream opened with the %s backend", dd_codec_name(codec),
 	     s->ops->name);
 	return s;
@@ -208,6 +219,8 @@ void dd_stream_close(struct dd_stream *s)
 		return;
 	s->ops->close(s->bs);
 	dd_ref_set_free(&s->refs);
+	dd_ref_set_free(&s->bad);
+	dd_ref_set_free(&s->exempt);
 	free(s);
 }
 
@@ -221,6 +234,9 @@ void dd_stream_flush(struct dd_stream *s)
 	s->ops->flush(s->bs);
 	/* nothing decoded before the flush may be referenced after it */
 	dd_ref_set_clear(&s->refs);
+	dd_ref_set_clear(&s->bad);
+	dd_ref_set_clear(&s->exempt);
+	dd_h264_ra_reset(&s->h264_ra);
 }
 
 static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_expectation *x,
@@ -248,6 +264,10 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 		break;
 	case DD_CODEC_H264:
 		ret = dd_check_h264_job(job, x, err);
+		if (!ret && dd_h264_ra_check(&s->h264_ra, job->ctrl.h264.decode_params, err)) {
+			x->leading = true;
+			ret = -1;
+		}
 		break;
 	default:
 		ret = dd_fail(err, "unknown codec");
@@ -261,6 +281,12 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 			continue;
 		if (dd_ref_set_contains(&s->refs, x->ref_ts[i]))
 			continue;
+		/*
+		 * An H.264 DPB lists every picture kept for reference, used by this picture or
+		 * not: those before the random access point are not used after it.
+		 */
+		if (s->codec == DD_CODEC_H264 && dd_ref_set_contains(&s->exempt, x->ref_ts[i]))
+			continue;
 		return dd_fail(err, "%s reference (ts %" PRIu64 ") was not decoded by this "
 			       "stream since the last keyframe or flush", name, x->ref_ts[i]);
 	}
@@ -268,6 +294,21 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 	if (!s->ops->supports(s->backend, s->codec, job->dst->fourcc, x->bit_depth, err))
 		return -1;
 	return dd_picture_check(job->dst, x->width, x->height, x->bit_depth, err);
+}
+
+/*
+ * A non-IDR picture random access starts at: the first one after a flush, or an I-picture
+ * while pictures have failed (it ends their run: what precedes it is not used after it).
+ */
+static void update_h264_access(struct dd_stream *s, const struct dd_job *job,
+			       const struct dd_expectation *x)
+{
+	bool access_point = !x->key_frame && (s->h264_ra.after_flush ||
+					      (x->intra && !dd_ref_set_empty(&s->bad)));
+
+	if (access_point)
+		dd_ref_set_move_all(&s->bad, &s->exempt);
+	dd_h264_ra_update(&s->h264_ra, job->ctrl.h264.decode_params, access_point);
 }
 
 int dd_stream_decode(struct dd_stream *s, const struct dd_job *job, struct dd_error *err)
@@ -297,10 +338,19 @@ int dd_stream_decode(struct dd_stream *s, const struct dd_job *job, struct dd_er
 		s->failures++;
 		/* whatever this timestamp named before, its picture is now garbage */
 		dd_ref_set_remove(&s->refs, job->timestamp);
+		dd_ref_set_remove(&s->exempt, job->timestamp);
+		dd_ref_set_add(x.leading ? &s->exempt : &s->bad, job->timestamp);
 		return -1;
 	}
-	if (x.key_frame)
+	dd_ref_set_remove(&s->bad, job->timestamp);
+	dd_ref_set_remove(&s->exempt, job->timestamp);
+	if (x.key_frame) {
 		dd_ref_set_clear(&s->refs);
+		dd_ref_set_clear(&s->bad);
+		dd_ref_set_clear(&s->exempt);
+	}
+	if (s->codec == DD_CODEC_H264)
+		update_h264_access(s, job, &x);
 	dd_ref_set_add(&s->refs, job->timestamp);
 	if (got.width != s->last_width || got.height != s->last_height ||
 	    got.bit_depth != s->last_depth) {

@@ -22,6 +22,8 @@ struct dd_expectation {
 	uint64_t ref_ts[DD_MAX_JOB_REFS];
 	/* H.264 second field: one of ref_ts may be this very picture's first field */
 	bool may_ref_self;
+	bool intra;   /* H.264: only I (or SI) slices */
+	bool leading; /* H.264: rejected as a leading picture of a random access point */
 };
 
 #endif

@@ -184,19 +184,71 @@ int dd_h264_for_each_slice(const uint8_t *buf, size_t len, bool annex_b, dd_h264
 }
 
 struct scan_state {
-	unsigned int idr, non_idr;
+	unsigned int idr, non_idr, inter;
 };
+
+/* Reads RBSP bits from a NAL unit's payload, skipping emulation prevention bytes. */
+struct rbsp {
+	const uint8_t *p;
+	size_t len, pos; /* byte position */
+	unsigned int bit, zeros;
+	bool overrun;
+};
+
+static unsigned int rbsp_bit(struct rbsp *r)
+{
+	unsigned int b;
+
+	if (r->bit == 0) {
+		if (r->pos < r->len && r->zeros >= 2 && r->p[r->pos] == 3) {
+			r->pos++;
+			r->zeros = 0;
+		}
+		if (r->pos >= r->len) {
+			r->overrun = true;
+			return 0;
+		}
+		r->zeros = r->p[r->pos] ? 0 : r->zeros + 1;
+	}
+	b = (r->p[r->pos] >> (7 - r->bit)) & 1;
+	if (++r->bit == 8) {
+		r->bit = 0;
+		r->pos++;
+	}
+	return b;
+}
+
+static uint32_t rbsp_ue(struct rbsp *r)
+{
+	unsigned int zeros = 0;
+	uint32_t v = 0;
+
+	while (!rbsp_bit(r) && !r->overrun)
+		if (++zeros > 31) {
+			r->overrun = true;
+			return 0;
+		}
+	for (unsigned int i = 0; i < zeros; i++)
+		v = v << 1 | rbsp_bit(r);
+	return (uint32_t)((1ull << zeros) - 1 + v);
+}
 
 static int note_slice(void *opaque, const uint8_t *nal, size_t len, struct dd_error *err)
 {
 	struct scan_state *st = opaque;
+	struct rbsp r = { .p = nal + 1, .len = len - 1 };
+	uint32_t type;
 
-	(void)len;
-	(void)err;
 	if ((nal[0] & 0x1f) == 5)
 		st->idr++;
 	else
 		st->non_idr++;
+	rbsp_ue(&r); /* first_mb_in_slice */
+	type = rbsp_ue(&r);
+	if (r.overrun || type > 9)
+		return dd_fail(err, "H.264 slice header cut short or slice_type %u invalid", type);
+	if (type % 5 != 2 && type % 5 != 4) /* I and SI are intra */
+		st->inter++;
 	return 0;
 }
 
@@ -235,6 +287,7 @@ int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct
 		.bit_depth = sps->bit_depth_luma_minus8 + 8u,
 		.profile = sps->profile_idc,
 		.key_frame = idr,
+		.intra = !st.inter,
 		/* the second field's DPB names its own first field */
 		.may_ref_self = field,
 	};
@@ -253,4 +306,46 @@ int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct
 			x->ref_ts[x->num_refs++] = e->reference_ts;
 	}
 	return 0;
+}
+
+static int32_t picture_poc(const struct v4l2_ctrl_h264_decode_params *dp)
+{
+	if (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC)
+		return dp->flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD ?
+		       dp->bottom_field_order_cnt : dp->top_field_order_cnt;
+	return dp->top_field_order_cnt < dp->bottom_field_order_cnt ?
+	       dp->top_field_order_cnt : dp->bottom_field_order_cnt;
+}
+
+void dd_h264_ra_reset(struct dd_h264_random_access *ra)
+{
+	*ra = (struct dd_h264_random_access){ .after_flush = true };
+}
+
+int dd_h264_ra_check(const struct dd_h264_random_access *ra,
+		     const struct v4l2_ctrl_h264_decode_params *dp, struct dd_error *err)
+{
+	if (!ra->leading || (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC))
+		return 0;
+	if (picture_poc(dp) < ra->poc)
+		return dd_fail(err, "leading picture (POC %d) of a non-IDR access point (POC %d) "
+			       "after a seek: its references precede the access point",
+			       picture_poc(dp), ra->poc);
+	return 0;
+}
+
+void dd_h264_ra_update(struct dd_h264_random_access *ra,
+		       const struct v4l2_ctrl_h264_decode_params *dp, bool access_point)
+{
+	int32_t poc = picture_poc(dp);
+
+	if (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC) {
+		ra->leading = false;
+	} else if (access_point) {
+		ra->leading = true;
+		ra->poc = poc;
+	} else if (ra->leading && dp->nal_ref_idc && poc > ra->poc) {
+		ra->leading = false; /* an anchor after the access point: no more leading pictures */
+	}
+	ra->after_flush = false;
 }

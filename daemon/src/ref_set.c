@@ -63,3 +63,17 @@ bool dd_ref_set_contains(const struct dd_ref_set *set, uint64_t ts)
 {
 	return set->alloc_failed || set->overflowed || find(set, ts) >= 0;
 }
+
+bool dd_ref_set_empty(const struct dd_ref_set *set)
+{
+	return !set->count && !set->overflowed;
+}
+
+void dd_ref_set_move_all(struct dd_ref_set *from, struct dd_ref_set *to)
+{
+	for (unsigned int i = 0; i < from->count; i++)
+		dd_ref_set_add(to, from->ts[i]);
+	if (from->overflowed)
+		to->overflowed = true;
+	dd_ref_set_clear(from);
+}

@@ -133,6 +133,42 @@ static int append_slice(struct h264_job *job, const GstH264NalUnit *n)
 	return 0;
 }
 
+/* The picture's POC (8.2.1.1 and 8.2.1.3; type 1 is left zero). */
+static void compute_poc(struct h264_client *c, const GstH264NalUnit *n, const GstH264SliceHdr *sh,
+			struct v4l2_ctrl_h264_decode_params *dp)
+{
+	const GstH264SPS *sps = sh->pps->sequence;
+	int32_t max_lsb = 1 << (sps->log2_max_pic_order_cnt_lsb_minus4 + 4);
+	int32_t max_frame_num = 1 << (sps->log2_max_frame_num_minus4 + 4);
+	int32_t lsb = sh->pic_order_cnt_lsb, msb, poc;
+
+	if (n->idr_pic_flag) {
+		c->prev_poc_msb = c->prev_poc_lsb = 0;
+		c->frame_num_offset = 0;
+		c->prev_frame_num = 0;
+	}
+	if (sps->pic_order_cnt_type == 0) {
+		if (lsb < c->prev_poc_lsb && c->prev_poc_lsb - lsb >= max_lsb / 2)
+			msb = c->prev_poc_msb + max_lsb;
+		else if (lsb > c->prev_poc_lsb && lsb - c->prev_poc_lsb > max_lsb / 2)
+			msb = c->prev_poc_msb - max_lsb;
+		else
+			msb = c->prev_poc_msb;
+		c->poc_msb = msb;
+		c->poc_lsb = lsb;
+		dp->top_field_order_cnt = msb + lsb;
+		dp->bottom_field_order_cnt = dp->top_field_order_cnt +
+					     (sh->field_pic_flag ? 0 : sh->delta_pic_order_cnt_bottom);
+	} else if (sps->pic_order_cnt_type == 2) {
+		c->cur_frame_num_offset = c->frame_num_offset +
+					  (sh->frame_num < c->prev_frame_num ? max_frame_num : 0);
+		if (n->idr_pic_flag)
+			c->cur_frame_num_offset = 0;
+		poc = 2 * (c->cur_frame_num_offset + sh->frame_num) - (n->ref_idc ? 0 : 1);
+		dp->top_field_order_cnt = dp->bottom_field_order_cnt = poc;
+	}
+}
+
 /* Controls of the picture from its first slice. */
 static void start_picture(struct h264_client *c, struct h264_job *job, const GstH264NalUnit *n,
 			  const GstH264SliceHdr *sh)
@@ -177,6 +213,7 @@ static void start_picture(struct h264_client *c, struct h264_job *job, const Gst
 		dp->flags |= V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC;
 		c->num_refs = 0;
 	}
+	compute_poc(c, n, sh, dp);
 	if (sh->field_pic_flag)
 		dp->flags |= V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC;
 	if (sh->bottom_field_flag)
@@ -247,12 +284,23 @@ int h264_client_next(struct h264_client *c, struct h264_job *job)
 	return started ? 1 : 0;
 }
 
+void h264_client_seek(struct h264_client *c)
+{
+	c->num_refs = 0;
+	c->prev_poc_msb = c->prev_poc_lsb = c->frame_num_offset = 0;
+	c->prev_frame_num = 0;
+}
+
 void h264_client_done(struct h264_client *c, const struct h264_job *job, uint64_t ts)
 {
 	unsigned int max = job->sps.max_num_ref_frames ? job->sps.max_num_ref_frames : 1;
 
+	c->frame_num_offset = c->cur_frame_num_offset;
+	c->prev_frame_num = job->dp.frame_num;
 	if (!job->reference)
 		return;
+	c->prev_poc_msb = c->poc_msb;
+	c->prev_poc_lsb = c->poc_lsb;
 	while (c->num_refs >= max) {
 		memmove(&c->refs[0], &c->refs[1], (c->num_refs - 1) * sizeof(c->refs[0]));
 		c->num_refs--;

@@ -11,7 +11,8 @@
  * their timestamps: enough for the decoder, which takes its references from the slices, and
  * for the daemon's check that every named picture was decoded (streams with memory
  * management operations may list a picture the stream already dropped; that is harmless
- * here). POC values are not computed (zero): nothing here reads them.
+ * here). POCs are computed for POC types 0 and 2 (type 1 is left zero), as clients do: the
+ * daemon uses them to spot leading pictures after a seek.
  */
 #ifndef DAEDALUS_TEST_H264_CLIENT_H
 #define DAEDALUS_TEST_H264_CLIENT_H
@@ -62,6 +63,11 @@ struct h264_client {
 		uint16_t frame_num;
 	} refs[16];
 	unsigned int num_refs;
+	/* POC state of the previous reference picture (8.2.1) */
+	int32_t prev_poc_msb, prev_poc_lsb, frame_num_offset;
+	int prev_frame_num;
+	/* of the picture being built, for done() */
+	int32_t poc_msb, poc_lsb, cur_frame_num_offset;
 };
 
 int h264_client_init(struct h264_client *c, enum h264_pattern pattern, const uint8_t *data,
@@ -70,6 +76,9 @@ void h264_client_free(struct h264_client *c);
 
 /* The next picture: 1 with *job filled, 0 at the end of the stream, -1 on a parse error. */
 int h264_client_next(struct h264_client *c, struct h264_job *job);
+
+/* A seek: the DPB and the POC state start over, as a client's do. */
+void h264_client_seek(struct h264_client *c);
 
 /* After the job's picture was decoded under timestamp ts: the DPB's update. */
 void h264_client_done(struct h264_client *c, const struct h264_job *job, uint64_t ts);

@@ -251,6 +251,9 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 		msg->flags |= DAEDALUS_JOB_FLAG_NEW_FRAME;
 	if (src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF)
 		msg->flags |= DAEDALUS_JOB_FLAG_HOLD;
+	/* out_seq restarts at STREAMON and skips 0 when it wraps */
+	if (!src->sequence)
+		msg->flags |= DAEDALUS_JOB_FLAG_STREAM_START;
 	daedalus_fill_picture(ctx, &msg->picture);
 
 	ret = daedalus_describe(ctx, svb, &msg->output, job->out_h);
@@ -344,6 +347,8 @@ static void daedalus_device_run(void *priv)
 	v4l2_ctrl_request_setup(req, &ctx->hdl);
 	v4l2_m2m_buf_copy_metadata(src, dst, true);
 	src->sequence = ctx->out_seq++;
+	if (!ctx->out_seq)
+		ctx->out_seq = 1;
 	dst->sequence = ctx->cap_seq;
 	if (!(src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF))
 		ctx->cap_seq++;

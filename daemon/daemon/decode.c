@@ -139,6 +139,11 @@ int dm_decode_job(struct dm_context *ctx, const struct dm_job *job, struct dm_fa
 		return -1;
 	if (open_stream(ctx, dj.codec, pic.fourcc, fail))
 		return -1;
+	/* the application restarted the stream (a seek): nothing from before it applies */
+	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
+		dd_stream_flush(ctx->stream);
+		dm_dbg("ctx %u: stream (re)started, decoder state dropped", ctx->id);
+	}
 	ncap = capture_mappings(job, cap);
 	if (sync_start(job, cap, ncap, fail))
 		return -1;

@@ -159,21 +159,40 @@ def main():
     problems = []
     matched = 0
     seen = set()
+    entries = []  # (t, reference index or None, md5 or None, size or None)
     for t, data in got:
         k = min(range(len(ref)), key=lambda i: abs(ref[i][0] - t))
         if abs(ref[k][0] - t) > 2e-3:
+            entries.append((t, None, None, None))
+            continue
+        wh = [c for c in cands if gst_frame_size(fmt, *c) == len(data)
+              and tight_size(*c, bps) == ref[k][1]]
+        md5 = hashlib.md5(tight_planar(fmt, *wh[0], data)).hexdigest() if wh else None
+        entries.append((t, k, md5, wh[0] if wh else len(data)))
+    if must_from is not None:
+        # GStreamer 1.26's v4l2codecs never looks at V4L2_BUF_FLAG_ERROR, so it shows the
+        # buffer of a failed request: after a seek into an open GOP the leading picture
+        # just before the landing frame (which fails, as it should) is clipped to the
+        # segment start and shown there too. One copy there must be the right picture.
+        land = min(range(len(ref)), key=lambda i: abs(ref[i][0] - must_from - 1e-3))
+        copies = [e for e in entries if e[1] == land]
+        if len(copies) > 1 and any(e[2] == ref[land][2] for e in copies):
+            for e in copies:
+                if e[2] != ref[land][2]:
+                    entries.remove(e)
+                    notes.append(f"frame {land} ({e[0]:.3f} s): an extra copy from a failed "
+                                 "request that GStreamer shows anyway (not counted)")
+    for t, k, md5, wh in entries:
+        if k is None:
             problems.append(f"GStreamer frame at {t:.3f} s has no reference frame")
             continue
         if k in seen:
             problems.append(f"two GStreamer frames at {t:.3f} s")
             continue
         seen.add(k)
-        wh = [c for c in cands if gst_frame_size(fmt, *c) == len(data)
-              and tight_size(*c, bps) == ref[k][1]]
-        if not wh:
-            problems.append(f"frame {k} ({t:.3f} s): {len(data)} bytes fit no expected size")
+        if md5 is None:
+            problems.append(f"frame {k} ({t:.3f} s): {wh} bytes fit no expected size")
             continue
-        md5 = hashlib.md5(tight_planar(fmt, *wh[0], data)).hexdigest()
         in_window = window and window[0] <= t < window[1]
         if md5 == ref[k][2]:
             matched += 1
@@ -181,7 +200,7 @@ def main():
             notes.append(f"frame {k} ({t:.3f} s) in the damaged range differs (not counted)")
             seen.discard(k)
         else:
-            problems.append(f"frame {k} ({t:.3f} s, {wh[0][0]}x{wh[0][1]}): MD5 {md5} != "
+            problems.append(f"frame {k} ({t:.3f} s, {wh[0]}x{wh[1]}): MD5 {md5} != "
                             f"{clips.REF_DECODER[codec]} {ref[k][2]}")
 
     required = []

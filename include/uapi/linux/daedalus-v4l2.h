@@ -234,6 +234,12 @@ struct daedalus_job {
 #define DAEDALUS_JOB_FLAG_NEW_FRAME	(1U << 0)
 /* More jobs follow for the same CAPTURE buffer (HOLD_CAPTURE_BUF). */
 #define DAEDALUS_JOB_FLAG_HOLD		(1U << 1)
+/*
+ * First job since the OUTPUT queue started streaming: the application
+ * (re)started the stream, e.g. after a seek; decoder state from before it
+ * (references, held slices) is void.
+ */
+#define DAEDALUS_JOB_FLAG_STREAM_START	(1U << 2)
 
 /**
  * struct daedalus_event - payload of the non-job messages

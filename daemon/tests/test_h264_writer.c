@@ -200,12 +200,14 @@ static void compare_pps(const struct v4l2_ctrl_h264_pps *a,
 	}
 }
 
+/* One parser for every case: it keeps parameter sets by id, each case writes its own first. */
+static GstH264NalParser *parser;
+
 static void round_trip(const struct v4l2_ctrl_h264_sps *sps, const struct v4l2_ctrl_h264_pps *pps,
 		       const struct v4l2_ctrl_h264_scaling_matrix *m)
 {
 	uint8_t buf[2 * DD_H264_PARAM_NAL_MAX];
 	size_t n1, n2;
-	GstH264NalParser *parser = gst_h264_nal_parser_new();
 	GstH264NalUnit nalu;
 	GstH264SPS gsps;
 	GstH264PPS gpps;
@@ -216,7 +218,6 @@ static void round_trip(const struct v4l2_ctrl_h264_sps *sps, const struct v4l2_c
 	n2 = dd_h264_write_pps(pps, m, buf + n1, DD_H264_PARAM_NAL_MAX);
 	if (!n1 || !n2) {
 		EXPECT(0, "writer returned 0 for checked controls (%zu, %zu)", n1, n2);
-		gst_h264_nal_parser_free(parser);
 		return;
 	}
 	r = gst_h264_parser_identify_nalu(parser, buf, 0, n1 + n2, &nalu);
@@ -237,7 +238,6 @@ static void round_trip(const struct v4l2_ctrl_h264_sps *sps, const struct v4l2_c
 		}
 		gst_h264_sps_clear(&gsps);
 	}
-	gst_h264_nal_parser_free(parser);
 }
 
 /* Random bytes over a struct, or a few of them flipped. */
@@ -263,6 +263,7 @@ int main(int argc, char **argv)
 	struct dd_error err;
 	unsigned long valid = iterations / 4;
 
+	parser = gst_h264_nal_parser_new();
 	for (unsigned long i = 0; i < iterations; i++) {
 		bool with_matrix = rnd() % 2;
 
@@ -289,6 +290,7 @@ int main(int argc, char **argv)
 		round_trip(&sps, &pps, with_matrix && dd_h264_high_profile(sps.profile_idc) ?
 			   &m : NULL);
 	}
+	gst_h264_nal_parser_free(parser);
 	printf("%lu cases: %u round trips through GStreamer's parser, %u rejected by the check, "
 	       "%u failures\n", iterations, checked, rejected, failures);
 	return failures ? 1 : 0;

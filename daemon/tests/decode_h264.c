@@ -37,6 +37,7 @@
 #include <linux/videodev2.h>
 
 #include "engine.h"
+#include "file_load.h"
 #include "h264_client.h"
 #include "test_picture.h"
 
@@ -45,24 +46,6 @@ static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
 	(void)opaque;
 	if (level <= DD_LOG_WARNING)
 		fprintf(stderr, "engine: %s\n", msg);
-}
-
-static uint8_t *load(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *data = NULL;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) ||
-	    !(data = malloc((size_t)n)) || fread(data, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "cannot read %s\n", path);
-		free(data);
-		data = NULL;
-	}
-	if (f)
-		fclose(f);
-	*size = data ? (size_t)n : 0;
-	return data;
 }
 
 /* The cropped picture, hashed as framemd5 hashes FFmpeg's output. */
@@ -181,7 +164,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: decode_h264 [options] clip.h264\n");
 		return 2;
 	}
-	data = load(argv[optind], &size);
+	data = file_load(argv[optind], &size);
 	engine = dd_engine_new(&cfg);
 	if (!data || !engine || h264_client_init(&client, H264_PATTERN_GST, data, size))
 		return 1;

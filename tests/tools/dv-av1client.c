@@ -60,47 +60,8 @@ static int decode_one(struct dv_dev *d, int req, struct av1_job *job, unsigned i
 		{ .id = V4L2_CID_STATELESS_AV1_FILM_GRAIN, .size = sizeof(job->grain),
 		  .ptr = &job->grain },
 	};
-	struct timeval tv = { .tv_sec = (time_t)(ts / 1000000000), .tv_usec = (ts / 1000) % 1000000 };
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b;
-	int error = 0, got = 0;
 
-	if (job->size > d->out[0].p[0].len) {
-		fprintf(stderr, "OUTPUT buffer of %zu bytes too small for %zu\n",
-			d->out[0].p[0].len, job->size);
-		return -1;
-	}
-	memcpy(d->out[0].p[0].map, job->buf, job->size);
-	if (dv_queue_capture(d, cap) || dv_req_set_ctrls(d, req, c, grain ? 4 : 3) ||
-	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)job->size))
-		return -1;
-	if (ioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
-		perror("MEDIA_REQUEST_IOC_QUEUE");
-		return -1;
-	}
-	while (got < 2) {
-		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
-			fprintf(stderr, "no buffer back within 10 s\n");
-			return -1;
-		}
-		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
-			got++;
-		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes)) {
-			got++;
-			error = b.flags & V4L2_BUF_FLAG_ERROR;
-			if (b.index != cap || (uint64_t)b.timestamp.tv_sec * 1000000000 +
-			    (uint64_t)b.timestamp.tv_usec * 1000 != ts) {
-				fprintf(stderr, "CAPTURE buffer %u with another timestamp back\n",
-					b.index);
-				return -1;
-			}
-		}
-	}
-	if (ioctl(req, MEDIA_REQUEST_IOC_REINIT, NULL)) {
-		perror("MEDIA_REQUEST_IOC_REINIT");
-		return -1;
-	}
-	return error ? 1 : 0;
+	return dv_decode_one(d, req, cap, ts, c, grain ? 4 : 3, job->buf, job->size);
 }
 
 int main(int argc, char **argv)

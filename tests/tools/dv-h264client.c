@@ -26,6 +26,7 @@
 #include <linux/v4l2-controls.h>
 
 #include "dv_v4l2.h"
+#include "file_load.h"
 #include "h264_client.h"
 #include "test_picture.h"
 
@@ -54,11 +55,7 @@ static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned 
 {
 	int32_t mode = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED;
 	struct v4l2_ext_control c[5];
-	struct timeval tv = { .tv_sec = (time_t)(ts / 1000000000), .tv_usec = (ts / 1000) % 1000000 };
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b;
 	unsigned int n = 0;
-	int error = 0, got = 0;
 
 	if (job->send_sps_pps) {
 		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_SPS,
@@ -74,60 +71,7 @@ static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned 
 	if (chromium)
 		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_DECODE_MODE,
 			.value = mode };
-	if (job->size > d->out[0].p[0].len) {
-		fprintf(stderr, "OUTPUT buffer of %zu bytes too small for %zu\n",
-			d->out[0].p[0].len, job->size);
-		return -1;
-	}
-	memcpy(d->out[0].p[0].map, job->buf, job->size);
-	if (dv_queue_capture(d, cap) || dv_req_set_ctrls(d, req, c, n) ||
-	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)job->size))
-		return -1;
-	if (ioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
-		perror("MEDIA_REQUEST_IOC_QUEUE");
-		return -1;
-	}
-	while (got < 2) {
-		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
-			fprintf(stderr, "no buffer back within 10 s\n");
-			return -1;
-		}
-		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
-			got++;
-		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes)) {
-			got++;
-			error = b.flags & V4L2_BUF_FLAG_ERROR;
-			if (b.index != cap || (uint64_t)b.timestamp.tv_sec * 1000000000 +
-			    (uint64_t)b.timestamp.tv_usec * 1000 != ts) {
-				fprintf(stderr, "CAPTURE buffer %u with another timestamp back\n",
-					b.index);
-				return -1;
-			}
-		}
-	}
-	if (ioctl(req, MEDIA_REQUEST_IOC_REINIT, NULL)) {
-		perror("MEDIA_REQUEST_IOC_REINIT");
-		return -1;
-	}
-	return error ? 1 : 0;
-}
-
-static uint8_t *load(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *data = NULL;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) ||
-	    !(data = malloc((size_t)n)) || fread(data, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "cannot read %s\n", path);
-		free(data);
-		data = NULL;
-	}
-	if (f)
-		fclose(f);
-	*size = data ? (size_t)n : 0;
-	return data;
+	return dv_decode_one(d, req, cap, ts, c, n, job->buf, job->size);
 }
 
 int main(int argc, char **argv)
@@ -166,7 +110,7 @@ int main(int argc, char **argv)
 			"[--video DEV] clip.h264\n");
 		return 2;
 	}
-	data = load(argv[optind], &size);
+	data = file_load(argv[optind], &size);
 	if (!data || h264_client_init(&client, pattern, data, size) || dv_open(&dev, video))
 		return 1;
 	client.never_flag_matrix = no_flag;

@@ -388,3 +388,53 @@ int dv_set_ctrls(struct dv_dev *d, struct v4l2_ext_control *c, unsigned int n)
 		FAIL(ret, "S_EXT_CTRLS (%u controls)", n);
 	return 0;
 }
+
+int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
+		  struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
+		  size_t bytes)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ts_ns / 1000000000),
+		.tv_usec = (suseconds_t)((ts_ns / 1000) % 1000000),
+	};
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_buffer b;
+	int error = 0, got = 0;
+
+	if (bytes > d->out[0].p[0].len) {
+		fprintf(stderr, "OUTPUT buffer of %zu bytes too small for %zu\n",
+			d->out[0].p[0].len, bytes);
+		return -1;
+	}
+	memcpy(d->out[0].p[0].map, bitstream, bytes);
+	if (dv_queue_capture(d, cap) || dv_req_set_ctrls(d, req, c, n) ||
+	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)bytes))
+		return -1;
+	if (ioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
+		perror("MEDIA_REQUEST_IOC_QUEUE");
+		return -1;
+	}
+	while (got < 2) {
+		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
+			fprintf(stderr, "no buffer back within 10 s\n");
+			return -1;
+		}
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
+			got++;
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes)) {
+			got++;
+			error = b.flags & V4L2_BUF_FLAG_ERROR;
+			if (b.index != cap || (uint64_t)b.timestamp.tv_sec * 1000000000 +
+			    (uint64_t)b.timestamp.tv_usec * 1000 != ts_ns) {
+				fprintf(stderr, "CAPTURE buffer %u with another timestamp back\n",
+					b.index);
+				return -1;
+			}
+		}
+	}
+	if (ioctl(req, MEDIA_REQUEST_IOC_REINIT, NULL)) {
+		perror("MEDIA_REQUEST_IOC_REINIT");
+		return -1;
+	}
+	return error ? 1 : 0;
+}

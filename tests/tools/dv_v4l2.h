@@ -61,5 +61,15 @@ int dv_req_alloc(struct dv_dev *d);
 int dv_req_set_ctrls(struct dv_dev *d, int req, struct v4l2_ext_control *c,
 		     unsigned int n);
 int dv_set_ctrls(struct dv_dev *d, struct v4l2_ext_control *c, unsigned int n);
+/*
+ * One decode request, start to end, as the stateless clients run it one at a time: the
+ * bitstream copied into OUTPUT buffer 0, CAPTURE buffer @cap queued, the controls set in
+ * @req, the request queued; waits (10 s) for both buffers back, checks that CAPTURE @cap came
+ * back with timestamp @ts_ns, and re-inits @req. 0 decoded, 1 came back with ERROR, -1 on any
+ * other failure (printed).
+ */
+int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
+		  struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
+		  size_t bytes);
 
 #endif

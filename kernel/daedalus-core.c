@@ -122,8 +122,13 @@ static int daedalus_open(struct file *file)
 		ret = PTR_ERR(ctx->fh.m2m_ctx);
 		goto err_m2m;
 	}
+#if DAEDALUS_KERNEL_AT_LEAST(6, 18)
+	/* 6.18: the file handle helpers take the file and set private_data. */
+	v4l2_fh_add(&ctx->fh, file);
+#else
 	file->private_data = &ctx->fh;
 	v4l2_fh_add(&ctx->fh);
+#endif
 	dd_dbg(1, dev, "ctx %u opened\n", ctx->id);
 	return 0;
 
@@ -154,7 +159,11 @@ static int daedalus_release(struct file *file)
 	daedalus_m2m_recycle(dev, ctx->m2m);
 	/* After the m2m context: a running job may read the controls. */
 	v4l2_ctrl_handler_free(&ctx->hdl);
+#if DAEDALUS_KERNEL_AT_LEAST(6, 18)
+	v4l2_fh_del(&ctx->fh, file);
+#else
 	v4l2_fh_del(&ctx->fh);
+#endif
 	v4l2_fh_exit(&ctx->fh);
 	mutex_destroy(&ctx->q_lock);
 	kfree(ctx);

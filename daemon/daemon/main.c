@@ -18,6 +18,7 @@
 #include "context.h"
 #include "engine.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 
 #ifndef DAEDALUS_VERSION
@@ -162,6 +163,19 @@ static int drain_messages(struct daemon *d)
 	return r;
 }
 
+#define READY_NOTICE "READY=1\nSTATUS=attached to the bridge, decoding"
+#define STOPPING_NOTICE "STOPPING=1\nSTATUS=stopping"
+
+/* A notice that cannot be sent is logged; the daemon serves on either way. */
+static void notify(const char *state)
+{
+	int r = dm_notify(state);
+
+	if (r < 0)
+		dm_warn("cannot notify the service manager through $NOTIFY_SOCKET: %s",
+			strerror(-r));
+}
+
 static int event_loop(struct daemon *d, int sigfd)
 {
 	struct pollfd pfd[2] = {
@@ -181,6 +195,8 @@ static int event_loop(struct daemon *d, int sigfd)
 
 			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 				dm_info("%s: stopping", strsignal((int)si.ssi_signo));
+			/* before the workers wind down: systemd then knows the exit is wanted */
+			notify(STOPPING_NOTICE);
 			return 0;
 		}
 		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -255,6 +271,11 @@ int main(int argc, char **argv)
 	d.svc.bridge = &d.bridge;
 	d.svc.cache = &d.cache;
 	d.svc.threads = opt.threads;
+	/*
+	 * Ready only now: the handshake is done and jobs are served from here on, so units
+	 * ordered after this one (a browser, a test) find a working decoder.
+	 */
+	notify(READY_NOTICE);
 
 	r = event_loop(&d, sigfd);
 

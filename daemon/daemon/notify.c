@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The sd_notify protocol, spoken directly instead of through libsystemd: it is one datagram
+ * to an AF_UNIX socket whose address systemd puts in $NOTIFY_SOCKET (a path, or an
+ * abstract-namespace name written with a leading '@'). Linking libsystemd for it would add a
+ * run-time dependency to a daemon that otherwise needs only libc (FFmpeg and dav1d are
+ * dlopen()ed), and a build-time switch between two behaviours; this way the same binary
+ * runs under systemd, under another init, or by hand, where $NOTIFY_SOCKET is unset and
+ * every notice is a no-op.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "notify.h"
+
+int dm_notify(const char *state)
+{
+	const char *name = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t sa_len;
+	size_t len;
+	ssize_t sent;
+	int fd, err = 0;
+
+	if (!name || !name[0])
+		return 0;
+	/* systemd also knows vsock addresses (for VMs); a service on the host never gets one */
+	if (name[0] != '/' && name[0] != '@')
+		return -EAFNOSUPPORT;
+	len = strlen(name);
+	/* a path needs its terminating NUL in sun_path, an abstract name does not */
+	if (len > sizeof(sa.sun_path) || (name[0] == '/' && len == sizeof(sa.sun_path)))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, name, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	/* an abstract name is exactly its bytes: the address length must not count padding */
+	sa_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, sa_len);
+	if (sent < 0)
+		err = -errno;
+	else if ((size_t)sent != strlen(state))
+		err = -EMSGSIZE;
+	close(fd);
+	return err;
+}

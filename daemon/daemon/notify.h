@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Readiness and shutdown notices to the service manager (systemd's sd_notify protocol):
+ * "READY=1" once the daemon serves the bridge, "STOPPING=1" when it begins to shut down.
+ */
+#ifndef DAEDALUS_DAEMON_NOTIFY_H
+#define DAEDALUS_DAEMON_NOTIFY_H
+
+/*
+ * Sends STATE (newline-separated VAR=value assignments) to the socket named by
+ * $NOTIFY_SOCKET. 0 when sent or when there is no such variable (not started as a
+ * Type=notify service); -errno when the variable is unusable or the send failed.
+ */
+int dm_notify(const char *state);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * dm_notify() against real AF_UNIX datagram sockets, as systemd would listen on them: a
+ * filesystem path, an abstract name ('@' in $NOTIFY_SOCKET, exactly its bytes on the wire,
+ * also at the longest length an address allows), and the cases that must do nothing or
+ * fail cleanly.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "notify.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                     \
+	do {                                                 \
+		if (!(cond)) {                               \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);        \
+			fputc('\n', stderr);                 \
+			failures++;                          \
+		}                                            \
+	} while (0)
+
+/* A listening socket at ADDR (len bytes of sun_path, abstract if sun_path[0] == 0). */
+static int listener(const char *path, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		perror("socket");
+		exit(1);
+	}
+	memcpy(sa.sun_path, path, len);
+	if (bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0) {
+		perror("bind");
+		exit(1);
+	}
+	return fd;
+}
+
+/* The one datagram waiting on FD must be exactly WANT. */
+static void expect_datagram(int fd, const char *want, const char *what)
+{
+	char buf[256];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+	CHECK(n >= 0, "%s: nothing received (%s)", what, strerror(errno));
+	if (n < 0)
+		return;
+	buf[n] = '\0';
+	CHECK(strcmp(buf, want) == 0, "%s: received '%s', want '%s'", what, buf, want);
+	CHECK(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	      "%s: more than one datagram", what);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/test-notify.XXXXXX";
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	int fd, r;
+
+	unsetenv("NOTIFY_SOCKET");
+	CHECK(dm_notify("READY=1") == 0, "no $NOTIFY_SOCKET must be a no-op");
+	setenv("NOTIFY_SOCKET", "", 1);
+	CHECK(dm_notify("READY=1") == 0, "an empty $NOTIFY_SOCKET must be a no-op");
+
+	/* a filesystem path */
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/notify", dir);
+	fd = listener(path, strlen(path));
+	setenv("NOTIFY_SOCKET", path, 1);
+	r = dm_notify("READY=1\nSTATUS=x");
+	CHECK(r == 0, "path: %s", strerror(-r));
+	expect_datagram(fd, "READY=1\nSTATUS=x", "path");
+	close(fd);
+	unlink(path);
+	r = dm_notify("STOPPING=1");
+	CHECK(r == -ENOENT || r == -ECONNREFUSED, "path without a listener: got %d", r);
+	rmdir(dir);
+
+	/* an abstract name: '@' in the variable, NUL on the wire, no padding in the length */
+	snprintf(name, sizeof(name), "@daedalus-test-notify-%d", (int)getpid());
+	path[0] = '\0';
+	memcpy(path + 1, name + 1, strlen(name) - 1);
+	fd = listener(path, strlen(name));
+	setenv("NOTIFY_SOCKET", name, 1);
+	r = dm_notify("STOPPING=1");
+	CHECK(r == 0, "abstract: %s", strerror(-r));
+	expect_datagram(fd, "STOPPING=1", "abstract");
+	close(fd);
+
+	/* the longest abstract name: all 108 bytes of sun_path */
+	memset(name, 'n', sizeof(name) - 1);
+	name[0] = '@';
+	name[sizeof(name) - 1] = '\0';
+	snprintf(name + 1, 12, "%010d", (int)getpid());
+	name[11] = 'n';
+	path[0] = '\0';
+	memcpy(path + 1, name + 1, sizeof(name) - 2);
+	fd = listener(path, sizeof(name) - 1);
+	setenv("NOTIFY_SOCKET", name, 1);
+	r = dm_notify("READY=1");
+	CHECK(r == 0, "108-byte abstract name: %s", strerror(-r));
+	expect_datagram(fd, "READY=1", "108-byte abstract name");
+	close(fd);
+
+	/* what must fail without sending anywhere */
+	memset(path, 'p', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(((struct sockaddr_un *)0)->sun_path)] = '\0';
+	setenv("NOTIFY_SOCKET", path, 1);
+	CHECK(dm_notify("READY=1") == -ENAMETOOLONG, "a 108-byte path leaves no room for its NUL");
+	setenv("NOTIFY_SOCKET", "vsock:2:1234", 1);
+	CHECK(dm_notify("READY=1") == -EAFNOSUPPORT, "vsock addresses are not ours");
+	setenv("NOTIFY_SOCKET", "relative/path", 1);
+	CHECK(dm_notify("READY=1") == -EAFNOSUPPORT, "a relative path is not an address");
+
+	if (failures) {
+		fprintf(stderr, "test_notify: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_notify: PASS\n");
+	return 0;
+}

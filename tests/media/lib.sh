@@ -5,9 +5,13 @@
 # log, that it survives bad input, and that SIGTERM stops it cleanly.
 CK=${DAEDALUS_CHECKOUT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 MEDIA=$CK/tests/media
-WORK=$CK/build/media
-CLIPS=$WORK/clips
-DAEMON=${DAEMON:-$CK/build/daemon/daedalus-v4l2d}
+# This architecture's build products (build/arm64/ in the arm64 lane; see guest-init). The
+# clips are inputs, shared by both architectures: the reference decode is made on the spot by
+# the FFmpeg of the machine the test runs on.
+BUILD=${DAEDALUS_BUILD:-$CK/build}
+WORK=$BUILD/media
+CLIPS=$CK/build/media/clips
+DAEMON=${DAEMON:-$BUILD/daemon/daedalus-v4l2d}
 DAEMON_LOG=/tmp/daedalus-v4l2d.log
 GST_DECODE=$WORK/gst-decode
 daemon_pid=

@@ -3,15 +3,17 @@
 # target userland; the module is built against the testbed kernel's tree.
 #
 #   make            testbed (cached), module, daemon and test tools
+#   make debs       the Debian packages (build/deb/)
 #   make check      every test: unit tests, then the testbed's own tests, then the VM tests
+#   make check-arm64  the Raspberry Pi 5 lane: arm64 VM (16 KiB pages) with module and daemon
 #   make demo       boot the testbed with the module and daemon and show what it decodes
 #   make shell      an interactive shell in the testbed VM
 
 TESTBED := scripts/testbed
 BUILD := build
 
-.PHONY: all testbed testbed-debug testbed-arm64 module module-debug module-arm64 daemon tools \
-	check check-unit \
+.PHONY: all testbed testbed-debug testbed-arm64 module module-debug module-arm64 daemon tools debs \
+	daemon-arm64 tools-arm64 check check-unit check-arm64 \
 	check-testbed check-vm demo shell clean
 
 all: testbed module daemon tools
@@ -22,8 +24,9 @@ testbed:
 testbed-debug:
 	$(TESTBED) build --debug-kernel
 
+# The Pi 5 lane: the arm64 rootfs (made through qemu-user) and the 16 KiB-page arm64 kernel.
 testbed-arm64:
-	$(TESTBED) build --arm64-kernel
+	$(TESTBED) --arch arm64 build
 
 # The module is built in a copy of kernel/ and include/ per kernel variant (6.12 kbuild has no
 # separate output directory for external modules), then its .ko lands in build/kernel[-debug]/,
@@ -44,8 +47,25 @@ daemon: testbed
 tools: testbed
 	scripts/build tools
 
-check: all testbed-debug module-debug module-arm64
-	tests/run all
+# daedalus-v4l2-dkms and daedalus-v4l2-daemon (debian/), into build/deb/; the VM test
+# tests/vm/packages-install.sh installs and purges them.
+debs: testbed
+	scripts/build debs
+
+# The daemon and test tools for the arm64 VM, built in the arm64 rootfs into build/arm64/.
+daemon-arm64: testbed-arm64
+	scripts/build daemon arm64
+
+tools-arm64: testbed-arm64
+	scripts/build tools arm64
+
+# The arm64 lane is in check too: warm it takes about 7 minutes (docs/testing.md).
+check: all debs testbed-debug module-debug module-arm64 daemon-arm64
+	tests/run all arm64
+
+# The whole arm64 lane (slow: qemu-system-aarch64 under TCG; see docs/testing.md).
+check-arm64: module-arm64 daemon-arm64
+	tests/run arm64
 
 check-unit: all
 	tests/run unit
@@ -53,7 +73,7 @@ check-unit: all
 check-testbed: testbed
 	tests/run testbed
 
-check-vm: all testbed-debug module-debug
+check-vm: all debs testbed-debug module-debug
 	tests/run vm
 
 demo: all

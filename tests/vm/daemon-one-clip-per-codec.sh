@@ -1,0 +1,33 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 1800
+# testbed-arches: arm64
+# The short decode check of the arm64 (Pi 5) lane: one clip of every codec the media tests
+# know (the first of each codec in tests/media/clips.py's CLIPS), plus the 10-bit and film
+# grain clips whose FFmpeg/dav1d code paths differ, decoded by GStreamer through the device and
+# the daemon, every frame equal to the software decode of this machine's FFmpeg. Under TCG the
+# arm64 FFmpeg and dav1d run their NEON code: this checks its results, not its speed.
+# A codec whose clips join CLIPS joins here by itself.
+set -u
+. "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
+EXTRA="vp9-profile2-10bit av1-svt-10bit-grain"
+first_per_codec=$(python3 -c "
+import sys
+sys.path.insert(0, '$MEDIA')
+import clips
+first = {}
+for name, (codec, _) in clips.CLIPS.items():
+    first.setdefault(codec, name)
+print(' '.join(first.values()))")
+echo "clips: $first_per_codec $EXTRA"
+for codec in vp8 vp9 av1 h264; do
+	[[ " $first_per_codec " == *" $codec-"* ]] ||
+		{ echo "FAIL no $codec clip in clips.CLIPS"; failures=$((failures + 1)); }
+done
+media_setup
+daemon_start
+for clip in $first_per_codec $EXTRA; do
+	check_clip --clip "$clip"
+done
+daemon_alive
+daemon_stop
+media_finish daemon-one-clip-per-codec

@@ -3,7 +3,7 @@
 # target userland; the module is built against the testbed kernel's tree.
 #
 #   make            testbed (cached), module, daemon and test tools
-#   make debs       the Debian packages (build/deb/)
+#   make debs       the Debian packages (build/deb/); make debs-arm64: cross-built (build/arm64/deb/)
 #   make check      every test: unit tests, then the testbed's own tests, then the VM tests
 #   make check-arm64  the Raspberry Pi 5 lane: arm64 VM (16 KiB pages) with module and daemon
 #   make demo       boot the testbed with the module and daemon and show what it decodes
@@ -13,7 +13,7 @@ TESTBED := scripts/testbed
 BUILD := build
 
 .PHONY: all testbed testbed-debug testbed-arm64 module module-debug module-arm64 daemon tools debs \
-	daemon-arm64 tools-arm64 check check-unit check-arm64 \
+	debs-arm64 daemon-arm64 tools-arm64 check check-unit check-arm64 \
 	check-testbed check-vm demo shell clean
 
 all: testbed module daemon tools
@@ -52,19 +52,24 @@ tools: testbed
 debs: testbed
 	scripts/build debs
 
-# The daemon and test tools for the arm64 VM, built in the arm64 rootfs into build/arm64/.
-daemon-arm64: testbed-arm64
+# The Pi 5's daemon package, cross-built with dpkg-buildpackage -a arm64 in the amd64 rootfs.
+debs-arm64: testbed
+	scripts/build debs arm64
+
+# The daemon for the arm64 VM, cross-built in the amd64 rootfs into build/arm64/daemon; the
+# test tools, built in the arm64 rootfs (qemu-user) into build/arm64/tests.
+daemon-arm64: testbed
 	scripts/build daemon arm64
 
 tools-arm64: testbed-arm64
 	scripts/build tools arm64
 
 # The arm64 lane is in check too: warm it takes about 7 minutes (docs/testing.md).
-check: all debs testbed-debug module-debug module-arm64 daemon-arm64
+check: all debs debs-arm64 testbed-debug module-debug module-arm64 daemon-arm64
 	tests/run all arm64
 
 # The whole arm64 lane (slow: qemu-system-aarch64 under TCG; see docs/testing.md).
-check-arm64: module-arm64 daemon-arm64
+check-arm64: module-arm64 daemon-arm64 debs-arm64
 	tests/run arm64
 
 check-unit: all

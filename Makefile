@@ -12,7 +12,7 @@
 TESTBED := scripts/testbed
 BUILD := build
 
-.PHONY: all testbed testbed-debug testbed-arm64 module module-debug module-arm64 daemon tools debs \
+.PHONY: all testbed testbed-debug testbed-arm64 testbed-all module module-debug module-arm64 daemon tools debs \
 	debs-arm64 daemon-arm64 tools-arm64 check check-unit check-arm64 \
 	check-testbed check-vm demo shell clean
 
@@ -27,6 +27,10 @@ testbed-debug:
 # The Pi 5 lane: the arm64 rootfs (made through qemu-user) and the 16 KiB-page arm64 kernel.
 testbed-arm64:
 	$(TESTBED) --arch arm64 build
+
+# Everything check needs, the arm64 rootfs made beside the amd64 rootfs and kernels.
+testbed-all:
+	$(TESTBED) build --debug-kernel --arm64-lane
 
 # The module is built in a copy of kernel/ and include/ per kernel variant (6.12 kbuild has no
 # separate output directory for external modules), then its .ko lands in build/kernel[-debug]/,
@@ -65,7 +69,7 @@ tools-arm64: testbed-arm64
 	scripts/build tools arm64
 
 # The arm64 lane is in check too: warm it takes about 7 minutes (docs/testing.md).
-check: all debs debs-arm64 testbed-debug module-debug module-arm64 daemon-arm64
+check: testbed-all all debs debs-arm64 testbed-debug module-debug module-arm64 daemon-arm64
 	tests/run all arm64
 
 # The whole arm64 lane (slow: qemu-system-aarch64 under TCG; see docs/testing.md).

@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal debug
-# testbed-arches: amd64 arm64
+# testbed-arches: amd64 arm64-full
 # v4l2-compliance on the daedalus-v4l2 video node (with streaming) once per OUTPUT format,
 # and on its media node: 0 failures and 0 warnings. No daemon is attached, so every decode
 # job fails at once: this also shows that nothing hangs or oopses without one.

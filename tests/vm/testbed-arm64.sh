@@ -15,6 +15,9 @@ check() { # label command...
 echo "uname: $(uname -srm), page size $(getconf PAGESIZE), $(nproc) CPUs"
 check "aarch64 guest" test "$(uname -m)" = aarch64
 check "16 KiB pages" test "$(getconf PAGESIZE)" = 16384
+# Advanced SIMD is what FFmpeg and dav1d detect on aarch64 to run their NEON code (the Pi 5's
+# Cortex-A76 has it): with it, the lane's decodes go through the NEON paths.
+check "the CPU has Advanced SIMD (NEON)" grep -qw asimd /proc/cpuinfo
 check "daedalus_v4l2 is loaded" test -d /sys/module/daedalus_v4l2
 video=
 for d in /dev/video*; do

@@ -62,6 +62,22 @@ static void expect_datagram(int fd, const char *want, const char *what)
 	      "%s: more than one datagram", what);
 }
 
+/* $NOTIFY_SOCKET = name ("@..."): the datagram must reach the abstract socket of its bytes */
+static void expect_abstract(const char *name, const char *state, const char *what)
+{
+	char addr[sizeof(((struct sockaddr_un *)0)->sun_path)] = { 0 };
+	size_t len = strlen(name);
+	int fd, r;
+
+	memcpy(addr + 1, name + 1, len - 1);
+	fd = listener(addr, len);
+	setenv("NOTIFY_SOCKET", name, 1);
+	r = dm_notify(state);
+	CHECK(r == 0, "%s: %s", what, strerror(-r));
+	expect_datagram(fd, state, what);
+	close(fd);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test-notify.XXXXXX";
@@ -93,14 +109,7 @@ int main(void)
 
 	/* an abstract name: '@' in the variable, NUL on the wire, no padding in the length */
 	snprintf(name, sizeof(name), "@daedalus-test-notify-%d", (int)getpid());
-	path[0] = '\0';
-	memcpy(path + 1, name + 1, strlen(name) - 1);
-	fd = listener(path, strlen(name));
-	setenv("NOTIFY_SOCKET", name, 1);
-	r = dm_notify("STOPPING=1");
-	CHECK(r == 0, "abstract: %s", strerror(-r));
-	expect_datagram(fd, "STOPPING=1", "abstract");
-	close(fd);
+	expect_abstract(name, "STOPPING=1", "abstract");
 
 	/* the longest abstract name: all 108 bytes of sun_path */
 	memset(name, 'n', sizeof(name) - 1);
@@ -108,14 +117,7 @@ int main(void)
 	name[sizeof(name) - 1] = '\0';
 	snprintf(name + 1, 12, "%010d", (int)getpid());
 	name[11] = 'n';
-	path[0] = '\0';
-	memcpy(path + 1, name + 1, sizeof(name) - 2);
-	fd = listener(path, sizeof(name) - 1);
-	setenv("NOTIFY_SOCKET", name, 1);
-	r = dm_notify("READY=1");
-	CHECK(r == 0, "108-byte abstract name: %s", strerror(-r));
-	expect_datagram(fd, "READY=1", "108-byte abstract name");
-	close(fd);
+	expect_abstract(name, "READY=1", "108-byte abstract name");
 
 	/* what must fail without sending anywhere */
 	memset(path, 'p', sizeof(path) - 1);

@@ -16,6 +16,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "media"))
+from clips import clip_lock  # noqa: E402  (the VM tests' clip library, one level up)
+
 SRC = "testsrc2=size={size}:rate=30,noise=alls=4:allf=t"
 
 # name: (codec, [(size, frames, extra encoder args)], ...) - several parts are concatenated
@@ -65,8 +69,9 @@ AV1_ENCODERS = {
 }
 
 ENCODER = {
+    # one thread: libvpx's VP8 output depends on its thread count (ffmpeg's default: the CPUs)
     "vp8": ["-c:v", "libvpx", "-b:v", "400k", "-auto-alt-ref", "1", "-lag-in-frames", "16",
-            "-g", "30", "-slices", "4"],
+            "-g", "30", "-slices", "4", "-threads", "1"],
     # auto-alt-ref 6: multi-layer alt-refs, later shown with show_existing_frame
     "vp9": ["-c:v", "libvpx-vp9", "-b:v", "300k", "-auto-alt-ref", "6", "-lag-in-frames",
             "25", "-g", "30", "-row-mt", "0"],
@@ -113,6 +118,13 @@ def make_clip(ffmpeg, workdir, name):
     part_paths = [part_path(workdir, name, n) for n in range(len(parts))]
     if os.path.exists(path):
         return path, part_paths
+    with clip_lock(path):
+        if not os.path.exists(path):
+            encode_clip(ffmpeg, workdir, path, codec, parts, part_paths)
+    return path, part_paths
+
+
+def encode_clip(ffmpeg, workdir, path, codec, parts, part_paths):
     header, frames = None, []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         for n, (size, count, extra, *source) in enumerate(parts):
@@ -136,7 +148,6 @@ def make_clip(ffmpeg, workdir, name):
         out = os.path.join(tmp, "clip.ivf")
         write_ivf(out, header, frames)
         os.replace(out, path)  # last and atomic: tests run in parallel
-    return path, part_paths
 
 
 def reveal_vp8_hidden(path):

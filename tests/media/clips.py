@@ -8,6 +8,8 @@ of their recipe, so a changed recipe makes a new clip. A clip with several parts
 concatenation of separately encoded IVF streams: each part starts with a keyframe, which
 gives a resolution change at that keyframe.
 """
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -20,22 +22,31 @@ UNIQUE = f"{os.getpid()}-{os.urandom(6).hex()}"
 
 SOURCE = "testsrc2=size={size}:rate=30,noise=alls=4:allf=t"
 
+# x264's output depends on its thread count (default: from the CPU count) and on its assembly
+# (rate control uses approximate float reciprocals whose results differ between CPUs and
+# under TCG). One thread and plain C make a recipe give the same bitstream on every machine,
+# in the chroot and in the VMs, so a failure seen in CI can be reproduced anywhere.
+X264_SAME_EVERYWHERE = ("threads=1", "asm=0")
+
 ENCODER = {
-    # alt-ref frames (hidden, used as references); -slices: VP8 token partitions
+    # alt-ref frames (hidden, used as references); -slices: VP8 token partitions; one
+    # thread: libvpx's VP8 output depends on its thread count (ffmpeg's default: the CPUs)
     "vp8": ["-c:v", "libvpx", "-b:v", "400k", "-auto-alt-ref", "1", "-lag-in-frames", "16",
-            "-g", "30", "-slices", "4"],
+            "-g", "30", "-slices", "4", "-threads", "1"],
     # -auto-alt-ref 6: hidden alt-refs in superframes, shown later with show_existing_frame
     "vp9": ["-c:v", "libvpx-vp9", "-b:v", "300k", "-auto-alt-ref", "6", "-lag-in-frames", "25",
             "-g", "30", "-row-mt", "0"],
     # the AV1 encoder and its options are part of each clip's arguments
     "av1": [],
-    # no VUI reorder hints and a fixed GOP, so frame types are the same on every run
+    # a fixed GOP (no scene cuts), so frame types are the same on every run
     "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "26", "-g", "30",
-             "-x264-params", "scenecut=0"],
+             "-x264-params", ":".join(("scenecut=0",) + X264_SAME_EVERYWHERE)],
 }
+
+
 # x264's own options (joined with ':' after the encoder's defaults above)
 def x264(*opts):
-    return ["-x264-params", ":".join(("scenecut=0",) + opts)]
+    return ["-x264-params", ":".join(opts)]
 
 
 # An explicit custom quantizer matrix (not the JVT defaults): the scaling lists must reach the
@@ -175,6 +186,16 @@ def is_keyframe(codec, frame):
     return bits[pos + 1] == 0
 
 
+@contextlib.contextmanager
+def clip_lock(path):
+    """Held while a clip's files are made. Tests run in parallel (meson's, and VMs on one
+    shared checkout) and often want the same clip: the first makes it, the others wait and
+    use it, so no test ever pairs one encode's file with another encode's."""
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def make_clip(ffmpeg, workdir, name):
     codec, parts = CLIPS[name]
     recipe = json.dumps([SOURCE, ENCODER[codec], codec, parts])
@@ -184,6 +205,14 @@ def make_clip(ffmpeg, workdir, name):
     if os.path.exists(path):
         return path
     os.makedirs(workdir, exist_ok=True)
+    with clip_lock(path):
+        if not os.path.exists(path):
+            encode_clip(ffmpeg, path, name, codec, parts, ext)
+    return path
+
+
+def encode_clip(ffmpeg, path, name, codec, parts, ext):
+    """Writes the clip at path, which appears last and atomically (os.replace)."""
     header, frames, next_pts = None, [], 0
     for n, (size, count, extra, *source) in enumerate(parts):
         part = f"{path}.part{n}.{UNIQUE}.ivf"
@@ -198,8 +227,10 @@ def make_clip(ffmpeg, workdir, name):
                 raise SystemExit(f"{name}: only IVF clips can have several parts")
             tmp = f"{path}.{UNIQUE}.{ext}"
             run(common + merge_x264(enc) + [tmp])
+            if codec == "h264":
+                write_annexb(ffmpeg, tmp, annexb_path(path))
             os.replace(tmp, path)
-            return path
+            return
         if "libsvtav1" in enc:
             run(common + enc + ["-f", "ivf", part])
         else:
@@ -210,11 +241,10 @@ def make_clip(ffmpeg, workdir, name):
         base = next_pts - fr[0][0]
         frames += [(pts + base, data) for pts, data in fr]
         next_pts = frames[-1][0] + 1
-        for f in os.listdir(workdir):
+        for f in os.listdir(os.path.dirname(path)):
             if f.startswith(os.path.basename(log)):
-                os.unlink(os.path.join(workdir, f))
+                os.unlink(os.path.join(os.path.dirname(path), f))
     write_ivf(path, header, frames)
-    return path
 
 
 def reference(ffmpeg, clip, codec):
@@ -248,14 +278,25 @@ def merge_x264(args):
     return out + (["-x264-params", ":".join(params)] if params else [])
 
 
+def annexb_path(clip):
+    return clip[:-4] + ".h264"
+
+
+def write_annexb(ffmpeg, clip, path):
+    tmp = f"{path}.{UNIQUE}.h264"
+    run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", clip,
+         "-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", tmp])
+    os.replace(tmp, path)
+
+
 def annexb(ffmpeg, clip):
-    """the H.264 stream of a Matroska clip as an Annex-B file (parameter sets in band)"""
-    path = clip[:-4] + ".h264"
+    """The H.264 stream of a Matroska clip as an Annex-B file (parameter sets in band).
+    make_clip writes it from the same encode before the clip itself appears."""
+    path = annexb_path(clip)
     if not os.path.exists(path):
-        tmp = f"{path}.{UNIQUE}.h264"
-        run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", clip,
-             "-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", tmp])
-        os.replace(tmp, path)
+        with clip_lock(clip):
+            if not os.path.exists(path):
+                write_annexb(ffmpeg, clip, path)
     return path
 
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 1800
-# testbed-arches: arm64-full
+# testbed-arches: arm64
 # The short decode check of the arm64 (Pi 5) lane: one clip of every codec the media tests
 # know (the first of each codec in tests/media/clips.py's CLIPS), plus the 10-bit and film
 # grain clips whose FFmpeg/dav1d code paths differ, decoded by GStreamer through the device and

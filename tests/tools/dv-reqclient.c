@@ -523,7 +523,14 @@ static int reap(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 		}
 	}
 
-	/* The OUTPUT buffer and the request must be done too. */
+	/*
+	 * The request and the OUTPUT buffer must be done too. The m2m core returns CAPTURE
+	 * first and OUTPUT just after, and returning OUTPUT completes the request: on another
+	 * CPU the OUTPUT buffer can still be on its way here, so wait for the request (as
+	 * GStreamer and FFmpeg do) before dequeuing it without blocking.
+	 */
+	if (dv_wait(f->req, POLLPRI, 1000) != 1)
+		CFAIL(s, "frame %d: request not complete", f->frame);
 	ret = dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes);
 	if (ret)
 		CFAIL(s, "frame %d: DQBUF OUTPUT: %s", f->frame, strerror(-ret));
@@ -531,8 +538,6 @@ static int reap(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 		CFAIL(s, "frame %d: OUTPUT buffer %u, want %u", f->frame, b.index, oidx);
 	else if (!!(b.flags & V4L2_BUF_FLAG_ERROR) != error)
 		CFAIL(s, "frame %d: OUTPUT and CAPTURE disagree on ERROR", f->frame);
-	if (dv_wait(f->req, POLLPRI, 1000) != 1)
-		CFAIL(s, "frame %d: request not complete", f->frame);
 	if (ioctl(f->req, MEDIA_REQUEST_IOC_REINIT, NULL))
 		CFAIL(s, "frame %d: REQUEST_IOC_REINIT: %s", f->frame, strerror(errno));
 	ret = dv_queue_capture(d, idx);

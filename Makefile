@@ -8,13 +8,15 @@
 #   make check-arm64  the Raspberry Pi 5 lane: arm64 VM (16 KiB pages) with module and daemon
 #   make demo       boot the testbed with the module and daemon and show what it decodes
 #   make shell      an interactive shell in the testbed VM
+#   make bench      daedalus-v4l2-bench: engine vs FFmpeg, device vs GStreamer's software
+#                   decoders, parallel streams (docs/performance.md); BENCH_ARGS=--quick
 
 TESTBED := scripts/testbed
 BUILD := build
 
 .PHONY: all testbed testbed-debug testbed-arm64 testbed-all module module-debug module-arm64 daemon tools debs \
 	debs-arm64 daemon-arm64 tools-arm64 check check-unit check-arm64 \
-	check-testbed check-vm demo shell clean
+	check-testbed check-vm demo shell bench clean
 
 all: testbed module daemon tools
 
@@ -90,6 +92,9 @@ demo: all
 
 shell: all
 	$(TESTBED) shell
+
+bench: all
+	scripts/bench
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""daedalus-v4l2-bench's parts: clips, measurements, report."""

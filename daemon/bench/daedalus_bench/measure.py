@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Timing primitives. Machines that run this are shared and noisy, so every comparison is made
+side by side: the candidate and its baseline run alternately, several times, and the medians
+are compared. A run is a whole process (start-up included on both sides), timed with the
+monotonic clock; its CPU time comes from wait4()'s resource usage."""
+import os
+import re
+import statistics
+import subprocess
+import threading
+import time
+
+
+class RunResult:
+    def __init__(self, wall, cpu, maxrss_kib, stdout, stderr, status):
+        self.wall, self.cpu, self.maxrss_kib = wall, cpu, maxrss_kib
+        self.stdout, self.stderr, self.status = stdout, stderr, status
+
+
+def run_timed(cmd, env=None, timeout=None):
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    # read both pipes without letting either fill up; wait4() gives the child's usage
+    chunks = {"out": [], "err": []}
+
+    def drain(stream, key):
+        for block in iter(lambda: stream.read(65536), b""):
+            chunks[key].append(block)
+
+    ts = [threading.Thread(target=drain, args=(p.stdout, "out")),
+          threading.Thread(target=drain, args=(p.stderr, "err"))]
+    for t in ts:
+        t.start()
+    deadline = None if timeout is None else t0 + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline and time.monotonic() > deadline:
+            p.kill()
+            pid, status, ru = os.wait4(p.pid, 0)
+            break
+        time.sleep(0.002)
+    wall = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    for t in ts:
+        t.join()
+    out, err = b"".join(chunks["out"]), b"".join(chunks["err"])
+    return RunResult(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss,
+                     out.decode(errors="replace"), err.decode(errors="replace"), p.returncode)
+
+
+def alternate(candidate, baseline, reps, check):
+    """Runs candidate() and baseline() alternately reps times (the order flips every round so
+    neither always runs on a warm cache); each returns a RunResult. check(kind, result)
+    raises on a run that did not do its work. Returns (candidate results, baseline results)."""
+    a, b = [], []
+    for i in range(reps):
+        order = [("candidate", candidate, a), ("baseline", baseline, b)]
+        if i % 2:
+            order.reverse()
+        for kind, fn, acc in order:
+            r = fn()
+            check(kind, r)
+            acc.append(r)
+    return a, b
+
+
+def median(values):
+    return statistics.median(values)
+
+
+class RssSampler:
+    """Samples a process's VmRSS every interval seconds while running (the daemon's peak
+    during a measurement; VmHWM would be the peak of its whole life)."""
+
+    def __init__(self, pid, interval=0.05):
+        self.pid, self.interval = pid, interval
+        self.peak_kib = 0
+        self.base_kib = self.read()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def read(self):
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                m = re.search(r"^VmRSS:\s+(\d+)", f.read(), re.M)
+                return int(m.group(1)) if m else 0
+        except OSError:
+            return 0
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self.peak_kib = max(self.peak_kib, self.read())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a running process (all its threads), from /proc/PID/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def find_process(comm):
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/comm") as f:
+                    if f.read().strip() == comm:
+                        return int(d)
+            except OSError:
+                pass
+    return None

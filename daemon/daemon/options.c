@@ -17,8 +17,8 @@ static void usage(FILE *f, const char *prog)
 		"\n"
 		"  -f, --foreground   stay in the foreground and log to stderr (else: syslog)\n"
 		"  -v, --verbose      also log every job and buffer\n"
-		"  -t, --threads N    decoding threads inside one stream (VP9 and AV1 tiles,\n"
-		"                     H.264 slices; VP8 always uses one); 0 = automatic (default)\n"
+		"  -t, --threads N    decoding threads inside one stream (AV1 tiles, H.264\n"
+		"                     slices; VP8 and VP9 always use one); 0 = automatic (default)\n"
 		"      --device PATH  the bridge device (default %s)\n"
 		"  -V, --version      print the version and which codecs can be decoded here\n"
 		"  -h, --help         this text\n",

@@ -10,8 +10,15 @@
  * here and draining keeps the next send from merely queueing), and copies that picture
  * into the CAPTURE buffer. Frame threads would decode in other threads after the send
  * returns, so they are never enabled.
+ *
+ * How a damaged frame is noticed: the return codes of the send and the receive, and the
+ * errors libavcodec logs for this stream's decoder during the send, whichever thread logs
+ * them (below). Neither VP8, VP9 nor (with slice threads) H.264 sets decode_error_flags on
+ * a picture in FFmpeg 5.1 - 7.1, and with slice threads the per-slice return codes are
+ * dropped (avctx->execute), so the log is the only report of a slice thread's error.
  */
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +31,28 @@
 #include "picture.h"
 
 /*
- * av_log's callback is process-wide. Errors logged on the thread that is inside a send are
- * attached to that stream's job, so a failed job says what libavcodec found wrong.
+ * av_log's callback is process-wide. An error libavcodec logs during a send becomes the
+ * job's reason, so a failed job says what libavcodec found wrong. The decoder logs with its
+ * AVCodecContext, which names the stream whatever thread logs: with slice threads an H.264
+ * slice is decoded, and its errors logged, by a worker thread or by the sending thread,
+ * whichever picks it up first. Lines with another context (the decoder's bitstream filter,
+ * libavutil) are attached to the stream whose send is running on the logging thread.
  */
 static _Thread_local struct dd_backend_stream *sending_stream;
 static struct ff_backend *log_backend;
+
+static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags);
+
+static struct dd_backend_stream *log_stream(const struct ff_backend *be, void *avcl)
+{
+	AVCodecContext *ctx = avcl;
+
+	/* every av_log context starts with its AVClass; ours are the contexts with our hook */
+	if (avcl && *(const AVClass *const *)avcl == be->codec_class &&
+	    ctx->get_buffer2 == capture_get_buffer2)
+		return ctx->opaque;
+	return sending_stream;
+}
 
 /*
  * Errors that say nothing about the picture being decoded. H.264: a memory management
@@ -44,7 +68,7 @@ static bool benign_error(const struct dd_backend_stream *s, const char *line)
 static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 {
 	struct ff_backend *be = log_backend;
-	struct dd_backend_stream *s = sending_stream;
+	struct dd_backend_stream *s;
 	char line[256];
 	int print_prefix = 1;
 	size_t n;
@@ -55,7 +79,10 @@ static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	if (s && level <= AV_LOG_ERROR && !s->av_error[0] && !benign_error(s, line))
+	s = log_stream(be, avcl);
+	/* the first error wins; slice threads of one send may log at the same time */
+	if (s && s->capturing && level <= AV_LOG_ERROR && !benign_error(s, line) &&
+	    !atomic_exchange(&s->av_error_set, true))
 		snprintf(s->av_error, sizeof(s->av_error), "%s", line);
 	if (be->log)
 		be->log(be->log_opaque, DD_LOG_DEBUG, line);
@@ -93,12 +120,13 @@ static void *ff_init(const struct dd_engine_config *config, struct dd_error *why
 	be->log_opaque = config->log_opaque;
 	be->threads = config->threads;
 	if (!be->threads) {
-		/* slice threads pay off up to the tile-column count; 4 covers 1080p VP9 */
+		/* H.264 slice threads pay off up to the slice count; 4 covers most streams */
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		be->threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (unsigned int)cpus;
 	}
 	for (int c = 0; c < DD_CODEC_COUNT; c++)
 		be->decoder[c] = be->lib.avcodec_find_decoder(codec_id((enum dd_codec)c));
+	be->codec_class = be->lib.avcodec_get_class();
 	if (!log_backend) {
 		log_backend = be;
 		be->lib.av_log_set_level(AV_LOG_WARNING);
@@ -166,16 +194,30 @@ static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags)
 }
 
 /*
- * VP8 decodes with one thread whatever --threads says. With two slice threads (one per token
- * partition), FFmpeg 7.1's VP8 decoder gave wrong pictures from an inter frame to the next
- * key frame in 2 of 20 runs of the ffmpeg CLI itself in the testbed's arm64 VM (two CPUs
- * under multi-threaded TCG), never with one thread. It may be the emulation, but nobody has
- * shown it cannot happen on a Pi; it is silent, so no job could fail on it. VP8 threads only
- * across token partitions, which most streams have one of, so little speed is lost.
+ * VP8 and VP9 decode with one thread whatever --threads says; only H.264 gets slice threads.
+ *
+ * VP8: with two slice threads (one per token partition), FFmpeg 7.1's VP8 decoder gave wrong
+ * pictures from an inter frame to the next key frame in 2 of 20 runs of the ffmpeg CLI itself
+ * in the testbed's arm64 VM (two CPUs under multi-threaded TCG), never with one thread. It
+ * may be the emulation, but nobody has shown it cannot happen on a Pi; it is silent, so no
+ * job could fail on it. VP8 threads only across token partitions, which most streams have
+ * one of, so little speed is lost.
+ *
+ * VP9: a frame decoded with a probability context, segmentation or loop-filter state that
+ * does not match its encoder's (a frame before it was lost or failed) decodes its tiles out
+ * of step, and the one thing in libavcodec that notices is the single-threaded tile loop:
+ * decode_tiles() in vp9.c checks before each superblock that tile data is left, and fails
+ * the frame with AVERROR_INVALIDDATA (without a log line). The slice-threaded loop
+ * (decode_tiles_mt(), used for every frame once thread_count > 1, whatever its tile count)
+ * has no such check: the send succeeds, nothing is logged, no decode_error_flags are set,
+ * and the frame and the frames after it "decode" into wrong pictures. Found with two CPUs by
+ * daemon-faults.sh; the clip tests vp9-drop-2threads and vp9-tiles-drop-3threads repeat it.
+ * Tile columns decoded in parallel are what this costs, until frame threads (which decode
+ * each frame's tiles with the checking loop) replace slice threads (docs/performance.md).
  */
 static unsigned int stream_threads(const struct ff_backend *be, enum dd_codec codec)
 {
-	return codec == DD_CODEC_VP8 ? 1 : be->threads;
+	return codec == DD_CODEC_VP8 || codec == DD_CODEC_VP9 ? 1 : be->threads;
 }
 
 static void ff_close(struct dd_backend_stream *s)
@@ -269,6 +311,7 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 	s->allocations = 0;
 	s->capture_failed = false;
 	s->av_error[0] = '\0';
+	atomic_store(&s->av_error_set, false);
 	s->capturing = true;
 	sending_stream = s;
 

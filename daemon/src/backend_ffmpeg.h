@@ -7,6 +7,7 @@
 #ifndef DAEDALUS_BACKEND_FFMPEG_H
 #define DAEDALUS_BACKEND_FFMPEG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "backend.h"
@@ -19,6 +20,7 @@ struct ff_backend {
 	dd_log_fn log;
 	void *log_opaque;
 	const AVCodec *decoder[DD_CODEC_COUNT];
+	const AVClass *codec_class; /* an AVCodecContext's, to know one in the log callback */
 };
 
 struct dd_backend_stream {
@@ -32,6 +34,7 @@ struct dd_backend_stream {
 	bool capturing;
 	bool capture_failed;
 	char av_error[160]; /* first error FFmpeg logged during the current send */
+	atomic_bool av_error_set; /* av_error is taken (slice threads log concurrently) */
 	/* H.264 */
 	struct dd_h264_packet h264;
 	AVFrame *kept;     /* the picture of the last decoded H.264 job, for its second field */

@@ -11,7 +11,7 @@
  * Threading: create and free engines from one thread (the FFmpeg backend installs a
  * process-wide log hook); streams of one engine may decode in parallel, each stream used by
  * one thread at a time (the daemon runs one worker per decoding context). The log callback
- * may be called from any of those threads.
+ * may be called from any of those threads, and from a backend's own decoding threads.
  */
 #ifndef DAEDALUS_ENGINE_H
 #define DAEDALUS_ENGINE_H
@@ -129,7 +129,8 @@ enum dd_log_level {
 typedef void (*dd_log_fn)(void *opaque, enum dd_log_level level, const char *msg);
 
 struct dd_engine_config {
-	/* intra-frame threads per stream (VP9 tile columns, VP8 partitions); 0 = automatic */
+	/* intra-frame threads per stream (AV1 tiles, H.264 slices; VP8 and VP9 always decode
+	 * with one, see backend_ffmpeg.c); 0 = automatic */
 	unsigned int threads;
 	dd_log_fn log;    /* may be NULL */
 	void *log_opaque;

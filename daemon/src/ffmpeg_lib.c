@@ -80,6 +80,7 @@ int dd_ffmpeg_lib_load(struct dd_ffmpeg_lib *lib, const char *avcodec_path,
 	RESOLVE(lib->avcodec_handle, cname, avcodec_flush_buffers);
 	RESOLVE(lib->avcodec_handle, cname, avcodec_free_context);
 	RESOLVE(lib->avcodec_handle, cname, avcodec_default_get_buffer2);
+	RESOLVE(lib->avcodec_handle, cname, avcodec_get_class);
 	RESOLVE(lib->avcodec_handle, cname, av_packet_alloc);
 	RESOLVE(lib->avcodec_handle, cname, av_packet_free);
 	RESOLVE(lib->avutil_handle, uname, av_frame_alloc);

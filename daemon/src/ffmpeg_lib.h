@@ -28,6 +28,7 @@ struct dd_ffmpeg_lib {
 	DD_FN(avcodec_flush_buffers);
 	DD_FN(avcodec_free_context);
 	DD_FN(avcodec_default_get_buffer2);
+	DD_FN(avcodec_get_class);
 	DD_FN(av_packet_alloc);
 	DD_FN(av_packet_free);
 

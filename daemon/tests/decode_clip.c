@@ -21,6 +21,13 @@
  *   --corrupt N:KIND job N gets KIND = truncate (to half its size) | truncate-header |
  *                    garbage | size | profile | depth | keyflag (the controls disagree with
  *                    the bitstream); that job must fail
+ *   --corrupt N:drop job N is never sent, as by a client whose parser rejected the frame
+ *                    (GStreamer did so with daemon-faults.sh's damaged VP9 frame), and the
+ *                    client's reference slots keep what they had. The decoder then lacks what that
+ *                    frame changed (its references, its probability context), which the
+ *                    engine must notice: some job before the next keyframe must fail (pick a
+ *                    frame whose loss a decoder can notice; the pictures in between are not
+ *                    compared)
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -48,13 +55,14 @@ static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
 }
 
 enum corruption {
-	C_NONE, C_TRUNCATE, C_TRUNCATE_HEADER, C_GARBAGE, C_SIZE, C_PROFILE, C_DEPTH, C_KEYFLAG
+	C_NONE, C_TRUNCATE, C_TRUNCATE_HEADER, C_GARBAGE, C_SIZE, C_PROFILE, C_DEPTH, C_KEYFLAG,
+	C_DROP
 };
 
 static int parse_corruption(const char *s, long *at, enum corruption *kind)
 {
 	static const char *const names[] = { "", "truncate", "truncate-header", "garbage",
-					     "size", "profile", "depth", "keyflag" };
+					     "size", "profile", "depth", "keyflag", "drop" };
 	char *end;
 
 	*at = strtol(s, &end, 10);
@@ -165,6 +173,7 @@ int main(int argc, char **argv)
 	long display = 0, jobs_ok = 0, jobs_failed = 0, hidden = 0, shown_existing = 0;
 	int show_hidden = 0;
 	int bad = 0, skipping = 0, expect_fail_next = 0, faulted = 0, opt;
+	int drop_unnoticed = 0; /* a job was dropped and no job has failed since */
 	uint32_t seed = 0x12345678;
 	unsigned long fuzz_seed = 0;
 	long fuzz_from = -1, fuzz_to = -1;
@@ -343,6 +352,14 @@ int main(int argc, char **argv)
 				else
 					c9.flags ^= V4L2_VP9_FRAME_FLAG_KEY_FRAME;
 				break;
+			case C_DROP:
+				/* no request, no picture; the slots stay as they were */
+				fprintf(stderr, "job %zu (%s%s): dropped by the client\n", i,
+					key ? "key" : "inter", show ? "" : ", hidden");
+				drop_unnoticed = 1;
+				if (show)
+					print_pic(display++, NULL);
+				continue;
 			default:
 				break;
 			}
@@ -375,6 +392,7 @@ int main(int argc, char **argv)
 		if (ret) {
 			p->failed = 1;
 			jobs_failed++;
+			drop_unnoticed = 0;
 			fprintf(stderr, "job %zu (%s%s): failed: %s\n", i, key ? "key" : "inter",
 				show ? "" : ", hidden", err.msg);
 			if (!err.msg[0]) {
@@ -389,6 +407,13 @@ int main(int argc, char **argv)
 		} else {
 			jobs_ok++;
 			if (faulted && key && !expect_fail && (long)i > fuzz_to) {
+				if (drop_unnoticed) {
+					fprintf(stderr, "job %zu: keyframe, but no job failed after the "
+						"dropped job: the engine did not notice the decoder's "
+						"state was wrong\n", i);
+					bad = 1;
+					drop_unnoticed = 0;
+				}
 				printf("resync %ld\n", display);
 				faulted = 0;
 			}

@@ -50,6 +50,12 @@ vermagic=$(modinfo -F vermagic daedalus_v4l2 2>/dev/null | cut -d' ' -f1)
 [ "$vermagic" = "$kver" ] && ok "vermagic $vermagic" || fail "vermagic '$vermagic', running $kver"
 dkms status daedalus-v4l2 | grep -q "$kver.*installed" && ok "dkms status: $(dkms status daedalus-v4l2)" ||
 	fail "dkms status: $(dkms status daedalus-v4l2)"
+# the benchmark finds its modules where the package puts them (/usr/share/daedalus-v4l2/bench)
+if /usr/bin/daedalus-v4l2-bench --list | grep -q "^av1-1080p "; then
+	ok "daedalus-v4l2-bench runs from the package ($(/usr/bin/daedalus-v4l2-bench --list | wc -l) standard clips)"
+else
+	fail "the installed daedalus-v4l2-bench does not run"
+fi
 unit=/usr/lib/systemd/system/daedalus-v4l2d.service
 wants=/etc/systemd/system/multi-user.target.wants/daedalus-v4l2d.service
 [ "$(readlink -f "$wants")" = "$unit" ] && ok "the service is enabled ($wants)" ||

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The daemon's engine and daemon build, tested without a VM: meson test on build/daemon and
 # on an ASan/UBSan build (build/daemon-asan, which tests/vm/daemon-asan.sh then boots with),
-# both in the testbed rootfs (FFmpeg 7.1). Fails if any test fails or anything fails to build.
+# both in the testbed rootfs (FFmpeg 7.1). Fails if any test fails or anything fails to build,
+# or if a test's dependency is missing (-Dall_tests=enabled: no test is left out).
 set -uo pipefail
 CK=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$CK" || exit 1
@@ -12,7 +13,13 @@ for dir in daemon daemon-asan; do
 	echo "=== build/$dir"
 	if ! scripts/testbed chroot -- /bin/bash -c "
 		set -e
-		[ -f build/$dir/build.ninja ] || meson setup ${opts[*]} build/$dir daemon >/dev/null
+		# -Dall_tests=enabled: a missing test dependency fails the setup instead of leaving
+		# tests out with a warning (also set again on a build directory made without it)
+		if [ -f build/$dir/build.ninja ]; then
+			meson setup --reconfigure -Dall_tests=enabled build/$dir daemon >/dev/null
+		else
+			meson setup ${opts[*]} -Dall_tests=enabled build/$dir daemon >/dev/null
+		fi
 		ninja -C build/$dir >/dev/null
 		meson test -C build/$dir --print-errorlogs --num-processes 2 2>&1 | tail -n 25
 		exit \${PIPESTATUS[0]}

@@ -8,6 +8,8 @@
 # visl (vb2-vmalloc: kernel vmap of our pages, must succeed) and vimc (vb2-dma-contig:
 # dma_buf_attach + map for its device; our pages are not contiguous, so it may refuse with
 # EFAULT, but attach/map/detach must run cleanly). At the end no dmabuf may be left over.
+# Every check must run: without visl or vimc (both built as modules by the testbed kernel) or
+# without a readable /sys/kernel/debug/dma_buf/bufinfo (for the leak count) the test fails.
 set -u
 BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/dv-dmabuf-check
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built (make tools)"; exit 1; }
@@ -23,23 +25,33 @@ find_node() { # driver [card]
 }
 dmabufs() { sed -n 's/^Total \([0-9]*\) objects.*/\1/p' /sys/kernel/debug/dma_buf/bufinfo 2>/dev/null; }
 
-modprobe visl 2>/dev/null
-modprobe vimc 2>/dev/null
+modprobe visl || echo "modprobe visl failed"
+modprobe vimc || echo "modprobe vimc failed"
 udevadm settle --timeout=10 2>/dev/null
 ours=$(find_node daedalus-v4l2)
 visl=$(find_node visl)
 vimc=$(find_node vimc "RGB/YUV Capture")
+echo "nodes: ours=${ours:-none} visl=${visl:-none} vimc=${vimc:-none}"
 [ -n "$ours" ] || { echo "FAIL: no daedalus-v4l2 node"; exit 1; }
-echo "nodes: ours=$ours visl=${visl:-none} vimc=${vimc:-none}"
+# the import checks are skipped by dv-dmabuf-check for an empty node: not here
+[ -n "$visl" ] || { echo "FAIL: no visl node: the import check by vb2-vmalloc cannot run"; exit 1; }
+[ -n "$vimc" ] || { echo "FAIL: no vimc capture node: the import check by vb2-dma-contig cannot run"; exit 1; }
 before=$(dmabufs)
+[ -n "$before" ] || {
+	echo "FAIL: cannot read the dmabuf count in /sys/kernel/debug/dma_buf/bufinfo: the leak check cannot run"
+	exit 1
+}
 "$BIN" "$ours" "$visl" "$vimc"
 rc=$?
 after=$(dmabufs)
-if [ -n "$before" ] && [ "$before" != "$after" ]; then
+if [ -z "$after" ]; then
+	echo "FAIL cannot read the dmabuf count after the checks"
+	rc=1
+elif [ "$before" != "$after" ]; then
 	echo "FAIL dmabufs left over: $before before, $after after"
 	rc=1
 else
-	echo "ok   no dmabuf left over (${before:-?} before, ${after:-?} after)"
+	echo "ok   no dmabuf left over ($before before, $after after)"
 fi
 rmmod vimc visl 2>/dev/null
 if [ $rc = 0 ]; then echo "kernel-dmabuf: PASS"; else echo "kernel-dmabuf: FAIL"; fi

@@ -35,8 +35,13 @@ daemon_start() { # extra daemon arguments
 	: >"$DAEMON_LOG"
 	"$DAEMON" --foreground "$@" >>"$DAEMON_LOG" 2>&1 &
 	daemon_pid=$!
+	# Its own line, "daedalus-v4l2d VERSION ready", once the bridge handshake is done ("ready"
+	# alone would also match "another daedalus-v4l2d is already attached"), and still running.
 	for _ in $(seq 100); do
-		grep -q "ready" "$DAEMON_LOG" && return 0
+		if grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DAEMON_LOG"; then
+			kill -0 "$daemon_pid" 2>/dev/null && return 0
+			break
+		fi
 		kill -0 "$daemon_pid" 2>/dev/null || break
 		sleep 0.1
 	done

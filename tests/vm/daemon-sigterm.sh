@@ -10,28 +10,50 @@ set -u
 media_setup
 clip=$(python3 -c "import sys; sys.path.insert(0, '$MEDIA'); import clips
 print(clips.make_clip('ffmpeg', '$CLIPS', 'vp9-tiles'))")
+total=$(python3 -c "import sys; sys.path.insert(0, '$MEDIA'); import clips
+print(len(clips.read_ivf('$clip')[1]))")
 daemon_start
 out=/tmp/gst-frames
 mkdir -p "$out"
-timeout 120 "$GST_DECODE" "$out" "filesrc location=$clip ! ivfparse ! vp9parse !
-	v4l2slvp9dec max-errors=-1 ! video/x-raw,format=NV12" >/tmp/gst.log 2>&1 &
+# identity paces the input (0.1 s a frame), so the stream is still going when SIGTERM comes
+timeout 120 "$GST_DECODE" "$out" "filesrc location=$clip ! ivfparse ! identity sleep-time=100000 !
+	vp9parse ! v4l2slvp9dec max-errors=-1 ! video/x-raw,format=NV12" >/tmp/gst.log 2>&1 &
 gst=$!
 # stop the daemon once a few frames have come out
 for _ in $(seq 300); do
 	[ "$(grep -c '^frame ' /tmp/gst.log)" -ge 5 ] && break
+	kill -0 "$gst" 2>/dev/null || break
 	sleep 0.1
 done
-echo "     $(grep -c '^frame ' /tmp/gst.log) frames out when SIGTERM is sent"
+n=$(grep -c '^frame ' /tmp/gst.log)
+# SIGTERM must come mid-stream: with the client finished, or before any frame, this test
+# would check nothing of what it is about
+if kill -0 "$gst" 2>/dev/null && [ "$n" -ge 5 ] && [ "$n" -lt "$total" ]; then
+	echo "ok   SIGTERM sent mid-stream: $n of $total frames out, the client still decoding"
+else
+	echo "FAIL SIGTERM not sent mid-stream: $n of $total frames out, client $(kill -0 "$gst" 2>/dev/null && echo running || echo finished)"
+	failures=$((failures + 1))
+fi
 daemon_stop
 wait "$gst"
 st=$?
+# gst-decode ends with "frames N seconds S" and exits 0 at EOS (the kernel fails the jobs
+# nobody serves; GStreamer shows those buffers anyway) or 1 on a pipeline error. Anything
+# else (124: hung and killed by timeout; a signal; no final line) is a failure.
+last=$(tail -n 1 /tmp/gst.log)
 if [ "$st" = 124 ]; then
 	echo "FAIL the GStreamer client hung after the daemon stopped"
 	failures=$((failures + 1))
+elif { [ "$st" = 0 ] || { [ "$st" = 1 ] && grep -q '^error ' /tmp/gst.log; }; } &&
+	[[ "$last" =~ ^frames\ [0-9]+\ seconds ]]; then
+	echo "ok   the client finished (status $st): $last"
 else
-	echo "ok   the client finished (status $st): $(tail -n 1 /tmp/gst.log)"
+	echo "FAIL the client ended with status $st: $last"
+	tail -n 5 /tmp/gst.log
+	failures=$((failures + 1))
 fi
-grep -q "stopping" "$DAEMON_LOG" && grep -q "stopped" "$DAEMON_LOG" ||
+grep -qE "daedalus-v4l2d info: [^:]*: stopping$" "$DAEMON_LOG" &&
+	grep -qE "daedalus-v4l2d info: stopped$" "$DAEMON_LOG" ||
 	{ echo "FAIL the daemon did not log a clean stop"; failures=$((failures + 1)); }
 daemon_start
 check_clip --clip vp9-altref-odd

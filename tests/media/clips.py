@@ -9,12 +9,16 @@ concatenation of separately encoded IVF streams: each part starts with a keyfram
 gives a resolution change at that keyframe.
 """
 import contextlib
-import fcntl
+import errno
 import hashlib
 import json
 import os
+import shutil
+import socket
 import struct
 import subprocess
+import threading
+import time
 
 # Temporary file names: the testbed runs VM tests in parallel on one shared checkout, and every
 # VM hands out the same process ids, so a pid alone does not make a name unique.
@@ -186,14 +190,105 @@ def is_keyframe(codec, frame):
     return bits[pos + 1] == 0
 
 
+# The lock's holder touches it this often; a lock nobody touched for LOCK_STALE seconds (of
+# the waiter's own clock) belongs to a holder that died (a VM killed at its timeout) and is
+# broken.
+LOCK_HEARTBEAT = 5
+LOCK_STALE = 120
+
+
+def _lock_owner(lock):
+    """(owner token, mtime) of a lock directory, or None when there is none"""
+    try:
+        with open(os.path.join(lock, "owner")) as f:
+            token = f.read()
+        return token, os.stat(lock).st_mtime_ns
+    except OSError:
+        return None
+
+
 @contextlib.contextmanager
 def clip_lock(path):
     """Held while a clip's files are made. Tests run in parallel (meson's, and VMs on one
     shared checkout) and often want the same clip: the first makes it, the others wait and
-    use it, so no test ever pairs one encode's file with another encode's."""
-    with open(path + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    use it, so no test ever pairs one encode's file with another encode's.
+
+    Not flock(2): QEMU's 9p server grants every lock without locking, so VMs (and the host's
+    chroot) sharing the checkout would not exclude each other. The lock is a directory
+    PATH.lockdir holding an owner file, made as a directory of our own and renamed into
+    place: rename(2) onto an existing non-empty directory fails, atomically, on the host's
+    file system as through 9p (the checkout is mounted cache=mmap, so nothing is cached in
+    a guest). The holder touches it every LOCK_HEARTBEAT s; a waiter that sees the same
+    owner and time for LOCK_STALE s renames it away (one waiter wins that rename) and
+    checks it took the stale one; a holder that finds its lock gone fails loudly."""
+    lock = path + ".lockdir"
+    token = f"{socket.gethostname()} {UNIQUE} {time.time()}\n"
+    mine = f"{lock}.{UNIQUE}"
+    os.mkdir(mine)
+    with open(os.path.join(mine, "owner"), "w") as f:
+        f.write(token)
+    seen, since = None, time.monotonic()
+    try:
+        while True:
+            try:
+                os.rename(mine, lock)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+            now = _lock_owner(lock)
+            if now != seen:
+                seen, since = now, time.monotonic()
+            elif now is not None and time.monotonic() - since > LOCK_STALE:
+                _break_stale(lock, now[0])
+                seen = None
+            time.sleep(0.2)
+    except BaseException:
+        shutil.rmtree(mine, ignore_errors=True)
+        raise
+
+    stop, lost = threading.Event(), []
+
+    def heartbeat():
+        while not stop.wait(LOCK_HEARTBEAT):
+            owner = _lock_owner(lock)
+            if owner is None or owner[0] != token:
+                lost.append(owner)
+                return
+            os.utime(lock)
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    beat.start()
+    try:
         yield
+    finally:
+        stop.set()
+        beat.join()
+        owner = _lock_owner(lock)
+        if not lost and owner is not None and owner[0] == token:
+            gone = f"{lock}.gone.{UNIQUE}"
+            os.rename(lock, gone)
+            shutil.rmtree(gone)
+    if lost or owner is None or owner[0] != token:
+        raise SystemExit(f"{path}: the clip lock was taken from this process while it held it "
+                         f"(judged stale): what it made may mix two encodes; delete {path}*")
+
+
+def _break_stale(lock, token):
+    """Renames a stale lock away; gives it back if it turned out to be a new, live one."""
+    aside = f"{lock}.stale.{UNIQUE}"
+    try:
+        os.rename(lock, aside)
+    except OSError:
+        return  # gone already, or another waiter broke it first
+    taken = _lock_owner(aside)
+    if taken is not None and taken[0] != token:
+        try:
+            os.rename(aside, lock)  # someone's live lock: back in place, if still free
+        except OSError:
+            pass  # taken meanwhile: that holder's heartbeat finds its lock gone and fails
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def make_clip(ffmpeg, workdir, name):

@@ -21,7 +21,7 @@ def target(row, cpus):
 
 
 def label(row):
-    bits = f" {row['bits']}-bit" if row.get("bits", 8) != 8 else ""
+    bits = f" {row['bits']}-bit" if row.get("bits", 8) != 8 and "bit" not in row["clip"] else ""
     if row["what"] == "streams":
         return f"{row['clip']}{bits} x{row['streams']} streams"
     return f"{row['clip']}{bits} {row['what']} t{row['threads']}"

@@ -139,7 +139,8 @@ def from_user_file(ffmpeg, clipdir, path, log=print):
     st = os.stat(path)
     tag = hashlib.sha256(f"{os.path.abspath(path)} {st.st_size} {st.st_mtime_ns}".encode()
                          ).hexdigest()[:10]
-    base = os.path.splitext(os.path.basename(path))[0]
+    # the file's whole name: clip.mp4 and clip.webm are different results
+    base = os.path.basename(path)
     ext = "h264" if codec == "h264" else "ivf"
     out = os.path.join(clipdir, f"user-{base}-{tag}.{ext}")
     if not os.path.exists(out):

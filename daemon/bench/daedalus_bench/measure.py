@@ -31,16 +31,14 @@ def run_timed(cmd, env=None, timeout=None):
           threading.Thread(target=drain, args=(p.stderr, "err"))]
     for t in ts:
         t.start()
-    deadline = None if timeout is None else t0 + timeout
-    while True:
-        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            break
-        if deadline and time.monotonic() > deadline:
-            p.kill()
-            pid, status, ru = os.wait4(p.pid, 0)
-            break
-        time.sleep(0.002)
+    # a blocking wait4() (no polling while the other side of a pair is measured); the timer
+    # only kills a run that hangs
+    killer = threading.Timer(timeout, p.kill) if timeout else None
+    if killer:
+        killer.start()
+    _, status, ru = os.wait4(p.pid, 0)
+    if killer:
+        killer.cancel()
     wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     for t in ts:

@@ -19,6 +19,16 @@
  *    or job->bitstream after decode() returns;
  *  - on any error it fills err and returns -1; the stream stays usable, and a keyframe after
  *    flush() (or a keyframe at all) decodes correctly.
+ *
+ * Optional asynchronous ops (submit, collect, sync), used only when the engine's frame_delay
+ * is above 1; a backend without them is driven through decode() at submit time. The same
+ * contract, except that:
+ *  - submit() may return before the picture is written; the job and everything it points to
+ *    stay valid until its result has been collected;
+ *  - results come out of collect() strictly in submission order, each naming its cookie;
+ *    a job that fails after submit() returned 0 comes out failed (err filled);
+ *  - sync() finishes every submitted job without dropping the decoder's references;
+ *  - flush() fails every job not collected yet (they still come out of collect()).
  */
 #ifndef DAEDALUS_BACKEND_H
 #define DAEDALUS_BACKEND_H
@@ -39,6 +49,14 @@ struct dd_decoded {
 	bool pending;
 };
 
+/* One finished asynchronous job. */
+struct dd_backend_result {
+	uint64_t cookie;
+	int ret; /* 0, or -1 with err filled */
+	struct dd_decoded out;
+	struct dd_error err;
+};
+
 struct dd_backend_ops {
 	const char *name;
 
@@ -57,6 +75,15 @@ struct dd_backend_ops {
 					  struct dd_error *err);
 	int (*decode)(struct dd_backend_stream *stream, const struct dd_job *job,
 		      struct dd_decoded *out, struct dd_error *err);
+	/* Optional, see above: 0 when pending, -1 with err when the job failed at once. */
+	int (*submit)(struct dd_backend_stream *stream, const struct dd_job *job, uint64_t cookie,
+		      struct dd_error *err);
+	/*
+	 * 1 with *res filled: the oldest submitted job is finished; 0: it is not, or nothing is
+	 * pending. With wait, blocks until the oldest job is finished (0 only when none is).
+	 */
+	int (*collect)(struct dd_backend_stream *stream, bool wait, struct dd_backend_result *res);
+	void (*sync)(struct dd_backend_stream *stream);
 	/* Forget all pictures and state (seek / STREAMOFF). */
 	void (*flush)(struct dd_backend_stream *stream);
 	void (*close)(struct dd_backend_stream *stream);

@@ -30,6 +30,26 @@ struct dd_engine {
 	struct dd_error backend_why[NUM_BACKENDS];
 };
 
+/*
+ * A submitted job until it is collected. Entries finish (the backend's result is known) and
+ * are then finalized (the post-decode checks and the reference bookkeeping) strictly in
+ * submission order; only finalized entries are collected.
+ */
+struct dd_pending {
+	uint64_t cookie; /* the caller's */
+	const struct dd_job *job;
+	struct dd_expectation x;
+	/* what this job predicts from: a failure of one of them fails this job too */
+	unsigned int num_names;
+	uint64_t names[DD_MAX_JOB_REFS];
+	bool finished;
+	bool doomed; /* a job it names failed while it was pending */
+	uint64_t doomed_by;
+	int ret;
+	struct dd_decoded got;
+	struct dd_error err;
+};
+
 struct dd_stream {
 	struct dd_engine *engine;
 	enum dd_codec codec;
@@ -48,6 +68,13 @@ struct dd_stream {
 	uint32_t last_width, last_height;
 	unsigned int last_depth;
 	uint64_t jobs, failures;
+	/* through the backend's submit/collect ops, or decode() at submit time */
+	bool async;
+	/* the pending jobs: a ring of pend_cap, the oldest at pend_head */
+	struct dd_pending *pend;
+	unsigned int pend_cap, pend_head, pend_count;
+	unsigned int pend_final; /* the oldest pend_final entries are finalized */
+	uint64_t head_seq;       /* the backend cookie of the oldest entry */
 };
 
 
@@ -204,6 +231,8 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 		free(s);
 		return NULL;
 	}
+	s->async = e->config.frame_delay > 1 && s->ops->submit && s->ops->collect &&
+		   s->ops->sync;
 	dd_ref_set_init(&s->refs);
 	dd_ref_set_init(&s->bad);
 	dd_ref_set_init(&s->exempt);
@@ -218,6 +247,7 @@ void dd_stream_close(struct dd_stream *s)
 	if (!s)
 		return;
 	s->ops->close(s->bs);
+	free(s->pend);
 	dd_ref_set_free(&s->refs);
 	dd_ref_set_free(&s->bad);
 	dd_ref_set_free(&s->exempt);
@@ -229,14 +259,46 @@ const char *dd_stream_backend_name(const struct dd_stream *s)
 	return s->ops->name;
 }
 
-void dd_stream_flush(struct dd_stream *s)
+static struct dd_pending *pending_at(const struct dd_stream *s, unsigned int i)
 {
-	s->ops->flush(s->bs);
-	/* nothing decoded before the flush may be referenced after it */
-	dd_ref_set_clear(&s->refs);
-	dd_ref_set_clear(&s->bad);
-	dd_ref_set_clear(&s->exempt);
-	dd_h264_ra_reset(&s->h264_ra);
+	return &s->pend[(s->pend_head + i) % s->pend_cap];
+}
+
+/* Room for one more pending entry; -1 when out of memory. */
+static int pending_reserve(struct dd_stream *s)
+{
+	unsigned int cap = s->pend_cap ? s->pend_cap * 2 : 4;
+	struct dd_pending *p;
+
+	if (s->pend_count < s->pend_cap)
+		return 0;
+	p = malloc(sizeof(*p) * cap);
+	if (!p)
+		return -1;
+	for (unsigned int i = 0; i < s->pend_count; i++)
+		p[i] = *pending_at(s, i);
+	free(s->pend);
+	s->pend = p;
+	s->pend_cap = cap;
+	s->pend_head = 0;
+	return 0;
+}
+
+/*
+ * A reference ts a new job may name: a job still in flight (decoded or not, it has not been
+ * counted yet), unless a key frame in flight comes after it; else one this stream decoded.
+ */
+static bool ref_known(const struct dd_stream *s, uint64_t ts)
+{
+	for (unsigned int i = s->pend_count; i-- > s->pend_final;) {
+		const struct dd_pending *e = pending_at(s, i);
+
+		if (e->job->timestamp == ts)
+			return true;
+		if (e->x.key_frame)
+			return false;
+	}
+	return dd_ref_set_contains(&s->refs, ts);
 }
 
 static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_expectation *x,
@@ -279,7 +341,7 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 
 		if (x->may_ref_self && x->ref_ts[i] == job->timestamp)
 			continue;
-		if (dd_ref_set_contains(&s->refs, x->ref_ts[i]))
+		if (ref_known(s, x->ref_ts[i]))
 			continue;
 		/*
 		 * An H.264 DPB lists every picture kept for reference, used by this picture or
@@ -311,54 +373,261 @@ static void update_h264_access(struct dd_stream *s, const struct dd_job *job,
 	dd_h264_ra_update(&s->h264_ra, job->ctrl.h264.decode_params, access_point);
 }
 
-int dd_stream_decode(struct dd_stream *s, const struct dd_job *job, struct dd_error *err)
+/* The timestamps a job predicts from (AV1: its slots, which the dav1d backend checks). */
+static void job_names(const struct dd_job *job, struct dd_pending *e)
 {
-	struct dd_expectation x = { 0 };
-	struct dd_decoded got = { 0 };
-	int ret;
+	const struct v4l2_ctrl_av1_frame *f;
 
-	s->jobs++;
-	if (!job)
-		return dd_fail(err, "no job");
-	ret = check_job(s, job, &x, err);
-	if (!ret)
-		ret = s->ops->decode(s->bs, job, &got, err);
-	if (!ret && got.pending)
-		return 0; /* a held slice or field: checked with the job that completes it */
-	if (!ret && (got.width != x.width || got.height != x.height))
-		ret = dd_fail(err, "controls say %ux%u, decoder found %ux%u", x.width, x.height,
-			      got.width, got.height);
-	if (!ret && got.bit_depth != x.bit_depth)
-		ret = dd_fail(err, "controls say %u-bit, decoder found %u-bit", x.bit_depth,
-			      got.bit_depth);
-	if (!ret && got.profile >= 0 && got.profile != x.profile)
-		ret = dd_fail(err, "controls say profile %d, decoder found %d", x.profile,
-			      got.profile);
-	if (ret) {
-		s->failures++;
-		/* whatever this timestamp named before, its picture is now garbage */
-		dd_ref_set_remove(&s->refs, job->timestamp);
-		dd_ref_set_remove(&s->exempt, job->timestamp);
-		dd_ref_set_add(x.leading ? &s->exempt : &s->bad, job->timestamp);
-		return -1;
+	e->num_names = 0;
+	if (job->codec != DD_CODEC_AV1) {
+		for (unsigned int i = 0; i < e->x.num_refs; i++)
+			if (e->x.ref_ts[i] != job->timestamp)
+				e->names[e->num_names++] = e->x.ref_ts[i];
+		return;
 	}
+	f = job->ctrl.av1.frame;
+	if (f->frame_type == V4L2_AV1_KEY_FRAME || f->frame_type == V4L2_AV1_INTRA_ONLY_FRAME)
+		return;
+	for (int i = 0; i < V4L2_AV1_REFS_PER_FRAME; i++) {
+		int idx = f->ref_frame_idx[i];
+
+		if (idx >= 0 && idx < V4L2_AV1_TOTAL_REFS_PER_FRAME &&
+		    f->reference_frame_ts[idx] != job->timestamp)
+			e->names[e->num_names++] = f->reference_frame_ts[idx];
+	}
+}
+
+static void record_failure(struct dd_stream *s, uint64_t ts, bool leading)
+{
+	s->failures++;
+	/* whatever this timestamp named before, its picture is now garbage */
+	dd_ref_set_remove(&s->refs, ts);
+	dd_ref_set_remove(&s->exempt, ts);
+	dd_ref_set_add(leading ? &s->exempt : &s->bad, ts);
+}
+
+static void record_success(struct dd_stream *s, const struct dd_job *job,
+			   const struct dd_expectation *x, const struct dd_decoded *got)
+{
 	dd_ref_set_remove(&s->bad, job->timestamp);
 	dd_ref_set_remove(&s->exempt, job->timestamp);
-	if (x.key_frame) {
+	if (x->key_frame) {
 		dd_ref_set_clear(&s->refs);
 		dd_ref_set_clear(&s->bad);
 		dd_ref_set_clear(&s->exempt);
 	}
 	if (s->codec == DD_CODEC_H264)
-		update_h264_access(s, job, &x);
+		update_h264_access(s, job, x);
 	dd_ref_set_add(&s->refs, job->timestamp);
-	if (got.width != s->last_width || got.height != s->last_height ||
-	    got.bit_depth != s->last_depth) {
+	if (got->width != s->last_width || got->height != s->last_height ||
+	    got->bit_depth != s->last_depth) {
 		elog(s->engine, DD_LOG_INFO, "%s stream: %ux%u %u-bit via %s",
-		     dd_codec_name(s->codec), got.width, got.height, got.bit_depth, s->ops->name);
-		s->last_width = got.width;
-		s->last_height = got.height;
-		s->last_depth = got.bit_depth;
+		     dd_codec_name(s->codec), got->width, got->height, got->bit_depth,
+		     s->ops->name);
+		s->last_width = got->width;
+		s->last_height = got->height;
+		s->last_depth = got->bit_depth;
 	}
+}
+
+/* The jobs in flight after a failed one that predict from it fail when they finish. */
+static void doom_dependents(struct dd_stream *s, unsigned int failed)
+{
+	uint64_t ts = pending_at(s, failed)->job->timestamp;
+
+	for (unsigned int i = failed + 1; i < s->pend_count; i++) {
+		struct dd_pending *e = pending_at(s, i);
+
+		for (unsigned int n = 0; n < e->num_names && !e->doomed; n++)
+			if (e->names[n] == ts) {
+				e->doomed = true;
+				e->doomed_by = ts;
+			}
+	}
+}
+
+/* The post-decode checks and the reference bookkeeping of a finished job, in order. */
+static void finalize(struct dd_stream *s, unsigned int i)
+{
+	struct dd_pending *e = pending_at(s, i);
+	const struct dd_expectation *x = &e->x;
+	const struct dd_decoded *got = &e->got;
+	struct dd_error *err = &e->err;
+	int ret = e->ret;
+
+	if (!ret && got->pending)
+		return; /* a held slice or field: checked with the job that completes it */
+	if (!ret && e->doomed)
+		ret = dd_fail(err, "reference ts %" PRIu64 " failed to decode while this job was "
+			      "in flight", e->doomed_by);
+	if (!ret && (got->width != x->width || got->height != x->height))
+		ret = dd_fail(err, "controls say %ux%u, decoder found %ux%u", x->width,
+			      x->height, got->width, got->height);
+	if (!ret && got->bit_depth != x->bit_depth)
+		ret = dd_fail(err, "controls say %u-bit, decoder found %u-bit", x->bit_depth,
+			      got->bit_depth);
+	if (!ret && got->profile >= 0 && got->profile != x->profile)
+		ret = dd_fail(err, "controls say profile %d, decoder found %d", x->profile,
+			      got->profile);
+	e->ret = ret;
+	if (ret) {
+		record_failure(s, e->job->timestamp, x->leading);
+		doom_dependents(s, i);
+		return;
+	}
+	record_success(s, e->job, x, got);
+}
+
+static void finalize_ready(struct dd_stream *s)
+{
+	while (s->pend_final < s->pend_count && pending_at(s, s->pend_final)->finished)
+		finalize(s, s->pend_final++);
+}
+
+/* One result from an asynchronous backend; false when it has none (yet). */
+static bool pull(struct dd_stream *s, bool wait)
+{
+	struct dd_backend_result res;
+	struct dd_pending *e;
+
+	if (!s->async || !s->ops->collect(s->bs, wait, &res))
+		return false;
+	/* results come in submission order; anything else is a backend bug, not client data */
+	if (res.cookie < s->head_seq || res.cookie - s->head_seq >= s->pend_count) {
+		elog(s->engine, DD_LOG_ERROR, "%s backend returned an unknown job",
+		     s->ops->name);
+		return true;
+	}
+	e = pending_at(s, (unsigned int)(res.cookie - s->head_seq));
+	e->finished = true;
+	e->ret = res.ret;
+	e->got = res.out;
+	e->err = res.err;
+	return true;
+}
+
+/* Jobs the backend no longer knows (it has nothing left to return) fail. */
+static void fail_unfinished(struct dd_stream *s, const char *why)
+{
+	for (unsigned int i = s->pend_final; i < s->pend_count; i++) {
+		struct dd_pending *e = pending_at(s, i);
+
+		if (!e->finished) {
+			e->finished = true;
+			e->ret = dd_fail(&e->err, "%s", why);
+		}
+	}
+}
+
+void dd_stream_flush(struct dd_stream *s)
+{
+	s->ops->flush(s->bs);
+	if (s->async && s->pend_final < s->pend_count) {
+		while (pull(s, false))
+			;
+		fail_unfinished(s, "the stream was flushed before the job finished");
+		finalize_ready(s);
+	}
+	/* nothing decoded before the flush may be referenced after it */
+	dd_ref_set_clear(&s->refs);
+	dd_ref_set_clear(&s->bad);
+	dd_ref_set_clear(&s->exempt);
+	dd_h264_ra_reset(&s->h264_ra);
+}
+
+int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t cookie,
+		     struct dd_error *err)
+{
+	struct dd_pending *e;
+
+	s->jobs++;
+	if (!job)
+		return dd_fail(err, "no job");
+	if (pending_reserve(s))
+		return dd_fail(err, "out of memory");
+	e = pending_at(s, s->pend_count);
+	*e = (struct dd_pending){ .cookie = cookie, .job = job };
+	if (check_job(s, job, &e->x, err))
+		goto fail;
+	job_names(job, e);
+	if (s->async) {
+		if (s->ops->submit(s->bs, job, s->head_seq + s->pend_count, err))
+			goto fail;
+	} else {
+		e->ret = s->ops->decode(s->bs, job, &e->got, &e->err);
+		e->finished = true;
+	}
+	s->pend_count++;
+	/* a synchronous backend's job is finalized at once, as dd_stream_decode() always did */
+	finalize_ready(s);
 	return 0;
+fail:
+	record_failure(s, job->timestamp, e->x.leading);
+	return -1;
+}
+
+enum dd_collect dd_stream_collect(struct dd_stream *s, bool wait, uint64_t *cookie,
+				  struct dd_error *err)
+{
+	struct dd_pending *e;
+
+	for (;;) {
+		if (s->pend_final) {
+			e = pending_at(s, 0);
+			*cookie = e->cookie;
+			if (e->ret && err)
+				*err = e->err;
+			s->pend_head = (s->pend_head + 1) % s->pend_cap;
+			s->pend_count--;
+			s->pend_final--;
+			s->head_seq++;
+			return e->ret ? DD_COLLECT_FAILED : DD_COLLECT_OK;
+		}
+		if (!s->pend_count)
+			return DD_COLLECT_NONE;
+		if (!pull(s, false)) {
+			if (!wait)
+				return DD_COLLECT_NONE;
+			if (!pull(s, true))
+				fail_unfinished(s, "the decoder lost the job");
+		}
+		finalize_ready(s);
+	}
+}
+
+void dd_stream_sync(struct dd_stream *s)
+{
+	if (!s->async || s->pend_final == s->pend_count)
+		return;
+	s->ops->sync(s->bs);
+	while (pull(s, false))
+		;
+	fail_unfinished(s, "the decoder lost the job");
+	finalize_ready(s);
+}
+
+unsigned int dd_stream_pending(const struct dd_stream *s)
+{
+	return s->pend_count;
+}
+
+int dd_stream_decode(struct dd_stream *s, const struct dd_job *job, struct dd_error *err)
+{
+	uint64_t cookie;
+
+	if (s->pend_count) {
+		s->jobs++;
+		return dd_fail(err, "submitted jobs are still pending on this stream");
+	}
+	if (dd_stream_submit(s, job, 0, err))
+		return -1;
+	dd_stream_sync(s);
+	switch (dd_stream_collect(s, true, &cookie, err)) {
+	case DD_COLLECT_OK:
+		return 0;
+	case DD_COLLECT_FAILED:
+		return -1;
+	default:
+		return dd_fail(err, "the decoder lost the job");
+	}
 }

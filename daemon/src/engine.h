@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * daedalus-engine: decodes one V4L2 stateless request ("decode job") at a time into the
- * request's CAPTURE picture, synchronously and in decode order.
+ * daedalus-engine: decodes V4L2 stateless requests ("decode jobs") into each request's
+ * CAPTURE picture, in decode order: one at a time (dd_stream_decode), or several of one
+ * stream in flight (dd_stream_submit / dd_stream_collect, see frame_delay).
  *
  * The engine knows nothing about the kernel bridge: the daemon (or a unit test) fills a
  * struct dd_job from a request and gets back success or a reason string. Every job yields
@@ -138,6 +139,13 @@ struct dd_engine_config {
 	const char *ffmpeg_avcodec_path;
 	const char *ffmpeg_avutil_path;
 	const char *dav1d_path; /* NULL = libdav1d's built-in SONAME */
+	/*
+	 * How many frames of one stream a backend may decode at once (frame threads), for
+	 * callers that submit ahead with dd_stream_submit(). 0 or 1: each job is decoded when
+	 * it is submitted, as dd_stream_decode() always did. Backends without frame threads
+	 * (FFmpeg today) ignore it; dav1d uses up to min(frame_delay, 4, threads).
+	 */
+	unsigned int frame_delay;
 };
 
 /*
@@ -165,12 +173,54 @@ void dd_engine_describe(struct dd_engine *engine, enum dd_codec codec, char *buf
 struct dd_stream *dd_stream_open(struct dd_engine *engine, enum dd_codec codec, uint32_t fourcc,
 				 struct dd_error *err);
 
-/* 0 on success; -1 with err filled. Never crashes on client data. */
+/*
+ * 0 on success; -1 with err filled. Never crashes on client data. Synchronous: the picture is
+ * written when it returns. Not while submitted jobs are uncollected (that fails the job).
+ */
 int dd_stream_decode(struct dd_stream *stream, const struct dd_job *job, struct dd_error *err);
 
-/* STREAMOFF/seek: drop all decoder state; the next job must be a keyframe. */
+/*
+ * Asynchronous decoding. dd_stream_submit() validates the job and hands it to the backend;
+ * the caller keeps the job, everything it points to (controls, bitstream, dst) valid and
+ * untouched until dd_stream_collect() returns it. A job may name (as a reference) a picture
+ * still in flight. Returns 0 when the job is pending, or -1 with err filled when it failed at
+ * once (it is then not pending and never collected). cookie is the caller's, returned by
+ * collect.
+ */
+int dd_stream_submit(struct dd_stream *stream, const struct dd_job *job, uint64_t cookie,
+		     struct dd_error *err);
+
+enum dd_collect {
+	DD_COLLECT_NONE,   /* the oldest pending job is not finished (or nothing is pending) */
+	DD_COLLECT_OK,     /* *cookie's picture is written into its dst */
+	DD_COLLECT_FAILED, /* *cookie failed, err says why */
+};
+
+/*
+ * The oldest pending job, once finished: jobs are collected strictly in submission order.
+ * With wait, blocks until the oldest pending job is finished (NONE only when nothing is
+ * pending); without, never blocks. The job's post-decode checks and the stream's reference
+ * bookkeeping are done in this order too: a job whose reference failed fails as well.
+ */
+enum dd_collect dd_stream_collect(struct dd_stream *stream, bool wait, uint64_t *cookie,
+				  struct dd_error *err);
+
+/*
+ * Finishes every pending job, so that each is collectable without waiting. The decoder keeps
+ * its references: the next job may be an inter frame predicted from them.
+ */
+void dd_stream_sync(struct dd_stream *stream);
+
+/* Jobs submitted and not yet collected. */
+unsigned int dd_stream_pending(const struct dd_stream *stream);
+
+/*
+ * STREAMOFF/seek: drop all decoder state; the next job must be a keyframe. Jobs still pending
+ * fail ("flushed") and stay to be collected.
+ */
 void dd_stream_flush(struct dd_stream *stream);
 
+/* Pending jobs are dropped: their dst may or may not have been written. */
 void dd_stream_close(struct dd_stream *stream);
 
 const char *dd_stream_backend_name(const struct dd_stream *stream);

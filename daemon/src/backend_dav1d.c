@@ -12,8 +12,23 @@
  * Each job is fed as rebuilt OBUs (av1_obu_writer.c): a sequence header (dav1d ignores an
  * unchanged one), a frame header and one tile group holding the tiles named by the
  * TILE_GROUP_ENTRY control. What the client put around the tiles is never parsed.
+ *
+ * With the engine's frame_delay (the caller's lookahead) above 1, the jobs go through
+ * submit/collect/sync instead of decode, with max_frame_delay = frame_delay - 1 (frame
+ * threads): dav1d then returns a frame's picture when the frame max_frame_delay later is sent,
+ * or when drained. One less than the lookahead, so that a caller keeping frame_delay jobs in
+ * flight finds the oldest one finished without a drain: dav1d 1.5 hangs when it is sent data
+ * after a drain that left frames in flight (the drain advances the ring's next slot past an
+ * empty one, and a later frame lands ahead of older ones), so every drain here is complete. Each frame's data carries a tag (its
+ * job's cookie, in Dav1dData's user data), which dav1d copies to the picture and, for a frame
+ * that failed, to dav1d_get_decode_error_data_props(): results are matched to jobs by that
+ * tag, never by counting, because a frame that fails (or whose reference failed) makes no
+ * picture. Pictures and errors come out in the order the frames were sent, so a job still
+ * without a result when a later one's arrives has none coming: it failed. Repeated
+ * dav1d_get_picture() calls drain one frame at a time and keep the references (sync).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +46,13 @@
 #define SEQ_OBU_MAX 64
 #define FRAME_OBU_MAX 4096
 
+/* dav1d's max_frame_delay is at most this; more frames in flight buy nothing at 2-4 threads */
+#define MAX_FRAME_DELAY 4
+
 struct dav1d_backend {
 	struct dd_dav1d_lib lib;
 	unsigned int threads;
+	unsigned int depth; /* the lookahead: 1 = decode(), else submit/collect/sync */
 	dd_log_fn log;
 	void *log_opaque;
 };
@@ -47,6 +66,23 @@ struct dd_backend_stream {
 	uint8_t *buf; /* the rebuilt OBUs of the current job */
 	size_t buf_cap;
 	char dav1d_error[160]; /* first message dav1d logged during the current job */
+	/* frame threads log from their own threads: dav1d_error is then shared */
+	pthread_mutex_t log_lock;
+	/* submitted jobs, oldest first, until collected (depth > 1 only) */
+	struct async_job *q;
+	unsigned int q_cap, q_head, q_count;
+};
+
+struct async_job {
+	const struct dd_job *job;
+	bool done;
+	struct dd_backend_result res;
+};
+
+/* What each Dav1dData carries: the job it belongs to, or that job's replayed key re-show. */
+struct frame_tag {
+	uint64_t cookie;
+	bool replay;
 };
 
 static void dav1d_log_hook(void *cookie, const char *fmt, va_list ap)
@@ -59,8 +95,10 @@ static void dav1d_log_hook(void *cookie, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
+	pthread_mutex_lock(&s->log_lock);
 	if (!s->dav1d_error[0])
 		snprintf(s->dav1d_error, sizeof(s->dav1d_error), "%s", line);
+	pthread_mutex_unlock(&s->log_lock);
 	if (s->be->log)
 		s->be->log(s->be->log_opaque, DD_LOG_DEBUG, line);
 }
@@ -86,6 +124,9 @@ static void *d_init(const struct dd_engine_config *config, struct dd_error *why)
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		be->threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (unsigned int)cpus;
 	}
+	be->depth = config->frame_delay < 2 ? 1 :
+		    config->frame_delay > MAX_FRAME_DELAY + 1 ? MAX_FRAME_DELAY + 1 :
+		    config->frame_delay;
 	return be;
 }
 
@@ -127,8 +168,11 @@ static void d_close(struct dd_backend_stream *s)
 {
 	if (!s)
 		return;
+	/* frees the tags of frames still in flight, through tag_free() */
 	if (s->ctx)
 		s->be->lib.dav1d_close(&s->ctx);
+	pthread_mutex_destroy(&s->log_lock);
+	free(s->q);
 	free(s->buf);
 	free(s);
 }
@@ -150,10 +194,12 @@ static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, stru
 		return NULL;
 	}
 	s->be = be;
+	pthread_mutex_init(&s->log_lock, NULL);
 	dd_av1_state_reset(&s->state);
 	be->lib.dav1d_default_settings(&set);
 	set.n_threads = (int)be->threads;
-	set.max_frame_delay = 1;
+	/* dav1d runs min(max_frame_delay, n_threads) frames at once (see the top) */
+	set.max_frame_delay = be->depth > 1 ? (int)be->depth - 1 : 1;
 	set.apply_grain = 1;
 	set.output_invisible_frames = 1;
 	set.all_layers = 0;
@@ -165,6 +211,7 @@ static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, stru
 	ret = be->lib.dav1d_open(&s->ctx, &set);
 	if (ret < 0) {
 		dd_fail(err, "cannot open a dav1d decoder: %s", strerror(-ret));
+		pthread_mutex_destroy(&s->log_lock);
 		free(s);
 		return NULL;
 	}
@@ -233,8 +280,11 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
  * re-show into dav1d then. Replaying it early or twice is harmless: it only refreshes the
  * slots with the frame the client already names in all of them.
  */
+static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie, bool replay,
+		       struct dd_error *err);
+
 static int replay_key_reshow(struct dd_backend_stream *s, const struct v4l2_ctrl_av1_frame *f,
-			     struct dd_error *err)
+			     const uint64_t *cookie, struct dd_error *err)
 {
 	struct dd_av1_state *st = &s->state;
 	bool differs = false;
@@ -259,9 +309,17 @@ static int replay_key_reshow(struct dd_backend_stream *s, const struct v4l2_ctrl
 	if (grow(s, 16, err))
 		return -1;
 	len = dd_av1_write_show_existing((unsigned int)k, s->buf, s->buf_cap, err);
-	if (len < 0 || feed(s, (size_t)len, &pic, err))
+	if (len < 0)
 		return -1;
-	s->be->lib.dav1d_picture_unref(&pic);
+	if (cookie) {
+		/* its picture comes out in turn and is dropped */
+		if (send_tagged(s, (size_t)len, *cookie, true, err))
+			return -1;
+	} else {
+		if (feed(s, (size_t)len, &pic, err))
+			return -1;
+		s->be->lib.dav1d_picture_unref(&pic);
+	}
 	dd_av1_state_show_existing_key(st, (unsigned int)k);
 	if (s->be->log)
 		s->be->log(s->be->log_opaque, DD_LOG_DEBUG,
@@ -327,29 +385,31 @@ static void log_frame(const struct dd_backend_stream *s, const struct dd_job *jo
 	s->be->log(s->be->log_opaque, DD_LOG_DEBUG, line);
 }
 
-static int d_decode(struct dd_backend_stream *s, const struct dd_job *job, struct dd_decoded *out,
-		    struct dd_error *err)
+/*
+ * The job's OBUs into s->buf (*len bytes), after the checks that need the slots; info says
+ * what the frame header holds. replay_cookie: frame threads, the replay is sent tagged.
+ */
+static int build_frame(struct dd_backend_stream *s, const struct dd_job *job,
+		       const uint64_t *replay_cookie, struct dd_av1_frame_info *info, size_t *len,
+		       struct dd_error *err)
 {
-	const struct dd_dav1d_lib *lib = &s->be->lib;
 	const struct v4l2_ctrl_av1_frame *f = job->ctrl.av1.frame;
 	struct dd_av1_frame_in in = {
 		.seq = job->ctrl.av1.sequence,
 		.frame = f,
 		.film_grain = job->ctrl.av1.film_grain,
 	};
-	struct dd_av1_frame_info info;
-	struct dd_yuv420 src;
-	Dav1dPicture pic;
-	size_t need, len = 0;
+	size_t need;
 	long tg;
-	int n, ret;
+	int n;
 
+	*len = 0;
 	if (!in.seq || !f || !job->ctrl.av1.tiles || !job->ctrl.av1.num_tiles)
 		return dd_fail(err, "AV1 job without SEQUENCE, FRAME or TILE_GROUP_ENTRY");
 	if (in.seq->flags & V4L2_AV1_SEQUENCE_FLAG_MONO_CHROME)
 		return dd_fail(err, "monochrome AV1 is not supported (no capture format for it)");
 	s->dav1d_error[0] = '\0';
-	if (replay_key_reshow(s, f, err) || check_refs(s, f, err))
+	if (replay_key_reshow(s, f, replay_cookie, err) || check_refs(s, f, err))
 		return -1;
 	need = SEQ_OBU_MAX + FRAME_OBU_MAX +
 	       dd_av1_tile_group_bound(job->ctrl.av1.num_tiles, job->bitstream_size);
@@ -363,42 +423,62 @@ static int d_decode(struct dd_backend_stream *s, const struct dd_job *job, struc
 		dd_av1_state_reset(&s->state);
 	memcpy(s->seq_obu, s->buf, (size_t)n);
 	s->seq_len = n;
-	len = (size_t)n;
-	n = dd_av1_write_frame_header(&in, &s->state, &info, s->buf + len, FRAME_OBU_MAX, err);
+	*len = (size_t)n;
+	n = dd_av1_write_frame_header(&in, &s->state, info, s->buf + *len, FRAME_OBU_MAX, err);
 	if (n < 0)
 		return -1;
-	len += (size_t)n;
-	tg = dd_av1_write_tile_group(&info, job->ctrl.av1.tiles, job->ctrl.av1.num_tiles,
-				     job->bitstream, job->bitstream_size, s->buf + len,
-				     s->buf_cap - len, err);
+	*len += (size_t)n;
+	tg = dd_av1_write_tile_group(info, job->ctrl.av1.tiles, job->ctrl.av1.num_tiles,
+				     job->bitstream, job->bitstream_size, s->buf + *len,
+				     s->buf_cap - *len, err);
 	if (tg < 0)
 		return -1;
-	len += (size_t)tg;
+	*len += (size_t)tg;
+	return 0;
+}
 
+/* What dav1d decoded into *out, and the picture copied into dst. */
+static int take_picture(const Dav1dPicture *pic, const struct dd_picture *dst,
+			struct dd_decoded *out, struct dd_error *err)
+{
+	struct dd_yuv420 src;
+
+	*out = (struct dd_decoded){
+		.width = (uint32_t)pic->p.w,
+		.height = (uint32_t)pic->p.h,
+		.bit_depth = (unsigned int)pic->p.bpc,
+		.profile = pic->seq_hdr ? (int)pic->seq_hdr->profile : -1,
+	};
+	if (pic->p.layout != DAV1D_PIXEL_LAYOUT_I420)
+		return dd_fail(err, "decoded AV1 picture is not 4:2:0");
+	src = (struct dd_yuv420){
+		.data = { pic->data[0], pic->data[1], pic->data[2] },
+		.stride = { pic->stride[0], pic->stride[1], pic->stride[1] },
+		.width = out->width,
+		.height = out->height,
+		.bit_depth = out->bit_depth,
+	};
+	return dd_picture_write(dst, &src, err);
+}
+
+static int d_decode(struct dd_backend_stream *s, const struct dd_job *job, struct dd_decoded *out,
+		    struct dd_error *err)
+{
+	const struct dd_dav1d_lib *lib = &s->be->lib;
+	struct dd_av1_frame_info info;
+	Dav1dPicture pic;
+	size_t len;
+	int ret;
+
+	if (build_frame(s, job, NULL, &info, &len, err))
+		return -1;
 	if (feed(s, len, &pic, err)) {
 		/* dav1d may have half-updated its slots: only a key frame can follow */
 		lib->dav1d_flush(s->ctx);
 		dd_av1_state_reset(&s->state);
 		return -1;
 	}
-	*out = (struct dd_decoded){
-		.width = (uint32_t)pic.p.w,
-		.height = (uint32_t)pic.p.h,
-		.bit_depth = (unsigned int)pic.p.bpc,
-		.profile = pic.seq_hdr ? (int)pic.seq_hdr->profile : -1,
-	};
-	if (pic.p.layout != DAV1D_PIXEL_LAYOUT_I420) {
-		ret = dd_fail(err, "decoded AV1 picture is not 4:2:0");
-	} else {
-		src = (struct dd_yuv420){
-			.data = { pic.data[0], pic.data[1], pic.data[2] },
-			.stride = { pic.stride[0], pic.stride[1], pic.stride[1] },
-			.width = out->width,
-			.height = out->height,
-			.bit_depth = out->bit_depth,
-		};
-		ret = dd_picture_write(job->dst, &src, err);
-	}
+	ret = take_picture(&pic, job->dst, out, err);
 	lib->dav1d_picture_unref(&pic);
 	/* the frame is in dav1d's slots whether or not it fit the CAPTURE buffer */
 	dd_av1_state_update(&s->state, &info, job->timestamp);
@@ -406,10 +486,270 @@ static int d_decode(struct dd_backend_stream *s, const struct dd_job *job, struc
 	return ret;
 }
 
+/* ---- frame threads (depth > 1) --------------------------------------------------------- */
+
+static struct async_job *q_at(const struct dd_backend_stream *s, unsigned int i)
+{
+	return &s->q[(s->q_head + i) % s->q_cap];
+}
+
+static int q_reserve(struct dd_backend_stream *s)
+{
+	unsigned int cap = s->q_cap ? s->q_cap * 2 : 8;
+	struct async_job *q;
+
+	if (s->q_count < s->q_cap)
+		return 0;
+	q = malloc(sizeof(*q) * cap);
+	if (!q)
+		return -1;
+	for (unsigned int i = 0; i < s->q_count; i++)
+		q[i] = *q_at(s, i);
+	free(s->q);
+	s->q = q;
+	s->q_cap = cap;
+	s->q_head = 0;
+	return 0;
+}
+
+/* The queue position of cookie's job, or -1 (collected already, or not ours). */
+static int q_find(const struct dd_backend_stream *s, uint64_t cookie)
+{
+	for (unsigned int i = 0; i < s->q_count; i++)
+		if (q_at(s, i)->res.cookie == cookie)
+			return (int)i;
+	return -1;
+}
+
+static void job_failed(struct async_job *j, const char *fmt, const char *detail)
+{
+	j->done = true;
+	j->res.ret = dd_fail(&j->res.err, fmt, detail);
+}
+
+/* dav1d's first log line since the last call (frame threads log from their own threads). */
+static void take_dav1d_error(struct dd_backend_stream *s, char *buf, size_t len)
+{
+	pthread_mutex_lock(&s->log_lock);
+	snprintf(buf, len, "%s", s->dav1d_error);
+	s->dav1d_error[0] = '\0';
+	pthread_mutex_unlock(&s->log_lock);
+}
+
+/* Results come in sending order: jobs before position end without one made no picture. */
+static void fail_before(struct dd_backend_stream *s, unsigned int end)
+{
+	for (unsigned int i = 0; i < end; i++)
+		if (!q_at(s, i)->done)
+			job_failed(q_at(s, i), "dav1d made no picture for this frame%s",
+				   " (it or a frame it predicts from failed to decode)");
+}
+
+static void tag_free(const uint8_t *data, void *cookie)
+{
+	(void)cookie;
+	free((void *)data);
+}
+
+static const struct frame_tag *tag_of(const Dav1dDataProps *m)
+{
+	return (const struct frame_tag *)m->user_data.data;
+}
+
+/*
+ * One result of dav1d_get_picture(): a picture (ret 0) goes into its job's CAPTURE buffer;
+ * an error fails the job the error's data props name. Returns false for EAGAIN.
+ */
+static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic)
+{
+	const struct dd_dav1d_lib *lib = &s->be->lib;
+	const struct frame_tag *tag;
+	Dav1dDataProps props = { 0 };
+	struct async_job *j;
+	char msg[160];
+	int i;
+
+	if (ret == DAV1D_ERR(EAGAIN))
+		return false;
+	if (ret == 0) {
+		tag = tag_of(&pic->m);
+		i = tag ? q_find(s, tag->cookie) : -1;
+		if (i >= 0) {
+			j = q_at(s, (unsigned int)i);
+			fail_before(s, (unsigned int)i);
+			/* a replayed re-show only refreshes the slots; its picture is not a job's */
+			if (!tag->replay && !j->done) {
+				j->done = true;
+				j->res.ret = take_picture(pic, j->job->dst, &j->res.out,
+							  &j->res.err);
+			}
+		}
+		lib->dav1d_picture_unref(pic);
+		return true;
+	}
+	take_dav1d_error(s, msg, sizeof(msg));
+	if (!msg[0])
+		snprintf(msg, sizeof(msg), "%s", strerror(-ret));
+	lib->dav1d_get_decode_error_data_props(s->ctx, &props);
+	tag = tag_of(&props);
+	i = tag ? q_find(s, tag->cookie) : -1;
+	if (i < 0) {
+		/* no data to name the frame: the oldest job without a result takes the blame */
+		for (i = 0; i < (int)s->q_count && q_at(s, (unsigned int)i)->done; i++)
+			;
+	}
+	if (i < (int)s->q_count) {
+		j = q_at(s, (unsigned int)i);
+		fail_before(s, (unsigned int)i);
+		if (!j->done)
+			job_failed(j, tag && tag->replay ?
+				   "dav1d failed to re-show the key frame: %s" :
+				   "dav1d failed to decode the frame: %s", msg);
+	}
+	lib->dav1d_data_props_unref(&props);
+	return true;
+}
+
+/*
+ * Blocks until dav1d has returned every frame in flight (see the top: a partial drain is not
+ * safe to send after). The first call after a send only takes a ready picture and arms the
+ * drain; every later one drains: two EAGAINs in a row mean nothing is left.
+ */
+static void drain_all(struct dd_backend_stream *s)
+{
+	const struct dd_dav1d_lib *lib = &s->be->lib;
+	int idle = 0;
+
+	while (idle < 2) {
+		Dav1dPicture pic = { 0 };
+
+		if (route(s, lib->dav1d_get_picture(s->ctx, &pic), &pic))
+			idle = 0;
+		else
+			idle++;
+	}
+}
+
+/*
+ * Sends len bytes of s->buf tagged with cookie. A picture that dav1d holds back the input for
+ * (its ring of frames wrapped) is routed to its job, and so is one ready afterwards.
+ */
+static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie, bool replay,
+		       struct dd_error *err)
+{
+	const struct dd_dav1d_lib *lib = &s->be->lib;
+	Dav1dData data = { 0 };
+	Dav1dPicture pic = { 0 };
+	struct frame_tag *tag;
+	char msg[160];
+	uint8_t *p;
+	int ret, tries = 0;
+
+	tag = malloc(sizeof(*tag));
+	if (!tag)
+		return dd_fail(err, "out of memory");
+	*tag = (struct frame_tag){ .cookie = cookie, .replay = replay };
+	p = lib->dav1d_data_create(&data, len);
+	if (!p) {
+		free(tag);
+		return dd_fail(err, "out of memory");
+	}
+	memcpy(p, s->buf, len);
+	if (lib->dav1d_data_wrap_user_data(&data, (const uint8_t *)tag, tag_free, NULL) < 0) {
+		free(tag);
+		lib->dav1d_data_unref(&data);
+		return dd_fail(err, "out of memory");
+	}
+	while (data.sz) {
+		ret = lib->dav1d_send_data(s->ctx, &data);
+		if (ret == DAV1D_ERR(EAGAIN) && tries++ < 16) {
+			ret = lib->dav1d_get_picture(s->ctx, &pic);
+			route(s, ret, &pic);
+			continue;
+		}
+		if (ret < 0) {
+			lib->dav1d_data_unref(&data);
+			take_dav1d_error(s, msg, sizeof(msg));
+			return dd_fail(err, "dav1d rejected the frame: %s",
+				       msg[0] ? msg : strerror(-ret));
+		}
+	}
+	ret = lib->dav1d_get_picture(s->ctx, &pic);
+	route(s, ret, &pic);
+	return 0;
+}
+
+static void d_sync(struct dd_backend_stream *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->q_count && q_at(s, i)->done; i++)
+		;
+	if (i == s->q_count)
+		return;
+	drain_all(s);
+	/* nothing is left in dav1d: a job without a result has none coming */
+	fail_before(s, s->q_count);
+}
+
+static int d_submit(struct dd_backend_stream *s, const struct dd_job *job, uint64_t cookie,
+		    struct dd_error *err)
+{
+	const struct dd_dav1d_lib *lib = &s->be->lib;
+	struct dd_av1_frame_info info;
+	struct async_job *j;
+	size_t len;
+
+	if (q_reserve(s))
+		return dd_fail(err, "out of memory");
+	/* queued first: with one frame context dav1d returns the picture before send returns */
+	j = q_at(s, s->q_count++);
+	*j = (struct async_job){ .job = job, .res = { .cookie = cookie } };
+	if (build_frame(s, job, &cookie, &info, &len, err)) {
+		s->q_count--;
+		return -1;
+	}
+	if (send_tagged(s, len, cookie, false, err)) {
+		/*
+		 * dav1d may have half-updated its slots: finish the frames before this one, then
+		 * only a key frame can follow, as in d_decode()
+		 */
+		j->done = true;
+		j->res.ret = -1;
+		d_sync(s);
+		lib->dav1d_flush(s->ctx);
+		dd_av1_state_reset(&s->state);
+		s->q_count--;
+		return -1;
+	}
+	dd_av1_state_update(&s->state, &info, job->timestamp);
+	log_frame(s, job, &info);
+	return 0;
+}
+
+static int d_collect(struct dd_backend_stream *s, bool wait, struct dd_backend_result *res)
+{
+	for (;;) {
+		if (s->q_count && q_at(s, 0)->done) {
+			*res = q_at(s, 0)->res;
+			s->q_head = (s->q_head + 1) % s->q_cap;
+			s->q_count--;
+			return 1;
+		}
+		if (!s->q_count || !wait)
+			return 0;
+		d_sync(s);
+	}
+}
+
 static void d_flush(struct dd_backend_stream *s)
 {
 	s->be->lib.dav1d_flush(s->ctx);
 	dd_av1_state_reset(&s->state);
+	/* the frames in flight are gone: their jobs fail, and are still collected */
+	for (unsigned int i = 0; i < s->q_count; i++)
+		if (!q_at(s, i)->done)
+			job_failed(q_at(s, i), "%s", "the stream was flushed before the job finished");
 }
 
 const struct dd_backend_ops dd_backend_dav1d = {
@@ -419,6 +759,9 @@ const struct dd_backend_ops dd_backend_dav1d = {
 	.supports = d_supports,
 	.open = d_open,
 	.decode = d_decode,
+	.submit = d_submit,
+	.collect = d_collect,
+	.sync = d_sync,
 	.flush = d_flush,
 	.close = d_close,
 };

@@ -53,6 +53,9 @@ int dd_dav1d_lib_load(struct dd_dav1d_lib *lib, const char *path, struct dd_erro
 	RESOLVE(dav1d_data_create);
 	RESOLVE(dav1d_data_unref);
 	RESOLVE(dav1d_picture_unref);
+	RESOLVE(dav1d_data_wrap_user_data);
+	RESOLVE(dav1d_get_decode_error_data_props);
+	RESOLVE(dav1d_data_props_unref);
 	return 0;
 fail:
 	/* not closed: see dd_dav1d_lib_unload() */

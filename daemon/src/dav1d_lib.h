@@ -27,6 +27,10 @@ struct dd_dav1d_lib {
 	DD_FN(dav1d_data_create);
 	DD_FN(dav1d_data_unref);
 	DD_FN(dav1d_picture_unref);
+	/* frame threads (max_frame_delay > 1): which job a picture or an error belongs to */
+	DD_FN(dav1d_data_wrap_user_data);
+	DD_FN(dav1d_get_decode_error_data_props);
+	DD_FN(dav1d_data_props_unref);
 };
 
 #undef DD_FN

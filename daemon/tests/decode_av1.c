@@ -14,6 +14,13 @@
  *                for decoding with what the first parser found in the original stream
  *   --fuzz SEED:FROM:TO  jobs FROM..TO get random damage to their controls and tile entries;
  *                they may fail, but nothing may crash and a later key frame must decode
+ *   --lookahead N  keep up to N jobs submitted before collecting the oldest (dd_stream_submit,
+ *                like a client with N requests queued; the engine's frame_delay is N), and
+ *                sync at the end; every picture must still be the same. 1 = dd_stream_decode
+ *   --corrupt JOB[:garbage|truncate]  damage the tile data of job JOB (random bytes, or every
+ *                tile cut to 2 bytes): the job must fail, so must every later job predicting
+ *                from a failed one, and the next shown key frame must decode (prints
+ *                fault/resync lines for run_clips.py)
  *   --forward-key  turn the first (shown) key frame into a forward key frame: the job says
  *                show_frame = 0, showable_frame = 1, error resilient (implied for a shown key
  *                frame), refresh slot 0 only; then, as from a show_existing_frame of that slot,
@@ -293,6 +300,74 @@ static void damage(struct av1_job *job)
 		job->num_tiles = rnd() % (job->num_tiles + 2);
 }
 
+/* ---- jobs in flight ----------------------------------------------------------------- */
+
+/* One submitted job, until collected: the engine reads its own copy of the controls. */
+struct inflight {
+	struct av1_job job;
+	struct dd_job dj;
+	struct pic *p;
+	long index;     /* job number */
+	bool fwd;       /* sent as a forward key frame */
+	bool fuzzed;    /* damaged by --fuzz */
+	bool corrupted; /* damaged by --corrupt */
+	long display;   /* its index among the shown pictures, or -1 */
+	unsigned int num_names;
+	uint64_t names[V4L2_AV1_REFS_PER_FRAME];
+};
+
+static int copy_job(struct av1_job *to, const struct av1_job *from)
+{
+	uint8_t *buf = to->buf;
+	size_t cap = to->cap;
+
+	if (from->size > cap) {
+		free(buf);
+		cap = from->size;
+		buf = malloc(cap);
+		if (!buf) {
+			to->buf = NULL;
+			to->cap = 0;
+			return -1;
+		}
+	}
+	*to = *from;
+	to->buf = buf;
+	to->cap = cap;
+	if (from->size)
+		memcpy(buf, from->buf, from->size);
+	return 0;
+}
+
+/* Damages the tile data (the bytes dav1d decodes, not the headers the controls describe). */
+static void corrupt(struct av1_job *job, bool truncate)
+{
+	for (unsigned int t = 0; t < job->num_tiles; t++) {
+		struct v4l2_ctrl_av1_tile_group_entry *e = &job->tiles[t];
+
+		if (truncate) {
+			if (e->tile_size > 2)
+				e->tile_size = 2;
+			continue;
+		}
+		for (uint32_t i = 0; i < e->tile_size && e->tile_offset + i < job->size; i++)
+			job->buf[e->tile_offset + i] = (uint8_t)rnd();
+	}
+}
+
+/* The timestamps of the slots an inter frame predicts from. */
+static void job_names(struct inflight *in)
+{
+	const struct v4l2_ctrl_av1_frame *f = &in->job.frame;
+
+	in->num_names = 0;
+	if (f->frame_type == V4L2_AV1_KEY_FRAME || f->frame_type == V4L2_AV1_INTRA_ONLY_FRAME)
+		return;
+	for (int i = 0; i < V4L2_AV1_REFS_PER_FRAME; i++)
+		if (f->ref_frame_idx[i] >= 0 && f->ref_frame_idx[i] < 8)
+			in->names[in->num_names++] = f->reference_frame_ts[f->ref_frame_idx[i]];
+}
+
 /* ---- main ---------------------------------------------------------------------------- */
 
 static void print_pic(long display, const struct pic *p)
@@ -307,6 +382,120 @@ static void print_pic(long display, const struct pic *p)
 	printf("pic %ld %ux%u %s\n", display, p->width, p->height, md5);
 }
 
+/* Everything decided once a job is done, in decode order. */
+struct run {
+	long jobs, failures, fuzz_from, fuzz_to, corrupt_at;
+	bool fuzzed, key_after_fuzz, key_after_corrupt;
+	int status;
+	/* since --corrupt: the failed jobs, which later jobs must not decode from */
+	uint64_t failed_ts[256];
+	unsigned int num_failed;
+};
+
+static bool names_failed(const struct run *run, const struct inflight *in, uint64_t *which)
+{
+	for (unsigned int n = 0; n < in->num_names; n++)
+		for (unsigned int i = 0; i < run->num_failed; i++)
+			if (in->names[n] == run->failed_ts[i]) {
+				*which = in->names[n];
+				return true;
+			}
+	return false;
+}
+
+static void finish(struct run *run, struct inflight *in, bool ok, const struct dd_error *err)
+{
+	const struct av1_job *job = &in->job;
+	bool key = job->frame.frame_type == V4L2_AV1_KEY_FRAME;
+	bool excused = in->fuzzed || run->fuzzed ||
+		       (run->corrupt_at >= 0 && in->index >= run->corrupt_at &&
+			!run->key_after_corrupt);
+	uint64_t which;
+
+	if (!ok) {
+		in->p->failed = 1;
+		run->failures++;
+		if (!excused) {
+			fprintf(stderr, "job %ld failed: %s\n", in->index, err->msg);
+			run->status = 1;
+		}
+		if (!err->msg[0]) {
+			fprintf(stderr, "job %ld failed without a reason\n", in->index);
+			run->status = 1;
+		}
+		if (run->num_failed < sizeof(run->failed_ts) / sizeof(run->failed_ts[0]))
+			run->failed_ts[run->num_failed++] = in->dj.timestamp;
+		else
+			run->status = 1;
+		if (run->corrupt_at >= 0 && !run->key_after_corrupt)
+			fprintf(stderr, "job %ld failed as expected: %s\n", in->index, err->msg);
+	} else {
+		if (in->corrupted) {
+			fprintf(stderr, "job %ld was damaged and decoded anyway\n", in->index);
+			run->status = 1;
+		}
+		if (names_failed(run, in, &which)) {
+			fprintf(stderr, "job %ld decoded from ts %llu, which failed\n", in->index,
+				(unsigned long long)which);
+			run->status = 1;
+		}
+		if (run->fuzzed && in->index > run->fuzz_to && key)
+			run->key_after_fuzz = true;
+		/* a shown key frame refreshes every slot: pictures from here on must match */
+		if (run->corrupt_at >= 0 && in->index > run->corrupt_at && key &&
+		    !run->key_after_corrupt && in->display >= 0) {
+			run->key_after_corrupt = true;
+			run->num_failed = 0;
+			printf("resync %ld\n", in->display);
+		}
+	}
+	if (in->fwd)
+		fprintf(stderr, "job 0 sent as a forward key frame, shown by "
+			"show_existing_frame\n");
+	pic_unref(in->p);
+	in->p = NULL;
+}
+
+/* The pictures in display order, printed once every job is done. */
+struct shown {
+	struct pic **pics;
+	long count, cap;
+};
+
+static void show(struct shown *sh, struct pic *p)
+{
+	if (sh->count == sh->cap) {
+		sh->cap = sh->cap ? sh->cap * 2 : 64;
+		sh->pics = realloc(sh->pics, sizeof(*sh->pics) * (size_t)sh->cap);
+		if (!sh->pics) {
+			fprintf(stderr, "out of memory\n");
+			exit(1);
+		}
+	}
+	sh->pics[sh->count++] = p ? pic_ref(p) : NULL;
+}
+
+/* Collects the oldest job in flight; false when the engine returned another one. */
+static bool collect_one(struct dd_stream *stream, struct run *run, struct inflight *ring,
+			unsigned int ring_size, unsigned int *head, unsigned int *count, bool wait)
+{
+	struct inflight *in = &ring[*head];
+	struct dd_error err = { "" };
+	uint64_t cookie = UINT64_MAX;
+	enum dd_collect r = dd_stream_collect(stream, wait, &cookie, &err);
+
+	if (r == DD_COLLECT_NONE || cookie != (uint64_t)in->index) {
+		fprintf(stderr, "collect: %s (cookie %llu), want job %ld\n",
+			r == DD_COLLECT_NONE ? "nothing" : "another job",
+			(unsigned long long)cookie, in->index);
+		return false;
+	}
+	finish(run, in, r == DD_COLLECT_OK, &err);
+	*head = (*head + 1) % ring_size;
+	(*count)--;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -316,21 +505,27 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "forward-key", no_argument, NULL, 'k' },
+		{ "lookahead", required_argument, NULL, 'L' },
+		{ "corrupt", required_argument, NULL, 'c' },
 		{ 0 },
 	};
 	enum av1_layout layout = AV1_LAYOUT_GST;
 	struct dd_engine_config cfg = { .log = log_cb };
 	static struct av1_job job;
 	struct roundtrip rt = { 0 };
+	struct run run = { .fuzz_from = -1, .fuzz_to = -1, .corrupt_at = -1 };
+	struct shown sh = { 0 };
 	struct av1_client client;
 	struct pic *slots[8] = { 0 };
+	struct inflight *ring;
 	struct dd_engine *engine;
 	struct dd_stream *stream;
 	struct dd_error err;
 	struct ivf ivf;
-	long display = 0, jobs = 0, failures = 0, fuzz_from = -1, fuzz_to = -1;
-	bool roundtrip = false, fuzzed = false, key_after_fuzz = false, forward_key = false;
-	int c, status = 0;
+	unsigned int lookahead = 1, ring_size, head = 0, count = 0;
+	bool roundtrip = false, forward_key = false, truncate = false;
+	char mode[16] = "";
+	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -342,8 +537,8 @@ int main(int argc, char **argv)
 			roundtrip = true;
 			break;
 		case 'f':
-			if (sscanf(optarg, "%lu:%ld:%ld", (unsigned long *)&rng_state, &fuzz_from,
-				   &fuzz_to) != 3)
+			if (sscanf(optarg, "%lu:%ld:%ld", (unsigned long *)&rng_state, &run.fuzz_from,
+				   &run.fuzz_to) != 3)
 				return 2;
 			break;
 		case 't':
@@ -355,19 +550,34 @@ int main(int argc, char **argv)
 		case 'k':
 			forward_key = true;
 			break;
+		case 'L':
+			lookahead = (unsigned int)atoi(optarg);
+			if (lookahead < 1 || lookahead > 64)
+				return 2;
+			break;
+		case 'c':
+			if (sscanf(optarg, "%ld:%15s", &run.corrupt_at, mode) < 1 ||
+			    run.corrupt_at < 0 || (mode[0] && strcmp(mode, "garbage") &&
+						   strcmp(mode, "truncate")))
+				return 2;
+			truncate = !strcmp(mode, "truncate");
+			rng_state = 12345;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: decode_av1 [--layout gst|chromium|tiles] [--roundtrip] "
-			"[--fuzz SEED:FROM:TO] [--threads N] clip.ivf\n");
+			"[--fuzz SEED:FROM:TO] [--threads N] [--lookahead N] "
+			"[--corrupt JOB[:garbage|truncate]] clip.ivf\n");
 		return 2;
 	}
 	if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01")) {
 		fprintf(stderr, "%s: not an AV1 IVF file\n", argv[optind]);
 		return 1;
 	}
+	cfg.frame_delay = lookahead;
 	engine = dd_engine_new(&cfg);
 	stream = engine ? dd_stream_open(engine, DD_CODEC_AV1, V4L2_PIX_FMT_NV12, &err) : NULL;
 	if (!stream) {
@@ -380,20 +590,23 @@ int main(int argc, char **argv)
 		rt.parser = gst_av1_parser_new();
 		dd_av1_state_reset(&rt.state);
 	}
+	ring_size = lookahead + 1;
+	ring = calloc(ring_size, sizeof(*ring));
+	if (!ring)
+		return 1;
 	for (size_t f = 0; f < ivf.count; f++) {
 		int r;
 
 		av1_client_start_tu(&client, ivf.frames[f].data, ivf.frames[f].size);
-		while ((r = av1_client_next(&client, &job, (uint64_t)jobs * 1000)) == 1) {
-			uint64_t ts = (uint64_t)jobs * 1000;
-			struct dd_job dj = { .codec = DD_CODEC_AV1, .timestamp = ts };
-			struct pic *p;
-			bool fwd = false;
+		while ((r = av1_client_next(&client, &job, (uint64_t)run.jobs * 1000)) == 1) {
+			uint64_t ts = (uint64_t)run.jobs * 1000;
+			struct inflight *in;
+			struct dd_job *dj;
 
-			if (roundtrip && !fuzzed && roundtrip_job(&rt, &job))
-				status = 1;
+			if (roundtrip && !run.fuzzed && roundtrip_job(&rt, &job))
+				run.status = 1;
 			if (job.show_existing) {
-				print_pic(display++, slots[job.show_slot & 7]);
+				show(&sh, slots[job.show_slot & 7]);
 				if (job.show_existing_key)
 					for (int i = 0; i < 8; i++) {
 						pic_unref(slots[i]);
@@ -402,78 +615,112 @@ int main(int argc, char **argv)
 				av1_client_done(&client, &job, ts);
 				continue;
 			}
-			p = pic_new(job.seq.bit_depth == 10 ? V4L2_PIX_FMT_P010 : V4L2_PIX_FMT_NV12,
-				    job.frame.upscaled_width, job.frame.frame_height_minus_1 + 1);
-			p->width = job.frame.upscaled_width;
-			p->height = job.frame.frame_height_minus_1 + 1;
-			if (forward_key && jobs == 0 && job.frame.frame_type == V4L2_AV1_KEY_FRAME &&
+			/* a client with lookahead requests queued: the oldest must be done first */
+			while (count >= lookahead)
+				if (!collect_one(stream, &run, ring, ring_size, &head, &count, true))
+					return 1;
+			in = &ring[(head + count) % ring_size];
+			in->index = run.jobs;
+			in->p = pic_new(job.seq.bit_depth == 10 ? V4L2_PIX_FMT_P010 :
+							       V4L2_PIX_FMT_NV12,
+					job.frame.upscaled_width, job.frame.frame_height_minus_1 + 1);
+			in->p->width = job.frame.upscaled_width;
+			in->p->height = job.frame.frame_height_minus_1 + 1;
+			in->fwd = in->fuzzed = in->corrupted = false;
+			if (forward_key && run.jobs == 0 &&
+			    job.frame.frame_type == V4L2_AV1_KEY_FRAME &&
 			    (job.frame.flags & V4L2_AV1_FRAME_FLAG_SHOW_FRAME)) {
 				job.frame.flags &= ~V4L2_AV1_FRAME_FLAG_SHOW_FRAME;
 				job.frame.flags |= V4L2_AV1_FRAME_FLAG_SHOWABLE_FRAME |
 						   V4L2_AV1_FRAME_FLAG_ERROR_RESILIENT_MODE;
 				job.frame.refresh_frame_flags = 0x01;
-				fwd = true;
+				in->fwd = true;
 			}
-			if (jobs >= fuzz_from && jobs <= fuzz_to) {
+			if (run.jobs >= run.fuzz_from && run.jobs <= run.fuzz_to) {
 				damage(&job);
-				fuzzed = true;
+				run.fuzzed = in->fuzzed = true;
 			}
-			dj.ctrl.av1.sequence = &job.seq;
-			dj.ctrl.av1.frame = &job.frame;
-			dj.ctrl.av1.tiles = job.tiles;
-			dj.ctrl.av1.num_tiles = job.num_tiles;
-			dj.ctrl.av1.film_grain = &job.grain;
-			dj.bitstream = job.buf;
-			dj.bitstream_size = job.size;
-			dj.dst = &p->dst;
-			if (dd_stream_decode(stream, &dj, &err)) {
-				p->failed = 1;
-				failures++;
-				if (!(jobs >= fuzz_from && jobs <= fuzz_to) && !fuzzed) {
-					fprintf(stderr, "job %ld failed: %s\n", jobs, err.msg);
-					status = 1;
-				}
-				if (!err.msg[0]) {
-					fprintf(stderr, "job %ld failed without a reason\n", jobs);
-					status = 1;
-				}
-			} else if (fuzzed && jobs > fuzz_to &&
-				   job.frame.frame_type == V4L2_AV1_KEY_FRAME) {
-				key_after_fuzz = true;
+			if (run.jobs == run.corrupt_at) {
+				corrupt(&job, truncate);
+				in->corrupted = true;
+				printf("fault %ld\n", sh.count);
 			}
-			if (fwd)
-				fprintf(stderr, "job 0 sent as a forward key frame, shown by "
-					"show_existing_frame\n");
+			if (copy_job(&in->job, &job)) {
+				fprintf(stderr, "out of memory\n");
+				return 1;
+			}
+			job_names(in);
+			dj = &in->dj;
+			*dj = (struct dd_job){ .codec = DD_CODEC_AV1, .timestamp = ts };
+			dj->ctrl.av1.sequence = &in->job.seq;
+			dj->ctrl.av1.frame = &in->job.frame;
+			dj->ctrl.av1.tiles = in->job.tiles;
+			dj->ctrl.av1.num_tiles = in->job.num_tiles;
+			dj->ctrl.av1.film_grain = &in->job.grain;
+			dj->bitstream = in->job.buf;
+			dj->bitstream_size = in->job.size;
+			dj->dst = &in->p->dst;
+			/* decode order decides what is shown and held, whatever the result */
+			in->display = job.fh.show_frame ? sh.count : -1;
 			/* a forward key frame's show_existing_frame refreshes all slots the same way */
 			if (job.fh.show_frame)
-				print_pic(display++, p);
+				show(&sh, in->p);
 			for (int i = 0; i < 8; i++)
 				if (job.fh.refresh_frame_flags & (1u << i)) {
 					pic_unref(slots[i]);
-					slots[i] = pic_ref(p);
+					slots[i] = pic_ref(in->p);
 				}
-			pic_unref(p);
+			err.msg[0] = '\0';
+			if (lookahead == 1) {
+				finish(&run, in, !dd_stream_decode(stream, dj, &err), &err);
+			} else if (dd_stream_submit(stream, dj, (uint64_t)run.jobs, &err)) {
+				/* failed at once: never pending */
+				finish(&run, in, false, &err);
+			} else {
+				count++;
+			}
 			av1_client_done(&client, &job, ts);
-			jobs++;
+			run.jobs++;
 		}
 		if (r < 0) {
 			fprintf(stderr, "temporal unit %zu: GStreamer's parser failed\n", f);
-			status = 1;
+			run.status = 1;
 			break;
 		}
 	}
-	if (fuzzed && !key_after_fuzz) {
+	/* the end of the stream: every job finishes without waiting one by one */
+	dd_stream_sync(stream);
+	while (count)
+		if (!collect_one(stream, &run, ring, ring_size, &head, &count, false))
+			return 1;
+	if (dd_stream_pending(stream)) {
+		fprintf(stderr, "jobs still pending after the last collect\n");
+		run.status = 1;
+	}
+	for (long i = 0; i < sh.count; i++) {
+		print_pic(i, sh.pics[i]);
+		pic_unref(sh.pics[i]);
+	}
+	if (run.fuzzed && !run.key_after_fuzz) {
 		fprintf(stderr, "no key frame decoded after the damaged jobs\n");
-		status = 1;
+		run.status = 1;
+	}
+	if (run.corrupt_at >= 0 && !run.key_after_corrupt) {
+		fprintf(stderr, "no shown key frame decoded after the damaged job\n");
+		run.status = 1;
 	}
 	if (roundtrip)
 		fprintf(stderr, "roundtrip: %ld frames, %ld mismatches\n", rt.frames,
 			rt.mismatches);
-	fprintf(stderr, "%ld jobs, %ld failed, %ld pictures shown, layout %s\n", jobs, failures,
-		display, layout == AV1_LAYOUT_GST ? "gst" :
-		layout == AV1_LAYOUT_CHROMIUM ? "chromium" : "tiles");
+	fprintf(stderr, "%ld jobs, %ld failed, %ld pictures shown, layout %s, lookahead %u\n",
+		run.jobs, run.failures, sh.count, layout == AV1_LAYOUT_GST ? "gst" :
+		layout == AV1_LAYOUT_CHROMIUM ? "chromium" : "tiles", lookahead);
 	for (int i = 0; i < 8; i++)
 		pic_unref(slots[i]);
+	for (unsigned int i = 0; i < ring_size; i++)
+		free(ring[i].job.buf);
+	free(ring);
+	free(sh.pics);
 	free(job.buf);
 	free(rt.buf);
 	if (rt.parser)
@@ -482,5 +729,5 @@ int main(int argc, char **argv)
 	dd_stream_close(stream);
 	dd_engine_free(engine);
 	ivf_free(&ivf);
-	return status;
+	return run.status;
 }

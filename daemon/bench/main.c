@@ -7,6 +7,12 @@
  * decode loop is timed; the result is one line of JSON (report.h), meant to sit next to
  * `ffmpeg -threads N -i FILE -f null -` on the same file.
  *
+ * --lookahead N keeps up to N jobs submitted before collecting the oldest (dd_stream_submit,
+ * the engine's frame_delay N), like a client with N requests queued, and syncs at the end of
+ * each pass; 1 (the default) calls dd_stream_decode() per job. The jobs in flight need their
+ * own copy of the controls and the bitstream (a feeder's job lives until its next call) and
+ * their own CAPTURE buffers: --buffers must be at least N + 1.
+ *
  * Nothing is checked beyond the engine's own verdict: no per-picture hashing, no allocation
  * per job. --md5-last hashes the last picture once, after the clock stopped, to compare with
  * decode_clip / decode_h264 / decode_av1.
@@ -40,7 +46,7 @@ static const struct feeder_ops *const feeders[] = {
 struct options {
 	const struct feeder_ops *feeder;
 	const char *file;
-	unsigned int threads, repeat, buffers;
+	unsigned int threads, repeat, buffers, lookahead;
 	unsigned long max_frames; /* per pass, 0 = all */
 	uint32_t fourcc;          /* 0 = auto: NV12 for 8-bit, P010 for deeper */
 	bool md5_last;
@@ -52,7 +58,8 @@ static void usage(void)
 		"usage: daedalus-v4l2-engine-bench --codec h264|vp8|vp9|av1 [--threads N] "
 		"[--repeat R]\n"
 		"       [--buffers K] [--max-frames F] [--format auto|nv12|p010|yuv420m] "
-		"[--md5-last] FILE\n"
+		"[--md5-last]\n"
+		"       [--lookahead N] FILE\n"
 		"FILE: IVF for vp8/vp9/av1, an Annex-B byte stream for h264\n");
 }
 
@@ -92,6 +99,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-frames", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "md5-last", no_argument, NULL, '5' },
+		{ "lookahead", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -99,7 +107,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	unsigned long v;
 	int c;
 
-	*o = (struct options){ .threads = 1, .repeat = 1, .buffers = 8 };
+	*o = (struct options){ .threads = 1, .repeat = 1, .buffers = 8, .lookahead = 1 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -143,12 +151,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case '5':
 			o->md5_last = true;
 			break;
+		case 'l':
+			if (parse_uint("lookahead", optarg, 1, 63, &v))
+				return -1;
+			o->lookahead = (unsigned int)v;
+			break;
 		default:
 			return -1;
 		}
 	}
 	if (!codec || optind + 1 != argc)
 		return -1;
+	if (o->buffers < o->lookahead + 1) {
+		/* a buffer is handed out again only after its job was collected */
+		fprintf(stderr, "--lookahead %u needs at least %u CAPTURE buffers (--buffers)\n",
+			o->lookahead, o->lookahead + 1);
+		return -1;
+	}
 	o->file = argv[optind];
 	for (size_t i = 0; i < sizeof(feeders) / sizeof(feeders[0]); i++)
 		if (!strcmp(codec, feeders[i]->name))
@@ -199,14 +218,136 @@ static void md5_of(const struct last_picture *last, char out[33])
 	pic_md5(&p, out);
 }
 
+/* A job in flight (--lookahead above 1): its own copy of what the engine reads. */
+struct held_job {
+	struct dd_job job;
+	union {
+		struct v4l2_ctrl_vp8_frame vp8;
+		struct v4l2_ctrl_vp9_frame vp9;
+		struct v4l2_ctrl_av1_frame av1;
+		struct v4l2_ctrl_h264_decode_params h264;
+	} frame;
+	union {
+		struct v4l2_ctrl_vp9_compressed_hdr vp9;
+		struct v4l2_ctrl_av1_sequence av1;
+		struct v4l2_ctrl_h264_sps h264;
+	} seq;
+	struct v4l2_ctrl_av1_film_grain grain;
+	struct v4l2_ctrl_h264_pps pps;
+	struct v4l2_ctrl_h264_scaling_matrix scaling;
+	struct v4l2_ctrl_av1_tile_group_entry tiles[V4L2_AV1_MAX_TILE_COUNT];
+	uint8_t *bits;
+	size_t bits_cap;
+};
+
+#define HOLD(dst, src)                                  \
+	do {                                            \
+		if (src) {                              \
+			memcpy(&(dst), src, sizeof(dst)); \
+			src = &(dst);                   \
+		}                                       \
+	} while (0)
+
+/* Copies job (controls and bitstream) into h; -1 when out of memory. */
+static int hold_job(struct held_job *h, const struct dd_job *job)
+{
+	struct dd_job *j = &h->job;
+
+	if (job->bitstream_size > h->bits_cap) {
+		uint8_t *p = realloc(h->bits, job->bitstream_size);
+
+		if (!p)
+			return -1;
+		h->bits = p;
+		h->bits_cap = job->bitstream_size;
+	}
+	*j = *job;
+	if (job->bitstream_size)
+		memcpy(h->bits, job->bitstream, job->bitstream_size);
+	j->bitstream = h->bits;
+	switch (job->codec) {
+	case DD_CODEC_VP8:
+		HOLD(h->frame.vp8, j->ctrl.vp8.frame);
+		break;
+	case DD_CODEC_VP9:
+		HOLD(h->frame.vp9, j->ctrl.vp9.frame);
+		HOLD(h->seq.vp9, j->ctrl.vp9.compressed_hdr);
+		break;
+	case DD_CODEC_AV1:
+		HOLD(h->frame.av1, j->ctrl.av1.frame);
+		HOLD(h->seq.av1, j->ctrl.av1.sequence);
+		HOLD(h->grain, j->ctrl.av1.film_grain);
+		if (j->ctrl.av1.num_tiles > V4L2_AV1_MAX_TILE_COUNT)
+			return -1;
+		if (j->ctrl.av1.tiles) {
+			memcpy(h->tiles, j->ctrl.av1.tiles,
+			       sizeof(h->tiles[0]) * j->ctrl.av1.num_tiles);
+			j->ctrl.av1.tiles = h->tiles;
+		}
+		break;
+	case DD_CODEC_H264:
+		HOLD(h->frame.h264, j->ctrl.h264.decode_params);
+		HOLD(h->seq.h264, j->ctrl.h264.sps);
+		HOLD(h->pps, j->ctrl.h264.pps);
+		HOLD(h->scaling, j->ctrl.h264.scaling_matrix);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* The jobs in flight of one pass: a FIFO of lookahead entries. */
+struct inflight {
+	struct held_job *held;
+	unsigned int size, head, count;
+};
+
+static void count_result(struct bench_result *r, enum dd_collect c, unsigned int pass,
+			 uint64_t cookie, const struct dd_error *err, bool *reported_failure)
+{
+	if (c == DD_COLLECT_OK) {
+		r->pictures++;
+		return;
+	}
+	r->failed++;
+	if (!*reported_failure)
+		fprintf(stderr, "pass %u, job %llu failed: %s\n", pass,
+			(unsigned long long)cookie,
+			c == DD_COLLECT_NONE ? "never collected" : err->msg);
+	*reported_failure = true;
+}
+
+/* Collects the oldest job in flight (waiting for it). */
+static void collect_oldest(struct dd_stream *stream, struct inflight *q, bool wait,
+			   unsigned int pass, struct bench_result *r, bool *reported_failure)
+{
+	struct dd_error err = { "" };
+	uint64_t cookie = 0;
+	enum dd_collect c = dd_stream_collect(stream, wait, &cookie, &err);
+
+	count_result(r, c, pass, cookie, &err, reported_failure);
+	q->head = (q->head + 1) % q->size;
+	q->count--;
+}
+
+/* Every job in flight finished and collected: the end of a pass, or a format change. */
+static void drain(struct dd_stream *stream, struct inflight *q, unsigned int pass,
+		  struct bench_result *r, bool *reported_failure)
+{
+	dd_stream_sync(stream);
+	while (q->count)
+		collect_oldest(stream, q, false, pass, r, reported_failure);
+}
+
 /*
  * One pass over the stream, from a fresh engine stream (a keyframe start, as after a client
  * opens the device); adds to r and returns 0, or -1 when the stream cannot be parsed or
  * opened or a buffer cannot be allocated (the reason on stderr).
  */
 static int run_pass(const struct options *o, unsigned int pass, struct dd_engine *engine,
-		    struct feeder *f, struct capture_ring *ring, struct bench_result *r,
-		    struct last_picture *last, bool *reported_failure)
+		    struct feeder *f, struct capture_ring *ring, struct inflight *q,
+		    struct bench_result *r, struct last_picture *last, bool *reported_failure)
 {
 	const struct feeder_ops *ops = f->ops;
 	uint32_t hint = o->fourcc ? o->fourcc : V4L2_PIX_FMT_NV12;
@@ -240,6 +381,15 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 		fourcc = o->fourcc ? o->fourcc :
 				     bj.bit_depth > 8 ? V4L2_PIX_FMT_P010 : V4L2_PIX_FMT_NV12;
 		bj.job.timestamp = ts;
+		/* a new CAPTURE format reallocates the ring: nothing may be in flight then */
+		if (q->count && last->dst && (fourcc != last->dst->fourcc ||
+					      bj.width != last->bj.width ||
+					      bj.height != last->bj.height)) {
+			clock_gettime(CLOCK_MONOTONIC, &d0);
+			drain(stream, q, pass, r, reported_failure);
+			clock_gettime(CLOCK_MONOTONIC, &d1);
+			r->decode_s += seconds(&d1) - seconds(&d0);
+		}
 		bj.job.dst = capture_ring_next(ring, fourcc, bj.width, bj.height);
 		if (!bj.job.dst) {
 			fprintf(stderr, "out of memory for %u CAPTURE buffers of %ux%u\n",
@@ -249,13 +399,33 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 		}
 		err.msg[0] = '\0';
 		clock_gettime(CLOCK_MONOTONIC, &d0);
-		if (dd_stream_decode(stream, &bj.job, &err)) {
-			r->failed++;
-			if (!*reported_failure)
-				fprintf(stderr, "pass %u, job %lu failed: %s\n", pass, n, err.msg);
-			*reported_failure = true;
+		if (o->lookahead == 1) {
+			if (dd_stream_decode(stream, &bj.job, &err)) {
+				r->failed++;
+				if (!*reported_failure)
+					fprintf(stderr, "pass %u, job %lu failed: %s\n", pass, n,
+						err.msg);
+				*reported_failure = true;
+			} else {
+				r->pictures++;
+			}
 		} else {
-			r->pictures++;
+			struct held_job *h;
+
+			/* a client with lookahead requests queued: the oldest must be done first */
+			while (q->count >= o->lookahead)
+				collect_oldest(stream, q, true, pass, r, reported_failure);
+			h = &q->held[(q->head + q->count) % q->size];
+			if (hold_job(h, &bj.job)) {
+				fprintf(stderr, "out of memory for a job in flight\n");
+				ret = -1;
+				break;
+			}
+			if (dd_stream_submit(stream, &h->job, n, &err))
+				count_result(r, DD_COLLECT_FAILED, pass, n, &err,
+					     reported_failure);
+			else
+				q->count++;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &d1);
 		r->decode_s += seconds(&d1) - seconds(&d0);
@@ -266,6 +436,12 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 		ops->done(f, &bj, ts);
 		if (bj.shown)
 			f->shown++;
+	}
+	if (q->count) {
+		clock_gettime(CLOCK_MONOTONIC, &d0);
+		drain(stream, q, pass, r, reported_failure);
+		clock_gettime(CLOCK_MONOTONIC, &d1);
+		r->decode_s += seconds(&d1) - seconds(&d0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_SELF, &ru1);
@@ -282,6 +458,7 @@ int main(int argc, char **argv)
 	struct bench_result r = { 0 };
 	struct last_picture last = { 0 };
 	struct capture_ring ring;
+	struct inflight q = { 0 };
 	struct dd_engine *engine;
 	struct feeder *f;
 	struct rusage ru;
@@ -299,9 +476,18 @@ int main(int argc, char **argv)
 	f->ops = o.feeder;
 	f->shown = 0;
 	cfg.threads = o.threads;
+	cfg.frame_delay = o.lookahead;
+	q.size = o.lookahead;
+	q.held = calloc(q.size, sizeof(*q.held));
+	if (!q.held) {
+		fprintf(stderr, "out of memory\n");
+		o.feeder->close(f);
+		return 2;
+	}
 	engine = dd_engine_new(&cfg);
 	if (!engine) {
 		fprintf(stderr, "cannot create the engine: out of memory\n");
+		free(q.held);
 		o.feeder->close(f);
 		return 2;
 	}
@@ -309,7 +495,7 @@ int main(int argc, char **argv)
 
 	for (unsigned int pass = 0; pass < o.repeat && !status; pass++)
 		if ((pass && o.feeder->rewind(f)) ||
-		    run_pass(&o, pass, engine, f, &ring, &r, &last, &reported_failure))
+		    run_pass(&o, pass, engine, f, &ring, &q, &r, &last, &reported_failure))
 			status = 2;
 
 	if (!status && !r.jobs) {
@@ -322,6 +508,7 @@ int main(int argc, char **argv)
 		r.codec = o.feeder->name;
 		r.file = o.file;
 		r.threads = o.threads;
+		r.lookahead = o.lookahead;
 		r.repeat = o.repeat;
 		r.shown = f->shown;
 		r.maxrss_kib = ru.ru_maxrss; /* KiB on Linux */
@@ -340,6 +527,9 @@ int main(int argc, char **argv)
 		status = r.failed ? 1 : 0;
 	}
 	capture_ring_free(&ring);
+	for (unsigned int i = 0; i < q.size; i++)
+		free(q.held[i].bits);
+	free(q.held);
 	dd_engine_free(engine);
 	o.feeder->close(f);
 	return status;

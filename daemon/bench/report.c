@@ -40,12 +40,13 @@ void bench_report_json(FILE *out, const struct bench_result *r)
 	json_string(out, r->file);
 	fputs(",\"backend\":", out);
 	json_string(out, r->backend ? r->backend : "");
-	fprintf(out, ",\"threads\":%u,\"repeat\":%u,\"jobs\":%ld,\"pictures\":%ld,\"shown\":%ld,"
-		"\"failed\":%ld,\"width\":%u,\"height\":%u,\"bits\":%u,\"fourcc\":\"%s\","
-		"\"wall_s\":%.6f,\"cpu_s\":%.6f,\"decode_s\":%.6f,\"maxrss_kib\":%ld",
-		r->threads, r->repeat, r->jobs, r->pictures, r->shown, r->failed, r->width,
-		r->height, r->bits, fourcc_name(r->fourcc), r->wall_s, r->cpu_s, r->decode_s,
-		r->maxrss_kib);
+	fprintf(out, ",\"threads\":%u,\"lookahead\":%u,\"repeat\":%u,\"jobs\":%ld,"
+		"\"pictures\":%ld,\"shown\":%ld,\"failed\":%ld,\"width\":%u,\"height\":%u,"
+		"\"bits\":%u,\"fourcc\":\"%s\",\"wall_s\":%.6f,\"cpu_s\":%.6f,\"decode_s\":%.6f,"
+		"\"maxrss_kib\":%ld",
+		r->threads, r->lookahead, r->repeat, r->jobs, r->pictures, r->shown, r->failed,
+		r->width, r->height, r->bits, fourcc_name(r->fourcc), r->wall_s, r->cpu_s,
+		r->decode_s, r->maxrss_kib);
 	if (r->md5_last) {
 		fputs(",\"md5_last\":", out);
 		json_string(out, r->md5_last);

@@ -11,7 +11,8 @@ struct bench_result {
 	const char *file;
 	const char *backend;    /* the engine backend that decoded ("ffmpeg", "dav1d") */
 	unsigned int threads, repeat;
-	long jobs;              /* dd_stream_decode() calls, all passes */
+	unsigned int lookahead; /* jobs kept submitted before collecting (1: dd_stream_decode) */
+	long jobs;              /* jobs decoded or submitted, all passes */
 	long pictures;          /* of them, the ones that decoded (a picture written) */
 	long shown;             /* pictures the client displays (ffmpeg's frame count) */
 	long failed;
@@ -20,7 +21,7 @@ struct bench_result {
 	uint32_t fourcc;
 	double wall_s;          /* the decode loop, all passes */
 	double cpu_s;           /* user + system of all threads over the same interval */
-	double decode_s;        /* wall time inside dd_stream_decode() alone */
+	double decode_s;        /* wall time inside the engine's decode/submit/collect/sync */
 	long maxrss_kib;
 	const char *md5_last;   /* NULL: not asked for, or some job failed */
 };

@@ -3,7 +3,8 @@
 # two small user files (an H.264 MP4, which it must reduce to Annex-B, and a VP9 WebM) and must
 # write one result per file and thread count with sane fields, a chart, and exit 0. A broken
 # engine driver, a decode failure, a frame count that differs from FFmpeg's or a missing
-# field fails the test. (Speeds are not judged here: they are measured by make bench.)
+# field fails the test; so does --lookahead (jobs in flight) not reaching the engine driver.
+# (Speeds are not judged here: they are measured by make bench.)
 set -uo pipefail
 CK=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$CK" || exit 1
@@ -20,7 +21,17 @@ scripts/testbed chroot -- /bin/bash -c "
 	cd $CK
 	daemon/bench/daedalus-v4l2-bench --what engine --reps 1 --passes 1 --threads 2 \
 		--clip-dir $work/clips --out $work $work/small.mp4 $work/small.webm
+	# jobs in flight (the engine driver's --lookahead and a CAPTURE ring to match)
+	daemon/bench/daedalus-v4l2-bench --what engine --reps 1 --passes 1 --threads 2 \
+		--lookahead 9 --clip-dir $work/clips --out $work/ahead $work/small.webm
 " || { echo "FAIL: daedalus-v4l2-bench exited non-zero"; exit 1; }
+python3 - "$work/ahead/results.jsonl" <<'PY' || exit 1
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+if sorted(r.get("lookahead") for r in rows) != [9, 9] or not all(r["fps"] > 0 for r in rows):
+    print(f"FAIL: --lookahead 9 results: {rows}")
+    sys.exit(1)
+PY
 python3 - "$work/results.jsonl" "$work/ratios.png" <<'PY' || exit 1
 import json, os, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]

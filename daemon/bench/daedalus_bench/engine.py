@@ -12,11 +12,16 @@ BASELINE_DECODER = {"h264": "h264", "vp8": "vp8", "vp9": "vp9", "av1": "libdav1d
 
 
 class EngineBench:
-    def __init__(self, engine_bench, ffmpeg, passes):
+    def __init__(self, engine_bench, ffmpeg, passes, lookahead=1):
         self.engine_bench, self.ffmpeg, self.passes = engine_bench, ffmpeg, passes
+        self.lookahead = lookahead
 
     def candidate_cmd(self, clip, threads):
-        return [self.engine_bench, "--codec", clip.codec, "--threads", str(threads), clip.path]
+        # --lookahead N: N jobs in flight, like a client with N requests queued; each job in
+        # flight holds its own CAPTURE buffer, so the ring grows with it
+        return [self.engine_bench, "--codec", clip.codec, "--threads", str(threads),
+                "--lookahead", str(self.lookahead),
+                "--buffers", str(max(8, self.lookahead + 1)), clip.path]
 
     def baseline_cmd(self, clip, threads):
         # -threads before -i is the decoder's thread count (frame and slice threads, as an
@@ -53,7 +58,7 @@ class EngineBench:
         cpu = measure.median([r.cpu for r in cand]) / want * 1000
         bcpu = measure.median([r.cpu for r in base]) / want * 1000
         return {
-            "what": "engine", "threads": threads, "streams": 1,
+            "what": "engine", "threads": threads, "streams": 1, "lookahead": self.lookahead,
             "fps": round(fps, 2), "baseline_fps": round(bfps, 2), "ratio": round(fps / bfps, 3),
             "baseline": f"ffmpeg -c:v {BASELINE_DECODER[clip.codec]}",
             "reps": reps, "passes": self.passes,

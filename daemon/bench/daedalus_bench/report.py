@@ -24,7 +24,8 @@ def label(row):
     bits = f" {row['bits']}-bit" if row.get("bits", 8) != 8 and "bit" not in row["clip"] else ""
     if row["what"] == "streams":
         return f"{row['clip']}{bits} x{row['streams']} streams"
-    return f"{row['clip']}{bits} {row['what']} t{row['threads']}"
+    ahead = f" ahead{row['lookahead']}" if row.get("lookahead", 1) > 1 else ""
+    return f"{row['clip']}{bits} {row['what']} t{row['threads']}{ahead}"
 
 
 def table(rows, cpus, out=print):

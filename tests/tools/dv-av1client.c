@@ -7,6 +7,9 @@
  *   --layout chromium  the whole temporal unit, timestamps = CAPTURE buffer index (reused,
  *                      as Chromium does), no FILM_GRAIN control
  *   --layout tiles     the tile data only (the Raspberry Pi FFmpeg fork's span)
+ *   --capture mmap|dmabuf-import|dmabuf-import-rotate
+ *                      CAPTURE memory: MMAP (12 buffers), or Chromium's frame pool: 32
+ *                      dma-bufs from /dev/dma_heap/system imported as DMABUF (dv_v4l2.h)
  * One request at a time; a CAPTURE buffer is reused only when no reference slot holds it.
  * Prints "pic <n> <w>x<h> <md5>" per shown picture in display order (show_existing_frame
  * shows the buffer already decoded, never a request), for daemon/tests/run_clips.py to
@@ -32,19 +35,23 @@
 
 #define NCAP 12
 
-static void md5_of(const struct dv_dev *d, unsigned int idx, uint32_t w, uint32_t h,
-		   char out[33])
+static int md5_of(const struct dv_dev *d, unsigned int idx, uint32_t w, uint32_t h,
+		  char out[33])
 {
+	uint8_t *map = dv_cap_mem(d, idx)->p[0].map;
 	const struct v4l2_pix_format_mplane *f = &d->cap_fmt.fmt.pix_mp;
 	struct pic p = { .fourcc = f->pixelformat, .width = w, .height = h };
 	uint32_t stride = f->plane_fmt[0].bytesperline;
 
 	/* NV12 / P010 in one plane: CbCr follows the luma plane of the format's height */
-	p.dst.planes[0].data = d->cap[idx].p[0].map;
+	p.dst.planes[0].data = map;
 	p.dst.planes[0].stride = stride;
-	p.dst.planes[1].data = d->cap[idx].p[0].map + (size_t)stride * f->height;
+	p.dst.planes[1].data = map + (size_t)stride * f->height;
 	p.dst.planes[1].stride = stride;
+	if (dv_cap_sync(d, idx, true))
+		return -1;
 	pic_md5(&p, out);
+	return dv_cap_sync(d, idx, false);
 }
 
 static int decode_one(struct dv_dev *d, int req, struct av1_job *job, unsigned int cap,
@@ -70,6 +77,7 @@ int main(int argc, char **argv)
 		{ "layout", required_argument, NULL, 'l' },
 		{ "video", required_argument, NULL, 'd' },
 		{ "corrupt", required_argument, NULL, 'c' },
+		{ "capture", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	enum av1_layout layout = AV1_LAYOUT_GST;
@@ -78,7 +86,10 @@ int main(int argc, char **argv)
 	struct av1_client client;
 	static struct dv_dev dev;
 	int slot_buf[8], req = -1, c, r, status = 0;
-	uint32_t cap_w[NCAP] = { 0 }, cap_h[NCAP] = { 0 };
+	uint32_t cap_w[DV_MAX_BUFS] = { 0 }, cap_h[DV_MAX_BUFS] = { 0 };
+	enum dv_mem mem = DV_MEM_MMAP;
+	unsigned int ncap = NCAP;
+	bool rotate = false;
 	long display = 0, jobs = 0, failed = 0, corrupt = -1;
 	bool faulted = false, resynced = false;
 	bool started = false;
@@ -92,17 +103,20 @@ int main(int argc, char **argv)
 			video = optarg;
 		else if (c == 'c')
 			corrupt = atol(optarg);
+		else if (c == 'C' && !dv_parse_capture(optarg, &mem, &rotate))
+			ncap = mem == DV_MEM_MMAP ? NCAP : DV_CHROMIUM_POOL;
 		else
 			return 2;
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: dv-av1client [--layout gst|chromium|tiles] [--video DEV] "
-			"clip.ivf\n");
+		fprintf(stderr, "usage: dv-av1client [--layout gst|chromium|tiles] [--capture "
+			"mmap|dmabuf-import|dmabuf-import-rotate] [--video DEV] clip.ivf\n");
 		return 2;
 	}
 	if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01") ||
 	    av1_client_init(&client, layout) || dv_open(&dev, video))
 		return 1;
+	dev.pool_rotate = rotate;
 	for (int i = 0; i < 8; i++)
 		slot_buf[i] = -1;
 	for (size_t f = 0; f < ivf.count && !status; f++) {
@@ -121,7 +135,8 @@ int main(int argc, char **argv)
 					if (!faulted)
 						status = 1;
 				} else {
-					md5_of(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5);
+					if (md5_of(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5))
+						return 1;
 					printf("pic %ld %ux%u %s\n", display++, cap_w[b], cap_h[b],
 					       md5);
 				}
@@ -143,7 +158,7 @@ int main(int argc, char **argv)
 				if (dv_set_formats(&dev, V4L2_PIX_FMT_AV1_FRAME, w, h, 0) ||
 				    dv_set_ctrls(&dev, &sc, 1) ||
 				    dv_set_formats(&dev, V4L2_PIX_FMT_AV1_FRAME, w, h, fourcc) ||
-				    dv_alloc(&dev, 1, NCAP, DV_MEM_MMAP) || dv_stream(&dev, true))
+				    dv_alloc(&dev, 1, ncap, mem) || dv_stream(&dev, true))
 					return 1;
 				req = dv_req_alloc(&dev);
 				if (req < 0)
@@ -151,7 +166,7 @@ int main(int argc, char **argv)
 				started = true;
 			}
 			/* a CAPTURE buffer no slot holds */
-			for (cap = 0; cap < NCAP; cap++) {
+			for (cap = 0; cap < ncap; cap++) {
 				bool held = false;
 
 				for (int i = 0; i < 8; i++)
@@ -159,7 +174,7 @@ int main(int argc, char **argv)
 				if (!held)
 					break;
 			}
-			if (cap == NCAP) {
+			if (cap == ncap) {
 				fprintf(stderr, "every CAPTURE buffer is a reference\n");
 				return 1;
 			}
@@ -192,7 +207,8 @@ int main(int argc, char **argv)
 			cap_w[cap] = w;
 			cap_h[cap] = h;
 			if (job.fh.show_frame) {
-				md5_of(&dev, cap, w, h, md5);
+				if (md5_of(&dev, cap, w, h, md5))
+					return 1;
 				printf("pic %ld %ux%u %s\n", display++, w, h, md5);
 			}
 			for (int i = 0; i < 8; i++)
@@ -210,8 +226,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no key frame decoded after the fault\n");
 		status = 1;
 	}
-	fprintf(stderr, "dv-av1client: %ld requests, %ld failed, %ld pictures shown\n", jobs,
-		failed, display);
+	fprintf(stderr, "dv-av1client: %ld requests, %ld failed, %ld pictures shown, CAPTURE %s "
+		"x%u, %lu re-imports\n", jobs, failed, display,
+		mem == DV_MEM_MMAP ? "mmap" : "dmabuf-import", ncap, dev.pool_changes);
 	if (started)
 		dv_stream(&dev, false);
 	dv_close(&dev);

@@ -10,6 +10,11 @@
  *                       buffer index (reused, as Chromium does)
  *   --no-matrix-flag    (with chromium) never set the PPS flag, as for lists in the SPS:
  *                       the matrix applies only because it is in the request
+ *   --capture mmap|dmabuf-import|dmabuf-import-rotate
+ *                       CAPTURE memory: MMAP (20 buffers), or Chromium's frame pool:
+ *                       32 dma-bufs from /dev/dma_heap/system imported as DMABUF, read back
+ *                       through their own mapping inside DMA_BUF_IOCTL_SYNC (-rotate: a
+ *                       reused slot gets another pool buffer, see dv_v4l2.h)
  * One request at a time; a CAPTURE buffer is reused only when the DPB does not hold it.
  * Prints "pic <n> <w>x<h> <md5>" per request in decode order (the picture cropped as the
  * SPS says, hashed like framemd5), for tests/media/h264-client-check.py. Exit status 1 if a
@@ -32,14 +37,14 @@
 
 #define NCAP 20
 
-static void md5_of(const struct dv_dev *d, unsigned int idx, const struct h264_job *job,
-		   char out[33])
+static int md5_of(const struct dv_dev *d, unsigned int idx, const struct h264_job *job,
+		  char out[33])
 {
 	const struct v4l2_pix_format_mplane *f = &d->cap_fmt.fmt.pix_mp;
 	struct pic p = { .fourcc = f->pixelformat, .width = job->crop_w, .height = job->crop_h };
 	uint32_t stride = f->plane_fmt[0].bytesperline;
 	size_t bps = job->bit_depth > 8 ? 2 : 1;
-	uint8_t *luma = d->cap[idx].p[0].map;
+	uint8_t *luma = dv_cap_mem(d, idx)->p[0].map;
 
 	/* NV12 / P010 in one plane: CbCr follows the luma plane of the format's height */
 	p.dst.planes[0].data = luma + (size_t)stride * job->crop_y + job->crop_x * bps;
@@ -47,7 +52,10 @@ static void md5_of(const struct dv_dev *d, unsigned int idx, const struct h264_j
 	p.dst.planes[1].data = luma + (size_t)stride * f->height +
 			       (size_t)stride * (job->crop_y / 2) + (job->crop_x / 2) * 2 * bps;
 	p.dst.planes[1].stride = stride;
+	if (dv_cap_sync(d, idx, true))
+		return -1;
 	pic_md5(&p, out);
+	return dv_cap_sync(d, idx, false);
 }
 
 static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned int cap,
@@ -80,6 +88,7 @@ int main(int argc, char **argv)
 		{ "pattern", required_argument, NULL, 'p' },
 		{ "video", required_argument, NULL, 'd' },
 		{ "no-matrix-flag", no_argument, NULL, 'm' },
+		{ "capture", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	enum h264_pattern pattern = H264_PATTERN_GST;
@@ -87,10 +96,12 @@ int main(int argc, char **argv)
 	static struct h264_job job;
 	struct h264_client client;
 	static struct dv_dev dev;
-	uint64_t cap_ts[NCAP] = { 0 };
+	uint64_t cap_ts[DV_MAX_BUFS] = { 0 };
+	enum dv_mem mem = DV_MEM_MMAP;
+	unsigned int ncap = NCAP;
 	int req = -1, c, r, status = 0;
 	long jobs = 0, failed = 0;
-	bool started = false, no_flag = false;
+	bool started = false, no_flag = false, rotate = false;
 	uint8_t *data;
 	size_t size;
 
@@ -102,18 +113,22 @@ int main(int argc, char **argv)
 			video = optarg;
 		else if (c == 'm')
 			no_flag = true;
+		else if (c == 'C' && !dv_parse_capture(optarg, &mem, &rotate))
+			ncap = mem == DV_MEM_MMAP ? NCAP : DV_CHROMIUM_POOL;
 		else
 			return 2;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: dv-h264client [--pattern gst|chromium] [--no-matrix-flag] "
-			"[--video DEV] clip.h264\n");
+			"[--capture mmap|dmabuf-import|dmabuf-import-rotate] [--video DEV] "
+			"clip.h264\n");
 		return 2;
 	}
 	data = file_load(argv[optind], &size);
 	if (!data || h264_client_init(&client, pattern, data, size) || dv_open(&dev, video))
 		return 1;
 	client.never_flag_matrix = no_flag;
+	dev.pool_rotate = rotate;
 	while (!status && (r = h264_client_next(&client, &job)) == 1) {
 		unsigned int cap;
 		uint64_t ts;
@@ -132,7 +147,7 @@ int main(int argc, char **argv)
 			    dv_set_ctrls(&dev, &sc, 1) ||
 			    dv_set_formats(&dev, V4L2_PIX_FMT_H264_SLICE, job.width, job.height,
 					   fourcc) ||
-			    dv_alloc(&dev, 1, NCAP, DV_MEM_MMAP) || dv_stream(&dev, true))
+			    dv_alloc(&dev, 1, ncap, mem) || dv_stream(&dev, true))
 				return 1;
 			req = dv_req_alloc(&dev);
 			if (req < 0)
@@ -140,7 +155,7 @@ int main(int argc, char **argv)
 			started = true;
 		}
 		/* a CAPTURE buffer the DPB does not name */
-		for (cap = 0; cap < NCAP; cap++) {
+		for (cap = 0; cap < ncap; cap++) {
 			bool held = false;
 
 			for (unsigned int i = 0; i < V4L2_H264_NUM_DPB_ENTRIES; i++)
@@ -149,7 +164,7 @@ int main(int argc, char **argv)
 			if (!held)
 				break;
 		}
-		if (cap == NCAP) {
+		if (cap == ncap) {
 			fprintf(stderr, "every CAPTURE buffer is a reference\n");
 			return 1;
 		}
@@ -166,7 +181,8 @@ int main(int argc, char **argv)
 			failed++;
 			status = 1;
 		} else {
-			md5_of(&dev, cap, &job, md5);
+			if (md5_of(&dev, cap, &job, md5))
+				return 1;
 			printf("pic %ld %ux%u %s\n", jobs, job.crop_w, job.crop_h, md5);
 		}
 		h264_client_done(&client, &job, ts);
@@ -176,7 +192,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "GStreamer's parser failed after %ld pictures\n", jobs);
 		status = 1;
 	}
-	fprintf(stderr, "dv-h264client: %ld requests, %ld failed\n", jobs, failed);
+	fprintf(stderr, "dv-h264client: %ld requests, %ld failed, CAPTURE %s x%u, %lu re-imports\n",
+		jobs, failed, mem == DV_MEM_MMAP ? "mmap" : "dmabuf-import", ncap, dev.pool_changes);
 	if (started)
 		dv_stream(&dev, false);
 	dv_close(&dev);

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/media.h>
 #include <linux/udmabuf.h>
@@ -216,6 +217,16 @@ static int alloc_queue(struct dv_dev *d, enum v4l2_buf_type type, unsigned int n
 	    !(rb.capabilities & V4L2_BUF_CAP_SUPPORTS_REQUESTS))
 		FAIL(-EINVAL, "OUTPUT queue without V4L2_BUF_CAP_SUPPORTS_REQUESTS");
 	*got = n;
+	if (type == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE) {
+		/* MMAP and a fixed pool: each slot its own memory; rotating: all start free */
+		d->pool_head = 0;
+		d->pool_count = mem != DV_MEM_MMAP && d->pool_rotate ? n : 0;
+		d->pool_changes = 0;
+		for (unsigned int i = 0; i < n; i++) {
+			d->pool_free[i] = i;
+			d->slot_mem[i] = d->pool_count ? DV_MAX_BUFS : i;
+		}
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
 		struct v4l2_buffer b = {
@@ -268,6 +279,91 @@ int dv_alloc(struct dv_dev *d, unsigned int nout, unsigned int ncap, enum dv_mem
 			   d->cap, &d->ncap);
 }
 
+int dv_free(struct dv_dev *d)
+{
+	static const enum v4l2_buf_type types[2] = {
+		V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+	};
+	int ret = dv_stream(d, false);
+
+	if (ret)
+		return ret;
+	free_bufs(d->out, d->nout);
+	free_bufs(d->cap, d->ncap);
+	d->nout = d->ncap = 0;
+	for (int i = 0; i < 2; i++) {
+		struct v4l2_requestbuffers rb = {
+			.count = 0, .type = types[i],
+			.memory = i && d->cap_mem != DV_MEM_MMAP ? V4L2_MEMORY_DMABUF :
+				  V4L2_MEMORY_MMAP,
+		};
+
+		ret = xioctl(d->vfd, VIDIOC_REQBUFS, &rb);
+		if (ret)
+			FAIL(ret, "REQBUFS 0 type %u", types[i]);
+	}
+	return 0;
+}
+
+int dv_parse_capture(const char *s, enum dv_mem *mem, bool *rotate)
+{
+	*rotate = false;
+	if (!strcmp(s, "mmap")) {
+		*mem = DV_MEM_MMAP;
+	} else if (!strcmp(s, "dmabuf-import")) {
+		*mem = DV_MEM_HEAP;
+	} else if (!strcmp(s, "dmabuf-import-rotate")) {
+		*mem = DV_MEM_HEAP;
+		*rotate = true;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+void dv_pool_take(struct dv_dev *d, unsigned int slot)
+{
+	unsigned int had = d->slot_mem[slot];
+
+	if (d->cap_mem == DV_MEM_MMAP || !d->pool_rotate)
+		return;
+	/* the slot's old buffer to the end of the free list, the oldest free one to the slot */
+	if (had < DV_MAX_BUFS) {
+		d->pool_free[(d->pool_head + d->pool_count) % d->ncap] = had;
+		d->pool_count++;
+	}
+	d->slot_mem[slot] = d->pool_free[d->pool_head];
+	d->pool_head = (d->pool_head + 1) % d->ncap;
+	d->pool_count--;
+	if (had < DV_MAX_BUFS && d->slot_mem[slot] != had)
+		d->pool_changes++;
+}
+
+const struct dv_buf *dv_cap_mem(const struct dv_dev *d, unsigned int slot)
+{
+	return &d->cap[d->slot_mem[slot]];
+}
+
+int dv_cap_sync(const struct dv_dev *d, unsigned int slot, bool start)
+{
+	const struct dv_buf *b = dv_cap_mem(d, slot);
+	struct dma_buf_sync sync = {
+		.flags = DMA_BUF_SYNC_READ | (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END),
+	};
+
+	for (unsigned int p = 0; p < b->nplanes; p++) {
+		int ret;
+
+		if (b->p[p].dmabuf < 0)
+			continue;
+		ret = xioctl(b->p[p].dmabuf, DMA_BUF_IOCTL_SYNC, &sync);
+		if (ret)
+			FAIL(ret, "DMA_BUF_IOCTL_SYNC %s slot %u plane %u",
+			     start ? "START" : "END", slot, p);
+	}
+	return 0;
+}
+
 int dv_stream(struct dv_dev *d, bool on)
 {
 	int types[2] = { V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE };
@@ -283,19 +379,20 @@ int dv_stream(struct dv_dev *d, bool on)
 
 int dv_queue_capture(struct dv_dev *d, unsigned int index)
 {
+	const struct dv_buf *mem = dv_cap_mem(d, index);
 	struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
 	struct v4l2_buffer b = {
 		.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
 		.memory = d->cap_mem == DV_MEM_MMAP ? V4L2_MEMORY_MMAP : V4L2_MEMORY_DMABUF,
-		.m.planes = planes, .length = d->cap[index].nplanes,
+		.m.planes = planes, .length = mem->nplanes,
 	};
 	int ret;
 
-	for (unsigned int p = 0; p < d->cap[index].nplanes; p++) {
+	for (unsigned int p = 0; p < mem->nplanes; p++) {
 		if (d->cap_mem == DV_MEM_MMAP)
 			continue;
-		planes[p].m.fd = d->cap[index].p[p].dmabuf;
-		planes[p].length = d->cap[index].p[p].len;
+		planes[p].m.fd = mem->p[p].dmabuf;
+		planes[p].length = (uint32_t)mem->p[p].len;
 	}
 	ret = xioctl(d->vfd, VIDIOC_QBUF, &b);
 	if (ret)
@@ -407,6 +504,7 @@ int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		return -1;
 	}
 	memcpy(d->out[0].p[0].map, bitstream, bytes);
+	dv_pool_take(d, cap);
 	if (dv_queue_capture(d, cap) || dv_req_set_ctrls(d, req, c, n) ||
 	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)bytes))
 		return -1;

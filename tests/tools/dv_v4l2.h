@@ -31,13 +31,28 @@ struct dv_buf {
 	struct dv_plane p[DV_MAX_PLANES];
 };
 
+/*
+ * Chromium's CAPTURE pool: VIDEO_MAX_FRAME buffers of its own (dma-buf), imported into as
+ * many V4L2 slots.
+ */
+#define DV_CHROMIUM_POOL 32
+
 struct dv_dev {
 	char video[64], media[64];
 	int vfd, mfd;
 	struct v4l2_format out_fmt, cap_fmt;
 	enum dv_mem cap_mem;
 	unsigned int nout, ncap;
+	/*
+	 * OUTPUT buffers; CAPTURE memory: for MMAP slot i's own, for DMABUF the pool's
+	 * buffers, queued in slot i as cap[slot_mem[i]] (dv_pool_take)
+	 */
 	struct dv_buf out[DV_MAX_BUFS], cap[DV_MAX_BUFS];
+	unsigned int slot_mem[DV_MAX_BUFS];
+	/* DMABUF: hand slots the pool's free buffers in turn instead of keeping their own */
+	bool pool_rotate;
+	unsigned int pool_free[DV_MAX_BUFS], pool_head, pool_count;
+	unsigned long pool_changes; /* queued into a slot that had other memory before */
 };
 
 /* Find (or use @video) the daedalus-v4l2 node and its media node, open both. */
@@ -46,6 +61,25 @@ void dv_close(struct dv_dev *d);
 int dv_set_formats(struct dv_dev *d, uint32_t coded, unsigned int w,
 		   unsigned int h, uint32_t cap_fourcc);
 int dv_alloc(struct dv_dev *d, unsigned int nout, unsigned int ncap, enum dv_mem cap_mem);
+/* STREAMOFF, unmap and close everything, REQBUFS(0) on both queues: before new formats. */
+int dv_free(struct dv_dev *d);
+/*
+ * --capture mmap | dmabuf-import | dmabuf-import-rotate: CAPTURE as MMAP, or as DMABUF
+ * imported from buffers allocated in /dev/dma_heap/system with the format's sizeimage;
+ * -rotate gives a slot being reused the pool's longest free buffer rather than its own, so
+ * that slots are queued with other dma-bufs than before (the driver must re-import).
+ * 0, or -1 for an unknown word.
+ */
+int dv_parse_capture(const char *s, enum dv_mem *mem, bool *rotate);
+/* The CAPTURE memory for slot @slot before it is queued (see pool_rotate). */
+void dv_pool_take(struct dv_dev *d, unsigned int slot);
+/* CAPTURE memory queued in slot @slot (the pool buffer for DMABUF). */
+const struct dv_buf *dv_cap_mem(const struct dv_dev *d, unsigned int slot);
+/*
+ * Bracket CPU reads of slot @slot's picture: DMA_BUF_IOCTL_SYNC START|READ (@start) or
+ * END|READ on each imported plane, as a client reading a dma-buf it mapped must.
+ */
+int dv_cap_sync(const struct dv_dev *d, unsigned int slot, bool start);
 int dv_stream(struct dv_dev *d, bool on);
 int dv_queue_capture(struct dv_dev *d, unsigned int index);
 /* Queue OUTPUT buffer @index with @bytes at @offset in request @req. */

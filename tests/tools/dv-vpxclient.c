@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * dv-vpxclient: decodes a VP8 or VP9 IVF clip through the daedalus-v4l2 device the way
+ * Chromium's V4L2 stateless decoder does: the client parses each frame header
+ * (daemon/tests/vp8_client.c, vp9_client.c), sends VP8_FRAME, or VP9_FRAME and
+ * VP9_COMPRESSED_HDR, in every request, one frame per request (VP9 superframes split, a
+ * show_existing_frame shows the buffer already decoded and is never a request), names
+ * pictures by CAPTURE buffer index (timestamp = index, reused as Chromium does), and keeps
+ * one request in flight. A key frame of another size or bit depth drains, frees both queues
+ * and sets the formats again, as Chromium's resolution change does.
+ *   --capture mmap|dmabuf-import|dmabuf-import-rotate
+ *       CAPTURE memory: MMAP (12 buffers), or Chromium's frame pool: 32 dma-bufs from
+ *       /dev/dma_heap/system imported as DMABUF and read back through their own mapping
+ *       inside DMA_BUF_IOCTL_SYNC (-rotate: a reused slot gets another pool buffer)
+ * A CAPTURE buffer is reused only when no reference slot holds it. Prints
+ * "pic <n> <w>x<h> <md5>" per shown picture in display order for daemon/tests/run_clips.py,
+ * which compares with libvpx. Exit status 1 if a request fails.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/v4l2-controls.h>
+
+#include "dv_v4l2.h"
+#include "ivf.h"
+#include "test_picture.h"
+#include "vp8_client.h"
+#include "vp9_client.h"
+
+#define NCAP 12
+
+struct frame {
+	bool vp9, key, show, show_existing;
+	unsigned int show_slot;
+	uint32_t width, height, fourcc;
+	struct v4l2_ctrl_vp8_frame c8;
+	struct v4l2_ctrl_vp9_frame c9;
+	struct v4l2_ctrl_vp9_compressed_hdr ch9;
+	struct vp8_frame_info i8;
+	struct vp9_frame_info i9;
+};
+
+static int md5_of(const struct dv_dev *d, unsigned int idx, uint32_t w, uint32_t h,
+		  char out[33])
+{
+	const struct v4l2_pix_format_mplane *f = &d->cap_fmt.fmt.pix_mp;
+	uint8_t *map = dv_cap_mem(d, idx)->p[0].map;
+	struct pic p = { .fourcc = f->pixelformat, .width = w, .height = h };
+	uint32_t stride = f->plane_fmt[0].bytesperline;
+
+	/* NV12 / P010 in one plane: CbCr follows the luma plane of the format's height */
+	p.dst.planes[0].data = map;
+	p.dst.planes[0].stride = stride;
+	p.dst.planes[1].data = map + (size_t)stride * f->height;
+	p.dst.planes[1].stride = stride;
+	if (dv_cap_sync(d, idx, true))
+		return -1;
+	pic_md5(&p, out);
+	return dv_cap_sync(d, idx, false);
+}
+
+/* The frame's header into its controls; -1 if it cannot be parsed. */
+static int parse(struct frame *fr, struct vp8_client *vp8, struct vp9_client *vp9,
+		 const uint8_t *data, size_t size)
+{
+	if (!fr->vp9) {
+		if (vp8_client_fill(vp8, data, size, &fr->c8, &fr->i8))
+			return -1;
+		fr->key = fr->i8.key_frame;
+		fr->show = fr->i8.show_frame;
+		fr->width = fr->c8.width;
+		fr->height = fr->c8.height;
+		fr->fourcc = V4L2_PIX_FMT_NV12;
+		return 0;
+	}
+	if (vp9_client_fill(vp9, data, size, &fr->c9, &fr->ch9, &fr->i9))
+		return -1;
+	fr->show_existing = fr->i9.show_existing_frame;
+	fr->show_slot = fr->i9.frame_to_show & 7;
+	fr->key = fr->i9.key_frame;
+	fr->show = fr->i9.show_frame;
+	fr->width = fr->i9.width;
+	fr->height = fr->i9.height;
+	fr->fourcc = fr->c9.bit_depth > 8 ? V4L2_PIX_FMT_P010 : V4L2_PIX_FMT_NV12;
+	return 0;
+}
+
+/*
+ * Formats and buffers for a stream of this size and depth. For 10-bit VP9 Chromium first
+ * sets a VP9_FRAME of profile 2 (SetExtCtrls10Bit) so that CAPTURE offers P010.
+ */
+static int setup(struct dv_dev *d, const struct frame *fr, unsigned int ncap, enum dv_mem mem)
+{
+	uint32_t coded = fr->vp9 ? V4L2_PIX_FMT_VP9_FRAME : V4L2_PIX_FMT_VP8_FRAME;
+
+	if (dv_set_formats(d, coded, fr->width, fr->height, 0))
+		return -1;
+	if (fr->fourcc == V4L2_PIX_FMT_P010) {
+		struct v4l2_ctrl_vp9_frame c = { .profile = 2, .bit_depth = 10 };
+		struct v4l2_ext_control sc = {
+			.id = V4L2_CID_STATELESS_VP9_FRAME, .size = sizeof(c), .ptr = &c,
+		};
+
+		if (dv_set_ctrls(d, &sc, 1))
+			return -1;
+	}
+	if (dv_set_formats(d, coded, fr->width, fr->height, fr->fourcc) ||
+	    dv_alloc(d, 1, ncap, mem) || dv_stream(d, true))
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "video", required_argument, NULL, 'd' },
+		{ "capture", required_argument, NULL, 'C' },
+		{ 0 },
+	};
+	const char *video = NULL;
+	static struct dv_dev dev;
+	struct vp8_client vp8 = { 0 };
+	struct vp9_client vp9 = { 0 };
+	/* CAPTURE slot of each reference: VP9's 8 slots, VP8's last/golden/alt in 0..2 */
+	int slot_buf[8];
+	uint32_t cap_w[DV_MAX_BUFS] = { 0 }, cap_h[DV_MAX_BUFS] = { 0 };
+	uint32_t cur_w = 0, cur_h = 0, cur_fourcc = 0;
+	enum dv_mem mem = DV_MEM_MMAP;
+	unsigned int ncap = NCAP, changes = 0;
+	long display = 0, jobs = 0, failed = 0;
+	int req = -1, c, status = 0;
+	bool rotate = false, is_vp9;
+	unsigned long reimports = 0;
+	struct ivf ivf;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			video = optarg;
+		else if (c == 'C' && !dv_parse_capture(optarg, &mem, &rotate))
+			ncap = mem == DV_MEM_MMAP ? NCAP : DV_CHROMIUM_POOL;
+		else
+			return 2;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: dv-vpxclient [--capture mmap|dmabuf-import|"
+			"dmabuf-import-rotate] [--video DEV] clip.ivf\n");
+		return 2;
+	}
+	if (ivf_load(&ivf, argv[optind], 1))
+		return 1;
+	is_vp9 = !strcmp(ivf.fourcc, "VP90");
+	if (!is_vp9 && strcmp(ivf.fourcc, "VP80")) {
+		fprintf(stderr, "%s: not a VP8 or VP9 IVF file\n", argv[optind]);
+		return 1;
+	}
+	if (dv_open(&dev, video))
+		return 1;
+	dev.pool_rotate = rotate;
+	for (int i = 0; i < 8; i++)
+		slot_buf[i] = -1;
+	for (size_t i = 0; i < ivf.count && !status; i++) {
+		static struct frame fr;
+		struct v4l2_ext_control ctl[2];
+		unsigned int cap, n = 0;
+		uint64_t ts;
+		char md5[33];
+		int r;
+
+		memset(&fr, 0, sizeof(fr));
+		fr.vp9 = is_vp9;
+		if (parse(&fr, &vp8, &vp9, ivf.frames[i].data, ivf.frames[i].size)) {
+			fprintf(stderr, "frame %zu: cannot parse its header\n", i);
+			status = 1;
+			break;
+		}
+		if (fr.show_existing) {
+			int b = slot_buf[fr.show_slot];
+
+			if (b < 0) {
+				printf("pic %ld FAILED\n", display++);
+				status = 1;
+			} else {
+				if (md5_of(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5))
+					return 1;
+				printf("pic %ld %ux%u %s\n", display++, cap_w[b], cap_h[b], md5);
+			}
+			continue;
+		}
+		if (fr.key && (fr.width != cur_w || fr.height != cur_h || fr.fourcc != cur_fourcc)) {
+			/* Chromium's resolution change: the queue is drained (one request at a time:
+			 * nothing is in flight), buffers freed, formats and buffers made anew */
+			if (cur_w) {
+				reimports += dev.pool_changes;
+				if (dv_free(&dev))
+					return 1;
+				changes++;
+			}
+			if (setup(&dev, &fr, ncap, mem))
+				return 1;
+			if (req < 0 && (req = dv_req_alloc(&dev)) < 0)
+				return 1;
+			cur_w = fr.width;
+			cur_h = fr.height;
+			cur_fourcc = fr.fourcc;
+			for (int s = 0; s < 8; s++)
+				slot_buf[s] = -1;
+		}
+		if (req < 0) {
+			fprintf(stderr, "frame %zu: the stream does not start with a key frame\n", i);
+			return 1;
+		}
+		/* a CAPTURE buffer no reference slot holds */
+		for (cap = 0; cap < ncap; cap++) {
+			bool held = false;
+
+			for (int s = 0; s < 8; s++)
+				held |= slot_buf[s] == (int)cap;
+			if (!held)
+				break;
+		}
+		if (cap == ncap) {
+			fprintf(stderr, "every CAPTURE buffer is a reference\n");
+			return 1;
+		}
+		/* Chromium: tv_usec = the CAPTURE buffer's index, references named by it */
+		ts = (uint64_t)cap * 1000;
+		if (is_vp9) {
+			ctl[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_VP9_FRAME,
+				.size = sizeof(fr.c9), .ptr = &fr.c9 };
+			ctl[n++] = (struct v4l2_ext_control){
+				.id = V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
+				.size = sizeof(fr.ch9), .ptr = &fr.ch9 };
+		} else {
+			ctl[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_VP8_FRAME,
+				.size = sizeof(fr.c8), .ptr = &fr.c8 };
+		}
+		r = dv_decode_one(&dev, req, cap, ts, ctl, n, ivf.frames[i].data,
+				  ivf.frames[i].size);
+		if (r < 0)
+			return 1;
+		cap_w[cap] = fr.width;
+		cap_h[cap] = fr.height;
+		if (r) {
+			fprintf(stderr, "request %ld (frame %zu, CAPTURE %u) came back with ERROR\n",
+				jobs, i, cap);
+			failed++;
+			status = 1;
+			if (fr.show)
+				printf("pic %ld FAILED\n", display++);
+		} else if (fr.show) {
+			if (md5_of(&dev, cap, fr.width, fr.height, md5))
+				return 1;
+			printf("pic %ld %ux%u %s\n", display++, fr.width, fr.height, md5);
+		}
+		/* the reference slots follow the bitstream */
+		if (is_vp9) {
+			for (int s = 0; s < 8; s++)
+				if (fr.i9.refresh_frame_flags & (1u << s))
+					slot_buf[s] = (int)cap;
+			vp9_client_update_refs(&vp9, &fr.i9, ts);
+		} else {
+			int last = slot_buf[0], gold = slot_buf[1], alt = slot_buf[2];
+
+			/* libvpx's order: the altref copy first, the golden copy may see it */
+			if (fr.i8.copy_to_alt == 1)
+				alt = last;
+			else if (fr.i8.copy_to_alt == 2)
+				alt = gold;
+			if (fr.i8.copy_to_golden == 1)
+				gold = last;
+			else if (fr.i8.copy_to_golden == 2)
+				gold = alt;
+			if (fr.i8.refresh_golden)
+				gold = (int)cap;
+			if (fr.i8.refresh_alt)
+				alt = (int)cap;
+			if (fr.i8.refresh_last)
+				last = (int)cap;
+			slot_buf[0] = last;
+			slot_buf[1] = gold;
+			slot_buf[2] = alt;
+			vp8_client_update_refs(&vp8, &fr.i8, ts);
+		}
+		jobs++;
+	}
+	reimports += dev.pool_changes;
+	fprintf(stderr, "dv-vpxclient: %s, %ld requests, %ld failed, %ld pictures shown, "
+		"%u resolution changes, CAPTURE %s x%u, %lu re-imports\n", is_vp9 ? "VP9" : "VP8",
+		jobs, failed, display, changes, mem == DV_MEM_MMAP ? "mmap" : "dmabuf-import",
+		ncap, reimports);
+	if (req >= 0)
+		dv_stream(&dev, false);
+	dv_close(&dev);
+	ivf_free(&ivf);
+	return status;
+}

@@ -3,8 +3,9 @@
 # The Debian packages as a user gets them (build/deb, `make debs`): daedalus-v4l2-dkms and
 # daedalus-v4l2-daemon install on the writable root; DKMS builds the module for the running
 # kernel from its headers (the testbed kernel's build tree); modules-load.d loads it; the udev
-# rule names the decoder /dev/video-dec0 + /dev/media-dec0 for the video group and keeps the
-# bridge root-only; the systemd unit's own command lines (no systemd in the VM) load the module
+# rule names the decoder /dev/video-dec0 + /dev/media-dec0 for the video group (and those two
+# nodes pass Chromium's checks: tests/tools/dv-chromium-check) and keeps the bridge
+# root-only; the systemd unit's own command lines (no systemd in the VM) load the module
 # and start the daemon, which reports READY=1 on $NOTIFY_SOCKET and decodes a clip through
 # GStreamer, and STOPPING=1 on SIGTERM. Purging both packages must leave nothing behind: the
 # overlay's upper layers (everything the run changed) are compared before and after.
@@ -87,6 +88,16 @@ check_nodes() { # when
 		fail "$1: /dev/media-dec0 is not our media node ($media)"
 	fi
 	[ "$(stat -c '%a %G' "$media")" = "660 video" ] || fail "$1: $media is $(stat -c '%a %G' "$media"), want 660 video"
+	# what Chromium does with exactly these two names: pairs them by bus_info and driver,
+	# needs MPLANE, requests, DMABUF import, the profiles and frame sizes
+	local out
+	if out=$("$CK/build/tests/dv-chromium-check" /dev/video-dec0 /dev/media-dec0); then
+		echo "$out" | sed 's/^/     /'
+		ok "$1: Chromium's checks pass on /dev/video-dec0 + /dev/media-dec0"
+	else
+		echo "$out" | sed 's/^/     /'
+		fail "$1: Chromium's checks on /dev/video-dec0 + /dev/media-dec0 (dv-chromium-check above)"
+	fi
 }
 check_nodes "after modules-load"
 rmmod daedalus_v4l2 || die "rmmod daedalus_v4l2 failed"

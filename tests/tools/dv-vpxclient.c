@@ -88,7 +88,8 @@ static int parse(struct frame *fr, struct vp8_client *vp8, struct vp9_client *vp
 
 /*
  * Formats and buffers for a stream of this size and depth. For 10-bit VP9 Chromium first
- * sets a VP9_FRAME of profile 2 (SetExtCtrls10Bit) so that CAPTURE offers P010.
+ * sets a VP9_FRAME of profile 2 (SetExtCtrls10Bit: profile, depth and 4:2:0 subsampling, the
+ * rest zero, the frame size too) so that CAPTURE offers P010.
  */
 static int setup(struct dv_dev *d, const struct frame *fr, unsigned int ncap, enum dv_mem mem)
 {
@@ -97,7 +98,11 @@ static int setup(struct dv_dev *d, const struct frame *fr, unsigned int ncap, en
 	if (dv_set_formats(d, coded, fr->width, fr->height, 0))
 		return -1;
 	if (fr->fourcc == V4L2_PIX_FMT_P010) {
-		struct v4l2_ctrl_vp9_frame c = { .profile = 2, .bit_depth = 10 };
+		struct v4l2_ctrl_vp9_frame c = {
+			.profile = 2, .bit_depth = 10,
+			.flags = V4L2_VP9_FRAME_FLAG_X_SUBSAMPLING |
+				 V4L2_VP9_FRAME_FLAG_Y_SUBSAMPLING,
+		};
 		struct v4l2_ext_control sc = {
 			.id = V4L2_CID_STATELESS_VP9_FRAME, .size = sizeof(c), .ptr = &c,
 		};

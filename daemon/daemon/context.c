@@ -33,7 +33,7 @@ void dm_fail_job(const struct dm_services *svc, const struct dm_job *job,
 
 static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 {
-	struct dm_failure fail = { DAEDALUS_REASON_NONE, { "" } };
+	struct dm_failure fail = { DAEDALUS_REASON_NONE, { "", DD_ERR_DATA } };
 	struct timespec t0, t1;
 	long ms;
 	int r;

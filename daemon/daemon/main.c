@@ -81,7 +81,7 @@ static struct dm_context *find_context(struct daemon *d, uint32_t id, bool creat
 
 static void on_job(struct daemon *d, const struct daedalus_job *msg)
 {
-	struct dm_failure fail = { DAEDALUS_REASON_INTERNAL, { "" } };
+	struct dm_failure fail = { DAEDALUS_REASON_INTERNAL, { "", DD_ERR_DATA } };
 	struct dm_context *ctx;
 	struct dm_job *job;
 

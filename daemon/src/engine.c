@@ -136,11 +136,11 @@ void dd_engine_free(struct dd_engine *e)
 static int pick_backend(struct dd_engine *e, enum dd_codec codec, uint32_t fourcc,
 			unsigned int bit_depth, struct dd_error *why)
 {
-	struct dd_error first = { "no decoding backend is built in" };
+	struct dd_error first = { "no decoding backend is built in", DD_ERR_UNSUPPORTED };
 	bool have_first = false;
 
 	if ((unsigned int)codec >= DD_CODEC_COUNT)
-		return dd_fail(why, "unknown codec %d", (int)codec);
+		return dd_fail_kind(why, DD_ERR_UNSUPPORTED, "unknown codec %d", (int)codec);
 	for (size_t i = 0; i < NUM_BACKENDS; i++) {
 		struct dd_error tmp;
 
@@ -153,6 +153,9 @@ static int pick_backend(struct dd_engine *e, enum dd_codec codec, uint32_t fourc
 		if (!have_first) {
 			snprintf(first.msg, sizeof(first.msg), "%s backend: %.200s",
 				 backend_list[i]->name, tmp.msg);
+			/* a backend that cannot serve it, whatever made it unable */
+			if (tmp.kind == DD_ERR_NO_MEMORY)
+				first.kind = DD_ERR_NO_MEMORY;
 			have_first = true;
 		}
 	}
@@ -183,7 +186,7 @@ void dd_engine_describe(struct dd_engine *e, enum dd_codec codec, char *buf, siz
 		{ V4L2_PIX_FMT_YUV420M, 8 },
 		{ V4L2_PIX_FMT_P010, 10 },
 	};
-	struct dd_error why = { "" };
+	struct dd_error why = { "", DD_ERR_UNSUPPORTED };
 	size_t used;
 	const char *backend;
 	char name[8];
@@ -214,7 +217,7 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		dd_fail(err, "out of memory");
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
 	s->engine = e;
@@ -332,9 +335,10 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 			continue;
 		if (ref_known(s, x->ref_ts[i]))
 			continue;
-		return dd_fail(err, "%s reference (ts %" PRIu64 ") was not decoded by this "
-			       "stream since the last keyframe or flush", vpx_refs[i < 3 ? i : 2],
-			       x->ref_ts[i]);
+		return dd_fail_kind(err, DD_ERR_REFERENCE,
+				    "%s reference (ts %" PRIu64 ") was not decoded by this "
+				    "stream since the last keyframe or flush", vpx_refs[i < 3 ? i : 2],
+				    x->ref_ts[i]);
 	}
 	/* the capture format may change at a keyframe (e.g. to P010 for profile 2) */
 	if (!s->ops->supports(s->backend, s->codec, job->dst->fourcc, x->bit_depth, err))
@@ -422,8 +426,8 @@ static void finalize(struct dd_stream *s, unsigned int i)
 	if (!ret && got->pending)
 		return; /* a held slice or field: checked with the job that completes it */
 	if (!ret && e->doomed)
-		ret = dd_fail(err, "reference ts %" PRIu64 " failed to decode while this job was "
-			      "in flight", e->doomed_by);
+		ret = dd_fail_kind(err, DD_ERR_REFERENCE, "reference ts %" PRIu64 " failed to "
+				   "decode while this job was in flight", e->doomed_by);
 	if (!ret && (got->width != x->width || got->height != x->height))
 		ret = dd_fail(err, "controls say %ux%u, decoder found %ux%u", x->width,
 			      x->height, got->width, got->height);
@@ -506,7 +510,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	if (!job)
 		return dd_fail(err, "no job");
 	if (pending_reserve(s))
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	e = pending_at(s, s->pend_count);
 	*e = (struct dd_pending){ .cookie = cookie, .job = job };
 	if (check_job(s, job, &e->x, err))

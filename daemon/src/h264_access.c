@@ -54,17 +54,19 @@ int dd_h264_access_check(const struct dd_h264_access *a, const struct dd_job *jo
 
 	if (a->leading && !x->key_frame && picture_poc(dp) < a->poc) {
 		x->leading = true;
-		return dd_fail(err, "leading picture (POC %d) of a non-IDR access point (POC %d): "
-			       "its references precede the access point", picture_poc(dp), a->poc);
+		return dd_fail_kind(err, DD_ERR_REFERENCE,
+				    "leading picture (POC %d) of a non-IDR access point (POC %d): "
+				    "its references precede the access point", picture_poc(dp), a->poc);
 	}
 	/* I slices use no reference: what the DPB lists cannot make them wrong */
 	if (x->intra)
 		return 0;
 	for (unsigned int i = 0; i < x->num_refs; i++)
 		if (unknown_ref(a, x, x->ref_ts[i], job->timestamp, decoded))
-			return dd_fail(err, "DPB reference (ts %" PRIu64 ") was not decoded by "
-				       "this stream since the last access point (IDR, I picture "
-				       "or flush)", x->ref_ts[i]);
+			return dd_fail_kind(err, DD_ERR_REFERENCE,
+					    "DPB reference (ts %" PRIu64 ") was not decoded by this "
+					    "stream since the last access point (IDR, I picture or "
+					    "flush)", x->ref_ts[i]);
 	return 0;
 }
 

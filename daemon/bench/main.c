@@ -322,7 +322,7 @@ static void count_result(struct bench_result *r, enum dd_collect c, unsigned int
 static void collect_oldest(struct dd_stream *stream, struct inflight *q, bool wait,
 			   unsigned int pass, struct bench_result *r, bool *reported_failure)
 {
-	struct dd_error err = { "" };
+	struct dd_error err = { "", DD_ERR_DATA };
 	uint64_t cookie = 0;
 	enum dd_collect c = dd_stream_collect(stream, wait, &cookie, &err);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,17 +24,40 @@ static void complete(const struct dm_services *svc, const struct dm_job *job, ui
 }
 
 void dm_fail_job(const struct dm_services *svc, const struct dm_job *job,
-		 const struct dm_failure *fail)
+		 const struct dm_failure *fail, bool quiet)
 {
-	dm_warn("ctx %u: job %" PRIu64 " (sequence %u, ts %" PRIu64 ") failed: %s",
-		job->msg.ctx_id, (uint64_t)job->msg.job_id, job->msg.sequence,
-		(uint64_t)job->msg.capture.timestamp, fail->why.msg);
+	dm_log(quiet ? DD_LOG_DEBUG : DD_LOG_WARNING, "ctx %u: job %" PRIu64 " (sequence %u, ts %"
+	       PRIu64 ") failed: %s", job->msg.ctx_id, (uint64_t)job->msg.job_id,
+	       job->msg.sequence, (uint64_t)job->msg.capture.timestamp, fail->why.msg);
 	complete(svc, job, DAEDALUS_STATUS_ERROR, fail->reason);
+}
+
+static const char *const reason_names[] = {
+	[DAEDALUS_REASON_NONE] = "no reason",
+	[DAEDALUS_REASON_BITSTREAM] = "bad data",
+	[DAEDALUS_REASON_MISSING_REF] = "lost reference",
+	[DAEDALUS_REASON_UNSUPPORTED] = "unsupported",
+	[DAEDALUS_REASON_NO_MEMORY] = "out of memory",
+	[DAEDALUS_REASON_INTERNAL] = "internal",
+	[DAEDALUS_REASON_CANCELLED] = "cancelled",
+};
+
+/*
+ * A damaged stream or a lost reference fails every job until the next keyframe: one line
+ * per stream and reason says why, the rest are counted for the line that closes the context.
+ */
+static void fail_counted(struct dm_context *ctx, const struct dm_job *job,
+			 const struct dm_failure *fail)
+{
+	uint32_t r = fail->reason <= DAEDALUS_REASON_CANCELLED ? fail->reason :
+		     DAEDALUS_REASON_INTERNAL;
+
+	dm_fail_job(ctx->svc, job, fail, ctx->failed[r]++ > 0);
 }
 
 static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 {
-	struct dm_failure fail = { DAEDALUS_REASON_NONE, { "" } };
+	struct dm_failure fail = { DAEDALUS_REASON_NONE, { "", DD_ERR_DATA } };
 	struct timespec t0, t1;
 	long ms;
 	int r;
@@ -46,7 +70,7 @@ static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	if (stopping) {
 		fail.reason = DAEDALUS_REASON_CANCELLED;
 		strcpy(fail.why.msg, "the daemon is stopping");
-		dm_fail_job(ctx->svc, job, &fail);
+		fail_counted(ctx, job, &fail);
 		return;
 	}
 	ctx->jobs++;
@@ -67,7 +91,7 @@ static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 		dm_dbg("ctx %u: cancelled job %" PRIu64 " failed: %s", ctx->id,
 		       (uint64_t)job->msg.job_id, fail.why.msg);
 	else
-		dm_fail_job(ctx->svc, job, &fail);
+		fail_counted(ctx, job, &fail);
 }
 
 static void *worker(void *arg)
@@ -164,9 +188,20 @@ void dm_context_stop(struct dm_context *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 	pthread_join(ctx->thread, NULL);
 	dm_decode_close(ctx);
-	if (ctx->jobs)
-		dm_info("ctx %u: closed after %" PRIu64 " jobs, %" PRIu64 " failed", ctx->id,
-			ctx->jobs, ctx->failures);
+	if (ctx->jobs) {
+		char counts[256] = "";
+		size_t used = 0;
+
+		for (size_t r = 0; r < sizeof(ctx->failed) / sizeof(ctx->failed[0]); r++)
+			if (ctx->failed[r] && used < sizeof(counts))
+				used += (size_t)snprintf(counts + used, sizeof(counts) - used,
+							 "%s%s %" PRIu64, used ? ", " : " (",
+							 reason_names[r], ctx->failed[r]);
+		if (used && used < sizeof(counts))
+			snprintf(counts + used, sizeof(counts) - used, ")");
+		dm_info("ctx %u: closed after %" PRIu64 " jobs, %" PRIu64 " failed%s", ctx->id,
+			ctx->jobs, ctx->failures, counts);
+	}
 	pthread_cond_destroy(&ctx->wake);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);

@@ -38,6 +38,8 @@ struct dm_context {
 	enum dd_codec codec;
 	uint32_t fourcc, width, height;
 	uint64_t jobs, failures;
+	/* failed jobs by DAEDALUS_REASON_*: the first of each is logged, all are counted */
+	uint64_t failed[DAEDALUS_REASON_CANCELLED + 1];
 	struct dm_context *next; /* the main loop's list */
 };
 
@@ -52,8 +54,11 @@ bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id);
  */
 void dm_context_stop(struct dm_context *ctx);
 
-/* Completes a job with an error and logs why. */
+/*
+ * Completes a job with an error and logs why: as a warning, or with quiet (a failure of a
+ * reason this stream already reported) at debug level only.
+ */
 void dm_fail_job(const struct dm_services *svc, const struct dm_job *job,
-		 const struct dm_failure *fail);
+		 const struct dm_failure *fail, bool quiet);
 
 #endif

@@ -2,12 +2,27 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "decode.h"
 #include "error.h"
 #include "log.h"
 #include "picture.h"
+
+/* The engine's kind of failure as the protocol's reason code (the words are for the log). */
+static uint32_t reason_code(enum dd_error_kind kind)
+{
+	switch (kind) {
+	case DD_ERR_REFERENCE:
+		return DAEDALUS_REASON_MISSING_REF;
+	case DD_ERR_UNSUPPORTED:
+		return DAEDALUS_REASON_UNSUPPORTED;
+	case DD_ERR_NO_MEMORY:
+		return DAEDALUS_REASON_NO_MEMORY;
+	case DD_ERR_DATA:
+	default:
+		return DAEDALUS_REASON_BITSTREAM;
+	}
+}
 
 /* The engine wants streams opened and closed from one thread at a time. */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -23,7 +38,7 @@ static int open_stream(struct dm_context *ctx, enum dd_codec codec, uint32_t fou
 	ctx->stream = dd_stream_open(ctx->svc->engine, codec, fourcc, &fail->why);
 	pthread_mutex_unlock(&open_lock);
 	if (!ctx->stream) {
-		fail->reason = DAEDALUS_REASON_UNSUPPORTED;
+		fail->reason = reason_code(fail->why.kind);
 		return -1;
 	}
 	ctx->codec = codec;
@@ -41,23 +56,6 @@ void dm_decode_close(struct dm_context *ctx)
 	dd_stream_close(ctx->stream);
 	pthread_mutex_unlock(&open_lock);
 	ctx->stream = NULL;
-}
-
-/*
- * The engine says why in words; the kernel only wants a category (for its statistics).
- * Everything the engine rejects is about the client's data unless it names a reference or
- * a missing capability.
- */
-static uint32_t classify(const char *why)
-{
-	if (strstr(why, "reference"))
-		return DAEDALUS_REASON_MISSING_REF;
-	if (strstr(why, "unavailable") || strstr(why, "not supported") ||
-	    strstr(why, "cannot be loaded") || strstr(why, "no decoding backend"))
-		return DAEDALUS_REASON_UNSUPPORTED;
-	if (strstr(why, "out of memory"))
-		return DAEDALUS_REASON_NO_MEMORY;
-	return DAEDALUS_REASON_BITSTREAM;
 }
 
 /* The distinct mappings of the CAPTURE buffer (planes of NV12 share one). */
@@ -150,10 +148,11 @@ int dm_decode_job(struct dm_context *ctx, const struct dm_job *job, struct dm_fa
 	/* a cancelled job's CAPTURE buffer may already be back with the application */
 	if (atomic_load(&job->cancelled)) {
 		r = dd_fail(&fail->why, "cancelled");
+		fail->reason = DAEDALUS_REASON_CANCELLED;
 	} else {
 		r = dd_stream_decode(ctx->stream, &dj, &fail->why);
 		if (r)
-			fail->reason = classify(fail->why.msg);
+			fail->reason = reason_code(fail->why.kind);
 	}
 	sync_end(job, cap, ncap);
 	if (r == 0) {

@@ -81,7 +81,7 @@ static struct dm_context *find_context(struct daemon *d, uint32_t id, bool creat
 
 static void on_job(struct daemon *d, const struct daedalus_job *msg)
 {
-	struct dm_failure fail = { DAEDALUS_REASON_INTERNAL, { "" } };
+	struct dm_failure fail = { DAEDALUS_REASON_INTERNAL, { "", DD_ERR_DATA } };
 	struct dm_context *ctx;
 	struct dm_job *job;
 
@@ -95,14 +95,14 @@ static void on_job(struct daemon *d, const struct daedalus_job *msg)
 	if (!job) {
 		struct dm_job shell = { .msg = *msg };
 
-		dm_fail_job(&d->svc, &shell, &fail);
+		dm_fail_job(&d->svc, &shell, &fail, false);
 		return;
 	}
 	ctx = find_context(d, msg->ctx_id, true);
 	if (!ctx) {
 		fail.reason = DAEDALUS_REASON_NO_MEMORY;
 		strcpy(fail.why.msg, "cannot start a worker for the context");
-		dm_fail_job(&d->svc, job, &fail);
+		dm_fail_job(&d->svc, job, &fail, false);
 		dm_job_free(job, &d->cache);
 		return;
 	}

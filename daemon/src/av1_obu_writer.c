@@ -190,11 +190,13 @@ static bool seq_flag(const struct v4l2_ctrl_av1_sequence *s, uint32_t f)
 static int check_sequence(const struct v4l2_ctrl_av1_sequence *s, struct dd_error *err)
 {
 	if (s->seq_profile != 0)
-		return dd_fail(err, "AV1 seq_profile %u is not supported (Main profile only)",
-			       s->seq_profile);
+		return dd_fail_kind(err, DD_ERR_UNSUPPORTED,
+				    "AV1 seq_profile %u is not supported (Main profile only)",
+				    s->seq_profile);
 	if (s->bit_depth != 8 && s->bit_depth != 10)
-		return dd_fail(err, "AV1 bit depth %u is not supported in the Main profile",
-			       s->bit_depth);
+		return dd_fail_kind(err, DD_ERR_UNSUPPORTED,
+				    "AV1 bit depth %u is not supported in the Main profile",
+				    s->bit_depth);
 	if (!seq_flag(s, V4L2_AV1_SEQUENCE_FLAG_SUBSAMPLING_X) ||
 	    !seq_flag(s, V4L2_AV1_SEQUENCE_FLAG_SUBSAMPLING_Y))
 		return dd_fail(err, "AV1 Main profile is 4:2:0 but the sequence says otherwise");
@@ -1059,8 +1061,9 @@ static int check_frame(struct fh *h)
 				return dd_fail(h->err, "AV1 ref_frame_idx[%d] = %d is invalid", i,
 					       idx);
 			if (!h->st->slot[idx].valid)
-				return dd_fail(h->err, "AV1 reference slot %d (ref_frame_idx[%d]) "
-					       "holds no decoded frame", idx, i);
+				return dd_fail_kind(h->err, DD_ERR_REFERENCE,
+						    "AV1 reference slot %d (ref_frame_idx[%d]) "
+						    "holds no decoded frame", idx, i);
 		}
 	}
 	if (f->primary_ref_frame > PRIMARY_REF_NONE)
@@ -1122,7 +1125,7 @@ int dd_av1_write_frame_header(const struct dd_av1_frame_in *in, const struct dd_
 	}
 	if (h.primary_ref_frame != PRIMARY_REF_NONE &&
 	    !st->slot[f->ref_frame_idx[h.primary_ref_frame] & 7].valid)
-		return dd_fail(err, "AV1 primary reference frame's slot is empty");
+		return dd_fail_kind(err, DD_ERR_REFERENCE, "AV1 primary reference frame's slot is empty");
 	if (f->frame_type == V4L2_AV1_SWITCH_FRAME || key_shown) {
 		info->refresh_frame_flags = 0xff;
 	} else {

@@ -109,7 +109,7 @@ static void *d_init(const struct dd_engine_config *config, struct dd_error *why)
 	long cpus;
 
 	if (!be) {
-		dd_fail(why, "out of memory");
+		dd_fail_kind(why, DD_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
 	if (dd_dav1d_lib_load(&be->lib, config->dav1d_path, why)) {
@@ -149,12 +149,12 @@ static bool d_supports(void *backend, enum dd_codec codec, uint32_t fourcc, unsi
 		return false;
 	}
 	if (bit_depth != 8 && bit_depth != 10) {
-		dd_fail(why, "%u-bit pictures have no capture format", bit_depth);
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "%u-bit pictures have no capture format", bit_depth);
 		return false;
 	}
 	if (fourcc != V4L2_PIX_FMT_NV12 && fourcc != V4L2_PIX_FMT_YUV420M &&
 	    fourcc != V4L2_PIX_FMT_P010) {
-		dd_fail(why, "capture format not supported by the dav1d backend");
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "capture format not supported by the dav1d backend");
 		return false;
 	}
 	if (dd_fourcc_bit_depth(fourcc) != bit_depth) {
@@ -190,7 +190,7 @@ static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, stru
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		dd_fail(err, "out of memory");
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
 	s->be = be;
@@ -210,7 +210,8 @@ static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, stru
 	set.logger.callback = dav1d_log_hook;
 	ret = be->lib.dav1d_open(&s->ctx, &set);
 	if (ret < 0) {
-		dd_fail(err, "cannot open a dav1d decoder: %s", strerror(-ret));
+		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "cannot open a dav1d decoder: %s",
+			     strerror(-ret));
 		pthread_mutex_destroy(&s->log_lock);
 		free(s);
 		return NULL;
@@ -226,7 +227,7 @@ static int grow(struct dd_backend_stream *s, size_t need, struct dd_error *err)
 		return 0;
 	p = realloc(s->buf, need);
 	if (!p)
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	s->buf = p;
 	s->buf_cap = need;
 	return 0;
@@ -241,7 +242,7 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 	int ret, tries = 0;
 
 	if (!p)
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	memcpy(p, s->buf, len);
 	while (data.sz) {
 		ret = lib->dav1d_send_data(s->ctx, &data);
@@ -340,13 +341,15 @@ static int check_refs(const struct dd_backend_stream *s, const struct v4l2_ctrl_
 			return dd_fail(err, "AV1 ref_frame_idx[%d] = %d is invalid", i, idx);
 		slot = &s->state.slot[idx];
 		if (!slot->valid)
-			return dd_fail(err, "AV1 reference slot %d was not decoded by this stream "
-				       "since the last keyframe or flush", idx);
+			return dd_fail_kind(err, DD_ERR_REFERENCE,
+					    "AV1 reference slot %d was not decoded by this stream "
+					    "since the last keyframe or flush", idx);
 		if (slot->ts != f->reference_frame_ts[idx])
-			return dd_fail(err, "AV1 reference slot %d: the request names ts %llu, this "
-				       "stream decoded ts %llu into it", idx,
-				       (unsigned long long)f->reference_frame_ts[idx],
-				       (unsigned long long)slot->ts);
+			return dd_fail_kind(err, DD_ERR_REFERENCE,
+					    "AV1 reference slot %d: the request names ts %llu, this "
+					    "stream decoded ts %llu into it", idx,
+					    (unsigned long long)f->reference_frame_ts[idx],
+					    (unsigned long long)slot->ts);
 	}
 	return 0;
 }
@@ -407,7 +410,8 @@ static int build_frame(struct dd_backend_stream *s, const struct dd_job *job,
 	if (!in.seq || !f || !job->ctrl.av1.tiles || !job->ctrl.av1.num_tiles)
 		return dd_fail(err, "AV1 job without SEQUENCE, FRAME or TILE_GROUP_ENTRY");
 	if (in.seq->flags & V4L2_AV1_SEQUENCE_FLAG_MONO_CHROME)
-		return dd_fail(err, "monochrome AV1 is not supported (no capture format for it)");
+		return dd_fail_kind(err, DD_ERR_UNSUPPORTED,
+				    "monochrome AV1 is not supported (no capture format for it)");
 	s->dav1d_error[0] = '\0';
 	if (replay_key_reshow(s, f, replay_cookie, err) || check_refs(s, f, err))
 		return -1;
@@ -647,18 +651,18 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 
 	tag = malloc(sizeof(*tag));
 	if (!tag)
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	*tag = (struct frame_tag){ .cookie = cookie, .replay = replay };
 	p = lib->dav1d_data_create(&data, len);
 	if (!p) {
 		free(tag);
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	}
 	memcpy(p, s->buf, len);
 	if (lib->dav1d_data_wrap_user_data(&data, (const uint8_t *)tag, tag_free, NULL) < 0) {
 		free(tag);
 		lib->dav1d_data_unref(&data);
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	}
 	while (data.sz) {
 		ret = lib->dav1d_send_data(s->ctx, &data);
@@ -701,7 +705,7 @@ static int d_submit(struct dd_backend_stream *s, const struct dd_job *job, uint6
 	size_t len;
 
 	if (q_reserve(s))
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	/* queued first: with one frame context dav1d returns the picture before send returns */
 	j = q_at(s, s->q_count++);
 	*j = (struct async_job){ .job = job, .res = { .cookie = cookie } };

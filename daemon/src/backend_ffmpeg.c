@@ -108,7 +108,7 @@ static void *ff_init(const struct dd_engine_config *config, struct dd_error *why
 	long cpus;
 
 	if (!be) {
-		dd_fail(why, "out of memory");
+		dd_fail_kind(why, DD_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
 	if (dd_ffmpeg_lib_load(&be->lib, config->ffmpeg_avcodec_path,
@@ -155,24 +155,24 @@ static bool ff_supports(void *backend, enum dd_codec codec, uint32_t fourcc,
 	struct ff_backend *be = backend;
 
 	if (codec < 0 || codec >= DD_CODEC_COUNT || !be->decoder[codec]) {
-		dd_fail(why, "this libavcodec has no %s decoder", dd_codec_name(codec));
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "this libavcodec has no %s decoder", dd_codec_name(codec));
 		return false;
 	}
 	if (codec == DD_CODEC_VP8 && bit_depth != 8) {
-		dd_fail(why, "VP8 is 8-bit only");
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "VP8 is 8-bit only");
 		return false;
 	}
 	if (bit_depth != 8 && bit_depth != 10) {
-		dd_fail(why, "%u-bit pictures have no capture format", bit_depth);
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "%u-bit pictures have no capture format", bit_depth);
 		return false;
 	}
 	if (fourcc != V4L2_PIX_FMT_NV12 && fourcc != V4L2_PIX_FMT_YUV420M &&
 	    fourcc != V4L2_PIX_FMT_P010) {
-		dd_fail(why, "capture format not supported by the FFmpeg backend");
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "capture format not supported by the FFmpeg backend");
 		return false;
 	}
 	if (dd_fourcc_bit_depth(fourcc) != bit_depth) {
-		dd_fail(why, "capture format does not carry %u-bit samples", bit_depth);
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "capture format does not carry %u-bit samples", bit_depth);
 		return false;
 	}
 	return true;
@@ -242,12 +242,12 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	int ret;
 
 	if (codec < 0 || codec >= DD_CODEC_COUNT || !be->decoder[codec]) {
-		dd_fail(err, "this libavcodec has no %s decoder", dd_codec_name(codec));
+		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "this libavcodec has no %s decoder", dd_codec_name(codec));
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		dd_fail(err, "out of memory");
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
 	s->be = be;
@@ -259,7 +259,7 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	s->kept = be->lib.av_frame_alloc();
 	dd_h264_packet_init(&s->h264);
 	if (!s->ctx || !s->pkt || !s->captured || !s->drained || !s->kept) {
-		dd_fail(err, "out of memory");
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		goto fail;
 	}
 	s->ctx->opaque = s;
@@ -270,8 +270,9 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	ret = be->lib.avcodec_open2(s->ctx, be->decoder[codec], NULL);
 	if (ret < 0) {
 		be->lib.av_strerror(ret, msg, sizeof(msg));
-		dd_fail(err, "cannot open the libavcodec %s decoder: %s", dd_codec_name(codec),
-			msg);
+		dd_fail_kind(err, DD_ERR_UNSUPPORTED,
+			     "cannot open the libavcodec %s decoder: %s", dd_codec_name(codec),
+			     msg);
 		goto fail;
 	}
 	return s;
@@ -336,7 +337,7 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 		return dd_fail(err, "libavcodec failed: %s", s->av_error[0] ? s->av_error : msg);
 	}
 	if (s->capture_failed)
-		return dd_fail(err, "out of memory while capturing the picture");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory while capturing the picture");
 	return 0;
 }
 

@@ -65,7 +65,7 @@ int ff_decode_h264(struct dd_backend_stream *s, const struct dd_job *job,
 		lib->av_frame_unref(s->kept);
 		if (fields != 3) {
 			if (lib->av_frame_ref(s->kept, s->captured) < 0) {
-				ret = dd_fail(err, "out of memory");
+				ret = dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 				goto fail;
 			}
 			s->kept_ts = job->timestamp;

@@ -16,7 +16,8 @@
 	do {                                                                            \
 		void *sym_ = dlsym(lib->handle, #field);                                \
 		if (!sym_) {                                                            \
-			dd_fail(why, "%s has no symbol %s", name, #field);              \
+			dd_fail_kind(why, DD_ERR_UNSUPPORTED, "%s has no symbol %s", name,     \
+				     #field);                                           \
 			goto fail;                                                      \
 		}                                                                       \
 		memcpy(&lib->field, &sym_, sizeof(sym_));                               \
@@ -30,7 +31,7 @@ int dd_dav1d_lib_load(struct dd_dav1d_lib *lib, const char *path, struct dd_erro
 	memset(lib, 0, sizeof(*lib));
 	lib->handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
 	if (!lib->handle) {
-		dd_fail(why, "cannot load %s (built for dav1d API %d): %s", name,
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "cannot load %s (built for dav1d API %d): %s", name,
 			DAV1D_API_VERSION_MAJOR, dlerror());
 		goto fail;
 	}

@@ -12,6 +12,7 @@
 #include "picture.h"
 #include "ref_set.h"
 #include "av1_check.h"
+#include "h264_access.h"
 #include "h264_check.h"
 #include "vpx_check.h"
 
@@ -56,15 +57,9 @@ struct dd_stream {
 	const struct dd_backend_ops *ops;
 	void *backend; /* the backend instance ops belong to */
 	struct dd_backend_stream *bs;
+	/* pictures decoded since the last keyframe or flush */
 	struct dd_ref_set refs;
-	/* jobs that failed since the last keyframe or flush */
-	struct dd_ref_set bad;
-	/*
-	 * H.264: pictures before the current random access point, which the pictures after it
-	 * do not use (h264_check.h), though the client's DPB may still list them
-	 */
-	struct dd_ref_set exempt;
-	struct dd_h264_random_access h264_ra;
+	struct dd_h264_access h264; /* H.264: references and access points (h264_access.h) */
 	uint32_t last_width, last_height;
 	unsigned int last_depth;
 	uint64_t jobs, failures;
@@ -141,11 +136,11 @@ void dd_engine_free(struct dd_engine *e)
 static int pick_backend(struct dd_engine *e, enum dd_codec codec, uint32_t fourcc,
 			unsigned int bit_depth, struct dd_error *why)
 {
-	struct dd_error first = { "no decoding backend is built in" };
+	struct dd_error first = { "no decoding backend is built in", DD_ERR_UNSUPPORTED };
 	bool have_first = false;
 
 	if ((unsigned int)codec >= DD_CODEC_COUNT)
-		return dd_fail(why, "unknown codec %d", (int)codec);
+		return dd_fail_kind(why, DD_ERR_UNSUPPORTED, "unknown codec %d", (int)codec);
 	for (size_t i = 0; i < NUM_BACKENDS; i++) {
 		struct dd_error tmp;
 
@@ -158,6 +153,9 @@ static int pick_backend(struct dd_engine *e, enum dd_codec codec, uint32_t fourc
 		if (!have_first) {
 			snprintf(first.msg, sizeof(first.msg), "%s backend: %.200s",
 				 backend_list[i]->name, tmp.msg);
+			/* a backend that cannot serve it, whatever made it unable */
+			if (tmp.kind == DD_ERR_NO_MEMORY)
+				first.kind = DD_ERR_NO_MEMORY;
 			have_first = true;
 		}
 	}
@@ -188,7 +186,7 @@ void dd_engine_describe(struct dd_engine *e, enum dd_codec codec, char *buf, siz
 		{ V4L2_PIX_FMT_YUV420M, 8 },
 		{ V4L2_PIX_FMT_P010, 10 },
 	};
-	struct dd_error why = { "" };
+	struct dd_error why = { "", DD_ERR_UNSUPPORTED };
 	size_t used;
 	const char *backend;
 	char name[8];
@@ -219,7 +217,7 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		dd_fail(err, "out of memory");
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
 	s->engine = e;
@@ -234,9 +232,7 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 	s->async = e->config.frame_delay > 1 && s->ops->submit && s->ops->collect &&
 		   s->ops->sync;
 	dd_ref_set_init(&s->refs);
-	dd_ref_set_init(&s->bad);
-	dd_ref_set_init(&s->exempt);
-	dd_h264_ra_reset(&s->h264_ra);
+	dd_h264_access_init(&s->h264);
 	elog(e, DD_LOG_INFO, "%s stream opened with the %s backend", dd_codec_name(codec),
 	     s->ops->name);
 	return s;
@@ -249,8 +245,7 @@ void dd_stream_close(struct dd_stream *s)
 	s->ops->close(s->bs);
 	free(s->pend);
 	dd_ref_set_free(&s->refs);
-	dd_ref_set_free(&s->bad);
-	dd_ref_set_free(&s->exempt);
+	dd_h264_access_free(&s->h264);
 	free(s);
 }
 
@@ -326,51 +321,29 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 		break;
 	case DD_CODEC_H264:
 		ret = dd_check_h264_job(job, x, err);
-		if (!ret && dd_h264_ra_check(&s->h264_ra, job->ctrl.h264.decode_params, err)) {
-			x->leading = true;
-			ret = -1;
-		}
+		if (!ret)
+			ret = dd_h264_access_check(&s->h264, job, x, &s->refs, err);
 		break;
 	default:
 		ret = dd_fail(err, "unknown codec");
 	}
 	if (ret)
 		return ret;
-	for (unsigned int i = 0; i < x->num_refs; i++) {
-		const char *name = s->codec == DD_CODEC_H264 ? "DPB" : vpx_refs[i < 3 ? i : 2];
-
+	/* H.264 references were checked with its access points */
+	for (unsigned int i = 0; s->codec != DD_CODEC_H264 && i < x->num_refs; i++) {
 		if (x->may_ref_self && x->ref_ts[i] == job->timestamp)
 			continue;
 		if (ref_known(s, x->ref_ts[i]))
 			continue;
-		/*
-		 * An H.264 DPB lists every picture kept for reference, used by this picture or
-		 * not: those before the random access point are not used after it.
-		 */
-		if (s->codec == DD_CODEC_H264 && dd_ref_set_contains(&s->exempt, x->ref_ts[i]))
-			continue;
-		return dd_fail(err, "%s reference (ts %" PRIu64 ") was not decoded by this "
-			       "stream since the last keyframe or flush", name, x->ref_ts[i]);
+		return dd_fail_kind(err, DD_ERR_REFERENCE,
+				    "%s reference (ts %" PRIu64 ") was not decoded by this "
+				    "stream since the last keyframe or flush", vpx_refs[i < 3 ? i : 2],
+				    x->ref_ts[i]);
 	}
 	/* the capture format may change at a keyframe (e.g. to P010 for profile 2) */
 	if (!s->ops->supports(s->backend, s->codec, job->dst->fourcc, x->bit_depth, err))
 		return -1;
 	return dd_picture_check(job->dst, x->width, x->height, x->bit_depth, err);
-}
-
-/*
- * A non-IDR picture random access starts at: the first one after a flush, or an I-picture
- * while pictures have failed (it ends their run: what precedes it is not used after it).
- */
-static void update_h264_access(struct dd_stream *s, const struct dd_job *job,
-			       const struct dd_expectation *x)
-{
-	bool access_point = !x->key_frame && (s->h264_ra.after_flush ||
-					      (x->intra && !dd_ref_set_empty(&s->bad)));
-
-	if (access_point)
-		dd_ref_set_move_all(&s->bad, &s->exempt);
-	dd_h264_ra_update(&s->h264_ra, job->ctrl.h264.decode_params, access_point);
 }
 
 /* The timestamps a job predicts from (AV1: its slots, which the dav1d backend checks). */
@@ -402,22 +375,17 @@ static void record_failure(struct dd_stream *s, uint64_t ts, bool leading)
 	s->failures++;
 	/* whatever this timestamp named before, its picture is now garbage */
 	dd_ref_set_remove(&s->refs, ts);
-	dd_ref_set_remove(&s->exempt, ts);
-	dd_ref_set_add(leading ? &s->exempt : &s->bad, ts);
+	if (s->codec == DD_CODEC_H264)
+		dd_h264_access_failed(&s->h264, ts, leading);
 }
 
 static void record_success(struct dd_stream *s, const struct dd_job *job,
 			   const struct dd_expectation *x, const struct dd_decoded *got)
 {
-	dd_ref_set_remove(&s->bad, job->timestamp);
-	dd_ref_set_remove(&s->exempt, job->timestamp);
-	if (x->key_frame) {
+	if (x->key_frame)
 		dd_ref_set_clear(&s->refs);
-		dd_ref_set_clear(&s->bad);
-		dd_ref_set_clear(&s->exempt);
-	}
 	if (s->codec == DD_CODEC_H264)
-		update_h264_access(s, job, x);
+		dd_h264_access_decoded(&s->h264, job, x, &s->refs);
 	dd_ref_set_add(&s->refs, job->timestamp);
 	if (got->width != s->last_width || got->height != s->last_height ||
 	    got->bit_depth != s->last_depth) {
@@ -458,8 +426,8 @@ static void finalize(struct dd_stream *s, unsigned int i)
 	if (!ret && got->pending)
 		return; /* a held slice or field: checked with the job that completes it */
 	if (!ret && e->doomed)
-		ret = dd_fail(err, "reference ts %" PRIu64 " failed to decode while this job was "
-			      "in flight", e->doomed_by);
+		ret = dd_fail_kind(err, DD_ERR_REFERENCE, "reference ts %" PRIu64 " failed to "
+				   "decode while this job was in flight", e->doomed_by);
 	if (!ret && (got->width != x->width || got->height != x->height))
 		ret = dd_fail(err, "controls say %ux%u, decoder found %ux%u", x->width,
 			      x->height, got->width, got->height);
@@ -530,9 +498,7 @@ void dd_stream_flush(struct dd_stream *s)
 	}
 	/* nothing decoded before the flush may be referenced after it */
 	dd_ref_set_clear(&s->refs);
-	dd_ref_set_clear(&s->bad);
-	dd_ref_set_clear(&s->exempt);
-	dd_h264_ra_reset(&s->h264_ra);
+	dd_h264_access_reset(&s->h264);
 }
 
 int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t cookie,
@@ -544,7 +510,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	if (!job)
 		return dd_fail(err, "no job");
 	if (pending_reserve(s))
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	e = pending_at(s, s->pend_count);
 	*e = (struct dd_pending){ .cookie = cookie, .job = job };
 	if (check_job(s, job, &e->x, err))

@@ -33,9 +33,21 @@ enum dd_codec {
 
 const char *dd_codec_name(enum dd_codec codec);
 
-/* Why a job failed (or a stream could not be opened); always NUL-terminated. */
+/*
+ * What kind of failure, for the daemon's reason code (the words are for people): set where
+ * the failure is found, never guessed from the message.
+ */
+enum dd_error_kind {
+	DD_ERR_DATA,        /* the client's bitstream or controls are wrong, or damaged */
+	DD_ERR_REFERENCE,   /* a reference the picture needs was lost: not decoded, or failed */
+	DD_ERR_UNSUPPORTED, /* a feature or format this build does not decode */
+	DD_ERR_NO_MEMORY,
+};
+
+/* Why a job failed (or a stream could not be opened); msg always NUL-terminated. */
 struct dd_error {
 	char msg[256];
+	enum dd_error_kind kind;
 };
 
 #define DD_MAX_PLANES 3

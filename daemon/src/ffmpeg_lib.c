@@ -18,7 +18,7 @@ static int resolve(void *handle, const char *lib_name, const char *sym, void **o
 	dlerror();
 	p = dlsym(handle, sym);
 	if (!p)
-		return dd_fail(why, "%s has no symbol %s", lib_name, sym);
+		return dd_fail_kind(why, DD_ERR_UNSUPPORTED, "%s has no symbol %s", lib_name, sym);
 	*out = p;
 	return 0;
 }
@@ -43,13 +43,13 @@ int dd_ffmpeg_lib_load(struct dd_ffmpeg_lib *lib, const char *avcodec_path,
 	/* avutil first: avcodec needs it, and its version is checked on its own */
 	lib->avutil_handle = dlopen(uname, RTLD_NOW | RTLD_LOCAL);
 	if (!lib->avutil_handle) {
-		dd_fail(why, "cannot load %s (built for FFmpeg lavu %d): %s", uname,
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "cannot load %s (built for FFmpeg lavu %d): %s", uname,
 			LIBAVUTIL_VERSION_MAJOR, dlerror());
 		goto fail;
 	}
 	lib->avcodec_handle = dlopen(cname, RTLD_NOW | RTLD_LOCAL);
 	if (!lib->avcodec_handle) {
-		dd_fail(why, "cannot load %s (built for FFmpeg lavc %d): %s", cname,
+		dd_fail_kind(why, DD_ERR_UNSUPPORTED, "cannot load %s (built for FFmpeg lavc %d): %s", cname,
 			LIBAVCODEC_VERSION_MAJOR, dlerror());
 		goto fail;
 	}

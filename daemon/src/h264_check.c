@@ -22,16 +22,19 @@ static int check_sps(const struct v4l2_ctrl_h264_sps *sps, struct dd_error *err)
 	case 66: case 77: case 88: case 100: case 110: case 122: case 244:
 		break;
 	default:
-		return dd_fail(err, "H.264 profile_idc %u is not decoded here (Baseline, Main, "
-			       "Extended and the High profiles are)", sps->profile_idc);
+		return dd_fail_kind(err, DD_ERR_UNSUPPORTED,
+				    "H.264 profile_idc %u is not decoded here (Baseline, Main, "
+				    "Extended and the High profiles are)", sps->profile_idc);
 	}
 	if (sps->chroma_format_idc > 1)
-		return dd_fail(err, "H.264 chroma_format_idc %u: only 4:2:0 (and monochrome) "
-			       "has a capture format", sps->chroma_format_idc);
+		return dd_fail_kind(err, DD_ERR_UNSUPPORTED,
+				    "H.264 chroma_format_idc %u: only 4:2:0 (and monochrome) "
+				    "has a capture format", sps->chroma_format_idc);
 	if (sps->bit_depth_luma_minus8 != sps->bit_depth_chroma_minus8 ||
 	    (sps->bit_depth_luma_minus8 != 0 && sps->bit_depth_luma_minus8 != 2))
-		return dd_fail(err, "H.264 bit depth %u/%u: only 8 and 10 bit are decoded",
-			       sps->bit_depth_luma_minus8 + 8u, sps->bit_depth_chroma_minus8 + 8u);
+		return dd_fail_kind(err, DD_ERR_UNSUPPORTED,
+				    "H.264 bit depth %u/%u: only 8 and 10 bit are decoded",
+				    sps->bit_depth_luma_minus8 + 8u, sps->bit_depth_chroma_minus8 + 8u);
 	if (!high && (sps->chroma_format_idc != 1 || sps->bit_depth_luma_minus8 ||
 		      (sps->flags & V4L2_H264_SPS_FLAG_QPPRIME_Y_ZERO_TRANSFORM_BYPASS)))
 		return dd_fail(err, "H.264 profile_idc %u is 8-bit 4:2:0 only", sps->profile_idc);
@@ -70,7 +73,7 @@ static int check_pps(const struct v4l2_ctrl_h264_pps *pps, const struct v4l2_ctr
 		return dd_fail(err, "H.264 PPS refers to SPS %u, the SPS control is %u",
 			       pps->seq_parameter_set_id, sps->seq_parameter_set_id);
 	if (pps->num_slice_groups_minus1)
-		return dd_fail(err, "H.264 slice groups (FMO) are not supported");
+		return dd_fail_kind(err, DD_ERR_UNSUPPORTED, "H.264 slice groups (FMO) are not supported");
 	if (pps->num_ref_idx_l0_default_active_minus1 > 31 ||
 	    pps->num_ref_idx_l1_default_active_minus1 > 31 || pps->weighted_bipred_idc > 2 ||
 	    pps->pic_init_qp_minus26 < qp_min || pps->pic_init_qp_minus26 > 25 ||
@@ -306,46 +309,4 @@ int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct
 			x->ref_ts[x->num_refs++] = e->reference_ts;
 	}
 	return 0;
-}
-
-static int32_t picture_poc(const struct v4l2_ctrl_h264_decode_params *dp)
-{
-	if (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC)
-		return dp->flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD ?
-		       dp->bottom_field_order_cnt : dp->top_field_order_cnt;
-	return dp->top_field_order_cnt < dp->bottom_field_order_cnt ?
-	       dp->top_field_order_cnt : dp->bottom_field_order_cnt;
-}
-
-void dd_h264_ra_reset(struct dd_h264_random_access *ra)
-{
-	*ra = (struct dd_h264_random_access){ .after_flush = true };
-}
-
-int dd_h264_ra_check(const struct dd_h264_random_access *ra,
-		     const struct v4l2_ctrl_h264_decode_params *dp, struct dd_error *err)
-{
-	if (!ra->leading || (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC))
-		return 0;
-	if (picture_poc(dp) < ra->poc)
-		return dd_fail(err, "leading picture (POC %d) of a non-IDR access point (POC %d) "
-			       "after a seek: its references precede the access point",
-			       picture_poc(dp), ra->poc);
-	return 0;
-}
-
-void dd_h264_ra_update(struct dd_h264_random_access *ra,
-		       const struct v4l2_ctrl_h264_decode_params *dp, bool access_point)
-{
-	int32_t poc = picture_poc(dp);
-
-	if (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC) {
-		ra->leading = false;
-	} else if (access_point) {
-		ra->leading = true;
-		ra->poc = poc;
-	} else if (ra->leading && dp->nal_ref_idc && poc > ra->poc) {
-		ra->leading = false; /* an anchor after the access point: no more leading pictures */
-	}
-	ra->after_flush = false;
 }

@@ -44,7 +44,7 @@ static int reserve(struct dd_h264_packet *p, size_t more, struct dd_error *err)
 		cap *= 2;
 	d = realloc(p->data, cap);
 	if (!d)
-		return dd_fail(err, "out of memory");
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	p->data = d;
 	p->cap = cap;
 	return 0;

@@ -480,7 +480,7 @@ static bool collect_one(struct dd_stream *stream, struct run *run, struct inflig
 			unsigned int ring_size, unsigned int *head, unsigned int *count, bool wait)
 {
 	struct inflight *in = &ring[*head];
-	struct dd_error err = { "" };
+	struct dd_error err = { "", DD_ERR_DATA };
 	uint64_t cookie = UINT64_MAX;
 	enum dd_collect r = dd_stream_collect(stream, wait, &cookie, &err);
 

@@ -13,16 +13,23 @@
  *   --threads N       slice threads
  *   --forget-at N     before request N the engine forgets everything (a daemon restart, as
  *                     the client sees it): N names pictures the engine never decoded and must
- *                     fail; later requests may fail until the next IDR (printed "resync <n>"),
- *                     after which everything must decode
+ *                     fail; later requests may fail until the next access point (printed
+ *                     "resync <n>"): an IDR, or an I picture (only I slices) as in an open GOP.
+ *                     From there everything must decode, except the leading pictures of a
+ *                     non-IDR access point (decoded after it, shown before it: POC below its
+ *                     own), which predict from lost pictures and may fail (never show garbage)
+ *   --no-access-point the stream has no access point after the fault (periodic intra
+ *                     refresh: its recovery-point SEIs never reach the decoder, clients send
+ *                     slices only), so every later request may fail, none may show garbage
  *   --corrupt N       request N's buffer after its first 8 bytes (slice header fields)
  *                     becomes garbage: it must fail, later requests may fail until the next
- *                     IDR, as above
+ *                     access point, as above
  *   --garble N        the second half of request N's buffer (slice data) becomes garbage:
  *                     no decoder can tell all such damage from data (entropy-coded data
  *                     decodes to something), so the request may decode or fail and the
- *                     pictures until the next IDR may differ; nothing may crash, and from
- *                     the IDR on everything must match again
+ *                     pictures until the next IDR may differ (undetected damage also reaches
+ *                     the leading pictures of an I picture); nothing may crash, and from the
+ *                     IDR on everything must match again
  *   --seek A:B        after request A-1, a seek: the engine is flushed, the client's DPB and
  *                     POC state start over, and decoding resumes at request B (an I-frame);
  *                     prints "seek A B". Leading pictures of a non-IDR I-frame may fail
@@ -107,13 +114,15 @@ int main(int argc, char **argv)
 		{ "corrupt", required_argument, NULL, 'c' },
 		{ "garble", required_argument, NULL, 'b' },
 		{ "seek", required_argument, NULL, 'k' },
+		{ "no-access-point", no_argument, NULL, 'a' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
 	bool slices = false, start_codes = true, planar = false, faulted = false;
-	bool resynced = false;
+	bool resynced = false, no_access_point = false;
 	long forget_at = -1, corrupt_at = -1, garble_at = -1, n = 0, failed = 0;
 	long seek_from = -1, seek_to = -1;
+	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
 	int32_t ra_poc = 0;
 	bool ra_leading = false;
 	static struct h264_job job;
@@ -151,6 +160,9 @@ int main(int argc, char **argv)
 		case 'b':
 			garble_at = atol(optarg);
 			break;
+		case 'a':
+			no_access_point = true;
+			break;
 		case 'k':
 			if (sscanf(optarg, "%ld:%ld", &seek_from, &seek_to) != 2 ||
 			    seek_to < seek_from)
@@ -179,6 +191,8 @@ int main(int argc, char **argv)
 				  ten ? V4L2_PIX_FMT_P010 : V4L2_PIX_FMT_NV12;
 		struct pic *p = pic_new(fourcc, job.width, job.height);
 		bool idr = job.dp.flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC;
+		bool intra = !(job.dp.flags & (V4L2_H264_DECODE_PARAM_FLAG_PFRAME |
+					       V4L2_H264_DECODE_PARAM_FLAG_BFRAME));
 		struct dd_job dj = {
 			.codec = DD_CODEC_H264,
 			.timestamp = (uint64_t)(n + 1) * 1000,
@@ -204,14 +218,11 @@ int main(int argc, char **argv)
 		}
 		/* leading pictures of the access point the seek landed on (display before it) */
 		if (n == seek_to && !idr) {
+			ra_at = n;
 			ra_poc = job.dp.top_field_order_cnt;
 			ra_leading = true;
 		} else if (idr) {
 			ra_leading = false;
-		}
-		if (faulted && !resynced && idr) {
-			printf("resync %ld\n", n);
-			resynced = true;
 		}
 		if (n == forget_at)
 			dd_stream_flush(stream);
@@ -221,6 +232,16 @@ int main(int argc, char **argv)
 		if (n == forget_at || n == corrupt_at || n == garble_at) {
 			printf("fault %ld\n", n);
 			faulted = true;
+		}
+		/* an I picture uses no reference: a restart right before it loses nothing */
+		if (faulted && !resynced && n != corrupt_at && n != garble_at &&
+		    (idr || (intra && garble_at < 0))) {
+			printf("resync %ld\n", n);
+			resynced = true;
+			/* its leading pictures, as after a seek */
+			ra_at = n;
+			ra_poc = job.dp.top_field_order_cnt;
+			ra_leading = !idr;
 		}
 		if (!slices) {
 			spans[0].nal = job.buf;
@@ -236,7 +257,7 @@ int main(int argc, char **argv)
 		}
 		if (r) {
 			bool allowed = (faulted && !resynced) ||
-				       (ra_leading && n > seek_to && job.dp.top_field_order_cnt < ra_poc);
+				       (ra_leading && n > ra_at && job.dp.top_field_order_cnt < ra_poc);
 
 			fprintf(stderr, "request %ld failed%s: %s\n", n,
 				allowed ? " (allowed)" : "", err.msg);
@@ -244,7 +265,7 @@ int main(int argc, char **argv)
 			failed++;
 			if (!allowed)
 				status = 1;
-		} else if (n == forget_at || n == corrupt_at) {
+		} else if ((n == forget_at && !intra) || n == corrupt_at) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
 				"it names pictures the engine never decoded" : "its slices are garbage");
 			status = 1;
@@ -259,8 +280,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "GStreamer's parser failed after %ld pictures\n", n);
 		status = 1;
 	}
-	if (faulted && !resynced) {
-		fprintf(stderr, "no IDR after the fault\n");
+	if (faulted && !resynced && !no_access_point) {
+		fprintf(stderr, "no access point after the fault\n");
 		status = 1;
 	}
 	fprintf(stderr, "decode_h264: %ld requests, %ld failed\n", n, failed);

@@ -299,9 +299,12 @@ static void test_without_ffmpeg(const char *avcodec, const char *avutil, const c
 		fprintf(stderr, "reason \"%s\" lacks \"%s\"\n", err.msg, needle);
 		failures++;
 	}
+	CHECK(err.kind == DD_ERR_UNSUPPORTED);
 	err.msg[0] = '\0';
+	err.kind = DD_ERR_DATA;
 	CHECK(dd_stream_open(e, DD_CODEC_VP8, V4L2_PIX_FMT_NV12, &err) == NULL);
 	CHECK(strstr(err.msg, needle) != NULL);
+	CHECK(err.kind == DD_ERR_UNSUPPORTED);
 	dd_engine_describe(e, DD_CODEC_VP9, desc, sizeof(desc));
 	CHECK(strstr(desc, "unavailable") && strstr(desc, needle));
 	dd_engine_free(e);
@@ -330,6 +333,7 @@ static void test_job_validation(void)
 	CHECK(backend && !strcmp(backend, "ffmpeg"));
 	CHECK(dd_engine_supports(e, DD_CODEC_VP8, V4L2_PIX_FMT_YUV420M, 8, NULL, &err));
 	CHECK(!dd_engine_supports(e, DD_CODEC_VP8, V4L2_PIX_FMT_P010, 10, NULL, &err));
+	CHECK(err.kind == DD_ERR_UNSUPPORTED);
 	CHECK(!dd_engine_supports(e, DD_CODEC_VP9, V4L2_PIX_FMT_P010, 12, NULL, &err));
 	dd_engine_describe(e, DD_CODEC_VP9, desc, sizeof(desc));
 	CHECK(strstr(desc, "NV12(8-bit, ffmpeg)") && strstr(desc, "P010(10-bit, ffmpeg)"));
@@ -356,6 +360,7 @@ static void test_job_validation(void)
 	c9.flags |= V4L2_VP9_FRAME_FLAG_KEY_FRAME;
 	c9.frame_width_minus_1 = 99;
 	CHECK_ERR(dd_stream_decode(s, &job, &err), err, "controls say 100x48");
+	CHECK(err.kind == DD_ERR_DATA);
 	c9.frame_width_minus_1 = 63;
 	c9.profile = 2;
 	CHECK_ERR(dd_stream_decode(s, &job, &err), err, "profile");
@@ -388,6 +393,7 @@ static void test_job_validation(void)
 		c9.flags = V4L2_VP9_FRAME_FLAG_SHOW_FRAME;
 		c9.last_frame_ts = 5000;
 		CHECK_ERR(dd_stream_decode(s, &job, &err), err, "last reference (ts 5000)");
+		CHECK(err.kind == DD_ERR_REFERENCE);
 		/* show_existing_frame is never a request */
 		inter.buf[0] |= 0x08;
 		CHECK_ERR(dd_stream_decode(s, &job, &err), err, "show_existing_frame");

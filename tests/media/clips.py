@@ -123,6 +123,10 @@ CLIPS = {
     # display order refer to the previous GOP
     "h264-opengop": ("h264", [("320x240", 36, ["-bf", "2", "-g", "12"] + x264(
         "open-gop=1", "keyint=12", "b-adapt=0"))]),
+    # periodic intra refresh: one IDR, then P pictures only, each refreshing a column of
+    # macroblocks; its access points are recovery-point SEIs
+    "h264-intra-refresh": ("h264", [("320x240", 40, ["-bf", "0"] + x264(
+        "intra-refresh=1", "keyint=15"))]),
 }
 
 REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libdav1d", "h264": "h264"}

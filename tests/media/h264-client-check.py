@@ -5,9 +5,9 @@ in GStreamer's or Chromium's submission pattern) or through the engine alone
 (daemon/tests/decode_h264), and compares the picture of every request, in decoding order, with
 FFmpeg's software decode of the same packet (matched through the packet's presentation time).
 Prints one line; exit 1 on any mismatch or failed request. With --fault the client damages a
-request on purpose (it prints "fault <n>", and "resync <m>" at the next IDR) and decides itself
-which failures are allowed (its exit status): failed requests are then expected, but a picture
-that differs from FFmpeg's is never allowed. With --garbage the damage is one no decoder can
+request on purpose (it prints "fault <n>", and "resync <m>" at the next access point: an IDR, or
+an I picture) and decides itself which failures are allowed (its exit status): failed requests are
+then expected, but a picture that differs from FFmpeg's is never allowed. With --garbage the damage is one no decoder can
 always detect: between the fault and the resync pictures may also differ.
 """
 import argparse

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "sandbox.h"
 
 #ifndef DAEDALUS_VERSION
 #define DAEDALUS_VERSION "unknown"
@@ -213,6 +214,7 @@ int main(int argc, char **argv)
 	struct dm_options opt;
 	struct daemon d;
 	struct dd_engine_config cfg = { 0 };
+	struct dm_sandbox_config sandbox;
 	sigset_t sigs;
 	int sigfd, r;
 
@@ -262,6 +264,17 @@ int main(int argc, char **argv)
 	d.svc.engine = dd_engine_new(&cfg);
 	if (!d.svc.engine) {
 		dm_err("out of memory");
+		dm_bridge_close(&d.bridge);
+		return 1;
+	}
+	/*
+	 * The bridge is open and FFmpeg and dav1d are loaded: nothing from here on needs a
+	 * privilege or a new file, and everything from here on handles untrusted data.
+	 */
+	sandbox.user = opt.user;
+	sandbox.probe = opt.sandbox_probe;
+	if (dm_sandbox_enter(&sandbox)) {
+		dd_engine_free(d.svc.engine);
 		dm_bridge_close(&d.bridge);
 		return 1;
 	}

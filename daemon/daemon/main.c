@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
@@ -177,15 +178,41 @@ static void notify(const char *state)
 			strerror(-r));
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * The loop that hands out every job is what must stay alive: it pings systemd's watchdog
+ * (WatchdogSec= in the unit) between messages, so a main thread stuck in a decoder's or a
+ * worker's hang gets the daemon restarted instead of every stream waiting forever.
+ */
 static int event_loop(struct daemon *d, int sigfd)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = d->bridge.fd, .events = POLLIN },
 		{ .fd = sigfd, .events = POLLIN },
 	};
+	unsigned int watchdog_ms = dm_notify_watchdog_ms();
+	long long next_ping = now_ms();
 
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
+		int timeout = -1;
+
+		if (watchdog_ms) {
+			long long now = now_ms();
+
+			if (now >= next_ping) {
+				notify("WATCHDOG=1");
+				next_ping = now + watchdog_ms;
+			}
+			timeout = (int)(next_ping - now);
+		}
+		if (poll(pfd, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			dm_err("poll: %s", strerror(errno));

@@ -7,7 +7,8 @@
 # bounding set too), NoNewPrivs 1, Seccomp 2 (a filter). The probing daemon tries, once
 # confined, what a decoder taken over would: an AF_INET socket, an AF_UNIX stream socket (the
 # system bus's kind), open(), fork() and setuid(0); each must fail with EPERM, and the daemon
-# must still decode a clip bit-exact.
+# must still decode a clip bit-exact, and its sd_notify notices (READY=1, the watchdog's
+# WATCHDOG=1) must still reach the service manager.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 ok() { echo "ok   $*"; }
@@ -53,9 +54,24 @@ else
 	kill -0 "$pid" 2>/dev/null && fail "init's daemon ignored SIGTERM"
 fi
 
-# --- one started here, which probes its own sandbox
+# --- one started here, which probes its own sandbox; its sd_notify notices (READY=1, and
+# WATCHDOG=1 every 0.5 s for a 1 s watchdog) must get out of the sandbox too
 media_setup
-daemon_start --sandbox-probe
+notify_name=daedalus-sandbox-notify-$$
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(b"\0" + sys.argv[1].encode())
+print("listening", flush=True)
+while True:
+    msg = s.recv(4096).decode()
+    print(msg.replace("\n", "|"), flush=True)
+    if "STOPPING=1" in msg:
+        break
+' "$notify_name" >/tmp/notify.log 2>&1 &
+listener=$!
+for _ in $(seq 50); do grep -q listening /tmp/notify.log && break; sleep 0.1; done
+NOTIFY_SOCKET=@$notify_name WATCHDOG_USEC=1000000 daemon_start --sandbox-probe
 check_confined "$daemon_pid" "probing daemon"
 for call in "socket(AF_INET)" "socket(AF_UNIX, SOCK_STREAM)" "open(/proc/self/status)" \
 	"fork()" "setuid(0)"; do
@@ -70,4 +86,10 @@ grep "sandbox: " "$DAEMON_LOG" | sed 's/^/     | /'
 check_clip --clip vp9-altref-odd
 daemon_alive
 daemon_stop
+wait "$listener"
+pings=$(grep -c '^WATCHDOG=1$' /tmp/notify.log)
+grep -q '^READY=1' /tmp/notify.log && ok "READY=1 reached \$NOTIFY_SOCKET" ||
+	fail "no READY=1 on \$NOTIFY_SOCKET: $(tr '\n' ' ' </tmp/notify.log)"
+[ "$pings" -ge 3 ] && ok "$pings WATCHDOG=1 pings while decoding (WATCHDOG_USEC=1000000)" ||
+	fail "$pings WATCHDOG=1 pings, want 3 or more"
 media_finish daemon-sandbox

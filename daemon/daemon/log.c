@@ -14,7 +14,8 @@ void dm_log_init(bool to_syslog, bool be_verbose)
 	use_syslog = to_syslog;
 	verbose = be_verbose;
 	if (use_syslog)
-		openlog("daedalus-v4l2d", LOG_PID, LOG_DAEMON);
+		/* connected now: the sandbox (sandbox.c) refuses connect() later */
+		openlog("daedalus-v4l2d", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 static void emit(enum dd_log_level level, const char *msg)

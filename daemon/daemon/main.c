@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
@@ -20,6 +21,7 @@
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "sandbox.h"
 
 #ifndef DAEDALUS_VERSION
 #define DAEDALUS_VERSION "unknown"
@@ -176,15 +178,41 @@ static void notify(const char *state)
 			strerror(-r));
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * The loop that hands out every job is what must stay alive: it pings systemd's watchdog
+ * (WatchdogSec= in the unit) between messages, so a main thread stuck in a decoder's or a
+ * worker's hang gets the daemon restarted instead of every stream waiting forever.
+ */
 static int event_loop(struct daemon *d, int sigfd)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = d->bridge.fd, .events = POLLIN },
 		{ .fd = sigfd, .events = POLLIN },
 	};
+	unsigned int watchdog_ms = dm_notify_watchdog_ms();
+	long long next_ping = now_ms();
 
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
+		int timeout = -1;
+
+		if (watchdog_ms) {
+			long long now = now_ms();
+
+			if (now >= next_ping) {
+				notify("WATCHDOG=1");
+				next_ping = now + watchdog_ms;
+			}
+			timeout = (int)(next_ping - now);
+		}
+		if (poll(pfd, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			dm_err("poll: %s", strerror(errno));
@@ -213,6 +241,7 @@ int main(int argc, char **argv)
 	struct dm_options opt;
 	struct daemon d;
 	struct dd_engine_config cfg = { 0 };
+	struct dm_sandbox_config sandbox;
 	sigset_t sigs;
 	int sigfd, r;
 
@@ -262,6 +291,17 @@ int main(int argc, char **argv)
 	d.svc.engine = dd_engine_new(&cfg);
 	if (!d.svc.engine) {
 		dm_err("out of memory");
+		dm_bridge_close(&d.bridge);
+		return 1;
+	}
+	/*
+	 * The bridge is open and FFmpeg and dav1d are loaded: nothing from here on needs a
+	 * privilege or a new file, and everything from here on handles untrusted data.
+	 */
+	sandbox.user = opt.user;
+	sandbox.probe = opt.sandbox_probe;
+	if (dm_sandbox_enter(&sandbox)) {
+		dd_engine_free(d.svc.engine);
 		dm_bridge_close(&d.bridge);
 		return 1;
 	}

@@ -18,6 +18,28 @@
 
 #include "notify.h"
 
+unsigned int dm_notify_watchdog_ms(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC");
+	const char *pid = getenv("WATCHDOG_PID");
+	unsigned long long us;
+	char *end;
+
+	if (!usec || !usec[0])
+		return 0;
+	if (pid && pid[0] && strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	errno = 0;
+	us = strtoull(usec, &end, 10);
+	if (errno || *end || us == 0)
+		return 0;
+	us /= 2000;
+	/* poll()'s timeout is an int of ms; a watchdog of a few hours needs no finer pings */
+	if (us > 3600000)
+		us = 3600000;
+	return us ? (unsigned int)us : 1;
+}
+
 int dm_notify(const char *state)
 {
 	const char *name = getenv("NOTIFY_SOCKET");

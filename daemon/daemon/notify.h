@@ -13,4 +13,11 @@
  */
 int dm_notify(const char *state);
 
+/*
+ * The keep-alive interval systemd wants (WatchdogSec= sets $WATCHDOG_USEC, for the process
+ * named by $WATCHDOG_PID if set) in ms: half the watchdog's timeout, as sd_watchdog_enabled()
+ * advises. 0 when there is no watchdog for this process.
+ */
+unsigned int dm_notify_watchdog_ms(void);
+
 #endif

@@ -7,6 +7,7 @@
 #include <linux/daedalus-v4l2.h>
 
 #include "options.h"
+#include "sandbox.h"
 
 static void usage(FILE *f, const char *prog)
 {
@@ -20,9 +21,13 @@ static void usage(FILE *f, const char *prog)
 		"  -t, --threads N    decoding threads inside one stream (AV1 tiles, H.264\n"
 		"                     slices; VP8 and VP9 always use one); 0 = automatic (default)\n"
 		"      --device PATH  the bridge device (default %s)\n"
+		"      --user NAME    started as root: the user to run as once the bridge is\n"
+		"                     open (default %s)\n"
+		"      --sandbox-probe  for tests: once confined, try calls the sandbox forbids\n"
+		"                     and log that each failed\n"
 		"  -V, --version      print the version and which codecs can be decoded here\n"
 		"  -h, --help         this text\n",
-		prog, DAEDALUS_DEVICE_PATH, DAEDALUS_DEVICE_PATH);
+		prog, DAEDALUS_DEVICE_PATH, DAEDALUS_DEVICE_PATH, DM_SANDBOX_DEFAULT_USER);
 }
 
 int dm_options_parse(struct dm_options *o, int argc, char **argv)
@@ -32,13 +37,15 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "sandbox-probe", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*o = (struct dm_options){ .device = DAEDALUS_DEVICE_PATH };
+	*o = (struct dm_options){ .device = DAEDALUS_DEVICE_PATH, .user = DM_SANDBOX_DEFAULT_USER };
 	while ((c = getopt_long(argc, argv, "fvt:Vh", longopts, NULL)) != -1) {
 		char *end;
 		unsigned long n;
@@ -61,6 +68,12 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 			break;
 		case 'd':
 			o->device = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'P':
+			o->sandbox_probe = true;
 			break;
 		case 'V':
 			o->version = true;

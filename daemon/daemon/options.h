@@ -11,6 +11,8 @@ struct dm_options {
 	bool version;
 	unsigned int threads; /* 0 = automatic */
 	const char *device;
+	const char *user;  /* the user to drop to when started as root */
+	bool sandbox_probe; /* tests: try forbidden calls once confined (sandbox.h) */
 };
 
 /* 0: run; 1: exit 0 now (--help printed); -1: exit 2 (usage error printed). */

@@ -130,6 +130,30 @@ int main(void)
 	setenv("NOTIFY_SOCKET", "relative/path", 1);
 	CHECK(dm_notify("READY=1") == -EAFNOSUPPORT, "a relative path is not an address");
 
+	/* the watchdog's keep-alive interval: half of $WATCHDOG_USEC, for this process only */
+	char pid[32];
+
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+	CHECK(dm_notify_watchdog_ms() == 0, "no $WATCHDOG_USEC, no watchdog");
+	setenv("WATCHDOG_USEC", "10000000", 1);
+	CHECK(dm_notify_watchdog_ms() == 5000, "WatchdogSec=10s: a ping every 5 s, got %u",
+	      dm_notify_watchdog_ms());
+	setenv("WATCHDOG_USEC", "1000", 1);
+	CHECK(dm_notify_watchdog_ms() == 1, "1 ms is the shortest interval");
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	setenv("WATCHDOG_PID", pid, 1);
+	setenv("WATCHDOG_USEC", "4000000", 1);
+	CHECK(dm_notify_watchdog_ms() == 2000, "our own $WATCHDOG_PID");
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid() + 1);
+	setenv("WATCHDOG_PID", pid, 1);
+	CHECK(dm_notify_watchdog_ms() == 0, "another process's watchdog is not ours");
+	unsetenv("WATCHDOG_PID");
+	setenv("WATCHDOG_USEC", "10s", 1);
+	CHECK(dm_notify_watchdog_ms() == 0, "a malformed $WATCHDOG_USEC is ignored");
+	setenv("WATCHDOG_USEC", "0", 1);
+	CHECK(dm_notify_watchdog_ms() == 0, "0 is no watchdog");
+
 	if (failures) {
 		fprintf(stderr, "test_notify: %d failures\n", failures);
 		return 1;

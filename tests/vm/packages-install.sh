@@ -4,10 +4,12 @@
 # daedalus-v4l2-daemon install on the writable root; DKMS builds the module for the running
 # kernel from its headers (the testbed kernel's build tree); modules-load.d loads it; the udev
 # rule names the decoder /dev/video-dec0 + /dev/media-dec0 for the video group (and those two
-# nodes pass Chromium's checks: tests/tools/dv-chromium-check) and keeps the bridge
-# root-only; the systemd unit's own command lines (no systemd in the VM) load the module
-# and start the daemon, which reports READY=1 on $NOTIFY_SOCKET and decodes a clip through
-# GStreamer, and STOPPING=1 on SIGTERM. Purging both packages must leave nothing behind: the
+# nodes pass Chromium's checks: tests/tools/dv-chromium-check) and gives the bridge to root
+# and the daemon's group only; the package makes the daemon's system user; the systemd unit's
+# own command lines (no systemd in the VM) load the module and start the daemon as the unit's
+# User= without any capability, which reports READY=1 on $NOTIFY_SOCKET, is confined
+# (seccomp), decodes a clip through GStreamer, and says STOPPING=1 on SIGTERM. Purging both
+# packages must leave nothing behind: the
 # overlay's upper layers (everything the run changed) are compared before and after.
 set -u
 export HOME=/tmp/home # nothing of this script's own may land in the overlay
@@ -58,6 +60,12 @@ else
 	fail "the installed daedalus-v4l2-bench does not run"
 fi
 unit=/usr/lib/systemd/system/daedalus-v4l2d.service
+user=$(sed -n 's/^User=//p' "$unit")
+if [ -n "$user" ] && pw=$(getent passwd "$user"); then
+	ok "the postinst made the unit's user: $pw"
+else
+	die "the unit's User= '$user' does not exist after the install"
+fi
 wants=/etc/systemd/system/multi-user.target.wants/daedalus-v4l2d.service
 [ "$(readlink -f "$wants")" = "$unit" ] && ok "the service is enabled ($wants)" ||
 	fail "the service was not enabled by the postinst ($wants)"
@@ -72,8 +80,8 @@ check_nodes() { # when
 	udevadm settle --timeout=20
 	local perm video media vnode mnode
 	perm=$(stat -c '%a %U %G' /dev/daedalus-v4l2 2>&1)
-	[ "$perm" = "600 root root" ] && ok "$1: /dev/daedalus-v4l2 $perm" ||
-		fail "$1: /dev/daedalus-v4l2 is '$perm', want 600 root root"
+	[ "$perm" = "660 root $user" ] && ok "$1: /dev/daedalus-v4l2 $perm" ||
+		fail "$1: /dev/daedalus-v4l2 is '$perm', want 660 root $user"
 	video=$(readlink -f /dev/video-dec0) vnode=${video#/dev/}
 	if [ -L /dev/video-dec0 ] && [ "$(cat "/sys/class/video4linux/$vnode/name" 2>/dev/null)" = daedalus-v4l2 ]; then
 		ok "$1: /dev/video-dec0 -> $video ($(stat -c '%a %U %G' "$video"))"
@@ -130,7 +138,9 @@ listener=$!
 for _ in $(seq 50); do grep -q listening /tmp/notify.log && break; sleep 0.1; done
 read -r -a argv <<<"$start"
 t0=$(date +%s%N)
-NOTIFY_SOCKET=@$notify_name "${argv[@]}" >"$DAEMON_LOG" 2>&1 &
+# as the unit's User= and CapabilityBoundingSet= (empty) make it
+NOTIFY_SOCKET=@$notify_name setpriv --reuid="$user" --regid="$user" --init-groups \
+	--inh-caps=-all --bounding-set=-all -- "${argv[@]}" >"$DAEMON_LOG" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 300); do grep -q "READY=1" /tmp/notify.log && break; kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
 if grep -q "READY=1" /tmp/notify.log; then
@@ -140,6 +150,9 @@ else
 	die "no READY=1 from the daemon"
 fi
 grep -q "attached to /dev/daedalus-v4l2" "$DAEMON_LOG" || fail "READY=1 came but the daemon log has no attach line"
+st=$(grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' "/proc/$daemon_pid/status" | tr -s '\t\n' '  ')
+[[ "$st" == *"CapEff: 0000000000000000 NoNewPrivs: 1 Seccomp: 2 "* ]] && [[ "$st" != "Uid: 0 "* ]] &&
+	ok "the daemon runs confined: $st" || fail "the daemon is not confined: $st"
 
 devs=$(v4l2-ctl --list-devices 2>&1)
 echo "$devs" | sed 's/^/     | /'
@@ -185,10 +198,13 @@ modinfo daedalus_v4l2 >/dev/null 2>&1 && fail "modinfo still finds daedalus_v4l2
 grep -l daedalus "/lib/modules/$kver"/modules.* 2>/dev/null && fail "depmod's indexes still name daedalus_v4l2"
 
 # What changed between before the install and after the purge must be the package manager's own
-# records and logs, and the kernel's module indexes (rewritten by depmod, checked just above).
+# records and logs, the kernel's module indexes (rewritten by depmod, checked just above) and
+# the account databases.
 changes >/tmp/changes-after
 LC_ALL=C comm -13 /tmp/changes-before /tmp/changes-after >/tmp/changes-new
-unexpected=$(grep -vE "^upper/var/lib/dpkg/(status|status-old|lock|lock-frontend|triggers/(Lock|Unincorp))$|^upper/var/log/dpkg\.log$|^modules-upper/$kver/modules\.[a-z.]+$" /tmp/changes-new)
+# The daemon's system user stays, as Debian leaves every system user a package made (its
+# files may outlive the package): the account databases change.
+unexpected=$(grep -vE "^upper/var/lib/dpkg/(status|status-old|lock|lock-frontend|triggers/(Lock|Unincorp))$|^upper/var/log/dpkg\.log$|^modules-upper/$kver/modules\.[a-z.]+$|^upper/etc/(passwd|group|shadow|gshadow)-?$|^upper/etc/\.pwd\.lock$" /tmp/changes-new)
 echo "     changed by install + purge: $(tr '\n' ' ' </tmp/changes-new)"
 [ -z "$unexpected" ] && ok "the purge left nothing behind beyond dpkg's records and depmod's indexes" ||
 	fail "left behind after the purge: $(echo "$unexpected" | tr '\n' ' ')"

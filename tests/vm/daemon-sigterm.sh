@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 600
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # SIGTERM while a stream is being decoded: the daemon must finish or fail the jobs it holds
 # and exit 0 within 5 s; the client must not hang (the kernel fails what the daemon no

@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 200
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # Who may open /dev/daedalus-v4l2: root only (mode 0600), with CAP_SYS_ADMIN, one opener at a
 # time; once the opener is gone the next one gets a new session.

@@ -5,6 +5,7 @@
 #   make            testbed (cached), module, daemon and test tools
 #   make debs       the Debian packages (build/deb/); make debs-arm64: cross-built (build/arm64/deb/)
 #   make check      every test: unit tests, then the testbed's own tests, then the VM tests
+#   make check-quick  the inner loop (<= 5 min warm): unit tests, compliance, protocol, a clip per codec
 #   make check-arm64  the Raspberry Pi 5 lane: arm64 VM (16 KiB pages) with module and daemon
 #   make demo       boot the testbed with the module and daemon and show what it decodes
 #   make shell      an interactive shell in the testbed VM
@@ -15,7 +16,7 @@ TESTBED := scripts/testbed
 BUILD := build
 
 .PHONY: all testbed testbed-debug testbed-arm64 testbed-all module module-debug module-arm64 daemon tools debs \
-	debs-arm64 daemon-arm64 tools-arm64 check check-unit check-arm64 \
+	debs-arm64 daemon-arm64 tools-arm64 check check-quick check-unit check-arm64 \
 	check-testbed check-vm demo shell bench clean
 
 all: testbed module daemon tools
@@ -70,9 +71,16 @@ daemon-arm64: testbed
 tools-arm64: testbed-arm64
 	scripts/build tools arm64
 
-# The arm64 lane is in check too, without its arm64-full tests (docs/testing.md).
-check: testbed-all all debs debs-arm64 testbed-debug module-debug module-arm64 daemon-arm64
-	tests/run all arm64-quick
+# The arm64 lane is in check too, without its arm64-full tests (docs/testing.md). scripts/check
+# builds what the targets above build, one timed stage after the other, and prints the stage
+# times at the end.
+check:
+	scripts/check full
+
+# The inner loop (at most 5 minutes warm): the unit tests beside one VM boot with compliance,
+# the protocol round trip and one clip per codec.
+check-quick:
+	scripts/check quick
 
 # The whole arm64 lane (slow: qemu-system-aarch64 under TCG; see docs/testing.md).
 check-arm64: module-arm64 daemon-arm64 debs-arm64

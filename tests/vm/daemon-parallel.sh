@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 600
+# testbed-batch: yes
 # testbed-kernels: normal
 # (Not under the debug kernel: there, in one emulated CPU with KASAN, opening three decoders at
 # once takes 1.6-1.8 s per first job, past the 1 s GStreamer waits for a request, so the test

@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 600
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # Seeking: GStreamer plays a WebM clip, and after a few frames seeks (flushing, to the
 # keyframe before 1.2 s). The decoder does STREAMOFF/STREAMON with jobs possibly in flight;

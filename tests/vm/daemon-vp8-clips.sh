@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 900
+# testbed-batch: yes
 # testbed-kernels: normal
 # VP8 through the device end to end: GStreamer's v4l2slvp8dec decodes libvpx clips through
 # daedalus-v4l2 and daedalus-v4l2d; every frame must equal FFmpeg's libvpx software decode.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 900
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # testbed-arches: amd64 arm64-full
 # v4l2-compliance on the daedalus-v4l2 video node (with streaming) once per OUTPUT format,

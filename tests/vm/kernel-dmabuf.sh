@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 600
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # The module's own buffer memory (kernel/daedalus-mem.c, docs/memory.md) seen from userspace:
 # MMAP buffers of both queues are exportable (EXPBUF); what a CPU writes through the video

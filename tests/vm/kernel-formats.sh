@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 600
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # Format negotiation and request validation that v4l2-compliance cannot reach: the CAPTURE
 # formats follow the bit depth set through the SPS / VP9 frame / AV1 sequence control (NV12

@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 600
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # GStreamer scans media devices when it builds its registry, with no daemon attached: the
 # v4l2codecs plugin must register its four stateless decoders for the daedalus-v4l2 device

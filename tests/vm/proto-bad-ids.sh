@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # The kernel never trusts the daemon's COMPLETE: for every job the peer first answers with an
 # unknown job id (ENOENT), the wrong context (EINVAL), a reserved field set, an unknown status

@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 200
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # Who may open /dev/daedalus-v4l2. The kernel checks no capability: the node's permission is
 # the whole rule. As the module creates it, 0600 root; with the packaged udev rule,

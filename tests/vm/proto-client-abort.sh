@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 400 --module-params job_timeout_ms=30000
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # The application goes away (SIGKILL, exit, close of its fds) or STREAMOFFs while the daemon
 # holds its job. That must not wait for the daemon (close/STREAMOFF return at once), the daemon

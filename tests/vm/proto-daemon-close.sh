@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 400 --module-params job_timeout_ms=30000
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # The daemon goes away while it holds jobs: it closes the bridge, exits, or is killed with
 # SIGKILL. Every held job must complete as ERROR at once (< 1 s after the daemon is gone), and a

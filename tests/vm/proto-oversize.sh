@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # CAPTURE bytesused from the daemon is checked against the plane: one byte more than the
 # plane (and 4 GiB - 1) gives ERANGE, a wrong plane count EINVAL, and the job stays in flight;

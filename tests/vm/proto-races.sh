@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 600 --module-params job_timeout_ms=500
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # Completions racing with everything else that can finish a job, for KASAN and lockdep to
 # watch (debug kernel):

@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 400
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # Round trip through the bridge with the test peer as the daemon: for every OUTPUT format and
 # several CAPTURE layouts and memory types, each CAPTURE buffer must come back holding exactly

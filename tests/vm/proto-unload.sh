@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # The module cannot be unloaded while the daemon has the bridge open or an application has the
 # video node open (rmmod fails, nothing breaks); once both are gone it unloads, loads again and

@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300 --module-params job_timeout_ms=1000
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # A daemon that takes a job and never answers: the job completes as ERROR after the module's
 # job_timeout_ms (set to 1000 here), the daemon gets JOB_CANCEL, and its late answer is

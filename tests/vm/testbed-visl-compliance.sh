@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-module --no-daemon --timeout 900
+# testbed-batch: yes
 # testbed-kernels: normal debug
 # The harness's VM self-test: the in-tree visl stateless decoder must pass v4l2-compliance
 # (device and media node) with 0 failures in the testbed, and GStreamer must register its

@@ -1,6 +1,5 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
-# testbed-batch: yes
 # testbed-kernels: normal debug
 # With no daemon attached, or with the bridge open but no HELLO yet, a request completes at
 # once with its CAPTURE buffer marked ERROR (no waiting for the watchdog).

@@ -29,30 +29,12 @@
 #include <linux/v4l2-controls.h>
 
 #include "av1_client.h"
+#include "dv_capture_md5.h"
 #include "dv_v4l2.h"
 #include "ivf.h"
 #include "test_picture.h"
 
 #define NCAP 12
-
-static int md5_of(const struct dv_dev *d, unsigned int idx, uint32_t w, uint32_t h,
-		  char out[33])
-{
-	uint8_t *map = dv_cap_mem(d, idx)->p[0].map;
-	const struct v4l2_pix_format_mplane *f = &d->cap_fmt.fmt.pix_mp;
-	struct pic p = { .fourcc = f->pixelformat, .width = w, .height = h };
-	uint32_t stride = f->plane_fmt[0].bytesperline;
-
-	/* NV12 / P010 in one plane: CbCr follows the luma plane of the format's height */
-	p.dst.planes[0].data = map;
-	p.dst.planes[0].stride = stride;
-	p.dst.planes[1].data = map + (size_t)stride * f->height;
-	p.dst.planes[1].stride = stride;
-	if (dv_cap_sync(d, idx, true))
-		return -1;
-	pic_md5(&p, out);
-	return dv_cap_sync(d, idx, false);
-}
 
 static int decode_one(struct dv_dev *d, int req, struct av1_job *job, unsigned int cap,
 		      uint64_t ts, bool grain)
@@ -135,7 +117,7 @@ int main(int argc, char **argv)
 					if (!faulted)
 						status = 1;
 				} else {
-					if (md5_of(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5))
+					if (dv_cap_md5(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5))
 						return 1;
 					printf("pic %ld %ux%u %s\n", display++, cap_w[b], cap_h[b],
 					       md5);
@@ -207,7 +189,7 @@ int main(int argc, char **argv)
 			cap_w[cap] = w;
 			cap_h[cap] = h;
 			if (job.fh.show_frame) {
-				if (md5_of(&dev, cap, w, h, md5))
+				if (dv_cap_md5(&dev, cap, w, h, md5))
 					return 1;
 				printf("pic %ld %ux%u %s\n", display++, w, h, md5);
 			}

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <linux/v4l2-controls.h>
 
+#include "dv_capture_md5.h"
 #include "dv_v4l2.h"
 #include "ivf.h"
 #include "test_picture.h"
@@ -40,25 +41,6 @@ struct frame {
 	struct vp8_frame_info i8;
 	struct vp9_frame_info i9;
 };
-
-static int md5_of(const struct dv_dev *d, unsigned int idx, uint32_t w, uint32_t h,
-		  char out[33])
-{
-	const struct v4l2_pix_format_mplane *f = &d->cap_fmt.fmt.pix_mp;
-	uint8_t *map = dv_cap_mem(d, idx)->p[0].map;
-	struct pic p = { .fourcc = f->pixelformat, .width = w, .height = h };
-	uint32_t stride = f->plane_fmt[0].bytesperline;
-
-	/* NV12 / P010 in one plane: CbCr follows the luma plane of the format's height */
-	p.dst.planes[0].data = map;
-	p.dst.planes[0].stride = stride;
-	p.dst.planes[1].data = map + (size_t)stride * f->height;
-	p.dst.planes[1].stride = stride;
-	if (dv_cap_sync(d, idx, true))
-		return -1;
-	pic_md5(&p, out);
-	return dv_cap_sync(d, idx, false);
-}
 
 /* The frame's header into its controls; -1 if it cannot be parsed. */
 static int parse(struct frame *fr, struct vp8_client *vp8, struct vp9_client *vp9,
@@ -186,7 +168,7 @@ int main(int argc, char **argv)
 				printf("pic %ld FAILED\n", display++);
 				status = 1;
 			} else {
-				if (md5_of(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5))
+				if (dv_cap_md5(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5))
 					return 1;
 				printf("pic %ld %ux%u %s\n", display++, cap_w[b], cap_h[b], md5);
 			}
@@ -254,7 +236,7 @@ int main(int argc, char **argv)
 			if (fr.show)
 				printf("pic %ld FAILED\n", display++);
 		} else if (fr.show) {
-			if (md5_of(&dev, cap, fr.width, fr.height, md5))
+			if (dv_cap_md5(&dev, cap, fr.width, fr.height, md5))
 				return 1;
 			printf("pic %ld %ux%u %s\n", display++, fr.width, fr.height, md5);
 		}

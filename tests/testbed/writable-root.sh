@@ -2,7 +2,8 @@
 # `testbed run --writable-root`: the guest can write anywhere (root and /lib/modules, through
 # overlays), the writes are listed in $DAEDALUS_WRITABLE_ROOT's upper layers, the kernel build
 # tree is /lib/modules/KVER/build, and nothing reaches the cached rootfs; without the option
-# the root stays read-only.
+# the root stays read-only, except /etc, which guest-init overlays with a throw-away layer
+# (the daemon's user is made there) that must not reach the cached rootfs either.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 eval "$("$TB" env)"
@@ -18,6 +19,12 @@ check "/lib/modules is writable and its upper layer shows the write" grep -qx mo
 check "/lib/modules/KVER/build is the kernel build tree" grep -qx build-ok <<<"$out"
 check "nothing reached the cached rootfs" test ! -e "$ROOTFS/$marker"
 check "nothing reached the cached kernel modules" test ! -e "$(dirname "$KBUILD")/modroot/lib/modules/$KVER/testbed-marker"
-"$TB" run --no-module --no-daemon -- sh -c "echo x >/$marker" 2>/dev/null
-check "without --writable-root the root is read-only" test $? -ne 0
+ro_marker=usr/testbed-read-only-$$
+out=$("$TB" run --no-module --no-daemon -- sh -c "
+	echo x >/$ro_marker 2>/dev/null || echo usr-read-only
+	echo x >/$marker && echo etc-writable" 2>/dev/null)
+echo "$out"
+check "without --writable-root the root is read-only" grep -qx usr-read-only <<<"$out"
+check "without --writable-root /etc takes writes (the daemon's user)" grep -qx etc-writable <<<"$out"
+check "the /etc write did not reach the cached rootfs" test ! -e "$ROOTFS/$marker"
 exit $fail

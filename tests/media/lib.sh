@@ -4,6 +4,7 @@
 # check-clip.py. The tests use --no-daemon and start the daemon here so they can check its
 # log, that it survives bad input, and that SIGTERM stops it cleanly.
 CK=${DAEDALUS_CHECKOUT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+. "$CK/tests/lib/known-failure.sh"
 MEDIA=$CK/tests/media
 # This architecture's build products (build/arm64/ in the arm64 lane; see guest-init). The
 # clips are inputs, shared by both architectures: the reference decode is made on the spot by

@@ -8,6 +8,7 @@ CLIENT=$TOOLS/dv-reqclient
 TEST=$(basename "$0" .sh)
 WORK=$(mktemp -d /tmp/"$TEST".XXXXXX)
 fail=0
+. "$CK/tests/lib/known-failure.sh"
 notes=()
 
 for t in "$PEER" "$CLIENT"; do

@@ -7,6 +7,7 @@
 # libvpx's decode of the undamaged clip. Frames GStreamer still outputs must match too.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
+need_cpus 2
 media_setup
 daemon_start
 

@@ -8,6 +8,7 @@
 # proof of parallelism), all complete intact, and take less than half the serialised time.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
+need_cpus 2
 delay=300 frames=3
 
 start_peer peer --delay-ms $delay --expect-pending 16 --expect-all-gone || finish "(no peer)"

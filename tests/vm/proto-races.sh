@@ -13,6 +13,7 @@
 #     contexts keep decoding.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
+need_cpus 2
 
 # 1. answers against the watchdog
 start_peer race --delay-ms 450 --jitter-ms 100 --expect-all-gone || finish "(no peer)"

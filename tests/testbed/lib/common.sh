@@ -2,6 +2,7 @@
 CK=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 TB=$CK/scripts/testbed
 fail=0
+. "$CK/tests/lib/known-failure.sh"
 check() { # description, then a command that must succeed
 	local what=$1
 	shift

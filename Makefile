@@ -9,6 +9,7 @@
 #   make check-arm64  the Raspberry Pi 5 lane: arm64 VM (16 KiB pages) with module and daemon
 #   make demo       boot the testbed with the module and daemon and show what it decodes
 #   make shell      an interactive shell in the testbed VM
+#   make clips      every test clip, encoded on the host (make check does it before the VM tests)
 #   make bench      daedalus-v4l2-bench: engine vs FFmpeg, device vs GStreamer's software
 #                   decoders, parallel streams (docs/performance.md); BENCH_ARGS=--quick
 
@@ -17,7 +18,7 @@ BUILD := build
 
 .PHONY: all testbed testbed-debug testbed-arm64 testbed-all module module-debug module-arm64 daemon tools debs \
 	debs-arm64 daemon-arm64 tools-arm64 check check-quick check-unit check-arm64 \
-	check-testbed check-vm demo shell bench clean
+	check-testbed check-vm demo shell bench clips clean
 
 all: testbed module daemon tools
 
@@ -92,8 +93,11 @@ check-unit: all
 check-testbed: testbed
 	tests/run testbed
 
-check-vm: all debs testbed-debug module-debug
+check-vm: all debs testbed-debug module-debug clips
 	tests/run vm
+
+clips: testbed
+	$(TESTBED) chroot -- tests/media/make-clips
 
 demo: all
 	scripts/demo

@@ -10,6 +10,8 @@ With a fault (--flush-at / --corrupt), pictures before the fault and from the fi
 keyframe that decodes after it must match; the faulted job must fail (decode_clip checks).
 """
 import argparse
+import hashlib
+import json
 import os
 import struct
 import subprocess
@@ -107,17 +109,27 @@ def write_ivf(path, header, frames):
             f.write(fr)
 
 
+def recipe_tag(name):
+    """A hash of everything that makes the clip: a changed recipe gives a new file name, so a
+    clip cached in a work directory (or made on the host by tests/media/make-clips) is never
+    stale."""
+    codec, parts = CLIPS[name]
+    recipe = json.dumps([SRC, ENCODER.get(codec, []), AV1_ENCODERS, codec, parts])
+    return hashlib.sha256(recipe.encode()).hexdigest()[:10]
+
+
 def part_path(workdir, name, n):
-    return os.path.join(workdir, f"{name}.part{n}.ivf")
+    return os.path.join(workdir, f"{name}-{recipe_tag(name)}.part{n}.ivf")
 
 
 def make_clip(ffmpeg, workdir, name):
     """The clip, and its parts (each starts with a keyframe, decodable on its own)."""
-    path = os.path.join(workdir, name + ".ivf")
+    path = os.path.join(workdir, f"{name}-{recipe_tag(name)}.ivf")
     codec, parts = CLIPS[name]
     part_paths = [part_path(workdir, name, n) for n in range(len(parts))]
     if os.path.exists(path):
         return path, part_paths
+    os.makedirs(workdir, exist_ok=True)
     with clip_lock(path):
         if not os.path.exists(path):
             encode_clip(ffmpeg, workdir, path, codec, parts, part_paths)

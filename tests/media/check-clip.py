@@ -106,6 +106,20 @@ def keyframe_before(ffmpeg, clip, codec, t):
     return max(p * tb for p, d in frames if clips.is_keyframe(codec, d) and p * tb <= t + 1e-6)
 
 
+def keep_frame(path, fmt, entries, got, fps, verdict):
+    """One decoded picture for a contact sheet: the device's own output, as it came out of
+    GStreamer, converted to a tight planar layout any tool reads."""
+    usable = [(e, data) for e, (_, data) in zip(entries, got) if e[2] is not None]
+    if not usable:
+        return
+    (t, _, _, (w, h)), data = usable[len(usable) * 2 // 3]
+    pix = "yuv420p10le" if fmt == "P010_10LE" else "yuv420p"
+    with open(path + ".yuv", "wb") as fh:
+        fh.write(tight_planar(fmt, w, h, data))
+    with open(path + ".txt", "w") as fh:
+        fh.write(f"{w} {h} {pix} {fps:.1f} {verdict} {t:.3f}\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--clip", required=True, choices=sorted(clips.CLIPS))
@@ -117,6 +131,10 @@ def main():
     ap.add_argument("--threads-note", default="")
     ap.add_argument("--window", help="FROM:TO seconds: frames shown in [FROM, TO) may differ")
     ap.add_argument("--gst-output", help="gst-decode's output from a run of the test's own")
+    ap.add_argument("--keep-frame", metavar="PATH",
+                    help="write one picture decoded through the device (two thirds into the "
+                    "clip, tight yuv420p or yuv420p10le) to PATH.yuv, and its size, pixel "
+                    "format, fps and verdict to PATH.txt (make demo's contact sheet)")
     args = ap.parse_args()
 
     codec = clips.CLIPS[args.clip][0]
@@ -241,6 +259,8 @@ def main():
     for p in problems[:20]:
         print(f"  MISMATCH {p}")
     verdict = "PASS" if not problems else "FAIL"
+    if args.keep_frame:
+        keep_frame(args.keep_frame, fmt, entries, got, fps, verdict)
     print(f"{verdict} {label}: {codec.upper()} {size} {fmt}, {len(got)} frames decoded "
           f"({clips.REF_DECODER[codec]} shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match")
     return 0 if not problems else 1

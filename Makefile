@@ -84,7 +84,7 @@ check-quick:
 	scripts/check quick
 
 # The whole arm64 lane (slow: qemu-system-aarch64 under TCG; see docs/testing.md).
-check-arm64: module-arm64 daemon-arm64 debs-arm64
+check-arm64: module-arm64 daemon-arm64 debs-arm64 clips
 	tests/run arm64
 
 check-unit: all

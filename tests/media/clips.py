@@ -363,6 +363,42 @@ def reference(ffmpeg, clip, codec):
     return frames
 
 
+def x86_reference_path(clip):
+    return clip + ".x86-reference.json"
+
+
+def save_x86_reference(ffmpeg, clip, codec):
+    """The reference decode made on x86-64 (by tests/media/make-clips on the host), kept beside
+    the clip: the arm64 lane checks its own FFmpeg's reference against it, so that its device
+    decode is not judged only by the same arm64 library under the same emulator."""
+    path = x86_reference_path(clip)
+    if os.path.exists(path):
+        return path
+    ref = reference(ffmpeg, clip, codec)
+    tmp = f"{path}.{UNIQUE}"
+    with open(tmp, "w") as fh:
+        json.dump(ref, fh)
+    os.replace(tmp, path)
+    return path
+
+
+def check_x86_reference(clip, ref):
+    """Problems (strings) of this machine's reference against the x86-64 one, when this
+    machine is not x86-64; none on x86-64, where the reference is the x86 one."""
+    import platform
+    if platform.machine() in ("x86_64", "AMD64"):
+        return []
+    path = x86_reference_path(clip)
+    if not os.path.exists(path):
+        return [f"no x86-64 reference beside the clip ({os.path.basename(path)}: make clips)"]
+    with open(path) as fh:
+        x86 = json.load(fh)
+    if len(x86) != len(ref):
+        return [f"this machine's reference has {len(ref)} frames, the x86-64 one {len(x86)}"]
+    return [f"reference frame {i}: MD5 {a[2]} here, {b[2]} on x86-64"
+            for i, (a, b) in enumerate(zip(ref, x86)) if a[2] != b[2]][:10]
+
+
 def merge_x264(args):
     """ffmpeg keeps only the last -x264-params: join them all into one"""
     out, params = [], []

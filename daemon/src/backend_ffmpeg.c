@@ -8,8 +8,8 @@
  * shown or not. So the engine hooks get_buffer2, keeps a reference to the last picture
  * allocated during the send, drains avcodec_receive_frame() (output order is irrelevant
  * here and draining keeps the next send from merely queueing), and copies that picture
- * into the CAPTURE buffer. Frame threads would decode in other threads after the send
- * returns, so they are never enabled.
+ * into the CAPTURE buffer. That is SYNC mode, every stream's unless the engine keeps jobs in
+ * flight (PIPE mode, below), where frame threads decode after the send returns.
  *
  * How a damaged frame is noticed: the return codes of the send and the receive, and the
  * errors libavcodec logs for this stream's decoder during the send, whichever thread logs

@@ -8,14 +8,18 @@
  * shown or not. So the engine hooks get_buffer2, keeps a reference to the last picture
  * allocated during the send, drains avcodec_receive_frame() (output order is irrelevant
  * here and draining keeps the next send from merely queueing), and copies that picture
- * into the CAPTURE buffer. Frame threads would decode in other threads after the send
- * returns, so they are never enabled.
+ * into the CAPTURE buffer. That is SYNC mode, every stream's unless the engine keeps jobs in
+ * flight (PIPE mode, below), where frame threads decode after the send returns.
  *
  * How a damaged frame is noticed: the return codes of the send and the receive, and the
  * errors libavcodec logs for this stream's decoder during the send, whichever thread logs
  * them (below). Neither VP8, VP9 nor (with slice threads) H.264 sets decode_error_flags on
  * a picture in FFmpeg 5.1 - 7.1, and with slice threads the per-slice return codes are
  * dropped (avctx->execute), so the log is the only report of a slice thread's error.
+ *
+ * PIPE mode (dd_engine_config.frame_delay > 1, H.264 and VP9): frame threads, several jobs
+ * in flight, their pictures told apart by the packet number in pkt->opaque; see
+ * backend_ffmpeg_pipe.c. The mode is chosen at open, as libavcodec fixes thread_type there.
  */
 #include <limits.h>
 #include <stdatomic.h>
@@ -80,6 +84,13 @@ static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	s = log_stream(be, avcl);
+	if (s && s->frame_threads) {
+		if (level <= AV_LOG_ERROR && !benign_error(s, line))
+			ff_pipe_log_error(s, line);
+		if (be->log)
+			be->log(be->log_opaque, DD_LOG_DEBUG, line);
+		return;
+	}
 	/* the first error wins; slice threads of one send may log at the same time */
 	if (s && s->capturing && level <= AV_LOG_ERROR && !benign_error(s, line) &&
 	    !atomic_exchange(&s->av_error_set, true))
@@ -119,6 +130,7 @@ static void *ff_init(const struct dd_engine_config *config, struct dd_error *why
 	be->log = config->log;
 	be->log_opaque = config->log_opaque;
 	be->threads = config->threads;
+	be->frame_delay = config->frame_delay;
 	if (!be->threads) {
 		/* H.264 slice threads pay off up to the slice count; 4 covers most streams */
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -183,6 +195,10 @@ static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags)
 	struct dd_backend_stream *s = ctx->opaque;
 	int ret = s->be->lib.avcodec_default_get_buffer2(ctx, frame, flags);
 
+	if (ret >= 0 && s->frame_threads) {
+		ff_pipe_capture(s, frame);
+		return ret;
+	}
 	if (ret < 0 || !s->capturing)
 		return ret;
 	s->be->lib.av_frame_unref(s->captured);
@@ -220,11 +236,40 @@ static unsigned int stream_threads(const struct ff_backend *be, enum dd_codec co
 	return codec == DD_CODEC_VP8 || codec == DD_CODEC_VP9 ? 1 : be->threads;
 }
 
+/*
+ * PIPE mode's frame threads: H.264 and VP9 when the caller keeps frame_delay jobs in flight.
+ * VP8 stays in SYNC mode: no packet is known to complete the frames in flight without
+ * changing the decoder's state (docs/frame-parallel.md, section 1c), and a drain would drop
+ * the references at every sync.
+ */
+static unsigned int stream_frame_threads(const struct ff_backend *be, enum dd_codec codec)
+{
+#ifdef AV_CODEC_FLAG_COPY_OPAQUE
+	/*
+	 * As many frames at once as the caller keeps in flight and the threads allow: with
+	 * frame_delay jobs submitted, the oldest of them is then finished (see
+	 * backend_ffmpeg_pipe.c). Fewer than two threads gain nothing over SYNC.
+	 */
+	unsigned int t = be->frame_delay < be->threads ? be->frame_delay : be->threads;
+
+	if (t < 2 || codec == DD_CODEC_VP8)
+		return 0;
+	return t > FF_PIPE_MAX_THREADS ? FF_PIPE_MAX_THREADS : t;
+#else
+	/* FFmpeg 5.1 (lavc 59): no AV_CODEC_FLAG_COPY_OPAQUE to tell the pictures apart */
+	(void)be;
+	(void)codec;
+	return 0;
+#endif
+}
+
 static void ff_close(struct dd_backend_stream *s)
 {
 	if (!s)
 		return;
+	/* the worker threads stop here, before the capture slots they fill go */
 	s->be->lib.avcodec_free_context(&s->ctx);
+	ff_pipe_close(s);
 	s->be->lib.av_packet_free(&s->pkt);
 	s->be->lib.av_frame_free(&s->captured);
 	s->be->lib.av_frame_free(&s->drained);
@@ -258,15 +303,25 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	s->drained = be->lib.av_frame_alloc();
 	s->kept = be->lib.av_frame_alloc();
 	dd_h264_packet_init(&s->h264);
-	if (!s->ctx || !s->pkt || !s->captured || !s->drained || !s->kept) {
+	s->frame_threads = stream_frame_threads(be, codec);
+	if (!s->ctx || !s->pkt || !s->captured || !s->drained || !s->kept || ff_pipe_open(s)) {
 		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		goto fail;
 	}
 	s->ctx->opaque = s;
 	s->ctx->get_buffer2 = capture_get_buffer2;
-	/* never FF_THREAD_FRAME: the picture must be complete when the send returns */
-	s->ctx->thread_type = FF_THREAD_SLICE;
-	s->ctx->thread_count = (int)stream_threads(be, codec);
+	if (s->frame_threads) {
+		/* PIPE: the packet number travels to the worker and to the picture */
+		s->ctx->thread_type = FF_THREAD_FRAME;
+		s->ctx->thread_count = (int)s->frame_threads;
+#ifdef AV_CODEC_FLAG_COPY_OPAQUE
+		s->ctx->flags |= AV_CODEC_FLAG_COPY_OPAQUE;
+#endif
+	} else {
+		/* SYNC: the picture is complete when the send returns */
+		s->ctx->thread_type = FF_THREAD_SLICE;
+		s->ctx->thread_count = (int)stream_threads(be, codec);
+	}
 	ret = be->lib.avcodec_open2(s->ctx, be->decoder[codec], NULL);
 	if (ret < 0) {
 		be->lib.av_strerror(ret, msg, sizeof(msg));
@@ -298,7 +353,6 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 	    struct dd_error *err)
 {
 	const struct dd_ffmpeg_lib *lib = &s->be->lib;
-	char msg[128];
 	int sent, ret;
 
 	if (size > INT_MAX / 2)
@@ -326,6 +380,13 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 	s->capturing = false;
 	s->pkt->data = NULL;
 	s->pkt->size = 0;
+	return ff_sent_status(s, sent, ret, err);
+}
+
+int ff_sent_status(struct dd_backend_stream *s, int sent, int ret, struct dd_error *err)
+{
+	const struct dd_ffmpeg_lib *lib = &s->be->lib;
+	char msg[128];
 
 	if (sent < 0) {
 		lib->av_strerror(sent, msg, sizeof(msg));
@@ -368,14 +429,9 @@ int ff_write_picture(struct dd_backend_stream *s, const AVFrame *frame,
 	return dd_picture_write_field(job->dst, &src, fields == 2, err);
 }
 
-static int ff_decode(struct dd_backend_stream *s, const struct dd_job *job,
-		     struct dd_decoded *out, struct dd_error *err)
+int ff_finish_vpx(struct dd_backend_stream *s, const struct dd_job *job, int ret,
+		  struct dd_decoded *out, struct dd_error *err)
 {
-	int ret;
-
-	if (s->codec == DD_CODEC_H264)
-		return ff_decode_h264(s, job, out, err);
-	ret = ff_send(s, job->bitstream, job->bitstream_size, err);
 	if (!ret && !s->allocations)
 		ret = dd_fail(err, "libavcodec decoded no picture for this frame%s%s",
 			      s->av_error[0] ? ": " : "", s->av_error);
@@ -385,12 +441,22 @@ static int ff_decode(struct dd_backend_stream *s, const struct dd_job *job,
 	return ret;
 }
 
+int ff_decode(struct dd_backend_stream *s, const struct dd_job *job, struct dd_decoded *out,
+	      struct dd_error *err)
+{
+	if (s->codec == DD_CODEC_H264)
+		return ff_decode_h264(s, job, out, err);
+	return ff_finish_vpx(s, job, ff_send(s, job->bitstream, job->bitstream_size, err), out,
+			     err);
+}
+
 static void ff_flush(struct dd_backend_stream *s)
 {
 	s->be->lib.avcodec_flush_buffers(s->ctx);
 	s->be->lib.av_frame_unref(s->captured);
 	if (s->codec == DD_CODEC_H264)
 		ff_flush_h264(s);
+	ff_pipe_flush(s);
 }
 
 const struct dd_backend_ops dd_backend_ffmpeg = {
@@ -400,6 +466,9 @@ const struct dd_backend_ops dd_backend_ffmpeg = {
 	.supports = ff_supports,
 	.open = ff_open,
 	.decode = ff_decode,
+	.submit = ff_pipe_submit,
+	.collect = ff_pipe_collect,
+	.sync = ff_pipe_sync,
 	.flush = ff_flush,
 	.close = ff_close,
 };

@@ -7,8 +7,10 @@
 #ifndef DAEDALUS_BACKEND_FFMPEG_H
 #define DAEDALUS_BACKEND_FFMPEG_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "ffmpeg_lib.h"
@@ -17,10 +19,37 @@
 struct ff_backend {
 	struct dd_ffmpeg_lib lib;
 	unsigned int threads;
+	unsigned int frame_delay; /* dd_engine_config's: > 1 opens H.264 and VP9 in PIPE mode */
 	dd_log_fn log;
 	void *log_opaque;
 	const AVCodec *decoder[DD_CODEC_COUNT];
 	const AVClass *codec_class; /* an AVCodecContext's, to know one in the log callback */
+};
+
+/* Frame threads (PIPE mode) per stream at most; libavcodec caps them at 16 too. */
+#define FF_PIPE_MAX_THREADS 16
+/* Capture slots, indexed by packet number: more than the packets libavcodec has in flight. */
+#define FF_CAPTURE_SLOTS 32
+
+/*
+ * PIPE mode: what libavcodec's frame threads did for one packet in flight, filled by its
+ * worker threads (get_buffer2 and the log hook), under capture_lock.
+ */
+struct ff_capture {
+	uintptr_t tag;            /* the packet's number (pkt->opaque); 0 = free */
+	AVFrame *pic;             /* the last picture allocated for it */
+	unsigned int allocations;
+	bool capture_failed;
+	char av_error[160];       /* the first error logged while decoding it */
+};
+
+/* A job between submit and collect (the async ops, both modes). */
+struct ff_async_job {
+	const struct dd_job *job;
+	uintptr_t tag;        /* PIPE: its packet's number; 0 = none sent (finished at submit) */
+	unsigned int fields;  /* H.264: which fields the packet carries (3 = a frame) */
+	bool done;
+	struct dd_backend_result res;
 };
 
 struct dd_backend_stream {
@@ -39,6 +68,19 @@ struct dd_backend_stream {
 	struct dd_h264_packet h264;
 	AVFrame *kept;     /* the picture of the last decoded H.264 job, for its second field */
 	uint64_t kept_ts;  /* that job's timestamp */
+	/*
+	 * PIPE mode (backend_ffmpeg_pipe.c): frame_threads = libavcodec's thread_count with
+	 * FF_THREAD_FRAME; 0 = SYNC mode (slice threads, each job decoded when submitted).
+	 */
+	unsigned int frame_threads;
+	uintptr_t sent;          /* packets sent since open or flush, fillers included */
+	uintptr_t sending_tag;   /* the packet being sent, for lines logged by this thread */
+	pthread_mutex_t capture_lock;
+	struct ff_capture cap[FF_CAPTURE_SLOTS];
+	uint8_t vp9_header;      /* first byte of the last VP9 frame sent (its profile bits) */
+	/* the async ops' queue, oldest first */
+	struct ff_async_job *q;
+	unsigned int q_cap, q_head, q_count;
 };
 
 /*
@@ -56,8 +98,45 @@ int ff_write_picture(struct dd_backend_stream *s, const AVFrame *frame,
 		     const struct dd_job *job, unsigned int fields, struct dd_decoded *out,
 		     struct dd_error *err);
 
+/*
+ * The error of a send and its receive drain (sent, received: their return codes), with the
+ * line libavcodec logged for the packet in s->av_error and the capture state in s->captured,
+ * s->allocations and s->capture_failed.
+ */
+int ff_sent_status(struct dd_backend_stream *s, int sent, int received, struct dd_error *err);
+
+/* VP8/VP9: ret is ff_send()'s; writes s->captured into job->dst, then drops it. */
+int ff_finish_vpx(struct dd_backend_stream *s, const struct dd_job *job, int ret,
+		  struct dd_decoded *out, struct dd_error *err);
+
 int ff_decode_h264(struct dd_backend_stream *s, const struct dd_job *job,
 		   struct dd_decoded *out, struct dd_error *err);
+/*
+ * The two halves of ff_decode_h264(). prepare: adds the job to the access unit being built;
+ * 1 when the job is held (out->pending set), 0 when s->h264 holds an access unit to send (its
+ * fields in *fields), -1 with err. finish: ret is the send's result, the picture is
+ * s->captured; writes the job's picture.
+ */
+int ff_prepare_h264(struct dd_backend_stream *s, const struct dd_job *job,
+		    unsigned int *fields, struct dd_decoded *out, struct dd_error *err);
+int ff_finish_h264(struct dd_backend_stream *s, const struct dd_job *job, unsigned int fields,
+		   int ret, struct dd_decoded *out, struct dd_error *err);
 void ff_flush_h264(struct dd_backend_stream *s);
+
+/* SYNC mode: decodes one job before returning (the backend's decode op). */
+int ff_decode(struct dd_backend_stream *s, const struct dd_job *job, struct dd_decoded *out,
+	      struct dd_error *err);
+
+/* The async ops (backend_ffmpeg_pipe.c), and what ff_open/ff_close need from it. */
+int ff_pipe_open(struct dd_backend_stream *s);
+void ff_pipe_close(struct dd_backend_stream *s);
+void ff_pipe_flush(struct dd_backend_stream *s);
+int ff_pipe_submit(struct dd_backend_stream *s, const struct dd_job *job, uint64_t cookie,
+		   struct dd_error *err);
+int ff_pipe_collect(struct dd_backend_stream *s, bool wait, struct dd_backend_result *res);
+void ff_pipe_sync(struct dd_backend_stream *s);
+/* get_buffer2 and the log hook in PIPE mode (worker threads). */
+void ff_pipe_capture(struct dd_backend_stream *s, AVFrame *frame);
+void ff_pipe_log_error(struct dd_backend_stream *s, const char *line);
 
 #endif

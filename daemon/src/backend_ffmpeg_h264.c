@@ -31,14 +31,10 @@ static void drop_pieces(struct dd_backend_stream *s, const char *why)
 	dd_h264_packet_clear(&s->h264);
 }
 
-int ff_decode_h264(struct dd_backend_stream *s, const struct dd_job *job,
-		   struct dd_decoded *out, struct dd_error *err)
+int ff_prepare_h264(struct dd_backend_stream *s, const struct dd_job *job,
+		    unsigned int *fields, struct dd_decoded *out, struct dd_error *err)
 {
-	const struct dd_ffmpeg_lib *lib = &s->be->lib;
 	struct dd_h264_packet *p = &s->h264;
-	const AVFrame *pic;
-	unsigned int fields;
-	int ret;
 
 	if (p->pieces && job->new_frame)
 		drop_pieces(s, "their CAPTURE buffer was released without its last request");
@@ -50,11 +46,18 @@ int ff_decode_h264(struct dd_backend_stream *s, const struct dd_job *job,
 	}
 	if (job->hold) {
 		out->pending = true;
-		return 0;
+		return 1;
 	}
-	fields = p->fields;
-	ret = ff_send(s, p->data, p->len, err);
-	dd_h264_packet_clear(p);
+	*fields = p->fields;
+	return 0;
+}
+
+int ff_finish_h264(struct dd_backend_stream *s, const struct dd_job *job, unsigned int fields,
+		   int ret, struct dd_decoded *out, struct dd_error *err)
+{
+	const struct dd_ffmpeg_lib *lib = &s->be->lib;
+	const AVFrame *pic;
+
 	if (!ret && s->av_error[0])
 		ret = dd_fail(err, "libavcodec: %s", s->av_error);
 	if (ret)
@@ -85,11 +88,32 @@ int ff_decode_h264(struct dd_backend_stream *s, const struct dd_job *job,
 	lib->av_frame_unref(s->captured);
 	return ret;
 fail:
-	/* the decoder may not have taken the parameter sets in this packet: send them again */
-	dd_h264_packet_reset(p);
+	/*
+	 * The decoder may not have taken the parameter sets in this packet: send them again.
+	 * PIPE mode finishes a job after later ones were sent: only the sets are forgotten,
+	 * never slices held for a later job.
+	 */
+	if (s->frame_threads)
+		s->h264.sps_len = s->h264.pps_len = 0;
+	else
+		dd_h264_packet_reset(&s->h264);
 	lib->av_frame_unref(s->kept);
 	lib->av_frame_unref(s->captured);
 	return -1;
+}
+
+int ff_decode_h264(struct dd_backend_stream *s, const struct dd_job *job,
+		   struct dd_decoded *out, struct dd_error *err)
+{
+	struct dd_h264_packet *p = &s->h264;
+	unsigned int fields = 3;
+	int ret = ff_prepare_h264(s, job, &fields, out, err);
+
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	ret = ff_send(s, p->data, p->len, err);
+	dd_h264_packet_clear(p);
+	return ff_finish_h264(s, job, fields, ret, out, err);
 }
 
 void ff_flush_h264(struct dd_backend_stream *s)

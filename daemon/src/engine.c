@@ -46,6 +46,8 @@ struct dd_pending {
 	bool finished;
 	bool doomed; /* a job it names failed while it was pending */
 	uint64_t doomed_by;
+	/* H.264 submitted behind unfinalized jobs: its access check is repeated at finalize */
+	bool recheck;
 	int ret;
 	struct dd_decoded got;
 	struct dd_error err;
@@ -296,6 +298,43 @@ static bool ref_known(const struct dd_stream *s, uint64_t ts)
 	return dd_ref_set_contains(&s->refs, ts);
 }
 
+/*
+ * H.264's access check (h264_access.h) with jobs in flight: a DPB entry may name a job not
+ * finalized yet (from the newest key frame in flight on), and the access state (leading run,
+ * excused pictures) is that of the last finalized job. So the check here lets pass what the
+ * jobs in flight will decode, and finalize() repeats it with the state the synchronous path
+ * would have had at this job.
+ */
+static int h264_access_check(struct dd_stream *s, const struct dd_job *job,
+			     struct dd_expectation *x, struct dd_error *err)
+{
+	struct dd_ref_set known;
+	bool key = false;
+	int ret;
+
+	if (s->pend_final == s->pend_count || s->refs.alloc_failed)
+		return dd_h264_access_check(&s->h264, job, x, &s->refs, err);
+	dd_ref_set_init(&known);
+	for (unsigned int i = s->pend_count; i-- > s->pend_final && !key;) {
+		const struct dd_pending *e = pending_at(s, i);
+
+		dd_ref_set_add(&known, e->job->timestamp);
+		key = e->x.key_frame;
+	}
+	for (unsigned int i = 0; !key && i < s->refs.count; i++)
+		dd_ref_set_add(&known, s->refs.ts[i]);
+	ret = dd_h264_access_check(&s->h264, job, x, &known, err);
+	dd_ref_set_free(&known);
+	/*
+	 * Not final: an access point in flight (after a flush or a loss) excuses what it lists
+	 * only once finalized, and a leading picture is known only then. finalize() decides.
+	 */
+	if (ret && err)
+		err->msg[0] = '\0';
+	x->leading = false;
+	return 0;
+}
+
 static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_expectation *x,
 		     struct dd_error *err)
 {
@@ -322,7 +361,7 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 	case DD_CODEC_H264:
 		ret = dd_check_h264_job(job, x, err);
 		if (!ret)
-			ret = dd_h264_access_check(&s->h264, job, x, &s->refs, err);
+			ret = h264_access_check(s, job, x, err);
 		break;
 	default:
 		ret = dd_fail(err, "unknown codec");
@@ -403,6 +442,9 @@ static void doom_dependents(struct dd_stream *s, unsigned int failed)
 {
 	uint64_t ts = pending_at(s, failed)->job->timestamp;
 
+	/* H.264 jobs behind it repeat their access check at finalize (h264_access_check) */
+	if (s->codec == DD_CODEC_H264)
+		return;
 	for (unsigned int i = failed + 1; i < s->pend_count; i++) {
 		struct dd_pending *e = pending_at(s, i);
 
@@ -428,6 +470,8 @@ static void finalize(struct dd_stream *s, unsigned int i)
 	if (!ret && e->doomed)
 		ret = dd_fail_kind(err, DD_ERR_REFERENCE, "reference ts %" PRIu64 " failed to "
 				   "decode while this job was in flight", e->doomed_by);
+	if (!ret && e->recheck)
+		ret = dd_h264_access_check(&s->h264, e->job, &e->x, &s->refs, err);
 	if (!ret && (got->width != x->width || got->height != x->height))
 		ret = dd_fail(err, "controls say %ux%u, decoder found %ux%u", x->width,
 			      x->height, got->width, got->height);
@@ -516,6 +560,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	if (check_job(s, job, &e->x, err))
 		goto fail;
 	job_names(job, e);
+	e->recheck = s->codec == DD_CODEC_H264 && s->pend_final < s->pend_count;
 	if (s->async) {
 		if (s->ops->submit(s->bs, job, s->head_seq + s->pend_count, err))
 			goto fail;

@@ -154,8 +154,10 @@ struct dd_engine_config {
 	/*
 	 * How many frames of one stream a backend may decode at once (frame threads), for
 	 * callers that submit ahead with dd_stream_submit(). 0 or 1: each job is decoded when
-	 * it is submitted, as dd_stream_decode() always did. Backends without frame threads
-	 * (FFmpeg today) ignore it; dav1d uses up to min(frame_delay, 4, threads).
+	 * it is submitted, as dd_stream_decode() always did. dav1d uses up to
+	 * min(frame_delay, 4, threads); FFmpeg decodes H.264 and VP9 with min(frame_delay,
+	 * threads) frame threads instead of slice threads (VP8, and FFmpeg before 6.0, stay
+	 * synchronous). With frame_delay jobs submitted, the oldest is finished without waiting.
 	 */
 	unsigned int frame_delay;
 };

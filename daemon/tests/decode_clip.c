@@ -21,6 +21,12 @@
  *   --corrupt N:KIND job N gets KIND = truncate (to half its size) | truncate-header |
  *                    garbage | size | profile | depth | keyflag (the controls disagree with
  *                    the bitstream); that job must fail
+ *   --lookahead N    keep up to N jobs submitted (dd_stream_submit, the engine's frame_delay
+ *                    N: FFmpeg frame threads for VP9) before collecting the oldest; every
+ *                    picture must come out as with N = 1
+ *   --stall-every K  with --lookahead: after every K jobs, dd_stream_sync() and collect
+ *                    everything without waiting (a client that stops sending), the
+ *                    decoder keeping its references
  *   --corrupt N:drop job N is never sent, as by a client whose parser rejected the frame
  *                    (GStreamer did so with daemon-faults.sh's damaged VP9 frame), and the
  *                    client's reference slots keep what they had. The decoder then lacks what that
@@ -146,6 +152,118 @@ static void print_pic(long display, const struct pic *p)
 	}
 }
 
+/*
+ * The pictures the client shows, in display order, printed at the end: with jobs in flight a
+ * picture is written only when its job is collected.
+ */
+static struct pic **shown;
+static long num_shown, shown_cap;
+
+static void show_pic(long display, struct pic *p)
+{
+	if (display != num_shown)
+		abort();
+	if (num_shown == shown_cap) {
+		shown_cap = shown_cap ? shown_cap * 2 : 64;
+		shown = realloc(shown, sizeof(*shown) * (size_t)shown_cap);
+		if (!shown)
+			abort();
+	}
+	shown[num_shown++] = p ? pic_ref(p) : NULL;
+}
+
+/* One submitted job until its result is known: everything the engine reads stays here. */
+struct rec {
+	size_t i;
+	int key, show, expect_fail;
+	long display; /* the picture number it would have when shown */
+	struct pic *p;
+	uint8_t *copy;
+	struct v4l2_ctrl_vp8_frame c8;
+	struct v4l2_ctrl_vp9_frame c9;
+	struct v4l2_ctrl_vp9_compressed_hdr ch9;
+	struct dd_job job;
+};
+
+/* What the checks of a job's result need to know about the run. */
+static struct {
+	long jobs_ok, jobs_failed, hidden;
+	long corrupt_at, fuzz_from, fuzz_to;
+	int bad, faulted, drop_unnoticed;
+} run = { .corrupt_at = -1, .fuzz_from = -1, .fuzz_to = -1 };
+
+static void job_result(struct rec *r, int ret, const struct dd_error *err)
+{
+	size_t i = r->i;
+
+	if (ret) {
+		r->p->failed = 1;
+		run.jobs_failed++;
+		run.drop_unnoticed = 0;
+		fprintf(stderr, "job %zu (%s%s): failed: %s\n", i, r->key ? "key" : "inter",
+			r->show ? "" : ", hidden", err->msg);
+		if (!err->msg[0]) {
+			fprintf(stderr, "job %zu: failure without a reason\n", i);
+			run.bad = 1;
+		}
+		if (!r->expect_fail && !(run.corrupt_at >= 0 && (long)i > run.corrupt_at) &&
+		    !(run.fuzz_from >= 0 && (long)i > run.fuzz_from)) {
+			fprintf(stderr, "job %zu: UNEXPECTED failure\n", i);
+			run.bad = 1;
+		}
+	} else {
+		run.jobs_ok++;
+		if (run.faulted && r->key && !r->expect_fail && (long)i > run.fuzz_to) {
+			if (run.drop_unnoticed) {
+				fprintf(stderr, "job %zu: keyframe, but no job failed after the "
+					"dropped job: the engine did not notice the decoder's "
+					"state was wrong\n", i);
+				run.bad = 1;
+				run.drop_unnoticed = 0;
+			}
+			printf("resync %ld\n", r->display);
+			run.faulted = 0;
+		}
+		if (!r->show)
+			run.hidden++;
+		if (r->expect_fail > 0) {
+			fprintf(stderr, "job %zu: expected a failure, but it decoded\n", i);
+			run.bad = 1;
+		}
+	}
+	free(r->copy);
+	pic_unref(r->p);
+	free(r);
+}
+
+/* The oldest submitted job's result; false when none is pending (or none is ready). */
+static bool collect_one(struct dd_stream *stream, bool wait)
+{
+	struct dd_error err = { .msg = "" };
+	uint64_t cookie;
+	enum dd_collect c = dd_stream_collect(stream, wait, &cookie, &err);
+
+	if (c == DD_COLLECT_NONE)
+		return false;
+	job_result((struct rec *)(uintptr_t)cookie, c == DD_COLLECT_FAILED ? -1 : 0, &err);
+	return true;
+}
+
+/* A client that stops sending: every job in flight must finish without waiting. */
+static void sync_all(struct dd_stream *stream)
+{
+	dd_stream_sync(stream);
+	while (collect_one(stream, false))
+		;
+	if (dd_stream_pending(stream)) {
+		fprintf(stderr, "%u jobs still pending after dd_stream_sync()\n",
+			dd_stream_pending(stream));
+		run.bad = 1;
+		while (collect_one(stream, true))
+			;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -156,11 +274,14 @@ int main(int argc, char **argv)
 		{ "fuzz", required_argument, NULL, 'z' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "show-hidden", no_argument, NULL, 'H' },
+		{ "lookahead", required_argument, NULL, 'L' },
+		{ "stall-every", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
 	uint32_t fourcc8 = V4L2_PIX_FMT_NV12;
-	long flush_at = -1, corrupt_at = -1;
+	long flush_at = -1;
+	unsigned int lookahead = 1, stall_every = 0, submitted = 0;
 	enum corruption corrupt = C_NONE;
 	struct vp8_client vp8 = { 0 };
 	struct vp9_client vp9 = { 0 };
@@ -170,13 +291,11 @@ int main(int argc, char **argv)
 	struct dd_stream *stream;
 	struct dd_error err;
 	enum dd_codec codec;
-	long display = 0, jobs_ok = 0, jobs_failed = 0, hidden = 0, shown_existing = 0;
+	long display = 0, shown_existing = 0;
 	int show_hidden = 0;
-	int bad = 0, skipping = 0, expect_fail_next = 0, faulted = 0, opt;
-	int drop_unnoticed = 0; /* a job was dropped and no job has failed since */
+	int skipping = 0, expect_fail_next = 0, opt;
 	uint32_t seed = 0x12345678;
 	unsigned long fuzz_seed = 0;
-	long fuzz_from = -1, fuzz_to = -1;
 	long fuzzed = 0;
 	struct timespec t0, t1;
 	long long decode_ns = 0;
@@ -197,14 +316,15 @@ int main(int argc, char **argv)
 			flush_at = atol(optarg);
 			break;
 		case 'c':
-			if (parse_corruption(optarg, &corrupt_at, &corrupt)) {
+			if (parse_corruption(optarg, &run.corrupt_at, &corrupt)) {
 				fprintf(stderr, "bad --corrupt %s\n", optarg);
 				return 2;
 			}
 			break;
 		case 'z':
-			if (sscanf(optarg, "%lu:%ld:%ld", &fuzz_seed, &fuzz_from, &fuzz_to) != 3 ||
-			    fuzz_from < 0 || fuzz_to < fuzz_from) {
+			if (sscanf(optarg, "%lu:%ld:%ld", &fuzz_seed, &run.fuzz_from,
+				   &run.fuzz_to) != 3 ||
+			    run.fuzz_from < 0 || run.fuzz_to < run.fuzz_from) {
 				fprintf(stderr, "bad --fuzz %s\n", optarg);
 				return 2;
 			}
@@ -216,6 +336,16 @@ int main(int argc, char **argv)
 		case 'H':
 			show_hidden = 1;
 			break;
+		case 'L':
+			lookahead = (unsigned int)atoi(optarg);
+			if (lookahead < 1 || lookahead > 64) {
+				fprintf(stderr, "--lookahead: 1 to 64\n");
+				return 2;
+			}
+			break;
+		case 'S':
+			stall_every = (unsigned int)atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
@@ -226,6 +356,7 @@ int main(int argc, char **argv)
 	}
 	if (ivf_load(&ivf, argv[optind], 1))
 		return 2;
+	cfg.frame_delay = lookahead;
 	if (!memcmp(ivf.fourcc, "VP80", 4)) {
 		codec = DD_CODEC_VP8;
 	} else if (!memcmp(ivf.fourcc, "VP90", 4)) {
@@ -247,16 +378,17 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ivf.count; i++) {
 		const uint8_t *data = ivf.frames[i].data;
 		size_t size = ivf.frames[i].size;
-		struct v4l2_ctrl_vp8_frame c8;
-		struct v4l2_ctrl_vp9_frame c9;
-		struct v4l2_ctrl_vp9_compressed_hdr ch9;
+		struct v4l2_ctrl_vp8_frame c8 = { 0 };
+		struct v4l2_ctrl_vp9_frame c9 = { 0 };
+		struct v4l2_ctrl_vp9_compressed_hdr ch9 = { 0 };
 		struct vp8_frame_info i8;
 		struct vp9_frame_info i9;
 		struct dd_job job = { .codec = codec, .timestamp = (uint64_t)i * 1000 };
 		uint8_t *copy = NULL;
-		int key, show, ret, flush_probe, expect_fail;
+		int key, show, flush_probe, expect_fail;
 		uint32_t w, h, fourcc;
 		struct pic *p;
+		struct rec *r;
 
 		if (codec == DD_CODEC_VP8) {
 			if (vp8_client_fill(&vp8, data, size, &c8, &i8)) {
@@ -277,9 +409,9 @@ int main(int argc, char **argv)
 			if (i9.show_existing_frame) {
 				/* the client shows the slot's picture again; no request */
 				if (!skipping)
-					print_pic(display, slots[i9.frame_to_show]);
+					show_pic(display, slots[i9.frame_to_show]);
 				else
-					print_pic(display, NULL);
+					show_pic(display, NULL);
 				display++;
 				shown_existing++;
 				continue;
@@ -295,7 +427,7 @@ int main(int argc, char **argv)
 
 		if (skipping && !key) {
 			if (show)
-				print_pic(display++, NULL);
+				show_pic(display++, NULL);
 			continue;
 		}
 		skipping = 0;
@@ -303,9 +435,9 @@ int main(int argc, char **argv)
 		expect_fail = expect_fail_next;
 		flush_probe = expect_fail_next;
 		expect_fail_next = 0;
-		if ((long)i == corrupt_at) {
+		if ((long)i == run.corrupt_at) {
 			expect_fail = 1;
-			faulted = 1;
+			run.faulted = 1;
 			printf("fault %ld\n", display);
 			switch (corrupt) {
 			case C_TRUNCATE:
@@ -356,19 +488,19 @@ int main(int argc, char **argv)
 				/* no request, no picture; the slots stay as they were */
 				fprintf(stderr, "job %zu (%s%s): dropped by the client\n", i,
 					key ? "key" : "inter", show ? "" : ", hidden");
-				drop_unnoticed = 1;
+				run.drop_unnoticed = 1;
 				if (show)
-					print_pic(display++, NULL);
+					show_pic(display++, NULL);
 				continue;
 			default:
 				break;
 			}
 		}
 
-		if ((long)i >= fuzz_from && (long)i <= fuzz_to) {
-			if (!faulted)
+		if ((long)i >= run.fuzz_from && (long)i <= run.fuzz_to) {
+			if (!run.faulted)
 				printf("fault %ld\n", display);
-			faulted = 1;
+			run.faulted = 1;
 			expect_fail = -1; /* anything goes, except crashing */
 			copy = malloc(size + 64);
 			memcpy(copy, data, size);
@@ -380,50 +512,46 @@ int main(int argc, char **argv)
 		p = pic_new(fourcc, w, h);
 		p->width = w;
 		p->height = h;
-		job.bitstream = data;
-		job.bitstream_size = size;
-		job.dst = &p->dst;
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return 2;
+		*r = (struct rec){ .i = i, .key = key, .show = show, .expect_fail = expect_fail,
+				   .display = display, .p = pic_ref(p), .copy = copy,
+				   .c8 = c8, .c9 = c9, .ch9 = ch9, .job = job };
+		if (codec == DD_CODEC_VP8) {
+			r->job.ctrl.vp8.frame = &r->c8;
+		} else {
+			r->job.ctrl.vp9.frame = &r->c9;
+			r->job.ctrl.vp9.compressed_hdr = &r->ch9;
+		}
+		r->job.bitstream = data;
+		r->job.bitstream_size = size;
+		r->job.dst = &p->dst;
 		err.msg[0] = '\0';
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ret = dd_stream_decode(stream, &job, &err);
+		if (lookahead == 1) {
+			job_result(r, dd_stream_decode(stream, &r->job, &err), &err);
+		} else {
+			/*
+			 * A client with lookahead requests queued: the oldest must be done
+			 * first. It is, without waiting: FFmpeg's frame threads have finished
+			 * a packet once lookahead - 1 more were sent (backend_ffmpeg_pipe.c).
+			 */
+			while (dd_stream_pending(stream) >= lookahead) {
+				if (collect_one(stream, false))
+					continue;
+				fprintf(stderr, "job %zu: the oldest of %u jobs in flight is not "
+					"finished\n", i, dd_stream_pending(stream));
+				run.bad = 1;
+				collect_one(stream, true);
+			}
+			if (dd_stream_submit(stream, &r->job, (uint64_t)(uintptr_t)r, &err))
+				job_result(r, -1, &err); /* failed at once: never pending */
+			if (stall_every && ++submitted % stall_every == 0)
+				sync_all(stream);
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		decode_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-		free(copy);
-		if (ret) {
-			p->failed = 1;
-			jobs_failed++;
-			drop_unnoticed = 0;
-			fprintf(stderr, "job %zu (%s%s): failed: %s\n", i, key ? "key" : "inter",
-				show ? "" : ", hidden", err.msg);
-			if (!err.msg[0]) {
-				fprintf(stderr, "job %zu: failure without a reason\n", i);
-				bad = 1;
-			}
-			if (!expect_fail && !(corrupt_at >= 0 && (long)i > corrupt_at) &&
-			    !(fuzz_from >= 0 && (long)i > fuzz_from)) {
-				fprintf(stderr, "job %zu: UNEXPECTED failure\n", i);
-				bad = 1;
-			}
-		} else {
-			jobs_ok++;
-			if (faulted && key && !expect_fail && (long)i > fuzz_to) {
-				if (drop_unnoticed) {
-					fprintf(stderr, "job %zu: keyframe, but no job failed after the "
-						"dropped job: the engine did not notice the decoder's "
-						"state was wrong\n", i);
-					bad = 1;
-					drop_unnoticed = 0;
-				}
-				printf("resync %ld\n", display);
-				faulted = 0;
-			}
-			if (!show)
-				hidden++;
-			if (expect_fail > 0) {
-				fprintf(stderr, "job %zu: expected a failure, but it decoded\n", i);
-				bad = 1;
-			}
-		}
 
 		/* like a client: the reference slots follow the bitstream, whatever happened */
 		if (codec == DD_CODEC_VP8) {
@@ -464,12 +592,14 @@ int main(int argc, char **argv)
 			vp9_client_update_refs(&vp9, &i9, job.timestamp);
 		}
 		if (show || show_hidden)
-			print_pic(display++, p);
+			show_pic(display++, p);
 		pic_unref(p);
 
 		if ((long)i == flush_at) {
+			/* the client waits for its requests before STREAMOFF */
+			sync_all(stream);
 			dd_stream_flush(stream);
-			faulted = 1;
+			run.faulted = 1;
 			printf("fault %ld\n", display);
 			expect_fail_next = 1; /* the next job must be an inter frame */
 			fprintf(stderr, "flushed after job %zu\n", i);
@@ -478,17 +608,26 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (fuzz_from >= 0)
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sync_all(stream);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	decode_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+	for (long k = 0; k < num_shown; k++) {
+		print_pic(k, shown[k]);
+		pic_unref(shown[k]);
+	}
+	free(shown);
+	if (run.fuzz_from >= 0)
 		fprintf(stderr, "%ld jobs fuzzed\n", fuzzed);
 	fprintf(stderr, "%zu frames: %ld jobs ok, %ld failed, %ld hidden decoded, %ld shown via "
 		"show_existing, %ld pictures, backend %s, %.1f jobs/s in dd_stream_decode\n",
-		ivf.count, jobs_ok, jobs_failed, hidden, shown_existing, display,
+		ivf.count, run.jobs_ok, run.jobs_failed, run.hidden, shown_existing, display,
 		dd_stream_backend_name(stream),
-		decode_ns ? (jobs_ok + jobs_failed) * 1e9 / (double)decode_ns : 0.0);
+		decode_ns ? (run.jobs_ok + run.jobs_failed) * 1e9 / (double)decode_ns : 0.0);
 	for (int s = 0; s < 8; s++)
 		pic_unref(slots[s]);
 	dd_stream_close(stream);
 	dd_engine_free(engine);
 	ivf_free(&ivf);
-	return bad;
+	return run.bad;
 }

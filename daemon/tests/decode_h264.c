@@ -34,6 +34,11 @@
  *                     POC state start over, and decoding resumes at request B (an I-frame);
  *                     prints "seek A B". Leading pictures of a non-IDR I-frame may fail
  *                     (h264-client-check.py allows it), never show garbage
+ *   --lookahead N     keep up to N jobs submitted (dd_stream_submit; the engine's frame_delay N:
+ *                     FFmpeg frame threads) before collecting the oldest; every picture must
+ *                     come out as with N = 1, and the oldest must be finished without waiting
+ *   --stall-every K   with --lookahead: after every K requests, dd_stream_sync() and collect
+ *                     everything without waiting (a client that stops sending)
  * Damage prints "fault <n>" for h264-client-check.py.
  */
 #include <getopt.h>
@@ -75,6 +80,77 @@ static void print_md5(long n, const struct pic *p, const struct h264_job *job)
 	printf("pic %ld %ux%u %s\n", n, job->crop_w, job->crop_h, md5);
 }
 
+/* One request in flight (--lookahead): its own copy of everything the engine reads. */
+struct rec {
+	long n;
+	struct h264_job job;   /* controls; buf is this request's copy */
+	struct dd_job *dj;     /* one per slice */
+	unsigned int remaining; /* slices not collected yet */
+	bool failed, allowed, must_fail;
+	struct dd_error err;
+	struct pic *p;
+};
+
+static struct {
+	long failed;
+	int status;
+} run;
+
+/* A request's result, once all its slices are collected (or failed at submit). */
+static void request_done(struct rec *rc)
+{
+	if (rc->failed) {
+		fprintf(stderr, "request %ld failed%s: %s\n", rc->n,
+			rc->allowed ? " (allowed)" : "", rc->err.msg);
+		printf("pic %ld FAILED\n", rc->n);
+		run.failed++;
+		if (!rc->allowed)
+			run.status = 1;
+	} else if (rc->must_fail) {
+		fprintf(stderr, "request %ld decoded although it must fail\n", rc->n);
+		run.status = 1;
+	} else {
+		print_md5(rc->n, rc->p, &rc->job);
+	}
+	pic_unref(rc->p);
+	free(rc->job.buf);
+	free(rc->dj);
+	free(rc);
+}
+
+static bool collect_one(struct dd_stream *stream, bool wait)
+{
+	struct dd_error err = { .msg = "" };
+	uint64_t cookie;
+	enum dd_collect c = dd_stream_collect(stream, wait, &cookie, &err);
+	struct rec *rc;
+
+	if (c == DD_COLLECT_NONE)
+		return false;
+	rc = (struct rec *)(uintptr_t)cookie;
+	if (c == DD_COLLECT_FAILED && !rc->failed) {
+		rc->failed = true;
+		rc->err = err;
+	}
+	if (!--rc->remaining)
+		request_done(rc);
+	return true;
+}
+
+static void sync_all(struct dd_stream *stream)
+{
+	dd_stream_sync(stream);
+	while (collect_one(stream, false))
+		;
+	if (dd_stream_pending(stream)) {
+		fprintf(stderr, "%u jobs still pending after dd_stream_sync()\n",
+			dd_stream_pending(stream));
+		run.status = 1;
+		while (collect_one(stream, true))
+			;
+	}
+}
+
 struct slice_span {
 	const uint8_t *nal; /* at the start code, or the NAL header without start codes */
 	size_t len;
@@ -102,6 +178,64 @@ static unsigned int split_slices(const struct h264_job *job, bool start_codes,
 	return n;
 }
 
+/*
+ * Submits one request (its slices) with a copy of its controls and bitstream, after
+ * collecting the oldest while lookahead jobs are in flight: that one must be finished.
+ */
+static void submit_request(struct dd_stream *stream, const struct h264_job *job,
+			   const struct dd_job *tmpl, const struct slice_span *spans,
+			   unsigned int ns, long n, struct pic *p, unsigned int lookahead,
+			   bool allowed, bool must_fail)
+{
+	struct rec *rc = calloc(1, sizeof(*rc));
+
+	if (!rc || !(rc->dj = calloc(ns, sizeof(*rc->dj))) || !(rc->job.buf = malloc(job->size)))
+		abort();
+	{
+		uint8_t *buf = rc->job.buf;
+
+		rc->job = *job;
+		rc->job.buf = buf;
+		memcpy(buf, job->buf, job->size);
+	}
+	rc->n = n;
+	rc->p = pic_ref(p);
+	rc->allowed = allowed;
+	rc->must_fail = must_fail;
+	rc->remaining = ns;
+	for (unsigned int s = 0; s < ns; s++) {
+		struct dd_job *dj = &rc->dj[s];
+
+		while (dd_stream_pending(stream) >= lookahead) {
+			/* held slices take no decoder slot: only whole pictures are timed */
+			if (collect_one(stream, ns > 1 ? true : false))
+				continue;
+			fprintf(stderr, "request %ld: the oldest of %u jobs in flight is not "
+				"finished\n", n, dd_stream_pending(stream));
+			run.status = 1;
+			collect_one(stream, true);
+		}
+		*dj = *tmpl;
+		dj->ctrl.h264.sps = &rc->job.sps;
+		dj->ctrl.h264.pps = &rc->job.pps;
+		dj->ctrl.h264.decode_params = &rc->job.dp;
+		if (tmpl->ctrl.h264.scaling_matrix)
+			dj->ctrl.h264.scaling_matrix = &rc->job.matrix;
+		dj->bitstream = rc->job.buf + (spans[s].nal - job->buf);
+		dj->bitstream_size = spans[s].len;
+		dj->new_frame = s == 0;
+		dj->hold = s + 1 < ns;
+		if (dd_stream_submit(stream, dj, (uint64_t)(uintptr_t)rc, &rc->err)) {
+			/* failed at once: never pending, nor are the slices not sent */
+			rc->failed = true;
+			rc->remaining -= ns - s;
+			if (!rc->remaining)
+				request_done(rc);
+			return;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -115,13 +249,16 @@ int main(int argc, char **argv)
 		{ "garble", required_argument, NULL, 'b' },
 		{ "seek", required_argument, NULL, 'k' },
 		{ "no-access-point", no_argument, NULL, 'a' },
+		{ "lookahead", required_argument, NULL, 'L' },
+		{ "stall-every", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
 	bool slices = false, start_codes = true, planar = false, faulted = false;
 	bool resynced = false, no_access_point = false;
-	long forget_at = -1, corrupt_at = -1, garble_at = -1, n = 0, failed = 0;
+	long forget_at = -1, corrupt_at = -1, garble_at = -1, n = 0;
 	long seek_from = -1, seek_to = -1;
+	unsigned int lookahead = 1, stall_every = 0;
 	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
 	int32_t ra_poc = 0;
 	bool ra_leading = false;
@@ -133,7 +270,7 @@ int main(int argc, char **argv)
 	struct dd_error err;
 	uint8_t *data;
 	size_t size;
-	int c, r, status = 0;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -163,6 +300,14 @@ int main(int argc, char **argv)
 		case 'a':
 			no_access_point = true;
 			break;
+		case 'L':
+			lookahead = (unsigned int)atoi(optarg);
+			if (lookahead < 1 || lookahead > 64)
+				return 2;
+			break;
+		case 'S':
+			stall_every = (unsigned int)atoi(optarg);
+			break;
 		case 'k':
 			if (sscanf(optarg, "%ld:%ld", &seek_from, &seek_to) != 2 ||
 			    seek_to < seek_from)
@@ -177,6 +322,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	data = file_load(argv[optind], &size);
+	cfg.frame_delay = lookahead;
 	engine = dd_engine_new(&cfg);
 	if (!data || !engine || h264_client_init(&client, H264_PATTERN_GST, data, size))
 		return 1;
@@ -208,6 +354,7 @@ int main(int argc, char **argv)
 
 		if (n == seek_from) {
 			printf("seek %ld %ld\n", seek_from, seek_to);
+			sync_all(stream);
 			dd_stream_flush(stream);
 			h264_client_seek(&client);
 		}
@@ -224,8 +371,10 @@ int main(int argc, char **argv)
 		} else if (idr) {
 			ra_leading = false;
 		}
-		if (n == forget_at)
+		if (n == forget_at) {
+			sync_all(stream);
 			dd_stream_flush(stream);
+		}
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
@@ -247,6 +396,15 @@ int main(int argc, char **argv)
 			spans[0].nal = job.buf;
 			spans[0].len = job.size;
 		}
+		if (lookahead > 1) {
+			submit_request(stream, &job, &dj, spans, ns, n, p, lookahead,
+				       (faulted && !resynced) || (ra_leading && n > ra_at &&
+					       job.dp.top_field_order_cnt < ra_poc),
+				       (n == forget_at && !intra) || n == corrupt_at);
+			if (stall_every && (n + 1) % stall_every == 0)
+				sync_all(stream);
+			goto next;
+		}
 		r = 0;
 		for (unsigned int s = 0; s < ns && !r; s++) {
 			dj.bitstream = spans[s].nal;
@@ -262,32 +420,35 @@ int main(int argc, char **argv)
 			fprintf(stderr, "request %ld failed%s: %s\n", n,
 				allowed ? " (allowed)" : "", err.msg);
 			printf("pic %ld FAILED\n", n);
-			failed++;
+			run.failed++;
 			if (!allowed)
-				status = 1;
+				run.status = 1;
 		} else if ((n == forget_at && !intra) || n == corrupt_at) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
 				"it names pictures the engine never decoded" : "its slices are garbage");
-			status = 1;
+			run.status = 1;
 		} else {
 			print_md5(n, p, &job);
 		}
+next:
 		pic_unref(p);
 		h264_client_done(&client, &job, (uint64_t)(n + 1) * 1000);
 		n++;
 	}
+	sync_all(stream);
 	if (r < 0) {
 		fprintf(stderr, "GStreamer's parser failed after %ld pictures\n", n);
-		status = 1;
+		run.status = 1;
 	}
 	if (faulted && !resynced && !no_access_point) {
 		fprintf(stderr, "no access point after the fault\n");
-		status = 1;
+		run.status = 1;
 	}
-	fprintf(stderr, "decode_h264: %ld requests, %ld failed\n", n, failed);
+	fprintf(stderr, "decode_h264: %ld requests, %ld failed, lookahead %u\n", n, run.failed,
+		lookahead);
 	dd_stream_close(stream);
 	dd_engine_free(engine);
 	h264_client_free(&client);
 	free(data);
-	return status;
+	return run.status;
 }

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The FFmpeg backend's asynchronous ops (submit / collect / sync), which the engine uses when
+ * its frame_delay is above 1. The mode is fixed when the stream is opened (ff_open):
+ *
+ * SYNC (VP8; everything when frame_delay <= 1): submit decodes the job at once, exactly as
+ * decode() does, and queues its result for collect.
+ *
+ * PIPE (H.264, VP9; FFmpeg 6.0 and later, for AV_CODEC_FLAG_COPY_OPAQUE): libavcodec decodes
+ * with T = min(frame_delay, threads) frame threads, so T jobs are decoded at once. What this relies on, read from FFmpeg 7.1's pthread_frame.c
+ * (docs/frame-parallel.md, section 1):
+ *  - packets go to the T workers in turn; once every worker has one, each further
+ *    avcodec_send_packet() waits for the oldest worker's decode() to return and collects
+ *    it, whether it made a picture or not (hidden VP9 frames, H.264 pictures held for
+ *    reordering). So after sending packet n and draining avcodec_receive_frame(), every
+ *    packet up to n - (T - 1) is decoded, and an error that this send or drain returns is
+ *    packet n - (T - 1)'s. tests/ pin this: every picture is compared with the SYNC decode.
+ *  - each job's picture is the one libavcodec allocated for its packet through get_buffer2
+ *    (in the worker), found by the packet number carried in pkt->opaque, which
+ *    AV_CODEC_FLAG_COPY_OPAQUE copies to the frame before get_buffer2 is called. The frames
+ *    avcodec_receive_frame() hands out (display order, shown ones only) are dropped.
+ *  - a worker thread decodes one packet at a time; a line it logs after allocating a picture
+ *    belongs to that picture's packet. Lines it logs before (header errors) would name the
+ *    worker's previous packet, which is always finished by then and so ignored: those
+ *    errors come back as the packet's return code instead.
+ *
+ * sync has to finish the jobs in flight without the drain that drops the references
+ * (send(NULL) then flush), so it sends T - 1 packets that change no decoder state:
+ *  - H.264: an access unit delimiter alone, sent with skip_frame = AVDISCARD_NONREF (the
+ *    decoder returns without a picture; with AVDISCARD_DEFAULT it reports "no frame!");
+ *  - VP9: a frame header with show_existing_frame = 1 for slot 0 (every key frame refreshes
+ *    all eight slots) and the stream's profile bits; the header parser returns before it
+ *    touches any state, and the duplicate picture it outputs is dropped like every output.
+ * Neither is proven neutral by reading alone: the decode_clip and decode_h264 tests with
+ * --stall-every compare every picture with the SYNC decode. VP8 has no such packet
+ * (docs/frame-parallel.md, section 1c), so it stays in SYNC mode.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_ffmpeg.h"
+#include "error.h"
+
+/* Set by get_buffer2 in libavcodec's worker threads: the packet this thread decodes. */
+static _Thread_local struct dd_backend_stream *worker_stream;
+static _Thread_local uintptr_t worker_tag;
+/* Set on the thread that sends, while it sends (its lines are about the packet sent). */
+static _Thread_local struct dd_backend_stream *pipe_sending;
+
+int ff_pipe_open(struct dd_backend_stream *s)
+{
+	if (!s->frame_threads)
+		return 0;
+	if (pthread_mutex_init(&s->capture_lock, NULL)) {
+		s->frame_threads = 0;
+		return -1;
+	}
+	for (unsigned int i = 0; i < FF_CAPTURE_SLOTS; i++) {
+		s->cap[i].pic = s->be->lib.av_frame_alloc();
+		if (!s->cap[i].pic)
+			return -1;
+	}
+	return 0;
+}
+
+/* After avcodec_free_context(): no worker thread is left. */
+void ff_pipe_close(struct dd_backend_stream *s)
+{
+	free(s->q);
+	s->q = NULL;
+	s->q_cap = s->q_count = 0;
+	if (!s->frame_threads)
+		return;
+	for (unsigned int i = 0; i < FF_CAPTURE_SLOTS; i++)
+		s->be->lib.av_frame_free(&s->cap[i].pic);
+	pthread_mutex_destroy(&s->capture_lock);
+}
+
+void ff_pipe_capture(struct dd_backend_stream *s, AVFrame *frame)
+{
+	uintptr_t tag = (uintptr_t)frame->opaque;
+	struct ff_capture *c = &s->cap[tag % FF_CAPTURE_SLOTS];
+
+	worker_stream = s;
+	worker_tag = tag;
+	pthread_mutex_lock(&s->capture_lock);
+	if (tag && c->tag == tag) {
+		s->be->lib.av_frame_unref(c->pic);
+		if (s->be->lib.av_frame_ref(c->pic, frame) < 0)
+			c->capture_failed = true;
+		else
+			c->allocations++;
+	}
+	pthread_mutex_unlock(&s->capture_lock);
+}
+
+void ff_pipe_log_error(struct dd_backend_stream *s, const char *line)
+{
+	uintptr_t tag;
+	struct ff_capture *c;
+
+	if (worker_stream == s)
+		tag = worker_tag;
+	else if (pipe_sending == s)
+		tag = s->sending_tag;
+	else
+		return; /* a thread that decodes nothing of ours */
+	c = &s->cap[tag % FF_CAPTURE_SLOTS];
+	pthread_mutex_lock(&s->capture_lock);
+	/* the first error wins; a finished packet's slot is free (tag 0) */
+	if (tag && c->tag == tag && !c->av_error[0])
+		snprintf(c->av_error, sizeof(c->av_error), "%s", line);
+	pthread_mutex_unlock(&s->capture_lock);
+}
+
+static struct ff_async_job *q_at(const struct dd_backend_stream *s, unsigned int i)
+{
+	return &s->q[(s->q_head + i) % s->q_cap];
+}
+
+/* A new entry at the tail, or NULL when out of memory. */
+static struct ff_async_job *q_push(struct dd_backend_stream *s)
+{
+	if (s->q_count == s->q_cap) {
+		unsigned int cap = s->q_cap ? s->q_cap * 2 : 8;
+		struct ff_async_job *q = malloc(sizeof(*q) * cap);
+
+		if (!q)
+			return NULL;
+		for (unsigned int i = 0; i < s->q_count; i++)
+			q[i] = *q_at(s, i);
+		free(s->q);
+		s->q = q;
+		s->q_cap = cap;
+		s->q_head = 0;
+	}
+	return q_at(s, s->q_count++);
+}
+
+/* The job whose packet is tag, or NULL (a filler). */
+static struct ff_async_job *q_find_tag(const struct dd_backend_stream *s, uintptr_t tag)
+{
+	for (unsigned int i = 0; i < s->q_count; i++) {
+		struct ff_async_job *j = q_at(s, i);
+
+		if (!j->done && j->tag == tag)
+			return j;
+	}
+	return NULL;
+}
+
+/* Packet tag is decoded: its job (if it is not a filler) gets its picture and result. */
+static void pipe_complete(struct dd_backend_stream *s, uintptr_t tag, int sent, int received)
+{
+	const struct dd_ffmpeg_lib *lib = &s->be->lib;
+	struct ff_capture *c = &s->cap[tag % FF_CAPTURE_SLOTS];
+	struct ff_async_job *j = q_find_tag(s, tag);
+	int ret;
+
+	lib->av_frame_unref(s->captured);
+	s->allocations = 0;
+	s->capture_failed = false;
+	s->av_error[0] = '\0';
+	pthread_mutex_lock(&s->capture_lock);
+	if (c->tag == tag) {
+		if (c->allocations && lib->av_frame_ref(s->captured, c->pic) < 0)
+			s->capture_failed = true;
+		s->allocations = c->allocations;
+		s->capture_failed |= c->capture_failed;
+		snprintf(s->av_error, sizeof(s->av_error), "%s", c->av_error);
+		lib->av_frame_unref(c->pic);
+		c->tag = 0;
+	}
+	pthread_mutex_unlock(&s->capture_lock);
+	if (!j) {
+		lib->av_frame_unref(s->captured);
+		return;
+	}
+	ret = ff_sent_status(s, sent, received, &j->res.err);
+	if (s->codec == DD_CODEC_H264)
+		j->res.ret = ff_finish_h264(s, j->job, j->fields, ret, &j->res.out, &j->res.err);
+	else
+		j->res.ret = ff_finish_vpx(s, j->job, ret, &j->res.out, &j->res.err);
+	j->done = true;
+}
+
+/*
+ * Sends one packet under the next packet number, drains the output, and completes the
+ * packet sent T - 1 before it. -1 only when the packet cannot be sent at all.
+ */
+static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t size)
+{
+	const struct dd_ffmpeg_lib *lib = &s->be->lib;
+	uintptr_t tag = ++s->sent;
+	struct ff_capture *c = &s->cap[tag % FF_CAPTURE_SLOTS];
+	int sent, received;
+
+	if (size > INT_MAX / 2)
+		return -1;
+	pthread_mutex_lock(&s->capture_lock);
+	lib->av_frame_unref(c->pic);
+	c->tag = tag;
+	c->allocations = 0;
+	c->capture_failed = false;
+	c->av_error[0] = '\0';
+	pthread_mutex_unlock(&s->capture_lock);
+
+	/* not reference-counted: libavcodec copies it into a padded buffer of its own */
+	s->pkt->data = (uint8_t *)data;
+	s->pkt->size = (int)size;
+#ifdef AV_CODEC_FLAG_COPY_OPAQUE
+	s->pkt->opaque = (void *)tag;
+#endif
+	s->sending_tag = tag;
+	pipe_sending = s;
+	sent = lib->avcodec_send_packet(s->ctx, s->pkt);
+	do {
+		received = lib->avcodec_receive_frame(s->ctx, s->drained);
+		lib->av_frame_unref(s->drained);
+	} while (received >= 0);
+	pipe_sending = NULL;
+	s->pkt->data = NULL;
+	s->pkt->size = 0;
+#ifdef AV_CODEC_FLAG_COPY_OPAQUE
+	s->pkt->opaque = NULL;
+#endif
+
+	if (tag >= s->frame_threads)
+		pipe_complete(s, tag - (s->frame_threads - 1), sent, received);
+	return 0;
+}
+
+/* One packet that completes the oldest in flight and changes nothing (see the top). */
+static void send_filler(struct dd_backend_stream *s)
+{
+	static const uint8_t aud[] = { 0, 0, 0, 1, 9, 0xf0 }; /* primary_pic_type 7: any */
+	uint8_t vp9[2] = { 0, 0 };
+	enum AVDiscard skip = s->ctx->skip_frame;
+
+	if (s->codec == DD_CODEC_H264) {
+		/* libavcodec gives each worker the skip_frame of the moment its packet is sent */
+		s->ctx->skip_frame = AVDISCARD_NONREF;
+		pipe_send(s, aud, sizeof(aud));
+		s->ctx->skip_frame = skip;
+		return;
+	}
+	/* frame marker and profile bits as in the stream; profile 3 has a reserved zero more */
+	vp9[0] = (uint8_t)(s->vp9_header & 0xf0);
+	if ((vp9[0] & 0x30) == 0x30) {
+		vp9[0] |= 0x04; /* show_existing_frame; frame_to_show_map_idx 0 */
+		pipe_send(s, vp9, 2);
+	} else {
+		vp9[0] |= 0x08;
+		pipe_send(s, vp9, 1);
+	}
+}
+
+int ff_pipe_submit(struct dd_backend_stream *s, const struct dd_job *job, uint64_t cookie,
+		   struct dd_error *err)
+{
+	struct ff_async_job *j = q_push(s);
+	int ret;
+
+	if (!j)
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
+	*j = (struct ff_async_job){ .job = job, .fields = 3, .res = { .cookie = cookie } };
+	if (!s->frame_threads) {
+		j->res.ret = ff_decode(s, job, &j->res.out, &j->res.err);
+		j->done = true;
+		return 0;
+	}
+	j->tag = s->sent + 1;
+	if (s->codec == DD_CODEC_H264) {
+		ret = ff_prepare_h264(s, job, &j->fields, &j->res.out, err);
+		if (ret) {
+			/* held, or failed before anything was sent */
+			j->tag = 0;
+			if (ret < 0) {
+				s->q_count--;
+				return -1;
+			}
+			j->done = true;
+			return 0;
+		}
+		ret = pipe_send(s, s->h264.data, s->h264.len);
+		dd_h264_packet_clear(&s->h264);
+	} else {
+		s->vp9_header = job->bitstream[0];
+		ret = pipe_send(s, job->bitstream, job->bitstream_size);
+	}
+	if (ret) {
+		s->sent--;
+		s->q_count--;
+		return dd_fail(err, "bitstream of %zu bytes is too large", job->bitstream_size);
+	}
+	return 0;
+}
+
+void ff_pipe_sync(struct dd_backend_stream *s)
+{
+	uintptr_t last = 0;
+
+	if (!s->frame_threads)
+		return;
+	for (unsigned int i = 0; i < s->q_count; i++) {
+		const struct ff_async_job *j = q_at(s, i);
+
+		if (!j->done && j->tag > last)
+			last = j->tag;
+	}
+	while (last && s->sent < last + s->frame_threads - 1)
+		send_filler(s);
+}
+
+int ff_pipe_collect(struct dd_backend_stream *s, bool wait, struct dd_backend_result *res)
+{
+	struct ff_async_job *j;
+
+	if (!s->q_count)
+		return 0;
+	j = q_at(s, 0);
+	if (!j->done) {
+		if (!wait)
+			return 0;
+		ff_pipe_sync(s);
+		if (!j->done) {
+			/* a packet libavcodec never collected: nothing to show for it */
+			j->res.ret = dd_fail(&j->res.err, "libavcodec lost the frame");
+			j->done = true;
+		}
+	}
+	*res = j->res;
+	s->q_head = (s->q_head + 1) % s->q_cap;
+	s->q_count--;
+	return 1;
+}
+
+/* After avcodec_flush_buffers(): the packets in flight are gone, their jobs fail. */
+void ff_pipe_flush(struct dd_backend_stream *s)
+{
+	for (unsigned int i = 0; i < s->q_count; i++) {
+		struct ff_async_job *j = q_at(s, i);
+
+		if (!j->done) {
+			j->res.ret = dd_fail(&j->res.err, "the stream was flushed before the job "
+					     "finished");
+			j->done = true;
+		}
+	}
+	if (!s->frame_threads)
+		return;
+	/* libavcodec counts its workers' turns from the start again */
+	s->sent = 0;
+	pthread_mutex_lock(&s->capture_lock);
+	for (unsigned int i = 0; i < FF_CAPTURE_SLOTS; i++) {
+		s->be->lib.av_frame_unref(s->cap[i].pic);
+		s->cap[i].tag = 0;
+	}
+	pthread_mutex_unlock(&s->capture_lock);
+}

@@ -91,12 +91,14 @@ static void daedalus_disarm_watchdog(struct daedalus_kjob *job)
  * @br:		the bridge
  * @ctx:	the job's context
  * @job:	the job, or NULL when it could not be built
+ * @pipelined:	the job joins @ctx->inflight (its m2m job finishes at
+ *		dispatch) instead of being the context's running job
  *
  * Return: true if the job was queued; false if the caller must fail it now
  * (no daemon, job table full, or the context is being aborted).
  */
 bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx,
-			    struct daedalus_kjob *job)
+			    struct daedalus_kjob *job, bool pipelined)
 {
 	bool aborted;
 
@@ -112,8 +114,16 @@ bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx
 	job->session = br->session;
 	list_add_tail(&job->table, &br->jobs);
 	br->nr_jobs++;
+	if (pipelined) {
+		/* The list's own reference: it outlives the claim. */
+		kref_get(&job->ref);
+		list_add_tail(&job->ctx_node, &ctx->inflight);
+		job->msg.inflight = atomic_inc_return(&ctx->nr_inflight);
+	} else {
+		ctx->job = job;
+		job->msg.inflight = 1;
+	}
 	list_add_tail(&job->node.entry, &br->fifo);
-	ctx->job = job;
 	daedalus_arm_watchdog(job);
 	spin_unlock(&br->lock);
 	wake_up_interruptible(&br->wq);
@@ -232,6 +242,90 @@ void daedalus_bridge_ctx_dying(struct daedalus_bridge *br, struct daedalus_ctx *
 	wait_var_event(&ctx->finishing, !atomic_read(&ctx->finishing));
 }
 
+/**
+ * daedalus_bridge_mark_done() - a claimed pipelined job has its result
+ * @br:		the bridge
+ * @job:	the job
+ * @state:	how its buffers go back
+ *
+ * The buffers go back in daedalus_return_done(), once every older job of the
+ * context is done too.
+ */
+void daedalus_bridge_mark_done(struct daedalus_bridge *br, struct daedalus_kjob *job,
+			       enum vb2_buffer_state state)
+{
+	spin_lock(&br->lock);
+	job->result = state;
+	job->done = true;
+	spin_unlock(&br->lock);
+}
+
+/**
+ * daedalus_bridge_pop_done() - take the oldest in-flight job if it is done
+ * @br:		the bridge
+ * @ctx:	the context
+ *
+ * Return: the job, unlinked from @ctx->inflight, with the list's reference;
+ * NULL if the oldest job is not done or there is none.
+ */
+struct daedalus_kjob *daedalus_bridge_pop_done(struct daedalus_bridge *br,
+					       struct daedalus_ctx *ctx)
+{
+	struct daedalus_kjob *job;
+
+	spin_lock(&br->lock);
+	job = list_first_entry_or_null(&ctx->inflight, struct daedalus_kjob,
+				       ctx_node);
+	if (job && job->done)
+		list_del_init(&job->ctx_node);
+	else
+		job = NULL;
+	spin_unlock(&br->lock);
+	return job;
+}
+
+/**
+ * daedalus_bridge_cancel_inflight() - fail every in-flight job of a context
+ * @br:		the bridge
+ * @ctx:	the context (STREAMOFF or close)
+ *
+ * Claims the jobs no other path has claimed, marks them failed and queues
+ * their JOB_CANCEL, then waits for the jobs other paths are finishing (they
+ * take no V4L2 lock and never wait for the daemon). Afterwards every job of
+ * @ctx->inflight is done, and daedalus_return_done() returns all of them.
+ *
+ * Return: the number of jobs claimed here.
+ */
+unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
+					     struct daedalus_ctx *ctx)
+{
+	struct daedalus_kjob *job, *tmp;
+	unsigned int n = 0;
+	LIST_HEAD(claimed);
+
+	spin_lock(&br->lock);
+	list_for_each_entry(job, &ctx->inflight, ctx_node) {
+		if (job->state == DAEDALUS_JOB_DONE)
+			continue;
+		__daedalus_claim(br, job, true);
+		job->result = VB2_BUF_STATE_ERROR;
+		job->done = true;
+		/* The table link is free once claimed. */
+		list_add_tail(&job->table, &claimed);
+		n++;
+	}
+	spin_unlock(&br->lock);
+	if (n)
+		wake_up_interruptible(&br->wq);
+	list_for_each_entry_safe(job, tmp, &claimed, table) {
+		list_del_init(&job->table);
+		daedalus_disarm_watchdog(job);
+		daedalus_job_put(job);	/* the table's reference */
+	}
+	wait_var_event(&ctx->finishing, !atomic_read(&ctx->finishing));
+	return n;
+}
+
 void daedalus_bridge_ctx_gone(struct daedalus_bridge *br, struct daedalus_ctx *ctx)
 {
 	struct daedalus_msgnode *gone = ctx->gone;
@@ -319,7 +413,7 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 
 		list_del_init(&job->table);
 		daedalus_disarm_watchdog(job);
-		daedalus_job_finish(job, VB2_BUF_STATE_ERROR, NULL, 0);
+		daedalus_job_complete(job, VB2_BUF_STATE_ERROR, NULL, 0);
 		daedalus_bridge_finished(ctx);
 		daedalus_job_put(job);
 	}
@@ -330,6 +424,7 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 
 	spin_lock(&br->lock);
 	br->open = false;
+	br->max_inflight = 1;
 	spin_unlock(&br->lock);
 	return 0;
 }
@@ -337,14 +432,21 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 static long daedalus_ioc_hello(struct daedalus_bridge *br, void __user *arg)
 {
 	struct daedalus_hello hello;
-	u32 version;
+	u32 version, flags, inflight = 1;
 	int ret = 0;
 
 	if (copy_from_user(&hello, arg, sizeof(hello)))
 		return -EFAULT;
-	if (hello.flags || memchr_inv(hello.reserved, 0, sizeof(hello.reserved)))
+	if ((hello.flags & ~DAEDALUS_HELLO_FLAG_PIPELINE) ||
+	    (!(hello.flags & DAEDALUS_HELLO_FLAG_PIPELINE) && hello.max_inflight) ||
+	    memchr_inv(hello.reserved, 0, sizeof(hello.reserved)))
 		return -EINVAL;
 	version = hello.version;
+	flags = hello.flags;
+	/* The daemon's wish, capped by the module parameter; at least 1. */
+	if (flags & DAEDALUS_HELLO_FLAG_PIPELINE)
+		inflight = clamp(min(hello.max_inflight, daedalus_max_inflight),
+				 1U, DAEDALUS_MAX_INFLIGHT);
 	memset(&hello, 0, sizeof(hello));
 	hello.version = DAEDALUS_PROTOCOL_VERSION;
 	if (version != DAEDALUS_PROTOCOL_VERSION) {
@@ -360,9 +462,13 @@ static long daedalus_ioc_hello(struct daedalus_bridge *br, void __user *arg)
 	hello.max_width = DAEDALUS_MAX_WIDTH;
 	hello.max_height = DAEDALUS_MAX_HEIGHT;
 	hello.job_timeout_ms = daedalus_job_timeout_ms;
+	hello.flags = flags;
+	hello.max_inflight = inflight;
 	spin_lock(&br->lock);
 	if (br->ready)
 		ret = -EALREADY;
+	else
+		br->max_inflight = inflight;
 	br->ready = true;
 	hello.session = br->session;
 	spin_unlock(&br->lock);
@@ -607,9 +713,9 @@ out:
 
 	ctx = found->ctx;
 	daedalus_disarm_watchdog(found);
-	daedalus_job_finish(found, c.status == DAEDALUS_STATUS_OK ?
-			    VB2_BUF_STATE_DONE : VB2_BUF_STATE_ERROR,
-			    c.bytesused, c.num_mem_planes);
+	daedalus_job_complete(found, c.status == DAEDALUS_STATUS_OK ?
+			      VB2_BUF_STATE_DONE : VB2_BUF_STATE_ERROR,
+			      c.bytesused, c.num_mem_planes);
 	daedalus_bridge_finished(ctx);
 	daedalus_job_put(found);
 	return 0;
@@ -669,6 +775,7 @@ int daedalus_bridge_register(struct daedalus_dev *dev)
 	mutex_init(&br->get_lock);
 	atomic64_set(&br->next_job_id, 0);
 	atomic64_set(&br->next_handle_id, 0);
+	br->max_inflight = 1;
 	br->misc.minor = MISC_DYNAMIC_MINOR;
 	br->misc.name = DAEDALUS_NAME;
 	br->misc.fops = &daedalus_bridge_fops;

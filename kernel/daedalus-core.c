@@ -45,6 +45,16 @@ module_param_named(h264_no_start_code, daedalus_h264_no_start_code, bool, 0644);
 MODULE_PARM_DESC(h264_no_start_code,
 		 "H.264 START_CODE default of new instances: none (default: Annex B)");
 
+/*
+ * 1 keeps one job per context at a time (the m2m job runs until the daemon
+ * completes it); more lets a daemon that asks for it (HELLO_FLAG_PIPELINE)
+ * decode several frames of a stream at once. See docs/frame-parallel.md.
+ */
+unsigned int daedalus_max_inflight = 1;
+module_param_named(max_inflight, daedalus_max_inflight, uint, 0644);
+MODULE_PARM_DESC(max_inflight,
+		 "jobs of one context in flight at once, granted to a daemon that asks (1-8, default 1); read at the daemon's HELLO");
+
 static int daedalus_video_nr = -1;
 module_param_named(video_nr, daedalus_video_nr, int, 0444);
 MODULE_PARM_DESC(video_nr, "number of the video node, -1 = first free");
@@ -104,6 +114,10 @@ static int daedalus_open(struct file *file)
 	mutex_init(&ctx->q_lock);
 	spin_lock_init(&ctx->handle_lock);
 	atomic_set(&ctx->finishing, 0);
+	INIT_LIST_HEAD(&ctx->inflight);
+	atomic_set(&ctx->nr_inflight, 0);
+	mutex_init(&ctx->done_lock);
+	INIT_WORK(&ctx->resched_work, daedalus_resched_work);
 	daedalus_set_default_formats(ctx);
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 
@@ -152,6 +166,8 @@ static int daedalus_release(struct file *file)
 	dd_dbg(1, dev, "ctx %u closing\n", ctx->id);
 	/* From here on only job_abort finishes this context's job. */
 	daedalus_bridge_ctx_dying(&dev->bridge, ctx);
+	/* Nobody queues it for a dying context: see daedalus_return_done(). */
+	cancel_work_sync(&ctx->resched_work);
 	mutex_lock(&ctx->q_lock);
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&ctx->q_lock);
@@ -165,6 +181,7 @@ static int daedalus_release(struct file *file)
 	v4l2_fh_del(&ctx->fh);
 #endif
 	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->done_lock);
 	mutex_destroy(&ctx->q_lock);
 	kfree(ctx);
 	return 0;

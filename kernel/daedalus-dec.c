@@ -329,6 +329,121 @@ void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
 	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx, state);
 }
 
+/*
+ * Several jobs of a context in flight (max_inflight > 1): device_run() takes
+ * both buffers off the m2m queues and finishes the m2m job as soon as the job
+ * is queued to the daemon, so that m2m dispatches the next one. The OUTPUT
+ * buffer is returned only with its picture, which keeps the request open
+ * until then (clients wait on the request, then dequeue CAPTURE). Whatever
+ * the order of the daemon's answers, the buffers of a context go back in
+ * dispatch order: a done job waits in ctx->inflight for the older ones.
+ *
+ * Not for an OUTPUT queue that supports HOLD_CAPTURE_BUF (H.264):
+ * v4l2_m2m_job_finish() warns for those on 6.12, so they keep one job at a
+ * time.
+ */
+static bool daedalus_can_pipeline(struct daedalus_ctx *ctx)
+{
+	struct vb2_queue *out_q = v4l2_m2m_get_src_vq(ctx->fh.m2m_ctx);
+
+	return READ_ONCE(ctx->dev->bridge.max_inflight) > 1 &&
+	       !(out_q->subsystem_flags & VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF);
+}
+
+/* Return the buffers of a done pipelined job; under ctx->done_lock. */
+static void daedalus_job_return(struct daedalus_kjob *job)
+{
+	struct vb2_buffer *dst = &job->dst->vb2_buf;
+	unsigned int i;
+
+	if (job->result == VB2_BUF_STATE_DONE)
+		for (i = 0; i < DAEDALUS_MAX_MEM_PLANES && i < dst->num_planes; i++)
+			if (job->bytesused[i])
+				vb2_set_plane_payload(dst, i, job->bytesused[i]);
+	daedalus_vb_to_buf(dst)->error = job->result != VB2_BUF_STATE_DONE;
+	/* CAPTURE first: returning OUTPUT completes the request. */
+	v4l2_m2m_buf_done(job->dst, job->result);
+	v4l2_m2m_buf_done(job->src, job->result);
+}
+
+/**
+ * daedalus_return_done() - return the buffers of the done jobs at the head
+ * of a context's in-flight list, oldest first
+ * @ctx: the context
+ *
+ * Takes ctx->done_lock, so that two finishers cannot return out of order, and
+ * no V4L2 lock. Asks m2m for the next job when a slot was freed.
+ */
+void daedalus_return_done(struct daedalus_ctx *ctx)
+{
+	struct daedalus_bridge *br = &ctx->dev->bridge;
+	struct daedalus_kjob *job;
+	bool returned = false;
+
+	mutex_lock(&ctx->done_lock);
+	while ((job = daedalus_bridge_pop_done(br, ctx))) {
+		daedalus_job_return(job);
+		job->ctx = NULL;
+		atomic_dec(&ctx->nr_inflight);
+		daedalus_job_put(job);	/* the list's reference */
+		returned = true;
+	}
+	mutex_unlock(&ctx->done_lock);
+	/* A dying context is never scheduled again; release cancels the work. */
+	if (returned && !READ_ONCE(ctx->dying))
+		schedule_work(&ctx->resched_work);
+}
+
+/*
+ * try_schedule() may run device_run() itself, so not from the finishers:
+ * they may be the daemon's COMPLETE call or hold locks of their own.
+ */
+void daedalus_resched_work(struct work_struct *work)
+{
+	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx,
+						resched_work);
+
+	v4l2_m2m_try_schedule(ctx->fh.m2m_ctx);
+}
+
+/**
+ * daedalus_job_complete() - finish a claimed job, whichever path it took
+ * @job:	the job, claimed by the caller
+ * @state:	DONE or ERROR
+ * @bytesused:	CAPTURE payloads (DONE only)
+ * @num_planes:	entries of @bytesused
+ */
+void daedalus_job_complete(struct daedalus_kjob *job, enum vb2_buffer_state state,
+			   const u32 *bytesused, unsigned int num_planes)
+{
+	struct daedalus_ctx *ctx = job->ctx;
+	unsigned int i;
+
+	if (!job->src) {
+		daedalus_job_finish(job, state, bytesused, num_planes);
+		return;
+	}
+	for (i = 0; i < num_planes && i < DAEDALUS_MAX_MEM_PLANES; i++)
+		job->bytesused[i] = bytesused[i];
+	daedalus_bridge_mark_done(job->bridge, job, state);
+	daedalus_return_done(ctx);
+}
+
+/**
+ * daedalus_fail_inflight() - fail every pipelined job of a context, in order
+ * @ctx: the context (stop_streaming of either queue, under q_lock)
+ *
+ * Their m2m jobs are finished, so v4l2_m2m_cancel_job() does not see them,
+ * and vb2 wants every buffer back before stop_streaming returns.
+ */
+void daedalus_fail_inflight(struct daedalus_ctx *ctx)
+{
+	if (!atomic_read(&ctx->nr_inflight))
+		return;
+	daedalus_bridge_cancel_inflight(&ctx->dev->bridge, ctx);
+	daedalus_return_done(ctx);
+}
+
 static void daedalus_device_run(void *priv)
 {
 	struct daedalus_ctx *ctx = priv;
@@ -336,6 +451,7 @@ static void daedalus_device_run(void *priv)
 	struct vb2_v4l2_buffer *src, *dst;
 	struct media_request *req;
 	struct daedalus_kjob *job;
+	bool pipelined = false;
 	u32 in_req;
 	int ret = -ENOMEM;
 
@@ -369,11 +485,22 @@ static void daedalus_device_run(void *priv)
 		daedalus_job_init_fds(&job->msg);
 		ret = daedalus_job_fill(ctx, job, src, in_req);
 	}
+	if (!ret && daedalus_can_pipeline(ctx)) {
+		/* Off the m2m queues before the daemon can answer. */
+		pipelined = true;
+		job->src = src;
+		v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);
+		v4l2_m2m_dst_buf_remove(ctx->fh.m2m_ctx);
+		job->msg.queued = v4l2_m2m_num_src_bufs_ready(ctx->fh.m2m_ctx);
+	}
 	/* The request's controls are applied and copied: let it complete. */
 	v4l2_ctrl_request_complete(req, &ctx->hdl);
 
-	if (daedalus_bridge_submit(&dev->bridge, ctx, ret ? NULL : job))
+	if (daedalus_bridge_submit(&dev->bridge, ctx, ret ? NULL : job, pipelined)) {
+		if (pipelined)
+			v4l2_m2m_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx);
 		return;
+	}
 
 	if (ret)
 		dev_err_ratelimited(dev->v4l2_dev.dev,
@@ -383,8 +510,14 @@ static void daedalus_device_run(void *priv)
 				     "ctx %u: no decoding daemon attached, failing frame\n",
 				     ctx->id);
 	daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
-	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
-					 VB2_BUF_STATE_ERROR);
+	if (pipelined) {
+		v4l2_m2m_buf_done(dst, VB2_BUF_STATE_ERROR);
+		v4l2_m2m_buf_done(src, VB2_BUF_STATE_ERROR);
+		v4l2_m2m_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx);
+	} else {
+		v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
+						 VB2_BUF_STATE_ERROR);
+	}
 	if (job)
 		daedalus_job_put(job);
 }
@@ -402,7 +535,7 @@ void daedalus_watchdog_work(struct work_struct *work)
 				     "ctx %u: job %llu timed out after %u ms\n",
 				     ctx->id, job->msg.job_id,
 				     daedalus_job_timeout_ms);
-		daedalus_job_finish(job, VB2_BUF_STATE_ERROR, NULL, 0);
+		daedalus_job_complete(job, VB2_BUF_STATE_ERROR, NULL, 0);
 		daedalus_bridge_finished(ctx);
 		daedalus_job_put(job);	/* the table's reference */
 	}
@@ -426,7 +559,20 @@ static void daedalus_job_abort(void *priv)
 	daedalus_job_put(job);
 }
 
+/*
+ * Flow control of the pipelined path: no new job while max_inflight are out.
+ * Called under the m2m job spinlock, so only a read.
+ */
+static int daedalus_job_ready(void *priv)
+{
+	struct daedalus_ctx *ctx = priv;
+
+	return atomic_read(&ctx->nr_inflight) <
+	       READ_ONCE(ctx->dev->bridge.max_inflight);
+}
+
 const struct v4l2_m2m_ops daedalus_m2m_ops = {
 	.device_run = daedalus_device_run,
+	.job_ready = daedalus_job_ready,
 	.job_abort = daedalus_job_abort,
 };

@@ -506,6 +506,8 @@ static void daedalus_stop_streaming(struct vb2_queue *q)
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(q);
 	struct vb2_v4l2_buffer *vbuf;
 
+	/* Jobs already dispatched hold buffers of both queues. */
+	daedalus_fail_inflight(ctx);
 	for (;;) {
 		if (V4L2_TYPE_IS_OUTPUT(q->type))
 			vbuf = v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);

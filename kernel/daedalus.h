@@ -44,8 +44,11 @@
 
 #define DAEDALUS_MAX_JOBS	64U
 #define DAEDALUS_MAX_CTRL_BYTES	(64U * 1024U)
+/* Upper bound of the max_inflight module parameter. */
+#define DAEDALUS_MAX_INFLIGHT	8U
 
 extern unsigned int daedalus_debug;
+extern unsigned int daedalus_max_inflight;
 extern unsigned int daedalus_job_timeout_ms;
 extern unsigned int daedalus_default_codec;
 extern bool daedalus_h264_slice_based;
@@ -122,6 +125,8 @@ struct daedalus_handle {
  * @get_lock:	serialises GET_MSG, which installs fds
  * @next_job_id: job id counter
  * @next_handle_id: handle counter
+ * @max_inflight: jobs of one context in flight at once, granted at HELLO
+ *		(1: one job at a time, the m2m job runs until its COMPLETE)
  * @wdq:	workqueue of the job watchdogs (flushed at removal)
  */
 struct daedalus_bridge {
@@ -137,6 +142,7 @@ struct daedalus_bridge {
 	struct mutex get_lock;		/* see kernel-doc */
 	atomic64_t next_job_id;
 	atomic64_t next_handle_id;
+	u32 max_inflight;
 	struct workqueue_struct *wdq;
 };
 
@@ -198,7 +204,13 @@ struct daedalus_dev {
  * @out_seq:	OUTPUT sequence counter
  * @cap_seq:	CAPTURE sequence counter
  * @handle_lock: protects the handles of this context's buffers
- * @job:	running job (under the bridge lock)
+ * @job:	running job of the one-at-a-time path (under the bridge lock)
+ * @inflight:	jobs of the pipelined path whose buffers are not returned
+ *		yet, in dispatch order (under the bridge lock)
+ * @nr_inflight: entries of @inflight (read by job_ready without a lock)
+ * @done_lock:	serialises returning the buffers of @inflight, so that they
+ *		go back in order
+ * @resched_work: asks m2m for the next job once @nr_inflight went down
  * @session:	last bridge session a job of this context was delivered in
  * @dying:	being released: only job_abort may finish its job (bridge lock)
  * @abort_requested: job_abort ran before device_run() submitted (bridge lock)
@@ -221,6 +233,10 @@ struct daedalus_ctx {
 	u32 cap_seq;
 	spinlock_t handle_lock;		/* see kernel-doc */
 	struct daedalus_kjob *job;
+	struct list_head inflight;
+	atomic_t nr_inflight;
+	struct mutex done_lock;		/* see kernel-doc */
+	struct work_struct resched_work;
 	u32 session;
 	bool dying;
 	bool abort_requested;
@@ -256,6 +272,13 @@ enum daedalus_job_state {
  * @session:	session it was queued to
  * @ctx:	owning context; valid until the job is finished
  * @dst:	the CAPTURE buffer
+ * @src:	the OUTPUT buffer, set only for a pipelined job (its m2m job
+ *		finished at dispatch; the buffers go back in daedalus_job_done)
+ * @ctx_node:	link in &daedalus_ctx.inflight (pipelined jobs)
+ * @done:	pipelined job finished, buffers waiting for the older jobs
+ *		(under the bridge lock)
+ * @result:	buffer state of a pipelined job once @done
+ * @bytesused:	CAPTURE payloads of a pipelined job once @done
  * @watchdog:	fails the job when the daemon is too slow
  * @bridge:	the bridge
  * @out_h:	handles of the OUTPUT planes
@@ -273,6 +296,11 @@ struct daedalus_kjob {
 	u32 session;
 	struct daedalus_ctx *ctx;
 	struct vb2_v4l2_buffer *dst;
+	struct vb2_v4l2_buffer *src;
+	struct list_head ctx_node;
+	bool done;
+	enum vb2_buffer_state result;
+	u32 bytesused[DAEDALUS_MAX_MEM_PLANES];
 	struct delayed_work watchdog;
 	struct daedalus_bridge *bridge;
 	struct daedalus_handle *out_h[DAEDALUS_MAX_MEM_PLANES];
@@ -310,13 +338,24 @@ extern const struct v4l2_m2m_ops daedalus_m2m_ops;
 void daedalus_job_put(struct daedalus_kjob *job);
 void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
 			 const u32 *bytesused, unsigned int num_planes);
+void daedalus_job_complete(struct daedalus_kjob *job, enum vb2_buffer_state state,
+			   const u32 *bytesused, unsigned int num_planes);
+void daedalus_return_done(struct daedalus_ctx *ctx);
+void daedalus_fail_inflight(struct daedalus_ctx *ctx);
+void daedalus_resched_work(struct work_struct *work);
 void daedalus_watchdog_work(struct work_struct *work);
 
 /* daedalus-bridge.c */
 int daedalus_bridge_register(struct daedalus_dev *dev);
 void daedalus_bridge_unregister(struct daedalus_dev *dev);
 bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx,
-			    struct daedalus_kjob *job);
+			    struct daedalus_kjob *job, bool pipelined);
+void daedalus_bridge_mark_done(struct daedalus_bridge *br, struct daedalus_kjob *job,
+			       enum vb2_buffer_state state);
+unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
+					     struct daedalus_ctx *ctx);
+struct daedalus_kjob *daedalus_bridge_pop_done(struct daedalus_bridge *br,
+					       struct daedalus_ctx *ctx);
 bool daedalus_bridge_claim(struct daedalus_bridge *br, struct daedalus_kjob *job);
 void daedalus_bridge_finished(struct daedalus_ctx *ctx);
 struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,

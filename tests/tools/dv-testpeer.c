@@ -66,6 +66,9 @@ static struct {
 	unsigned int gone_wait_ms;
 	unsigned int expect_pending;
 	bool probe_faults;
+	unsigned int pipeline;		/* HELLO_FLAG_PIPELINE with this wish */
+	unsigned int expect_inflight;	/* granted max_inflight must be this */
+	bool lifo;			/* answer due jobs newest first */
 	int verbose;
 } opt = { .gone_wait_ms = 3000 };
 
@@ -74,6 +77,7 @@ static struct {
 	unsigned int cancels, ctx_gone, buf_gone, fds, violations, unexpected;
 	unsigned int pending, max_pending, ref_found, ref_checked_ok;
 	unsigned int probe_enospc, probe_efault, raced;
+	unsigned int max_inflight, max_hint_inflight, max_queued, hint_bad;
 } st;
 
 static int bridge = -1;
@@ -512,11 +516,26 @@ static void on_job(const struct daedalus_job *j)
 	st.pending++;
 	if (st.pending > st.max_pending)
 		st.max_pending = st.pending;
+	/* Hints: this job counts itself, and never more than were granted. */
+	if (!j->inflight || j->inflight > st.max_inflight) {
+		st.hint_bad++;
+		VIOLATION("job %llu: inflight hint %u, granted %u", j->job_id, j->inflight,
+			  st.max_inflight);
+	}
+	if (j->inflight > st.max_hint_inflight)
+		st.max_hint_inflight = j->inflight;
+	if (j->queued > st.max_queued)
+		st.max_queued = j->queued;
+	for (unsigned int r = 0; r < sizeof(j->reserved) / sizeof(j->reserved[0]); r++)
+		if (j->reserved[r])
+			VIOLATION("job %llu: reserved[%u] = %u", j->job_id, r, j->reserved[r]);
 	if (opt.verbose)
 		printf("dv-testpeer: job %llu ctx %u codec %u seq %u ts %llu"
-		       " out %u bytes, %u refs, %u ctrls\n", j->job_id, j->ctx_id,
-		       j->codec, j->sequence, (unsigned long long)j->capture.timestamp,
-		       j->output.mem[0].bytesused, j->num_refs, j->num_ctrls);
+		       " out %u bytes, %u refs, %u ctrls, inflight %u queued %u\n",
+		       j->job_id, j->ctx_id, j->codec, j->sequence,
+		       (unsigned long long)j->capture.timestamp,
+		       j->output.mem[0].bytesused, j->num_refs, j->num_ctrls,
+		       j->inflight, j->queued);
 	if (!job_paint(j, pj)) {
 		/* Fail it the way a daemon would, so the client is not stuck. */
 		struct daedalus_complete c = { .job_id = j->job_id, .ctx_id = j->ctx_id,
@@ -685,10 +704,20 @@ static void protocol_checks_before_hello(void)
 		VIOLATION("HELLO version+1: %s version %u, want EPROTONOSUPPORT %u",
 			  dv_errname(e), h.version, DAEDALUS_PROTOCOL_VERSION);
 	h = (struct daedalus_hello){ .version = DAEDALUS_PROTOCOL_VERSION };
-	h.reserved[7] = 1;
+	h.reserved[6] = 1;
 	e = ioctl(bridge, DAEDALUS_IOC_HELLO, &h) ? errno : 0;
 	if (e != EINVAL)
 		VIOLATION("HELLO with reserved set: %s, want EINVAL", dv_errname(e));
+	h = (struct daedalus_hello){ .version = DAEDALUS_PROTOCOL_VERSION,
+				     .flags = DAEDALUS_HELLO_FLAG_PIPELINE << 1 };
+	e = ioctl(bridge, DAEDALUS_IOC_HELLO, &h) ? errno : 0;
+	if (e != EINVAL)
+		VIOLATION("HELLO with an unknown flag: %s, want EINVAL", dv_errname(e));
+	h = (struct daedalus_hello){ .version = DAEDALUS_PROTOCOL_VERSION, .max_inflight = 2 };
+	e = ioctl(bridge, DAEDALUS_IOC_HELLO, &h) ? errno : 0;
+	if (e != EINVAL)
+		VIOLATION("HELLO with max_inflight but no PIPELINE flag: %s, want EINVAL",
+			  dv_errname(e));
 	e = ioctl(bridge, _IO(DAEDALUS_IOC_MAGIC, 0x7f)) ? errno : 0;
 	if (e != ENOTTY)
 		VIOLATION("unknown ioctl: %s, want ENOTTY", dv_errname(e));
@@ -725,9 +754,26 @@ static int bridge_open_hello(void)
 		return -1;
 	}
 	protocol_checks_before_hello();
+	if (opt.pipeline) {
+		h.flags = DAEDALUS_HELLO_FLAG_PIPELINE;
+		h.max_inflight = opt.pipeline;
+	}
 	if (ioctl(bridge, DAEDALUS_IOC_HELLO, &h)) {
 		fprintf(stderr, "dv-testpeer: HELLO: %s\n", dv_errname(errno));
 		return -1;
+	}
+	st.max_inflight = h.max_inflight;
+	if (opt.pipeline && (!(h.flags & DAEDALUS_HELLO_FLAG_PIPELINE) ||
+			     !h.max_inflight || h.max_inflight > opt.pipeline))
+		VIOLATION("HELLO PIPELINE %u: flags %#x max_inflight %u", opt.pipeline,
+			  h.flags, h.max_inflight);
+	if (!opt.pipeline && (h.flags || h.max_inflight != 1))
+		VIOLATION("HELLO without PIPELINE: flags %#x max_inflight %u, want 0 and 1",
+			  h.flags, h.max_inflight);
+	if (opt.expect_inflight && h.max_inflight != opt.expect_inflight) {
+		printf("dv-testpeer: granted max_inflight %u, want %u\n", h.max_inflight,
+		       opt.expect_inflight);
+		st.unexpected++;
 	}
 	session = h.session;
 	if (old && session != old + 1)
@@ -741,8 +787,9 @@ static int bridge_open_hello(void)
 	if (!ctrl_area)
 		exit(2);
 	protocol_checks_after_hello();
-	printf("dv-testpeer: ready session=%u max_jobs=%u max_ctrl_bytes=%u "
-	       "max=%ux%u job_timeout_ms=%u\n", session, h.max_jobs, h.max_ctrl_bytes,
+	printf("dv-testpeer: ready session=%u max_inflight=%u max_jobs=%u max_ctrl_bytes=%u "
+	       "max=%ux%u job_timeout_ms=%u\n", session, h.max_inflight, h.max_jobs,
+	       h.max_ctrl_bytes,
 	       h.max_width, h.max_height, h.job_timeout_ms);
 	fflush(stdout);
 	return 0;
@@ -807,6 +854,15 @@ static bool all_gone(void)
 	return true;
 }
 
+/* A newer job of the same context is still unanswered. */
+static bool newer_pending(const struct pjob *j)
+{
+	for (const struct pjob *n = j + 1; n < jobs + njobs; n++)
+		if (n->ctx_id == j->ctx_id && !n->finished)
+			return true;
+	return false;
+}
+
 static void usage(void)
 {
 	fputs("usage: dv-testpeer [options]\n"
@@ -827,6 +883,9 @@ static void usage(void)
 	      "  --open-only MS      open the bridge, no HELLO, wait MS ms, close\n"
 	      "  --probe-faults      fetch each job first into a too small control area\n"
 	      "                      (ENOSPC) and a read-only message (EFAULT)\n"
+	      "  --pipeline N        HELLO with PIPELINE, asking for N jobs per context\n"
+	      "  --expect-inflight N the kernel must grant max_inflight N\n"
+	      "  --lifo              answer the jobs of a context newest first\n"
 	      "  --now               print CLOCK_MONOTONIC in ns (for scripts) and exit\n"
 	      "  -v                  print every job and event\n", stderr);
 	exit(2);
@@ -852,6 +911,9 @@ int main(int argc, char **argv)
 		{ "open-only", required_argument, NULL, 'O' },
 		{ "now", no_argument, NULL, 'N' },
 		{ "probe-faults", no_argument, NULL, 'P' },
+		{ "pipeline", required_argument, NULL, 'L' },
+		{ "expect-inflight", required_argument, NULL, 'I' },
+		{ "lifo", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *open_err = NULL;
@@ -890,6 +952,9 @@ int main(int argc, char **argv)
 		case 'E': open_err = optarg; break;
 		case 'O': open_only_ms = atoi(optarg); break;
 		case 'P': opt.probe_faults = true; break;
+		case 'L': opt.pipeline = atoi(optarg); break;
+		case 'I': opt.expect_inflight = atoi(optarg); break;
+		case 'F': opt.lifo = true; break;
 		case 'N':
 			printf("%llu\n", (unsigned long long)dv_now_ns());
 			return 0;
@@ -975,11 +1040,14 @@ int main(int argc, char **argv)
 		if (opt.exit_after && st.pending >= opt.exit_after)
 			hold_and_leave(true);
 
-		/* Answer what is due (never in hang mode). */
-		for (size_t i = 0; i < njobs && opt.mode != MODE_HANG; i++) {
-			struct pjob *j = &jobs[i];
+		/* Answer what is due (never in hang mode); --lifo: newest first. */
+		for (size_t k = 0; k < njobs && opt.mode != MODE_HANG; k++) {
+			struct pjob *j = &jobs[opt.lifo ? njobs - 1 - k : k];
 
 			if (j->finished || opt.close_after || opt.exit_after)
+				continue;
+			/* Newer jobs of its context are answered first. */
+			if (opt.lifo && newer_pending(j))
 				continue;
 			if (j->due_ns <= now)
 				job_finish(j);
@@ -1047,12 +1115,14 @@ int main(int argc, char **argv)
 	       "rejected_as_expected=%u late_rejected=%u cancels=%u ctx_gone=%u "
 	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u "
 	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
+	       "granted_inflight=%u max_inflight_hint=%u max_queued_hint=%u "
 	       "unexpected=%u violations=%u\n",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
 	       st.cancels, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
 	       st.ref_checked_ok, st.max_pending, st.probe_enospc, st.probe_efault,
-	       st.raced, st.unexpected, st.violations);
+	       st.raced, st.max_inflight, st.max_hint_inflight, st.max_queued,
+	       st.unexpected, st.violations);
 	if (bridge >= 0)
 		close(bridge);
 	return st.unexpected || st.violations ? 1 : 0;

@@ -35,7 +35,8 @@
  * struct daedalus_hello - handshake, must be the first ioctl on the fd
  * @version:		in: DAEDALUS_PROTOCOL_VERSION of the daemon;
  *			out: the kernel's version (also on -EPROTONOSUPPORT)
- * @flags:		in: 0
+ * @flags:		in: DAEDALUS_HELLO_FLAG_* the daemon asks for; out: those
+ *			granted (a kernel without a flag fails with -EINVAL)
  * @max_mem_planes:	out: memory planes per buffer (<= DAEDALUS_MAX_MEM_PLANES)
  * @max_color_planes:	out: color planes per picture
  * @max_refs:		out: reference slots per job (<= DAEDALUS_MAX_REFS)
@@ -49,6 +50,10 @@
  * @job_timeout_ms:	out: watchdog; a job not completed by then fails
  * @session:		out: number of this connection (starts at 1), also
  *			found in every message
+ * @max_inflight:	with DAEDALUS_HELLO_FLAG_PIPELINE: in, the jobs of one
+ *			context the daemon wants in flight at once; out, the
+ *			granted number (1 .. the wish); without the flag: in 0,
+ *			out 1
  * @reserved:		must be zero
  */
 struct daedalus_hello {
@@ -64,8 +69,17 @@ struct daedalus_hello {
 	__u32 max_height;
 	__u32 job_timeout_ms;
 	__u32 session;
-	__u32 reserved[8];
+	__u32 max_inflight;
+	__u32 reserved[7];
 };
+
+/*
+ * Several jobs of one context in flight: the kernel sends a context's next
+ * job before the previous one is completed (up to @max_inflight), and
+ * returns the buffers of each context in job order, whatever the order of
+ * the COMPLETE calls (docs/protocol.md, "Jobs in flight").
+ */
+#define DAEDALUS_HELLO_FLAG_PIPELINE	(1U << 0)
 
 /**
  * struct daedalus_mem_plane - one memory plane (one dmabuf) of a buffer
@@ -206,6 +220,10 @@ struct daedalus_ref {
  * @num_refs:	valid entries of @refs (slot count of the codec)
  * @num_ctrls:	valid entries of @ctrls
  * @ctrl_bytes:	bytes written to the ctrl_data area
+ * @queued:	hint: OUTPUT buffers of the context still waiting to be
+ *		dispatched when this job was made (the client's lookahead)
+ * @inflight:	hint: jobs of the context not yet completed, this one
+ *		included (always 1 without DAEDALUS_HELLO_FLAG_PIPELINE)
  * @reserved:	zero
  * @picture:	layout of @capture (and of every FOUND reference)
  * @output:	the OUTPUT (bitstream) buffer, mapped read-only
@@ -222,7 +240,9 @@ struct daedalus_job {
 	__u32 num_refs;
 	__u32 num_ctrls;
 	__u32 ctrl_bytes;
-	__u32 reserved[7];
+	__u32 queued;
+	__u32 inflight;
+	__u32 reserved[5];
 	struct daedalus_picture picture;
 	struct daedalus_buffer output;
 	struct daedalus_buffer capture;

@@ -9,8 +9,21 @@
 #include "bridge.h"
 #include "log.h"
 
-int dm_bridge_open(struct dm_bridge *b, const char *path)
+static int hello(struct dm_bridge *b, unsigned int max_inflight)
 {
+	memset(&b->hello, 0, sizeof(b->hello));
+	b->hello.version = DAEDALUS_PROTOCOL_VERSION;
+	if (max_inflight > 1) {
+		b->hello.flags = DAEDALUS_HELLO_FLAG_PIPELINE;
+		b->hello.max_inflight = max_inflight;
+	}
+	return ioctl(b->fd, DAEDALUS_IOC_HELLO, &b->hello);
+}
+
+int dm_bridge_open(struct dm_bridge *b, const char *path, unsigned int max_inflight)
+{
+	int r;
+
 	memset(b, 0, sizeof(*b));
 	/* O_CLOEXEC: a forked child must not keep the session (and every job) alive */
 	b->fd = open(path, O_RDWR | O_CLOEXEC);
@@ -27,8 +40,15 @@ int dm_bridge_open(struct dm_bridge *b, const char *path)
 			dm_err("cannot open %s: %s", path, strerror(e));
 		return -1;
 	}
-	b->hello.version = DAEDALUS_PROTOCOL_VERSION;
-	if (ioctl(b->fd, DAEDALUS_IOC_HELLO, &b->hello) < 0) {
+	r = hello(b, max_inflight);
+	if (r < 0 && errno == EINVAL && max_inflight > 1) {
+		/* a module that knows no jobs in flight: one job per context at a time */
+		dm_info("%s does not know HELLO_FLAG_PIPELINE (older module): one job per "
+			"context at a time", path);
+		max_inflight = 1;
+		r = hello(b, max_inflight);
+	}
+	if (r < 0) {
 		if (errno == EPROTONOSUPPORT)
 			dm_err("%s speaks protocol version %u, this daemon version %u: "
 			       "module and daemon do not match", path, b->hello.version,
@@ -48,9 +68,12 @@ int dm_bridge_open(struct dm_bridge *b, const char *path)
 		dm_err("out of memory");
 		goto fail;
 	}
+	b->max_inflight = (b->hello.flags & DAEDALUS_HELLO_FLAG_PIPELINE) &&
+			  b->hello.max_inflight > 1 ? b->hello.max_inflight : 1;
 	dm_info("attached to %s: protocol %u, session %u, max %ux%u, %u jobs in flight, "
-		"watchdog %u ms", path, b->hello.version, b->hello.session, b->hello.max_width,
-		b->hello.max_height, b->hello.max_jobs, b->hello.job_timeout_ms);
+		"%u per context (asked %u), watchdog %u ms", path, b->hello.version,
+		b->hello.session, b->hello.max_width, b->hello.max_height, b->hello.max_jobs,
+		b->max_inflight, max_inflight ? max_inflight : 1, b->hello.job_timeout_ms);
 	return 0;
 fail:
 	close(b->fd);

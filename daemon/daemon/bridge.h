@@ -13,10 +13,15 @@ struct dm_bridge {
 	struct daedalus_hello hello;
 	uint8_t *ctrl_area; /* where GET_MSG writes control payloads */
 	size_t ctrl_area_size;
+	unsigned int max_inflight; /* jobs of one context in flight, as granted (>= 1) */
 };
 
-/* Opens and handshakes; on failure prints why (absent, busy, no permission, version). */
-int dm_bridge_open(struct dm_bridge *b, const char *path);
+/*
+ * Opens and handshakes; on failure prints why (absent, busy, no permission, version).
+ * max_inflight > 1 asks for that many jobs of one context in flight (HELLO_FLAG_PIPELINE);
+ * a module without the flag gives one, as does the module's own limit (b->max_inflight).
+ */
+int dm_bridge_open(struct dm_bridge *b, const char *path, unsigned int max_inflight);
 void dm_bridge_close(struct dm_bridge *b);
 
 /* 1: a message in *msg (payloads in b->ctrl_area); 0: none pending; -1: error (logged). */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "context.h"
+#include "error.h"
 #include "decode.h"
 #include "log.h"
 
@@ -55,74 +56,211 @@ static void fail_counted(struct dm_context *ctx, const struct dm_job *job,
 	dm_fail_job(ctx->svc, job, fail, ctx->failed[r]++ > 0);
 }
 
+/*
+ * How long the worker waits for the client's next job before it finishes the jobs in flight
+ * with a complete drain (dd_stream_sync): about a client's DQBUF-to-QBUF turnaround, so that
+ * a client keeping two requests queued (GStreamer) gets its pairs decoded together, and one
+ * that waits for each request before sending the next (FFmpeg's hwaccel) loses only this.
+ * dav1d hangs after a drain that leaves frames in flight, so every drain here is complete.
+ */
+#define DM_GRACE_NS (2 * 1000000L)
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void flight_free(struct dm_context *ctx, struct dm_flight *f)
+{
+	dm_job_free(f->job, ctx->svc->cache);
+	free(f->scratch);
+	free(f);
+}
+
+/* A job that failed, or was collected: its COMPLETE (none for a cancelled job). */
+static void finish_job(struct dm_context *ctx, const struct dm_job *job, int r,
+		       const struct dm_failure *fail, const struct timespec *t0)
+{
+	long ms = ms_since(t0);
+
+	/* clients give a frame about a second (GStreamer) before they give up on the device */
+	if (ms >= 500)
+		dm_warn("ctx %u: job %" PRIu64 " took %ld ms", ctx->id, (uint64_t)job->msg.job_id,
+			ms);
+	if (atomic_load(&job->cancelled)) {
+		/* the kernel has finished it already; its buffer was never written */
+		if (r)
+			ctx->failures++;
+		dm_dbg("ctx %u: cancelled job %" PRIu64 " %s", ctx->id,
+		       (uint64_t)job->msg.job_id, r ? fail->why.msg : "collected");
+		return;
+	}
+	if (r == 0) {
+		complete(ctx->svc, job, DAEDALUS_STATUS_OK, DAEDALUS_REASON_NONE);
+		return;
+	}
+	ctx->failures++;
+	fail_counted(ctx, job, fail);
+}
+
+/* Collects what the engine has finished, oldest first (with wait: everything in flight). */
+static void reap(struct dm_context *ctx, bool wait)
+{
+	while (ctx->flights) {
+		struct dm_failure fail = { DAEDALUS_REASON_NONE, { "", DD_ERR_DATA } };
+		struct dm_flight *f;
+		enum dd_collect c;
+		uint64_t cookie = 0;
+
+		for (f = ctx->flights; f; f = f->next)
+			dm_decode_shield(f);
+		c = dm_decode_collect(ctx, wait, &cookie, &fail);
+		if (c == DD_COLLECT_NONE && !wait)
+			return;
+		pthread_mutex_lock(&ctx->lock);
+		f = ctx->flights;
+		ctx->flights = f->next;
+		if (!ctx->flights)
+			ctx->flights_tail = &ctx->flights;
+		ctx->nflights--;
+		pthread_mutex_unlock(&ctx->lock);
+		if (c == DD_COLLECT_NONE) {
+			/* the engine lost it (it says it has nothing in flight) */
+			fail.reason = DAEDALUS_REASON_INTERNAL;
+			dd_fail(&fail.why, "the decoder lost the job");
+		} else if (cookie != f->job->msg.job_id) {
+			dm_err("ctx %u: the engine returned job %" PRIu64 " for job %" PRIu64,
+			       ctx->id, cookie, (uint64_t)f->job->msg.job_id);
+		}
+		dm_decode_finish(ctx, f, c == DD_COLLECT_OK);
+		finish_job(ctx, f->job, c == DD_COLLECT_OK ? 0 : -1, &fail, &f->t0);
+		flight_free(ctx, f);
+	}
+}
+
+/* Finishes every job in flight (sync, or flush: a restarted stream) and collects them. */
+static void drain(struct dm_context *ctx, bool flush)
+{
+	if (!ctx->flights)
+		return;
+	for (struct dm_flight *f = ctx->flights; f; f = f->next)
+		dm_decode_shield(f);
+	if (flush)
+		dm_decode_flush(ctx);
+	else
+		dm_decode_sync(ctx);
+	reap(ctx, true);
+}
+
 static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 {
 	struct dm_failure fail = { DAEDALUS_REASON_NONE, { "", DD_ERR_DATA } };
-	struct timespec t0, t1;
-	long ms;
-	int r;
+	struct dm_flight *f;
+	enum dd_codec codec;
 
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
 		       (uint64_t)job->msg.job_id);
+		dm_job_free(job, ctx->svc->cache);
 		return;
 	}
 	if (stopping) {
 		fail.reason = DAEDALUS_REASON_CANCELLED;
 		strcpy(fail.why.msg, "the daemon is stopping");
 		fail_counted(ctx, job, &fail);
+		dm_job_free(job, ctx->svc->cache);
 		return;
 	}
 	ctx->jobs++;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = dm_decode_job(ctx, job, &fail);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	/* clients give a frame about a second (GStreamer) before they give up on the device */
-	if (ms >= 500)
-		dm_warn("ctx %u: job %" PRIu64 " took %ld ms", ctx->id, (uint64_t)job->msg.job_id,
-			ms);
-	if (r == 0) {
-		complete(ctx->svc, job, DAEDALUS_STATUS_OK, DAEDALUS_REASON_NONE);
+	/* a restarted stream or another codec: what is in flight finishes first */
+	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START)
+		drain(ctx, true);
+	else if (ctx->flights && (!dm_job_codec(job, &codec) || codec != ctx->codec))
+		drain(ctx, false);
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		fail.reason = DAEDALUS_REASON_NO_MEMORY;
+		dd_fail_kind(&fail.why, DD_ERR_NO_MEMORY, "out of memory");
+		finish_job(ctx, job, -1, &fail, &now);
+		dm_job_free(job, ctx->svc->cache);
 		return;
 	}
-	ctx->failures++;
-	if (atomic_load(&job->cancelled))
-		dm_dbg("ctx %u: cancelled job %" PRIu64 " failed: %s", ctx->id,
-		       (uint64_t)job->msg.job_id, fail.why.msg);
-	else
-		fail_counted(ctx, job, &fail);
+	f->job = job;
+	clock_gettime(CLOCK_MONOTONIC, &f->t0);
+	for (struct dm_flight *o = ctx->flights; o; o = o->next)
+		dm_decode_shield(o);
+	if (dm_decode_submit(ctx, f, &fail)) {
+		finish_job(ctx, job, -1, &fail, &f->t0);
+		flight_free(ctx, f);
+		return;
+	}
+	pthread_mutex_lock(&ctx->lock);
+	*ctx->flights_tail = f;
+	ctx->flights_tail = &f->next;
+	ctx->nflights++;
+	pthread_mutex_unlock(&ctx->lock);
 }
 
+static void deadline_in(struct timespec *t, long ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_nsec += ns;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * Jobs in decode order: each is submitted, then whatever the engine has finished is
+ * completed. With jobs in flight and none queued, the worker waits DM_GRACE_NS for the next
+ * one, then finishes them all (a client waiting for its oldest request sends no more).
+ */
 static void *worker(void *arg)
 {
 	struct dm_context *ctx = arg;
 
 	for (;;) {
 		struct dm_job *job;
-		bool stopping;
+		struct timespec until;
+		bool stopping, idle = false;
 
 		pthread_mutex_lock(&ctx->lock);
-		while (!ctx->head && !ctx->stopping)
-			pthread_cond_wait(&ctx->wake, &ctx->lock);
+		if (!ctx->head && !ctx->stopping && ctx->flights)
+			deadline_in(&until, DM_GRACE_NS);
+		while (!ctx->head && !ctx->stopping) {
+			if (!ctx->flights) {
+				pthread_cond_wait(&ctx->wake, &ctx->lock);
+			} else if (pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) ==
+				   ETIMEDOUT) {
+				idle = !ctx->head && !ctx->stopping;
+				break;
+			}
+		}
 		job = ctx->head;
 		if (job) {
 			ctx->head = job->next;
 			if (!ctx->head)
 				ctx->tail = &ctx->head;
 		}
-		ctx->current = job;
 		stopping = ctx->stopping;
 		pthread_mutex_unlock(&ctx->lock);
-		if (!job)
+
+		if (job) {
+			handle(ctx, job, stopping);
+			reap(ctx, false);
+			continue;
+		}
+		if (idle || stopping)
+			drain(ctx, false);
+		if (stopping)
 			break;
-
-		handle(ctx, job, stopping);
-
-		pthread_mutex_lock(&ctx->lock);
-		ctx->current = NULL;
-		pthread_mutex_unlock(&ctx->lock);
-		dm_job_free(job, ctx->svc->cache);
 	}
 	return NULL;
 }
@@ -130,6 +268,7 @@ static void *worker(void *arg)
 struct dm_context *dm_context_new(uint32_t id, const struct dm_services *svc)
 {
 	struct dm_context *ctx = calloc(1, sizeof(*ctx));
+	pthread_condattr_t attr;
 	int r;
 
 	if (!ctx)
@@ -137,8 +276,13 @@ struct dm_context *dm_context_new(uint32_t id, const struct dm_services *svc)
 	ctx->id = id;
 	ctx->svc = svc;
 	ctx->tail = &ctx->head;
+	ctx->flights_tail = &ctx->flights;
 	pthread_mutex_init(&ctx->lock, NULL);
-	pthread_cond_init(&ctx->wake, NULL);
+	/* the grace period is measured on the monotonic clock */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&ctx->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	r = pthread_create(&ctx->thread, NULL, worker, ctx);
 	if (r) {
 		dm_err("ctx %u: cannot start a worker thread: %s", id, strerror(r));
@@ -166,9 +310,12 @@ bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id)
 	bool found = false;
 
 	pthread_mutex_lock(&ctx->lock);
-	if (ctx->current && ctx->current->msg.job_id == job_id) {
-		atomic_store(&ctx->current->cancelled, true);
-		found = true;
+	/* in flight: collected later, never written (see dm_decode_shield) */
+	for (struct dm_flight *f = ctx->flights; f && !found; f = f->next) {
+		if (f->job->msg.job_id == job_id) {
+			atomic_store(&f->job->cancelled, true);
+			found = true;
+		}
 	}
 	for (struct dm_job *j = ctx->head; j && !found; j = j->next) {
 		if (j->msg.job_id == job_id) {

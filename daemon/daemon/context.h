@@ -16,6 +16,8 @@
 #include "engine.h"
 #include "job.h"
 
+struct dm_flight;
+
 /* What every worker shares; each piece does its own locking. */
 struct dm_services {
 	struct dd_engine *engine;
@@ -31,7 +33,9 @@ struct dm_context {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct dm_job *head, **tail; /* queued jobs, oldest first */
-	struct dm_job *current;      /* the job being decoded */
+	/* submitted to the engine, not yet collected, oldest first (the worker changes it) */
+	struct dm_flight *flights, **flights_tail;
+	unsigned int nflights;
 	bool stopping;
 	/* touched by the worker only */
 	struct dd_stream *stream;
@@ -49,7 +53,7 @@ void dm_context_push(struct dm_context *ctx, struct dm_job *job);
 /* JOB_CANCEL: true if the job belongs to this context and is marked. */
 bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id);
 /*
- * Lets the worker finish the job in hand, fails what is still queued, joins it and frees
+ * Lets the worker finish the jobs in flight, fails what is still queued, joins it and frees
  * the context.
  */
 void dm_context_stop(struct dm_context *ctx);

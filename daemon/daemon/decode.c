@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "decode.h"
 #include "error.h"
@@ -124,41 +125,88 @@ static void log_format(struct dm_context *ctx, const struct dd_job *dj)
 		dd_stream_backend_name(ctx->stream), threads);
 }
 
-int dm_decode_job(struct dm_context *ctx, const struct dm_job *job, struct dm_failure *fail)
+int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_failure *fail)
 {
-	union dm_job_ctrls ctrl;
-	struct dd_picture pic;
-	struct dd_job dj;
-	struct dm_mapping *cap[DAEDALUS_MAX_MEM_PLANES];
-	unsigned int ncap;
-	int r;
+	const struct dm_job *job = f->job;
 
-	if (dm_job_to_engine(job, &ctrl, &pic, &dj, fail))
+	if (dm_job_to_engine(job, &f->ctrl, &f->pic, &f->dj, fail))
 		return -1;
-	if (open_stream(ctx, dj.codec, pic.fourcc, fail))
+	if (open_stream(ctx, f->dj.codec, f->pic.fourcc, fail))
 		return -1;
 	/* the application restarted the stream (a seek): nothing from before it applies */
 	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
 		dd_stream_flush(ctx->stream);
 		dm_dbg("ctx %u: stream (re)started, decoder state dropped", ctx->id);
 	}
-	ncap = capture_mappings(job, cap);
-	if (sync_start(job, cap, ncap, fail))
+	f->ncap = capture_mappings(job, f->cap);
+	if (sync_start(job, f->cap, f->ncap, fail))
 		return -1;
 	/* a cancelled job's CAPTURE buffer may already be back with the application */
 	if (atomic_load(&job->cancelled)) {
-		r = dd_fail(&fail->why, "cancelled");
+		sync_end(job, f->cap, f->ncap);
 		fail->reason = DAEDALUS_REASON_CANCELLED;
-	} else {
-		r = dd_stream_decode(ctx->stream, &dj, &fail->why);
-		if (r)
-			fail->reason = reason_code(fail->why.kind);
+		return dd_fail(&fail->why, "cancelled");
 	}
-	sync_end(job, cap, ncap);
-	if (r == 0) {
-		log_format(ctx, &dj);
-		dm_dbg("ctx %u: job %" PRIu64 " (sequence %u, ts %" PRIu64 ") decoded", ctx->id,
-		       (uint64_t)job->msg.job_id, job->msg.sequence, (uint64_t)dj.timestamp);
+	if (dd_stream_submit(ctx->stream, &f->dj, job->msg.job_id, &fail->why)) {
+		sync_end(job, f->cap, f->ncap);
+		fail->reason = reason_code(fail->why.kind);
+		return -1;
 	}
-	return r;
+	return 0;
+}
+
+enum dd_collect dm_decode_collect(struct dm_context *ctx, bool wait, uint64_t *cookie,
+				  struct dm_failure *fail)
+{
+	enum dd_collect c;
+
+	if (!ctx->stream)
+		return DD_COLLECT_NONE;
+	c = dd_stream_collect(ctx->stream, wait, cookie, &fail->why);
+	if (c == DD_COLLECT_FAILED)
+		fail->reason = reason_code(fail->why.kind);
+	return c;
+}
+
+void dm_decode_finish(struct dm_context *ctx, struct dm_flight *f, bool ok)
+{
+	sync_end(f->job, f->cap, f->ncap);
+	if (!ok || f->scratch)
+		return;
+	log_format(ctx, &f->dj);
+	dm_dbg("ctx %u: job %" PRIu64 " (sequence %u, ts %" PRIu64 ") decoded", ctx->id,
+	       (uint64_t)f->job->msg.job_id, f->job->msg.sequence, (uint64_t)f->dj.timestamp);
+}
+
+void dm_decode_sync(struct dm_context *ctx)
+{
+	if (ctx->stream)
+		dd_stream_sync(ctx->stream);
+}
+
+void dm_decode_flush(struct dm_context *ctx)
+{
+	if (ctx->stream)
+		dd_stream_flush(ctx->stream);
+}
+
+void dm_decode_shield(struct dm_flight *f)
+{
+	size_t total = 0;
+
+	if (f->scratch || !atomic_load(&f->job->cancelled))
+		return;
+	for (unsigned int i = 0; i < f->pic.num_planes; i++)
+		total += f->pic.planes[i].size;
+	f->scratch = malloc(total ? total : 1);
+	if (!f->scratch) {
+		dm_err("ctx %u: out of memory: cancelled job %" PRIu64 " may still write its "
+		       "CAPTURE buffer", f->job->msg.ctx_id, (uint64_t)f->job->msg.job_id);
+		return;
+	}
+	total = 0;
+	for (unsigned int i = 0; i < f->pic.num_planes; i++) {
+		f->pic.planes[i].data = f->scratch + total;
+		total += f->pic.planes[i].size;
+	}
 }

@@ -108,9 +108,9 @@ static void on_job(struct daemon *d, const struct daedalus_job *msg)
 		dm_job_free(job, &d->cache);
 		return;
 	}
-	dm_dbg("ctx %u: job %llu, sequence %u, ts %llu", msg->ctx_id,
+	dm_dbg("ctx %u: job %llu, sequence %u, ts %llu, in flight %u, queued %u", msg->ctx_id,
 	       (unsigned long long)msg->job_id, msg->sequence,
-	       (unsigned long long)msg->capture.timestamp);
+	       (unsigned long long)msg->capture.timestamp, msg->inflight, msg->queued);
 	dm_context_push(ctx, job);
 }
 
@@ -278,8 +278,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (dm_bridge_open(&d.bridge, opt.device))
+	if (dm_bridge_open(&d.bridge, opt.device, opt.max_inflight))
 		return 1;
+	/*
+	 * frame_delay is how many jobs the engine may keep in flight; one more than the
+	 * module gives a context, so that dav1d (max_frame_delay = frame_delay - 1) decodes
+	 * the jobs in flight together, and the worker finishes them with a complete drain
+	 * once no further job comes within its grace period (docs/frame-parallel.md).
+	 */
+	cfg.frame_delay = d.bridge.max_inflight > 1 ? d.bridge.max_inflight + 1 : 1;
 	if (!opt.foreground) {
 		if (daemon(0, 0)) {
 			dm_err("cannot detach: %s", strerror(errno));

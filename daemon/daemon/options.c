@@ -20,6 +20,9 @@ static void usage(FILE *f, const char *prog)
 		"  -v, --verbose      also log every job and buffer\n"
 		"  -t, --threads N    decoding threads inside one stream (AV1 tiles, H.264\n"
 		"                     slices; VP8 and VP9 always use one); 0 = automatic (default)\n"
+		"      --max-inflight N  jobs of one stream to decode at once (frame threads),\n"
+		"                     if the module grants them (its max_inflight parameter);\n"
+		"                     1 = one at a time; default %u\n"
 		"      --device PATH  the bridge device (default %s)\n"
 		"      --user NAME    started as root: the user to run as once the bridge is\n"
 		"                     open (default %s)\n"
@@ -27,7 +30,8 @@ static void usage(FILE *f, const char *prog)
 		"                     and log that each failed\n"
 		"  -V, --version      print the version and which codecs can be decoded here\n"
 		"  -h, --help         this text\n",
-		prog, DAEDALUS_DEVICE_PATH, DAEDALUS_DEVICE_PATH, DM_SANDBOX_DEFAULT_USER);
+		prog, DAEDALUS_DEVICE_PATH, DM_DEFAULT_MAX_INFLIGHT, DAEDALUS_DEVICE_PATH,
+		DM_SANDBOX_DEFAULT_USER);
 }
 
 int dm_options_parse(struct dm_options *o, int argc, char **argv)
@@ -37,6 +41,7 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "max-inflight", required_argument, NULL, 'I' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "sandbox-probe", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
@@ -45,7 +50,8 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 	};
 	int c;
 
-	*o = (struct dm_options){ .device = DAEDALUS_DEVICE_PATH, .user = DM_SANDBOX_DEFAULT_USER };
+	*o = (struct dm_options){ .device = DAEDALUS_DEVICE_PATH, .user = DM_SANDBOX_DEFAULT_USER,
+				  .max_inflight = DM_DEFAULT_MAX_INFLIGHT };
 	while ((c = getopt_long(argc, argv, "fvt:Vh", longopts, NULL)) != -1) {
 		char *end;
 		unsigned long n;
@@ -68,6 +74,16 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 			break;
 		case 'd':
 			o->device = optarg;
+			break;
+		case 'I':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > 8 || optarg[0] == '-') {
+				fprintf(stderr, "%s: --max-inflight wants a number from 1 to 8\n",
+					argv[0]);
+				return -1;
+			}
+			o->max_inflight = (unsigned int)n;
 			break;
 		case 'u':
 			o->user = optarg;

@@ -5,11 +5,18 @@
 
 #include <stdbool.h>
 
+/*
+ * What the daemon asks for; the module grants at most its max_inflight parameter (default
+ * 1), so with a default module nothing changes. Two is what GStreamer keeps queued.
+ */
+#define DM_DEFAULT_MAX_INFLIGHT 2
+
 struct dm_options {
 	bool foreground;
 	bool verbose;
 	bool version;
 	unsigned int threads; /* 0 = automatic */
+	unsigned int max_inflight; /* jobs of one context in flight to ask the module for */
 	const char *device;
 	const char *user;  /* the user to drop to when started as root */
 	bool sandbox_probe; /* tests: try forbidden calls once confined (sandbox.h) */

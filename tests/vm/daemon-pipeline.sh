@@ -1,0 +1,64 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 1500
+# testbed-kernels: normal debug
+# Several frames of one stream in flight through the whole device (docs/frame-parallel.md):
+# the module's max_inflight set to 2, the daemon asks for 2 and decodes AV1 with dav1d frame
+# threads (max_frame_delay 2), finishing the jobs in flight with a complete drain when the
+# client sends no further job within the grace period.
+# - GStreamer (two requests queued, waits for the older) decodes AV1, VP9 and VP8 clips, every
+#   frame equal to FFmpeg's software decode; H.264 (one job at a time: its OUTPUT queue
+#   supports HOLD_CAPTURE_BUF) too, MBAFF and B-pyramid included;
+# - a client that waits for each request before sending the next (tests/tools/dv-av1client,
+#   like FFmpeg's hwaccel) does not deadlock and gets identical pictures, also across a
+#   damaged request;
+# - the daemon's log shows jobs of one context in flight together (its "in flight 2" hint).
+# The testbed checks the kernel log (no WARN; KASAN and lockdep under the debug kernel).
+set -u
+. "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
+param=/sys/module/daedalus_v4l2/parameters/max_inflight
+old_max=$(cat "$param" 2>/dev/null) || { echo "FAIL no max_inflight module parameter"; exit 1; }
+trap 'echo "$old_max" >"$param"' EXIT
+echo 2 >"$param"
+CLIENT=$CK/build/tests/dv-av1client
+[ -x "$CLIENT" ] || { echo "FAIL: $CLIENT is not built (make tools)"; exit 1; }
+media_setup
+daemon_start --verbose --max-inflight 2
+if grep -q "2 per context (asked 2)" "$DAEMON_LOG"; then
+	echo "ok   the module granted 2 jobs per context"
+else
+	echo "FAIL the daemon was not granted 2 jobs per context:"
+	grep "attached to" "$DAEMON_LOG"
+	failures=$((failures + 1))
+fi
+check_clip --clip av1-aom-tiles
+check_clip --clip av1-svt-10bit-grain
+check_clip --clip av1-svt-intraonly
+check_clip --clip av1-aom-odd
+check_clip --clip vp9-altref-odd
+check_clip --clip vp8-altref-odd
+check_clip --clip h264-main-bpyramid
+check_clip --clip h264-mbaff
+inflight=$(grep -c "in flight 2," "$DAEMON_LOG")
+if [ "$inflight" -gt 0 ]; then
+	echo "ok   $inflight jobs were sent with another of their context in flight"
+else
+	echo "FAIL no job was sent while another of its context was in flight"
+	failures=$((failures + 1))
+fi
+# one request at a time: every frame waits out the grace period, none waits for a next job
+layout() { # layout clip [client arguments]
+	local l=$1 c=$2
+	shift 2
+	if python3 "$CK/daemon/tests/run_clips.py" --workdir "$WORK/engine-clips" \
+		--decode-clip "$CLIENT" --clip "$c" -- --layout "$l" "$@"; then
+		echo "ok   $c, one request at a time ($l layout $*)"
+	else
+		echo "FAIL $c, one request at a time ($l layout $*)"
+		failures=$((failures + 1))
+	fi
+}
+layout gst av1-aom-350x198
+layout chromium av1-svt-350x198 --corrupt 7
+daemon_alive
+daemon_stop
+media_finish daemon-pipeline

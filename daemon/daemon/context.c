@@ -91,7 +91,7 @@ static void finish_job(struct dm_context *ctx, const struct dm_job *job, int r,
 		dm_warn("ctx %u: job %" PRIu64 " took %ld ms", ctx->id, (uint64_t)job->msg.job_id,
 			ms);
 	if (atomic_load(&job->cancelled)) {
-		/* the kernel has finished it already; its buffer was never written */
+		/* the kernel has finished it already; nothing was written after the cancel */
 		if (r)
 			ctx->failures++;
 		dm_dbg("ctx %u: cancelled job %" PRIu64 " %s", ctx->id,

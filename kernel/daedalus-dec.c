@@ -367,12 +367,13 @@ static void daedalus_job_return(struct daedalus_kjob *job)
 }
 
 /**
- * daedalus_return_done() - return the buffers of the done jobs at the head
- * of a context's in-flight list, oldest first
+ * daedalus_return_done() - return the buffers of a context's done jobs
  * @ctx: the context
  *
- * Takes ctx->done_lock, so that two finishers cannot return out of order, and
- * no V4L2 lock. Asks m2m for the next job when a slot was freed.
+ * Returns those at the head of its in-flight list, oldest first, up to the
+ * first job not done yet. Takes ctx->done_lock, so that two finishers cannot
+ * return out of order, and no V4L2 lock. Asks m2m for the next job when a
+ * slot was freed.
  */
 void daedalus_return_done(struct daedalus_ctx *ctx)
 {

@@ -115,6 +115,17 @@ bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx
 	list_add_tail(&job->table, &br->jobs);
 	br->nr_jobs++;
 	if (pipelined) {
+		/*
+		 * Off the m2m queues before the daemon can answer, and the m2m
+		 * job left to finish_work (or job_abort, which looks at
+		 * finish_pending under this lock), so that device_run() touches
+		 * nothing of the context once this returns.
+		 */
+		v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);
+		v4l2_m2m_dst_buf_remove(ctx->fh.m2m_ctx);
+		job->msg.queued = v4l2_m2m_num_src_bufs_ready(ctx->fh.m2m_ctx);
+		atomic_set(&ctx->finish_pending, 1);
+		schedule_work(&ctx->finish_work);
 		/* The list's own reference: it outlives the claim. */
 		kref_get(&job->ref);
 		list_add_tail(&job->ctx_node, &ctx->inflight);
@@ -200,19 +211,23 @@ void daedalus_bridge_finished(struct daedalus_ctx *ctx)
  * @br:		the bridge
  * @ctx:	the context
  *
- * Return: the job, with the table's reference, or NULL if there is none or
- * another path finishes it (then this waits until it has).
+ * Return: the job, with the table's reference, or NULL if there is none,
+ * another path finishes it (then this waits until it has), or the running
+ * m2m job is a pipelined dispatch (finish_pending; the caller finishes it).
  */
 struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
 					    struct daedalus_ctx *ctx)
 {
 	struct daedalus_kjob *job;
+	bool pending;
 
 	spin_lock(&br->lock);
 	job = ctx->job;
+	/* a pipelined dispatch: job_abort finishes its m2m job */
+	pending = atomic_read(&ctx->finish_pending);
 	if (job) {
 		__daedalus_claim(br, job, true);
-	} else if (!atomic_read(&ctx->finishing)) {
+	} else if (!pending && !atomic_read(&ctx->finishing)) {
 		/* device_run() has not submitted yet: make it fail its job. */
 		ctx->abort_requested = true;
 	}
@@ -220,7 +235,7 @@ struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
 	if (job) {
 		wake_up_interruptible(&br->wq);
 		daedalus_disarm_watchdog(job);
-	} else {
+	} else if (!pending) {
 		wait_var_event(&ctx->finishing, !atomic_read(&ctx->finishing));
 	}
 	return job;

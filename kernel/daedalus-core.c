@@ -118,6 +118,8 @@ static int daedalus_open(struct file *file)
 	atomic_set(&ctx->nr_inflight, 0);
 	mutex_init(&ctx->done_lock);
 	INIT_WORK(&ctx->resched_work, daedalus_resched_work);
+	INIT_WORK(&ctx->finish_work, daedalus_finish_work);
+	atomic_set(&ctx->finish_pending, 0);
 	daedalus_set_default_formats(ctx);
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 
@@ -171,6 +173,8 @@ static int daedalus_release(struct file *file)
 	mutex_lock(&ctx->q_lock);
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&ctx->q_lock);
+	/* job_abort finished any pending m2m job: the work has nothing to do. */
+	cancel_work_sync(&ctx->finish_work);
 	daedalus_bridge_ctx_gone(&dev->bridge, ctx);
 	daedalus_m2m_recycle(dev, ctx->m2m);
 	/* After the m2m context: a running job may read the controls. */

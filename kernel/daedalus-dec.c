@@ -338,16 +338,50 @@ void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
  * the order of the daemon's answers, the buffers of a context go back in
  * dispatch order: a done job waits in ctx->inflight for the older ones.
  *
- * Not for an OUTPUT queue that supports HOLD_CAPTURE_BUF (H.264):
- * v4l2_m2m_job_finish() warns for those on 6.12, so they keep one job at a
- * time.
+ * Not for H.264, whose slices and fields share a CAPTURE buffer (HOLD), nor
+ * for an OUTPUT buffer that asks for HOLD: those keep one job at a time.
  */
-static bool daedalus_can_pipeline(struct daedalus_ctx *ctx)
+static bool daedalus_can_pipeline(struct daedalus_ctx *ctx,
+				  struct vb2_v4l2_buffer *src)
+{
+	return READ_ONCE(ctx->dev->bridge.max_inflight) > 1 &&
+	       ctx->coded->codec != DAEDALUS_H264 &&
+	       !(src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF);
+}
+
+/*
+ * Every OUTPUT queue advertises HOLD_CAPTURE_BUF (see daedalus-video.c), and
+ * v4l2_m2m_job_finish() warns for such queues on 6.12, expecting
+ * v4l2_m2m_buf_done_and_job_finish(), which returns the buffers now. So the
+ * flag is cleared around the call, under q_lock: every queue ioctl and
+ * request queueing holds it, and vb2 reads the flag only there. device_run()
+ * may or may not hold q_lock, so it leaves the call to daedalus_finish_work(),
+ * or to job_abort when STREAMOFF or close (holding q_lock) gets there first
+ * (daedalus_bridge_submit() queues the work and sets finish_pending under the
+ * bridge lock, which daedalus_bridge_abort() takes too). Caller holds q_lock.
+ */
+static void daedalus_finish_m2m_job(struct daedalus_ctx *ctx)
 {
 	struct vb2_queue *out_q = v4l2_m2m_get_src_vq(ctx->fh.m2m_ctx);
+	u32 flags;
 
-	return READ_ONCE(ctx->dev->bridge.max_inflight) > 1 &&
-	       !(out_q->subsystem_flags & VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF);
+	lockdep_assert_held(&ctx->q_lock);
+	if (!atomic_xchg(&ctx->finish_pending, 0))
+		return;
+	flags = out_q->subsystem_flags;
+	out_q->subsystem_flags &= ~VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF;
+	v4l2_m2m_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx);
+	out_q->subsystem_flags = flags;
+}
+
+void daedalus_finish_work(struct work_struct *work)
+{
+	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx,
+						finish_work);
+
+	mutex_lock(&ctx->q_lock);
+	daedalus_finish_m2m_job(ctx);
+	mutex_unlock(&ctx->q_lock);
 }
 
 /* Return the buffers of a done pipelined job; under ctx->done_lock. */
@@ -486,22 +520,16 @@ static void daedalus_device_run(void *priv)
 		daedalus_job_init_fds(&job->msg);
 		ret = daedalus_job_fill(ctx, job, src, in_req);
 	}
-	if (!ret && daedalus_can_pipeline(ctx)) {
-		/* Off the m2m queues before the daemon can answer. */
+	if (!ret && daedalus_can_pipeline(ctx, src)) {
 		pipelined = true;
 		job->src = src;
-		v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);
-		v4l2_m2m_dst_buf_remove(ctx->fh.m2m_ctx);
-		job->msg.queued = v4l2_m2m_num_src_bufs_ready(ctx->fh.m2m_ctx);
 	}
 	/* The request's controls are applied and copied: let it complete. */
 	v4l2_ctrl_request_complete(req, &ctx->hdl);
 
-	if (daedalus_bridge_submit(&dev->bridge, ctx, ret ? NULL : job, pipelined)) {
-		if (pipelined)
-			v4l2_m2m_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx);
+	/* Pipelined: it may be finished, and the context gone, from here on. */
+	if (daedalus_bridge_submit(&dev->bridge, ctx, ret ? NULL : job, pipelined))
 		return;
-	}
 
 	if (ret)
 		dev_err_ratelimited(dev->v4l2_dev.dev,
@@ -511,14 +539,8 @@ static void daedalus_device_run(void *priv)
 				     "ctx %u: no decoding daemon attached, failing frame\n",
 				     ctx->id);
 	daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
-	if (pipelined) {
-		v4l2_m2m_buf_done(dst, VB2_BUF_STATE_ERROR);
-		v4l2_m2m_buf_done(src, VB2_BUF_STATE_ERROR);
-		v4l2_m2m_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx);
-	} else {
-		v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
-						 VB2_BUF_STATE_ERROR);
-	}
+	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
+					 VB2_BUF_STATE_ERROR);
 	if (job)
 		daedalus_job_put(job);
 }
@@ -554,8 +576,11 @@ static void daedalus_job_abort(void *priv)
 	struct daedalus_kjob *job;
 
 	job = daedalus_bridge_abort(&ctx->dev->bridge, ctx);
-	if (!job)
+	if (!job) {
+		/* A pipelined dispatch waiting for finish_work: not under q_lock. */
+		daedalus_finish_m2m_job(ctx);
 		return;
+	}
 	daedalus_job_finish(job, VB2_BUF_STATE_ERROR, NULL, 0);
 	daedalus_job_put(job);
 }

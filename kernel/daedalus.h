@@ -211,6 +211,9 @@ struct daedalus_dev {
  * @done_lock:	serialises returning the buffers of @inflight, so that they
  *		go back in order
  * @resched_work: asks m2m for the next job once @nr_inflight went down
+ * @finish_work: finishes the m2m job of a pipelined dispatch under @q_lock
+ * @finish_pending: device_run() left its m2m job for @finish_work (or
+ *		job_abort) to finish
  * @session:	last bridge session a job of this context was delivered in
  * @dying:	being released: only job_abort may finish its job (bridge lock)
  * @abort_requested: job_abort ran before device_run() submitted (bridge lock)
@@ -237,6 +240,8 @@ struct daedalus_ctx {
 	atomic_t nr_inflight;
 	struct mutex done_lock;		/* see kernel-doc */
 	struct work_struct resched_work;
+	struct work_struct finish_work;
+	atomic_t finish_pending;
 	u32 session;
 	bool dying;
 	bool abort_requested;
@@ -343,6 +348,7 @@ void daedalus_job_complete(struct daedalus_kjob *job, enum vb2_buffer_state stat
 void daedalus_return_done(struct daedalus_ctx *ctx);
 void daedalus_fail_inflight(struct daedalus_ctx *ctx);
 void daedalus_resched_work(struct work_struct *work);
+void daedalus_finish_work(struct work_struct *work);
 void daedalus_watchdog_work(struct work_struct *work);
 
 /* daedalus-bridge.c */

@@ -335,16 +335,20 @@ static void daedalus_device_run(void *priv)
 	struct daedalus_dev *dev = ctx->dev;
 	struct vb2_v4l2_buffer *src, *dst;
 	struct media_request *req;
-	struct daedalus_kjob *job;
+	struct daedalus_kjob *job = NULL;
 	u32 in_req;
-	int ret = -ENOMEM;
+	int ret;
 
 	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
 	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
 	req = src->vb2_buf.req_obj.req;
 
 	in_req = daedalus_in_request(ctx, req);
-	v4l2_ctrl_request_setup(req, &ctx->hdl);
+	/*
+	 * A control the request cannot apply (a bit depth change while
+	 * CAPTURE buffers exist) stops the others too: the job fails.
+	 */
+	ret = v4l2_ctrl_request_setup(req, &ctx->hdl);
 	v4l2_m2m_buf_copy_metadata(src, dst, true);
 	src->sequence = ctx->out_seq++;
 	if (!ctx->out_seq)
@@ -354,7 +358,10 @@ static void daedalus_device_run(void *priv)
 		ctx->cap_seq++;
 	dst->field = V4L2_FIELD_NONE;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!ret) {
+		job = kzalloc(sizeof(*job), GFP_KERNEL);
+		ret = job ? 0 : -ENOMEM;
+	}
 	if (job) {
 		kref_init(&job->ref);
 		INIT_LIST_HEAD(&job->table);

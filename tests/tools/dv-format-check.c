@@ -58,6 +58,21 @@ static int set_ctrl(unsigned id, void *p, unsigned size, unsigned which, int req
 	return ioctl(vfd, VIDIOC_S_EXT_CTRLS, &cs) ? -errno : 0;
 }
 
+static int get_ctrl(unsigned id, void *p, unsigned size)
+{
+	struct v4l2_ext_control c = { .id = id, .size = size, .ptr = p };
+	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1, .controls = &c };
+
+	return ioctl(vfd, VIDIOC_G_EXT_CTRLS, &cs) ? -errno : 0;
+}
+
+static int cap_bufs(unsigned count)
+{
+	struct v4l2_requestbuffers rb = { .count = count, .type = CAP, .memory = V4L2_MEMORY_MMAP };
+
+	return ioctl(vfd, VIDIOC_REQBUFS, &rb) ? -errno : (int)rb.count;
+}
+
 static int try_ctrl(unsigned id, void *p, unsigned size)
 {
 	struct v4l2_ext_control c = { .id = id, .size = size, .ptr = p };
@@ -70,6 +85,13 @@ static void depth_case(const char *name, unsigned fourcc, unsigned id, void *p8,
 {
 	struct v4l2_pix_format_mplane pix;
 	unsigned list[8], n;
+	char cur[2048];	/* the H.264 SPS is 1048 bytes */
+	int ret;
+
+	if (size > sizeof(cur)) {
+		CHECK(0, "%s: control of %u bytes fits the read-back buffer", name, size);
+		return;
+	}
 
 	CHECK(!set_out(fourcc, 1920, 1080), "%s: S_FMT(OUTPUT 1920x1080)", name);
 	CHECK(!set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0), "%s: 8-bit control accepted", name);
@@ -89,6 +111,31 @@ static void depth_case(const char *name, unsigned fourcc, unsigned id, void *p8,
 	      pix.plane_fmt[0].sizeimage == 3840 * 1088 * 3 / 2,
 	      "%s 10 bit: G_FMT(CAPTURE) P010 stride %u size %u", name,
 	      pix.plane_fmt[0].bytesperline, pix.plane_fmt[0].sizeimage);
+
+	/*
+	 * Allocated CAPTURE buffers have the layout of their depth: a change
+	 * of depth is refused (EBUSY, as rkvdec does) until they are freed,
+	 * and nothing changes meanwhile (issue 14, item 4).
+	 */
+	CHECK(!set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0), "%s: back to 8 bit", name);
+	CHECK(cap_bufs(2) == 2, "%s 8 bit: REQBUFS(CAPTURE 2)", name);
+	ret = set_ctrl(id, p10, size, V4L2_CTRL_WHICH_CUR_VAL, 0);
+	CHECK(ret == -EBUSY, "%s: 10-bit control with 8-bit CAPTURE buffers refused with EBUSY (got %d)",
+	      name, ret);
+	pix = get_cap();
+	n = enum_cap(list);
+	CHECK(pix.pixelformat == V4L2_PIX_FMT_NV12 && n == 2,
+	      "%s: CAPTURE still NV12 (%u formats listed)", name, n);
+	memset(cur, 0xa5, size);
+	CHECK(!get_ctrl(id, cur, size) && !memcmp(cur, p8, size),
+	      "%s: the control still holds the 8-bit value", name);
+	CHECK(!set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0),
+	      "%s: the same depth again is accepted with buffers", name);
+	CHECK(cap_bufs(0) == 0, "%s: REQBUFS(CAPTURE 0)", name);
+	CHECK(!set_ctrl(id, p10, size, V4L2_CTRL_WHICH_CUR_VAL, 0),
+	      "%s: 10-bit control accepted once the buffers are freed", name);
+	pix = get_cap();
+	CHECK(pix.pixelformat == V4L2_PIX_FMT_P010, "%s: CAPTURE P010 then", name);
 	set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0);
 }
 

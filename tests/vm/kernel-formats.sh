@@ -4,7 +4,8 @@
 # testbed-kernels: normal debug
 # Format negotiation and request validation that v4l2-compliance cannot reach: the CAPTURE
 # formats follow the bit depth set through the SPS / VP9 frame / AV1 sequence control (NV12
-# and YUV420M for 8 bit, P010 for 10 bit) with the documented padding; try_ctrl refuses what
+# and YUV420M for 8 bit, P010 for 10 bit) with the documented padding, and a depth change is
+# refused with EBUSY while CAPTURE buffers of the old depth exist; try_ctrl refuses what
 # the daemon cannot decode; ENUM_FRAMESIZES states 4096x2304; a request without its codec's
 # per-frame control, or without a buffer, is refused with ENOENT.
 set -u

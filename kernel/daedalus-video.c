@@ -558,13 +558,14 @@ int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 	int ret;
 
 	daedalus_init_vq(ctx, src_vq, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE);
-	src_vq->supports_requests = true;
 	/*
-	 * A buffer queued without a request is decoded with the current
-	 * control values, as visl does; this keeps v4l2-compliance streaming
-	 * tests meaningful.
+	 * Every bitstream buffer comes with its request: one queued without
+	 * would be decoded with whatever controls the last request left
+	 * (stale slice / frame parameters). vb2 refuses it with EBADR, as
+	 * for cedrus, rkvdec and hantro's stateless codecs.
 	 */
-	src_vq->requires_requests = false;
+	src_vq->supports_requests = true;
+	src_vq->requires_requests = true;
 	src_vq->subsystem_flags = ctx->coded->hold ?
 		VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF : 0;
 	ret = vb2_queue_init(src_vq);

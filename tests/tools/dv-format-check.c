@@ -194,6 +194,13 @@ int main(int argc, char **argv)
 	/* Requests: VP8 needs V4L2_CID_STATELESS_VP8_FRAME in every request. */
 	CHECK(!set_out(V4L2_PIX_FMT_VP8_FRAME, 320, 240), "VP8: S_FMT(OUTPUT 320x240)");
 	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "VP8: REQBUFS(OUTPUT 2)");
+	/*
+	 * A bitstream buffer without a request would be decoded with stale
+	 * controls: the OUTPUT queue requires requests (vb2 answers EBADR).
+	 */
+	b.flags = 0;
+	CHECK(ioctl(vfd, VIDIOC_QBUF, &b) && errno == EBADR, "QBUF(OUTPUT) without a request: EBADR");
+	b.flags = V4L2_BUF_FLAG_REQUEST_FD;
 	CHECK(!ioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &req), "MEDIA_IOC_REQUEST_ALLOC");
 	CHECK(ioctl(req, MEDIA_REQUEST_IOC_QUEUE) && errno == ENOENT, "request without a buffer: ENOENT");
 	CHECK(!ioctl(req, MEDIA_REQUEST_IOC_REINIT), "REINIT");

@@ -329,6 +329,27 @@ void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
 	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx, state);
 }
 
+/*
+ * Without a daemon every frame fails: say so once per context and count the
+ * rest, which the context's close line reports (docs/kernel.md). The other
+ * refusals (aborted, closing, job table full) are normal or transient.
+ */
+static void daedalus_log_failed_run(struct daedalus_ctx *ctx, int ret)
+{
+	struct daedalus_dev *dev = ctx->dev;
+
+	if (ret)
+		dev_err_ratelimited(dev->v4l2_dev.dev, "ctx %u: cannot build job: %d\n",
+				    ctx->id, ret);
+	else if (READ_ONCE(dev->bridge.ready))
+		dd_dbg(1, dev, "ctx %u: job refused (aborted, closing or table full)\n",
+		       ctx->id);
+	else if (!ctx->nodaemon_fails++)
+		dev_warn(dev->v4l2_dev.dev,
+			 "ctx %u: no decoding daemon attached, failing frames\n",
+			 ctx->id);
+}
+
 static void daedalus_device_run(void *priv)
 {
 	struct daedalus_ctx *ctx = priv;
@@ -382,18 +403,17 @@ static void daedalus_device_run(void *priv)
 	if (daedalus_bridge_submit(&dev->bridge, ctx, ret ? NULL : job))
 		return;
 
-	if (ret)
-		dev_err_ratelimited(dev->v4l2_dev.dev,
-				    "ctx %u: cannot build job: %d\n", ctx->id, ret);
-	else
-		dev_warn_ratelimited(dev->v4l2_dev.dev,
-				     "ctx %u: no decoding daemon attached, failing frame\n",
-				     ctx->id);
+	/*
+	 * Failed here: submit counted this in ctx->finishing, so close() does
+	 * not free the context while the m2m core still uses it below.
+	 */
+	daedalus_log_failed_run(ctx, ret);
 	daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
 	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
 					 VB2_BUF_STATE_ERROR);
 	if (job)
 		daedalus_job_put(job);
+	daedalus_bridge_finished(ctx);
 }
 
 void daedalus_watchdog_work(struct work_struct *work)

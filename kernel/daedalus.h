@@ -202,7 +202,9 @@ struct daedalus_dev {
  * @session:	last bridge session a job of this context was delivered in
  * @dying:	being released: only job_abort may finish its job (bridge lock)
  * @abort_requested: job_abort ran before device_run() submitted (bridge lock)
- * @finishing:	claimed jobs whose finishing is still in progress
+ * @finishing:	claimed jobs whose finishing is still in progress, and jobs
+ *		device_run() is failing itself
+ * @nodaemon_fails: jobs failed because no daemon was attached (device_run)
  * @gone:	preallocated DAEDALUS_MSG_CTX_GONE message
  */
 struct daedalus_ctx {
@@ -225,6 +227,7 @@ struct daedalus_ctx {
 	bool dying;
 	bool abort_requested;
 	atomic_t finishing;
+	unsigned int nodaemon_fails;
 	struct daedalus_msgnode *gone;
 };
 

@@ -332,6 +332,7 @@ void daedalus_handle_put(struct daedalus_handle *h);
 
 /* daedalus-mem.c */
 extern const struct vb2_mem_ops daedalus_mem_ops;
+void daedalus_mem_dequeued(void *buf_priv);
 
 /* daedalus-debugfs.c */
 void daedalus_debugfs_init(struct daedalus_dev *dev);

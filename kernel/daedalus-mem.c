@@ -73,13 +73,17 @@ struct daedalus_mem_import {
  * struct daedalus_mem_attach - one importer of an exported buffer
  * @entry:	link in &daedalus_mem.attachments
  * @dev:	importing device
- * @sgt:	scatter list for @dev
+ * @sgt:	scatter list for @dev, mapped and synced by us
+ * @imp:	copy of @sgt handed to the importer: with CONFIG_DMABUF_DEBUG the
+ *		dmabuf core scrambles the page pointers of the table it passes
+ *		on while it is mapped, so our syncs cannot use that one
  * @dir:	direction of the current mapping, DMA_NONE if unmapped
  */
 struct daedalus_mem_attach {
 	struct list_head entry;
 	struct device *dev;
 	struct sg_table sgt;
+	struct sg_table imp;
 	enum dma_data_direction dir;
 };
 
@@ -281,6 +285,12 @@ static int daedalus_dmabuf_attach(struct dma_buf *dbuf,
 		kfree(a);
 		return ret;
 	}
+	ret = sg_alloc_table(&a->imp, a->sgt.orig_nents, GFP_KERNEL);
+	if (ret) {
+		sg_free_table(&a->sgt);
+		kfree(a);
+		return ret;
+	}
 	a->dev = dba->dev;
 	a->dir = DMA_NONE;
 	dba->priv = a;
@@ -301,8 +311,27 @@ static void daedalus_dmabuf_detach(struct dma_buf *dbuf,
 	mutex_unlock(&mem->att_lock);
 	if (a->dir != DMA_NONE)
 		dma_unmap_sgtable(a->dev, &a->sgt, a->dir, 0);
+	sg_free_table(&a->imp);
 	sg_free_table(&a->sgt);
 	kfree(a);
+}
+
+/* The importer's copy of a mapped table: same pages, same DMA addresses. */
+static void daedalus_copy_mapped(struct sg_table *dst, struct sg_table *src)
+{
+	struct scatterlist *d = dst->sgl, *s;
+	unsigned int i;
+
+	for_each_sgtable_sg(src, s, i) {
+		sg_set_page(d, sg_page(s), s->length, s->offset);
+		sg_dma_address(d) = sg_dma_address(s);
+		sg_dma_len(d) = sg_dma_len(s);
+#ifdef CONFIG_NEED_SG_DMA_FLAGS
+		d->dma_flags = s->dma_flags;
+#endif
+		d = sg_next(d);
+	}
+	dst->nents = src->nents;
 }
 
 static struct sg_table *daedalus_dmabuf_map(struct dma_buf_attachment *dba,
@@ -316,7 +345,7 @@ static struct sg_table *daedalus_dmabuf_map(struct dma_buf_attachment *dba,
 
 	/* The dmabuf core serialises the mapping calls of one attachment. */
 	if (old == dir)
-		return sgt;
+		return &a->imp;
 	mutex_lock(&mem->att_lock);
 	a->dir = DMA_NONE;
 	mutex_unlock(&mem->att_lock);
@@ -326,10 +355,11 @@ static struct sg_table *daedalus_dmabuf_map(struct dma_buf_attachment *dba,
 	ret = dma_map_sgtable(a->dev, sgt, dir, 0);
 	if (ret)
 		return ERR_PTR(ret);
+	daedalus_copy_mapped(&a->imp, sgt);
 	mutex_lock(&mem->att_lock);
 	a->dir = dir;
 	mutex_unlock(&mem->att_lock);
-	return sgt;
+	return &a->imp;
 }
 
 static void daedalus_dmabuf_unmap(struct dma_buf_attachment *dba,

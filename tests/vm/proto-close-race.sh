@@ -9,10 +9,12 @@
 # exit, STREAMOFF, at every frame position) with no daemon, then while a daemon that holds
 # jobs goes away (its jobs fail at once, the next ones fail in device_run). Under the debug
 # kernel KASAN reports a use after free and lockdep a bad lock order; the testbed fails the
-# run on either. On the x86 VMs' one CPU the window is hit only when the m2m worker is
-# preempted in it, so this is a stress test, not a deterministic reproduction.
+# run on either. The m2m worker and close() run on the guest's two CPUs at once, but the
+# window is a few instructions wide, so this is a stress test, not a deterministic
+# reproduction.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
+need_cpus 2
 cycles=${CLOSE_RACE_CYCLES:-24}
 hows=(close exit streamoff)
 

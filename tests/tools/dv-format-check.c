@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -139,6 +140,60 @@ static void depth_case(const char *name, unsigned fourcc, unsigned id, void *p8,
 	set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0);
 }
 
+/*
+ * The same change carried by a request, with the CAPTURE buffers streaming: the request's
+ * controls cannot be applied, so its job fails (ERROR) and the current value stays 8 bit.
+ */
+static void request_depth_case(int mfd, const struct v4l2_ctrl_vp9_frame *p8,
+			       const struct v4l2_ctrl_vp9_frame *p10)
+{
+	struct v4l2_ctrl_vp9_frame cur;
+	struct v4l2_plane opl = { .bytesused = 100 }, cpl[VIDEO_MAX_PLANES];
+	struct v4l2_buffer ob = { .index = 0, .type = OUT, .memory = V4L2_MEMORY_MMAP,
+				  .m.planes = &opl, .length = 1, .flags = V4L2_BUF_FLAG_REQUEST_FD };
+	struct v4l2_buffer cb = { .index = 0, .type = CAP, .memory = V4L2_MEMORY_MMAP,
+				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
+	struct v4l2_requestbuffers rb = { .count = 1, .type = OUT, .memory = V4L2_MEMORY_MMAP };
+	struct pollfd pfd = { .fd = vfd, .events = POLLIN };
+	int req = -1, type;
+
+	CHECK(!set_out(V4L2_PIX_FMT_VP9_FRAME, 1920, 1080), "VP9 request: S_FMT(OUTPUT)");
+	CHECK(!set_ctrl(V4L2_CID_STATELESS_VP9_FRAME, (void *)p8, sizeof(*p8), V4L2_CTRL_WHICH_CUR_VAL, 0),
+	      "VP9 request: 8 bit");
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 1, "VP9 request: REQBUFS(OUTPUT 1)");
+	CHECK(cap_bufs(1) == 1, "VP9 request: REQBUFS(CAPTURE 1), NV12");
+	memset(cpl, 0, sizeof(cpl));
+	CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "VP9 request: QBUF(CAPTURE 0)");
+	type = OUT;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "VP9 request: STREAMON(OUTPUT)");
+	type = CAP;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "VP9 request: STREAMON(CAPTURE)");
+	CHECK(!ioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &req), "VP9 request: MEDIA_IOC_REQUEST_ALLOC");
+	CHECK(!set_ctrl(V4L2_CID_STATELESS_VP9_FRAME, (void *)p10, sizeof(*p10),
+			V4L2_CTRL_WHICH_REQUEST_VAL, req), "VP9 request: 10-bit frame set in the request");
+	ob.request_fd = req;
+	CHECK(!ioctl(vfd, VIDIOC_QBUF, &ob), "VP9 request: QBUF(OUTPUT 0) in the request");
+	CHECK(!ioctl(req, MEDIA_REQUEST_IOC_QUEUE), "VP9 request: queued");
+	CHECK(poll(&pfd, 1, 5000) == 1, "VP9 request: CAPTURE back within 5 s");
+	memset(cpl, 0, sizeof(cpl));
+	CHECK(!ioctl(vfd, VIDIOC_DQBUF, &cb) && (cb.flags & V4L2_BUF_FLAG_ERROR),
+	      "VP9 request: the job failed (ERROR)");
+	memset(&cur, 0xa5, sizeof(cur));
+	CHECK(!get_ctrl(V4L2_CID_STATELESS_VP9_FRAME, &cur, sizeof(cur)) && cur.bit_depth == 8 &&
+	      cur.profile == 0, "VP9 request: the refused request left the control at 8 bit (%u)",
+	      cur.bit_depth);
+	CHECK(get_cap().pixelformat == V4L2_PIX_FMT_NV12, "VP9 request: CAPTURE still NV12");
+	type = OUT;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	type = CAP;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	if (req >= 0)
+		close(req);
+	CHECK(cap_bufs(0) == 0, "VP9 request: REQBUFS(CAPTURE 0)");
+	rb.count = 0;
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "VP9 request: REQBUFS(OUTPUT 0)");
+}
+
 int main(int argc, char **argv)
 {
 	struct v4l2_ctrl_h264_sps sps8 = { .profile_idc = 100, .chroma_format_idc = 1,
@@ -183,6 +238,7 @@ int main(int argc, char **argv)
 	CHECK(try_ctrl(V4L2_CID_STATELESS_H264_SPS, &sps422, sizeof(sps422)) == -EINVAL, "H.264: 4:2:2 SPS refused");
 	CHECK(try_ctrl(V4L2_CID_STATELESS_H264_SPS, &big, sizeof(big)) == -EINVAL, "H.264: 4112-pixel-wide SPS refused");
 	depth_case("VP9", V4L2_PIX_FMT_VP9_FRAME, V4L2_CID_STATELESS_VP9_FRAME, &vp8b, &vp10b, sizeof(vp8b));
+	request_depth_case(mfd, &vp8b, &vp10b);
 	CHECK(try_ctrl(V4L2_CID_STATELESS_VP9_FRAME, &vp444, sizeof(vp444)) == -EINVAL, "VP9: profile 1 refused");
 	depth_case("AV1", V4L2_PIX_FMT_AV1_FRAME, V4L2_CID_STATELESS_AV1_SEQUENCE, &seq8, &seq10, sizeof(seq8));
 	CHECK(try_ctrl(V4L2_CID_STATELESS_AV1_SEQUENCE, &seqhigh, sizeof(seqhigh)) == -EINVAL, "AV1: high profile refused");

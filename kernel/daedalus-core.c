@@ -150,8 +150,23 @@ static int daedalus_release(struct file *file)
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 
 	dd_dbg(1, dev, "ctx %u closing\n", ctx->id);
-	/* From here on only job_abort finishes this context's job. */
+	/*
+	 * Stop the context's jobs first, while its m2m context still exists:
+	 * a job that finishes (or that device_run() fails itself) wakes the
+	 * m2m core's cancel before it is done with the m2m context, which
+	 * v4l2_m2m_ctx_release() would then free under it. With OUTPUT off no
+	 * job starts again, and daedalus_bridge_ctx_dying() waits for every
+	 * finisher (&daedalus_ctx.finishing) to be out.
+	 */
+	mutex_lock(&ctx->q_lock);
+	v4l2_m2m_streamoff(file, ctx->fh.m2m_ctx, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE);
+	v4l2_m2m_streamoff(file, ctx->fh.m2m_ctx, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE);
+	mutex_unlock(&ctx->q_lock);
 	daedalus_bridge_ctx_dying(&dev->bridge, ctx);
+	if (ctx->nodaemon_fails)
+		dev_info(dev->v4l2_dev.dev,
+			 "ctx %u: %u frames failed without a decoding daemon\n",
+			 ctx->id, ctx->nodaemon_fails);
 	mutex_lock(&ctx->q_lock);
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&ctx->q_lock);

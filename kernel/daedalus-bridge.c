@@ -95,7 +95,9 @@ static void daedalus_disarm_watchdog(struct daedalus_kjob *job)
  *		dispatch) instead of being the context's running job
  *
  * Return: true if the job was queued; false if the caller must fail it now
- * (no daemon, job table full, or the context is being aborted).
+ * (no daemon, job table full, or the context is being aborted). The failing
+ * is counted in &daedalus_ctx.finishing like a claim: the caller calls
+ * daedalus_bridge_finished() once the m2m core is done with the job.
  */
 bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx,
 			    struct daedalus_kjob *job, bool pipelined)
@@ -107,6 +109,7 @@ bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx
 	ctx->abort_requested = false;
 	if (!job || aborted || ctx->dying || !br->ready ||
 	    br->nr_jobs >= DAEDALUS_MAX_JOBS) {
+		atomic_inc(&ctx->finishing);
 		spin_unlock(&br->lock);
 		return false;
 	}

@@ -166,15 +166,38 @@ static int daedalus_release(struct file *file)
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 
 	dd_dbg(1, dev, "ctx %u closing\n", ctx->id);
-	/* From here on only job_abort finishes this context's job. */
+	/*
+	 * Stop the context's jobs first, while its m2m context still exists:
+	 * a job that finishes (or that device_run() fails itself) wakes the
+	 * m2m core's cancel before it is done with the m2m context, which
+	 * v4l2_m2m_ctx_release() would then free under it. The streamoff
+	 * fails the running job (job_abort, which also finishes a pipelined
+	 * dispatch's m2m job inline) and, in stop_streaming, every job in
+	 * flight, in order. With OUTPUT off no job starts again, and
+	 * daedalus_bridge_ctx_dying() waits for every finisher
+	 * (&daedalus_ctx.finishing) to be out.
+	 */
+	mutex_lock(&ctx->q_lock);
+	v4l2_m2m_streamoff(file, ctx->fh.m2m_ctx, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE);
+	v4l2_m2m_streamoff(file, ctx->fh.m2m_ctx, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE);
+	mutex_unlock(&ctx->q_lock);
 	daedalus_bridge_ctx_dying(&dev->bridge, ctx);
-	/* Nobody queues it for a dying context: see daedalus_return_done(). */
+	if (ctx->nodaemon_fails)
+		dev_info(dev->v4l2_dev.dev,
+			 "ctx %u: %u frames failed without a decoding daemon\n",
+			 ctx->id, ctx->nodaemon_fails);
+	/*
+	 * Both works use the m2m context. Nobody queues resched_work for a
+	 * dying context (daedalus_return_done()), and finish_work only for a
+	 * job device_run() publishes, which no longer happens with OUTPUT off;
+	 * job_abort finished any pending m2m job, so a queued finish_work has
+	 * nothing left to do.
+	 */
 	cancel_work_sync(&ctx->resched_work);
+	cancel_work_sync(&ctx->finish_work);
 	mutex_lock(&ctx->q_lock);
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&ctx->q_lock);
-	/* job_abort finished any pending m2m job: the work has nothing to do. */
-	cancel_work_sync(&ctx->finish_work);
 	daedalus_bridge_ctx_gone(&dev->bridge, ctx);
 	daedalus_m2m_recycle(dev, ctx->m2m);
 	/* After the m2m context: a running job may read the controls. */

@@ -143,21 +143,28 @@ static const u32 daedalus_depth_ctrl[DAEDALUS_NUM_CODECS] = {
 
 /*
  * The CAPTURE formats follow the bit depth of the stream (spec'd flow:
- * S_FMT(OUTPUT), set SPS / frame / sequence, G_FMT(CAPTURE)). Buffers that
- * exist keep their format; a mismatch is the application's to resolve.
+ * S_FMT(OUTPUT), set SPS / frame / sequence, G_FMT(CAPTURE)). Allocated
+ * CAPTURE buffers have the old depth's layout (NV12 is half the size of
+ * P010), so a change of depth is refused while they exist, as rkvdec does:
+ * the application frees them (REQBUFS 0) and sets the control again, which
+ * is what GStreamer's v4l2codecs does on a new sequence. A request carrying
+ * such a change fails its job (daedalus_device_run()).
  */
-static void daedalus_apply_depth(struct daedalus_ctx *ctx, int depth)
+static int daedalus_apply_depth(struct daedalus_ctx *ctx, int depth)
 {
 	struct vb2_queue *cap_q;
 
 	if (depth <= 0 || depth == ctx->bit_depth)
-		return;
+		return 0;
+	if (ctx->fh.m2m_ctx) {
+		cap_q = v4l2_m2m_get_dst_vq(ctx->fh.m2m_ctx);
+		if (vb2_is_busy(cap_q))
+			return -EBUSY;
+	}
 	ctx->bit_depth = depth;
-	if (!ctx->fh.m2m_ctx)
-		return;
-	cap_q = v4l2_m2m_get_dst_vq(ctx->fh.m2m_ctx);
-	if (!vb2_is_busy(cap_q))
+	if (ctx->fh.m2m_ctx)
 		daedalus_reset_cap_format(ctx);
+	return 0;
 }
 
 static int daedalus_s_ctrl(struct v4l2_ctrl *ctrl)
@@ -166,7 +173,8 @@ static int daedalus_s_ctrl(struct v4l2_ctrl *ctrl)
 
 	/* s_ctrl sees the value being applied in p_new, p_cur is the old one. */
 	if (ctx->coded && daedalus_depth_ctrl[ctx->coded->codec] == ctrl->id)
-		daedalus_apply_depth(ctx, daedalus_ctrl_depth(ctrl->id, ctrl->p_new));
+		return daedalus_apply_depth(ctx, daedalus_ctrl_depth(ctrl->id,
+								     ctrl->p_new));
 	return 0;
 }
 

@@ -479,23 +479,48 @@ void daedalus_fail_inflight(struct daedalus_ctx *ctx)
 	daedalus_return_done(ctx);
 }
 
+/*
+ * Without a daemon every frame fails: say so once per context and count the
+ * rest, which the context's close line reports (docs/kernel.md). The other
+ * refusals (aborted, closing, job table full) are normal or transient.
+ */
+static void daedalus_log_failed_run(struct daedalus_ctx *ctx, int ret)
+{
+	struct daedalus_dev *dev = ctx->dev;
+
+	if (ret)
+		dev_err_ratelimited(dev->v4l2_dev.dev, "ctx %u: cannot build job: %d\n",
+				    ctx->id, ret);
+	else if (READ_ONCE(dev->bridge.ready))
+		dd_dbg(1, dev, "ctx %u: job refused (aborted, closing or table full)\n",
+		       ctx->id);
+	else if (!ctx->nodaemon_fails++)
+		dev_warn(dev->v4l2_dev.dev,
+			 "ctx %u: no decoding daemon attached, failing frames\n",
+			 ctx->id);
+}
+
 static void daedalus_device_run(void *priv)
 {
 	struct daedalus_ctx *ctx = priv;
 	struct daedalus_dev *dev = ctx->dev;
 	struct vb2_v4l2_buffer *src, *dst;
 	struct media_request *req;
-	struct daedalus_kjob *job;
+	struct daedalus_kjob *job = NULL;
 	bool pipelined = false;
 	u32 in_req;
-	int ret = -ENOMEM;
+	int ret;
 
 	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
 	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
 	req = src->vb2_buf.req_obj.req;
 
 	in_req = daedalus_in_request(ctx, req);
-	v4l2_ctrl_request_setup(req, &ctx->hdl);
+	/*
+	 * A control the request cannot apply (a bit depth change while
+	 * CAPTURE buffers exist) stops the others too: the job fails.
+	 */
+	ret = v4l2_ctrl_request_setup(req, &ctx->hdl);
 	v4l2_m2m_buf_copy_metadata(src, dst, true);
 	src->sequence = ctx->out_seq++;
 	if (!ctx->out_seq)
@@ -505,7 +530,10 @@ static void daedalus_device_run(void *priv)
 		ctx->cap_seq++;
 	dst->field = V4L2_FIELD_NONE;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!ret) {
+		job = kzalloc(sizeof(*job), GFP_KERNEL);
+		ret = job ? 0 : -ENOMEM;
+	}
 	if (job) {
 		kref_init(&job->ref);
 		INIT_LIST_HEAD(&job->table);
@@ -531,18 +559,17 @@ static void daedalus_device_run(void *priv)
 	if (daedalus_bridge_submit(&dev->bridge, ctx, ret ? NULL : job, pipelined))
 		return;
 
-	if (ret)
-		dev_err_ratelimited(dev->v4l2_dev.dev,
-				    "ctx %u: cannot build job: %d\n", ctx->id, ret);
-	else
-		dev_warn_ratelimited(dev->v4l2_dev.dev,
-				     "ctx %u: no decoding daemon attached, failing frame\n",
-				     ctx->id);
+	/*
+	 * Failed here: submit counted this in ctx->finishing, so close() does
+	 * not free the context while the m2m core still uses it below.
+	 */
+	daedalus_log_failed_run(ctx, ret);
 	daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
 	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
 					 VB2_BUF_STATE_ERROR);
 	if (job)
 		daedalus_job_put(job);
+	daedalus_bridge_finished(ctx);
 }
 
 void daedalus_watchdog_work(struct work_struct *work)

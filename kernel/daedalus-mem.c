@@ -7,7 +7,9 @@
  * as dmabufs. So the memory is plain pages (no CMA, no contiguity), every CPU
  * mapping is cached, and cache maintenance is done for dmabuf importers only:
  * when they map the buffer, when a CPU user brackets its access with
- * DMA_BUF_IOCTL_SYNC, and when a CAPTURE buffer is returned to userspace.
+ * DMA_BUF_IOCTL_SYNC, and when a CAPTURE buffer is dequeued. All of it runs
+ * in process context with interrupts and preemption on: cleaning a 4K
+ * picture takes milliseconds.
  * This uses no videobuf2 allocator module (the Raspberry Pi 5 kernel does not
  * build videobuf2-dma-sg), see docs/memory.md.
  */
@@ -39,8 +41,7 @@ enum daedalus_mem_kind {
  * @num_pages:	entries of @pages
  * @refcount:	vb2, CPU mappings and exported dmabufs
  * @lock:	protects @vaddr
- * @att_lock:	protects @attachments and their directions; a spinlock since
- *		vb2 calls the finish op from buffer completion
+ * @att_lock:	protects @attachments and their directions
  * @attachments: dmabuf attachments (struct daedalus_mem_attach)
  * @vaddr:	kernel mapping, made on demand
  */
@@ -51,7 +52,7 @@ struct daedalus_mem {
 	unsigned int num_pages;
 	refcount_t refcount;
 	struct mutex lock;	/* see kernel-doc above */
-	spinlock_t att_lock;	/* see kernel-doc above */
+	struct mutex att_lock;	/* see kernel-doc above */
 	struct list_head attachments;
 	void *vaddr;
 };
@@ -72,13 +73,17 @@ struct daedalus_mem_import {
  * struct daedalus_mem_attach - one importer of an exported buffer
  * @entry:	link in &daedalus_mem.attachments
  * @dev:	importing device
- * @sgt:	scatter list for @dev
+ * @sgt:	scatter list for @dev, mapped and synced by us
+ * @imp:	copy of @sgt handed to the importer: with CONFIG_DMABUF_DEBUG the
+ *		dmabuf core scrambles the page pointers of the table it passes
+ *		on while it is mapped, so our syncs cannot use that one
  * @dir:	direction of the current mapping, DMA_NONE if unmapped
  */
 struct daedalus_mem_attach {
 	struct list_head entry;
 	struct device *dev;
 	struct sg_table sgt;
+	struct sg_table imp;
 	enum dma_data_direction dir;
 };
 
@@ -91,6 +96,8 @@ static void daedalus_mem_release(struct daedalus_mem *mem)
 	for (i = 0; i < mem->num_pages; i++)
 		__free_page(mem->pages[i]);
 	kvfree(mem->pages);
+	mutex_destroy(&mem->att_lock);
+	mutex_destroy(&mem->lock);
 	kfree(mem);
 }
 
@@ -148,7 +155,7 @@ static void *daedalus_mem_alloc(struct vb2_buffer *vb, struct device *dev,
 	mem->size = size;
 	mem->num_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	mutex_init(&mem->lock);
-	spin_lock_init(&mem->att_lock);
+	mutex_init(&mem->att_lock);
 	INIT_LIST_HEAD(&mem->attachments);
 	refcount_set(&mem->refcount, 1);
 	mem->pages = kvcalloc(mem->num_pages, sizeof(*mem->pages), GFP_KERNEL);
@@ -201,21 +208,28 @@ static void *daedalus_mem_vaddr(struct vb2_buffer *vb, void *buf_priv)
 static void daedalus_mem_sync_importers(struct daedalus_mem *mem)
 {
 	struct daedalus_mem_attach *a;
-	unsigned long flags;
 
-	spin_lock_irqsave(&mem->att_lock, flags);
+	mutex_lock(&mem->att_lock);
 	list_for_each_entry(a, &mem->attachments, entry)
 		if (a->dir != DMA_NONE)
 			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
-	spin_unlock_irqrestore(&mem->att_lock, flags);
+	mutex_unlock(&mem->att_lock);
 }
 
-static void daedalus_mem_finish(void *buf_priv)
+/**
+ * daedalus_mem_dequeued() - a CAPTURE plane goes back to the application
+ * @buf_priv:	the plane's memory (vb2 mem_priv)
+ *
+ * Its picture is final: a display that imported it once must see it. Called
+ * from the vb2 buf_finish op at DQBUF, in process context. vb2's finish
+ * memop would run in vb2_buffer_done(), under the m2m core's spinlock with
+ * interrupts off, for as long as cleaning the whole picture takes.
+ */
+void daedalus_mem_dequeued(void *buf_priv)
 {
 	struct daedalus_mem *mem = buf_priv;
 
-	/* A buffer goes back to userspace: its content is final. */
-	if (mem->kind == DAEDALUS_MEM_PAGES)
+	if (mem && mem->kind == DAEDALUS_MEM_PAGES)
 		daedalus_mem_sync_importers(mem);
 }
 
@@ -271,12 +285,18 @@ static int daedalus_dmabuf_attach(struct dma_buf *dbuf,
 		kfree(a);
 		return ret;
 	}
+	ret = sg_alloc_table(&a->imp, a->sgt.orig_nents, GFP_KERNEL);
+	if (ret) {
+		sg_free_table(&a->sgt);
+		kfree(a);
+		return ret;
+	}
 	a->dev = dba->dev;
 	a->dir = DMA_NONE;
 	dba->priv = a;
-	spin_lock_irq(&mem->att_lock);
+	mutex_lock(&mem->att_lock);
 	list_add(&a->entry, &mem->attachments);
-	spin_unlock_irq(&mem->att_lock);
+	mutex_unlock(&mem->att_lock);
 	return 0;
 }
 
@@ -286,13 +306,32 @@ static void daedalus_dmabuf_detach(struct dma_buf *dbuf,
 	struct daedalus_mem *mem = dbuf->priv;
 	struct daedalus_mem_attach *a = dba->priv;
 
-	spin_lock_irq(&mem->att_lock);
+	mutex_lock(&mem->att_lock);
 	list_del(&a->entry);
-	spin_unlock_irq(&mem->att_lock);
+	mutex_unlock(&mem->att_lock);
 	if (a->dir != DMA_NONE)
 		dma_unmap_sgtable(a->dev, &a->sgt, a->dir, 0);
+	sg_free_table(&a->imp);
 	sg_free_table(&a->sgt);
 	kfree(a);
+}
+
+/* The importer's copy of a mapped table: same pages, same DMA addresses. */
+static void daedalus_copy_mapped(struct sg_table *dst, struct sg_table *src)
+{
+	struct scatterlist *d = dst->sgl, *s;
+	unsigned int i;
+
+	for_each_sgtable_sg(src, s, i) {
+		sg_set_page(d, sg_page(s), s->length, s->offset);
+		sg_dma_address(d) = sg_dma_address(s);
+		sg_dma_len(d) = sg_dma_len(s);
+#ifdef CONFIG_NEED_SG_DMA_FLAGS
+		d->dma_flags = s->dma_flags;
+#endif
+		d = sg_next(d);
+	}
+	dst->nents = src->nents;
 }
 
 static struct sg_table *daedalus_dmabuf_map(struct dma_buf_attachment *dba,
@@ -306,20 +345,21 @@ static struct sg_table *daedalus_dmabuf_map(struct dma_buf_attachment *dba,
 
 	/* The dmabuf core serialises the mapping calls of one attachment. */
 	if (old == dir)
-		return sgt;
-	spin_lock_irq(&mem->att_lock);
+		return &a->imp;
+	mutex_lock(&mem->att_lock);
 	a->dir = DMA_NONE;
-	spin_unlock_irq(&mem->att_lock);
+	mutex_unlock(&mem->att_lock);
 	if (old != DMA_NONE)
 		dma_unmap_sgtable(a->dev, sgt, old, 0);
 	/* Mapping does the cache maintenance for the device. */
 	ret = dma_map_sgtable(a->dev, sgt, dir, 0);
 	if (ret)
 		return ERR_PTR(ret);
-	spin_lock_irq(&mem->att_lock);
+	daedalus_copy_mapped(&a->imp, sgt);
+	mutex_lock(&mem->att_lock);
 	a->dir = dir;
-	spin_unlock_irq(&mem->att_lock);
-	return sgt;
+	mutex_unlock(&mem->att_lock);
+	return &a->imp;
 }
 
 static void daedalus_dmabuf_unmap(struct dma_buf_attachment *dba,
@@ -329,25 +369,38 @@ static void daedalus_dmabuf_unmap(struct dma_buf_attachment *dba,
 	/* The mapping is kept until detach, as importers expect. */
 }
 
+/*
+ * Invalidate only what a device may have written and a CPU is about to read.
+ * The CPUs write these buffers and importers read them: DRM and GPU drivers
+ * map every import DMA_BIDIRECTIONAL, also a display that never writes, so
+ * only a DMA_FROM_DEVICE mapping (a V4L2 capture device writing into the
+ * buffer) counts as a writer. Invalidating for the others would cost a whole
+ * picture per frame and, on arm64, discard lines that a CPU wrote through
+ * another mapping (the video node's mmap has no sync ioctl) and that were
+ * not written back yet.
+ */
 static int daedalus_dmabuf_begin_cpu(struct dma_buf *dbuf,
 				     enum dma_data_direction dir)
 {
 	struct daedalus_mem *mem = dbuf->priv;
 	struct daedalus_mem_attach *a;
 
-	/* Only what a device may have written needs invalidating. */
-	spin_lock_irq(&mem->att_lock);
+	if (dir == DMA_TO_DEVICE)
+		return 0;	/* the CPU only writes */
+	mutex_lock(&mem->att_lock);
 	list_for_each_entry(a, &mem->attachments, entry)
-		if (a->dir == DMA_FROM_DEVICE || a->dir == DMA_BIDIRECTIONAL)
+		if (a->dir == DMA_FROM_DEVICE)
 			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
-	spin_unlock_irq(&mem->att_lock);
+	mutex_unlock(&mem->att_lock);
 	return 0;
 }
 
 static int daedalus_dmabuf_end_cpu(struct dma_buf *dbuf,
 				   enum dma_data_direction dir)
 {
-	daedalus_mem_sync_importers(dbuf->priv);
+	/* A CPU that only read left nothing to write back. */
+	if (dir != DMA_FROM_DEVICE)
+		daedalus_mem_sync_importers(dbuf->priv);
 	return 0;
 }
 
@@ -443,7 +496,6 @@ const struct vb2_mem_ops daedalus_mem_ops = {
 	.alloc = daedalus_mem_alloc,
 	.put = daedalus_mem_put,
 	.get_dmabuf = daedalus_mem_get_dmabuf,
-	.finish = daedalus_mem_finish,
 	.attach_dmabuf = daedalus_mem_attach_dmabuf,
 	.detach_dmabuf = daedalus_mem_detach_dmabuf,
 	.map_dmabuf = daedalus_mem_map_dmabuf,

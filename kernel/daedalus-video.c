@@ -456,6 +456,18 @@ err:
 	return -ENOMEM;
 }
 
+/* DQBUF (or a queue being cancelled), in process context. */
+static void daedalus_buf_finish(struct vb2_buffer *vb)
+{
+	unsigned int i;
+
+	if (V4L2_TYPE_IS_OUTPUT(vb->vb2_queue->type) ||
+	    vb->memory != VB2_MEMORY_MMAP)
+		return;
+	for (i = 0; i < vb->num_planes; i++)
+		daedalus_mem_dequeued(vb->planes[i].mem_priv);
+}
+
 static void daedalus_buf_cleanup(struct vb2_buffer *vb)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
@@ -525,6 +537,7 @@ static const struct vb2_ops daedalus_qops = {
 	.buf_out_validate = daedalus_buf_out_validate,
 	.buf_init = daedalus_buf_init,
 	.buf_prepare = daedalus_buf_prepare,
+	.buf_finish = daedalus_buf_finish,
 	.buf_cleanup = daedalus_buf_cleanup,
 	.buf_queue = daedalus_buf_queue,
 	.buf_request_complete = daedalus_buf_request_complete,
@@ -560,13 +573,14 @@ int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 	int ret;
 
 	daedalus_init_vq(ctx, src_vq, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE);
-	src_vq->supports_requests = true;
 	/*
-	 * A buffer queued without a request is decoded with the current
-	 * control values, as visl does; this keeps v4l2-compliance streaming
-	 * tests meaningful.
+	 * Every bitstream buffer comes with its request: one queued without
+	 * would be decoded with whatever controls the last request left
+	 * (stale slice / frame parameters). vb2 refuses it with EBADR, as
+	 * for cedrus, rkvdec and hantro's stateless codecs.
 	 */
-	src_vq->requires_requests = false;
+	src_vq->supports_requests = true;
+	src_vq->requires_requests = true;
 	src_vq->subsystem_flags = ctx->coded->hold ?
 		VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF : 0;
 	ret = vb2_queue_init(src_vq);

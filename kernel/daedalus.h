@@ -217,7 +217,9 @@ struct daedalus_dev {
  * @session:	last bridge session a job of this context was delivered in
  * @dying:	being released: only job_abort may finish its job (bridge lock)
  * @abort_requested: job_abort ran before device_run() submitted (bridge lock)
- * @finishing:	claimed jobs whose finishing is still in progress
+ * @finishing:	claimed jobs whose finishing is still in progress, and jobs
+ *		device_run() is failing itself
+ * @nodaemon_fails: jobs failed because no daemon was attached (device_run)
  * @gone:	preallocated DAEDALUS_MSG_CTX_GONE message
  */
 struct daedalus_ctx {
@@ -246,6 +248,7 @@ struct daedalus_ctx {
 	bool dying;
 	bool abort_requested;
 	atomic_t finishing;
+	unsigned int nodaemon_fails;
 	struct daedalus_msgnode *gone;
 };
 
@@ -374,6 +377,7 @@ void daedalus_handle_put(struct daedalus_handle *h);
 
 /* daedalus-mem.c */
 extern const struct vb2_mem_ops daedalus_mem_ops;
+void daedalus_mem_dequeued(void *buf_priv);
 
 /* daedalus-debugfs.c */
 void daedalus_debugfs_init(struct daedalus_dev *dev);

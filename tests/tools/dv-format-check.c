@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -58,6 +59,21 @@ static int set_ctrl(unsigned id, void *p, unsigned size, unsigned which, int req
 	return ioctl(vfd, VIDIOC_S_EXT_CTRLS, &cs) ? -errno : 0;
 }
 
+static int get_ctrl(unsigned id, void *p, unsigned size)
+{
+	struct v4l2_ext_control c = { .id = id, .size = size, .ptr = p };
+	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1, .controls = &c };
+
+	return ioctl(vfd, VIDIOC_G_EXT_CTRLS, &cs) ? -errno : 0;
+}
+
+static int cap_bufs(unsigned count)
+{
+	struct v4l2_requestbuffers rb = { .count = count, .type = CAP, .memory = V4L2_MEMORY_MMAP };
+
+	return ioctl(vfd, VIDIOC_REQBUFS, &rb) ? -errno : (int)rb.count;
+}
+
 static int try_ctrl(unsigned id, void *p, unsigned size)
 {
 	struct v4l2_ext_control c = { .id = id, .size = size, .ptr = p };
@@ -70,6 +86,13 @@ static void depth_case(const char *name, unsigned fourcc, unsigned id, void *p8,
 {
 	struct v4l2_pix_format_mplane pix;
 	unsigned list[8], n;
+	char cur[2048];	/* the H.264 SPS is 1048 bytes */
+	int ret;
+
+	if (size > sizeof(cur)) {
+		CHECK(0, "%s: control of %u bytes fits the read-back buffer", name, size);
+		return;
+	}
 
 	CHECK(!set_out(fourcc, 1920, 1080), "%s: S_FMT(OUTPUT 1920x1080)", name);
 	CHECK(!set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0), "%s: 8-bit control accepted", name);
@@ -89,7 +112,86 @@ static void depth_case(const char *name, unsigned fourcc, unsigned id, void *p8,
 	      pix.plane_fmt[0].sizeimage == 3840 * 1088 * 3 / 2,
 	      "%s 10 bit: G_FMT(CAPTURE) P010 stride %u size %u", name,
 	      pix.plane_fmt[0].bytesperline, pix.plane_fmt[0].sizeimage);
+
+	/*
+	 * Allocated CAPTURE buffers have the layout of their depth: a change
+	 * of depth is refused (EBUSY, as rkvdec does) until they are freed,
+	 * and nothing changes meanwhile (issue 14, item 4).
+	 */
+	CHECK(!set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0), "%s: back to 8 bit", name);
+	CHECK(cap_bufs(2) == 2, "%s 8 bit: REQBUFS(CAPTURE 2)", name);
+	ret = set_ctrl(id, p10, size, V4L2_CTRL_WHICH_CUR_VAL, 0);
+	CHECK(ret == -EBUSY, "%s: 10-bit control with 8-bit CAPTURE buffers refused with EBUSY (got %d)",
+	      name, ret);
+	pix = get_cap();
+	n = enum_cap(list);
+	CHECK(pix.pixelformat == V4L2_PIX_FMT_NV12 && n == 2,
+	      "%s: CAPTURE still NV12 (%u formats listed)", name, n);
+	memset(cur, 0xa5, size);
+	CHECK(!get_ctrl(id, cur, size) && !memcmp(cur, p8, size),
+	      "%s: the control still holds the 8-bit value", name);
+	CHECK(!set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0),
+	      "%s: the same depth again is accepted with buffers", name);
+	CHECK(cap_bufs(0) == 0, "%s: REQBUFS(CAPTURE 0)", name);
+	CHECK(!set_ctrl(id, p10, size, V4L2_CTRL_WHICH_CUR_VAL, 0),
+	      "%s: 10-bit control accepted once the buffers are freed", name);
+	pix = get_cap();
+	CHECK(pix.pixelformat == V4L2_PIX_FMT_P010, "%s: CAPTURE P010 then", name);
 	set_ctrl(id, p8, size, V4L2_CTRL_WHICH_CUR_VAL, 0);
+}
+
+/*
+ * The same change carried by a request, with the CAPTURE buffers streaming: the request's
+ * controls cannot be applied, so its job fails (ERROR) and the current value stays 8 bit.
+ */
+static void request_depth_case(int mfd, const struct v4l2_ctrl_vp9_frame *p8,
+			       const struct v4l2_ctrl_vp9_frame *p10)
+{
+	struct v4l2_ctrl_vp9_frame cur;
+	struct v4l2_plane opl = { .bytesused = 100 }, cpl[VIDEO_MAX_PLANES];
+	struct v4l2_buffer ob = { .index = 0, .type = OUT, .memory = V4L2_MEMORY_MMAP,
+				  .m.planes = &opl, .length = 1, .flags = V4L2_BUF_FLAG_REQUEST_FD };
+	struct v4l2_buffer cb = { .index = 0, .type = CAP, .memory = V4L2_MEMORY_MMAP,
+				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
+	struct v4l2_requestbuffers rb = { .count = 1, .type = OUT, .memory = V4L2_MEMORY_MMAP };
+	struct pollfd pfd = { .fd = vfd, .events = POLLIN };
+	int req = -1, type;
+
+	CHECK(!set_out(V4L2_PIX_FMT_VP9_FRAME, 1920, 1080), "VP9 request: S_FMT(OUTPUT)");
+	CHECK(!set_ctrl(V4L2_CID_STATELESS_VP9_FRAME, (void *)p8, sizeof(*p8), V4L2_CTRL_WHICH_CUR_VAL, 0),
+	      "VP9 request: 8 bit");
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 1, "VP9 request: REQBUFS(OUTPUT 1)");
+	CHECK(cap_bufs(1) == 1, "VP9 request: REQBUFS(CAPTURE 1), NV12");
+	memset(cpl, 0, sizeof(cpl));
+	CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "VP9 request: QBUF(CAPTURE 0)");
+	type = OUT;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "VP9 request: STREAMON(OUTPUT)");
+	type = CAP;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "VP9 request: STREAMON(CAPTURE)");
+	CHECK(!ioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &req), "VP9 request: MEDIA_IOC_REQUEST_ALLOC");
+	CHECK(!set_ctrl(V4L2_CID_STATELESS_VP9_FRAME, (void *)p10, sizeof(*p10),
+			V4L2_CTRL_WHICH_REQUEST_VAL, req), "VP9 request: 10-bit frame set in the request");
+	ob.request_fd = req;
+	CHECK(!ioctl(vfd, VIDIOC_QBUF, &ob), "VP9 request: QBUF(OUTPUT 0) in the request");
+	CHECK(!ioctl(req, MEDIA_REQUEST_IOC_QUEUE), "VP9 request: queued");
+	CHECK(poll(&pfd, 1, 5000) == 1, "VP9 request: CAPTURE back within 5 s");
+	memset(cpl, 0, sizeof(cpl));
+	CHECK(!ioctl(vfd, VIDIOC_DQBUF, &cb) && (cb.flags & V4L2_BUF_FLAG_ERROR),
+	      "VP9 request: the job failed (ERROR)");
+	memset(&cur, 0xa5, sizeof(cur));
+	CHECK(!get_ctrl(V4L2_CID_STATELESS_VP9_FRAME, &cur, sizeof(cur)) && cur.bit_depth == 8 &&
+	      cur.profile == 0, "VP9 request: the refused request left the control at 8 bit (%u)",
+	      cur.bit_depth);
+	CHECK(get_cap().pixelformat == V4L2_PIX_FMT_NV12, "VP9 request: CAPTURE still NV12");
+	type = OUT;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	type = CAP;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	if (req >= 0)
+		close(req);
+	CHECK(cap_bufs(0) == 0, "VP9 request: REQBUFS(CAPTURE 0)");
+	rb.count = 0;
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "VP9 request: REQBUFS(OUTPUT 0)");
 }
 
 int main(int argc, char **argv)
@@ -136,6 +238,7 @@ int main(int argc, char **argv)
 	CHECK(try_ctrl(V4L2_CID_STATELESS_H264_SPS, &sps422, sizeof(sps422)) == -EINVAL, "H.264: 4:2:2 SPS refused");
 	CHECK(try_ctrl(V4L2_CID_STATELESS_H264_SPS, &big, sizeof(big)) == -EINVAL, "H.264: 4112-pixel-wide SPS refused");
 	depth_case("VP9", V4L2_PIX_FMT_VP9_FRAME, V4L2_CID_STATELESS_VP9_FRAME, &vp8b, &vp10b, sizeof(vp8b));
+	request_depth_case(mfd, &vp8b, &vp10b);
 	CHECK(try_ctrl(V4L2_CID_STATELESS_VP9_FRAME, &vp444, sizeof(vp444)) == -EINVAL, "VP9: profile 1 refused");
 	depth_case("AV1", V4L2_PIX_FMT_AV1_FRAME, V4L2_CID_STATELESS_AV1_SEQUENCE, &seq8, &seq10, sizeof(seq8));
 	CHECK(try_ctrl(V4L2_CID_STATELESS_AV1_SEQUENCE, &seqhigh, sizeof(seqhigh)) == -EINVAL, "AV1: high profile refused");
@@ -147,6 +250,13 @@ int main(int argc, char **argv)
 	/* Requests: VP8 needs V4L2_CID_STATELESS_VP8_FRAME in every request. */
 	CHECK(!set_out(V4L2_PIX_FMT_VP8_FRAME, 320, 240), "VP8: S_FMT(OUTPUT 320x240)");
 	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "VP8: REQBUFS(OUTPUT 2)");
+	/*
+	 * A bitstream buffer without a request would be decoded with stale
+	 * controls: the OUTPUT queue requires requests (vb2 answers EBADR).
+	 */
+	b.flags = 0;
+	CHECK(ioctl(vfd, VIDIOC_QBUF, &b) && errno == EBADR, "QBUF(OUTPUT) without a request: EBADR");
+	b.flags = V4L2_BUF_FLAG_REQUEST_FD;
 	CHECK(!ioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &req), "MEDIA_IOC_REQUEST_ALLOC");
 	CHECK(ioctl(req, MEDIA_REQUEST_IOC_QUEUE) && errno == ENOENT, "request without a buffer: ENOENT");
 	CHECK(!ioctl(req, MEDIA_REQUEST_IOC_REINIT), "REINIT");

@@ -3,9 +3,14 @@
 # testbed-batch: yes
 # testbed-kernels: normal debug
 # testbed-arches: amd64 arm64-full
-# v4l2-compliance on the daedalus-v4l2 video node (with streaming) once per OUTPUT format,
-# and on its media node: 0 failures and 0 warnings. No daemon is attached, so every decode
-# job fails at once: this also shows that nothing hangs or oopses without one.
+# v4l2-compliance on the daedalus-v4l2 video node once per OUTPUT format, and on its media
+# node: 0 failures and 0 warnings. No daemon is attached, so every decode job fails at once:
+# this also shows that nothing hangs or oopses without one.
+# Without -s: the OUTPUT queue requires a request for every buffer (as cedrus, rkvdec and
+# hantro's stateless codecs), and v4l2-compliance's MMAP streaming tests queue OUTPUT buffers
+# without one, which vb2 refuses with EBADR. Its request test runs either way (a buffer
+# without a request gets EBADR, with one it is accepted; it stops at the codec's controls,
+# which it cannot know); the streaming paths are tested by our own clients (proto-*, daemon-*).
 set -u
 fail=0
 video=
@@ -42,12 +47,12 @@ for codec in 1:H264_SLICE 2:VP8_FRAME 3:VP9_FRAME 4:AV1_FRAME; do
 	echo "${codec%%:*}" >"$param"
 	fmt=$(v4l2-ctl -d "$video" --get-fmt-video-out | sed -n "s/.*Pixel Format *: *'\([^']*\)'.*/\1/p")
 	echo "default OUTPUT format ${codec#*:}: $fmt"
-	check "v4l2-compliance -s (${codec#*:})" -d "$video" -s
+	check "v4l2-compliance (${codec#*:})" -d "$video"
 done
 echo 1 >"$param"
 check "v4l2-compliance -m" -m "$media"
 if [ $fail = 0 ]; then
-	echo "kernel-compliance: PASS (4 OUTPUT formats with streaming, media node)"
+	echo "kernel-compliance: PASS (4 OUTPUT formats, media node)"
 else
 	echo "kernel-compliance: FAIL"
 fi

@@ -4,9 +4,12 @@
 # testbed-kernels: normal debug
 # Format negotiation and request validation that v4l2-compliance cannot reach: the CAPTURE
 # formats follow the bit depth set through the SPS / VP9 frame / AV1 sequence control (NV12
-# and YUV420M for 8 bit, P010 for 10 bit) with the documented padding; try_ctrl refuses what
-# the daemon cannot decode; ENUM_FRAMESIZES states 4096x2304; a request without its codec's
-# per-frame control, or without a buffer, is refused with ENOENT.
+# and YUV420M for 8 bit, P010 for 10 bit) with the documented padding, and a depth change is
+# refused with EBUSY while CAPTURE buffers of the old depth exist (in a request: its job
+# fails and the control keeps its value); try_ctrl refuses what
+# the daemon cannot decode; ENUM_FRAMESIZES states 4096x2304; an OUTPUT buffer queued
+# without a request is refused with EBADR; a request without its codec's per-frame control,
+# or without a buffer, is refused with ENOENT.
 set -u
 BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/dv-format-check
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built (make tools)"; exit 1; }

@@ -2,15 +2,26 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-kernels: normal debug
 # With no daemon attached, or with the bridge open but no HELLO yet, a request completes at
-# once with its CAPTURE buffer marked ERROR (no waiting for the watchdog).
+# once with its CAPTURE buffer marked ERROR (no waiting for the watchdog). The kernel says so
+# once per context, not once per frame, and counts the failed frames in one line at close.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 limit=500
+frames=12
 
-run_client --codec vp8 --frames 4 --contexts 2 --expect error --max-ms $limit
+# kmsg_count PATTERN: how many kernel log lines match so far.
+kmsg_count() { dmesg | grep -c "$1"; }
+warn0=$(kmsg_count "no decoding daemon attached")
+count0=$(kmsg_count "$frames frames failed without a decoding daemon")
+run_client --codec vp8 --frames $frames --contexts 2 --expect error --max-ms $limit
 check "no bridge opener: ERROR within $limit ms (max $(field lat_ms_max "$CLIENT_SUMMARY") ms)" \
 	test "$CLIENT_RC" = 0
 max1=$(field lat_ms_max "$CLIENT_SUMMARY")
+warns=$(($(kmsg_count "no decoding daemon attached") - warn0))
+counts=$(($(kmsg_count "$frames frames failed without a decoding daemon") - count0))
+check "one 'no decoding daemon' line per context for $frames failed frames each ($warns lines, want 2)" \
+	test "$warns" = 2
+check "one count line per context at close ($counts lines, want 2)" test "$counts" = 2
 start_peer idle --open-only 30000 || finish "(no peer)"
 run_client --codec h264 --frames 3 --expect error --max-ms $limit
 check "bridge open without HELLO: ERROR within $limit ms (max $(field lat_ms_max "$CLIENT_SUMMARY") ms)" \

@@ -217,6 +217,8 @@ void daedalus_bridge_finished(struct daedalus_ctx *ctx)
  * Return: the job, with the table's reference, or NULL if there is none,
  * another path finishes it (then this waits until it has), or the running
  * m2m job is a pipelined dispatch (finish_pending; the caller finishes it).
+ * With NULL and no pipelined dispatch, a device_run() that has not
+ * submitted yet fails its job (&daedalus_ctx.abort_requested).
  */
 struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
 					    struct daedalus_ctx *ctx)
@@ -230,8 +232,20 @@ struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
 	pending = atomic_read(&ctx->finish_pending);
 	if (job) {
 		__daedalus_claim(br, job, true);
-	} else if (!pending && !atomic_read(&ctx->finishing)) {
-		/* device_run() has not submitted yet: make it fail its job. */
+	} else if (!pending) {
+		/*
+		 * Either device_run() has not submitted yet, or a finisher
+		 * (a claim of ctx->job, or device_run() failing the job
+		 * itself) is finishing the running m2m job. ctx->finishing
+		 * cannot tell these apart once jobs are in flight (their
+		 * finishers count too), and a device_run() that went on to
+		 * publish a pipelined job would leave its m2m job to
+		 * finish_work, which waits for the q_lock our caller holds
+		 * while v4l2_m2m_cancel_job() waits for that m2m job. So
+		 * make device_run() fail its job in any case; a flag nobody
+		 * consumed is cleared at the next STREAMON (no job runs
+		 * before both queues stream again).
+		 */
 		ctx->abort_requested = true;
 	}
 	spin_unlock(&br->lock);

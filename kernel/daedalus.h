@@ -216,7 +216,9 @@ struct daedalus_dev {
  *		job_abort) to finish
  * @session:	last bridge session a job of this context was delivered in
  * @dying:	being released: only job_abort may finish its job (bridge lock)
- * @abort_requested: job_abort ran before device_run() submitted (bridge lock)
+ * @abort_requested: job_abort found no job to claim and no pipelined dispatch:
+ *		device_run() fails its job if it has not submitted yet;
+ *		cleared by STREAMON (bridge lock)
  * @finishing:	claimed jobs whose finishing is still in progress, and jobs
  *		device_run() is failing itself
  * @nodaemon_fails: jobs failed because no daemon was attached (device_run)

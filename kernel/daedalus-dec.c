@@ -613,15 +613,25 @@ static void daedalus_job_abort(void *priv)
 }
 
 /*
- * Flow control of the pipelined path: no new job while max_inflight are out.
- * Called under the m2m job spinlock, so only a read.
+ * Flow control of the pipelined path: no new job while max_inflight are out,
+ * and a job that will not be pipelined (an OUTPUT buffer asking for HOLD)
+ * only once none is: it runs as the m2m job until its own COMPLETE and
+ * returns its buffers then, which would be ahead of older jobs still in
+ * flight. Called under the m2m job spinlock (the next OUTPUT buffer is read
+ * under its queue spinlock, as the m2m core does there), so only reads.
  */
 static int daedalus_job_ready(void *priv)
 {
 	struct daedalus_ctx *ctx = priv;
+	unsigned int n = atomic_read(&ctx->nr_inflight);
+	struct vb2_v4l2_buffer *src;
 
-	return atomic_read(&ctx->nr_inflight) <
-	       READ_ONCE(ctx->dev->bridge.max_inflight);
+	if (!n)
+		return 1;
+	if (n >= READ_ONCE(ctx->dev->bridge.max_inflight))
+		return 0;
+	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
+	return src && daedalus_can_pipeline(ctx, src);
 }
 
 const struct v4l2_m2m_ops daedalus_m2m_ops = {

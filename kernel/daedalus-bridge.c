@@ -86,53 +86,81 @@ static void daedalus_disarm_watchdog(struct daedalus_kjob *job)
 		daedalus_job_put(job);
 }
 
+/*
+ * A pipelined dispatch takes its buffers off the m2m queues before the
+ * daemon can answer, and leaves its m2m job to finish_work (or job_abort,
+ * which looks at finish_pending under the bridge lock), so that device_run()
+ * touches nothing of the context once the job is out. The caller queues
+ * finish_work. Bridge lock held.
+ */
+static void daedalus_add_inflight(struct daedalus_ctx *ctx, struct daedalus_kjob *job)
+{
+	v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);
+	v4l2_m2m_dst_buf_remove(ctx->fh.m2m_ctx);
+	job->msg.queued = v4l2_m2m_num_src_bufs_ready(ctx->fh.m2m_ctx);
+	atomic_set(&ctx->finish_pending, 1);
+	/* The list's own reference: it outlives the claim. */
+	kref_get(&job->ref);
+	list_add_tail(&job->ctx_node, &ctx->inflight);
+	job->msg.inflight = atomic_inc_return(&ctx->nr_inflight);
+}
+
 /**
  * daedalus_bridge_submit() - publish a job to the daemon
  * @br:		the bridge
  * @ctx:	the job's context
- * @job:	the job, or NULL when it could not be built
+ * @job:	the job, or NULL when none could be allocated
+ * @err:	non-zero when the job could not be built (it fails)
  * @pipelined:	the job joins @ctx->inflight (its m2m job finishes at
  *		dispatch) instead of being the context's running job
  *
- * Return: true if the job was queued; false if the caller must fail it now
- * (no daemon, job table full, or the context is being aborted). The failing
- * is counted in &daedalus_ctx.finishing like a claim: the caller calls
- * daedalus_bridge_finished() once the m2m core is done with the job.
+ * Return: DAEDALUS_SUBMITTED if the job was queued. Otherwise (no daemon,
+ * job table full, the context being aborted, or @err) the job fails:
+ * DAEDALUS_SUBMIT_FAILED if the caller must fail it now, or, for a pipelined
+ * job of a context that is not being aborted, DAEDALUS_SUBMIT_FAILED_IN_ORDER:
+ * it joined @ctx->inflight already failed, and the caller returns it with
+ * daedalus_return_done(), behind the older jobs in flight, then queues
+ * finish_work (not before: the context's next job would start while the
+ * caller still uses the context). Either failing is counted in
+ * &daedalus_ctx.finishing like a claim: the caller calls
+ * daedalus_bridge_finished() once it is done with the context.
  */
-bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx,
-			    struct daedalus_kjob *job, bool pipelined)
+enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
+					    struct daedalus_ctx *ctx,
+					    struct daedalus_kjob *job, int err,
+					    bool pipelined)
 {
 	bool aborted;
 
 	spin_lock(&br->lock);
 	aborted = ctx->abort_requested;
 	ctx->abort_requested = false;
-	if (!job || aborted || ctx->dying || !br->ready ||
+	if (!job || err || aborted || ctx->dying || !br->ready ||
 	    br->nr_jobs >= DAEDALUS_MAX_JOBS) {
 		atomic_inc(&ctx->finishing);
+		/*
+		 * Not when aborted: job_abort, which has run, waits for this
+		 * m2m job to be finished, under the q_lock finish_work needs.
+		 */
+		if (job && pipelined && !aborted && !ctx->dying) {
+			/* In no table: nobody claims it, and no JOB_CANCEL. */
+			job->state = DAEDALUS_JOB_DONE;
+			job->result = VB2_BUF_STATE_ERROR;
+			job->done = true;
+			daedalus_add_inflight(ctx, job);
+			spin_unlock(&br->lock);
+			return DAEDALUS_SUBMIT_FAILED_IN_ORDER;
+		}
 		spin_unlock(&br->lock);
-		return false;
+		return DAEDALUS_SUBMIT_FAILED;
 	}
 	job->state = DAEDALUS_JOB_QUEUED;
 	job->session = br->session;
 	list_add_tail(&job->table, &br->jobs);
 	br->nr_jobs++;
 	if (pipelined) {
-		/*
-		 * Off the m2m queues before the daemon can answer, and the m2m
-		 * job left to finish_work (or job_abort, which looks at
-		 * finish_pending under this lock), so that device_run() touches
-		 * nothing of the context once this returns.
-		 */
-		v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);
-		v4l2_m2m_dst_buf_remove(ctx->fh.m2m_ctx);
-		job->msg.queued = v4l2_m2m_num_src_bufs_ready(ctx->fh.m2m_ctx);
-		atomic_set(&ctx->finish_pending, 1);
+		daedalus_add_inflight(ctx, job);
 		schedule_work(&ctx->finish_work);
-		/* The list's own reference: it outlives the claim. */
-		kref_get(&job->ref);
-		list_add_tail(&job->ctx_node, &ctx->inflight);
-		job->msg.inflight = atomic_inc_return(&ctx->nr_inflight);
 	} else {
 		ctx->job = job;
 		job->msg.inflight = 1;
@@ -141,7 +169,7 @@ bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx
 	daedalus_arm_watchdog(job);
 	spin_unlock(&br->lock);
 	wake_up_interruptible(&br->wq);
-	return true;
+	return DAEDALUS_SUBMITTED;
 }
 
 /* Move a job to DONE; bridge lock held. */

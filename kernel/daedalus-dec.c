@@ -530,10 +530,10 @@ static void daedalus_device_run(void *priv)
 		ctx->cap_seq++;
 	dst->field = V4L2_FIELD_NONE;
 
-	if (!ret) {
-		job = kzalloc(sizeof(*job), GFP_KERNEL);
-		ret = job ? 0 : -ENOMEM;
-	}
+	/* Also for a request that failed: a pipelined one fails in order. */
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job && !ret)
+		ret = -ENOMEM;
 	if (job) {
 		kref_init(&job->ref);
 		INIT_LIST_HEAD(&job->table);
@@ -546,27 +546,43 @@ static void daedalus_device_run(void *priv)
 		job->dst = dst;
 		job->msg.job_id = atomic64_inc_return(&dev->bridge.next_job_id);
 		daedalus_job_init_fds(&job->msg);
-		ret = daedalus_job_fill(ctx, job, src, in_req);
+		if (!ret)
+			ret = daedalus_job_fill(ctx, job, src, in_req);
 	}
-	if (!ret && daedalus_can_pipeline(ctx, src)) {
+	if (job && daedalus_can_pipeline(ctx, src)) {
 		pipelined = true;
 		job->src = src;
 	}
 	/* The request's controls are applied and copied: let it complete. */
 	v4l2_ctrl_request_complete(req, &ctx->hdl);
 
-	/* Pipelined: it may be finished, and the context gone, from here on. */
-	if (daedalus_bridge_submit(&dev->bridge, ctx, ret ? NULL : job, pipelined))
+	switch (daedalus_bridge_submit(&dev->bridge, ctx, job, ret, pipelined)) {
+	case DAEDALUS_SUBMITTED:
+		/* Pipelined: it may be finished, and the context gone, from here on. */
 		return;
-
+	case DAEDALUS_SUBMIT_FAILED_IN_ORDER:
+		/*
+		 * Failed, and on ctx->inflight with its buffers: they go back
+		 * after those of the older jobs still in flight (now, if none
+		 * is). finish_work (or job_abort) finishes the m2m job, queued
+		 * only now, so that the next job of the context does not run
+		 * while this one still uses the context.
+		 */
+		daedalus_log_failed_run(ctx, ret);
+		daedalus_return_done(ctx);
+		schedule_work(&ctx->finish_work);
+		break;
+	case DAEDALUS_SUBMIT_FAILED:
+		daedalus_log_failed_run(ctx, ret);
+		daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
+		v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
+						 VB2_BUF_STATE_ERROR);
+		break;
+	}
 	/*
 	 * Failed here: submit counted this in ctx->finishing, so close() does
-	 * not free the context while the m2m core still uses it below.
+	 * not free the context while it is still used above.
 	 */
-	daedalus_log_failed_run(ctx, ret);
-	daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
-	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
-					 VB2_BUF_STATE_ERROR);
 	if (job)
 		daedalus_job_put(job);
 	daedalus_bridge_finished(ctx);

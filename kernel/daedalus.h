@@ -359,8 +359,17 @@ void daedalus_watchdog_work(struct work_struct *work);
 /* daedalus-bridge.c */
 int daedalus_bridge_register(struct daedalus_dev *dev);
 void daedalus_bridge_unregister(struct daedalus_dev *dev);
-bool daedalus_bridge_submit(struct daedalus_bridge *br, struct daedalus_ctx *ctx,
-			    struct daedalus_kjob *job, bool pipelined);
+/* What daedalus_bridge_submit() did with a job. */
+enum daedalus_submit {
+	DAEDALUS_SUBMITTED,
+	DAEDALUS_SUBMIT_FAILED,
+	DAEDALUS_SUBMIT_FAILED_IN_ORDER,
+};
+
+enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
+					    struct daedalus_ctx *ctx,
+					    struct daedalus_kjob *job, int err,
+					    bool pipelined);
 void daedalus_bridge_mark_done(struct daedalus_bridge *br, struct daedalus_kjob *job,
 			       enum vb2_buffer_state state);
 unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,

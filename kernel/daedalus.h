@@ -283,7 +283,7 @@ enum daedalus_job_state {
  * @ctx:	owning context; valid until the job is finished
  * @dst:	the CAPTURE buffer
  * @src:	the OUTPUT buffer, set only for a pipelined job (its m2m job
- *		finished at dispatch; the buffers go back in daedalus_job_done)
+ *		finished at dispatch; the buffers go back in daedalus_return_done())
  * @ctx_node:	link in &daedalus_ctx.inflight (pipelined jobs)
  * @done:	pipelined job finished, buffers waiting for the older jobs
  *		(under the bridge lock)

@@ -11,7 +11,10 @@
 # kernel KASAN reports a use after free and lockdep a bad lock order; the testbed fails the
 # run on either. The m2m worker and close() run on the guest's two CPUs at once, but the
 # window is a few instructions wide, so this is a stress test, not a deterministic
-# reproduction.
+# reproduction. Then the same with jobs in flight (max_inflight 4 granted to a peer that asks
+# for 4 and answers with jitter): STREAMOFF and close meet pipelined dispatches whose m2m job
+# waits for finish_work, finishers of older jobs, and jobs that device_run fails in order
+# (docs/kernel.md, "Jobs in flight"); and a peer holding such jobs closes its bridge.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 need_cpus 2
@@ -42,9 +45,42 @@ for i in $(seq 0 5); do
 done
 check "daemon going away: 6 cycles of 4 decoders closed, $gone failed" test $gone = 0
 
+# Jobs in flight: max_inflight is writable and read at HELLO; the old value goes back after.
+param=/sys/module/daedalus_v4l2/parameters/max_inflight
+old_max=$(cat "$param")
+trap 'echo "$old_max" >"$param"' EXIT
+echo 4 >"$param"
+piped=0
+if start_peer pipe --pipeline 4 --delay-ms 2 --jitter-ms 20; then
+	for i in $(seq 0 11); do
+		how=${hows[$((i % 3))]}
+		run_client --codec vp9 --frames 8 --depth 6 --contexts 2 --abort "$how" \
+			--abort-frame $((i % 8)) --expect any --no-verify --timeout-ms 10000 >/dev/null
+		[ "$CLIENT_RC" = 0 ] ||
+			{ piped=$((piped + 1)); echo "pipelined cycle $i ($how): $CLIENT_SUMMARY"; }
+	done
+	stop_peer >/dev/null
+else
+	piped=12
+fi
+check "jobs in flight: 12 cycles of 2 decoders closed, $piped failed" test $piped = 0
+pgone=0
+for i in 0 1 2; do
+	start_peer "pipegone$i" --pipeline 4 --delay-ms 20 --close-after $((2 + i)) ||
+		{ pgone=$((pgone + 1)); continue; }
+	run_client --codec vp9 --frames 8 --depth 6 --contexts 2 --abort close \
+		--abort-frame $((4 + i)) --expect any --no-verify --timeout-ms 10000 >/dev/null
+	[ "$CLIENT_RC" = 0 ] || { pgone=$((pgone + 1)); echo "pipelined daemon cycle $i: $CLIENT_SUMMARY"; }
+	kill -KILL "$PEER_PID" 2>/dev/null
+	wait "$PEER_PID" 2>/dev/null
+done
+check "daemon with jobs in flight going away: 3 cycles of 2 decoders closed, $pgone failed" \
+	test $pgone = 0
+echo "$old_max" >"$param"
+
 # The device still decodes afterwards.
 start_peer last || finish "(no peer)"
 run_client --codec vp8 --frames 3 --contexts 2
 check "decoding works afterwards" test "$CLIENT_RC" = 0
 stop_peer
-finish "contexts_closed=$((cycles * 4 + 24)) no_daemon_ms=$(ms_between "$t0" "$t1")"
+finish "contexts_closed=$((cycles * 4 + 24 + 30)) no_daemon_ms=$(ms_between "$t0" "$t1")"

@@ -189,9 +189,10 @@ static int daedalus_release(struct file *file)
 	/*
 	 * Both works use the m2m context. Nobody queues resched_work for a
 	 * dying context (daedalus_return_done()), and finish_work only for a
-	 * job device_run() publishes, which no longer happens with OUTPUT off;
-	 * job_abort finished any pending m2m job, so a queued finish_work has
-	 * nothing left to do.
+	 * pipelined dispatch, which no longer happens with OUTPUT off (one
+	 * that device_run() failed in order is queued before its count in
+	 * finishing drops); job_abort finished any pending m2m job, so a
+	 * queued finish_work has nothing left to do.
 	 */
 	cancel_work_sync(&ctx->resched_work);
 	cancel_work_sync(&ctx->finish_work);

@@ -21,15 +21,7 @@ fail=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
 
-find_node() { # driver [card]
-	local d
-	for d in /dev/video*; do
-		v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: $1\$" || continue
-		[ -z "${2:-}" ] || v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Name *: $2" || continue
-		echo "$d"
-		return
-	done
-}
+. "$CK/tests/lib/v4l2-nodes.sh"
 
 T=/sys/kernel/tracing
 [ -e $T/trace ] || mount -t tracefs nodev $T 2>/dev/null

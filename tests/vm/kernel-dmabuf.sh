@@ -15,15 +15,7 @@ set -u
 BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/dv-dmabuf-check
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built (make tools)"; exit 1; }
 
-find_node() { # driver [card]
-	local d
-	for d in /dev/video*; do
-		v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: $1\$" || continue
-		[ -z "${2:-}" ] || v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Name *: $2" || continue
-		echo "$d"
-		return
-	done
-}
+. "$(dirname "$0")/../lib/v4l2-nodes.sh"
 dmabufs() { sed -n 's/^Total \([0-9]*\) objects.*/\1/p' /sys/kernel/debug/dma_buf/bufinfo 2>/dev/null; }
 
 modprobe visl || echo "modprobe visl failed"

@@ -338,14 +338,16 @@ void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
  * the order of the daemon's answers, the buffers of a context go back in
  * dispatch order: a done job waits in ctx->inflight for the older ones.
  *
- * Not for H.264, whose slices and fields share a CAPTURE buffer (HOLD), nor
- * for an OUTPUT buffer that asks for HOLD: those keep one job at a time.
+ * Not for an OUTPUT buffer that asks for HOLD (H.264 slices or a first field
+ * sharing the CAPTURE buffer with what follows): it runs as the m2m job until
+ * its own COMPLETE, alone (see daedalus_job_ready()). A whole H.264 picture,
+ * as GStreamer, FFmpeg and Chromium send in frame-based mode, is pipelined
+ * like any other codec's; the daemon finds its references by timestamp.
  */
 static bool daedalus_can_pipeline(struct daedalus_ctx *ctx,
 				  struct vb2_v4l2_buffer *src)
 {
 	return READ_ONCE(ctx->dev->bridge.max_inflight) > 1 &&
-	       ctx->coded->codec != DAEDALUS_H264 &&
 	       !(src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF);
 }
 

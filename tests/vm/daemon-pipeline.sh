@@ -6,8 +6,9 @@
 # threads (max_frame_delay 2), finishing the jobs in flight with a complete drain when the
 # client sends no further job within the grace period.
 # - GStreamer (two requests queued, waits for the older) decodes AV1, VP9 and VP8 clips, every
-#   frame equal to FFmpeg's software decode; H.264 (one job at a time: its OUTPUT queue
-#   supports HOLD_CAPTURE_BUF) too, MBAFF and B-pyramid included;
+#   frame equal to FFmpeg's software decode; H.264 too, MBAFF and B-pyramid included, with
+#   jobs in flight in frame-based mode, and in slice-based mode (slices held with
+#   HOLD_CAPTURE_BUF run one at a time);
 # - a client that waits for each request before sending the next (tests/tools/dv-av1client,
 #   like FFmpeg's hwaccel) does not deadlock and gets identical pictures, also across a
 #   damaged request;
@@ -17,7 +18,7 @@ set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 param=/sys/module/daedalus_v4l2/parameters/max_inflight
 old_max=$(cat "$param" 2>/dev/null) || { echo "FAIL no max_inflight module parameter"; exit 1; }
-trap 'echo "$old_max" >"$param"' EXIT
+trap 'echo "$old_max" >"$param"; echo 0 >/sys/module/daedalus_v4l2/parameters/h264_slice_based' EXIT
 echo 2 >"$param"
 CLIENT=$CK/build/tests/dv-av1client
 [ -x "$CLIENT" ] || { echo "FAIL: $CLIENT is not built (make tools)"; exit 1; }
@@ -36,15 +37,34 @@ check_clip --clip av1-svt-intraonly
 check_clip --clip av1-aom-odd
 check_clip --clip vp9-altref-odd
 check_clip --clip vp8-altref-odd
-check_clip --clip h264-main-bpyramid
-check_clip --clip h264-mbaff
-inflight=$(grep -c "in flight 2," "$DAEMON_LOG")
+in_flight_since() { # earlier count: prints how many more jobs went out beside another
+	echo $(($(grep -c "in flight 2," "$DAEMON_LOG") - $1))
+}
+inflight=$(in_flight_since 0)
 if [ "$inflight" -gt 0 ]; then
 	echo "ok   $inflight jobs were sent with another of their context in flight"
 else
 	echo "FAIL no job was sent while another of its context was in flight"
 	failures=$((failures + 1))
 fi
+# H.264 frame based: whole pictures, no HOLD, pipelined like the others
+before=$(in_flight_since 0)
+check_clip --clip h264-main-bpyramid
+check_clip --clip h264-mbaff
+inflight=$(in_flight_since "$before")
+if [ "$inflight" -gt 0 ]; then
+	echo "ok   H.264 frame based: $inflight jobs sent with another of their context in flight"
+else
+	echo "FAIL H.264 frame based: no job was sent while another of its context was in flight"
+	failures=$((failures + 1))
+fi
+# H.264 slice based: every slice but a picture's last asks for HOLD and runs alone; the last
+# may go out beside the picture before it
+slice_param=/sys/module/daedalus_v4l2/parameters/h264_slice_based
+echo 1 >"$slice_param"
+check_clip --clip h264-slices
+check_clip --clip h264-main-bpyramid
+echo 0 >"$slice_param"
 # one request at a time: every frame waits out the grace period, none waits for a next job
 layout() { # layout clip [client arguments]
 	local l=$1 c=$2

@@ -12,6 +12,7 @@
 #   make clips      every test clip, encoded on the host (make check does it before the VM tests)
 #   make bench      daedalus-v4l2-bench: engine vs FFmpeg, device vs GStreamer's software
 #                   decoders, parallel streams (docs/performance.md); BENCH_ARGS=--quick
+#   make bench-inflight  the device with 1 and 2 jobs of a stream in flight, side by side
 #   make fuzz       libFuzzer on the daemon's untrusted boundary, FUZZ_SECONDS (600) per codec,
 #                   FUZZ_CODEC=h264|vp8|vp9|av1 for one (docs/security.md); make check runs
 #                   a 20 s run per codec
@@ -21,7 +22,7 @@ BUILD := build
 
 .PHONY: all testbed testbed-debug testbed-arm64 testbed-all module module-debug module-arm64 daemon tools debs \
 	debs-arm64 daemon-arm64 tools-arm64 check check-quick check-unit check-arm64 \
-	check-testbed check-vm demo shell bench clips fuzz clean
+	check-testbed check-vm demo shell bench bench-inflight clips fuzz clean
 
 all: testbed module daemon tools
 
@@ -110,6 +111,9 @@ shell: all
 
 bench: all
 	scripts/bench
+
+bench-inflight: all
+	scripts/bench-inflight
 
 FUZZ_SECONDS ?= 600
 FUZZ_CODEC ?= all

@@ -23,6 +23,16 @@ def has_element(name):
     return subprocess.run(["gst-inspect-1.0", "--exists", name]).returncode == 0
 
 
+def module_max_inflight():
+    """The module's max_inflight parameter (jobs of one stream in flight that it grants a
+    daemon asking for them at HELLO), or None where the module has no such parameter."""
+    try:
+        with open("/sys/module/daedalus_v4l2/parameters/max_inflight") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
 def device_present():
     """A video node of the daedalus-v4l2 module (its name, as the udev rule matches it)."""
     for p in glob.glob("/sys/class/video4linux/video*/name"):
@@ -104,6 +114,7 @@ class DeviceBench:
             "fps": round(fps, 2), "baseline_fps": round(bfps, 2), "ratio": round(fps / bfps, 3),
             "baseline": f"gst {self.software[clip.codec].split()[0]}",
             "reps": reps,
+            "max_inflight": module_max_inflight(),
             "fps_samples": [round(clip.frames / r.wall, 2) for r in cand],
             "baseline_fps_samples": [round(clip.frames / r.wall, 2) for r in base],
             # what one stream adds to the daemon's resident memory at its peak

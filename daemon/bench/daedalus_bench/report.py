@@ -25,6 +25,8 @@ def label(row):
     if row["what"] == "streams":
         return f"{row['clip']}{bits} x{row['streams']} streams"
     ahead = f" ahead{row['lookahead']}" if row.get("lookahead", 1) > 1 else ""
+    if row["what"] == "device" and (row.get("max_inflight") or 1) > 1:
+        ahead = f" inflight{row['max_inflight']}"
     return f"{row['clip']}{bits} {row['what']} t{row['threads']}{ahead}"
 
 

@@ -75,7 +75,8 @@ static long ms_since(const struct timespec *t0)
 
 static void flight_free(struct dm_context *ctx, struct dm_flight *f)
 {
-	dm_job_free(f->job, ctx->svc->cache);
+	if (f->job)
+		dm_job_free(f->job, ctx->svc->cache);
 	free(f->scratch);
 	free(f);
 }
@@ -155,7 +156,11 @@ static void drain(struct dm_context *ctx, bool flush)
 	reap(ctx, true);
 }
 
-static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
+/*
+ * Submits a job, or finishes it at once. true: it is in flight (ctx->flights owns it);
+ * false: it is finished and the caller frees it, after taking it out of ctx->current.
+ */
+static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 {
 	struct dm_failure fail = { DAEDALUS_REASON_NONE, { "", DD_ERR_DATA } };
 	struct dm_flight *f;
@@ -164,15 +169,13 @@ static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
 		       (uint64_t)job->msg.job_id);
-		dm_job_free(job, ctx->svc->cache);
-		return;
+		return false;
 	}
 	if (stopping) {
 		fail.reason = DAEDALUS_REASON_CANCELLED;
 		strcpy(fail.why.msg, "the daemon is stopping");
 		fail_counted(ctx, job, &fail);
-		dm_job_free(job, ctx->svc->cache);
-		return;
+		return false;
 	}
 	ctx->jobs++;
 	/* a restarted stream or another codec: what is in flight finishes first */
@@ -188,8 +191,7 @@ static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 		fail.reason = DAEDALUS_REASON_NO_MEMORY;
 		dd_fail_kind(&fail.why, DD_ERR_NO_MEMORY, "out of memory");
 		finish_job(ctx, job, -1, &fail, &now);
-		dm_job_free(job, ctx->svc->cache);
-		return;
+		return false;
 	}
 	f->job = job;
 	clock_gettime(CLOCK_MONOTONIC, &f->t0);
@@ -197,14 +199,16 @@ static void handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 		dm_decode_shield(o);
 	if (dm_decode_submit(ctx, f, &fail)) {
 		finish_job(ctx, job, -1, &fail, &f->t0);
+		f->job = NULL; /* the caller frees it */
 		flight_free(ctx, f);
-		return;
+		return false;
 	}
 	pthread_mutex_lock(&ctx->lock);
 	*ctx->flights_tail = f;
 	ctx->flights_tail = &f->next;
 	ctx->nflights++;
 	pthread_mutex_unlock(&ctx->lock);
+	return true;
 }
 
 static void deadline_in(struct timespec *t, long ns)
@@ -249,11 +253,19 @@ static void *worker(void *arg)
 			if (!ctx->head)
 				ctx->tail = &ctx->head;
 		}
+		/* in neither list until handle() decides: JOB_CANCEL finds it here */
+		ctx->current = job;
 		stopping = ctx->stopping;
 		pthread_mutex_unlock(&ctx->lock);
 
 		if (job) {
-			handle(ctx, job, stopping);
+			bool in_flight = handle(ctx, job, stopping);
+
+			pthread_mutex_lock(&ctx->lock);
+			ctx->current = NULL;
+			pthread_mutex_unlock(&ctx->lock);
+			if (!in_flight)
+				dm_job_free(job, ctx->svc->cache);
 			reap(ctx, false);
 			continue;
 		}
@@ -310,6 +322,11 @@ bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id)
 	bool found = false;
 
 	pthread_mutex_lock(&ctx->lock);
+	/* in hand: dm_decode_submit() checks the mark after taking the buffers */
+	if (ctx->current && ctx->current->msg.job_id == job_id) {
+		atomic_store(&ctx->current->cancelled, true);
+		found = true;
+	}
 	/* in flight: collected later, never written (see dm_decode_shield) */
 	for (struct dm_flight *f = ctx->flights; f && !found; f = f->next) {
 		if (f->job->msg.job_id == job_id) {

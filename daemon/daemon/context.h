@@ -33,6 +33,8 @@ struct dm_context {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct dm_job *head, **tail; /* queued jobs, oldest first */
+	/* the job the worker took off the queue and is submitting (neither queued nor in flight) */
+	struct dm_job *current;
 	/* submitted to the engine, not yet collected, oldest first (the worker changes it) */
 	struct dm_flight *flights, **flights_tail;
 	unsigned int nflights;

@@ -17,7 +17,7 @@
  * a picture in FFmpeg 5.1 - 7.1, and with slice threads the per-slice return codes are
  * dropped (avctx->execute), so the log is the only report of a slice thread's error.
  *
- * PIPE mode (dd_engine_config.frame_delay > 1, H.264 and VP9): frame threads, several jobs
+ * PIPE mode (dd_engine_config.frame_delay > 1, H.264, VP8, VP9): frame threads, several jobs
  * in flight, their pictures told apart by the packet number in pkt->opaque; see
  * backend_ffmpeg_pipe.c. The mode is chosen at open, as libavcodec fixes thread_type there.
  */
@@ -237,12 +237,11 @@ static unsigned int stream_threads(const struct ff_backend *be, enum dd_codec co
 }
 
 /*
- * PIPE mode's frame threads: H.264 and VP9 when the caller keeps frame_delay jobs in flight.
- * VP8 stays in SYNC mode: no packet is known to complete the frames in flight without
- * changing the decoder's state (docs/frame-parallel.md, section 1c), and a drain would drop
- * the references at every sync.
+ * PIPE mode's frame threads: H.264, VP8 and VP9 when the caller keeps frame_delay jobs in
+ * flight (each with a filler packet that completes the frames in flight without changing
+ * the decoder's state: backend_ffmpeg_pipe.c; a drain would drop the references).
  */
-static unsigned int stream_frame_threads(const struct ff_backend *be, enum dd_codec codec)
+static unsigned int stream_frame_threads(const struct ff_backend *be)
 {
 #ifdef AV_CODEC_FLAG_COPY_OPAQUE
 	/*
@@ -252,13 +251,12 @@ static unsigned int stream_frame_threads(const struct ff_backend *be, enum dd_co
 	 */
 	unsigned int t = be->frame_delay < be->threads ? be->frame_delay : be->threads;
 
-	if (t < 2 || codec == DD_CODEC_VP8)
+	if (t < 2)
 		return 0;
 	return t > FF_PIPE_MAX_THREADS ? FF_PIPE_MAX_THREADS : t;
 #else
 	/* FFmpeg 5.1 (lavc 59): no AV_CODEC_FLAG_COPY_OPAQUE to tell the pictures apart */
 	(void)be;
-	(void)codec;
 	return 0;
 #endif
 }
@@ -303,7 +301,7 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	s->drained = be->lib.av_frame_alloc();
 	s->kept = be->lib.av_frame_alloc();
 	dd_h264_packet_init(&s->h264);
-	s->frame_threads = stream_frame_threads(be, codec);
+	s->frame_threads = stream_frame_threads(be);
 	if (!s->ctx || !s->pkt || !s->captured || !s->drained || !s->kept || ff_pipe_open(s)) {
 		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		goto fail;

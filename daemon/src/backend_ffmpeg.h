@@ -77,7 +77,7 @@ struct dd_backend_stream {
 	uintptr_t sending_tag;   /* the packet being sent, for lines logged by this thread */
 	pthread_mutex_t capture_lock;
 	struct ff_capture cap[FF_CAPTURE_SLOTS];
-	uint8_t vp9_header;      /* first byte of the last VP9 frame sent (its profile bits) */
+	uint8_t vpx_header;      /* first byte of the last VP8/VP9 frame sent (version/profile) */
 	/* the async ops' queue, oldest first */
 	struct ff_async_job *q;
 	unsigned int q_cap, q_head, q_count;

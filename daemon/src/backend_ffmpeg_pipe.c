@@ -3,10 +3,10 @@
  * The FFmpeg backend's asynchronous ops (submit / collect / sync), which the engine uses when
  * its frame_delay is above 1. The mode is fixed when the stream is opened (ff_open):
  *
- * SYNC (VP8; everything when frame_delay <= 1): submit decodes the job at once, exactly as
+ * SYNC (everything when frame_delay <= 1): submit decodes the job at once, exactly as
  * decode() does, and queues its result for collect.
  *
- * PIPE (H.264, VP9; FFmpeg 6.0 and later, for AV_CODEC_FLAG_COPY_OPAQUE): libavcodec decodes
+ * PIPE (H.264, VP8, VP9; FFmpeg 6.0 and later, for AV_CODEC_FLAG_COPY_OPAQUE): libavcodec decodes
  * with T = min(frame_delay, threads) frame threads, so T jobs are decoded at once. What this relies on, read from FFmpeg 7.1's pthread_frame.c
  * (docs/frame-parallel.md, section 1):
  *  - packets go to the T workers in turn; once every worker has one, each further
@@ -30,10 +30,20 @@
  *    decoder returns without a picture; with AVDISCARD_DEFAULT it reports "no frame!");
  *  - VP9: a frame header with show_existing_frame = 1 for slot 0 (every key frame refreshes
  *    all eight slots) and the stream's profile bits; the header parser returns before it
- *    touches any state, and the duplicate picture it outputs is dropped like every output.
- * Neither is proven neutral by reading alone: the decode_clip and decode_h264 tests with
- * --stall-every compare every picture with the SYNC decode. VP8 has no such packet
- * (docs/frame-parallel.md, section 1c), so it stays in SYNC mode.
+ *    touches any state, and the duplicate picture it outputs is dropped like every output;
+ *  - VP8: a hidden inter frame whose first partition is all zero bytes (send_vp8_filler()),
+ *    sent with skip_frame = AVDISCARD_NONREF. A boolean decoder reading zeros decodes every
+ *    flag and literal as 0: no refresh of last, golden or altref, so the frame is not a
+ *    reference and vp8.c skips it after the header, keeping its reference slots and its
+ *    previous picture (whose segment map the next frame may inherit); refresh_entropy_probs
+ *    is 0, so the probabilities and every update the header made to them are restored on
+ *    the skip and handed to the next frame thread unchanged (vp8_decode_update_thread_context
+ *    takes prob[!update_probabilities]); segmentation and loop filter deltas are off for it,
+ *    their data untouched, and both flags are read again by every frame. The rest it sets
+ *    (quantizers, filter level, sign bias, partition count) every frame sets again before
+ *    using it.
+ * None is proven neutral by reading alone: the decode_clip and decode_h264 tests with
+ * --stall-every compare every picture with the reference decoder's.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -232,6 +242,25 @@ static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t si
 	return 0;
 }
 
+/*
+ * The VP8 filler: a 3-byte frame tag (inter frame, the stream's version, hidden, first
+ * partition size), a first partition of zeros long enough for the whole header (about 1100
+ * flags, nearly all of them with probabilities that make a zero cost a fraction of a bit),
+ * and one token partition, which libavcodec wants non-empty and never reads.
+ */
+#define VP8_FILLER_HEADER 256u
+#define VP8_FILLER_SIZE (3u + VP8_FILLER_HEADER + 16u)
+
+static void send_vp8_filler(struct dd_backend_stream *s)
+{
+	uint8_t f[VP8_FILLER_SIZE] = { 0 };
+
+	f[0] = (uint8_t)(1 | (s->vpx_header & 0x0e) | ((VP8_FILLER_HEADER & 7) << 5));
+	f[1] = (uint8_t)(VP8_FILLER_HEADER >> 3);
+	f[2] = (uint8_t)(VP8_FILLER_HEADER >> 11);
+	pipe_send(s, f, sizeof(f));
+}
+
 /* One packet that completes the oldest in flight and changes nothing (see the top). */
 static void send_filler(struct dd_backend_stream *s)
 {
@@ -239,15 +268,18 @@ static void send_filler(struct dd_backend_stream *s)
 	uint8_t vp9[2] = { 0, 0 };
 	enum AVDiscard skip = s->ctx->skip_frame;
 
-	if (s->codec == DD_CODEC_H264) {
+	if (s->codec == DD_CODEC_H264 || s->codec == DD_CODEC_VP8) {
 		/* libavcodec gives each worker the skip_frame of the moment its packet is sent */
 		s->ctx->skip_frame = AVDISCARD_NONREF;
-		pipe_send(s, aud, sizeof(aud));
+		if (s->codec == DD_CODEC_H264)
+			pipe_send(s, aud, sizeof(aud));
+		else
+			send_vp8_filler(s);
 		s->ctx->skip_frame = skip;
 		return;
 	}
 	/* frame marker and profile bits as in the stream; profile 3 has a reserved zero more */
-	vp9[0] = (uint8_t)(s->vp9_header & 0xf0);
+	vp9[0] = (uint8_t)(s->vpx_header & 0xf0);
 	if ((vp9[0] & 0x30) == 0x30) {
 		vp9[0] |= 0x04; /* show_existing_frame; frame_to_show_map_idx 0 */
 		pipe_send(s, vp9, 2);
@@ -287,7 +319,7 @@ int ff_pipe_submit(struct dd_backend_stream *s, const struct dd_job *job, uint64
 		ret = pipe_send(s, s->h264.data, s->h264.len);
 		dd_h264_packet_clear(&s->h264);
 	} else {
-		s->vp9_header = job->bitstream[0];
+		s->vpx_header = job->bitstream[0];
 		ret = pipe_send(s, job->bitstream, job->bitstream_size);
 	}
 	if (ret) {

@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "picture.h"
+#include "picture_rows.h"
 
 unsigned int dd_fourcc_bit_depth(uint32_t fourcc)
 {
@@ -101,90 +102,27 @@ int dd_picture_check(const struct dd_picture *dst, uint32_t width, uint32_t heig
 	return 0;
 }
 
+/* Each plane's rows, with the row kernels of picture_rows.c (streaming stores where the CPU has them). */
 static void copy_plane(uint8_t *dst, uint32_t dst_stride, const uint8_t *src,
 		       ptrdiff_t src_stride, size_t row_bytes, uint32_t rows)
 {
 	for (uint32_t y = 0; y < rows; y++)
-		memcpy(dst + (size_t)y * dst_stride, src + y * src_stride, row_bytes);
+		dd_row_copy(dst + (size_t)y * dst_stride, src + y * src_stride, row_bytes);
 }
 
-static void interleave8_row(uint8_t *restrict d, const uint8_t *restrict u,
-			    const uint8_t *restrict v, uint32_t n)
-{
-	for (uint32_t x = 0; x < n; x++) {
-		d[2 * x] = u[x];
-		d[2 * x + 1] = v[x];
-	}
-}
-
-/*
- * P010 keeps the sample in the top bits; samples are little-endian in memory. On
- * little-endian hosts with 2-byte aligned rows (every real CAPTURE buffer) whole samples
- * are stored, which vectorises; the bytewise loops are the portable fallback.
- */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_IS_LE 1
-#else
-#define HOST_IS_LE 0
-#endif
-
-static void p010_row(uint8_t *restrict d, const uint16_t *restrict s, uint32_t n,
-		     unsigned int shift)
-{
-	if (HOST_IS_LE && !((uintptr_t)d & 1)) {
-		uint16_t *restrict d16 = (uint16_t *)(void *)d;
-
-		for (uint32_t x = 0; x < n; x++)
-			d16[x] = (uint16_t)(s[x] << shift);
-		return;
-	}
-	for (uint32_t x = 0; x < n; x++) {
-		uint16_t v = (uint16_t)(s[x] << shift);
-
-		d[2 * x] = (uint8_t)v;
-		d[2 * x + 1] = (uint8_t)(v >> 8);
-	}
-}
-
-static void p010_chroma_row(uint8_t *restrict d, const uint16_t *restrict u,
-			    const uint16_t *restrict v, uint32_t n, unsigned int shift)
-{
-	if (HOST_IS_LE && !((uintptr_t)d & 1)) {
-		uint16_t *restrict d16 = (uint16_t *)(void *)d;
-
-		for (uint32_t x = 0; x < n; x++) {
-			d16[2 * x] = (uint16_t)(u[x] << shift);
-			d16[2 * x + 1] = (uint16_t)(v[x] << shift);
-		}
-		return;
-	}
-	for (uint32_t x = 0; x < n; x++) {
-		uint16_t a = (uint16_t)(u[x] << shift), b = (uint16_t)(v[x] << shift);
-
-		d[4 * x] = (uint8_t)a;
-		d[4 * x + 1] = (uint8_t)(a >> 8);
-		d[4 * x + 2] = (uint8_t)b;
-		d[4 * x + 3] = (uint8_t)(b >> 8);
-	}
-}
-
-/*
- * The row loops below take restrict pointers and plain indexing so that compilers vectorise
- * them (they run once per picture and pixel: the copy is most of the engine's own cost).
- */
 static void interleave8(uint8_t *dst, uint32_t dst_stride, const uint8_t *u, ptrdiff_t us,
 			const uint8_t *v, ptrdiff_t vs, uint32_t cw, uint32_t ch)
 {
 	for (uint32_t y = 0; y < ch; y++)
-		interleave8_row(dst + (size_t)y * dst_stride, u + y * us, v + y * vs, cw);
+		dd_row_interleave8(dst + (size_t)y * dst_stride, u + y * us, v + y * vs, cw);
 }
 
 static void luma_to_p010(uint8_t *dst, uint32_t dst_stride, const uint8_t *src, ptrdiff_t ss,
 			 uint32_t w, uint32_t h, unsigned int shift)
 {
 	for (uint32_t y = 0; y < h; y++)
-		p010_row(dst + (size_t)y * dst_stride,
-			 (const uint16_t *)(const void *)(src + y * ss), w, shift);
+		dd_row_p010(dst + (size_t)y * dst_stride,
+			    (const uint16_t *)(const void *)(src + y * ss), w, shift);
 }
 
 static void chroma_to_p010(uint8_t *dst, uint32_t dst_stride, const uint8_t *u, ptrdiff_t us,
@@ -192,9 +130,9 @@ static void chroma_to_p010(uint8_t *dst, uint32_t dst_stride, const uint8_t *u, 
 			   unsigned int shift)
 {
 	for (uint32_t y = 0; y < ch; y++)
-		p010_chroma_row(dst + (size_t)y * dst_stride,
-				(const uint16_t *)(const void *)(u + y * us),
-				(const uint16_t *)(const void *)(v + y * vs), cw, shift);
+		dd_row_p010_chroma(dst + (size_t)y * dst_stride,
+				   (const uint16_t *)(const void *)(u + y * us),
+				   (const uint16_t *)(const void *)(v + y * vs), cw, shift);
 }
 
 int dd_picture_write(const struct dd_picture *dst, const struct dd_yuv420 *src,
@@ -213,17 +151,20 @@ int dd_picture_write(const struct dd_picture *dst, const struct dd_yuv420 *src,
 		copy_plane(p[0].data, p[0].stride, src->data[0], src->stride[0], w, h);
 		interleave8(p[1].data, p[1].stride, src->data[1], src->stride[1], src->data[2],
 			    src->stride[2], cw, ch);
+		dd_rows_done();
 		return 0;
 	case V4L2_PIX_FMT_YUV420M:
 		copy_plane(p[0].data, p[0].stride, src->data[0], src->stride[0], w, h);
 		copy_plane(p[1].data, p[1].stride, src->data[1], src->stride[1], cw, ch);
 		copy_plane(p[2].data, p[2].stride, src->data[2], src->stride[2], cw, ch);
+		dd_rows_done();
 		return 0;
 	case V4L2_PIX_FMT_P010:
 		luma_to_p010(p[0].data, p[0].stride, src->data[0], src->stride[0], w, h,
 			     16 - src->bit_depth);
 		chroma_to_p010(p[1].data, p[1].stride, src->data[1], src->stride[1],
 			       src->data[2], src->stride[2], cw, ch, 16 - src->bit_depth);
+		dd_rows_done();
 		return 0;
 	default:
 		return dd_fail(err, "unsupported capture format");

@@ -3,7 +3,8 @@
 # two small user files (an H.264 MP4, which it must reduce to Annex-B, and a VP9 WebM) and must
 # write one result per file and thread count with sane fields, a chart, and exit 0. A broken
 # engine driver, a decode failure, a frame count that differs from FFmpeg's or a missing
-# field fails the test; so does --lookahead (jobs in flight) not reaching the engine driver.
+# field fails the test; so does --lookahead (jobs in flight) not reaching the engine driver,
+# or --before-engine-bench not measuring the other driver.
 # (Speeds are not judged here: they are measured by make bench.)
 set -uo pipefail
 CK=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +25,18 @@ scripts/testbed chroot -- /bin/bash -c "
 	# jobs in flight (the engine driver's --lookahead and a CAPTURE ring to match)
 	daemon/bench/daedalus-v4l2-bench --what engine --reps 1 --passes 1 --threads 2 \
 		--lookahead 9 --clip-dir $work/clips --out $work/ahead $work/small.webm
+	# an older engine driver in the same rounds (here the same one): before/after
+	daemon/bench/daedalus-v4l2-bench --what engine --reps 1 --passes 1 --threads 1 \
+		--before-engine-bench build/daemon/bench/daedalus-v4l2-engine-bench \
+		--clip-dir $work/clips --out $work/before $work/small.webm
 " || { echo "FAIL: daedalus-v4l2-bench exited non-zero"; exit 1; }
+python3 - "$work/before/results.jsonl" <<'PY' || exit 1
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+if len(rows) != 1 or not rows[0].get("before_fps", 0) > 0 or "before_ratio" not in rows[0]:
+    print(f"FAIL: --before-engine-bench results: {rows}")
+    sys.exit(1)
+PY
 python3 - "$work/ahead/results.jsonl" <<'PY' || exit 1
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]

@@ -12,14 +12,17 @@ BASELINE_DECODER = {"h264": "h264", "vp8": "vp8", "vp9": "vp9", "av1": "libdav1d
 
 
 class EngineBench:
-    def __init__(self, engine_bench, ffmpeg, passes, lookahead=1):
+    def __init__(self, engine_bench, ffmpeg, passes, lookahead=1, before=None):
         self.engine_bench, self.ffmpeg, self.passes = engine_bench, ffmpeg, passes
         self.lookahead = lookahead
+        # another engine driver (an older build) measured in the same rounds: before/after
+        self.before = before
 
-    def candidate_cmd(self, clip, threads):
+    def candidate_cmd(self, clip, threads, engine_bench=None):
         # --lookahead N: N jobs in flight, like a client with N requests queued; each job in
         # flight holds its own CAPTURE buffer, so the ring grows with it
-        return [self.engine_bench, "--codec", clip.codec, "--threads", str(threads),
+        return [engine_bench or self.engine_bench, "--codec", clip.codec,
+                "--threads", str(threads),
                 "--lookahead", str(self.lookahead),
                 "--buffers", str(max(8, self.lookahead + 1)), clip.path]
 
@@ -37,7 +40,7 @@ class EngineBench:
         def check(kind, r):
             if r.status != 0:
                 raise RuntimeError(f"{clip.name}: {kind} exited {r.status}: {r.stderr[-1500:]}")
-            if kind == "candidate":
+            if kind in ("candidate", "before"):
                 res = json.loads(r.stdout.strip().splitlines()[-1])
                 if res["failed"]:
                     raise RuntimeError(f"{clip.name}: the engine failed {res['failed']} jobs: "
@@ -50,14 +53,18 @@ class EngineBench:
                     raise RuntimeError(f"{clip.name}: ffmpeg decoded {frames[-1:]} frames, "
                                        f"not {want}")
 
-        cand, base = measure.alternate(
-            lambda: measure.run_timed(self.candidate_cmd(clip, threads)),
-            lambda: measure.run_timed(self.baseline_cmd(clip, threads)), reps, check)
+        fns = [("candidate", lambda: measure.run_timed(self.candidate_cmd(clip, threads))),
+               ("baseline", lambda: measure.run_timed(self.baseline_cmd(clip, threads)))]
+        if self.before:
+            fns.append(("before", lambda: measure.run_timed(
+                self.candidate_cmd(clip, threads, self.before))))
+        runs = measure.alternate_n(fns, reps, check)
+        cand, base = runs[0], runs[1]
         fps = want / measure.median([r.wall for r in cand])
         bfps = want / measure.median([r.wall for r in base])
         cpu = measure.median([r.cpu for r in cand]) / want * 1000
         bcpu = measure.median([r.cpu for r in base]) / want * 1000
-        return {
+        res = {
             "what": "engine", "threads": threads, "streams": 1, "lookahead": self.lookahead,
             "fps": round(fps, 2), "baseline_fps": round(bfps, 2), "ratio": round(fps / bfps, 3),
             "baseline": f"ffmpeg -c:v {BASELINE_DECODER[clip.codec]}",
@@ -72,3 +79,9 @@ class EngineBench:
             # checks, rebuilt headers and the copy into the CAPTURE layout
             "overhead_cpu_ms_per_frame": round(cpu - bcpu, 3),
         }
+        if self.before:
+            # the older engine driver, in the same alternating rounds
+            bfw = want / measure.median([r.wall for r in runs[2]])
+            res.update({"before_fps": round(bfw, 2), "before_ratio": round(bfw / bfps, 3),
+                        "before_engine_bench": self.before})
+        return res

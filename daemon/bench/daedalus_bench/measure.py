@@ -64,6 +64,21 @@ def alternate(candidate, baseline, reps, check):
     return a, b
 
 
+def alternate_n(fns, reps, check):
+    """Like alternate(), for several commands: fns is a list of (kind, fn); each round runs
+    them all, the order reversed every other round. Returns one result list per command."""
+    acc = [[] for _ in fns]
+    for i in range(reps):
+        order = list(enumerate(fns))
+        if i % 2:
+            order.reverse()
+        for k, (kind, fn) in order:
+            r = fn()
+            check(kind, r)
+            acc[k].append(r)
+    return acc
+
+
 def median(values):
     return statistics.median(values)
 

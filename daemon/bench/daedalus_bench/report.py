@@ -37,7 +37,9 @@ def table(rows, cpus, out=print):
         t = target(r, cpus)
         mark = "" if t is None else (f"{t:.2f}" + (" ok" if r["ratio"] >= t else " <"))
         out(f"{label(r):<44} {r['fps']:>8.1f} {r['baseline_fps']:>9.1f} {r['ratio']:>6.2f} "
-            f"{mark:>7} {r.get('rss_mib', 0):>8.1f}  {r.get('baseline', '')}")
+            f"{mark:>7} {r.get('rss_mib', 0):>8.1f}  {r.get('baseline', '')}"
+            + (f"  (before: {r['before_fps']:.1f} fps, ratio {r['before_ratio']:.2f})"
+               if "before_ratio" in r else ""))
 
 
 def write_jsonl(rows, path, append):

@@ -648,6 +648,15 @@ static int daedalus_job_ready(void *priv)
 		return 1;
 	if (n >= READ_ONCE(ctx->dev->bridge.max_inflight))
 		return 0;
+	/*
+	 * A job beyond the first only while the device-wide job table is
+	 * less than half full: this context gets rescheduled when one of
+	 * its jobs comes back, but the first job of another one finding the
+	 * table full would fail, so the extra jobs of pipelined contexts must
+	 * not take the slots of the streams with none out.
+	 */
+	if (READ_ONCE(ctx->dev->bridge.nr_jobs) >= DAEDALUS_MAX_JOBS / 2)
+		return 0;
 	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
 	return src && daedalus_can_pipeline(ctx, src);
 }

@@ -100,4 +100,17 @@ stop_peer
 check "peer (session 2) clean ($PEER_SUMMARY)" \
 	test "$PEER_RC" = 0 -a "$(field session "$PEER_SUMMARY")" -ge 2
 
-finish "lifo_frames=$frames aborted_jobs=$aborts cancels=$cancels"
+# 7. 12 contexts at 8 jobs each would need 96 slots of the device's 64-job table: the jobs
+#    beyond each context's first wait while it is half full, so no frame fails for want of a
+#    slot (the first job of a context finding it full would).
+echo 8 >"$param"
+start_peer table --pipeline 8 --expect-inflight 8 --delay-ms 300 || finish "(no peer)"
+run_client --codec vp8 --frames 16 --depth 8 --contexts 12 --timeout-ms 30000
+check "12 contexts at depth 8, max_inflight 8: $(field verified "$CLIENT_SUMMARY") of 192 verified, no frame failed ($CLIENT_SUMMARY)" \
+	test "$CLIENT_RC" = 0 -a "$(field verified "$CLIENT_SUMMARY")" = 192
+stop_peer
+held=$(field max_in_flight "$PEER_SUMMARY")
+check "peer held at most $held jobs at once (table 64, extra jobs while under 32), several per context ($PEER_SUMMARY)" \
+	test "$PEER_RC" = 0 -a "${held:-0}" -gt 12 -a "${held:-99}" -lt 64
+
+finish "lifo_frames=$frames aborted_jobs=$aborts cancels=$cancels table_held=$held"

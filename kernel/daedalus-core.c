@@ -118,6 +118,7 @@ static int daedalus_open(struct file *file)
 	atomic_set(&ctx->nr_inflight, 0);
 	mutex_init(&ctx->done_lock);
 	INIT_WORK(&ctx->resched_work, daedalus_resched_work);
+	INIT_LIST_HEAD(&ctx->table_wait);
 	INIT_WORK(&ctx->finish_work, daedalus_finish_work);
 	atomic_set(&ctx->finish_pending, 0);
 	daedalus_set_default_formats(ctx);

@@ -98,7 +98,8 @@ static int daedalus_open(struct file *file)
 	struct daedalus_ctx *ctx;
 	int ret;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	/* Charged to the opener's memory cgroup, as its buffers are. */
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->gone = kzalloc(sizeof(*ctx->gone), GFP_KERNEL);

@@ -113,6 +113,9 @@ static void daedalus_add_inflight(struct daedalus_ctx *ctx, struct daedalus_kjob
  * @err:	non-zero when the job could not be built (it fails)
  * @pipelined:	the job joins @ctx->inflight (its m2m job finishes at
  *		dispatch) instead of being the context's running job
+ * @why:	set when the job fails: @err, -ENOTCONN (no daemon), -ENOSPC
+ *		(the job table past its hard limit) or -ECANCELED (the context
+ *		being aborted or closed)
  *
  * Return: DAEDALUS_SUBMITTED if the job was queued. Otherwise (no daemon,
  * job table full, the context being aborted, or @err) the job fails:
@@ -128,15 +131,24 @@ static void daedalus_add_inflight(struct daedalus_ctx *ctx, struct daedalus_kjob
 enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 					    struct daedalus_ctx *ctx,
 					    struct daedalus_kjob *job, int err,
-					    bool pipelined)
+					    bool pipelined, int *why)
 {
 	bool aborted;
 
 	spin_lock(&br->lock);
 	aborted = ctx->abort_requested;
 	ctx->abort_requested = false;
-	if (!job || err || aborted || ctx->dying || !br->ready ||
-	    br->nr_jobs >= DAEDALUS_MAX_JOBS) {
+	if (err || !job)
+		*why = err ?: -ENOMEM;
+	else if (aborted || ctx->dying)
+		*why = -ECANCELED;
+	else if (!br->ready)
+		*why = -ENOTCONN;
+	else if (br->nr_jobs >= DAEDALUS_MAX_JOBS_HARD)
+		*why = -ENOSPC;
+	else
+		*why = 0;
+	if (*why) {
 		atomic_inc(&ctx->finishing);
 		/*
 		 * Not when aborted: job_abort, which has run, waits for this
@@ -172,6 +184,53 @@ enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 	return DAEDALUS_SUBMITTED;
 }
 
+/**
+ * daedalus_bridge_has_room() - may a context dispatch its next job (job_ready)
+ * @br:		the bridge
+ * @ctx:	the context
+ *
+ * Back-pressure instead of failing frames: while the job table is full the
+ * context waits on &daedalus_bridge.table_wait, and the job that leaves the
+ * table reschedules it. Without a daemon its jobs run, and fail at once.
+ *
+ * Called under the context's m2m job spinlock, a lock class other drivers
+ * take in interrupts: so not the bridge lock, but the irq-safe wait_lock.
+ * @nr_jobs is changed under the bridge lock and read here under wait_lock,
+ * which the claim that lowers it takes afterwards to wake the waiters: a
+ * context either sees the room or is on the list when they are woken.
+ *
+ * Return: true if it may.
+ */
+bool daedalus_bridge_has_room(struct daedalus_bridge *br, struct daedalus_ctx *ctx)
+{
+	unsigned long flags;
+	bool room;
+
+	spin_lock_irqsave(&br->wait_lock, flags);
+	room = !READ_ONCE(br->ready) || READ_ONCE(br->nr_jobs) < DAEDALUS_MAX_JOBS;
+	if (!room && !READ_ONCE(ctx->dying) && list_empty(&ctx->table_wait)) {
+		list_add_tail(&ctx->table_wait, &br->table_wait);
+		br->table_waits++;
+	}
+	spin_unlock_irqrestore(&br->wait_lock, flags);
+	return room;
+}
+
+/* Reschedule every context held back by a full table; bridge lock held. */
+static void daedalus_wake_table_waiters(struct daedalus_bridge *br)
+{
+	struct daedalus_ctx *ctx, *tmp;
+	unsigned long flags;
+
+	spin_lock_irqsave(&br->wait_lock, flags);
+	list_for_each_entry_safe(ctx, tmp, &br->table_wait, table_wait) {
+		list_del_init(&ctx->table_wait);
+		/* a dying context left the list when it was marked */
+		schedule_work(&ctx->resched_work);
+	}
+	spin_unlock_irqrestore(&br->wait_lock, flags);
+}
+
 /* Move a job to DONE; bridge lock held. */
 static void __daedalus_claim(struct daedalus_bridge *br,
 			     struct daedalus_kjob *job, bool notify)
@@ -181,6 +240,8 @@ static void __daedalus_claim(struct daedalus_bridge *br,
 	job->state = DAEDALUS_JOB_DONE;
 	list_del_init(&job->table);
 	br->nr_jobs--;
+	if (br->nr_jobs < DAEDALUS_MAX_JOBS)
+		daedalus_wake_table_waiters(br);
 	list_del_init(&job->node.entry);
 	if (job->ctx->job == job)
 		job->ctx->job = NULL;
@@ -299,6 +360,10 @@ void daedalus_bridge_ctx_dying(struct daedalus_bridge *br, struct daedalus_ctx *
 	spin_lock(&br->lock);
 	ctx->dying = true;
 	spin_unlock(&br->lock);
+	/* release cancels resched_work: nobody may queue it from now on */
+	spin_lock_irq(&br->wait_lock);
+	list_del_init(&ctx->table_wait);
+	spin_unlock_irq(&br->wait_lock);
 	wait_var_event(&ctx->finishing, !atomic_read(&ctx->finishing));
 }
 
@@ -577,8 +642,14 @@ static int daedalus_reserve_fd(struct daedalus_bridge *br, struct daedalus_handl
 	return 0;
 }
 
+/*
+ * Return: 0, or an error that leaves the job queued (the daemon's ctrl_data
+ * area too small or faulting, no memory), or, with *@no_fd set, the error of
+ * reserving an fd in the daemon's table (its RLIMIT_NOFILE reached): that
+ * job fails, since retrying it would block every later message.
+ */
 static int daedalus_deliver_job(struct daedalus_bridge *br, struct daedalus_kjob *job,
-				struct daedalus_msg *msg, void __user *arg)
+				struct daedalus_msg *msg, void __user *arg, bool *no_fd)
 {
 	struct daedalus_fdinst *fds;
 	struct daedalus_job *jm = &msg->u.job;
@@ -604,6 +675,7 @@ static int daedalus_deliver_job(struct daedalus_bridge *br, struct daedalus_kjob
 		for (p = 0; p < DAEDALUS_MAX_MEM_PLANES && !ret; p++)
 			ret = daedalus_reserve_fd(br, job->ref_h[i][p],
 						  &jm->refs[i].buf.mem[p], fds, &nfds);
+	*no_fd = ret != 0;
 	if (!ret && copy_to_user(arg, msg, sizeof(*msg)))
 		ret = -EFAULT;
 	for (i = 0; i < nfds; i++) {
@@ -620,14 +692,50 @@ static int daedalus_deliver_job(struct daedalus_bridge *br, struct daedalus_kjob
 	return ret;
 }
 
+/*
+ * A job GET_MSG could not hand over because the daemon's fd table is full:
+ * fail it as the daemon would have, so that this opener's request completes
+ * with ERROR and the messages behind it (other openers' jobs, whose buffers
+ * have their fds already) still flow. The daemon never saw it: no JOB_CANCEL.
+ */
+static void daedalus_fail_undeliverable(struct daedalus_bridge *br,
+					struct daedalus_kjob *job, u32 prev_session,
+					int err)
+{
+	struct daedalus_ctx *ctx = NULL;
+	bool claimed;
+
+	spin_lock(&br->lock);
+	/* Unless another path claimed it meanwhile: then job->ctx may be gone. */
+	claimed = job->state == DAEDALUS_JOB_SENT;
+	if (claimed) {
+		ctx = job->ctx;
+		ctx->session = prev_session;
+		/* A dying context's job_abort claims it: as never sent. */
+		job->state = DAEDALUS_JOB_QUEUED;
+		claimed = daedalus_claim_locked(br, job, false);
+	}
+	spin_unlock(&br->lock);
+	if (!claimed)
+		return;
+	dev_warn_ratelimited(ctx->dev->v4l2_dev.dev,
+			     "ctx %u: job %llu failed: no free fd in the daemon for its buffers (%d, the daemon's RLIMIT_NOFILE)\n",
+			     ctx->id, job->msg.job_id, err);
+	daedalus_disarm_watchdog(job);
+	daedalus_job_complete(job, VB2_BUF_STATE_ERROR, NULL, 0);
+	daedalus_bridge_finished(ctx);
+	daedalus_job_put(job);	/* the table's reference */
+}
+
 static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
 				 void __user *arg)
 {
 	const size_t in_size = offsetof(struct daedalus_msg, u);
 	struct daedalus_msgnode *node;
-	struct daedalus_kjob *job = NULL;
+	struct daedalus_kjob *job;
 	struct daedalus_msg *msg;
-	u32 prev_session = 0;
+	u32 prev_session;
+	bool no_fd;
 	long ret;
 
 	msg = kzalloc(sizeof(*msg), GFP_KERNEL);
@@ -646,6 +754,11 @@ static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
 		ret = -ERESTARTSYS;
 		goto out_free;
 	}
+next:
+	job = NULL;
+	prev_session = 0;
+	no_fd = false;
+	memset(&msg->u, 0, sizeof(msg->u));
 	for (;;) {
 		spin_lock(&br->lock);
 		if (!br->ready) {
@@ -686,12 +799,17 @@ static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
 
 	msg->type = node->type;
 	if (job) {
-		ret = daedalus_deliver_job(br, job, msg, arg);
+		ret = daedalus_deliver_job(br, job, msg, arg, &no_fd);
 	} else {
 		msg->u.event.id = node->id;
 		ret = copy_to_user(arg, msg, sizeof(*msg)) ? -EFAULT : 0;
 	}
 
+	if (no_fd) {
+		daedalus_fail_undeliverable(br, job, prev_session, ret);
+		daedalus_job_put(job);
+		goto next;
+	}
 	if (ret) {
 		/* Nothing is lost: the message goes back to the head. */
 		spin_lock(&br->lock);
@@ -832,6 +950,8 @@ int daedalus_bridge_register(struct daedalus_dev *dev)
 	init_waitqueue_head(&br->wq);
 	INIT_LIST_HEAD(&br->fifo);
 	INIT_LIST_HEAD(&br->jobs);
+	spin_lock_init(&br->wait_lock);
+	INIT_LIST_HEAD(&br->table_wait);
 	mutex_init(&br->get_lock);
 	atomic64_set(&br->next_job_id, 0);
 	atomic64_set(&br->next_handle_id, 0);

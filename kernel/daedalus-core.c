@@ -98,7 +98,8 @@ static int daedalus_open(struct file *file)
 	struct daedalus_ctx *ctx;
 	int ret;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	/* Charged to the opener's memory cgroup, as its buffers are. */
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->gone = kzalloc(sizeof(*ctx->gone), GFP_KERNEL);
@@ -118,6 +119,7 @@ static int daedalus_open(struct file *file)
 	atomic_set(&ctx->nr_inflight, 0);
 	mutex_init(&ctx->done_lock);
 	INIT_WORK(&ctx->resched_work, daedalus_resched_work);
+	INIT_LIST_HEAD(&ctx->table_wait);
 	INIT_WORK(&ctx->finish_work, daedalus_finish_work);
 	atomic_set(&ctx->finish_pending, 0);
 	daedalus_set_default_formats(ctx);

@@ -23,9 +23,9 @@ static int daedalus_state_show(struct seq_file *s, void *unused)
 	struct daedalus_kjob *job;
 
 	spin_lock(&br->lock);
-	seq_printf(s, "daemon: %s, session %u, jobs in flight %u\n",
+	seq_printf(s, "daemon: %s, session %u, jobs in flight %u, held back by a full table %lu\n",
 		   br->ready ? "attached" : br->open ? "opened" : "none",
-		   br->session, br->nr_jobs);
+		   br->session, br->nr_jobs, READ_ONCE(br->table_waits));
 	list_for_each_entry(job, &br->jobs, table)
 		seq_printf(s, "job %llu ctx %u codec %u %s\n", job->msg.job_id,
 			   job->msg.ctx_id, job->msg.codec,

@@ -483,23 +483,33 @@ void daedalus_fail_inflight(struct daedalus_ctx *ctx)
 
 /*
  * Without a daemon every frame fails: say so once per context and count the
- * rest, which the context's close line reports (docs/kernel.md). The other
- * refusals (aborted, closing, job table full) are normal or transient.
+ * rest, which the context's close line reports (docs/kernel.md). Aborting or
+ * closing is normal; a table past its hard limit (job_ready holds contexts
+ * back well before) and a job that cannot be built are worth a line.
  */
-static void daedalus_log_failed_run(struct daedalus_ctx *ctx, int ret)
+static void daedalus_log_failed_run(struct daedalus_ctx *ctx, int why)
 {
 	struct daedalus_dev *dev = ctx->dev;
 
-	if (ret)
+	switch (why) {
+	case -ECANCELED:
+		dd_dbg(1, dev, "ctx %u: job refused (aborted or closing)\n", ctx->id);
+		break;
+	case -ENOTCONN:
+		if (!ctx->nodaemon_fails++)
+			dev_warn(dev->v4l2_dev.dev,
+				 "ctx %u: no decoding daemon attached, failing frames\n",
+				 ctx->id);
+		break;
+	case -ENOSPC:
+		dev_warn_ratelimited(dev->v4l2_dev.dev,
+				     "ctx %u: job table full (%u jobs), failing a frame\n",
+				     ctx->id, DAEDALUS_MAX_JOBS_HARD);
+		break;
+	default:
 		dev_err_ratelimited(dev->v4l2_dev.dev, "ctx %u: cannot build job: %d\n",
-				    ctx->id, ret);
-	else if (READ_ONCE(dev->bridge.ready))
-		dd_dbg(1, dev, "ctx %u: job refused (aborted, closing or table full)\n",
-		       ctx->id);
-	else if (!ctx->nodaemon_fails++)
-		dev_warn(dev->v4l2_dev.dev,
-			 "ctx %u: no decoding daemon attached, failing frames\n",
-			 ctx->id);
+				    ctx->id, why);
+	}
 }
 
 static void daedalus_device_run(void *priv)
@@ -511,7 +521,7 @@ static void daedalus_device_run(void *priv)
 	struct daedalus_kjob *job = NULL;
 	bool pipelined = false;
 	u32 in_req;
-	int ret;
+	int ret, why;
 
 	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
 	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
@@ -558,7 +568,7 @@ static void daedalus_device_run(void *priv)
 	/* The request's controls are applied and copied: let it complete. */
 	v4l2_ctrl_request_complete(req, &ctx->hdl);
 
-	switch (daedalus_bridge_submit(&dev->bridge, ctx, job, ret, pipelined)) {
+	switch (daedalus_bridge_submit(&dev->bridge, ctx, job, ret, pipelined, &why)) {
 	case DAEDALUS_SUBMITTED:
 		/* Pipelined: it may be finished, and the context gone, from here on. */
 		return;
@@ -570,12 +580,12 @@ static void daedalus_device_run(void *priv)
 		 * only now, so that the next job of the context does not run
 		 * while this one still uses the context.
 		 */
-		daedalus_log_failed_run(ctx, ret);
+		daedalus_log_failed_run(ctx, why);
 		daedalus_return_done(ctx);
 		schedule_work(&ctx->finish_work);
 		break;
 	case DAEDALUS_SUBMIT_FAILED:
-		daedalus_log_failed_run(ctx, ret);
+		daedalus_log_failed_run(ctx, why);
 		daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
 		v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
 						 VB2_BUF_STATE_ERROR);
@@ -636,7 +646,8 @@ static void daedalus_job_abort(void *priv)
  * only once none is: it runs as the m2m job until its own COMPLETE and
  * returns its buffers then, which would be ahead of older jobs still in
  * flight. Called under the m2m job spinlock (the next OUTPUT buffer is read
- * under its queue spinlock, as the m2m core does there), so only reads.
+ * under its queue spinlock, as the m2m core does there), so only reads, and
+ * takes the bridge's irq-safe wait_lock for the job table's room.
  */
 static int daedalus_job_ready(void *priv)
 {
@@ -644,6 +655,9 @@ static int daedalus_job_ready(void *priv)
 	unsigned int n = atomic_read(&ctx->nr_inflight);
 	struct vb2_v4l2_buffer *src;
 
+	/* A full job table holds the context back; see daedalus_bridge_has_room(). */
+	if (!daedalus_bridge_has_room(&ctx->dev->bridge, ctx))
+		return 0;
 	if (!n)
 		return 1;
 	if (n >= READ_ONCE(ctx->dev->bridge.max_inflight))

@@ -122,15 +122,20 @@ static int daedalus_mem_alloc_pages(struct daedalus_mem *mem)
 		struct page *page = NULL;
 		unsigned int i;
 
-		/* Zeroed: the memory is mapped to userspace. */
+		/*
+		 * Zeroed: the memory is mapped to userspace. Charged to the
+		 * memory cgroup of the task allocating the buffers (REQBUFS,
+		 * CREATE_BUFS: the application), so one client's buffers count
+		 * against its own limit, not the machine's.
+		 */
 		for (; order > 0; order--) {
-			page = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY |
+			page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NORETRY |
 					   __GFP_NOWARN, order);
 			if (page)
 				break;
 		}
 		if (!page)
-			page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+			page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!page)
 			return -ENOMEM;
 		if (order)
@@ -148,7 +153,7 @@ static void *daedalus_mem_alloc(struct vb2_buffer *vb, struct device *dev,
 
 	if (!size)
 		return ERR_PTR(-EINVAL);
-	mem = kzalloc(sizeof(*mem), GFP_KERNEL);
+	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
 	if (!mem)
 		return ERR_PTR(-ENOMEM);
 	mem->kind = DAEDALUS_MEM_PAGES;
@@ -158,7 +163,7 @@ static void *daedalus_mem_alloc(struct vb2_buffer *vb, struct device *dev,
 	mutex_init(&mem->att_lock);
 	INIT_LIST_HEAD(&mem->attachments);
 	refcount_set(&mem->refcount, 1);
-	mem->pages = kvcalloc(mem->num_pages, sizeof(*mem->pages), GFP_KERNEL);
+	mem->pages = kvcalloc(mem->num_pages, sizeof(*mem->pages), GFP_KERNEL_ACCOUNT);
 	if (!mem->pages) {
 		kfree(mem);
 		return ERR_PTR(-ENOMEM);

@@ -42,7 +42,14 @@
 /* CAPTURE width and height are padded to this (see docs/protocol.md). */
 #define DAEDALUS_CAP_ALIGN	64U
 
+/*
+ * Jobs in the device-wide table: at DAEDALUS_MAX_JOBS, job_ready holds the
+ * contexts back until a job finishes. A few contexts that passed job_ready at
+ * the same moment may still submit past it; only beyond the hard limit does a
+ * job fail.
+ */
 #define DAEDALUS_MAX_JOBS	64U
+#define DAEDALUS_MAX_JOBS_HARD	(2 * DAEDALUS_MAX_JOBS)
 #define DAEDALUS_MAX_CTRL_BYTES	(64U * 1024U)
 /* Upper bound of the max_inflight module parameter. */
 #define DAEDALUS_MAX_INFLIGHT	8U
@@ -122,6 +129,11 @@ struct daedalus_handle {
  * @fifo:	messages not yet fetched: queued jobs and events
  * @jobs:	device-level job table: every job not finished yet
  * @nr_jobs:	entries of @jobs
+ * @wait_lock:	protects @table_wait and @table_waits; irq-safe, since job_ready
+ *		takes it under the m2m job spinlock (see daedalus_bridge_has_room())
+ * @table_wait:	contexts job_ready held back because @jobs was full; each
+ *		is rescheduled when a job leaves the table
+ * @table_waits: how often a context was held back (debugfs)
  * @get_lock:	serialises GET_MSG, which installs fds
  * @next_job_id: job id counter
  * @next_handle_id: handle counter
@@ -139,6 +151,9 @@ struct daedalus_bridge {
 	struct list_head fifo;
 	struct list_head jobs;
 	unsigned int nr_jobs;
+	spinlock_t wait_lock;		/* see kernel-doc */
+	struct list_head table_wait;
+	unsigned long table_waits;
 	struct mutex get_lock;		/* see kernel-doc */
 	atomic64_t next_job_id;
 	atomic64_t next_handle_id;
@@ -210,7 +225,9 @@ struct daedalus_dev {
  * @nr_inflight: entries of @inflight (read by job_ready without a lock)
  * @done_lock:	serialises returning the buffers of @inflight, so that they
  *		go back in order
- * @resched_work: asks m2m for the next job once @nr_inflight went down
+ * @resched_work: asks m2m for the next job once @nr_inflight went down or
+ *		the job table has room again
+ * @table_wait:	link in &daedalus_bridge.table_wait (its wait_lock)
  * @finish_work: finishes the m2m job of a pipelined dispatch under @q_lock
  * @finish_pending: device_run() left its m2m job for @finish_work (or
  *		job_abort) to finish
@@ -244,6 +261,7 @@ struct daedalus_ctx {
 	atomic_t nr_inflight;
 	struct mutex done_lock;		/* see kernel-doc */
 	struct work_struct resched_work;
+	struct list_head table_wait;
 	struct work_struct finish_work;
 	atomic_t finish_pending;
 	u32 session;
@@ -369,7 +387,8 @@ enum daedalus_submit {
 enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 					    struct daedalus_ctx *ctx,
 					    struct daedalus_kjob *job, int err,
-					    bool pipelined);
+					    bool pipelined, int *why);
+bool daedalus_bridge_has_room(struct daedalus_bridge *br, struct daedalus_ctx *ctx);
 void daedalus_bridge_mark_done(struct daedalus_bridge *br, struct daedalus_kjob *job,
 			       enum vb2_buffer_state state);
 unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
@@ -116,6 +117,18 @@ int dm_bridge_get(struct dm_bridge *b, struct daedalus_msg *msg)
 			b->ctrl_area = area;
 			b->ctrl_area_size = size;
 			continue;
+		}
+		if (errno == ENOMEM || errno == EMFILE || errno == ENFILE) {
+			/*
+			 * Short of memory or fds (a module before the kernel failed such a job
+			 * itself kept it queued): not a reason to stop serving every stream.
+			 * Back off a little and let the main loop poll again.
+			 */
+			if (b->transient_errors++ % 1000 == 0)
+				dm_warn("GET_MSG: %s, retrying (%llu times so far)", strerror(errno),
+					(unsigned long long)b->transient_errors);
+			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
+			return 0;
 		}
 		dm_err("GET_MSG failed: %s", strerror(errno));
 		return -1;

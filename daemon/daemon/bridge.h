@@ -14,6 +14,7 @@ struct dm_bridge {
 	uint8_t *ctrl_area; /* where GET_MSG writes control payloads */
 	size_t ctrl_area_size;
 	unsigned int max_inflight; /* jobs of one context in flight, as granted (>= 1) */
+	unsigned long long transient_errors; /* GET_MSG short of memory or fds (logged sparsely) */
 };
 
 /*
@@ -24,7 +25,10 @@ struct dm_bridge {
 int dm_bridge_open(struct dm_bridge *b, const char *path, unsigned int max_inflight);
 void dm_bridge_close(struct dm_bridge *b);
 
-/* 1: a message in *msg (payloads in b->ctrl_area); 0: none pending; -1: error (logged). */
+/*
+ * 1: a message in *msg (payloads in b->ctrl_area); 0: none pending, or the kernel was short of
+ * memory or fds for it (retry later); -1: the bridge failed (logged).
+ */
 int dm_bridge_get(struct dm_bridge *b, struct daedalus_msg *msg);
 
 /* 0, or -errno (-ENOENT: the kernel already finished the job: cancelled or timed out). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "context.h"
 #include "error.h"
@@ -222,6 +223,36 @@ static void deadline_in(struct timespec *t, long ns)
 }
 
 /*
+ * The end of a worker, on its own thread, so that the main loop never waits for a stream's
+ * close (dav1d joins its threads, a hung decode never returns): close the stream, log the
+ * context's counts, then tell the main loop the thread can be joined without blocking.
+ */
+static void worker_end(struct dm_context *ctx)
+{
+	const uint64_t one = 1;
+
+	dm_decode_close(ctx);
+	if (ctx->jobs) {
+		char counts[256] = "";
+		size_t used = 0;
+
+		for (size_t r = 0; r < sizeof(ctx->failed) / sizeof(ctx->failed[0]); r++)
+			if (ctx->failed[r] && used < sizeof(counts))
+				used += (size_t)snprintf(counts + used, sizeof(counts) - used,
+							 "%s%s %" PRIu64, used ? ", " : " (",
+							 reason_names[r], ctx->failed[r]);
+		if (used && used < sizeof(counts))
+			snprintf(counts + used, sizeof(counts) - used, ")");
+		dm_info("ctx %u: closed after %" PRIu64 " jobs, %" PRIu64 " failed%s", ctx->id,
+			ctx->jobs, ctx->failures, counts);
+	}
+	atomic_store(&ctx->ended, true);
+	if (ctx->svc->reap_fd >= 0 && write(ctx->svc->reap_fd, &one, sizeof(one)) < 0)
+		dm_warn("ctx %u: cannot signal the end of its worker: %s", ctx->id,
+			strerror(errno));
+}
+
+/*
  * Jobs in decode order: each is submitted, then whatever the engine has finished is
  * completed. With jobs in flight and none queued, the worker waits DM_GRACE_NS for the next
  * one, then finishes them all (a client waiting for its oldest request sends no more).
@@ -274,6 +305,7 @@ static void *worker(void *arg)
 		if (stopping)
 			break;
 	}
+	worker_end(ctx);
 	return NULL;
 }
 
@@ -344,29 +376,27 @@ bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id)
 	return found;
 }
 
-void dm_context_stop(struct dm_context *ctx)
+void dm_context_detach(struct dm_context *ctx)
 {
 	pthread_mutex_lock(&ctx->lock);
 	ctx->stopping = true;
 	pthread_cond_signal(&ctx->wake);
 	pthread_mutex_unlock(&ctx->lock);
-	pthread_join(ctx->thread, NULL);
-	dm_decode_close(ctx);
-	if (ctx->jobs) {
-		char counts[256] = "";
-		size_t used = 0;
+}
 
-		for (size_t r = 0; r < sizeof(ctx->failed) / sizeof(ctx->failed[0]); r++)
-			if (ctx->failed[r] && used < sizeof(counts))
-				used += (size_t)snprintf(counts + used, sizeof(counts) - used,
-							 "%s%s %" PRIu64, used ? ", " : " (",
-							 reason_names[r], ctx->failed[r]);
-		if (used && used < sizeof(counts))
-			snprintf(counts + used, sizeof(counts) - used, ")");
-		dm_info("ctx %u: closed after %" PRIu64 " jobs, %" PRIu64 " failed%s", ctx->id,
-			ctx->jobs, ctx->failures, counts);
-	}
+bool dm_context_reap(struct dm_context *ctx, bool wait)
+{
+	if (!wait && !atomic_load(&ctx->ended))
+		return false;
+	pthread_join(ctx->thread, NULL);
 	pthread_cond_destroy(&ctx->wake);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
+	return true;
+}
+
+void dm_context_stop(struct dm_context *ctx)
+{
+	dm_context_detach(ctx);
+	dm_context_reap(ctx, true);
 }

@@ -8,6 +8,7 @@
 #define DAEDALUS_DAEMON_CONTEXT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ struct dm_services {
 	struct dm_bridge *bridge;
 	struct dm_bufcache *cache;
 	unsigned int threads; /* for logs */
+	int reap_fd; /* an eventfd a worker of a closed context signals when it has ended, or -1 */
 };
 
 struct dm_context {
@@ -39,6 +41,7 @@ struct dm_context {
 	struct dm_flight *flights, **flights_tail;
 	unsigned int nflights;
 	bool stopping;
+	atomic_bool ended; /* the worker has closed the stream and returns: join it at once */
 	/* touched by the worker only */
 	struct dd_stream *stream;
 	enum dd_codec codec;
@@ -55,9 +58,16 @@ void dm_context_push(struct dm_context *ctx, struct dm_job *job);
 /* JOB_CANCEL: true if the job belongs to this context and is marked. */
 bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id);
 /*
- * Lets the worker finish the jobs in flight, fails what is still queued, joins it and frees
- * the context.
+ * Tells the worker to finish the jobs in flight, fail what is still queued, close its stream
+ * and end; returns at once. The caller still owns the context: dm_context_reap() frees it.
  */
+void dm_context_detach(struct dm_context *ctx);
+/*
+ * Joins the worker of a detached context and frees the context: with wait, whenever it
+ * ends; without, only if it has ended already (then the join does not block). True if freed.
+ */
+bool dm_context_reap(struct dm_context *ctx, bool wait);
+/* dm_context_detach(), then dm_context_reap() waiting. */
 void dm_context_stop(struct dm_context *ctx);
 
 /*

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +34,8 @@ struct daemon {
 	struct dm_bridge bridge;
 	struct dm_bufcache cache;
 	struct dm_context *contexts;
+	/* closed by the kernel (CTX_GONE): their workers wind down on their own threads */
+	struct dm_context *closing;
 };
 
 static void describe_codecs(struct dd_engine *engine, FILE *to)
@@ -121,11 +125,35 @@ static void on_ctx_gone(struct daemon *d, uint32_t id)
 
 		if (ctx->id != id)
 			continue;
+		/*
+		 * Never wait for the worker here: it may be inside a slow or hung decode, and
+		 * this thread hands out every other stream's jobs. It ends on its own and
+		 * signals reap_fd; reap_closing() joins it then.
+		 */
 		*p = ctx->next;
-		dm_context_stop(ctx);
+		dm_context_detach(ctx);
+		ctx->next = d->closing;
+		d->closing = ctx;
 		return;
 	}
 	dm_dbg("CTX_GONE for ctx %u, which had no worker", id);
+}
+
+/* Frees the closed contexts whose workers have ended (their join does not block). */
+static void reap_closing(struct daemon *d)
+{
+	uint64_t n;
+
+	if (d->svc.reap_fd >= 0 && read(d->svc.reap_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		dm_warn("reading the workers' end notices: %s", strerror(errno));
+	for (struct dm_context **p = &d->closing; *p;) {
+		struct dm_context *ctx = *p;
+
+		if (dm_context_reap(ctx, false))
+			*p = ctx->next;
+		else
+			p = &ctx->next;
+	}
 }
 
 static void on_cancel(struct daemon *d, uint64_t job_id)
@@ -193,9 +221,10 @@ static long long now_ms(void)
  */
 static int event_loop(struct daemon *d, int sigfd)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = d->bridge.fd, .events = POLLIN },
 		{ .fd = sigfd, .events = POLLIN },
+		{ .fd = d->svc.reap_fd, .events = POLLIN },
 	};
 	unsigned int watchdog_ms = dm_notify_watchdog_ms();
 	long long next_ping = now_ms();
@@ -212,7 +241,7 @@ static int event_loop(struct daemon *d, int sigfd)
 			}
 			timeout = (int)(next_ping - now);
 		}
-		if (poll(pfd, 2, timeout) < 0) {
+		if (poll(pfd, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			dm_err("poll: %s", strerror(errno));
@@ -233,7 +262,34 @@ static int event_loop(struct daemon *d, int sigfd)
 		}
 		if ((pfd[0].revents & POLLIN) && drain_messages(d))
 			return -1;
+		if (pfd[2].revents & POLLIN)
+			reap_closing(d);
 	}
+}
+
+/*
+ * Every buffer of every stream is an fd here (three per YUV420M picture, up to 128 buffers
+ * per stream), and a GET_MSG that finds no free fd fails that stream's frame: take all the
+ * fds the hard limit allows (systemd's default soft limit is 1024, its hard one 512K).
+ * Before the sandbox, whose filter (and the unit's) forbid changing limits.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			dm_warn("cannot raise the fd limit from %llu to %llu: %s",
+				(unsigned long long)was, (unsigned long long)rl.rlim_max,
+				strerror(errno));
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		dm_info("fd limit %llu", (unsigned long long)rl.rlim_cur);
 }
 
 int main(int argc, char **argv)
@@ -250,6 +306,7 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	memset(&d, 0, sizeof(d));
 	d.bridge.fd = -1;
+	d.svc.reap_fd = -1;
 	dm_log_init(false, opt.verbose);
 
 	cfg.threads = opt.threads;
@@ -278,6 +335,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	raise_fd_limit();
+	d.svc.reap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d.svc.reap_fd < 0) {
+		dm_err("eventfd: %s", strerror(errno));
+		return 1;
+	}
 	if (dm_bridge_open(&d.bridge, opt.device, opt.max_inflight))
 		return 1;
 	/*
@@ -333,9 +396,16 @@ int main(int argc, char **argv)
 		d.contexts = ctx->next;
 		dm_context_stop(ctx);
 	}
+	while (d.closing) {
+		struct dm_context *ctx = d.closing;
+
+		d.closing = ctx->next;
+		dm_context_reap(ctx, true);
+	}
 	dd_engine_free(d.svc.engine);
 	dm_bufcache_fini(&d.cache);
 	dm_bridge_close(&d.bridge);
+	close(d.svc.reap_fd);
 	close(sigfd);
 	dm_info("stopped");
 	return r ? 1 : 0;

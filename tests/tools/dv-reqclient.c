@@ -60,6 +60,7 @@ static struct {
 	enum abort_how abort_how;
 	unsigned int abort_frame, abort_delay_ms;
 	double max_abort_ms;
+	const char *go_file;
 	int verbose;
 } opt = {
 	.codec = &codecs[1], .width = 320, .height = 240, .frames = 4,
@@ -595,6 +596,9 @@ static int run_context(unsigned int ctx, int go_fd, int ready_fd)
 			;
 		close(go_fd);
 	}
+	/* set up and waiting: a test starts it when something else is under way */
+	while (opt.go_file && access(opt.go_file, F_OK))
+		usleep(20000);
 	if (ret) {
 		s->failures++;
 		return ret;
@@ -683,6 +687,7 @@ static void usage(void)
 	      "  --timeout-ms T        give up on a frame after T ms (default 5000)\n"
 	      "  --abort close|exit|kill|streamoff  with frame --abort-frame K in flight,\n"
 	      "                        after --abort-delay-ms D (must take < --max-abort-ms)\n"
+	      "  --go-file PATH        set up every context, then wait for PATH to exist\n"
 	      "  --video /dev/videoN   skip the device search\n"
 	      "  -v                    one line per frame\n", stderr);
 	exit(2);
@@ -711,6 +716,7 @@ int main(int argc, char **argv)
 		{ "abort-delay-ms", required_argument, NULL, 'd' },
 		{ "max-abort-ms", required_argument, NULL, 'A' },
 		{ "video", required_argument, NULL, 'i' },
+		{ "go-file", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int ok = 0, err = 0, verified = 0, failures = 0, done = 0, killed = 0;
@@ -786,6 +792,7 @@ int main(int argc, char **argv)
 		case 'd': opt.abort_delay_ms = atoi(optarg); break;
 		case 'A': opt.max_abort_ms = atof(optarg); break;
 		case 'i': opt.video = optarg; break;
+		case 'g': opt.go_file = optarg; break;
 		case 'v': opt.verbose++; break;
 		default: usage();
 		}

@@ -12,12 +12,19 @@
  *       CAPTURE memory: MMAP (12 buffers), or Chromium's frame pool: 32 dma-bufs from
  *       /dev/dma_heap/system imported as DMABUF and read back through their own mapping
  *       inside DMA_BUF_IOCTL_SYNC (-rotate: a reused slot gets another pool buffer)
+ *   --cycle
+ *       take the CAPTURE buffers in turn (the next one after the last that no reference
+ *       slot holds) instead of the lowest free one, so every buffer, and its fd in the
+ *       daemon, is in use within the first requests (tests/vm/daemon-dos.sh)
+ *   --pace-ms N
+ *       wait N ms before each request (a stream that lasts while something else happens)
  * A CAPTURE buffer is reused only when no reference slot holds it. Prints
  * "pic <n> <w>x<h> <md5>" per shown picture in display order for daemon/tests/run_clips.py,
  * which compares with libvpx. Exit status 1 if a request fails.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/v4l2-controls.h>
@@ -103,6 +110,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "video", required_argument, NULL, 'd' },
 		{ "capture", required_argument, NULL, 'C' },
+		{ "cycle", no_argument, NULL, 'y' },
+		{ "pace-ms", required_argument, NULL, 'p' },
 		{ 0 },
 	};
 	const char *video = NULL;
@@ -114,7 +123,8 @@ int main(int argc, char **argv)
 	uint32_t cap_w[DV_MAX_BUFS] = { 0 }, cap_h[DV_MAX_BUFS] = { 0 };
 	uint32_t cur_w = 0, cur_h = 0, cur_fourcc = 0;
 	enum dv_mem mem = DV_MEM_MMAP;
-	unsigned int ncap = NCAP, changes = 0;
+	unsigned int ncap = NCAP, changes = 0, last_cap = NCAP - 1, pace_ms = 0;
+	bool cycle = false;
 	long display = 0, jobs = 0, failed = 0;
 	int req = -1, c, status = 0;
 	bool rotate = false, is_vp9;
@@ -124,6 +134,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'd')
 			video = optarg;
+		else if (c == 'y')
+			cycle = true;
+		else if (c == 'p')
+			pace_ms = (unsigned int)atoi(optarg);
 		else if (c == 'C' && !dv_parse_capture(optarg, &mem, &rotate))
 			ncap = mem == DV_MEM_MMAP ? NCAP : DV_CHROMIUM_POOL;
 		else
@@ -131,7 +145,7 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: dv-vpxclient [--capture mmap|dmabuf-import|"
-			"dmabuf-import-rotate] [--video DEV] clip.ivf\n");
+			"dmabuf-import-rotate] [--cycle] [--pace-ms N] [--video DEV] clip.ivf\n");
 		return 2;
 	}
 	if (ivf_load(&ivf, argv[optind], 1))
@@ -149,7 +163,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ivf.count && !status; i++) {
 		static struct frame fr;
 		struct v4l2_ext_control ctl[2];
-		unsigned int cap, n = 0;
+		unsigned int cap, k, n = 0;
 		uint64_t ts;
 		char md5[33];
 		int r;
@@ -198,18 +212,23 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		/* a CAPTURE buffer no reference slot holds */
-		for (cap = 0; cap < ncap; cap++) {
+		for (k = 0; k < ncap; k++) {
 			bool held = false;
 
+			cap = cycle ? (last_cap + 1 + k) % ncap : k;
 			for (int s = 0; s < 8; s++)
 				held |= slot_buf[s] == (int)cap;
 			if (!held)
 				break;
 		}
-		if (cap == ncap) {
+		if (k == ncap) {
 			fprintf(stderr, "every CAPTURE buffer is a reference\n");
 			return 1;
 		}
+		last_cap = cap;
+		if (pace_ms)
+			nanosleep(&(struct timespec){ .tv_sec = pace_ms / 1000,
+					.tv_nsec = (long)(pace_ms % 1000) * 1000000L }, NULL);
 		/* Chromium: tv_usec = the CAPTURE buffer's index, references named by it */
 		ts = (uint64_t)cap * 1000;
 		if (is_vp9) {

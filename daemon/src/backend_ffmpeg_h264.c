@@ -9,9 +9,11 @@
  * picture without an allocation, so the first one's picture is kept for it. Each writes only
  * its own lines, as the other field's lines in the CAPTURE buffer belong to the other job.
  *
- * libavcodec conceals damaged or missing data and only logs it; for H.264 every error it
- * logs during the send fails the job instead, so a picture predicted from references the
- * decoder does not have is reported, not shown.
+ * libavcodec conceals damaged or missing data and only logs it unless asked to fail
+ * (AV_EF_EXPLODE, set at open in SYNC mode); a slice that fails on a slice thread is seen
+ * through its return code (backend_ffmpeg.c), so a damaged picture is reported, not shown.
+ * PIPE mode cannot use EXPLODE and reads the errors logged for the packet instead
+ * (backend_ffmpeg_pipe.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -58,7 +60,7 @@ int ff_finish_h264(struct dd_backend_stream *s, const struct dd_job *job, unsign
 	const struct dd_ffmpeg_lib *lib = &s->be->lib;
 	const AVFrame *pic;
 
-	if (!ret && s->av_error[0])
+	if (!ret && s->av_error[0]) /* PIPE mode only: a line logged for this packet */
 		ret = dd_fail(err, "libavcodec: %s", s->av_error);
 	if (ret)
 		goto fail;

@@ -30,6 +30,9 @@
  *                     pictures until the next IDR may differ (undetected damage also reaches
  *                     the leading pictures of an I picture); nothing may crash, and from the
  *                     IDR on everything must match again
+ *   --garble-fails    with --garble: this damage is one libavcodec detects (the clip and
+ *                     request are chosen so), so the garbled request must fail, whichever
+ *                     thread decodes the damaged slice
  *   --seek A:B        after request A-1, a seek: the engine is flushed, the client's DPB and
  *                     POC state start over, and decoding resumes at request B (an I-frame);
  *                     prints "seek A B". Leading pictures of a non-IDR I-frame may fail
@@ -39,7 +42,8 @@
  *                     come out as with N = 1, and the oldest must be finished without waiting
  *   --stall-every K   with --lookahead: after every K requests, dd_stream_sync() and collect
  *                     everything without waiting (a client that stops sending)
- * Damage prints "fault <n>" for h264-client-check.py.
+ * Damage prints "fault <n>" for h264-client-check.py. DD_TEST_DEBUG=1 in the environment also
+ * prints the engine's debug lines (libavcodec's log among them).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -56,7 +60,7 @@
 static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
 {
 	(void)opaque;
-	if (level <= DD_LOG_WARNING)
+	if (level <= DD_LOG_WARNING || getenv("DD_TEST_DEBUG"))
 		fprintf(stderr, "engine: %s\n", msg);
 }
 
@@ -249,13 +253,14 @@ int main(int argc, char **argv)
 		{ "garble", required_argument, NULL, 'b' },
 		{ "seek", required_argument, NULL, 'k' },
 		{ "no-access-point", no_argument, NULL, 'a' },
+		{ "garble-fails", no_argument, NULL, 'G' },
 		{ "lookahead", required_argument, NULL, 'L' },
 		{ "stall-every", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
 	bool slices = false, start_codes = true, planar = false, faulted = false;
-	bool resynced = false, no_access_point = false;
+	bool resynced = false, no_access_point = false, garble_fails = false;
 	long forget_at = -1, corrupt_at = -1, garble_at = -1, n = 0;
 	long seek_from = -1, seek_to = -1;
 	unsigned int lookahead = 1, stall_every = 0;
@@ -296,6 +301,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			garble_at = atol(optarg);
+			break;
+		case 'G':
+			garble_fails = true;
 			break;
 		case 'a':
 			no_access_point = true;
@@ -400,7 +408,8 @@ int main(int argc, char **argv)
 			submit_request(stream, &job, &dj, spans, ns, n, p, lookahead,
 				       (faulted && !resynced) || (ra_leading && n > ra_at &&
 					       job.dp.top_field_order_cnt < ra_poc),
-				       (n == forget_at && !intra) || n == corrupt_at);
+				       (n == forget_at && !intra) || n == corrupt_at ||
+				       (n == garble_at && garble_fails));
 			if (stall_every && (n + 1) % stall_every == 0)
 				sync_all(stream);
 			goto next;
@@ -423,7 +432,8 @@ int main(int argc, char **argv)
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
-		} else if ((n == forget_at && !intra) || n == corrupt_at) {
+		} else if ((n == forget_at && !intra) || n == corrupt_at ||
+			   (n == garble_at && garble_fails)) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
 				"it names pictures the engine never decoded" : "its slices are garbage");
 			run.status = 1;

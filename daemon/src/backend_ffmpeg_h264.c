@@ -30,7 +30,8 @@ static void drop_pieces(struct dd_backend_stream *s, const char *why)
 			 s->h264.pieces, s->h264.timestamp, why);
 		s->be->log(s->be->log_opaque, DD_LOG_WARNING, msg);
 	}
-	dd_h264_packet_clear(&s->h264);
+	/* the pieces may carry the parameter sets: the decoder never got them */
+	dd_h264_packet_reset(&s->h264);
 }
 
 int ff_prepare_h264(struct dd_backend_stream *s, const struct dd_job *job,
@@ -43,7 +44,8 @@ int ff_prepare_h264(struct dd_backend_stream *s, const struct dd_job *job,
 	else if (p->pieces && p->timestamp != job->timestamp)
 		drop_pieces(s, "a request of another timestamp followed them");
 	if (dd_h264_packet_add(p, job, err)) {
-		dd_h264_packet_clear(p);
+		/* held pieces may carry parameter sets the decoder never got */
+		dd_h264_packet_reset(p);
 		return -1;
 	}
 	if (job->hold) {

@@ -30,6 +30,11 @@
  *                     pictures until the next IDR may differ (undetected damage also reaches
  *                     the leading pictures of an I picture); nothing may crash, and from the
  *                     IDR on everything must match again
+ *   --cut-slices N    (with --slices) request N's last slice is never sent: its held
+ *                     slices are dropped when request N+1 starts a new CAPTURE buffer, as
+ *                     when a client releases a buffer early; N fails, later requests may
+ *                     fail until the next access point, which must decode (the dropped
+ *                     slices carried parameter sets the decoder never got)
  *   --garble-fails    with --garble: this damage is one libavcodec detects (the clip and
  *                     request are chosen so), so the garbled request must fail, whichever
  *                     thread decodes the damaged slice
@@ -254,6 +259,7 @@ int main(int argc, char **argv)
 		{ "seek", required_argument, NULL, 'k' },
 		{ "no-access-point", no_argument, NULL, 'a' },
 		{ "garble-fails", no_argument, NULL, 'G' },
+		{ "cut-slices", required_argument, NULL, 'u' },
 		{ "lookahead", required_argument, NULL, 'L' },
 		{ "stall-every", required_argument, NULL, 'S' },
 		{ 0 },
@@ -261,7 +267,7 @@ int main(int argc, char **argv)
 	struct dd_engine_config cfg = { .log = log_cb };
 	bool slices = false, start_codes = true, planar = false, faulted = false;
 	bool resynced = false, no_access_point = false, garble_fails = false;
-	long forget_at = -1, corrupt_at = -1, garble_at = -1, n = 0;
+	long forget_at = -1, corrupt_at = -1, garble_at = -1, cut_at = -1, n = 0;
 	long seek_from = -1, seek_to = -1;
 	unsigned int lookahead = 1, stall_every = 0;
 	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
@@ -305,6 +311,9 @@ int main(int argc, char **argv)
 		case 'G':
 			garble_fails = true;
 			break;
+		case 'u':
+			cut_at = atol(optarg);
+			break;
 		case 'a':
 			no_access_point = true;
 			break;
@@ -324,6 +333,10 @@ int main(int argc, char **argv)
 		default:
 			return 2;
 		}
+	}
+	if (cut_at >= 0 && (!slices || lookahead > 1)) {
+		fprintf(stderr, "--cut-slices needs --slices and no --lookahead\n");
+		return 2;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: decode_h264 [options] clip.h264\n");
@@ -386,12 +399,12 @@ int main(int argc, char **argv)
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
-		if (n == forget_at || n == corrupt_at || n == garble_at) {
+		if (n == forget_at || n == corrupt_at || n == garble_at || n == cut_at) {
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
-		if (faulted && !resynced && n != corrupt_at && n != garble_at &&
+		if (faulted && !resynced && n != corrupt_at && n != garble_at && n != cut_at &&
 		    (idr || (intra && garble_at < 0))) {
 			printf("resync %ld\n", n);
 			resynced = true;
@@ -420,6 +433,12 @@ int main(int argc, char **argv)
 			dj.bitstream_size = spans[s].len;
 			dj.new_frame = s == 0;
 			dj.hold = s + 1 < ns;
+			if (n == cut_at && !dj.hold) {
+				/* the last slice never comes: no picture for this request */
+				r = -1;
+				snprintf(err.msg, sizeof(err.msg), "its last slice was cut");
+				break;
+			}
 			r = dd_stream_decode(stream, &dj, &err);
 		}
 		if (r) {

@@ -245,8 +245,11 @@ static void __daedalus_claim(struct daedalus_bridge *br,
 	list_del_init(&job->node.entry);
 	if (job->ctx->job == job)
 		job->ctx->job = NULL;
-	if (notify && sent && br->ready && job->session == br->session) {
+	/* A job that timed out has had its JOB_CANCEL already. */
+	if (notify && sent && !job->timed_out && br->ready &&
+	    job->session == br->session) {
 		job->cancel.type = DAEDALUS_MSG_JOB_CANCEL;
+		job->cancel.flags = 0;
 		job->cancel.id = job->msg.job_id;
 		kref_get(&job->ref);
 		list_add_tail(&job->cancel.entry, &br->fifo);
@@ -269,23 +272,53 @@ static bool daedalus_claim_locked(struct daedalus_bridge *br,
 }
 
 /**
- * daedalus_bridge_claim() - claim a job for the watchdog
+ * daedalus_bridge_timeout() - the watchdog of a job expired
  * @br:		the bridge
  * @job:	the job
+ * @ctx_id:	set to the job's context id unless DAEDALUS_TIMEOUT_NONE (the
+ *		context may be gone once another path finished the job)
  *
- * Return: true if the caller now owns the job and must finish it, then call
- * daedalus_bridge_finished() and drop the table's reference.
+ * A job the daemon has fetched may have its buffers mapped there, and the
+ * kernel cannot stop a process from writing through its mapping, as a driver
+ * stops its hardware before it returns a hung job's buffers (hantro and
+ * rkvdec reset the block first). So the first expiry only tells the daemon to
+ * let go (JOB_CANCEL with DAEDALUS_CANCEL_FLAG_WAIT) and keeps the buffers
+ * until its COMPLETE (the job fails whatever it says) or its close, re-arming
+ * the watchdog once: a daemon that does not answer by then (stopped, or stuck
+ * in a decoder) loses the job anyway, so an application never waits forever.
+ *
+ * Return: DAEDALUS_TIMEOUT_CLAIMED if the caller owns the job now and must
+ * finish it, then call daedalus_bridge_finished() and drop the table's
+ * reference; DAEDALUS_TIMEOUT_WAIT if the daemon was asked to let go (the
+ * caller must not touch the context); DAEDALUS_TIMEOUT_NONE if another path
+ * finishes the job.
  */
-bool daedalus_bridge_claim(struct daedalus_bridge *br, struct daedalus_kjob *job)
+enum daedalus_timeout daedalus_bridge_timeout(struct daedalus_bridge *br,
+					      struct daedalus_kjob *job, u32 *ctx_id)
 {
-	bool claimed;
+	enum daedalus_timeout ret = DAEDALUS_TIMEOUT_NONE;
 
 	spin_lock(&br->lock);
-	claimed = daedalus_claim_locked(br, job, true);
+	if (job->state != DAEDALUS_JOB_DONE)
+		*ctx_id = job->ctx->id;
+	if (job->state == DAEDALUS_JOB_SENT && !job->timed_out && !job->ctx->dying &&
+	    br->ready && job->session == br->session) {
+		job->timed_out = true;
+		job->cancel.type = DAEDALUS_MSG_JOB_CANCEL;
+		job->cancel.flags = DAEDALUS_CANCEL_FLAG_WAIT;
+		job->cancel.id = job->msg.job_id;
+		kref_get(&job->ref);
+		list_add_tail(&job->cancel.entry, &br->fifo);
+		/* queued again from its own work: the running instance ends */
+		daedalus_arm_watchdog(job);
+		ret = DAEDALUS_TIMEOUT_WAIT;
+	} else if (daedalus_claim_locked(br, job, true)) {
+		ret = DAEDALUS_TIMEOUT_CLAIMED;
+	}
 	spin_unlock(&br->lock);
-	if (claimed)
+	if (ret != DAEDALUS_TIMEOUT_NONE)
 		wake_up_interruptible(&br->wq);
-	return claimed;
+	return ret;
 }
 
 /**
@@ -802,6 +835,7 @@ next:
 		ret = daedalus_deliver_job(br, job, msg, arg, &no_fd);
 	} else {
 		msg->u.event.id = node->id;
+		msg->u.event.flags = node->flags;
 		ret = copy_to_user(arg, msg, sizeof(*msg)) ? -EFAULT : 0;
 	}
 
@@ -839,6 +873,7 @@ static long daedalus_ioc_complete(struct daedalus_bridge *br, void __user *arg)
 	struct daedalus_complete c;
 	struct daedalus_kjob *job, *found = NULL;
 	struct daedalus_ctx *ctx;
+	bool timed_out = false;
 	unsigned int i;
 	long ret = 0;
 
@@ -884,6 +919,7 @@ static long daedalus_ioc_complete(struct daedalus_bridge *br, void __user *arg)
 		}
 	}
 	daedalus_claim_locked(br, found, false);
+	timed_out = found->timed_out;
 out:
 	spin_unlock(&br->lock);
 	if (ret)
@@ -891,7 +927,8 @@ out:
 
 	ctx = found->ctx;
 	daedalus_disarm_watchdog(found);
-	daedalus_job_complete(found, c.status == DAEDALUS_STATUS_OK ?
+	/* A job that timed out fails: the daemon answers it to let go of it. */
+	daedalus_job_complete(found, c.status == DAEDALUS_STATUS_OK && !timed_out ?
 			      VB2_BUF_STATE_DONE : VB2_BUF_STATE_ERROR,
 			      c.bytesused, c.num_mem_planes);
 	daedalus_bridge_finished(ctx);

@@ -309,7 +309,7 @@ static u32 daedalus_in_request(struct daedalus_ctx *ctx, struct media_request *r
 }
 
 /*
- * Finish a job that the caller has claimed (see daedalus_bridge_claim()):
+ * Finish a job that the caller has claimed (see daedalus_bridge_timeout()):
  * return its buffers. Takes no V4L2 lock: only the m2m job spinlock and the
  * vb2 done lock.
  */
@@ -605,17 +605,29 @@ void daedalus_watchdog_work(struct work_struct *work)
 	struct daedalus_kjob *job = container_of(to_delayed_work(work),
 						 struct daedalus_kjob, watchdog);
 	struct daedalus_bridge *br = job->bridge;
+	struct device *dev = container_of(br, struct daedalus_dev, bridge)->v4l2_dev.dev;
+	struct daedalus_ctx *ctx;
+	u32 ctx_id = 0;
 
-	if (daedalus_bridge_claim(br, job)) {
-		struct daedalus_ctx *ctx = job->ctx;
-
-		dev_warn_ratelimited(ctx->dev->v4l2_dev.dev,
-				     "ctx %u: job %llu timed out after %u ms\n",
-				     ctx->id, job->msg.job_id,
-				     daedalus_job_timeout_ms);
+	switch (daedalus_bridge_timeout(br, job, &ctx_id)) {
+	case DAEDALUS_TIMEOUT_WAIT:
+		dev_warn_ratelimited(dev, "ctx %u: job %llu timed out after %u ms, waiting for the daemon to let go of its buffers\n",
+				     ctx_id, job->msg.job_id, daedalus_job_timeout_ms);
+		break;
+	case DAEDALUS_TIMEOUT_CLAIMED:
+		ctx = job->ctx;
+		if (job->timed_out)
+			dev_warn_ratelimited(dev, "ctx %u: job %llu: the daemon did not let go of it in another %u ms, failing it while the daemon may still write its CAPTURE buffer\n",
+					     ctx_id, job->msg.job_id, daedalus_job_timeout_ms);
+		else
+			dev_warn_ratelimited(dev, "ctx %u: job %llu timed out after %u ms\n",
+					     ctx_id, job->msg.job_id, daedalus_job_timeout_ms);
 		daedalus_job_complete(job, VB2_BUF_STATE_ERROR, NULL, 0);
 		daedalus_bridge_finished(ctx);
 		daedalus_job_put(job);	/* the table's reference */
+		break;
+	case DAEDALUS_TIMEOUT_NONE:
+		break;
 	}
 	daedalus_job_put(job);		/* the watchdog's reference */
 }

@@ -91,10 +91,12 @@ struct daedalus_coded_fmt {
  * @entry:	link in &daedalus_bridge.fifo
  * @type:	DAEDALUS_MSG_*
  * @id:		event id (handle, ctx id or job id)
+ * @flags:	event flags (JOB_CANCEL: DAEDALUS_CANCEL_FLAG_*)
  */
 struct daedalus_msgnode {
 	struct list_head entry;
 	u32 type;
+	u32 flags;
 	u64 id;
 };
 
@@ -307,7 +309,11 @@ enum daedalus_job_state {
  *		(under the bridge lock)
  * @result:	buffer state of a pipelined job once @done
  * @bytesused:	CAPTURE payloads of a pipelined job once @done
- * @watchdog:	fails the job when the daemon is too slow
+ * @watchdog:	fails the job when the daemon is too slow (first asking it to
+ *		let go of the buffers: @timed_out)
+ * @timed_out:	the watchdog expired once and sent a JOB_CANCEL with
+ *		DAEDALUS_CANCEL_FLAG_WAIT; the buffers wait for the daemon's
+ *		COMPLETE (under the bridge lock)
  * @bridge:	the bridge
  * @out_h:	handles of the OUTPUT planes
  * @cap_h:	handles of the CAPTURE planes
@@ -330,6 +336,7 @@ struct daedalus_kjob {
 	enum vb2_buffer_state result;
 	u32 bytesused[DAEDALUS_MAX_MEM_PLANES];
 	struct delayed_work watchdog;
+	bool timed_out;
 	struct daedalus_bridge *bridge;
 	struct daedalus_handle *out_h[DAEDALUS_MAX_MEM_PLANES];
 	struct daedalus_handle *cap_h[DAEDALUS_MAX_MEM_PLANES];
@@ -395,7 +402,15 @@ unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
 					     struct daedalus_ctx *ctx);
 struct daedalus_kjob *daedalus_bridge_pop_done(struct daedalus_bridge *br,
 					       struct daedalus_ctx *ctx);
-bool daedalus_bridge_claim(struct daedalus_bridge *br, struct daedalus_kjob *job);
+/* What the first or second expiry of a job's watchdog did. */
+enum daedalus_timeout {
+	DAEDALUS_TIMEOUT_NONE,		/* another path finishes the job */
+	DAEDALUS_TIMEOUT_WAIT,		/* the daemon was asked to let go */
+	DAEDALUS_TIMEOUT_CLAIMED,	/* the watchdog finishes the job */
+};
+
+enum daedalus_timeout daedalus_bridge_timeout(struct daedalus_bridge *br,
+					      struct daedalus_kjob *job, u32 *ctx_id);
 void daedalus_bridge_finished(struct daedalus_ctx *ctx);
 struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
 					    struct daedalus_ctx *ctx);

@@ -82,7 +82,7 @@ static void flight_free(struct dm_context *ctx, struct dm_flight *f)
 	free(f);
 }
 
-/* A job that failed, or was collected: its COMPLETE (none for a cancelled job). */
+/* A job that failed, or was collected: its COMPLETE (ERROR for a cancelled job). */
 static void finish_job(struct dm_context *ctx, const struct dm_job *job, int r,
 		       const struct dm_failure *fail, const struct timespec *t0)
 {
@@ -93,11 +93,16 @@ static void finish_job(struct dm_context *ctx, const struct dm_job *job, int r,
 		dm_warn("ctx %u: job %" PRIu64 " took %ld ms", ctx->id, (uint64_t)job->msg.job_id,
 			ms);
 	if (atomic_load(&job->cancelled)) {
-		/* the kernel has finished it already; nothing was written after the cancel */
+		/*
+		 * Nothing was written after the cancel. Say so: after a timeout the kernel
+		 * keeps the buffers from the application until this COMPLETE; after the
+		 * application's STREAMOFF or close the job is gone already (ENOENT).
+		 */
 		if (r)
 			ctx->failures++;
 		dm_dbg("ctx %u: cancelled job %" PRIu64 " %s", ctx->id,
 		       (uint64_t)job->msg.job_id, r ? fail->why.msg : "collected");
+		complete(ctx->svc, job, DAEDALUS_STATUS_ERROR, DAEDALUS_REASON_CANCELLED);
 		return;
 	}
 	if (r == 0) {
@@ -170,6 +175,8 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
 		       (uint64_t)job->msg.job_id);
+		/* the kernel waits for this answer before it returns the buffers */
+		complete(ctx->svc, job, DAEDALUS_STATUS_ERROR, DAEDALUS_REASON_CANCELLED);
 		return false;
 	}
 	if (stopping) {

@@ -11,18 +11,20 @@
  * into the CAPTURE buffer. That is SYNC mode, every stream's unless the engine keeps jobs in
  * flight (PIPE mode, below), where frame threads decode after the send returns.
  *
- * How a damaged frame is noticed: the return codes of the send and the receive, and the
- * errors libavcodec logs for this stream's decoder during the send, whichever thread logs
- * them (below). Neither VP8, VP9 nor (with slice threads) H.264 sets decode_error_flags on
- * a picture in FFmpeg 5.1 - 7.1, and with slice threads the per-slice return codes are
- * dropped (avctx->execute), so the log is the only report of a slice thread's error.
+ * How a damaged frame is noticed in SYNC mode: only from what libavcodec returns, never from
+ * its log. The send's and the receive's return codes; for H.264, AV_EF_EXPLODE (without it,
+ * damaged slices and reference errors are concealed and only logged) and the return code of
+ * every slice decoded on a slice thread, which libavcodec drops and slice_execute() keeps.
+ * (PIPE mode also reads the log for H.264: backend_ffmpeg_pipe.c says why.)
+ * decode_error_flags does not help: VP8 and VP9 never set it, and H.264 sets it only on
+ * output frames (display order, after the job completed) or, with slice threads, on the
+ * decoder's own frame and only for the last batch of slices (FFmpeg 5.1 - 7.1).
  *
  * PIPE mode (dd_engine_config.frame_delay > 1, H.264, VP8, VP9): frame threads, several jobs
  * in flight, their pictures told apart by the packet number in pkt->opaque; see
  * backend_ffmpeg_pipe.c. The mode is chosen at open, as libavcodec fixes thread_type there.
  */
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,38 +37,38 @@
 #include "picture.h"
 
 /*
- * av_log's callback is process-wide. An error libavcodec logs during a send becomes the
- * job's reason, so a failed job says what libavcodec found wrong. The decoder logs with its
- * AVCodecContext, which names the stream whatever thread logs: with slice threads an H.264
- * slice is decoded, and its errors logged, by a worker thread or by the sending thread,
- * whichever picks it up first. Lines with another context (the decoder's bitstream filter,
- * libavutil) are attached to the stream whose send is running on the logging thread.
+ * av_log's callback is process-wide. libavcodec's lines go to the daemon's debug log. In SYNC
+ * mode whether a job failed is decided from return codes (below), never from the words of a
+ * line or from which thread logged it. PIPE mode has no return code for a damaged H.264
+ * slice (backend_ffmpeg_pipe.c explains why), so there an error line logged with one of our
+ * decoders' contexts goes to the packet its thread decodes.
  */
-static _Thread_local struct dd_backend_stream *sending_stream;
 static struct ff_backend *log_backend;
 
 static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags);
 
-static struct dd_backend_stream *log_stream(const struct ff_backend *be, void *avcl)
+/* The PIPE stream a line is about: every av_log context starts with its AVClass. */
+static struct dd_backend_stream *pipe_log_stream(const struct ff_backend *be, void *avcl)
 {
 	AVCodecContext *ctx = avcl;
+	struct dd_backend_stream *s;
 
-	/* every av_log context starts with its AVClass; ours are the contexts with our hook */
-	if (avcl && *(const AVClass *const *)avcl == be->codec_class &&
-	    ctx->get_buffer2 == capture_get_buffer2)
-		return ctx->opaque;
-	return sending_stream;
+	if (!avcl || *(const AVClass *const *)avcl != be->codec_class ||
+	    ctx->get_buffer2 != capture_get_buffer2)
+		return NULL;
+	s = ctx->opaque;
+	return s->frame_threads && s->codec == DD_CODEC_H264 ? s : NULL;
 }
 
 /*
- * Errors that say nothing about the picture being decoded. H.264: a memory management
- * operation names a picture the decoder does not have (after a seek to a non-IDR I-frame the
- * pictures it drops were never decoded); pictures that would need one fail on their own
- * ("Missing reference picture", and the engine's DPB check).
+ * PIPE mode: a complaint that says nothing about the picture being decoded. A memory
+ * management operation names a picture the decoder does not have (after a seek to a non-IDR
+ * I picture, the pictures it drops were never decoded); pictures that would need one fail on
+ * their own (the engine's DPB check).
  */
-static bool benign_error(const struct dd_backend_stream *s, const char *line)
+static bool benign_error(const char *line)
 {
-	return s->codec == DD_CODEC_H264 && strstr(line, "mmco: unref");
+	return strstr(line, "mmco: unref");
 }
 
 static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
@@ -83,20 +85,40 @@ static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	s = log_stream(be, avcl);
-	if (s && s->frame_threads) {
-		if (level <= AV_LOG_ERROR && !benign_error(s, line))
-			ff_pipe_log_error(s, line);
-		if (be->log)
-			be->log(be->log_opaque, DD_LOG_DEBUG, line);
-		return;
-	}
-	/* the first error wins; slice threads of one send may log at the same time */
-	if (s && s->capturing && level <= AV_LOG_ERROR && !benign_error(s, line) &&
-	    !atomic_exchange(&s->av_error_set, true))
-		snprintf(s->av_error, sizeof(s->av_error), "%s", line);
+	s = level <= AV_LOG_ERROR ? pipe_log_stream(be, avcl) : NULL;
+	if (s && !benign_error(line))
+		ff_pipe_log_error(s, line);
 	if (be->log)
 		be->log(be->log_opaque, DD_LOG_DEBUG, line);
+}
+
+/*
+ * H.264 decodes the slices of a picture in batches, one slice per slice thread, through
+ * avctx->execute() (which the user may replace, avcodec.h), and passes no array for their
+ * return codes: a slice that fails on a worker thread would only be logged. This wrapper
+ * hands libavcodec's own execute an array and keeps the first error. It runs on the thread
+ * that sends (execute returns when every slice of the batch is done).
+ */
+static int slice_execute(AVCodecContext *c, int (*func)(AVCodecContext *c2, void *arg),
+			 void *arg2, int *ret, int count, int size)
+{
+	struct dd_backend_stream *s = c->opaque;
+	int local[64], *rets = ret, r;
+
+	if (!rets && count > 0)
+		rets = count <= (int)(sizeof(local) / sizeof(local[0])) ? local :
+		       malloc(sizeof(*rets) * (size_t)count);
+	if (!rets && count > 0) {
+		s->slice_error = AVERROR(ENOMEM);
+		return AVERROR(ENOMEM);
+	}
+	r = s->lib_execute(c, func, arg2, rets, count, size);
+	for (int i = 0; i < count && !s->slice_error; i++)
+		if (rets[i] < 0)
+			s->slice_error = rets[i];
+	if (rets != ret && rets != local)
+		free(rets);
+	return r;
 }
 
 static enum AVCodecID codec_id(enum dd_codec codec)
@@ -308,6 +330,15 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	}
 	s->ctx->opaque = s;
 	s->ctx->get_buffer2 = capture_get_buffer2;
+	/*
+	 * SYNC: H.264 reports most of what it finds wrong only when asked to fail on it: damaged
+	 * slice data (a slice decoded on the sending thread), reference list and marking errors.
+	 * The slices decoded on slice threads are seen through slice_execute() (after open).
+	 * Not in PIPE mode, where it would fail every packet after one marking complaint
+	 * (backend_ffmpeg_pipe.c).
+	 */
+	if (codec == DD_CODEC_H264 && !s->frame_threads)
+		s->ctx->err_recognition |= AV_EF_EXPLODE;
 	if (s->frame_threads) {
 		/* PIPE: the packet number travels to the worker and to the picture */
 		s->ctx->thread_type = FF_THREAD_FRAME;
@@ -327,6 +358,10 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 			     "cannot open the libavcodec %s decoder: %s", dd_codec_name(codec),
 			     msg);
 		goto fail;
+	}
+	if (codec == DD_CODEC_H264 && !s->frame_threads && s->ctx->execute) {
+		s->lib_execute = s->ctx->execute;
+		s->ctx->execute = slice_execute;
 	}
 	return s;
 fail:
@@ -363,10 +398,8 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 	lib->av_frame_unref(s->captured);
 	s->allocations = 0;
 	s->capture_failed = false;
-	s->av_error[0] = '\0';
-	atomic_store(&s->av_error_set, false);
+	s->slice_error = 0;
 	s->capturing = true;
-	sending_stream = s;
 
 	sent = lib->avcodec_send_packet(s->ctx, s->pkt);
 	do {
@@ -374,7 +407,6 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 		lib->av_frame_unref(s->drained);
 	} while (ret >= 0);
 
-	sending_stream = NULL;
 	s->capturing = false;
 	s->pkt->data = NULL;
 	s->pkt->size = 0;
@@ -388,12 +420,17 @@ int ff_sent_status(struct dd_backend_stream *s, int sent, int ret, struct dd_err
 
 	if (sent < 0) {
 		lib->av_strerror(sent, msg, sizeof(msg));
-		return dd_fail(err, "libavcodec rejected the frame: %s", s->av_error[0] ?
-			       s->av_error : msg);
+		return dd_fail(err, "libavcodec rejected the frame: %s", msg);
 	}
 	if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) {
 		lib->av_strerror(ret, msg, sizeof(msg));
-		return dd_fail(err, "libavcodec failed: %s", s->av_error[0] ? s->av_error : msg);
+		return dd_fail(err, "libavcodec failed: %s", msg);
+	}
+	if (s->slice_error == AVERROR(ENOMEM))
+		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory while decoding slices");
+	if (s->slice_error < 0) {
+		lib->av_strerror(s->slice_error, msg, sizeof(msg));
+		return dd_fail(err, "libavcodec could not decode a slice of the picture: %s", msg);
 	}
 	if (s->capture_failed)
 		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory while capturing the picture");
@@ -431,8 +468,7 @@ int ff_finish_vpx(struct dd_backend_stream *s, const struct dd_job *job, int ret
 		  struct dd_decoded *out, struct dd_error *err)
 {
 	if (!ret && !s->allocations)
-		ret = dd_fail(err, "libavcodec decoded no picture for this frame%s%s",
-			      s->av_error[0] ? ": " : "", s->av_error);
+		ret = dd_fail(err, "libavcodec decoded no picture for this frame");
 	if (!ret)
 		ret = ff_write_picture(s, s->captured, job, 3, out, err);
 	s->be->lib.av_frame_unref(s->captured);

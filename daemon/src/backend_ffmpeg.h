@@ -8,7 +8,6 @@
 #define DAEDALUS_BACKEND_FFMPEG_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,6 +42,10 @@ struct ff_capture {
 	char av_error[160];       /* the first error logged while decoding it */
 };
 
+/* AVCodecContext.execute, which H.264 calls to decode a batch of slices on its threads. */
+typedef int (*ff_execute_fn)(AVCodecContext *c, int (*func)(AVCodecContext *c2, void *arg),
+			     void *arg2, int *ret, int count, int size);
+
 /* A job between submit and collect (the async ops, both modes). */
 struct ff_async_job {
 	const struct dd_job *job;
@@ -62,8 +65,13 @@ struct dd_backend_stream {
 	unsigned int allocations;
 	bool capturing;
 	bool capture_failed;
-	char av_error[160]; /* first error FFmpeg logged during the current send */
-	atomic_bool av_error_set; /* av_error is taken (slice threads log concurrently) */
+	/*
+	 * SYNC mode, H.264: libavcodec's own execute, wrapped (backend_ffmpeg.c), and the first
+	 * error a slice decoded on the slice threads returned during the current send (0: none).
+	 */
+	ff_execute_fn lib_execute;
+	int slice_error;
+	char av_error[160]; /* PIPE mode: the first error logged for the packet completed */
 	/* H.264 */
 	struct dd_h264_packet h264;
 	AVFrame *kept;     /* the picture of the last decoded H.264 job, for its second field */
@@ -99,9 +107,9 @@ int ff_write_picture(struct dd_backend_stream *s, const AVFrame *frame,
 		     struct dd_error *err);
 
 /*
- * The error of a send and its receive drain (sent, received: their return codes), with the
- * line libavcodec logged for the packet in s->av_error and the capture state in s->captured,
- * s->allocations and s->capture_failed.
+ * The error of a send and its receive drain (sent, received: their return codes), with what
+ * the slice threads returned in s->slice_error and the capture state in s->captured,
+ * s->allocations and s->capture_failed. Only return codes count, never log lines.
  */
 int ff_sent_status(struct dd_backend_stream *s, int sent, int received, struct dd_error *err);
 

@@ -9,9 +9,11 @@
  * picture without an allocation, so the first one's picture is kept for it. Each writes only
  * its own lines, as the other field's lines in the CAPTURE buffer belong to the other job.
  *
- * libavcodec conceals damaged or missing data and only logs it; for H.264 every error it
- * logs during the send fails the job instead, so a picture predicted from references the
- * decoder does not have is reported, not shown.
+ * libavcodec conceals damaged or missing data and only logs it unless asked to fail
+ * (AV_EF_EXPLODE, set at open in SYNC mode); a slice that fails on a slice thread is seen
+ * through its return code (backend_ffmpeg.c), so a damaged picture is reported, not shown.
+ * PIPE mode cannot use EXPLODE and reads the errors logged for the packet instead
+ * (backend_ffmpeg_pipe.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@ static void drop_pieces(struct dd_backend_stream *s, const char *why)
 			 s->h264.pieces, s->h264.timestamp, why);
 		s->be->log(s->be->log_opaque, DD_LOG_WARNING, msg);
 	}
-	dd_h264_packet_clear(&s->h264);
+	/* the pieces may carry the parameter sets: the decoder never got them */
+	dd_h264_packet_reset(&s->h264);
 }
 
 int ff_prepare_h264(struct dd_backend_stream *s, const struct dd_job *job,
@@ -41,7 +44,8 @@ int ff_prepare_h264(struct dd_backend_stream *s, const struct dd_job *job,
 	else if (p->pieces && p->timestamp != job->timestamp)
 		drop_pieces(s, "a request of another timestamp followed them");
 	if (dd_h264_packet_add(p, job, err)) {
-		dd_h264_packet_clear(p);
+		/* held pieces may carry parameter sets the decoder never got */
+		dd_h264_packet_reset(p);
 		return -1;
 	}
 	if (job->hold) {
@@ -58,7 +62,7 @@ int ff_finish_h264(struct dd_backend_stream *s, const struct dd_job *job, unsign
 	const struct dd_ffmpeg_lib *lib = &s->be->lib;
 	const AVFrame *pic;
 
-	if (!ret && s->av_error[0])
+	if (!ret && s->av_error[0]) /* PIPE mode only: a line logged for this packet */
 		ret = dd_fail(err, "libavcodec: %s", s->av_error);
 	if (ret)
 		goto fail;

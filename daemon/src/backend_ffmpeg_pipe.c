@@ -19,10 +19,18 @@
  *    (in the worker), found by the packet number carried in pkt->opaque, which
  *    AV_CODEC_FLAG_COPY_OPAQUE copies to the frame before get_buffer2 is called. The frames
  *    avcodec_receive_frame() hands out (display order, shown ones only) are dropped.
- *  - a worker thread decodes one packet at a time; a line it logs after allocating a picture
- *    belongs to that picture's packet. Lines it logs before (header errors) would name the
- *    worker's previous packet, which is always finished by then and so ignored: those
- *    errors come back as the packet's return code instead.
+ *  - errors: the return code the send or drain that collects a packet returns. That is not
+ *    all of them: with frame threads libavcodec's H.264 decodes each slice on the packet's
+ *    worker and drops the slice's return code unless AV_EF_EXPLODE is set, and EXPLODE
+ *    cannot be set here: a frame thread marks the previous picture's references when it
+ *    takes over the decoder state (update_thread_context), and with EXPLODE a marking
+ *    complaint there (after a seek, "mmco: unref short failure" for a picture the decoder
+ *    never had) fails that packet and every later one until a flush. So PIPE mode still
+ *    reads the errors libavcodec logs (the only report left): a worker thread decodes one
+ *    packet at a time, and a line it logs after allocating a picture belongs to that
+ *    picture's packet. Lines it logs before (header errors) would name the worker's
+ *    previous packet, which is always finished by then and so ignored: those errors come
+ *    back as the packet's return code instead. SYNC mode reads no log (backend_ffmpeg.c).
  *
  * sync has to finish the jobs in flight without the drain that drops the references
  * (send(NULL) then flush), so it sends T - 1 packets that change no decoder state:
@@ -172,6 +180,7 @@ static void pipe_complete(struct dd_backend_stream *s, uintptr_t tag, int sent, 
 	lib->av_frame_unref(s->captured);
 	s->allocations = 0;
 	s->capture_failed = false;
+	s->slice_error = 0;
 	s->av_error[0] = '\0';
 	pthread_mutex_lock(&s->capture_lock);
 	if (c->tag == tag) {

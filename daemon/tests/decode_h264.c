@@ -30,6 +30,14 @@
  *                     pictures until the next IDR may differ (undetected damage also reaches
  *                     the leading pictures of an I picture); nothing may crash, and from the
  *                     IDR on everything must match again
+ *   --cut-slices N    (with --slices) request N's last slice is never sent: its held
+ *                     slices are dropped when request N+1 starts a new CAPTURE buffer, as
+ *                     when a client releases a buffer early; N fails, later requests may
+ *                     fail until the next access point, which must decode (the dropped
+ *                     slices carried parameter sets the decoder never got)
+ *   --garble-fails    with --garble: this damage is one libavcodec detects (the clip and
+ *                     request are chosen so), so the garbled request must fail, whichever
+ *                     thread decodes the damaged slice
  *   --seek A:B        after request A-1, a seek: the engine is flushed, the client's DPB and
  *                     POC state start over, and decoding resumes at request B (an I-frame);
  *                     prints "seek A B". Leading pictures of a non-IDR I-frame may fail
@@ -39,7 +47,8 @@
  *                     come out as with N = 1, and the oldest must be finished without waiting
  *   --stall-every K   with --lookahead: after every K requests, dd_stream_sync() and collect
  *                     everything without waiting (a client that stops sending)
- * Damage prints "fault <n>" for h264-client-check.py.
+ * Damage prints "fault <n>" for h264-client-check.py. DD_TEST_DEBUG=1 in the environment also
+ * prints the engine's debug lines (libavcodec's log among them).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -56,7 +65,7 @@
 static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
 {
 	(void)opaque;
-	if (level <= DD_LOG_WARNING)
+	if (level <= DD_LOG_WARNING || getenv("DD_TEST_DEBUG"))
 		fprintf(stderr, "engine: %s\n", msg);
 }
 
@@ -249,14 +258,16 @@ int main(int argc, char **argv)
 		{ "garble", required_argument, NULL, 'b' },
 		{ "seek", required_argument, NULL, 'k' },
 		{ "no-access-point", no_argument, NULL, 'a' },
+		{ "garble-fails", no_argument, NULL, 'G' },
+		{ "cut-slices", required_argument, NULL, 'u' },
 		{ "lookahead", required_argument, NULL, 'L' },
 		{ "stall-every", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
 	bool slices = false, start_codes = true, planar = false, faulted = false;
-	bool resynced = false, no_access_point = false;
-	long forget_at = -1, corrupt_at = -1, garble_at = -1, n = 0;
+	bool resynced = false, no_access_point = false, garble_fails = false;
+	long forget_at = -1, corrupt_at = -1, garble_at = -1, cut_at = -1, n = 0;
 	long seek_from = -1, seek_to = -1;
 	unsigned int lookahead = 1, stall_every = 0;
 	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
@@ -297,6 +308,12 @@ int main(int argc, char **argv)
 		case 'b':
 			garble_at = atol(optarg);
 			break;
+		case 'G':
+			garble_fails = true;
+			break;
+		case 'u':
+			cut_at = atol(optarg);
+			break;
 		case 'a':
 			no_access_point = true;
 			break;
@@ -316,6 +333,10 @@ int main(int argc, char **argv)
 		default:
 			return 2;
 		}
+	}
+	if (cut_at >= 0 && (!slices || lookahead > 1)) {
+		fprintf(stderr, "--cut-slices needs --slices and no --lookahead\n");
+		return 2;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: decode_h264 [options] clip.h264\n");
@@ -378,12 +399,12 @@ int main(int argc, char **argv)
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
-		if (n == forget_at || n == corrupt_at || n == garble_at) {
+		if (n == forget_at || n == corrupt_at || n == garble_at || n == cut_at) {
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
-		if (faulted && !resynced && n != corrupt_at && n != garble_at &&
+		if (faulted && !resynced && n != corrupt_at && n != garble_at && n != cut_at &&
 		    (idr || (intra && garble_at < 0))) {
 			printf("resync %ld\n", n);
 			resynced = true;
@@ -400,7 +421,8 @@ int main(int argc, char **argv)
 			submit_request(stream, &job, &dj, spans, ns, n, p, lookahead,
 				       (faulted && !resynced) || (ra_leading && n > ra_at &&
 					       job.dp.top_field_order_cnt < ra_poc),
-				       (n == forget_at && !intra) || n == corrupt_at);
+				       (n == forget_at && !intra) || n == corrupt_at ||
+				       (n == garble_at && garble_fails));
 			if (stall_every && (n + 1) % stall_every == 0)
 				sync_all(stream);
 			goto next;
@@ -411,6 +433,12 @@ int main(int argc, char **argv)
 			dj.bitstream_size = spans[s].len;
 			dj.new_frame = s == 0;
 			dj.hold = s + 1 < ns;
+			if (n == cut_at && !dj.hold) {
+				/* the last slice never comes: no picture for this request */
+				r = -1;
+				snprintf(err.msg, sizeof(err.msg), "its last slice was cut");
+				break;
+			}
 			r = dd_stream_decode(stream, &dj, &err);
 		}
 		if (r) {
@@ -423,7 +451,8 @@ int main(int argc, char **argv)
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
-		} else if ((n == forget_at && !intra) || n == corrupt_at) {
+		} else if ((n == forget_at && !intra) || n == corrupt_at ||
+			   (n == garble_at && garble_fails)) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
 				"it names pictures the engine never decoded" : "its slices are garbage");
 			run.status = 1;

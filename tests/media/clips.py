@@ -111,6 +111,9 @@ CLIPS = {
     "h264-high-cqm": ("h264", [("352x288", 12, ["-profile:v", "high"] + x264(
         "8x8dct=1", f"cqm4iy={CQM4}", f"cqm8p={CQM8}"))]),
     "h264-slices": ("h264", [("352x288", 12, ["-bf", "2"] + x264("slices=4"))]),
+    # the same with a second (closed) GOP: an IDR to resync at after a fault
+    "h264-slices-gop": ("h264", [("352x288", 12, ["-bf", "2", "-g", "6"] + x264(
+        "slices=4", "keyint=6", "b-adapt=0"))]),
     "h264-high10": ("h264", [("352x288", 12, ["-pix_fmt", "yuv420p10le",
                                               "-profile:v", "high10", "-bf", "2"])]),
     # cropped: 22x13 macroblocks decoded, 350x198 shown

@@ -45,6 +45,8 @@ struct pjob {
 	uint32_t cap_len[DAEDALUS_MAX_MEM_PLANES];
 	uint64_t due_ns;
 	bool cancelled;
+	bool cancel_wait;	/* its JOB_CANCEL has DAEDALUS_CANCEL_FLAG_WAIT */
+	uint64_t cancel_due_ns;	/* --cancel-delay-ms: when to answer it */
 	bool finished;
 	bool fail;		/* answer with ERROR (--error-every) */
 	bool raced;		/* our answer got ENOENT: a JOB_CANCEL must follow */
@@ -69,11 +71,14 @@ static struct {
 	unsigned int pipeline;		/* HELLO_FLAG_PIPELINE with this wish */
 	unsigned int expect_inflight;	/* granted max_inflight must be this */
 	bool lifo;			/* answer due jobs newest first */
+	unsigned int cancel_delay_ms;	/* answer a waiting JOB_CANCEL this late */
+	bool ignore_cancel;		/* never answer a waiting JOB_CANCEL */
 	int verbose;
 } opt = { .gone_wait_ms = 3000 };
 
 static struct {
-	unsigned int jobs, completed, errors_sent, rejected_ok, late_rejected;
+	unsigned int jobs, completed, errors_sent, rejected_ok, late_rejected, cancel_answered;
+	unsigned int cancel_crossed;	/* a waiting JOB_CANCEL after our accepted answer */
 	unsigned int cancels, ctx_gone, buf_gone, fds, violations, unexpected;
 	unsigned int pending, max_pending, ref_found, ref_checked_ok;
 	unsigned int probe_enospc, probe_efault, raced;
@@ -237,6 +242,14 @@ static void job_finish(struct pjob *j)
 
 	j->finished = true;
 	st.pending--;
+	if (j->cancelled && j->cancel_wait) {
+		/* A timeout: the kernel holds the buffers until this answer. */
+		c.status = DAEDALUS_STATUS_ERROR;
+		c.reason = DAEDALUS_REASON_CANCELLED;
+		if (!complete_call(&c, 0, "after a waiting JOB_CANCEL"))
+			st.cancel_answered++;
+		return;
+	}
 	if (j->cancelled) {
 		/* The kernel already failed it: a late answer must bounce. */
 		if (!complete_call(&c, ENOENT, "after JOB_CANCEL"))
@@ -588,17 +601,39 @@ static void on_event(const struct daedalus_msg *m)
 		}
 		if (j->cancelled)
 			VIOLATION("JOB_CANCEL twice for job %llu", id);
-		if (j->finished && !j->cancelled && !j->raced)
+		/*
+		 * A waiting one may cross our answer: the job timed out just before it, the
+		 * answer was accepted and the job failed (the application sees ERROR).
+		 */
+		if (j->finished && !j->cancelled && !j->raced &&
+		    (m->u.event.flags & DAEDALUS_CANCEL_FLAG_WAIT))
+			st.cancel_crossed++;
+		else if (j->finished && !j->cancelled && !j->raced)
 			VIOLATION("JOB_CANCEL for job %llu that we completed", id);
 		if (j->raced)
 			st.late_rejected++;
 		j->cancelled = true;
+		j->cancel_wait = m->u.event.flags & DAEDALUS_CANCEL_FLAG_WAIT;
+		if (m->u.event.flags & ~DAEDALUS_CANCEL_FLAG_WAIT)
+			VIOLATION("JOB_CANCEL %llu with flags %#x", id, m->u.event.flags);
 		if (opt.verbose)
-			printf("dv-testpeer: JOB_CANCEL %llu after %s\n", id,
+			printf("dv-testpeer: JOB_CANCEL %llu%s after %s\n", id,
+			       j->cancel_wait ? " (waiting)" : "",
 			       j->finished ? "finish" : "nothing");
-		/* Answer now: the kernel must say ENOENT. */
-		if (!j->finished)
-			job_finish(j);
+		if (j->finished)
+			break;
+		/*
+		 * Answer now (ENOENT unless the kernel waits for it), or, for a waiting
+		 * cancel, as a slow daemon would: later, or never.
+		 */
+		if (j->cancel_wait && opt.ignore_cancel)
+			break;
+		if (j->cancel_wait && opt.cancel_delay_ms) {
+			j->cancel_due_ns = dv_now_ns() +
+					   (uint64_t)opt.cancel_delay_ms * 1000000ull;
+			break;
+		}
+		job_finish(j);
 		break;
 	}
 	default:
@@ -886,6 +921,9 @@ static void usage(void)
 	      "  --pipeline N        HELLO with PIPELINE, asking for N jobs per context\n"
 	      "  --expect-inflight N the kernel must grant max_inflight N\n"
 	      "  --lifo              answer the jobs of a context newest first\n"
+	      "  --cancel-delay-ms D answer a JOB_CANCEL the kernel waits for (a timeout)\n"
+	      "                      D ms after it, as a daemon still decoding would\n"
+	      "  --ignore-cancel     never answer a JOB_CANCEL the kernel waits for\n"
 	      "  --now               print CLOCK_MONOTONIC in ns (for scripts) and exit\n"
 	      "  -v                  print every job and event\n", stderr);
 	exit(2);
@@ -914,6 +952,8 @@ int main(int argc, char **argv)
 		{ "pipeline", required_argument, NULL, 'L' },
 		{ "expect-inflight", required_argument, NULL, 'I' },
 		{ "lifo", no_argument, NULL, 'F' },
+		{ "cancel-delay-ms", required_argument, NULL, 'D' },
+		{ "ignore-cancel", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *open_err = NULL;
@@ -955,6 +995,8 @@ int main(int argc, char **argv)
 		case 'L': opt.pipeline = atoi(optarg); break;
 		case 'I': opt.expect_inflight = atoi(optarg); break;
 		case 'F': opt.lifo = true; break;
+		case 'D': opt.cancel_delay_ms = atoi(optarg); break;
+		case 'G': opt.ignore_cancel = true; break;
 		case 'N':
 			printf("%llu\n", (unsigned long long)dv_now_ns());
 			return 0;
@@ -1040,11 +1082,22 @@ int main(int argc, char **argv)
 		if (opt.exit_after && st.pending >= opt.exit_after)
 			hold_and_leave(true);
 
+		/* Waiting JOB_CANCELs answered late (--cancel-delay-ms), in any mode. */
+		for (size_t k = 0; k < njobs; k++) {
+			struct pjob *j = &jobs[k];
+
+			if (j->finished || !j->cancel_due_ns)
+				continue;
+			if (j->cancel_due_ns <= now)
+				job_finish(j);
+			else if (j->cancel_due_ns < next)
+				next = j->cancel_due_ns;
+		}
 		/* Answer what is due (never in hang mode); --lifo: newest first. */
 		for (size_t k = 0; k < njobs && opt.mode != MODE_HANG; k++) {
 			struct pjob *j = &jobs[opt.lifo ? njobs - 1 - k : k];
 
-			if (j->finished || opt.close_after || opt.exit_after)
+			if (j->finished || j->cancelled || opt.close_after || opt.exit_after)
 				continue;
 			/* Newer jobs of its context are answered first. */
 			if (opt.lifo && newer_pending(j))
@@ -1112,14 +1165,15 @@ int main(int argc, char **argv)
 		st.unexpected++;
 	}
 	printf("dv-testpeer: %s session=%u jobs=%u completed=%u errors_sent=%u "
-	       "rejected_as_expected=%u late_rejected=%u cancels=%u ctx_gone=%u "
+	       "rejected_as_expected=%u late_rejected=%u cancels=%u cancel_answered=%u "
+	       "cancel_crossed=%u ctx_gone=%u "
 	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u "
 	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
 	       "granted_inflight=%u max_inflight_hint=%u max_queued_hint=%u "
 	       "unexpected=%u violations=%u\n",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
-	       st.cancels, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
+	       st.cancels, st.cancel_answered, st.cancel_crossed, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
 	       st.ref_checked_ok, st.max_pending, st.probe_enospc, st.probe_efault,
 	       st.raced, st.max_inflight, st.max_hint_inflight, st.max_queued,
 	       st.unexpected, st.violations);

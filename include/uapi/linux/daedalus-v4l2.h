@@ -265,17 +265,30 @@ struct daedalus_job {
  * struct daedalus_event - payload of the non-job messages
  * @id:		BUF_GONE: the handle; CTX_GONE: the ctx id;
  *		JOB_CANCEL: the job id
+ * @flags:	JOB_CANCEL: DAEDALUS_CANCEL_FLAG_*; zero for the others
+ * @reserved32:	zero
  * @reserved:	zero
  */
 struct daedalus_event {
 	__u64 id;
-	__u64 reserved[3];
+	__u32 flags;
+	__u32 reserved32;
+	__u64 reserved[2];
 };
+
+/*
+ * JOB_CANCEL of a job that timed out: the kernel keeps its buffers from the
+ * application until the daemon completes the job (any status; it fails) or
+ * closes the bridge, at most one more job_timeout_ms. Without the flag the
+ * job is already finished (the application's STREAMOFF or close) and a
+ * COMPLETE for it gets ENOENT.
+ */
+#define DAEDALUS_CANCEL_FLAG_WAIT	(1U << 0)
 
 #define DAEDALUS_MSG_JOB		1	/* u.job */
 #define DAEDALUS_MSG_BUF_GONE		2	/* u.event: close and unmap */
 #define DAEDALUS_MSG_CTX_GONE		3	/* u.event: drop ctx state */
-#define DAEDALUS_MSG_JOB_CANCEL		4	/* u.event: job already failed */
+#define DAEDALUS_MSG_JOB_CANCEL		4	/* u.event: stop work on the job */
 
 /**
  * struct daedalus_msg - argument of DAEDALUS_IOC_GET_MSG

@@ -319,5 +319,19 @@ int main(int argc, char **argv)
 	close(req2);
 	close(mfd);
 	close(vfd);
+
+	/*
+	 * Closed with a control event subscribed: the unsubscription at close used to look the
+	 * control up in a handler already freed (found by dv-ioctl-fuzz under the debug kernel,
+	 * whose lockdep reported the destroyed mutex; the testbed fails the run on that).
+	 */
+	vfd = open(argv[1], O_RDWR);
+	{
+		struct v4l2_event_subscription sub = { .type = V4L2_EVENT_CTRL,
+						       .id = V4L2_CID_MPEG_VIDEO_VP9_PROFILE };
+
+		CHECK(!ioctl(vfd, VIDIOC_SUBSCRIBE_EVENT, &sub), "SUBSCRIBE_EVENT(CTRL), then close");
+	}
+	close(vfd);
 	return dv_check_fails ? 1 : 0;
 }

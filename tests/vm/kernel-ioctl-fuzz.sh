@@ -59,10 +59,16 @@ check "regression: mmap() racing REQBUFS allocations refused, not dereferenced (
 # 1. nobody attached
 fuzz no-daemon "$SEED"
 
-# 2. chaos peer, pipelined
+# 2. chaos peer, pipelined (max_inflight is read at HELLO; put back afterwards)
+param=/sys/module/daedalus_v4l2/parameters/max_inflight
+old_max=$(cat "$param")
+echo 4 >"$param"
 start_peer chaos1 --mode chaos --seed "$SEED" --jitter-ms 40 --pipeline 4 || finish "(no peer)"
 fuzz chaos-pipelined $((SEED + 1))
 stop_peer
+echo "$old_max" >"$param"
+check "the chaos peer was granted 4 jobs in flight per context" \
+	test "$(field granted_inflight "$PEER_SUMMARY")" = 4
 check "chaos peer (pipelined): only well-formed jobs and documented answers ($PEER_SUMMARY)" \
 	test "$PEER_RC" = 0
 check "requests reached the peer: $(field jobs "$PEER_SUMMARY") jobs, $(num requests_queued) requests queued, $(num capture_done) CAPTURE buffers back" \

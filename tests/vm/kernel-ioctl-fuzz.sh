@@ -2,6 +2,7 @@
 # testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=1000
 # testbed-kernels: normal debug
 # testbed-batch: yes
+# known-failure: after the 600 s debug run (seed 11) the module could not be unloaded (a reference to it leaked during the fuzzing: a file, request or exported dma-buf never released; not yet diagnosed, docs/security.md)
 # A hostile V4L2 client against the module (docs/security.md, "Fuzzing the kernel's ioctls"):
 # dv-ioctl-fuzz drives 4 decoder instances from 3 threads with seeded random, mostly valid
 # sequences of formats, REQBUFS/CREATE_BUFS (MMAP, DMABUF), codec controls with damaged
@@ -133,4 +134,9 @@ run_client --codec vp9 --frames 8 --contexts 2
 check "after the fuzzing a clean client decodes bit-exact" test "$CLIENT_RC" = 0
 stop_peer
 check "clean peer ($PEER_SUMMARY)" test "$PEER_RC" = 0
+
+# 6. every file, request and exported dma-buf of the module released: it can be unloaded
+sleep 1
+refs=$(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)
+check "nothing holds the module any more (refcnt ${refs:-?})" test "${refs:-1}" = 0
 finish "$(IFS=';'; echo "${totals[*]}")"

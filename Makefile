@@ -16,13 +16,16 @@
 #   make fuzz       libFuzzer on the daemon's untrusted boundary, FUZZ_SECONDS (600) per codec,
 #                   FUZZ_CODEC=h264|vp8|vp9|av1 for one (docs/security.md); make check runs
 #                   a 20 s run per codec
+#   make fuzz-ioctl the kernel's ioctls under random client sequences in the VM, FUZZ_SECONDS
+#                   (600) in all, FUZZ_KERNEL=debug|normal (debug: KASAN, lockdep, UBSAN),
+#                   FUZZ_SEED (1); make check runs 80 s under each kernel
 
 TESTBED := scripts/testbed
 BUILD := build
 
 .PHONY: all testbed testbed-debug testbed-arm64 testbed-all module module-debug module-arm64 daemon tools debs \
 	debs-arm64 daemon-arm64 tools-arm64 check check-quick check-unit check-arm64 \
-	check-testbed check-vm demo shell bench bench-inflight clips fuzz clean
+	check-testbed check-vm demo shell bench bench-inflight clips fuzz fuzz-ioctl clean
 
 all: testbed module daemon tools
 
@@ -119,6 +122,14 @@ FUZZ_SECONDS ?= 600
 FUZZ_CODEC ?= all
 fuzz: testbed
 	scripts/fuzz $(FUZZ_CODEC) $(FUZZ_SECONDS)
+
+# tests/vm/kernel-ioctl-fuzz.sh for longer: its four phases share FUZZ_SECONDS
+FUZZ_KERNEL ?= debug
+FUZZ_SEED ?= 1
+fuzz-ioctl: all $(if $(filter debug,$(FUZZ_KERNEL)),module-debug)
+	$(TESTBED) run $(if $(filter debug,$(FUZZ_KERNEL)),--debug-kernel) --no-daemon \
+		--module-params job_timeout_ms=1000 --timeout $$(($(FUZZ_SECONDS) * 2 + 600)) \
+		-- tests/vm/kernel-ioctl-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SEED)
 
 clean:
 	rm -rf $(BUILD)

@@ -203,14 +203,18 @@ static int daedalus_release(struct file *file)
 	mutex_unlock(&ctx->q_lock);
 	daedalus_bridge_ctx_gone(&dev->bridge, ctx);
 	daedalus_m2m_recycle(dev, ctx->m2m);
-	/* After the m2m context: a running job may read the controls. */
-	v4l2_ctrl_handler_free(&ctx->hdl);
 #if DAEDALUS_KERNEL_AT_LEAST(6, 18)
 	v4l2_fh_del(&ctx->fh, file);
 #else
 	v4l2_fh_del(&ctx->fh);
 #endif
+	/*
+	 * Before the controls go: v4l2_fh_exit() unsubscribes the file's
+	 * control events, which looks the controls up in the handler.
+	 */
 	v4l2_fh_exit(&ctx->fh);
+	/* After the m2m context: a running job may read the controls. */
+	v4l2_ctrl_handler_free(&ctx->hdl);
 	mutex_destroy(&ctx->done_lock);
 	mutex_destroy(&ctx->q_lock);
 	kfree(ctx);

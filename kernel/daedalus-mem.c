@@ -258,7 +258,13 @@ static int daedalus_mem_mmap(void *buf_priv, struct vm_area_struct *vma)
 	struct daedalus_mem *mem = buf_priv;
 	int ret;
 
-	if (mem->kind != DAEDALUS_MEM_PAGES)
+	/*
+	 * vb2 lists a new buffer before it allocates its memory, and mmap()
+	 * takes only mmap_lock, which REQBUFS and CREATE_BUFS do not hold while
+	 * allocating: an mmap() of that buffer's offset can get here first (as
+	 * vb2's own allocators know).
+	 */
+	if (!mem || mem->kind != DAEDALUS_MEM_PAGES)
 		return -EINVAL;
 	/* Cached mapping: CPU decoders read reference pictures a lot. */
 	ret = vm_map_pages(vma, mem->pages, mem->num_pages);

@@ -364,6 +364,18 @@ static struct v4l2_format *daedalus_q_fmt(struct daedalus_ctx *ctx,
 	return V4L2_TYPE_IS_OUTPUT(q->type) ? &ctx->out_fmt : &ctx->cap_fmt;
 }
 
+/*
+ * The largest plane any format of @q can need: the bitstream buffer's limit,
+ * or a P010 picture of the largest size (the largest CAPTURE plane).
+ */
+static unsigned int daedalus_max_plane_size(struct vb2_queue *q)
+{
+	if (V4L2_TYPE_IS_OUTPUT(q->type))
+		return DAEDALUS_OUT_MAX_SIZE;
+	return ALIGN(DAEDALUS_MAX_WIDTH, DAEDALUS_CAP_ALIGN) *
+	       ALIGN(DAEDALUS_MAX_HEIGHT, DAEDALUS_CAP_ALIGN) * 3;
+}
+
 static int daedalus_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 				unsigned int *nplanes, unsigned int sizes[],
 				struct device *alloc_devs[])
@@ -372,11 +384,18 @@ static int daedalus_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 	struct v4l2_pix_format_mplane *pix = &daedalus_q_fmt(ctx, q)->fmt.pix_mp;
 	unsigned int i;
 
+	/*
+	 * CREATE_BUFS: planes at least as large as the format's, and no larger
+	 * than any format's. The sizes come from the application unchecked, and
+	 * the pages are allocated right away: 4 GiB per buffer would call the
+	 * OOM killer rather than fail.
+	 */
 	if (*nplanes) {
 		if (*nplanes != pix->num_planes)
 			return -EINVAL;
 		for (i = 0; i < *nplanes; i++)
-			if (sizes[i] < pix->plane_fmt[i].sizeimage)
+			if (sizes[i] < pix->plane_fmt[i].sizeimage ||
+			    sizes[i] > daedalus_max_plane_size(q))
 				return -EINVAL;
 		return 0;
 	}

@@ -194,6 +194,41 @@ static void request_depth_case(int mfd, const struct v4l2_ctrl_vp9_frame *p8,
 	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "VP9 request: REQBUFS(OUTPUT 0)");
 }
 
+/*
+ * CREATE_BUFS takes the plane sizes from the application: larger than the format needs is
+ * fine (GStreamer may ask for that), larger than any format of the queue can need is refused
+ * before anything is allocated (found by dv-ioctl-fuzz: 4 GiB - 1 per buffer had the module
+ * allocate page after page until the OOM killer ran).
+ */
+static void create_bufs_case(void)
+{
+	static const struct { unsigned type, extra, size; int want; const char *what; } c[] = {
+		{ OUT, 1u << 20, 0, 0, "OUTPUT: sizeimage + 1 MiB accepted" },
+		{ OUT, 0, (32u << 20) + 4096, -EINVAL, "OUTPUT: 32 MiB + 4 KiB (above any bitstream buffer) refused" },
+		{ OUT, 0, 0xffffffffu, -EINVAL, "OUTPUT: 4 GiB - 1 refused" },
+		{ CAP, 1u << 20, 0, 0, "CAPTURE: sizeimage + 1 MiB accepted" },
+		{ CAP, 0, 4096u * 2304 * 3 + 4096, -EINVAL, "CAPTURE: above a 4096x2304 P010 picture refused" },
+		{ CAP, 0, 0xffffffffu, -EINVAL, "CAPTURE: 4 GiB - 1 refused" },
+	};
+
+	CHECK(!set_out(V4L2_PIX_FMT_VP8_FRAME, 320, 240), "CREATE_BUFS: S_FMT(OUTPUT VP8 320x240)");
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct v4l2_create_buffers cb = { .count = 1, .memory = V4L2_MEMORY_MMAP };
+		struct v4l2_requestbuffers rb = { .type = c[i].type, .memory = V4L2_MEMORY_MMAP };
+		int ret;
+
+		cb.format.type = c[i].type;
+		ioctl(vfd, VIDIOC_G_FMT, &cb.format);
+		if (c[i].size)
+			cb.format.fmt.pix_mp.plane_fmt[0].sizeimage = c[i].size;
+		else
+			cb.format.fmt.pix_mp.plane_fmt[0].sizeimage += c[i].extra;
+		ret = ioctl(vfd, VIDIOC_CREATE_BUFS, &cb) ? -errno : 0;
+		CHECK(ret == c[i].want, "CREATE_BUFS %s (got %d)", c[i].what, ret);
+		ioctl(vfd, VIDIOC_REQBUFS, &rb);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct v4l2_ctrl_h264_sps sps8 = { .profile_idc = 100, .chroma_format_idc = 1,
@@ -247,6 +282,8 @@ int main(int argc, char **argv)
 	      fs.stepwise.max_width == 4096 && fs.stepwise.max_height == 2304,
 	      "ENUM_FRAMESIZES(AV1): up to %ux%u", fs.stepwise.max_width, fs.stepwise.max_height);
 
+	create_bufs_case();
+
 	/* Requests: VP8 needs V4L2_CID_STATELESS_VP8_FRAME in every request. */
 	CHECK(!set_out(V4L2_PIX_FMT_VP8_FRAME, 320, 240), "VP8: S_FMT(OUTPUT 320x240)");
 	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "VP8: REQBUFS(OUTPUT 2)");
@@ -281,6 +318,20 @@ int main(int argc, char **argv)
 	CHECK(!ioctl(req2, MEDIA_REQUEST_IOC_QUEUE), "complete request queued");
 	close(req2);
 	close(mfd);
+	close(vfd);
+
+	/*
+	 * Closed with a control event subscribed: the unsubscription at close used to look the
+	 * control up in a handler already freed (found by dv-ioctl-fuzz under the debug kernel,
+	 * whose lockdep reported the destroyed mutex; the testbed fails the run on that).
+	 */
+	vfd = open(argv[1], O_RDWR);
+	{
+		struct v4l2_event_subscription sub = { .type = V4L2_EVENT_CTRL,
+						       .id = V4L2_CID_MPEG_VIDEO_VP9_PROFILE };
+
+		CHECK(!ioctl(vfd, VIDIOC_SUBSCRIBE_EVENT, &sub), "SUBSCRIBE_EVENT(CTRL), then close");
+	}
 	close(vfd);
 	return dv_check_fails ? 1 : 0;
 }

@@ -27,7 +27,7 @@
 
 #include "dv_common.h"
 
-enum peer_mode { MODE_OK, MODE_ERROR, MODE_BADID, MODE_OVERSIZE, MODE_HANG };
+enum peer_mode { MODE_OK, MODE_ERROR, MODE_BADID, MODE_OVERSIZE, MODE_HANG, MODE_CHAOS };
 
 struct handle {
 	unsigned long long id;
@@ -50,6 +50,7 @@ struct pjob {
 	bool finished;
 	bool fail;		/* answer with ERROR (--error-every) */
 	bool raced;		/* our answer got ENOENT: a JOB_CANCEL must follow */
+	bool never;		/* --mode chaos: left to the watchdog */
 };
 
 static struct {
@@ -73,6 +74,7 @@ static struct {
 	bool lifo;			/* answer due jobs newest first */
 	unsigned int cancel_delay_ms;	/* answer a waiting JOB_CANCEL this late */
 	bool ignore_cancel;		/* never answer a waiting JOB_CANCEL */
+	unsigned long long seed;	/* --mode chaos */
 	int verbose;
 } opt = { .gone_wait_ms = 3000 };
 
@@ -83,6 +85,7 @@ static struct {
 	unsigned int pending, max_pending, ref_found, ref_checked_ok;
 	unsigned int probe_enospc, probe_efault, raced;
 	unsigned int max_inflight, max_hint_inflight, max_queued, hint_bad;
+	unsigned int garbage, never, reopens;
 } st;
 
 static int bridge = -1;
@@ -236,6 +239,93 @@ static int complete_call(struct daedalus_complete *c, int want_err, const char *
 	return ret;
 }
 
+/* --mode chaos: the peer's own generator (xorshift64*), seeded by --seed */
+static uint32_t chaos_rnd(uint32_t n)
+{
+	static uint64_t s;
+
+	if (!s)
+		s = (opt.seed + 1) * 0x9e3779b97f4a7c15ULL;
+	s ^= s >> 12;
+	s ^= s << 25;
+	s ^= s >> 27;
+	return n ? (uint32_t)((s * 0x2545f4914f6cdd1dULL) >> 32) % n : 0;
+}
+
+/*
+ * --mode chaos: before its real answer, 0-2 answers a broken daemon might send for job @j,
+ * each of which the kernel must refuse with the documented error (docs/protocol.md).
+ */
+static void chaos_garbage(const struct pjob *j)
+{
+	for (unsigned int k = chaos_rnd(3); k; k--) {
+		struct daedalus_complete bad = { .job_id = j->id, .ctx_id = j->ctx_id };
+		int want;
+
+		st.garbage++;
+		switch (chaos_rnd(6)) {
+		case 0:
+			bad.job_id = j->id + (1ull << 40) + chaos_rnd(1000);
+			want = ENOENT;
+			break;
+		case 1:
+			bad.ctx_id = j->ctx_id + 1 + chaos_rnd(1000);
+			want = EINVAL;
+			break;
+		case 2:
+			bad.reserved[chaos_rnd(7)] = 1 + chaos_rnd(100);
+			want = EINVAL;
+			break;
+		case 3:
+			bad.status = 2 + chaos_rnd(100);
+			want = EINVAL;
+			break;
+		case 4:
+			bad.num_mem_planes = j->cap_planes;
+			for (unsigned int p = 0; p < j->cap_planes; p++)
+				bad.bytesused[p] = j->cap_len[p];
+			bad.bytesused[chaos_rnd(j->cap_planes)] += 1 + chaos_rnd(1u << 30);
+			want = ERANGE;
+			break;
+		default:
+			bad.num_mem_planes = j->cap_planes + 1 + chaos_rnd(8);
+			want = EINVAL;
+			break;
+		}
+		/*
+		 * The application may have closed (or the watchdog fired) since the job was
+		 * fetched: then every answer gets ENOENT, and the real one below is judged
+		 * by the JOB_CANCEL that must follow.
+		 */
+		if (ioctl(bridge, DAEDALUS_IOC_COMPLETE, &bad) && (errno == want || errno == ENOENT)) {
+			st.rejected_ok++;
+			continue;
+		}
+		st.unexpected++;
+		fprintf(stderr, "dv-testpeer: UNEXPECTED: chaos garbage answer (job %llu) gave %s,"
+			" want %s\n", j->id, dv_errname(errno), dv_errname(want));
+	}
+}
+
+/* --mode chaos: the real answer, OK (whole planes or some bytes) or ERROR with any reason */
+static void chaos_answer(struct pjob *j, struct daedalus_complete *c)
+{
+	switch (chaos_rnd(4)) {
+	case 0:
+		c->status = DAEDALUS_STATUS_ERROR;
+		c->reason = 1 + chaos_rnd(DAEDALUS_REASON_CANCELLED);
+		st.errors_sent++;
+		break;
+	case 1:
+		c->num_mem_planes = j->cap_planes;
+		for (unsigned int p = 0; p < j->cap_planes; p++)
+			c->bytesused[p] = chaos_rnd(j->cap_len[p] + 1);
+		break;
+	default:
+		break;
+	}
+}
+
 static void job_finish(struct pjob *j)
 {
 	struct daedalus_complete c = { .job_id = j->id, .ctx_id = j->ctx_id };
@@ -304,6 +394,10 @@ static void job_finish(struct pjob *j)
 		c.status = DAEDALUS_STATUS_ERROR;
 		c.reason = DAEDALUS_REASON_BITSTREAM;
 		st.errors_sent++;
+		break;
+	case MODE_CHAOS:
+		chaos_garbage(j);
+		chaos_answer(j, &c);
 		break;
 	default:
 		break;
@@ -505,7 +599,9 @@ static bool job_paint(const struct daedalus_job *j, struct pjob *pj)
 			memcpy(m, &rec, sizeof(rec));
 			from = DV_PATTERN_START;
 		}
-		dv_pattern_fill(m, from, ch[p]->len, rec.seed, p);
+		/* chaos: jobs of any size come fast; a page shows the mapping works */
+		dv_pattern_fill(m, from, opt.mode == MODE_CHAOS && ch[p]->len > from + 4096 ?
+				from + 4096 : ch[p]->len, rec.seed, p);
 		dv_dmabuf_sync(ch[p]->fd, 0, 1);
 	}
 	return true;
@@ -526,6 +622,10 @@ static void on_job(const struct daedalus_job *j)
 			     .fail = opt.error_every && st.jobs % opt.error_every == 0 };
 	if (opt.jitter_ms)
 		pj->due_ns += (uint64_t)(rand() % (opt.jitter_ms + 1)) * 1000000ull;
+	if (opt.mode == MODE_CHAOS && !chaos_rnd(20)) {
+		pj->never = true;	/* the watchdog's, or the close's */
+		st.never++;
+	}
 	st.pending++;
 	if (st.pending > st.max_pending)
 		st.max_pending = st.pending;
@@ -901,7 +1001,11 @@ static bool newer_pending(const struct pjob *j)
 static void usage(void)
 {
 	fputs("usage: dv-testpeer [options]\n"
-	      "  --mode ok|error|badid|oversize|hang  how to answer jobs (default ok)\n"
+	      "  --mode ok|error|badid|oversize|hang|chaos  how to answer jobs (default ok;\n"
+	      "                      chaos: per job at random OK, OK with some bytes, ERROR\n"
+	      "                      with any reason, never (the watchdog's), after 0-2\n"
+	      "                      refused garbage answers; now and then close and reopen)\n"
+	      "  --seed N            chaos mode's generator\n"
 	      "  --delay-ms D        answer each job D ms after receiving it\n"
 	      "  --jitter-ms J       plus a pseudo-random 0..J ms per job\n"
 	      "  --error-every N     answer every Nth job with STATUS_ERROR\n"
@@ -954,6 +1058,7 @@ int main(int argc, char **argv)
 		{ "lifo", no_argument, NULL, 'F' },
 		{ "cancel-delay-ms", required_argument, NULL, 'D' },
 		{ "ignore-cancel", no_argument, NULL, 'G' },
+		{ "seed", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *open_err = NULL;
@@ -974,6 +1079,8 @@ int main(int argc, char **argv)
 				opt.mode = MODE_OVERSIZE;
 			else if (!strcmp(optarg, "hang"))
 				opt.mode = MODE_HANG;
+			else if (!strcmp(optarg, "chaos"))
+				opt.mode = MODE_CHAOS;
 			else
 				usage();
 			break;
@@ -997,6 +1104,7 @@ int main(int argc, char **argv)
 		case 'F': opt.lifo = true; break;
 		case 'D': opt.cancel_delay_ms = atoi(optarg); break;
 		case 'G': opt.ignore_cancel = true; break;
+		case 'S': opt.seed = strtoull(optarg, NULL, 0); break;
 		case 'N':
 			printf("%llu\n", (unsigned long long)dv_now_ns());
 			return 0;
@@ -1081,6 +1189,15 @@ int main(int argc, char **argv)
 		}
 		if (opt.exit_after && st.pending >= opt.exit_after)
 			hold_and_leave(true);
+		/* chaos: now and then the daemon goes away with jobs in hand and comes back */
+		if (opt.mode == MODE_CHAOS && st.pending && !chaos_rnd(400)) {
+			hold_and_leave(false);
+			drop_session_state();
+			st.reopens++;
+			if (bridge_open_hello())
+				return 1;
+			continue;
+		}
 
 		/* Waiting JOB_CANCELs answered late (--cancel-delay-ms), in any mode. */
 		for (size_t k = 0; k < njobs; k++) {
@@ -1097,7 +1214,7 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < njobs && opt.mode != MODE_HANG; k++) {
 			struct pjob *j = &jobs[opt.lifo ? njobs - 1 - k : k];
 
-			if (j->finished || j->cancelled || opt.close_after || opt.exit_after)
+			if (j->finished || j->cancelled || j->never || opt.close_after || opt.exit_after)
 				continue;
 			/* Newer jobs of its context are answered first. */
 			if (opt.lifo && newer_pending(j))
@@ -1170,13 +1287,13 @@ int main(int argc, char **argv)
 	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u "
 	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
 	       "granted_inflight=%u max_inflight_hint=%u max_queued_hint=%u "
-	       "unexpected=%u violations=%u\n",
+	       "garbage=%u never_answered=%u reopens=%u unexpected=%u violations=%u\n",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
 	       st.cancels, st.cancel_answered, st.cancel_crossed, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
 	       st.ref_checked_ok, st.max_pending, st.probe_enospc, st.probe_efault,
 	       st.raced, st.max_inflight, st.max_hint_inflight, st.max_queued,
-	       st.unexpected, st.violations);
+	       st.garbage, st.never, st.reopens, st.unexpected, st.violations);
 	if (bridge >= 0)
 		close(bridge);
 	return st.unexpected || st.violations ? 1 : 0;

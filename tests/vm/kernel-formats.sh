@@ -9,7 +9,9 @@
 # fails and the control keeps its value); try_ctrl refuses what
 # the daemon cannot decode; ENUM_FRAMESIZES states 4096x2304; an OUTPUT buffer queued
 # without a request is refused with EBADR; a request without its codec's per-frame control,
-# or without a buffer, is refused with ENOENT.
+# or without a buffer, is refused with ENOENT; CREATE_BUFS refuses planes larger than any
+# format of the queue can need (4 GiB - 1 used to be allocated, page by page); a file closed
+# with a control event subscribed (the debug kernel reported its unsubscription).
 set -u
 BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/dv-format-check
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built (make tools)"; exit 1; }

@@ -1,0 +1,142 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=1000
+# testbed-kernels: normal debug
+# testbed-batch: yes
+# known-failure: after the 600 s debug run (seed 11) the module could not be unloaded (a reference to it leaked during the fuzzing: a file, request or exported dma-buf never released; not yet diagnosed, docs/security.md)
+# A hostile V4L2 client against the module (docs/security.md, "Fuzzing the kernel's ioctls"):
+# dv-ioctl-fuzz drives 4 decoder instances from 3 threads with seeded random, mostly valid
+# sequences of formats, REQBUFS/CREATE_BUFS (MMAP, DMABUF), codec controls with damaged
+# payloads (in requests and not), requests queued/re-initialised/closed, OUTPUT buffers of
+# random bitstream, STREAMON/OFF, DQBUF, decoder commands and closes, in four phases
+# (after the regression sequences of what it found):
+#   1. no daemon attached (every request fails at once);
+#   2. the test peer in chaos mode, pipelined (answers OK, ERROR, partial, never (the
+#      1000 ms watchdog's), garbage answers first, the bridge closed and reopened);
+#   3. the same without pipelining, the peer SIGKILLed halfway and started again;
+#   4. the real daemon (FFmpeg/dav1d parse the random bitstreams).
+# The kernel must report nothing (the testbed fails the run on any KASAN, UBSAN, lockdep,
+# WARNING or hung-task report in this test's slice of the log: the debug kernel is the
+# point), the fuzzer must end (no thread stuck in the kernel, the node still opens), the
+# peers must have seen only well-formed jobs and the documented answers, the daemon must
+# survive; afterwards a clean peer and client still decode bit-exact.
+#
+#   tests/vm/kernel-ioctl-fuzz.sh [SECONDS [SEED]]   (default 80 s in all, seed 1)
+# `make fuzz-ioctl` runs it longer (FUZZ_SECONDS, FUZZ_SEED, FUZZ_KERNEL=debug|normal).
+# Replay a phase: the fuzzer prints its seed and operation counts ("replay: ...").
+set -u
+. "$(dirname "$0")/../tools/proto-lib.sh"
+FUZZ=$TOOLS/dv-ioctl-fuzz
+DAEMON=${DAEDALUS_BUILD:-$CK/build}/daemon/daedalus-v4l2d
+SECONDS_ALL=${1:-80}
+SEED=${2:-1}
+PHASE=$((SECONDS_ALL / 4))
+[ "$PHASE" -ge 5 ] || PHASE=5
+[ -x "$FUZZ" ] || { echo "$TEST: FAIL: $FUZZ is not built (make tools)"; exit 1; }
+need_cpus 2
+echo "seconds per phase $PHASE, seeds $SEED..$((SEED + 3))"
+totals=()
+
+# fuzz NAME SEED [ARGS...]: one fuzzer run; its summary is checked and kept.
+fuzz() {
+	local name=$1 seed=$2 out rc
+	shift 2
+	out=$WORK/fuzz.$name.log
+	timeout $((PHASE + 60)) "$FUZZ" --seed "$seed" --seconds "$PHASE" "$@" >"$out" 2>&1
+	rc=$?
+	grep -v "^dv-ioctl-fuzz: progress" "$out" | grep -v "^dv-reqclient:" | sed 's/^/    fuzz| /'
+	FUZZ_SUMMARY=$(grep "^dv-ioctl-fuzz: \(PASS\|FAIL\)" "$out" | tail -n 1)
+	check "$name: the fuzzer ended cleanly (exit $rc)" test "$rc" = 0
+	totals+=("$name: $(grep -o 'ops [0-9,]* calls [0-9]*' <<<"$FUZZ_SUMMARY")")
+	return "$rc"
+}
+# num KEY: a counter of the last fuzzer summary
+num() { grep -o "\b$1 [0-9]*" <<<"$FUZZ_SUMMARY" | awk '{print $2}'; }
+
+# 0. regression sequences of what the fuzzer found (docs/security.md)
+out=$("$FUZZ" --mmap-race 300 2>&1)
+rc=$?
+check "regression: mmap() racing REQBUFS allocations refused, not dereferenced (${out##*: })" test $rc = 0
+
+# 1. nobody attached
+fuzz no-daemon "$SEED"
+
+# 2. chaos peer, pipelined (max_inflight is read at HELLO; put back afterwards)
+param=/sys/module/daedalus_v4l2/parameters/max_inflight
+old_max=$(cat "$param")
+echo 4 >"$param"
+start_peer chaos1 --mode chaos --seed "$SEED" --jitter-ms 40 --pipeline 4 || finish "(no peer)"
+fuzz chaos-pipelined $((SEED + 1))
+stop_peer
+echo "$old_max" >"$param"
+check "the chaos peer was granted 4 jobs in flight per context" \
+	test "$(field granted_inflight "$PEER_SUMMARY")" = 4
+check "chaos peer (pipelined): only well-formed jobs and documented answers ($PEER_SUMMARY)" \
+	test "$PEER_RC" = 0
+check "requests reached the peer: $(field jobs "$PEER_SUMMARY") jobs, $(num requests_queued) requests queued, $(num capture_done) CAPTURE buffers back" \
+	test "$(field jobs "$PEER_SUMMARY")" -ge 10 -a "$(num capture_done)" -ge 1
+
+# 3. chaos peer, one job at a time, SIGKILLed halfway; another one attaches after it
+start_peer chaos2 --mode chaos --seed $((SEED + 7)) --jitter-ms 20 || finish "(no peer)"
+victim=$PEER_PID
+(
+	sleep $((PHASE / 2))
+	kill -KILL "$victim"
+	for _ in $(seq 100); do
+		grep -q '^State:.*Z' /proc/"$victim"/status 2>/dev/null && break
+		kill -0 "$victim" 2>/dev/null || break
+		sleep 0.05
+	done
+	for _ in $(seq 20); do
+		"$PEER" --mode chaos --seed $((SEED + 8)) --jitter-ms 20 >"$WORK/chaos3.log" 2>&1 &
+		echo $! >"$WORK/chaos3.pid"
+		wait $! && exit 0
+		grep -q "EBUSY" "$WORK/chaos3.log" || exit 1
+		sleep 0.1
+	done
+	exit 1
+) &
+respawn=$!
+fuzz chaos-killed $((SEED + 2)) --threads 2
+wait "$victim" 2>/dev/null
+kill -TERM "$(cat "$WORK/chaos3.pid" 2>/dev/null)" 2>/dev/null
+wait "$respawn"
+rc=$?
+PEER_SUMMARY=$(grep "^dv-testpeer: \(PASS\|FAIL\) " "$WORK/chaos3.log" | tail -n 1)
+grep -v "^dv-testpeer: job \|JOB_CANCEL .* after\|rejected with" "$WORK/chaos3.log" | sed 's/^/    peer| /'
+check "the chaos peer attached after the SIGKILL saw well-formed jobs and documented answers ($PEER_SUMMARY)" \
+	test "$rc" = 0
+
+# 4. the real daemon
+DLOG=$WORK/daemon.log
+"$DAEMON" --foreground >"$DLOG" 2>&1 &
+dpid=$!
+for _ in $(seq 100); do
+	grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DLOG" && break
+	kill -0 $dpid 2>/dev/null || break
+	sleep 0.1
+done
+if grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DLOG" && kill -0 $dpid 2>/dev/null; then
+	fuzz daemon $((SEED + 3))
+	check "the daemon survived ($(grep -c ' failed\| error' "$DLOG") error lines in its log)" kill -0 $dpid
+	kill -TERM $dpid
+	for _ in $(seq 50); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
+	check "the daemon stopped on SIGTERM within 5 s" bash -c "! kill -0 $dpid 2>/dev/null"
+	kill -KILL $dpid 2>/dev/null
+	wait $dpid
+else
+	check "the daemon started" false
+	sed 's/^/    daemon| /' "$DLOG"
+fi
+
+# 5. the module still decodes
+start_peer after --expect-all-gone || finish "(no peer)"
+run_client --codec vp9 --frames 8 --contexts 2
+check "after the fuzzing a clean client decodes bit-exact" test "$CLIENT_RC" = 0
+stop_peer
+check "clean peer ($PEER_SUMMARY)" test "$PEER_RC" = 0
+
+# 6. every file, request and exported dma-buf of the module released: it can be unloaded
+sleep 1
+refs=$(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)
+check "nothing holds the module any more (refcnt ${refs:-?})" test "${refs:-1}" = 0
+finish "$(IFS=';'; echo "${totals[*]}")"

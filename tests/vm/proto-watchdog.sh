@@ -2,6 +2,7 @@
 # testbed-run: --no-daemon --timeout 300 --module-params job_timeout_ms=1000
 # testbed-batch: yes
 # testbed-kernels: normal debug
+# testbed-seconds: 5 debug=35
 # A daemon that takes a job and never answers: the job completes as ERROR after the module's
 # job_timeout_ms (set to 1000 here), the daemon gets JOB_CANCEL, and its late answer is
 # rejected with ENOENT. The same with 4 jobs of one context in flight (module parameter

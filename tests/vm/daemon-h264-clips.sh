@@ -1,6 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 1200
 # testbed-kernels: normal
+# testbed-batch: yes
 # testbed-seconds: 190
 # H.264 through the device end to end: GStreamer's v4l2slh264dec decodes x264 clips through
 # daedalus-v4l2 and daedalus-v4l2d (SPS/PPS rebuilt from the controls); every frame must equal

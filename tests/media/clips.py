@@ -350,20 +350,71 @@ def encode_clip(ffmpeg, path, name, codec, parts, ext):
 
 
 def reference(ffmpeg, clip, codec):
-    """[(pts seconds, tight size, md5)] of the software decoder's output frames"""
-    out = run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
-               "-c:v", REF_DECODER[codec], "-i", clip, "-fps_mode", "passthrough",
-               "-noautoscale", "-f", "framemd5", "-"]).decode()
-    tb, frames = None, []
-    for line in out.splitlines():
-        if line.startswith("#tb 0:"):
-            num, den = line.split(":")[1].strip().split("/")
-            tb = int(num) / int(den)
-        if line.startswith("#") or not line.strip():
-            continue
-        f = [x.strip() for x in line.split(",")]
-        frames.append((int(f[2]) * tb, int(f[4]), f[5]))
-    return frames
+    """[(pts seconds, tight size, md5)] of the software decoder's output frames. On x86-64
+    the rootfs FFmpeg's decode is kept beside the clip (CLIP.x86-reference.json, made by
+    tests/media/make-clips on the host) and reused while the libraries are those it was made
+    with; elsewhere (the arm64 lane) it is decoded every time, and compared with that file."""
+    def decode():
+        out = run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+                   "-c:v", REF_DECODER[codec], "-i", clip, "-fps_mode", "passthrough",
+                   "-noautoscale", "-f", "framemd5", "-"]).decode()
+        tb, frames = None, []
+        for line in out.splitlines():
+            if line.startswith("#tb 0:"):
+                num, den = line.split(":")[1].strip().split("/")
+                tb = int(num) / int(den)
+            if line.startswith("#") or not line.strip():
+                continue
+            f = [x.strip() for x in line.split(",")]
+            frames.append((int(f[2]) * tb, int(f[4]), f[5]))
+        return frames
+    if not is_x86() or ffmpeg != "ffmpeg":
+        return decode()
+    return [tuple(f) for f in kept(x86_reference_path(clip), decode, clip)]
+
+
+def is_x86():
+    import platform
+    return platform.machine() in ("x86_64", "AMD64")
+
+
+def libraries():
+    """What a clip's reference decode and container facts depend on besides the clip: this
+    machine's FFmpeg and codec libraries in the rootfs, by file name, size and time."""
+    import glob
+    import sysconfig
+    arch = sysconfig.get_config_var("MULTIARCH") or ""
+    found = set()
+    for lib in ("avcodec", "avformat", "avutil", "vpx", "dav1d"):
+        for p in glob.glob(f"/usr/lib/{arch}/lib{lib}.so.*"):
+            real = os.path.realpath(p)
+            st = os.stat(real)
+            found.add(f"{os.path.basename(real)} {st.st_size} {st.st_mtime_ns}")
+    st = os.stat(shutil.which("ffmpeg") or "/usr/bin/ffmpeg")
+    found.add(f"ffmpeg {st.st_size} {st.st_mtime_ns}")
+    return sorted(found)
+
+
+def kept(path, compute, source):
+    """compute()'s JSON value for the file source, kept in path with what it was computed
+    from (source's size and time, and the libraries()) and computed again when any of that
+    changed. The VM tests read what make-clips computed on the host instead of running the
+    FFmpeg CLI again under TCG (a few seconds per call there)."""
+    st = os.stat(source)
+    made_from = [f"{os.path.basename(source)} {st.st_size} {st.st_mtime_ns}"] + libraries()
+    try:
+        with open(path) as fh:
+            old = json.load(fh)
+        if isinstance(old, dict) and old.get("made_from") == made_from:
+            return old["value"]
+    except (OSError, ValueError):
+        pass
+    value = compute()
+    tmp = f"{path}.{UNIQUE}"
+    with open(tmp, "w") as fh:
+        json.dump({"made_from": made_from, "value": value}, fh)
+    os.replace(tmp, path)
+    return value
 
 
 def x86_reference_path(clip):
@@ -374,28 +425,21 @@ def save_x86_reference(ffmpeg, clip, codec):
     """The reference decode made on x86-64 (by tests/media/make-clips on the host), kept beside
     the clip: the arm64 lane checks its own FFmpeg's reference against it, so that its device
     decode is not judged only by the same arm64 library under the same emulator."""
-    path = x86_reference_path(clip)
-    if os.path.exists(path):
-        return path
-    ref = reference(ffmpeg, clip, codec)
-    tmp = f"{path}.{UNIQUE}"
-    with open(tmp, "w") as fh:
-        json.dump(ref, fh)
-    os.replace(tmp, path)
-    return path
+    reference(ffmpeg, clip, codec)
+    return x86_reference_path(clip)
 
 
 def check_x86_reference(clip, ref):
     """Problems (strings) of this machine's reference against the x86-64 one, when this
     machine is not x86-64; none on x86-64, where the reference is the x86 one."""
-    import platform
-    if platform.machine() in ("x86_64", "AMD64"):
+    if is_x86():
         return []
     path = x86_reference_path(clip)
     if not os.path.exists(path):
         return [f"no x86-64 reference beside the clip ({os.path.basename(path)}: make clips)"]
     with open(path) as fh:
         x86 = json.load(fh)
+    x86 = x86["value"] if isinstance(x86, dict) else x86
     if len(x86) != len(ref):
         return [f"this machine's reference has {len(ref)} frames, the x86-64 one {len(x86)}"]
     return [f"reference frame {i}: MD5 {a[2]} here, {b[2]} on x86-64"
@@ -444,9 +488,18 @@ def packet_times(ffmpeg, clip):
 
 
 def ffprobe(ffmpeg, clip, entries):
+    """ffprobe's csv of entries for the clip's video stream (kept beside the clip as
+    CLIP.ARCH-ffprobe-ENTRIES.json, see kept(), when it is the rootfs's)"""
     probe = os.path.join(os.path.dirname(ffmpeg), "ffprobe") if os.sep in ffmpeg else "ffprobe"
-    return run([probe, "-v", "error", "-select_streams", "v:0", "-show_entries", entries,
-                "-of", "csv=p=0", clip]).decode()
+
+    def compute():
+        return run([probe, "-v", "error", "-select_streams", "v:0", "-show_entries", entries,
+                    "-of", "csv=p=0", clip]).decode()
+    if ffmpeg != "ffmpeg":
+        return compute()
+    import platform
+    tag = "".join(c if c.isalnum() else "_" for c in entries)
+    return kept(f"{clip}.{platform.machine()}-ffprobe-{tag}.json", compute, clip)
 
 
 def keyframe_times(ffmpeg, clip):

@@ -4,7 +4,10 @@
 parameter sets and slice headers with FFmpeg's trace_headers bitstream filter (an encoder
 upgrade that silently dropped a tool would otherwise leave a test that tests nothing).
 Usage: h264-features.py CLIP-NAME CLIP-FILE; prints one line, exit 1 if a feature is missing.
+       h264-features.py --all WORKDIR: every clip listed here, made in WORKDIR if missing
+       (tests/unit/h264-clip-features.sh).
 """
+import os
 import re
 import subprocess
 import sys
@@ -63,7 +66,14 @@ def values(path):
 
 
 def main():
-    name, path = sys.argv[1], sys.argv[2]
+    if sys.argv[1] == "--all":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import clips
+        return max(check(n, clips.make_clip("ffmpeg", sys.argv[2], n)) for n in FEATURES)
+    return check(sys.argv[1], sys.argv[2])
+
+
+def check(name, path):
     seen = values(path)
     missing = [d for d, elem, ok in FEATURES[name] if not ok(seen.get(elem, set()))]
     have = [d for d, _, _ in FEATURES[name] if d not in missing]

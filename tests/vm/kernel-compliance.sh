@@ -3,6 +3,7 @@
 # testbed-batch: yes
 # testbed-kernels: normal debug
 # testbed-arches: amd64 arm64-full
+# testbed-seconds: 95 debug=115
 # v4l2-compliance on the daedalus-v4l2 video node once per OUTPUT format, and on its media
 # node: 0 failures and 0 warnings. No daemon is attached, so every decode job fails at once:
 # this also shows that nothing hangs or oopses without one.
@@ -43,14 +44,26 @@ check() { # label args...
 	fi
 }
 
+# -m tests the media node and every interface in its topology, the video node included (its
+# own "Total for ... /dev/videoN" line, which check() requires clean too): with H.264 the
+# default it stands for that format's -d run.
 for codec in 1:H264_SLICE 2:VP8_FRAME 3:VP9_FRAME 4:AV1_FRAME; do
 	echo "${codec%%:*}" >"$param"
 	fmt=$(v4l2-ctl -d "$video" --get-fmt-video-out | sed -n "s/.*Pixel Format *: *'\([^']*\)'.*/\1/p")
 	echo "default OUTPUT format ${codec#*:}: $fmt"
-	check "v4l2-compliance (${codec#*:})" -d "$video"
+	if [ "${codec#*:}" = H264_SLICE ]; then
+		check "v4l2-compliance -m (H264_SLICE)" -m "$media"
+		if grep -q "Total for daedalus-v4l2 device $video:" /tmp/compliance.log; then
+			echo "     within it: $(grep "Total for daedalus-v4l2 device $video:" /tmp/compliance.log)"
+		else
+			echo "FAIL v4l2-compliance -m did not test $video"
+			fail=1
+		fi
+	else
+		check "v4l2-compliance (${codec#*:})" -d "$video"
+	fi
 done
 echo 1 >"$param"
-check "v4l2-compliance -m" -m "$media"
 if [ $fail = 0 ]; then
 	echo "kernel-compliance: PASS (4 OUTPUT formats, media node)"
 else

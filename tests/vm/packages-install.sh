@@ -1,5 +1,6 @@
 #!/bin/bash
 # testbed-run: --writable-root --no-module --no-daemon --timeout 1500
+# testbed-seconds: 220
 # The Debian packages as a user gets them (build/deb, `make debs`): daedalus-v4l2-dkms and
 # daedalus-v4l2-daemon install on the writable root; DKMS builds the module for the running
 # kernel from its headers (the testbed kernel's build tree); modules-load.d loads it; the udev

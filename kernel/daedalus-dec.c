@@ -677,9 +677,8 @@ static int daedalus_job_ready(void *priv)
 	/*
 	 * A job beyond the first only while the device-wide job table is
 	 * less than half full: this context gets rescheduled when one of
-	 * its jobs comes back, but the first job of another one finding the
-	 * table full would fail, so the extra jobs of pipelined contexts must
-	 * not take the slots of the streams with none out.
+	 * its jobs comes back, while a stream with none out finding the table
+	 * full would wait behind the extra jobs of pipelined contexts.
 	 */
 	if (READ_ONCE(ctx->dev->bridge.nr_jobs) >= DAEDALUS_MAX_JOBS / 2)
 		return 0;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=1000
 # testbed-kernels: normal debug
+# testbed-seconds: 120 debug=150
 # testbed-batch: yes
 # known-failure: after the 600 s debug run (seed 11) the module could not be unloaded (a reference to it leaked during the fuzzing: a file, request or exported dma-buf never released; not yet diagnosed, docs/security.md)
 # A hostile V4L2 client against the module (docs/security.md, "Fuzzing the kernel's ioctls"):

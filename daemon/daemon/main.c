@@ -147,10 +147,11 @@ static void reap_closing(struct daemon *d)
 	if (d->svc.reap_fd >= 0 && read(d->svc.reap_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		dm_warn("reading the workers' end notices: %s", strerror(errno));
 	for (struct dm_context **p = &d->closing; *p;) {
-		struct dm_context *ctx = *p;
+		struct dm_context *ctx = *p, *next = ctx->next;
 
+		/* a reaped context is freed: its successor was read before */
 		if (dm_context_reap(ctx, false))
-			*p = ctx->next;
+			*p = next;
 		else
 			p = &ctx->next;
 	}

@@ -472,6 +472,14 @@ static struct dma_buf *daedalus_mem_get_dmabuf(struct vb2_buffer *vb,
 
 /* dmabuf importer: vb2 keeps the dmabuf, we only remember it */
 
+/*
+ * Never fails for a dmabuf smaller than the plane length the application
+ * claims: daedalus_buf_init() refuses it. When attach_dmabuf fails, vb2
+ * (__prepare_dmabuf, 6.12) drops only the planes attached so far and leaks
+ * its reference to this plane's dmabuf and to every later one's: an
+ * application could pin any dmabuf, and one exported by this module would
+ * pin the module, with one QBUF whose plane length is too large.
+ */
 static void *daedalus_mem_attach_dmabuf(struct vb2_buffer *vb,
 					struct device *dev,
 					struct dma_buf *dbuf,
@@ -479,8 +487,6 @@ static void *daedalus_mem_attach_dmabuf(struct vb2_buffer *vb,
 {
 	struct daedalus_mem_import *imp;
 
-	if (dbuf->size < size)
-		return ERR_PTR(-EFAULT);
 	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
 	if (!imp)
 		return ERR_PTR(-ENOMEM);

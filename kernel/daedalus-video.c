@@ -442,6 +442,16 @@ static int daedalus_buf_init(struct vb2_buffer *vb)
 	struct daedalus_handle *h[VIDEO_MAX_PLANES] = { };
 	unsigned int i;
 
+	/*
+	 * An imported dmabuf must hold the plane length the application gave
+	 * (the daemon writes that many bytes). Checked here, once vb2 holds
+	 * every plane, not in attach_dmabuf (daedalus-mem.c says why).
+	 */
+	if (vb->memory == VB2_MEMORY_DMABUF)
+		for (i = 0; i < vb->num_planes; i++)
+			if (vb->planes[i].dbuf->size < vb->planes[i].length)
+				return -EINVAL;
+
 	for (i = 0; i < vb->num_planes; i++) {
 		struct dma_buf *dbuf;
 

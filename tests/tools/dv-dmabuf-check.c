@@ -116,6 +116,18 @@ int main(int argc, char **argv)
 	ofd = export(vfd, out, 0, O_RDWR | O_CLOEXEC);
 	CHECK(ofd >= 0, "EXPBUF(OUTPUT 0)");
 
+	/*
+	 * Our own node imports it too, and must refuse a plane length larger than the dmabuf
+	 * without keeping a reference to it (vb2 leaked one, and with it the module, when
+	 * attach_dmabuf failed; the dmabuf count at the end of the test catches it).
+	 */
+	ret = import_single(argv[1], cap, dfd, len);
+	CHECK(ret == 0, "our node imports the exported CAPTURE dmabuf, QBUF -> %d", ret);
+	ret = import_single(argv[1], cap, dfd, len + 4096);
+	CHECK(ret == -EINVAL,
+	      "our node refuses it with a plane length beyond its size (QBUF -> %d, EINVAL expected)",
+	      ret);
+
 	if (argc > 2 && argv[2][0]) {
 		ret = import_single(argv[2], V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, ofd, 8 << 20);
 		CHECK(ret == 0, "visl imports the exported OUTPUT dmabuf (vmap), QBUF -> %d", ret);

@@ -9,7 +9,9 @@
 # with DMA_BUF_IOCTL_SYNC brackets; the exported dmabuf is imported by two in-tree drivers:
 # visl (vb2-vmalloc: kernel vmap of our pages, must succeed) and vimc (vb2-dma-contig:
 # dma_buf_attach + map for its device; our pages are not contiguous, so it may refuse with
-# EFAULT, but attach/map/detach must run cleanly). At the end no dmabuf may be left over.
+# EFAULT, but attach/map/detach must run cleanly); our own node imports it, and refuses it
+# (EINVAL) with a plane length beyond its size without keeping a reference (vb2 leaks one when
+# attach_dmabuf fails, docs/security.md). At the end no dmabuf may be left over.
 # Every check must run: without visl or vimc (both built as modules by the testbed kernel) or
 # without a readable /sys/kernel/debug/dma_buf/bufinfo (for the leak count) the test fails.
 set -u

@@ -231,6 +231,17 @@ static void daedalus_wake_table_waiters(struct daedalus_bridge *br)
 	spin_unlock_irqrestore(&br->wait_lock, flags);
 }
 
+/* Tell the daemon to let go of a job it has fetched; bridge lock held. */
+static void daedalus_queue_cancel(struct daedalus_bridge *br,
+				  struct daedalus_kjob *job, u32 flags)
+{
+	job->cancel.type = DAEDALUS_MSG_JOB_CANCEL;
+	job->cancel.flags = flags;
+	job->cancel.id = job->msg.job_id;
+	kref_get(&job->ref);	/* the message's, dropped when it is freed */
+	list_add_tail(&job->cancel.entry, &br->fifo);
+}
+
 /* Move a job to DONE; bridge lock held. */
 static void __daedalus_claim(struct daedalus_bridge *br,
 			     struct daedalus_kjob *job, bool notify)
@@ -248,11 +259,7 @@ static void __daedalus_claim(struct daedalus_bridge *br,
 	/* A job that timed out has had its JOB_CANCEL already. */
 	if (notify && sent && !job->timed_out && br->ready &&
 	    job->session == br->session) {
-		job->cancel.type = DAEDALUS_MSG_JOB_CANCEL;
-		job->cancel.flags = 0;
-		job->cancel.id = job->msg.job_id;
-		kref_get(&job->ref);
-		list_add_tail(&job->cancel.entry, &br->fifo);
+		daedalus_queue_cancel(br, job, 0);
 	}
 }
 
@@ -304,11 +311,7 @@ enum daedalus_timeout daedalus_bridge_timeout(struct daedalus_bridge *br,
 	if (job->state == DAEDALUS_JOB_SENT && !job->timed_out && !job->ctx->dying &&
 	    br->ready && job->session == br->session) {
 		job->timed_out = true;
-		job->cancel.type = DAEDALUS_MSG_JOB_CANCEL;
-		job->cancel.flags = DAEDALUS_CANCEL_FLAG_WAIT;
-		job->cancel.id = job->msg.job_id;
-		kref_get(&job->ref);
-		list_add_tail(&job->cancel.entry, &br->fifo);
+		daedalus_queue_cancel(br, job, DAEDALUS_CANCEL_FLAG_WAIT);
 		/* queued again from its own work: the running instance ends */
 		daedalus_arm_watchdog(job);
 		ret = DAEDALUS_TIMEOUT_WAIT;

@@ -4,7 +4,7 @@
  * a fuzz input (fuzz_input.h) is one stream of jobs a hostile client could cause. Each job
  * becomes the protocol message the kernel would send (struct daedalus_job, its control table
  * and payload area, dmabufs for the OUTPUT and CAPTURE buffers) and takes the daemon's own
- * path: dm_job_new() and dm_job_to_engine() (daemon/daemon/job.c, with the real buffer cache
+ * path: dm_job_new() and dm_job_to_engine() (daemon/process/job.c, with the real buffer cache
  * over memfds), then the engine: dd_stream_decode(), or dd_stream_submit()/collect() with
  * several jobs in flight, STREAM_START flushes, HOLD/NEW_FRAME pieces of one picture.
  *

@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 1500
 # testbed-kernels: normal debug
-# testbed-seconds: 200 debug=240
+# testbed-seconds: 200 debug=170
 # Several frames of one stream in flight through the whole device (docs/frame-parallel.md):
 # the module's max_inflight set to 2, the daemon asks for 2 and decodes AV1 with dav1d frame
 # threads (max_frame_delay 2), finishing the jobs in flight with a complete drain when the
@@ -14,6 +14,10 @@
 #   like FFmpeg's hwaccel) does not deadlock and gets identical pictures, also across a
 #   damaged request;
 # - the daemon's log shows jobs of one context in flight together (its "in flight 2" hint).
+# Under the debug kernel (KASAN, lockdep) one clip per codec and mode: the kernel paths are the
+# same for every clip, and each GStreamer decode there risks GStreamer's one-second limit per
+# request (a CI run lost av1-svt-10bit-grain to two 1.4 s jobs under load); the full list runs
+# under the normal kernel.
 # The testbed checks the kernel log (no WARN; KASAN and lockdep under the debug kernel).
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
@@ -32,9 +36,13 @@ else
 	grep "attached to" "$DAEMON_LOG"
 	failures=$((failures + 1))
 fi
-check_clip --clip av1-aom-tiles
-check_clip --clip av1-svt-10bit-grain
-check_clip --clip av1-svt-intraonly
+debug_kernel() { [ -e /proc/lockdep ]; }
+debug_kernel && echo "NOTE debug kernel (lockdep): one clip per codec and mode, the normal kernel runs the full list"
+if ! debug_kernel; then
+	check_clip --clip av1-aom-tiles
+	check_clip --clip av1-svt-10bit-grain
+	check_clip --clip av1-svt-intraonly
+fi
 check_clip --clip av1-aom-odd
 check_clip --clip vp9-altref-odd
 check_clip --clip vp8-altref-odd
@@ -51,7 +59,7 @@ fi
 # H.264 frame based: whole pictures, no HOLD, pipelined like the others
 before=$(in_flight_since 0)
 check_clip --clip h264-main-bpyramid
-check_clip --clip h264-mbaff
+debug_kernel || check_clip --clip h264-mbaff
 inflight=$(in_flight_since "$before")
 if [ "$inflight" -gt 0 ]; then
 	echo "ok   H.264 frame based: $inflight jobs sent with another of their context in flight"
@@ -64,7 +72,7 @@ fi
 slice_param=/sys/module/daedalus_v4l2/parameters/h264_slice_based
 echo 1 >"$slice_param"
 check_clip --clip h264-slices
-check_clip --clip h264-main-bpyramid
+debug_kernel || check_clip --clip h264-main-bpyramid
 echo 0 >"$slice_param"
 # one request at a time: every frame waits out the grace period, none waits for a next job
 layout() { # layout clip [client arguments]

@@ -152,68 +152,23 @@ static const void *daedalus_job_ctrl(struct daedalus_kjob *job, u32 id,
 	return NULL;
 }
 
-/* The timestamps each codec names as references, per slot. */
-static unsigned int daedalus_ref_slots(struct daedalus_kjob *job, u64 *ts,
-				       bool *used)
-{
-	const struct v4l2_ctrl_h264_decode_params *h264;
-	const struct v4l2_ctrl_vp8_frame *vp8;
-	const struct v4l2_ctrl_vp9_frame *vp9;
-	const struct v4l2_ctrl_av1_frame *av1;
-	unsigned int i;
-
-	switch (job->msg.codec) {
-	case DAEDALUS_CODEC_H264:
-		h264 = daedalus_job_ctrl(job, V4L2_CID_STATELESS_H264_DECODE_PARAMS,
-					 sizeof(*h264));
-		if (!h264)
-			return 0;
-		for (i = 0; i < V4L2_H264_NUM_DPB_ENTRIES; i++) {
-			ts[i] = h264->dpb[i].reference_ts;
-			used[i] = h264->dpb[i].flags & V4L2_H264_DPB_ENTRY_FLAG_VALID;
-		}
-		return V4L2_H264_NUM_DPB_ENTRIES;
-	case DAEDALUS_CODEC_VP8:
-		vp8 = daedalus_job_ctrl(job, V4L2_CID_STATELESS_VP8_FRAME, sizeof(*vp8));
-		if (!vp8)
-			return 0;
-		ts[0] = vp8->last_frame_ts;
-		ts[1] = vp8->golden_frame_ts;
-		ts[2] = vp8->alt_frame_ts;
-		memset(used, true, 3 * sizeof(*used));
-		return 3;
-	case DAEDALUS_CODEC_VP9:
-		vp9 = daedalus_job_ctrl(job, V4L2_CID_STATELESS_VP9_FRAME, sizeof(*vp9));
-		if (!vp9)
-			return 0;
-		ts[0] = vp9->last_frame_ts;
-		ts[1] = vp9->golden_frame_ts;
-		ts[2] = vp9->alt_frame_ts;
-		memset(used, true, 3 * sizeof(*used));
-		return 3;
-	case DAEDALUS_CODEC_AV1:
-		av1 = daedalus_job_ctrl(job, V4L2_CID_STATELESS_AV1_FRAME, sizeof(*av1));
-		if (!av1)
-			return 0;
-		for (i = 0; i < V4L2_AV1_TOTAL_REFS_PER_FRAME; i++) {
-			ts[i] = av1->reference_frame_ts[i];
-			used[i] = true;
-		}
-		return V4L2_AV1_TOTAL_REFS_PER_FRAME;
-	}
-	return 0;
-}
-
 static int daedalus_resolve_refs(struct daedalus_ctx *ctx,
 				 struct daedalus_kjob *job)
 {
 	struct vb2_queue *cap_q = v4l2_m2m_get_dst_vq(ctx->fh.m2m_ctx);
+	const struct daedalus_coded_fmt *fmt = ctx->coded;
 	bool used[DAEDALUS_MAX_REFS] = { };
 	u64 ts[DAEDALUS_MAX_REFS] = { };
-	unsigned int i, n;
+	unsigned int i, n = 0;
+	const void *p;
 	int ret;
 
-	n = daedalus_ref_slots(job, ts, used);
+	/* The slots the codec's descriptor names, none without its control. */
+	p = daedalus_job_ctrl(job, fmt->ref_cid, fmt->ref_size);
+	if (p) {
+		fmt->ref_slots(p, ts, used);
+		n = fmt->num_refs;
+	}
 	job->msg.num_refs = n;
 	for (i = 0; i < n; i++) {
 		struct daedalus_ref *ref = &job->msg.refs[i];
@@ -352,7 +307,7 @@ static bool daedalus_can_pipeline(struct daedalus_ctx *ctx,
 }
 
 /*
- * Every OUTPUT queue advertises HOLD_CAPTURE_BUF (see daedalus-video.c), and
+ * Every OUTPUT queue advertises HOLD_CAPTURE_BUF (see daedalus-h264.c), and
  * v4l2_m2m_job_finish() warns for such queues on 6.12, expecting
  * v4l2_m2m_buf_done_and_job_finish(), which returns the buffers now. So the
  * flag is cleared around the call, under q_lock: every queue ioctl and

@@ -9,65 +9,97 @@
 
 #include "daedalus.h"
 
-#define DAEDALUS_FRMSIZE { \
-	.min_width = DAEDALUS_MIN_WIDTH, .max_width = DAEDALUS_MAX_WIDTH, \
-	.step_width = 1, .min_height = DAEDALUS_MIN_HEIGHT, \
-	.max_height = DAEDALUS_MAX_HEIGHT, .step_height = 1, }
-
-/*
- * HOLD_CAPTURE_BUF is what H.264 slices and field pairs need; it is offered
- * for every codec because Raspberry Pi's FFmpeg rejects a device whose
- * OUTPUT queue does not report it, whatever the codec.
- */
-static const struct daedalus_coded_fmt daedalus_coded_fmts[] = {
-	{ V4L2_PIX_FMT_H264_SLICE, DAEDALUS_H264, DAEDALUS_FRMSIZE, true },
-	{ V4L2_PIX_FMT_VP8_FRAME, DAEDALUS_VP8, DAEDALUS_FRMSIZE, true },
-	{ V4L2_PIX_FMT_VP9_FRAME, DAEDALUS_VP9, DAEDALUS_FRMSIZE, true },
-	{ V4L2_PIX_FMT_AV1_FRAME, DAEDALUS_AV1, DAEDALUS_FRMSIZE, true },
+/* In the order of ENUM_FMT; the first is the default. */
+static const struct daedalus_coded_fmt *const daedalus_coded_fmts[] = {
+	&daedalus_h264_fmt,
+	&daedalus_vp8_fmt,
+	&daedalus_vp9_fmt,
+	&daedalus_av1_fmt,
 };
 
-static const u32 daedalus_cap_fmts_8bit[] = {
+/* The CAPTURE formats whose layout daedalus_fill_cap() knows. */
+static const u32 daedalus_fourccs_8bit[] = {
 	V4L2_PIX_FMT_NV12,
 	V4L2_PIX_FMT_YUV420M,
 };
 
-static const u32 daedalus_cap_fmts_10bit[] = {
+static const u32 daedalus_fourccs_10bit[] = {
 	V4L2_PIX_FMT_P010,
+};
+
+const struct daedalus_decoded_fmts daedalus_decoded_8bit = {
+	.depth = 8,
+	.fourccs = daedalus_fourccs_8bit,
+	.num_fourccs = ARRAY_SIZE(daedalus_fourccs_8bit),
+};
+
+const struct daedalus_decoded_fmts daedalus_decoded_10bit = {
+	.depth = 10,
+	.fourccs = daedalus_fourccs_10bit,
+	.num_fourccs = ARRAY_SIZE(daedalus_fourccs_10bit),
 };
 
 #define DAEDALUS_OUT_MIN_SIZE	SZ_4K
 #define DAEDALUS_OUT_MAX_SIZE	SZ_32M
+
+/**
+ * daedalus_coded_fmt() - the OUTPUT formats, in ENUM_FMT order
+ * @index: the position
+ *
+ * Return: the format, or NULL past the last one.
+ */
+const struct daedalus_coded_fmt *daedalus_coded_fmt(unsigned int index)
+{
+	return index < ARRAY_SIZE(daedalus_coded_fmts) ?
+	       daedalus_coded_fmts[index] : NULL;
+}
 
 const struct daedalus_coded_fmt *daedalus_find_coded(u32 fourcc)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(daedalus_coded_fmts); i++)
-		if (daedalus_coded_fmts[i].fourcc == fourcc)
-			return &daedalus_coded_fmts[i];
+		if (daedalus_coded_fmts[i]->fourcc == fourcc)
+			return daedalus_coded_fmts[i];
 	return NULL;
 }
 
-static void daedalus_cap_list(struct daedalus_ctx *ctx, const u32 **list,
-			      unsigned int *n)
+/**
+ * daedalus_decoded_fmts() - the CAPTURE formats of a codec at a bit depth
+ * @fmt:	the codec
+ * @depth:	bit depth of the stream
+ *
+ * Return: the formats, or NULL if the codec is not decoded at that depth.
+ */
+const struct daedalus_decoded_fmts *
+daedalus_decoded_fmts(const struct daedalus_coded_fmt *fmt, u32 depth)
 {
-	if (ctx->bit_depth > 8) {
-		*list = daedalus_cap_fmts_10bit;
-		*n = ARRAY_SIZE(daedalus_cap_fmts_10bit);
-	} else {
-		*list = daedalus_cap_fmts_8bit;
-		*n = ARRAY_SIZE(daedalus_cap_fmts_8bit);
-	}
+	unsigned int i;
+
+	for (i = 0; i < DAEDALUS_MAX_DEPTHS && fmt->decoded[i]; i++)
+		if (fmt->decoded[i]->depth == depth)
+			return fmt->decoded[i];
+	return NULL;
+}
+
+/* The CAPTURE formats of the context's codec and bit depth. */
+static const struct daedalus_decoded_fmts *
+daedalus_cap_list(struct daedalus_ctx *ctx)
+{
+	const struct daedalus_decoded_fmts *list;
+
+	list = daedalus_decoded_fmts(ctx->coded, ctx->bit_depth);
+	/* bit_depth is always one of the codec's (daedalus-ctrls.c) */
+	return list ?: ctx->coded->decoded[0];
 }
 
 static bool daedalus_cap_allowed(struct daedalus_ctx *ctx, u32 fourcc)
 {
-	const u32 *list;
-	unsigned int i, n;
+	const struct daedalus_decoded_fmts *list = daedalus_cap_list(ctx);
+	unsigned int i;
 
-	daedalus_cap_list(ctx, &list, &n);
-	for (i = 0; i < n; i++)
-		if (list[i] == fourcc)
+	for (i = 0; i < list->num_fourccs; i++)
+		if (list->fourccs[i] == fourcc)
 			return true;
 	return false;
 }
@@ -145,13 +177,11 @@ void daedalus_reset_cap_format(struct daedalus_ctx *ctx)
 {
 	struct v4l2_pix_format_mplane *out = &ctx->out_fmt.fmt.pix_mp;
 	struct v4l2_pix_format_mplane *cap = &ctx->cap_fmt.fmt.pix_mp;
-	const u32 *list;
-	unsigned int n;
 
-	daedalus_cap_list(ctx, &list, &n);
 	memset(&ctx->cap_fmt, 0, sizeof(ctx->cap_fmt));
 	ctx->cap_fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
-	daedalus_fill_cap(cap, list[0], out->width, out->height);
+	daedalus_fill_cap(cap, daedalus_cap_list(ctx)->fourccs[0], out->width,
+			  out->height);
 	daedalus_copy_colorimetry(cap, out);
 }
 
@@ -161,10 +191,10 @@ void daedalus_set_default_formats(struct daedalus_ctx *ctx)
 	unsigned int i;
 
 	/* The first OUTPUT format is a parameter so that tests can cover each. */
-	ctx->coded = &daedalus_coded_fmts[0];
+	ctx->coded = daedalus_coded_fmts[0];
 	for (i = 0; i < ARRAY_SIZE(daedalus_coded_fmts); i++)
-		if (daedalus_coded_fmts[i].codec == READ_ONCE(daedalus_default_codec))
-			ctx->coded = &daedalus_coded_fmts[i];
+		if (daedalus_coded_fmts[i]->codec == READ_ONCE(daedalus_default_codec))
+			ctx->coded = daedalus_coded_fmts[i];
 	ctx->bit_depth = 8;
 	memset(&ctx->out_fmt, 0, sizeof(ctx->out_fmt));
 	ctx->out_fmt.type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
@@ -192,21 +222,19 @@ static int daedalus_enum_fmt_out(struct file *file, void *priv,
 {
 	if (f->index >= ARRAY_SIZE(daedalus_coded_fmts))
 		return -EINVAL;
-	f->pixelformat = daedalus_coded_fmts[f->index].fourcc;
+	f->pixelformat = daedalus_coded_fmts[f->index]->fourcc;
 	return 0;
 }
 
 static int daedalus_enum_fmt_cap(struct file *file, void *priv,
 				 struct v4l2_fmtdesc *f)
 {
-	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
-	const u32 *list;
-	unsigned int n;
+	const struct daedalus_decoded_fmts *list;
 
-	daedalus_cap_list(ctx, &list, &n);
-	if (f->index >= n)
+	list = daedalus_cap_list(daedalus_file_to_ctx(file));
+	if (f->index >= list->num_fourccs)
 		return -EINVAL;
-	f->pixelformat = list[f->index];
+	f->pixelformat = list->fourccs[f->index];
 	return 0;
 }
 
@@ -246,7 +274,7 @@ static int daedalus_try_fmt_out(struct file *file, void *priv,
 
 	coded = daedalus_find_coded(f->fmt.pix_mp.pixelformat);
 	if (!coded)
-		coded = &daedalus_coded_fmts[0];
+		coded = daedalus_coded_fmts[0];
 	daedalus_fill_out(&f->fmt.pix_mp, coded);
 	return 0;
 }
@@ -256,14 +284,10 @@ static int daedalus_try_fmt_cap(struct file *file, void *priv,
 {
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 	struct v4l2_pix_format_mplane *pix = &f->fmt.pix_mp;
-	const u32 *list;
-	unsigned int n;
 	u32 fourcc = pix->pixelformat;
 
-	if (!daedalus_cap_allowed(ctx, fourcc)) {
-		daedalus_cap_list(ctx, &list, &n);
-		fourcc = list[0];
-	}
+	if (!daedalus_cap_allowed(ctx, fourcc))
+		fourcc = daedalus_cap_list(ctx)->fourccs[0];
 	/* The decoded size follows the coded size, as for every decoder. */
 	daedalus_fill_cap(pix, fourcc, ctx->out_fmt.fmt.pix_mp.width,
 			  ctx->out_fmt.fmt.pix_mp.height);
@@ -297,8 +321,7 @@ static int daedalus_s_fmt_out(struct file *file, void *priv,
 
 	ctx->out_fmt.fmt.pix_mp = f->fmt.pix_mp;
 	ctx->coded = daedalus_find_coded(f->fmt.pix_mp.pixelformat);
-	out_q->subsystem_flags = ctx->coded->hold ?
-		VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF : 0;
+	out_q->subsystem_flags = ctx->coded->subsystem_flags;
 	daedalus_ctrls_update_depth(ctx);
 	if (!vb2_is_busy(cap_q))
 		daedalus_reset_cap_format(ctx);
@@ -610,8 +633,7 @@ int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 	 */
 	src_vq->supports_requests = true;
 	src_vq->requires_requests = true;
-	src_vq->subsystem_flags = ctx->coded->hold ?
-		VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF : 0;
+	src_vq->subsystem_flags = ctx->coded->subsystem_flags;
 	ret = vb2_queue_init(src_vq);
 	if (ret)
 		return ret;

@@ -73,18 +73,105 @@ enum daedalus_codec {
 };
 
 /**
- * struct daedalus_coded_fmt - an OUTPUT (bitstream) format
+ * struct daedalus_ctrl_desc - a control of one codec
+ * @cfg:	control configuration (standard ids only need @cfg.id; the
+ *		ops are set by daedalus_ctrls_init())
+ * @need:	non-zero: every request of the codec carries this control or
+ *		another of the codec with the same @need (H.264 names its
+ *		pictures with DECODE_PARAMS in frame mode, SLICE_PARAMS in slice
+ *		mode)
+ * @def:	the default, when a module parameter chooses it (NULL: @cfg.def)
+ * @validate:	try_ctrl: 0 if the daemon can decode what the value
+ *		describes, else -EINVAL; accepts the control's default value
+ *		(NULL: any value the V4L2 core accepts)
+ * @depth:	the bit depth the value announces (8 for the default value),
+ *		for the one control of the codec that announces it (NULL for
+ *		the others)
+ */
+struct daedalus_ctrl_desc {
+	struct v4l2_ctrl_config cfg;
+	u8 need;
+	s64 (*def)(void);
+	int (*validate)(union v4l2_ctrl_ptr p);
+	u32 (*depth)(union v4l2_ctrl_ptr p);
+};
+
+/**
+ * struct daedalus_decoded_fmts - the CAPTURE formats of one bit depth
+ * @depth:	bit depth of the stream
+ * @fourccs:	the formats, the default first
+ * @num_fourccs: entries of @fourccs
+ */
+struct daedalus_decoded_fmts {
+	u32 depth;
+	const u32 *fourccs;
+	unsigned int num_fourccs;
+};
+
+/* Controls of one codec, and a NULL ending &daedalus_ctx.ctrls. */
+#define DAEDALUS_MAX_CODEC_CTRLS	12
+
+/* Bit depths a codec decodes (8 and 10). */
+#define DAEDALUS_MAX_DEPTHS	2
+
+/* daedalus-video.c, which knows their layouts */
+extern const struct daedalus_decoded_fmts daedalus_decoded_8bit;
+extern const struct daedalus_decoded_fmts daedalus_decoded_10bit;
+
+/**
+ * struct daedalus_coded_fmt - an OUTPUT (bitstream) format and its codec
  * @fourcc:	V4L2 pixel format
  * @codec:	codec of the jobs for this format
- * @frmsize:	size limits reported by ENUM_FRAMESIZES
- * @hold:	supports V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF
+ * @frmsize:	size limits, reported by ENUM_FRAMESIZES and enforced by the
+ *		controls' @validate
+ * @subsystem_flags: vb2 flags of the OUTPUT queue (HOLD_CAPTURE_BUF)
+ * @ctrls:	the codec's controls, in the order jobs carry them
+ * @num_ctrls:	entries of @ctrls (at most DAEDALUS_MAX_CODEC_CTRLS - 1)
+ * @decoded:	CAPTURE formats per bit depth, the 8-bit ones first; a
+ *		depth without an entry is refused by try_ctrl
+ * @ref_cid:	the control naming the reference pictures
+ * @ref_size:	size of its payload
+ * @num_refs:	reference slots of a job (at most DAEDALUS_MAX_REFS, which
+ *		the codec's file asserts)
+ * @ref_slots:	fill in the timestamp of each of the @num_refs slots from
+ *		@ref_cid's payload, and whether the picture uses the slot
+ *
+ * Everything that differs between the codecs is here (compare rkvdec's
+ * coded format descriptors); daedalus-video.c, -ctrls.c and -dec.c only
+ * read it. One per codec, in daedalus-<codec>.c.
  */
 struct daedalus_coded_fmt {
 	u32 fourcc;
 	enum daedalus_codec codec;
 	struct v4l2_frmsize_stepwise frmsize;
-	bool hold;
+	u32 subsystem_flags;
+	const struct daedalus_ctrl_desc *ctrls;
+	unsigned int num_ctrls;
+	const struct daedalus_decoded_fmts *decoded[DAEDALUS_MAX_DEPTHS];
+	u32 ref_cid;
+	size_t ref_size;
+	unsigned int num_refs;
+	void (*ref_slots)(const void *p, u64 *ts, bool *used);
 };
+
+/* The size limits of every codec (docs/protocol.md: HELLO's max_width). */
+#define DAEDALUS_FRMSIZE { \
+	.min_width = DAEDALUS_MIN_WIDTH, .max_width = DAEDALUS_MAX_WIDTH, \
+	.step_width = 1, .min_height = DAEDALUS_MIN_HEIGHT, \
+	.max_height = DAEDALUS_MAX_HEIGHT, .step_height = 1, }
+
+static inline bool daedalus_size_ok(const struct daedalus_coded_fmt *fmt,
+				    u32 width, u32 height)
+{
+	return width <= fmt->frmsize.max_width &&
+	       height <= fmt->frmsize.max_height;
+}
+
+/* daedalus-h264.c, -vp8.c, -vp9.c, -av1.c */
+extern const struct daedalus_coded_fmt daedalus_h264_fmt;
+extern const struct daedalus_coded_fmt daedalus_vp8_fmt;
+extern const struct daedalus_coded_fmt daedalus_vp9_fmt;
+extern const struct daedalus_coded_fmt daedalus_av1_fmt;
 
 /**
  * struct daedalus_msgnode - an entry of the bridge's message FIFO
@@ -202,8 +289,6 @@ struct daedalus_dev {
 	struct daedalus_bridge bridge;
 	struct dentry *debugfs;
 };
-
-#define DAEDALUS_MAX_CODEC_CTRLS	12
 
 /**
  * struct daedalus_ctx - one open file of the video node (decoder instance)
@@ -362,6 +447,9 @@ int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 void daedalus_set_default_formats(struct daedalus_ctx *ctx);
 void daedalus_reset_cap_format(struct daedalus_ctx *ctx);
 const struct daedalus_coded_fmt *daedalus_find_coded(u32 fourcc);
+const struct daedalus_coded_fmt *daedalus_coded_fmt(unsigned int index);
+const struct daedalus_decoded_fmts *
+daedalus_decoded_fmts(const struct daedalus_coded_fmt *fmt, u32 depth);
 
 /* daedalus-ctrls.c */
 int daedalus_ctrls_init(struct daedalus_ctx *ctx);

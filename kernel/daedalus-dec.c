@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * daedalus-v4l2: turning a request into a job for the daemon, and finishing
- * jobs (daemon reply, watchdog, abort, daemon gone).
+ * daedalus-v4l2: the m2m operations: turning a request into a job for the
+ * daemon (device_run), flow control (job_ready) and job_abort. What becomes
+ * of a job once it is published is in daedalus-job.c.
  *
  * device_run() may run in the application's QBUF / request queue call with
  * its queue lock held, or in the m2m worker: it never blocks on the daemon
@@ -14,29 +15,6 @@
 #include <media/v4l2-ctrls.h>
 
 #include "daedalus.h"
-
-static void daedalus_job_release(struct kref *ref)
-{
-	struct daedalus_kjob *job = container_of(ref, struct daedalus_kjob, ref);
-	unsigned int i, j;
-
-	for (i = 0; i < DAEDALUS_MAX_MEM_PLANES; i++) {
-		if (job->out_h[i])
-			daedalus_handle_put(job->out_h[i]);
-		if (job->cap_h[i])
-			daedalus_handle_put(job->cap_h[i]);
-		for (j = 0; j < DAEDALUS_MAX_REFS; j++)
-			if (job->ref_h[j][i])
-				daedalus_handle_put(job->ref_h[j][i]);
-	}
-	kvfree(job->ctrl_data);
-	kfree(job);
-}
-
-void daedalus_job_put(struct daedalus_kjob *job)
-{
-	kref_put(&job->ref, daedalus_job_release);
-}
 
 /* Describe a vb2 buffer and take a reference on each of its dmabufs. */
 static int daedalus_describe(struct daedalus_ctx *ctx, struct vb2_buffer *vb,
@@ -264,27 +242,6 @@ static u32 daedalus_in_request(struct daedalus_ctx *ctx, struct media_request *r
 }
 
 /*
- * Finish a job that the caller has claimed (see daedalus_bridge_timeout()):
- * return its buffers. Takes no V4L2 lock: only the m2m job spinlock and the
- * vb2 done lock.
- */
-void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
-			 const u32 *bytesused, unsigned int num_planes)
-{
-	struct daedalus_ctx *ctx = job->ctx;
-	struct vb2_buffer *dst = &job->dst->vb2_buf;
-	unsigned int i;
-
-	if (state == VB2_BUF_STATE_DONE)
-		for (i = 0; i < num_planes && i < dst->num_planes; i++)
-			if (bytesused[i])
-				vb2_set_plane_payload(dst, i, bytesused[i]);
-	daedalus_vb_to_buf(dst)->error = state != VB2_BUF_STATE_DONE;
-	job->ctx = NULL;
-	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx, state);
-}
-
-/*
  * Several jobs of a context in flight (max_inflight > 1): device_run() takes
  * both buffers off the m2m queues and finishes the m2m job as soon as the job
  * is queued to the daemon, so that m2m dispatches the next one. The OUTPUT
@@ -304,136 +261,6 @@ static bool daedalus_can_pipeline(struct daedalus_ctx *ctx,
 {
 	return READ_ONCE(ctx->dev->bridge.max_inflight) > 1 &&
 	       !(src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF);
-}
-
-/*
- * Every OUTPUT queue advertises HOLD_CAPTURE_BUF (see daedalus-h264.c), and
- * v4l2_m2m_job_finish() warns for such queues on 6.12, expecting
- * v4l2_m2m_buf_done_and_job_finish(), which returns the buffers now. So the
- * flag is cleared around the call, under q_lock: every queue ioctl and
- * request queueing holds it, and vb2 reads the flag only there. device_run()
- * may or may not hold q_lock, so it leaves the call to daedalus_finish_work(),
- * or to job_abort when STREAMOFF or close (holding q_lock) gets there first
- * (daedalus_bridge_submit() queues the work and sets finish_pending under the
- * bridge lock, which daedalus_bridge_abort() takes too). Caller holds q_lock.
- */
-static void daedalus_finish_m2m_job(struct daedalus_ctx *ctx)
-{
-	struct vb2_queue *out_q = v4l2_m2m_get_src_vq(ctx->fh.m2m_ctx);
-	u32 flags;
-
-	lockdep_assert_held(&ctx->q_lock);
-	if (!atomic_xchg(&ctx->finish_pending, 0))
-		return;
-	flags = out_q->subsystem_flags;
-	out_q->subsystem_flags &= ~VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF;
-	v4l2_m2m_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx);
-	out_q->subsystem_flags = flags;
-}
-
-void daedalus_finish_work(struct work_struct *work)
-{
-	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx,
-						finish_work);
-
-	mutex_lock(&ctx->q_lock);
-	daedalus_finish_m2m_job(ctx);
-	mutex_unlock(&ctx->q_lock);
-}
-
-/* Return the buffers of a done pipelined job; under ctx->done_lock. */
-static void daedalus_job_return(struct daedalus_kjob *job)
-{
-	struct vb2_buffer *dst = &job->dst->vb2_buf;
-	unsigned int i;
-
-	if (job->result == VB2_BUF_STATE_DONE)
-		for (i = 0; i < DAEDALUS_MAX_MEM_PLANES && i < dst->num_planes; i++)
-			if (job->bytesused[i])
-				vb2_set_plane_payload(dst, i, job->bytesused[i]);
-	daedalus_vb_to_buf(dst)->error = job->result != VB2_BUF_STATE_DONE;
-	/* CAPTURE first: returning OUTPUT completes the request. */
-	v4l2_m2m_buf_done(job->dst, job->result);
-	v4l2_m2m_buf_done(job->src, job->result);
-}
-
-/**
- * daedalus_return_done() - return the buffers of a context's done jobs
- * @ctx: the context
- *
- * Returns those at the head of its in-flight list, oldest first, up to the
- * first job not done yet. Takes ctx->done_lock, so that two finishers cannot
- * return out of order, and no V4L2 lock. Asks m2m for the next job when a
- * slot was freed.
- */
-void daedalus_return_done(struct daedalus_ctx *ctx)
-{
-	struct daedalus_bridge *br = &ctx->dev->bridge;
-	struct daedalus_kjob *job;
-	bool returned = false;
-
-	mutex_lock(&ctx->done_lock);
-	while ((job = daedalus_bridge_pop_done(br, ctx))) {
-		daedalus_job_return(job);
-		job->ctx = NULL;
-		atomic_dec(&ctx->nr_inflight);
-		daedalus_job_put(job);	/* the list's reference */
-		returned = true;
-	}
-	mutex_unlock(&ctx->done_lock);
-	/* A dying context is never scheduled again; release cancels the work. */
-	if (returned && !READ_ONCE(ctx->dying))
-		schedule_work(&ctx->resched_work);
-}
-
-/*
- * try_schedule() may run device_run() itself, so not from the finishers:
- * they may be the daemon's COMPLETE call or hold locks of their own.
- */
-void daedalus_resched_work(struct work_struct *work)
-{
-	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx,
-						resched_work);
-
-	v4l2_m2m_try_schedule(ctx->fh.m2m_ctx);
-}
-
-/**
- * daedalus_job_complete() - finish a claimed job, whichever path it took
- * @job:	the job, claimed by the caller
- * @state:	DONE or ERROR
- * @bytesused:	CAPTURE payloads (DONE only)
- * @num_planes:	entries of @bytesused
- */
-void daedalus_job_complete(struct daedalus_kjob *job, enum vb2_buffer_state state,
-			   const u32 *bytesused, unsigned int num_planes)
-{
-	struct daedalus_ctx *ctx = job->ctx;
-	unsigned int i;
-
-	if (!job->src) {
-		daedalus_job_finish(job, state, bytesused, num_planes);
-		return;
-	}
-	for (i = 0; i < num_planes && i < DAEDALUS_MAX_MEM_PLANES; i++)
-		job->bytesused[i] = bytesused[i];
-	daedalus_bridge_mark_done(job->bridge, job, state);
-	daedalus_return_done(ctx);
-}
-
-/**
- * daedalus_fail_inflight() - fail every pipelined job of a context, in order
- * @ctx: the context (stop_streaming of either queue, under q_lock)
- *
- * Their m2m jobs are finished, so v4l2_m2m_cancel_job() does not see them,
- * and vb2 wants every buffer back before stop_streaming returns.
- */
-void daedalus_fail_inflight(struct daedalus_ctx *ctx)
-{
-	if (!atomic_read(&ctx->nr_inflight))
-		return;
-	daedalus_bridge_cancel_inflight(&ctx->dev->bridge, ctx);
-	daedalus_return_done(ctx);
 }
 
 /*
@@ -553,38 +380,6 @@ static void daedalus_device_run(void *priv)
 	if (job)
 		daedalus_job_put(job);
 	daedalus_bridge_finished(ctx);
-}
-
-void daedalus_watchdog_work(struct work_struct *work)
-{
-	struct daedalus_kjob *job = container_of(to_delayed_work(work),
-						 struct daedalus_kjob, watchdog);
-	struct daedalus_bridge *br = job->bridge;
-	struct device *dev = container_of(br, struct daedalus_dev, bridge)->v4l2_dev.dev;
-	struct daedalus_ctx *ctx;
-	u32 ctx_id = 0;
-
-	switch (daedalus_bridge_timeout(br, job, &ctx_id)) {
-	case DAEDALUS_TIMEOUT_WAIT:
-		dev_warn_ratelimited(dev, "ctx %u: job %llu timed out after %u ms, waiting for the daemon to let go of its buffers\n",
-				     ctx_id, job->msg.job_id, daedalus_job_timeout_ms);
-		break;
-	case DAEDALUS_TIMEOUT_CLAIMED:
-		ctx = job->ctx;
-		if (job->timed_out)
-			dev_warn_ratelimited(dev, "ctx %u: job %llu: the daemon did not let go of it in another %u ms, failing it while the daemon may still write its CAPTURE buffer\n",
-					     ctx_id, job->msg.job_id, daedalus_job_timeout_ms);
-		else
-			dev_warn_ratelimited(dev, "ctx %u: job %llu timed out after %u ms\n",
-					     ctx_id, job->msg.job_id, daedalus_job_timeout_ms);
-		daedalus_job_complete(job, VB2_BUF_STATE_ERROR, NULL, 0);
-		daedalus_bridge_finished(ctx);
-		daedalus_job_put(job);	/* the table's reference */
-		break;
-	case DAEDALUS_TIMEOUT_NONE:
-		break;
-	}
-	daedalus_job_put(job);		/* the watchdog's reference */
 }
 
 /*

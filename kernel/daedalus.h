@@ -458,20 +458,9 @@ void daedalus_ctrls_update_depth(struct daedalus_ctx *ctx);
 
 /* daedalus-dec.c */
 extern const struct v4l2_m2m_ops daedalus_m2m_ops;
-void daedalus_job_put(struct daedalus_kjob *job);
-void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
-			 const u32 *bytesused, unsigned int num_planes);
-void daedalus_job_complete(struct daedalus_kjob *job, enum vb2_buffer_state state,
-			   const u32 *bytesused, unsigned int num_planes);
-void daedalus_return_done(struct daedalus_ctx *ctx);
-void daedalus_fail_inflight(struct daedalus_ctx *ctx);
-void daedalus_resched_work(struct work_struct *work);
-void daedalus_finish_work(struct work_struct *work);
-void daedalus_watchdog_work(struct work_struct *work);
 
-/* daedalus-bridge.c */
-int daedalus_bridge_register(struct daedalus_dev *dev);
-void daedalus_bridge_unregister(struct daedalus_dev *dev);
+/* daedalus-job.c */
+void daedalus_job_put(struct daedalus_kjob *job);
 /* What daedalus_bridge_submit() did with a job. */
 enum daedalus_submit {
 	DAEDALUS_SUBMITTED,
@@ -484,6 +473,9 @@ enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 					    struct daedalus_kjob *job, int err,
 					    bool pipelined, int *why);
 bool daedalus_bridge_has_room(struct daedalus_bridge *br, struct daedalus_ctx *ctx);
+void daedalus_disarm_watchdog(struct daedalus_kjob *job);
+bool daedalus_claim_locked(struct daedalus_bridge *br,
+			   struct daedalus_kjob *job, bool notify);
 void daedalus_bridge_mark_done(struct daedalus_bridge *br, struct daedalus_kjob *job,
 			       enum vb2_buffer_state state);
 unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
@@ -503,6 +495,20 @@ void daedalus_bridge_finished(struct daedalus_ctx *ctx);
 struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
 					    struct daedalus_ctx *ctx);
 void daedalus_bridge_ctx_dying(struct daedalus_bridge *br, struct daedalus_ctx *ctx);
+void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
+			 const u32 *bytesused, unsigned int num_planes);
+void daedalus_finish_m2m_job(struct daedalus_ctx *ctx);
+void daedalus_job_complete(struct daedalus_kjob *job, enum vb2_buffer_state state,
+			   const u32 *bytesused, unsigned int num_planes);
+void daedalus_return_done(struct daedalus_ctx *ctx);
+void daedalus_fail_inflight(struct daedalus_ctx *ctx);
+void daedalus_resched_work(struct work_struct *work);
+void daedalus_finish_work(struct work_struct *work);
+void daedalus_watchdog_work(struct work_struct *work);
+
+/* daedalus-bridge.c */
+int daedalus_bridge_register(struct daedalus_dev *dev);
+void daedalus_bridge_unregister(struct daedalus_dev *dev);
 void daedalus_bridge_ctx_gone(struct daedalus_bridge *br, struct daedalus_ctx *ctx);
 struct daedalus_handle *daedalus_handle_new(struct daedalus_bridge *br,
 					    struct dma_buf *dbuf, u32 length);

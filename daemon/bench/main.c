@@ -13,6 +13,14 @@
  * own copy of the controls and the bitstream (a feeder's job lives until its next call) and
  * their own CAPTURE buffers: --buffers must be at least N + 1.
  *
+ * --inflight G drives the engine the way the daemon does when the module grants it G jobs
+ * of a context at once (daemon/process/main.c and context.c): frame_delay G + 1 (G above
+ * 1), at most G jobs submitted (the kernel dispatches no more until one completes), the
+ * finished ones collected without waiting after every submit, and when G are in flight and
+ * the oldest is not finished, the worker's grace period (--grace-us, the daemon's 2 ms)
+ * followed by a complete sync. That is the device's decode with a client that always has a
+ * request queued; --lookahead is a client the kernel never holds back.
+ *
  * Nothing is checked beyond the engine's own verdict: no per-picture hashing, no allocation
  * per job. --md5-last hashes the last picture once, after the clock stopped, to compare with
  * decode_clip / decode_h264 / decode_av1.
@@ -47,6 +55,8 @@ struct options {
 	const struct feeder_ops *feeder;
 	const char *file;
 	unsigned int threads, repeat, buffers, lookahead;
+	unsigned int inflight;    /* 0: --lookahead; else the daemon's loop with G granted */
+	unsigned long grace_us;   /* --inflight: the daemon worker's wait before a drain */
 	unsigned long max_frames; /* per pass, 0 = all */
 	uint32_t fourcc;          /* 0 = auto: NV12 for 8-bit, P010 for deeper */
 	bool md5_last;
@@ -59,7 +69,7 @@ static void usage(void)
 		"[--repeat R]\n"
 		"       [--buffers K] [--max-frames F] [--format auto|nv12|p010|yuv420m] "
 		"[--md5-last]\n"
-		"       [--lookahead N] FILE\n"
+		"       [--lookahead N | --inflight G [--grace-us U]] FILE\n"
 		"FILE: IVF for vp8/vp9/av1, an Annex-B byte stream for h264\n");
 }
 
@@ -100,6 +110,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "format", required_argument, NULL, 'f' },
 		{ "md5-last", no_argument, NULL, '5' },
 		{ "lookahead", required_argument, NULL, 'l' },
+		{ "inflight", required_argument, NULL, 'i' },
+		{ "grace-us", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -107,7 +119,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	unsigned long v;
 	int c;
 
-	*o = (struct options){ .threads = 1, .repeat = 1, .buffers = 8, .lookahead = 1 };
+	/* the grace period of daemon/process/context.c (DM_GRACE_NS) */
+	*o = (struct options){ .threads = 1, .repeat = 1, .buffers = 8, .lookahead = 1,
+			       .grace_us = 2000 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -156,12 +170,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			o->lookahead = (unsigned int)v;
 			break;
+		case 'i':
+			/* the daemon asks the module for at most 8 (options.c) */
+			if (parse_uint("inflight", optarg, 1, 8, &v))
+				return -1;
+			o->inflight = (unsigned int)v;
+			break;
+		case 'g':
+			if (parse_uint("grace-us", optarg, 0, 1000000, &v))
+				return -1;
+			o->grace_us = v;
+			break;
 		default:
 			return -1;
 		}
 	}
 	if (!codec || optind + 1 != argc)
 		return -1;
+	if (o->inflight && o->lookahead > 1) {
+		fprintf(stderr, "--inflight and --lookahead are two different clients: one of them\n");
+		return -1;
+	}
+	if (o->inflight > 1)
+		o->lookahead = o->inflight; /* the most jobs submitted at once */
 	if (o->buffers < o->lookahead + 1) {
 		/* a buffer is handed out again only after its job was collected */
 		fprintf(stderr, "--lookahead %u needs at least %u CAPTURE buffers (--buffers)\n",
@@ -340,6 +371,46 @@ static void drain(struct dd_stream *stream, struct inflight *q, unsigned int pas
 		collect_oldest(stream, q, false, pass, r, reported_failure);
 }
 
+/* --inflight: the daemon's reap after a submit, every finished job without waiting. */
+static void reap_finished(struct dd_stream *stream, struct inflight *q, unsigned int pass,
+			  struct bench_result *r, bool *reported_failure)
+{
+	while (q->count) {
+		struct dd_error err = { "", DD_ERR_DATA };
+		uint64_t cookie = 0;
+		enum dd_collect c = dd_stream_collect(stream, false, &cookie, &err);
+
+		if (c == DD_COLLECT_NONE)
+			return;
+		count_result(r, c, pass, cookie, &err, reported_failure);
+		q->head = (q->head + 1) % q->size;
+		q->count--;
+	}
+}
+
+/*
+ * --inflight: after a submit, what the daemon's worker does next. It completes what is
+ * finished; with all G granted jobs still in flight the kernel dispatches nothing more, so
+ * the worker's queue stays empty, it waits out its grace period and drains completely.
+ */
+static void daemon_step(const struct options *o, struct dd_stream *stream, struct inflight *q,
+			unsigned int pass, struct bench_result *r, bool *reported_failure)
+{
+	struct timespec g0, g1, pause = { (time_t)(o->grace_us / 1000000),
+					  (long)(o->grace_us % 1000000) * 1000 };
+
+	reap_finished(stream, q, pass, r, reported_failure);
+	if (q->count < o->inflight)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &g0);
+	while (nanosleep(&pause, &pause))
+		;
+	clock_gettime(CLOCK_MONOTONIC, &g1);
+	r->grace_s += seconds(&g1) - seconds(&g0);
+	r->drains++;
+	drain(stream, q, pass, r, reported_failure);
+}
+
 /*
  * One pass over the stream, from a fresh engine stream (a keyframe start, as after a client
  * opens the device); adds to r and returns 0, or -1 when the stream cannot be parsed or
@@ -429,6 +500,14 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 		}
 		clock_gettime(CLOCK_MONOTONIC, &d1);
 		r->decode_s += seconds(&d1) - seconds(&d0);
+		if (o->inflight > 1) {
+			/* the grace period is not the engine's time: kept apart in grace_s */
+			double grace = r->grace_s;
+
+			daemon_step(o, stream, q, pass, r, reported_failure);
+			clock_gettime(CLOCK_MONOTONIC, &d0);
+			r->decode_s += seconds(&d0) - seconds(&d1) - (r->grace_s - grace);
+		}
 		r->jobs++;
 		last->dst = bj.job.dst;
 		last->bj = bj;
@@ -476,7 +555,8 @@ int main(int argc, char **argv)
 	f->ops = o.feeder;
 	f->shown = 0;
 	cfg.threads = o.threads;
-	cfg.frame_delay = o.lookahead;
+	/* the daemon: frame_delay one above the grant, so dav1d decodes the G jobs together */
+	cfg.frame_delay = o.inflight > 1 ? o.inflight + 1 : o.lookahead;
 	q.size = o.lookahead;
 	q.held = calloc(q.size, sizeof(*q.held));
 	if (!q.held) {
@@ -509,6 +589,8 @@ int main(int argc, char **argv)
 		r.file = o.file;
 		r.threads = o.threads;
 		r.lookahead = o.lookahead;
+		r.inflight = o.inflight;
+		r.frame_delay = cfg.frame_delay;
 		r.repeat = o.repeat;
 		r.shown = f->shown;
 		r.maxrss_kib = ru.ru_maxrss; /* KiB on Linux */

@@ -40,13 +40,14 @@ void bench_report_json(FILE *out, const struct bench_result *r)
 	json_string(out, r->file);
 	fputs(",\"backend\":", out);
 	json_string(out, r->backend ? r->backend : "");
-	fprintf(out, ",\"threads\":%u,\"lookahead\":%u,\"repeat\":%u,\"jobs\":%ld,"
+	fprintf(out, ",\"threads\":%u,\"lookahead\":%u,\"inflight\":%u,\"frame_delay\":%u,"
+		"\"repeat\":%u,\"jobs\":%ld,"
 		"\"pictures\":%ld,\"shown\":%ld,\"failed\":%ld,\"width\":%u,\"height\":%u,"
 		"\"bits\":%u,\"fourcc\":\"%s\",\"wall_s\":%.6f,\"cpu_s\":%.6f,\"decode_s\":%.6f,"
-		"\"maxrss_kib\":%ld",
-		r->threads, r->lookahead, r->repeat, r->jobs, r->pictures, r->shown, r->failed,
+		"\"grace_s\":%.6f,\"drains\":%ld,\"maxrss_kib\":%ld",
+		r->threads, r->lookahead, r->inflight, r->frame_delay, r->repeat, r->jobs, r->pictures, r->shown, r->failed,
 		r->width, r->height, r->bits, fourcc_name(r->fourcc), r->wall_s, r->cpu_s,
-		r->decode_s, r->maxrss_kib);
+		r->decode_s, r->grace_s, r->drains, r->maxrss_kib);
 	if (r->md5_last) {
 		fputs(",\"md5_last\":", out);
 		json_string(out, r->md5_last);

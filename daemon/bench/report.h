@@ -12,6 +12,8 @@ struct bench_result {
 	const char *backend;    /* the engine backend that decoded ("ffmpeg", "dav1d") */
 	unsigned int threads, repeat;
 	unsigned int lookahead; /* jobs kept submitted before collecting (1: dd_stream_decode) */
+	unsigned int inflight;  /* 0, or --inflight: the daemon's loop with this many granted */
+	unsigned int frame_delay; /* the engine's dd_engine_config.frame_delay */
 	long jobs;              /* jobs decoded or submitted, all passes */
 	long pictures;          /* of them, the ones that decoded (a picture written) */
 	long shown;             /* pictures the client displays (ffmpeg's frame count) */
@@ -22,6 +24,8 @@ struct bench_result {
 	double wall_s;          /* the decode loop, all passes */
 	double cpu_s;           /* user + system of all threads over the same interval */
 	double decode_s;        /* wall time inside the engine's decode/submit/collect/sync */
+	double grace_s;         /* --inflight: wall time in the daemon's grace period */
+	long drains;            /* --inflight: complete syncs after a grace period */
 	long maxrss_kib;
 	const char *md5_last;   /* NULL: not asked for, or some job failed */
 };

@@ -4,7 +4,9 @@
 # write one result per file and thread count with sane fields, a chart, and exit 0. A broken
 # engine driver, a decode failure, a frame count that differs from FFmpeg's or a missing
 # field fails the test; so does --lookahead (jobs in flight) not reaching the engine driver,
-# or --before-engine-bench not measuring the other driver.
+# or --before-engine-bench not measuring the other driver, or a result without the mode the
+# engine was driven in (sync at one thread, the daemon's inflight2 at all cores by default)
+# and the cores each side kept busy.
 # (Speeds are not judged here: they are measured by make bench.)
 set -uo pipefail
 CK=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,6 +61,10 @@ for r in rows:
             and (r["width"], r["height"]) == (320, 240) and r["frames"] == 24
             and abs(r["ratio"] - r["fps"] / r["baseline_fps"]) < 0.01):
         print(f"FAIL: implausible result {r}"); ok = False
+    mode = "sync" if r["threads"] == 1 else "inflight2"
+    if (r.get("mode") != mode or r.get("frame_delay") != (1 if mode == "sync" else 3)
+            or not r.get("cores_busy", 0) > 0 or not r.get("baseline_cores_busy", 0) > 0):
+        print(f"FAIL: not the daemon's mode ({mode}) or no cores busy: {r}"); ok = False
 if got != want:
     print(f"FAIL: results for {sorted(got)}, wanted {sorted(want)}")
 if not os.path.getsize(sys.argv[2]) > 1000:

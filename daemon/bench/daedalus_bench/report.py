@@ -24,22 +24,40 @@ def label(row):
     bits = f" {row['bits']}-bit" if row.get("bits", 8) != 8 and "bit" not in row["clip"] else ""
     if row["what"] == "streams":
         return f"{row['clip']}{bits} x{row['streams']} streams"
-    ahead = f" ahead{row['lookahead']}" if row.get("lookahead", 1) > 1 else ""
+    if row["what"] == "engine":
+        # every engine result says how the engine was driven (older results: lookahead only)
+        ahead = " " + (row.get("mode") or (f"lookahead{row['lookahead']}"
+                                           if row.get("lookahead", 1) > 1 else "sync"))
+    else:
+        ahead = f" ahead{row['lookahead']}" if row.get("lookahead", 1) > 1 else ""
     if row["what"] == "device" and (row.get("max_inflight") or 1) > 1:
         ahead = f" inflight{row['max_inflight']}"
     return f"{row['clip']}{bits} {row['what']} t{row['threads']}{ahead}"
 
 
+def cores(row):
+    """"engine/baseline" cores busy (CPU time / wall time), where measured."""
+    if "cores_busy" not in row:
+        return ""
+    return f"{row['cores_busy']:.2f}/{row['baseline_cores_busy']:.2f}"
+
+
 def table(rows, cpus, out=print):
     out(f"{'measurement':<44} {'fps':>8} {'baseline':>9} {'ratio':>6} {'target':>7} "
-        f"{'rss MiB':>8}  baseline")
+        f"{'rss MiB':>8} {'cores':>9}  baseline")
     for r in rows:
         t = target(r, cpus)
         mark = "" if t is None else (f"{t:.2f}" + (" ok" if r["ratio"] >= t else " <"))
         out(f"{label(r):<44} {r['fps']:>8.1f} {r['baseline_fps']:>9.1f} {r['ratio']:>6.2f} "
-            f"{mark:>7} {r.get('rss_mib', 0):>8.1f}  {r.get('baseline', '')}"
+            f"{mark:>7} {r.get('rss_mib', 0):>8.1f} {cores(r):>9}  {r.get('baseline', '')}"
             + (f"  (before: {r['before_fps']:.1f} fps, ratio {r['before_ratio']:.2f})"
                if "before_ratio" in r else ""))
+    loads = [v for r in rows for v in (r.get("loadavg_before"), r.get("loadavg_after"))
+             if v is not None]
+    if loads:
+        # a busy machine starves both sides: the cores column and this say whether it was
+        out(f"(cores = CPU time / wall time, engine/baseline; load average over 1 min during "
+            f"these runs: {min(loads):.2f}-{max(loads):.2f})")
 
 
 def write_jsonl(rows, path, append):

@@ -17,9 +17,9 @@
  * of a context at once (daemon/process/main.c and context.c): frame_delay G + 1 (G above
  * 1), at most G jobs submitted (the kernel dispatches no more until one completes), the
  * finished ones collected without waiting after every submit, and when G are in flight and
- * the oldest is not finished, the worker's grace period (--grace-us, the daemon's 2 ms)
- * followed by a complete sync. That is the device's decode with a client that always has a
- * request queued; --lookahead is a client the kernel never holds back.
+ * the oldest is not finished, a complete sync. That is the device's decode with a client that
+ * always has a request queued (the daemon's grace period before a drain applies only when
+ * the kernel could still send a job); --lookahead is a client the kernel never holds back.
  *
  * Nothing is checked beyond the engine's own verdict: no per-picture hashing, no allocation
  * per job. --md5-last hashes the last picture once, after the clock stopped, to compare with
@@ -56,7 +56,6 @@ struct options {
 	const char *file;
 	unsigned int threads, repeat, buffers, lookahead;
 	unsigned int inflight;    /* 0: --lookahead; else the daemon's loop with G granted */
-	unsigned long grace_us;   /* --inflight: the daemon worker's wait before a drain */
 	unsigned long max_frames; /* per pass, 0 = all */
 	uint32_t fourcc;          /* 0 = auto: NV12 for 8-bit, P010 for deeper */
 	bool md5_last;
@@ -69,7 +68,7 @@ static void usage(void)
 		"[--repeat R]\n"
 		"       [--buffers K] [--max-frames F] [--format auto|nv12|p010|yuv420m] "
 		"[--md5-last]\n"
-		"       [--lookahead N | --inflight G [--grace-us U]] FILE\n"
+		"       [--lookahead N | --inflight G] FILE\n"
 		"FILE: IVF for vp8/vp9/av1, an Annex-B byte stream for h264\n");
 }
 
@@ -111,7 +110,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "md5-last", no_argument, NULL, '5' },
 		{ "lookahead", required_argument, NULL, 'l' },
 		{ "inflight", required_argument, NULL, 'i' },
-		{ "grace-us", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -119,9 +117,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	unsigned long v;
 	int c;
 
-	/* the grace period of daemon/process/context.c (DM_GRACE_NS) */
-	*o = (struct options){ .threads = 1, .repeat = 1, .buffers = 8, .lookahead = 1,
-			       .grace_us = 2000 };
+	*o = (struct options){ .threads = 1, .repeat = 1, .buffers = 8, .lookahead = 1 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -175,11 +171,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_uint("inflight", optarg, 1, 8, &v))
 				return -1;
 			o->inflight = (unsigned int)v;
-			break;
-		case 'g':
-			if (parse_uint("grace-us", optarg, 0, 1000000, &v))
-				return -1;
-			o->grace_us = v;
 			break;
 		default:
 			return -1;
@@ -391,22 +382,14 @@ static void reap_finished(struct dd_stream *stream, struct inflight *q, unsigned
 /*
  * --inflight: after a submit, what the daemon's worker does next. It completes what is
  * finished; with all G granted jobs still in flight the kernel dispatches nothing more, so
- * the worker's queue stays empty, it waits out its grace period and drains completely.
+ * the worker drains completely at once (held_back() in daemon/process/context.c).
  */
 static void daemon_step(const struct options *o, struct dd_stream *stream, struct inflight *q,
 			unsigned int pass, struct bench_result *r, bool *reported_failure)
 {
-	struct timespec g0, g1, pause = { (time_t)(o->grace_us / 1000000),
-					  (long)(o->grace_us % 1000000) * 1000 };
-
 	reap_finished(stream, q, pass, r, reported_failure);
 	if (q->count < o->inflight)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &g0);
-	while (nanosleep(&pause, &pause))
-		;
-	clock_gettime(CLOCK_MONOTONIC, &g1);
-	r->grace_s += seconds(&g1) - seconds(&g0);
 	r->drains++;
 	drain(stream, q, pass, r, reported_failure);
 }
@@ -501,12 +484,9 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 		clock_gettime(CLOCK_MONOTONIC, &d1);
 		r->decode_s += seconds(&d1) - seconds(&d0);
 		if (o->inflight > 1) {
-			/* the grace period is not the engine's time: kept apart in grace_s */
-			double grace = r->grace_s;
-
 			daemon_step(o, stream, q, pass, r, reported_failure);
 			clock_gettime(CLOCK_MONOTONIC, &d0);
-			r->decode_s += seconds(&d0) - seconds(&d1) - (r->grace_s - grace);
+			r->decode_s += seconds(&d0) - seconds(&d1);
 		}
 		r->jobs++;
 		last->dst = bj.job.dst;

@@ -24,8 +24,7 @@ struct bench_result {
 	double wall_s;          /* the decode loop, all passes */
 	double cpu_s;           /* user + system of all threads over the same interval */
 	double decode_s;        /* wall time inside the engine's decode/submit/collect/sync */
-	double grace_s;         /* --inflight: wall time in the daemon's grace period */
-	long drains;            /* --inflight: complete syncs after a grace period */
+	long drains;            /* --inflight: complete syncs with all granted jobs in flight */
 	long maxrss_kib;
 	const char *md5_last;   /* NULL: not asked for, or some job failed */
 };

@@ -260,9 +260,21 @@ static void worker_end(struct dm_context *ctx)
 }
 
 /*
+ * True when the kernel sends this context no further job before one of those in flight is
+ * completed: it keeps at most the granted number out (daedalus_job_ready()). Waiting for a
+ * next job then only delays the drain that has to come (dav1d returns none of G pictures
+ * with G jobs in flight and max_frame_delay G), so the worker drains at once.
+ */
+static bool held_back(const struct dm_context *ctx)
+{
+	return ctx->nflights >= ctx->svc->bridge->max_inflight;
+}
+
+/*
  * Jobs in decode order: each is submitted, then whatever the engine has finished is
  * completed. With jobs in flight and none queued, the worker waits DM_GRACE_NS for the next
- * one, then finishes them all (a client waiting for its oldest request sends no more).
+ * one, then finishes them all (a client waiting for its oldest request sends no more); with
+ * as many in flight as the kernel grants, it finishes them at once (held_back()).
  */
 static void *worker(void *arg)
 {
@@ -279,7 +291,8 @@ static void *worker(void *arg)
 		while (!ctx->head && !ctx->stopping) {
 			if (!ctx->flights) {
 				pthread_cond_wait(&ctx->wake, &ctx->lock);
-			} else if (pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) ==
+			} else if (held_back(ctx) ||
+				   pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) ==
 				   ETIMEDOUT) {
 				idle = !ctx->head && !ctx->stopping;
 				break;

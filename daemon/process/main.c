@@ -348,7 +348,8 @@ int main(int argc, char **argv)
 	 * frame_delay is how many jobs the engine may keep in flight; one more than the
 	 * module gives a context, so that dav1d (max_frame_delay = frame_delay - 1) decodes
 	 * the jobs in flight together, and the worker finishes them with a complete drain
-	 * once no further job comes within its grace period (docs/frame-parallel.md).
+	 * once no further job comes within its grace period, or at once when all granted jobs
+	 * are in flight (docs/frame-parallel.md).
 	 */
 	cfg.frame_delay = d.bridge.max_inflight > 1 ? d.bridge.max_inflight + 1 : 1;
 	if (!opt.foreground) {

@@ -5,7 +5,8 @@
 # Several frames of one stream in flight through the whole device (docs/frame-parallel.md):
 # the module's max_inflight set to 2, the daemon asks for 2 and decodes AV1 with dav1d frame
 # threads (max_frame_delay 2), finishing the jobs in flight with a complete drain when the
-# client sends no further job within the grace period.
+# client sends no further job within the grace period, or at once when both granted jobs are
+# in flight.
 # - GStreamer (two requests queued, waits for the older) decodes AV1, VP9 and VP8 clips, every
 #   frame equal to FFmpeg's software decode; H.264 too, MBAFF and B-pyramid included, with
 #   jobs in flight in frame-based mode, and in slice-based mode (slices held with

@@ -10,7 +10,7 @@ How the engine is driven is its mode, recorded with every result:
               of a context at a time (its default), and at one thread whatever it grants
   inflightG   the daemon's loop when the module grants G jobs of a context at once:
               frame_delay G + 1, at most G jobs submitted, finished jobs completed after every
-              submit, and with G in flight the worker's 2 ms grace period and a complete sync
+              submit, and with G in flight a complete sync at once
               (daemon/process/main.c, context.c)
   lookaheadN  a client the kernel never holds back: N jobs submitted, frame_delay N
 The standard measurement is what the daemon does when it is granted jobs in flight: sync at
@@ -146,7 +146,7 @@ class EngineBench:
                 "cores_busy": round(measure.median([r.cpu / r.wall for r in cand]), 2),
                 "baseline_cores_busy": round(measure.median([r.cpu / r.wall for r in base]), 2),
                 "loadavg_before": load0, "loadavg_after": load1,
-                # inflight mode: complete syncs after the daemon's grace period, per pass
+                # inflight mode: complete syncs with all G jobs in flight, per pass
                 "drains_per_pass": round(last.get("drains", 0) / self.passes, 1),
             }
             if self.before:

@@ -39,6 +39,24 @@ need_cpus 2
 echo "seconds per phase $PHASE, seeds $SEED..$((SEED + 3))"
 totals=()
 
+# dump_stuck: what the module and the peer or daemon (DUMP_PIDS) are doing, when the fuzzer
+# failed (it prints its own threads' kernel stacks and triggers sysrq w itself).
+DUMP_PIDS=
+dump_stuck() {
+	local pid task state=/sys/kernel/debug/daedalus-v4l2/state
+	[ -e "$state" ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	sed 's/^/    state| /' "$state" 2>/dev/null
+	for pid in $DUMP_PIDS; do
+		for task in /proc/"$pid"/task/*; do
+			[ -d "$task" ] || continue
+			echo "    task| $pid/${task##*/} $(cat "$task"/comm 2>/dev/null)" \
+				"state $(awk '{print $3}' "$task"/stat 2>/dev/null)" \
+				"wchan $(cat "$task"/wchan 2>/dev/null)"
+			sed 's/^/    task|   /' "$task"/stack 2>/dev/null
+		done
+	done
+}
+
 # fuzz NAME SEED [ARGS...]: one fuzzer run; its summary is checked and kept.
 fuzz() {
 	local name=$1 seed=$2 out rc
@@ -48,6 +66,7 @@ fuzz() {
 	rc=$?
 	grep -v "^dv-ioctl-fuzz: progress" "$out" | grep -v "^dv-reqclient:" | sed 's/^/    fuzz| /'
 	FUZZ_SUMMARY=$(grep "^dv-ioctl-fuzz: \(PASS\|FAIL\)" "$out" | tail -n 1)
+	[ "$rc" = 0 ] || dump_stuck
 	check "$name: the fuzzer ended cleanly (exit $rc)" test "$rc" = 0
 	totals+=("$name: $(grep -o 'ops [0-9,]* calls [0-9]*' <<<"$FUZZ_SUMMARY")")
 	return "$rc"
@@ -68,6 +87,7 @@ param=/sys/module/daedalus_v4l2/parameters/max_inflight
 old_max=$(cat "$param")
 echo 4 >"$param"
 start_peer chaos1 --mode chaos --seed "$SEED" --jitter-ms 40 --pipeline 4 || finish "(no peer)"
+DUMP_PIDS=$PEER_PID
 fuzz chaos-pipelined $((SEED + 1))
 stop_peer
 echo "$old_max" >"$param"
@@ -99,6 +119,7 @@ victim=$PEER_PID
 	exit 1
 ) &
 respawn=$!
+DUMP_PIDS=
 fuzz chaos-killed $((SEED + 2)) --threads 2
 wait "$victim" 2>/dev/null
 kill -TERM "$(cat "$WORK/chaos3.pid" 2>/dev/null)" 2>/dev/null
@@ -129,7 +150,9 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 if grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DLOG" && kill -0 $dpid 2>/dev/null; then
+	DUMP_PIDS=$dpid
 	fuzz daemon $((SEED + 3))
+	DUMP_PIDS=
 	check "the daemon survived ($(grep -c ' failed\| error' "$DLOG") error lines in its log)" kill -0 $dpid
 	kill -TERM $dpid
 	for _ in $(seq 50); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done

@@ -1309,13 +1309,101 @@ static int mmap_race(void)
 	return 0;
 }
 
+/*
+ * --request-cancel, a regression sequence: an OUTPUT buffer (mapped first) in a request
+ * with its controls, the request queued while OUTPUT does not stream, then REQBUFS 0. vb2
+ * cancels that buffer holding q->mmap_lock, and the module completed the request's
+ * controls right there, under the control handler's lock: with the control ioctls copying
+ * from user memory under that lock and mmap() taking q->mmap_lock under mm->mmap_lock, a
+ * possible deadlock that lockdep reported (debug kernel; docs/security.md). The request
+ * must still complete (its poll says so and it may be re-initialised).
+ */
+static int request_cancel(void)
+{
+	struct v4l2_format f = { .type = OUT_T };
+	struct v4l2_requestbuffers rb = { .count = 1, .type = OUT_T, .memory = V4L2_MEMORY_MMAP };
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_ext_control c;
+	struct v4l2_ext_controls cs = { .controls = &c, .count = 1,
+					.which = V4L2_CTRL_WHICH_REQUEST_VAL };
+	struct v4l2_buffer b;
+	struct rng r = { 1 };
+	struct inst in = { .vfd = -1, .mfd = -1 };
+	struct pollfd p;
+	struct dv_dev d;
+	const char *step = "open";
+	void *payload;
+	int req = -1, ret = 1, rc;
+
+	if (dv_open(&d, video_path[0] ? video_path : NULL))
+		goto out;
+	in.vfd = d.vfd;
+	in.mfd = d.mfd;
+	f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_VP8_FRAME;
+	f.fmt.pix_mp.width = 320;
+	f.fmt.pix_mp.height = 240;
+	step = "S_FMT + REQBUFS";
+	if (call(d.vfd, VIDIOC_S_FMT, &f) || call(d.vfd, VIDIOC_REQBUFS, &rb) || !rb.count)
+		goto out;
+	step = "QUERYBUF";
+	if (query(&in, OUT_T, 0, &b, planes))
+		goto out;
+	fill_output(&in, &r, &planes[0]);	/* mmap(): q->mmap_lock under mm->mmap_lock */
+	step = "MEDIA_IOC_REQUEST_ALLOC";
+	if (call(d.mfd, MEDIA_IOC_REQUEST_ALLOC, &req))
+		goto out;
+	payload = ctrl_fill(&in, &r, V4L2_CID_STATELESS_VP8_FRAME, &c, 320, 240, 1024, 0);
+	cs.request_fd = req;
+	step = "S_EXT_CTRLS in the request";
+	rc = call(d.vfd, VIDIOC_S_EXT_CTRLS, &cs);
+	free(payload);
+	if (rc)
+		goto out;
+	step = "QBUF in the request";
+	if (queue_one(&in, &r, OUT_T, 0, req, 1024))
+		goto out;
+	step = "MEDIA_REQUEST_IOC_QUEUE";
+	if (call(req, MEDIA_REQUEST_IOC_QUEUE, NULL))
+		goto out;
+	p = (struct pollfd){ .fd = req, .events = POLLPRI };
+	step = "the request completed while OUTPUT does not stream";
+	if (poll(&p, 1, 0) != 0)
+		goto out;
+	rb.count = 0;
+	step = "REQBUFS 0";
+	if (call(d.vfd, VIDIOC_REQBUFS, &rb))
+		goto out;
+	step = "the request not complete after REQBUFS 0";
+	if (poll(&p, 1, 1000) != 1 || !(p.revents & POLLPRI))
+		goto out;
+	step = "MEDIA_REQUEST_IOC_REINIT after REQBUFS 0";
+	if (call(req, MEDIA_REQUEST_IOC_REINIT, NULL))
+		goto out;
+	ret = 0;
+out:
+	if (ret)
+		printf("dv-ioctl-fuzz: FAIL request cancel: %s (%s)\n", step, strerror(errno));
+	else
+		printf("dv-ioctl-fuzz: PASS request cancel: the queued request completed on "
+		       "REQBUFS 0\n");
+	if (req >= 0)
+		close(req);
+	if (in.vfd >= 0) {
+		close(d.vfd);
+		close(d.mfd);
+	}
+	return ret;
+}
+
 static void usage(void)
 {
 	fputs("usage: dv-ioctl-fuzz [--seed N] [--ops N | --seconds S] [--threads T]\n"
 	      "                     [--instances I] [--video /dev/videoN] [-v]\n"
 	      "  --ops N       operations per thread (replay: --threads 1 --ops N)\n"
 	      "  --seconds S   run for S seconds (prints the operation counts reached)\n"
-	      "  --mmap-race N regression: mmap() against N buffer allocations\n", stderr);
+	      "  --mmap-race N regression: mmap() against N buffer allocations\n"
+	      "  --request-cancel regression: REQBUFS 0 with a buffer in a queued request\n",
+	      stderr);
 	exit(2);
 }
 
@@ -1329,9 +1417,11 @@ int main(int argc, char **argv)
 		{ "instances", required_argument, NULL, 'I' },
 		{ "video", required_argument, NULL, 'V' },
 		{ "mmap-race", required_argument, NULL, 'M' },
+		{ "request-cancel", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t t0, last;
+	bool req_cancel = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -1344,9 +1434,12 @@ int main(int argc, char **argv)
 		case 'V': snprintf(video_path, sizeof(video_path), "%s", optarg); break;
 		case 'v': verbose++; break;
 		case 'M': race_rounds = strtoul(optarg, NULL, 0); break;
+		case 'R': req_cancel = true; break;
 		default: usage();
 		}
 	}
+	if (req_cancel)
+		return request_cancel();
 	if (race_rounds)
 		return mmap_race();
 	if (!n_threads || n_threads > MAX_THREADS || !n_instances ||

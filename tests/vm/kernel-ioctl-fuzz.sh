@@ -78,6 +78,9 @@ num() { grep -o "\b$1 [0-9]*" <<<"$FUZZ_SUMMARY" | awk '{print $2}'; }
 out=$("$FUZZ" --mmap-race 300 2>&1)
 rc=$?
 check "regression: mmap() racing REQBUFS allocations refused, not dereferenced (${out##*: })" test $rc = 0
+out=$("$FUZZ" --request-cancel 2>&1)
+rc=$?
+check "regression: REQBUFS 0 completes a queued request outside q->mmap_lock (${out##*: })" test $rc = 0
 
 # 1. nobody attached
 fuzz no-daemon "$SEED"

@@ -908,7 +908,13 @@ static void op_dqbuf(struct inst *in, struct rng *r)
 	/* a blocking fd: only after poll said something is ready */
 	if (poll(&p, 1, (int)below(r, 10)) <= 0 && !(fcntl(in->vfd, F_GETFL) & O_NONBLOCK))
 		return;
-	if (p.revents & POLLPRI) {
+	/*
+	 * Not on a blocking fd: another thread may take the event between the poll and the
+	 * DQEVENT, which then waits for the next event, and nothing may send one (STREAMOFF
+	 * ends a blocked DQBUF, not this wait): the thread never came back at the end of a
+	 * run (docs/security.md).
+	 */
+	if ((p.revents & POLLPRI) && (fcntl(in->vfd, F_GETFL) & O_NONBLOCK)) {
 		struct v4l2_event ev;
 
 		call(in->vfd, VIDIOC_DQEVENT, &ev);

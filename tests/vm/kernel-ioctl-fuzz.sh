@@ -178,5 +178,16 @@ check "clean peer ($PEER_SUMMARY)" test "$PEER_RC" = 0
 # 6. every file, request and exported dma-buf of the module released: it can be unloaded
 sleep 1
 refs=$(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)
+if [ "${refs:-1}" != 0 ]; then
+	# What holds it: a file of the module still open somewhere, or a dmabuf it exported.
+	for fd in /proc/[0-9]*/fd/*; do
+		case $(readlink "$fd" 2>/dev/null) in
+		/dev/video* | /dev/media* | /dev/daedalus* | *dmabuf*) echo "    holder| $fd -> $(readlink "$fd")" ;;
+		esac
+	done
+	[ -e /sys/kernel/debug/dma_buf/bufinfo ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	grep -i -B1 -A3 daedalus /sys/kernel/debug/dma_buf/bufinfo 2>/dev/null | sed 's/^/    dmabuf| /'
+	sed 's/^/    state| /' /sys/kernel/debug/daedalus-v4l2/state 2>/dev/null
+fi
 check "nothing holds the module any more (refcnt ${refs:-?})" test "${refs:-1}" = 0
 finish "$(IFS=';'; echo "${totals[*]}")"

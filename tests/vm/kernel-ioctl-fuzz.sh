@@ -3,7 +3,6 @@
 # testbed-kernels: normal debug
 # testbed-seconds: 120 debug=150
 # testbed-batch: yes
-# known-failure-debug: lockdep reports a possible circular locking dependency (REQBUFS cancels a queue holding vb2's q->mmap_lock and our buf_request_complete takes the control handler lock; S_EXT_CTRLS in a request copies from user under that lock; mmap() takes q->mmap_lock under mm->mmap_lock), in vb2/v4l2-ctrls' pattern shared by cedrus and hantro: not yet fixed, docs/security.md
 # A hostile V4L2 client against the module (docs/security.md, "Fuzzing the kernel's ioctls"):
 # dv-ioctl-fuzz drives 4 decoder instances from 3 threads with seeded random, mostly valid
 # sequences of formats, REQBUFS/CREATE_BUFS (MMAP, DMABUF), codec controls with damaged

@@ -66,7 +66,8 @@ fuzz() {
 	grep -v "^dv-ioctl-fuzz: progress" "$out" | grep -v "^dv-reqclient:" | sed 's/^/    fuzz| /'
 	FUZZ_SUMMARY=$(grep "^dv-ioctl-fuzz: \(PASS\|FAIL\)" "$out" | tail -n 1)
 	[ "$rc" = 0 ] || dump_stuck
-	# where a leaked module reference appears (a peer or daemon attached holds 1)
+	# where a leaked module reference appears (a peer or daemon still attached holds one,
+	# and one per dmabuf fd it keeps)
 	echo "    module refcnt after $name: $(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)"
 	check "$name: the fuzzer ended cleanly (exit $rc)" test "$rc" = 0
 	totals+=("$name: $(grep -o 'ops [0-9,]* calls [0-9]*' <<<"$FUZZ_SUMMARY")")

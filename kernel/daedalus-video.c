@@ -347,6 +347,49 @@ static int daedalus_s_fmt_cap(struct file *file, void *priv,
 	return 0;
 }
 
+/* Is a buffer of @q bound to a request (queued or not)? Caller holds q_lock. */
+static bool daedalus_q_has_req_bufs(struct vb2_queue *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < q->max_num_buffers; i++) {
+		struct vb2_buffer *vb = vb2_get_buffer(q, i);
+
+		if (vb && vb->req_obj.req)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * REQBUFS on a queue that does not stream frees its buffers, first
+ * cancelling those still queued, and vb2 cancels them holding q->mmap_lock.
+ * A buffer of a queued request then completes that request's controls
+ * there (buf_request_complete, the control handler's lock). But the
+ * control ioctls copy from user memory under that lock (mm->mmap_lock on a
+ * fault), and mmap() takes q->mmap_lock under mm->mmap_lock: a possible
+ * deadlock, which lockdep reports. So such a queue is cancelled first, as
+ * STREAMOFF does (vb2 allows it on a queue that does not stream, with the
+ * same result: every buffer back, their requests completed), without
+ * q->mmap_lock; vb2's own cancel then finds no request left to complete.
+ * Only when REQBUFS would cancel too: the checks vb2 makes before are
+ * repeated here (the type, the memory this device offers (q->io_modes),
+ * no DQBUF waiting), so that a REQBUFS that fails them changes nothing.
+ */
+static int daedalus_reqbufs(struct file *file, void *priv,
+			    struct v4l2_requestbuffers *rb)
+{
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+	struct vb2_queue *q = v4l2_m2m_get_vq(ctx->fh.m2m_ctx, rb->type);
+
+	if (q && rb->type == q->type &&
+	    (rb->memory == V4L2_MEMORY_MMAP || rb->memory == V4L2_MEMORY_DMABUF) &&
+	    !vb2_is_streaming(q) && !(q->waiting_in_dqbuf && rb->count) &&
+	    daedalus_q_has_req_bufs(q))
+		vb2_streamoff(q, q->type);
+	return v4l2_m2m_ioctl_reqbufs(file, priv, rb);
+}
+
 const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 	.vidioc_querycap = daedalus_querycap,
 	.vidioc_enum_framesizes = daedalus_enum_framesizes,
@@ -361,7 +404,7 @@ const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 	.vidioc_try_fmt_vid_out_mplane = daedalus_try_fmt_out,
 	.vidioc_s_fmt_vid_out_mplane = daedalus_s_fmt_out,
 
-	.vidioc_reqbufs = v4l2_m2m_ioctl_reqbufs,
+	.vidioc_reqbufs = daedalus_reqbufs,
 	.vidioc_querybuf = v4l2_m2m_ioctl_querybuf,
 	.vidioc_qbuf = v4l2_m2m_ioctl_qbuf,
 	.vidioc_dqbuf = v4l2_m2m_ioctl_dqbuf,

@@ -35,8 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/dma-heap.h>
@@ -93,6 +95,12 @@ struct thr {
 	struct rng r;
 	unsigned long ops;
 	atomic_bool done;
+	/* what it is doing, for the dump of a thread that does not come back */
+	atomic_int os_tid;
+	const char *_Atomic op;		/* the operation (op_*), or "close", "open" */
+	_Atomic int inst;		/* its instance */
+	_Atomic unsigned long ioctl;	/* the call in progress (0: none) */
+	_Atomic int fd;			/* its fd */
 };
 
 static struct inst inst[MAX_INSTANCES];
@@ -129,14 +137,23 @@ static const uint32_t ctrl_ids[] = {
 	V4L2_CID_MPEG_VIDEO_AV1_PROFILE, V4L2_CID_MPEG_VIDEO_AV1_LEVEL,
 };
 
+/* the fuzzing thread running here (NULL in main and the regression sequences) */
+static _Thread_local struct thr *self;
+
 static int call(int fd, unsigned long op, void *arg)
 {
 	int r;
 
 	atomic_fetch_add(&n_calls, 1);
+	if (self) {
+		atomic_store(&self->fd, fd);
+		atomic_store(&self->ioctl, op);
+	}
 	do
 		r = ioctl(fd, op, arg);
 	while (r < 0 && errno == EINTR);
+	if (self)
+		atomic_store(&self->ioctl, 0);
 	if (r < 0)
 		atomic_fetch_add(&n_errors, 1);
 	return r;
@@ -891,7 +908,13 @@ static void op_dqbuf(struct inst *in, struct rng *r)
 	/* a blocking fd: only after poll said something is ready */
 	if (poll(&p, 1, (int)below(r, 10)) <= 0 && !(fcntl(in->vfd, F_GETFL) & O_NONBLOCK))
 		return;
-	if (p.revents & POLLPRI) {
+	/*
+	 * Not on a blocking fd: another thread may take the event between the poll and the
+	 * DQEVENT, which then waits for the next event, and nothing may send one (STREAMOFF
+	 * ends a blocked DQBUF, not this wait): the thread never came back at the end of a
+	 * run (docs/security.md).
+	 */
+	if ((p.revents & POLLPRI) && (fcntl(in->vfd, F_GETFL) & O_NONBLOCK)) {
 		struct v4l2_event ev;
 
 		call(in->vfd, VIDIOC_DQEVENT, &ev);
@@ -1017,58 +1040,75 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+static void run_op(struct thr *t, struct inst *in, const char *name,
+		   void (*fn)(struct inst *in, struct rng *r))
+{
+	atomic_store(&t->op, name);
+	fn(in, &t->r);
+}
+
 static void one_op(struct thr *t)
 {
 	struct rng *r = &t->r;
 	struct inst *in = &inst[below(r, n_instances)];
 	unsigned int what = below(r, 100);
 
+	atomic_store(&t->inst, (int)(in - inst));
 	if (what < 2 || in->vfd < 0) {
 		/* close (and open again later), or open */
+		atomic_store(&t->op, "close/open (waiting for the instance's write lock)");
 		pthread_rwlock_wrlock(&in->lock);
+		atomic_store(&t->fd, in->vfd);
+		atomic_store(&t->op, in->vfd >= 0 ? "close" : "open");
 		if (in->vfd >= 0)
 			inst_close_locked(in);
 		else
 			inst_open_locked(in, r);
 		pthread_rwlock_unlock(&in->lock);
+		atomic_store(&t->op, "between operations");
 		return;
 	}
+	atomic_store(&t->op, "waiting for the instance's read lock");
 	pthread_rwlock_rdlock(&in->lock);
 	if (in->vfd < 0) {
 		pthread_rwlock_unlock(&in->lock);
 		return;
 	}
 	if (what < 8)
-		op_setup(in, r);
+		run_op(t, in, "setup", op_setup);
 	else if (what < 30)
-		op_decode(in, r);
+		run_op(t, in, "decode", op_decode);
 	else if (what < 36)
-		op_fmt(in, r);
+		run_op(t, in, "fmt", op_fmt);
 	else if (what < 40)
-		op_reqbufs(in, r);
+		run_op(t, in, "reqbufs", op_reqbufs);
 	else if (what < 44)
-		op_create_bufs(in, r);
+		run_op(t, in, "create_bufs", op_create_bufs);
 	else if (what < 54)
-		op_qbuf(in, r);
+		run_op(t, in, "qbuf", op_qbuf);
 	else if (what < 64)
-		op_ctrl(in, r);
+		run_op(t, in, "ctrl", op_ctrl);
 	else if (what < 72)
-		op_request(in, r);
+		run_op(t, in, "request (queue, reinit, poll, close)", op_request);
 	else if (what < 77)
-		op_stream(in, r);
+		run_op(t, in, "stream", op_stream);
 	else if (what < 90)
-		op_dqbuf(in, r);
+		run_op(t, in, "dqbuf (poll, DQBUF)", op_dqbuf);
 	else if (what < 94)
-		op_cmd(in, r);
+		run_op(t, in, "cmd", op_cmd);
 	else
-		op_misc(in, r);
+		run_op(t, in, "misc (mmap, expbuf, ...)", op_misc);
 	pthread_rwlock_unlock(&in->lock);
+	atomic_store(&t->op, "between operations");
 }
 
 static void *thread_main(void *arg)
 {
 	struct thr *t = arg;
 
+	self = t;
+	atomic_store(&t->os_tid, (int)syscall(SYS_gettid));
+	atomic_store(&t->op, "starting");
 	while (!atomic_load(&stop) && !atomic_load(&device_gone)) {
 		if (max_ops && t->ops >= max_ops)
 			break;
@@ -1101,6 +1141,88 @@ static void streamoff_all(void)
 				call(inst[i].vfd, VIDIOC_STREAMOFF, &type);
 		pthread_rwlock_unlock(&inst[i].lock);
 	}
+}
+
+static const char *ioctl_name(unsigned long op)
+{
+	static const struct { unsigned long op; const char *name; } names[] = {
+		{ VIDIOC_DQBUF, "VIDIOC_DQBUF" }, { VIDIOC_QBUF, "VIDIOC_QBUF" },
+		{ VIDIOC_STREAMON, "VIDIOC_STREAMON" }, { VIDIOC_STREAMOFF, "VIDIOC_STREAMOFF" },
+		{ VIDIOC_REQBUFS, "VIDIOC_REQBUFS" }, { VIDIOC_CREATE_BUFS, "VIDIOC_CREATE_BUFS" },
+		{ VIDIOC_PREPARE_BUF, "VIDIOC_PREPARE_BUF" }, { VIDIOC_EXPBUF, "VIDIOC_EXPBUF" },
+		{ VIDIOC_S_EXT_CTRLS, "VIDIOC_S_EXT_CTRLS" },
+		{ VIDIOC_G_EXT_CTRLS, "VIDIOC_G_EXT_CTRLS" },
+		{ VIDIOC_TRY_EXT_CTRLS, "VIDIOC_TRY_EXT_CTRLS" }, { VIDIOC_S_FMT, "VIDIOC_S_FMT" },
+		{ VIDIOC_DECODER_CMD, "VIDIOC_DECODER_CMD" }, { VIDIOC_DQEVENT, "VIDIOC_DQEVENT" },
+		{ MEDIA_IOC_REQUEST_ALLOC, "MEDIA_IOC_REQUEST_ALLOC" },
+		{ MEDIA_REQUEST_IOC_QUEUE, "MEDIA_REQUEST_IOC_QUEUE" },
+		{ MEDIA_REQUEST_IOC_REINIT, "MEDIA_REQUEST_IOC_REINIT" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (names[i].op == op)
+			return names[i].name;
+	return op ? "another ioctl" : "none";
+}
+
+/* Print a file of /proc, each line prefixed. */
+static void print_file(const char *prefix, const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		printf("%s(%s: %s)\n", prefix, path, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		printf("%s%s%s", prefix, line, strchr(line, '\n') ? "" : "\n");
+	fclose(f);
+}
+
+/*
+ * A thread did not come back: say what each thread was doing, and what every task of the
+ * process is waiting for in the kernel (its stack, wchan and state), then ask the kernel to
+ * log every blocked task (sysrq w), so that a hang is diagnosable from a CI log.
+ */
+static void dump_stuck(void)
+{
+	char path[300], prefix[300];
+	struct dirent *e;
+	DIR *d;
+	int fd;
+
+	for (unsigned int i = 0; i < n_threads; i++) {
+		unsigned long op = atomic_load(&thr[i].ioctl);
+
+		printf("dv-ioctl-fuzz: thread %u (tid %d) %s: %s, instance %d, ioctl %s (0x%lx) "
+		       "on fd %d, after %lu operations\n", i, atomic_load(&thr[i].os_tid),
+		       atomic_load(&thr[i].done) ? "done" : "NOT BACK",
+		       atomic_load(&thr[i].op) ? atomic_load(&thr[i].op) : "?",
+		       atomic_load(&thr[i].inst), ioctl_name(op), op, atomic_load(&thr[i].fd),
+		       thr[i].ops);
+	}
+	d = opendir("/proc/self/task");
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(prefix, sizeof(prefix), "dv-ioctl-fuzz: task %s ", e->d_name);
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+		print_file(prefix, path);
+		snprintf(path, sizeof(path), "/proc/self/task/%s/wchan", e->d_name);
+		print_file(prefix, path);
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stack", e->d_name);
+		print_file(prefix, path);
+	}
+	if (d)
+		closedir(d);
+	kmsg_note("dv-ioctl-fuzz: a thread did not come back: sysrq w follows\n");
+	fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "w", 1) != 1)
+		printf("dv-ioctl-fuzz: sysrq w: %s\n", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	fflush(stdout);
 }
 
 static void print_counts(const char *what)
@@ -1193,13 +1315,101 @@ static int mmap_race(void)
 	return 0;
 }
 
+/*
+ * --request-cancel, a regression sequence: an OUTPUT buffer (mapped first) in a request
+ * with its controls, the request queued while OUTPUT does not stream, then REQBUFS 0. vb2
+ * cancels that buffer holding q->mmap_lock, and the module completed the request's
+ * controls right there, under the control handler's lock: with the control ioctls copying
+ * from user memory under that lock and mmap() taking q->mmap_lock under mm->mmap_lock, a
+ * possible deadlock that lockdep reported (debug kernel; docs/security.md). The request
+ * must still complete (its poll says so and it may be re-initialised).
+ */
+static int request_cancel(void)
+{
+	struct v4l2_format f = { .type = OUT_T };
+	struct v4l2_requestbuffers rb = { .count = 1, .type = OUT_T, .memory = V4L2_MEMORY_MMAP };
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_ext_control c;
+	struct v4l2_ext_controls cs = { .controls = &c, .count = 1,
+					.which = V4L2_CTRL_WHICH_REQUEST_VAL };
+	struct v4l2_buffer b;
+	struct rng r = { 1 };
+	struct inst in = { .vfd = -1, .mfd = -1 };
+	struct pollfd p;
+	struct dv_dev d;
+	const char *step = "open";
+	void *payload;
+	int req = -1, ret = 1, rc;
+
+	if (dv_open(&d, video_path[0] ? video_path : NULL))
+		goto out;
+	in.vfd = d.vfd;
+	in.mfd = d.mfd;
+	f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_VP8_FRAME;
+	f.fmt.pix_mp.width = 320;
+	f.fmt.pix_mp.height = 240;
+	step = "S_FMT + REQBUFS";
+	if (call(d.vfd, VIDIOC_S_FMT, &f) || call(d.vfd, VIDIOC_REQBUFS, &rb) || !rb.count)
+		goto out;
+	step = "QUERYBUF";
+	if (query(&in, OUT_T, 0, &b, planes))
+		goto out;
+	fill_output(&in, &r, &planes[0]);	/* mmap(): q->mmap_lock under mm->mmap_lock */
+	step = "MEDIA_IOC_REQUEST_ALLOC";
+	if (call(d.mfd, MEDIA_IOC_REQUEST_ALLOC, &req))
+		goto out;
+	payload = ctrl_fill(&in, &r, V4L2_CID_STATELESS_VP8_FRAME, &c, 320, 240, 1024, 0);
+	cs.request_fd = req;
+	step = "S_EXT_CTRLS in the request";
+	rc = call(d.vfd, VIDIOC_S_EXT_CTRLS, &cs);
+	free(payload);
+	if (rc)
+		goto out;
+	step = "QBUF in the request";
+	if (queue_one(&in, &r, OUT_T, 0, req, 1024))
+		goto out;
+	step = "MEDIA_REQUEST_IOC_QUEUE";
+	if (call(req, MEDIA_REQUEST_IOC_QUEUE, NULL))
+		goto out;
+	p = (struct pollfd){ .fd = req, .events = POLLPRI };
+	step = "the request completed while OUTPUT does not stream";
+	if (poll(&p, 1, 0) != 0)
+		goto out;
+	rb.count = 0;
+	step = "REQBUFS 0";
+	if (call(d.vfd, VIDIOC_REQBUFS, &rb))
+		goto out;
+	step = "the request not complete after REQBUFS 0";
+	if (poll(&p, 1, 1000) != 1 || !(p.revents & POLLPRI))
+		goto out;
+	step = "MEDIA_REQUEST_IOC_REINIT after REQBUFS 0";
+	if (call(req, MEDIA_REQUEST_IOC_REINIT, NULL))
+		goto out;
+	ret = 0;
+out:
+	if (ret)
+		printf("dv-ioctl-fuzz: FAIL request cancel: %s (%s)\n", step, strerror(errno));
+	else
+		printf("dv-ioctl-fuzz: PASS request cancel: the queued request completed on "
+		       "REQBUFS 0\n");
+	if (req >= 0)
+		close(req);
+	if (in.vfd >= 0) {
+		close(d.vfd);
+		close(d.mfd);
+	}
+	return ret;
+}
+
 static void usage(void)
 {
 	fputs("usage: dv-ioctl-fuzz [--seed N] [--ops N | --seconds S] [--threads T]\n"
 	      "                     [--instances I] [--video /dev/videoN] [-v]\n"
 	      "  --ops N       operations per thread (replay: --threads 1 --ops N)\n"
 	      "  --seconds S   run for S seconds (prints the operation counts reached)\n"
-	      "  --mmap-race N regression: mmap() against N buffer allocations\n", stderr);
+	      "  --mmap-race N regression: mmap() against N buffer allocations\n"
+	      "  --request-cancel regression: REQBUFS 0 with a buffer in a queued request\n",
+	      stderr);
 	exit(2);
 }
 
@@ -1213,9 +1423,11 @@ int main(int argc, char **argv)
 		{ "instances", required_argument, NULL, 'I' },
 		{ "video", required_argument, NULL, 'V' },
 		{ "mmap-race", required_argument, NULL, 'M' },
+		{ "request-cancel", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t t0, last;
+	bool req_cancel = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -1228,9 +1440,12 @@ int main(int argc, char **argv)
 		case 'V': snprintf(video_path, sizeof(video_path), "%s", optarg); break;
 		case 'v': verbose++; break;
 		case 'M': race_rounds = strtoul(optarg, NULL, 0); break;
+		case 'R': req_cancel = true; break;
 		default: usage();
 		}
 	}
+	if (req_cancel)
+		return request_cancel();
 	if (race_rounds)
 		return mmap_race();
 	if (!n_threads || n_threads > MAX_THREADS || !n_instances ||
@@ -1302,6 +1517,7 @@ int main(int argc, char **argv)
 		if (!busy)
 			break;
 		if (waited >= 20000) {
+			dump_stuck();
 			print_counts("FAIL (a thread did not come back from the kernel in 20 s)");
 			return 1;
 		}

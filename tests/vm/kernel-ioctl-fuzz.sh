@@ -3,7 +3,6 @@
 # testbed-kernels: normal debug
 # testbed-seconds: 120 debug=150
 # testbed-batch: yes
-# known-failure-debug: lockdep reports a possible circular locking dependency (REQBUFS cancels a queue holding vb2's q->mmap_lock and our buf_request_complete takes the control handler lock; S_EXT_CTRLS in a request copies from user under that lock; mmap() takes q->mmap_lock under mm->mmap_lock), in vb2/v4l2-ctrls' pattern shared by cedrus and hantro: not yet fixed, docs/security.md
 # A hostile V4L2 client against the module (docs/security.md, "Fuzzing the kernel's ioctls"):
 # dv-ioctl-fuzz drives 4 decoder instances from 3 threads with seeded random, mostly valid
 # sequences of formats, REQBUFS/CREATE_BUFS (MMAP, DMABUF), codec controls with damaged
@@ -39,6 +38,24 @@ need_cpus 2
 echo "seconds per phase $PHASE, seeds $SEED..$((SEED + 3))"
 totals=()
 
+# dump_stuck: what the module and the peer or daemon (DUMP_PIDS) are doing, when the fuzzer
+# failed (it prints its own threads' kernel stacks and triggers sysrq w itself).
+DUMP_PIDS=
+dump_stuck() {
+	local pid task state=/sys/kernel/debug/daedalus-v4l2/state
+	[ -e "$state" ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	sed 's/^/    state| /' "$state" 2>/dev/null
+	for pid in $DUMP_PIDS; do
+		for task in /proc/"$pid"/task/*; do
+			[ -d "$task" ] || continue
+			echo "    task| $pid/${task##*/} $(cat "$task"/comm 2>/dev/null)" \
+				"state $(awk '{print $3}' "$task"/stat 2>/dev/null)" \
+				"wchan $(cat "$task"/wchan 2>/dev/null)"
+			sed 's/^/    task|   /' "$task"/stack 2>/dev/null
+		done
+	done
+}
+
 # fuzz NAME SEED [ARGS...]: one fuzzer run; its summary is checked and kept.
 fuzz() {
 	local name=$1 seed=$2 out rc
@@ -48,6 +65,10 @@ fuzz() {
 	rc=$?
 	grep -v "^dv-ioctl-fuzz: progress" "$out" | grep -v "^dv-reqclient:" | sed 's/^/    fuzz| /'
 	FUZZ_SUMMARY=$(grep "^dv-ioctl-fuzz: \(PASS\|FAIL\)" "$out" | tail -n 1)
+	[ "$rc" = 0 ] || dump_stuck
+	# where a leaked module reference appears (a peer or daemon still attached holds one,
+	# and one per dmabuf fd it keeps)
+	echo "    module refcnt after $name: $(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)"
 	check "$name: the fuzzer ended cleanly (exit $rc)" test "$rc" = 0
 	totals+=("$name: $(grep -o 'ops [0-9,]* calls [0-9]*' <<<"$FUZZ_SUMMARY")")
 	return "$rc"
@@ -59,6 +80,9 @@ num() { grep -o "\b$1 [0-9]*" <<<"$FUZZ_SUMMARY" | awk '{print $2}'; }
 out=$("$FUZZ" --mmap-race 300 2>&1)
 rc=$?
 check "regression: mmap() racing REQBUFS allocations refused, not dereferenced (${out##*: })" test $rc = 0
+out=$("$FUZZ" --request-cancel 2>&1)
+rc=$?
+check "regression: REQBUFS 0 completes a queued request outside q->mmap_lock (${out##*: })" test $rc = 0
 
 # 1. nobody attached
 fuzz no-daemon "$SEED"
@@ -68,6 +92,7 @@ param=/sys/module/daedalus_v4l2/parameters/max_inflight
 old_max=$(cat "$param")
 echo 4 >"$param"
 start_peer chaos1 --mode chaos --seed "$SEED" --jitter-ms 40 --pipeline 4 || finish "(no peer)"
+DUMP_PIDS=$PEER_PID
 fuzz chaos-pipelined $((SEED + 1))
 stop_peer
 echo "$old_max" >"$param"
@@ -99,6 +124,7 @@ victim=$PEER_PID
 	exit 1
 ) &
 respawn=$!
+DUMP_PIDS=
 fuzz chaos-killed $((SEED + 2)) --threads 2
 wait "$victim" 2>/dev/null
 kill -TERM "$(cat "$WORK/chaos3.pid" 2>/dev/null)" 2>/dev/null
@@ -110,11 +136,13 @@ check "the chaos peer attached after the SIGKILL saw well-formed jobs and docume
 	test "$rc" = 0
 
 # 4. the real daemon: only in the long form (make fuzz-ioctl, or FUZZ_DAEMON=1). In the
-# 80 s form of make check it is left out while an intermittent hang is open: in 1 of 4
-# normal-kernel runs (seed 4) a fuzzer thread did not come back from the kernel with the real
-# daemon attached and kept the module loaded (docs/security.md, "Open"). Printed, not hidden.
+# 80 s form of make check it is left out while a module reference leak seen in runs with
+# this phase is open: in 1 of 5 runs with it a dmabuf the module exported stayed
+# alive with nothing holding it after every process had exited (refcnt 1; the thread that
+# did not come back in an earlier such run was the fuzzer's own DQEVENT, fixed;
+# docs/security.md, "Open"). Printed, not hidden.
 if [ "${FUZZ_DAEMON:-$([ "$SECONDS_ALL" -gt 80 ] && echo 1 || echo 0)}" != 1 ]; then
-	echo "NOTE phase 4 (the real daemon) not run in the 80 s form: an intermittent hang with the real daemon is open (docs/security.md); make fuzz-ioctl runs it"
+	echo "NOTE phase 4 (the real daemon) not run in the 80 s form: a module reference leak seen in runs with it is open (docs/security.md); make fuzz-ioctl runs it"
 	DAEMON_PHASE=0
 else
 	DAEMON_PHASE=1
@@ -129,7 +157,9 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 if grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DLOG" && kill -0 $dpid 2>/dev/null; then
+	DUMP_PIDS=$dpid
 	fuzz daemon $((SEED + 3))
+	DUMP_PIDS=
 	check "the daemon survived ($(grep -c ' failed\| error' "$DLOG") error lines in its log)" kill -0 $dpid
 	kill -TERM $dpid
 	for _ in $(seq 50); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
@@ -152,5 +182,16 @@ check "clean peer ($PEER_SUMMARY)" test "$PEER_RC" = 0
 # 6. every file, request and exported dma-buf of the module released: it can be unloaded
 sleep 1
 refs=$(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)
+if [ "${refs:-1}" != 0 ]; then
+	# What holds it: a file of the module still open somewhere, or a dmabuf it exported.
+	for fd in /proc/[0-9]*/fd/*; do
+		case $(readlink "$fd" 2>/dev/null) in
+		/dev/video* | /dev/media* | /dev/daedalus* | *dmabuf*) echo "    holder| $fd -> $(readlink "$fd")" ;;
+		esac
+	done
+	[ -e /sys/kernel/debug/dma_buf/bufinfo ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	grep -i -B1 -A3 daedalus /sys/kernel/debug/dma_buf/bufinfo 2>/dev/null | sed 's/^/    dmabuf| /'
+	sed 's/^/    state| /' /sys/kernel/debug/daedalus-v4l2/state 2>/dev/null
+fi
 check "nothing holds the module any more (refcnt ${refs:-?})" test "${refs:-1}" = 0
 finish "$(IFS=';'; echo "${totals[*]}")"

@@ -8,13 +8,10 @@
 #include <linux/videodev2.h>
 
 #include "backend.h"
+#include "codec.h"
 #include "error.h"
 #include "picture.h"
 #include "ref_set.h"
-#include "av1_check.h"
-#include "h264_access.h"
-#include "h264_check.h"
-#include "vpx_check.h"
 
 /* In order of preference; a new backend is one more line here. */
 static const struct dd_backend_ops *const backend_list[] = {
@@ -46,8 +43,8 @@ struct dd_pending {
 	bool finished;
 	bool doomed; /* a job it names failed while it was pending */
 	uint64_t doomed_by;
-	/* H.264 submitted behind unfinalized jobs: its access check is repeated at finalize */
-	bool recheck;
+	/* submitted behind unfinalized jobs: the codec's access check waits for finalize */
+	bool access_later;
 	int ret;
 	struct dd_decoded got;
 	struct dd_error err;
@@ -56,12 +53,14 @@ struct dd_pending {
 struct dd_stream {
 	struct dd_engine *engine;
 	enum dd_codec codec;
+	const struct dd_codec_ops *codec_ops;
+	/* the codec's own reference rules (codec_ops->access), or NULL */
+	struct dd_codec_state *codec_state;
 	const struct dd_backend_ops *ops;
 	void *backend; /* the backend instance ops belong to */
 	struct dd_backend_stream *bs;
 	/* pictures decoded since the last keyframe or flush */
 	struct dd_ref_set refs;
-	struct dd_h264_access h264; /* H.264: references and access points (h264_access.h) */
 	uint32_t last_width, last_height;
 	unsigned int last_depth;
 	uint64_t jobs, failures;
@@ -73,23 +72,6 @@ struct dd_stream {
 	unsigned int pend_final; /* the oldest pend_final entries are finalized */
 	uint64_t head_seq;       /* the backend cookie of the oldest entry */
 };
-
-
-const char *dd_codec_name(enum dd_codec codec)
-{
-	switch (codec) {
-	case DD_CODEC_VP8:
-		return "VP8";
-	case DD_CODEC_VP9:
-		return "VP9";
-	case DD_CODEC_AV1:
-		return "AV1";
-	case DD_CODEC_H264:
-		return "H.264";
-	default:
-		return "unknown codec";
-	}
-}
 
 static void elog(const struct dd_engine *e, enum dd_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -141,7 +123,7 @@ static int pick_backend(struct dd_engine *e, enum dd_codec codec, uint32_t fourc
 	struct dd_error first = { "no decoding backend is built in", DD_ERR_UNSUPPORTED };
 	bool have_first = false;
 
-	if ((unsigned int)codec >= DD_CODEC_COUNT)
+	if (!dd_codec_ops_get(codec))
 		return dd_fail_kind(why, DD_ERR_UNSUPPORTED, "unknown codec %d", (int)codec);
 	for (size_t i = 0; i < NUM_BACKENDS; i++) {
 		struct dd_error tmp;
@@ -224,17 +206,27 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 	}
 	s->engine = e;
 	s->codec = codec;
+	s->codec_ops = dd_codec_ops_get(codec);
+	if (s->codec_ops->access) {
+		s->codec_state = s->codec_ops->access->state_new();
+		if (!s->codec_state) {
+			free(s);
+			dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
+			return NULL;
+		}
+	}
 	s->ops = backend_list[i];
 	s->backend = e->backend[i];
 	s->bs = s->ops->open(s->backend, codec, err);
 	if (!s->bs) {
+		if (s->codec_state)
+			s->codec_ops->access->state_free(s->codec_state);
 		free(s);
 		return NULL;
 	}
 	s->async = e->config.frame_delay > 1 && s->ops->submit && s->ops->collect &&
 		   s->ops->sync;
 	dd_ref_set_init(&s->refs);
-	dd_h264_access_init(&s->h264);
 	elog(e, DD_LOG_INFO, "%s stream opened with the %s backend", dd_codec_name(codec),
 	     s->ops->name);
 	return s;
@@ -247,7 +239,8 @@ void dd_stream_close(struct dd_stream *s)
 	s->ops->close(s->bs);
 	free(s->pend);
 	dd_ref_set_free(&s->refs);
-	dd_h264_access_free(&s->h264);
+	if (s->codec_state)
+		s->codec_ops->access->state_free(s->codec_state);
 	free(s);
 }
 
@@ -299,47 +292,40 @@ static bool ref_known(const struct dd_stream *s, uint64_t ts)
 }
 
 /*
- * H.264's access check (h264_access.h) with jobs in flight: a DPB entry may name a job not
- * finalized yet (from the newest key frame in flight on), and the access state (leading run,
- * excused pictures) is that of the last finalized job. So the check here lets pass what the
- * jobs in flight will decode, and finalize() repeats it with the state the synchronous path
- * would have had at this job.
+ * The references a job names, by the codec's own rules (codec_ops->access) or the engine's:
+ * every one decoded since the last key frame or flush, or in flight. The codec's rules need
+ * the state every job before this one left (H.264: the leading run, excused DPB entries), so
+ * with unfinalized jobs in flight they are applied at finalize(), in order.
  */
-static int h264_access_check(struct dd_stream *s, const struct dd_job *job,
-			     struct dd_expectation *x, struct dd_error *err)
+static int check_refs(struct dd_stream *s, const struct dd_job *job, struct dd_expectation *x,
+		      struct dd_pending *e, struct dd_error *err)
 {
-	struct dd_ref_set known;
-	bool key = false;
-	int ret;
+	const struct dd_codec_ops *c = s->codec_ops;
 
-	if (s->pend_final == s->pend_count || s->refs.alloc_failed)
-		return dd_h264_access_check(&s->h264, job, x, &s->refs, err);
-	dd_ref_set_init(&known);
-	for (unsigned int i = s->pend_count; i-- > s->pend_final && !key;) {
-		const struct dd_pending *e = pending_at(s, i);
-
-		dd_ref_set_add(&known, e->job->timestamp);
-		key = e->x.key_frame;
+	if (c->access) {
+		if (s->pend_final < s->pend_count) {
+			e->access_later = true;
+			return 0;
+		}
+		return c->access->check(s->codec_state, job, x, &s->refs, err);
 	}
-	for (unsigned int i = 0; !key && i < s->refs.count; i++)
-		dd_ref_set_add(&known, s->refs.ts[i]);
-	ret = dd_h264_access_check(&s->h264, job, x, &known, err);
-	dd_ref_set_free(&known);
-	/*
-	 * Not final: an access point in flight (after a flush or a loss) excuses what it lists
-	 * only once finalized, and a leading picture is known only then. finalize() decides.
-	 */
-	if (ret && err)
-		err->msg[0] = '\0';
-	x->leading = false;
+	for (unsigned int i = 0; i < x->num_refs; i++) {
+		if (x->may_ref_self && x->ref_ts[i] == job->timestamp)
+			continue;
+		if (ref_known(s, x->ref_ts[i]))
+			continue;
+		return dd_fail_kind(err, DD_ERR_REFERENCE,
+				    "%s reference (ts %" PRIu64 ") was not decoded by this "
+				    "stream since the last keyframe or flush",
+				    c->ref_name ? c->ref_name(i) : "reference", x->ref_ts[i]);
+	}
 	return 0;
 }
 
-static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_expectation *x,
+static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_pending *e,
 		     struct dd_error *err)
 {
-	static const char *const vpx_refs[3] = { "last", "golden", "altref" };
-	int ret;
+	struct dd_expectation *x = &e->x;
 
 	if (job->codec != s->codec)
 		return dd_fail(err, "%s job on a %s stream", dd_codec_name(job->codec),
@@ -348,74 +334,21 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_ex
 		return dd_fail(err, "empty bitstream buffer");
 	if (!job->dst)
 		return dd_fail(err, "no capture buffer");
-	switch (s->codec) {
-	case DD_CODEC_VP8:
-		ret = dd_check_vp8_job(job, x, err);
-		break;
-	case DD_CODEC_VP9:
-		ret = dd_check_vp9_job(job, x, err);
-		break;
-	case DD_CODEC_AV1:
-		ret = dd_check_av1_job(job, x, err);
-		break;
-	case DD_CODEC_H264:
-		ret = dd_check_h264_job(job, x, err);
-		if (!ret)
-			ret = h264_access_check(s, job, x, err);
-		break;
-	default:
-		ret = dd_fail(err, "unknown codec");
-	}
-	if (ret)
-		return ret;
-	/* H.264 references were checked with its access points */
-	for (unsigned int i = 0; s->codec != DD_CODEC_H264 && i < x->num_refs; i++) {
-		if (x->may_ref_self && x->ref_ts[i] == job->timestamp)
-			continue;
-		if (ref_known(s, x->ref_ts[i]))
-			continue;
-		return dd_fail_kind(err, DD_ERR_REFERENCE,
-				    "%s reference (ts %" PRIu64 ") was not decoded by this "
-				    "stream since the last keyframe or flush", vpx_refs[i < 3 ? i : 2],
-				    x->ref_ts[i]);
-	}
+	if (s->codec_ops->check(job, x, err) || check_refs(s, job, x, e, err))
+		return -1;
 	/* the capture format may change at a keyframe (e.g. to P010 for profile 2) */
 	if (!s->ops->supports(s->backend, s->codec, job->dst->fourcc, x->bit_depth, err))
 		return -1;
 	return dd_picture_check(job->dst, x->width, x->height, x->bit_depth, err);
 }
 
-/* The timestamps a job predicts from (AV1: its slots, which the dav1d backend checks). */
-static void job_names(const struct dd_job *job, struct dd_pending *e)
-{
-	const struct v4l2_ctrl_av1_frame *f;
-
-	e->num_names = 0;
-	if (job->codec != DD_CODEC_AV1) {
-		for (unsigned int i = 0; i < e->x.num_refs; i++)
-			if (e->x.ref_ts[i] != job->timestamp)
-				e->names[e->num_names++] = e->x.ref_ts[i];
-		return;
-	}
-	f = job->ctrl.av1.frame;
-	if (f->frame_type == V4L2_AV1_KEY_FRAME || f->frame_type == V4L2_AV1_INTRA_ONLY_FRAME)
-		return;
-	for (int i = 0; i < V4L2_AV1_REFS_PER_FRAME; i++) {
-		int idx = f->ref_frame_idx[i];
-
-		if (idx >= 0 && idx < V4L2_AV1_TOTAL_REFS_PER_FRAME &&
-		    f->reference_frame_ts[idx] != job->timestamp)
-			e->names[e->num_names++] = f->reference_frame_ts[idx];
-	}
-}
-
-static void record_failure(struct dd_stream *s, uint64_t ts, bool leading)
+static void record_failure(struct dd_stream *s, uint64_t ts, const struct dd_expectation *x)
 {
 	s->failures++;
 	/* whatever this timestamp named before, its picture is now garbage */
 	dd_ref_set_remove(&s->refs, ts);
-	if (s->codec == DD_CODEC_H264)
-		dd_h264_access_failed(&s->h264, ts, leading);
+	if (s->codec_state)
+		s->codec_ops->access->failed(s->codec_state, ts, x);
 }
 
 static void record_success(struct dd_stream *s, const struct dd_job *job,
@@ -423,8 +356,8 @@ static void record_success(struct dd_stream *s, const struct dd_job *job,
 {
 	if (x->key_frame)
 		dd_ref_set_clear(&s->refs);
-	if (s->codec == DD_CODEC_H264)
-		dd_h264_access_decoded(&s->h264, job, x, &s->refs);
+	if (s->codec_state)
+		s->codec_ops->access->decoded(s->codec_state, job, x, &s->refs);
 	dd_ref_set_add(&s->refs, job->timestamp);
 	if (got->width != s->last_width || got->height != s->last_height ||
 	    got->bit_depth != s->last_depth) {
@@ -442,8 +375,8 @@ static void doom_dependents(struct dd_stream *s, unsigned int failed)
 {
 	uint64_t ts = pending_at(s, failed)->job->timestamp;
 
-	/* H.264 jobs behind it repeat their access check at finalize (h264_access_check) */
-	if (s->codec == DD_CODEC_H264)
+	/* a codec with its own rules checks the jobs behind it at finalize (check_refs) */
+	if (s->codec_ops->access)
 		return;
 	for (unsigned int i = failed + 1; i < s->pend_count; i++) {
 		struct dd_pending *e = pending_at(s, i);
@@ -470,8 +403,8 @@ static void finalize(struct dd_stream *s, unsigned int i)
 	if (!ret && e->doomed)
 		ret = dd_fail_kind(err, DD_ERR_REFERENCE, "reference ts %" PRIu64 " failed to "
 				   "decode while this job was in flight", e->doomed_by);
-	if (!ret && e->recheck)
-		ret = dd_h264_access_check(&s->h264, e->job, &e->x, &s->refs, err);
+	if (!ret && e->access_later)
+		ret = s->codec_ops->access->check(s->codec_state, e->job, &e->x, &s->refs, err);
 	if (!ret && (got->width != x->width || got->height != x->height))
 		ret = dd_fail(err, "controls say %ux%u, decoder found %ux%u", x->width,
 			      x->height, got->width, got->height);
@@ -483,7 +416,7 @@ static void finalize(struct dd_stream *s, unsigned int i)
 			      got->profile);
 	e->ret = ret;
 	if (ret) {
-		record_failure(s, e->job->timestamp, x->leading);
+		record_failure(s, e->job->timestamp, x);
 		doom_dependents(s, i);
 		return;
 	}
@@ -542,7 +475,8 @@ void dd_stream_flush(struct dd_stream *s)
 	}
 	/* nothing decoded before the flush may be referenced after it */
 	dd_ref_set_clear(&s->refs);
-	dd_h264_access_reset(&s->h264);
+	if (s->codec_state)
+		s->codec_ops->access->reset(s->codec_state);
 }
 
 int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t cookie,
@@ -557,10 +491,10 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	e = pending_at(s, s->pend_count);
 	*e = (struct dd_pending){ .cookie = cookie, .job = job };
-	if (check_job(s, job, &e->x, err))
+	if (check_job(s, job, e, err))
 		goto fail;
-	job_names(job, e);
-	e->recheck = s->codec == DD_CODEC_H264 && s->pend_final < s->pend_count;
+	if (s->codec_ops->predicts_from)
+		e->num_names = s->codec_ops->predicts_from(job, &e->x, e->names);
 	if (s->async) {
 		if (s->ops->submit(s->bs, job, s->head_seq + s->pend_count, err))
 			goto fail;
@@ -573,7 +507,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	finalize_ready(s);
 	return 0;
 fail:
-	record_failure(s, job->timestamp, e->x.leading);
+	record_failure(s, job->timestamp, &e->x);
 	return -1;
 }
 

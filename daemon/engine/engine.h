@@ -129,6 +129,12 @@ struct dd_job {
 	const struct dd_picture *dst;
 };
 
+/*
+ * The coded size job's controls announce, before any check (for logs): 0x0 when the codec is
+ * unknown or its controls are missing.
+ */
+void dd_job_coded_size(const struct dd_job *job, uint32_t *width, uint32_t *height);
+
 struct dd_engine;
 struct dd_stream;
 

@@ -409,7 +409,7 @@ static bool one_job(struct run *r, struct fz_reader *rd, struct ctrls *c, uint8_
 		return true;
 	}
 	/* what the daemon logs for a new format must not read outside the controls */
-	dm_job_frame_size(&s->dj, &w, &h);
+	dd_job_coded_size(&s->dj, &w, &h);
 	/* as the daemon's open_stream(): a stream the engine refuses fails the job, and the
 	 * next job tries again */
 	if (!r->stream) {

@@ -109,7 +109,7 @@ static void log_format(struct dm_context *ctx, const struct dd_job *dj)
 	uint32_t w, h;
 	char name[8];
 
-	dm_job_frame_size(dj, &w, &h);
+	dd_job_coded_size(dj, &w, &h);
 	if (w == ctx->width && h == ctx->height && dj->dst->fourcc == ctx->fourcc)
 		return;
 	ctx->width = w;

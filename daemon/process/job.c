@@ -74,26 +74,6 @@ void dm_job_free(struct dm_job *job, struct dm_bufcache *cache)
 	free(job);
 }
 
-bool dm_job_codec(const struct dm_job *job, enum dd_codec *codec)
-{
-	switch (job->msg.codec) {
-	case DAEDALUS_CODEC_VP8:
-		*codec = DD_CODEC_VP8;
-		return true;
-	case DAEDALUS_CODEC_VP9:
-		*codec = DD_CODEC_VP9;
-		return true;
-	case DAEDALUS_CODEC_AV1:
-		*codec = DD_CODEC_AV1;
-		return true;
-	case DAEDALUS_CODEC_H264:
-		*codec = DD_CODEC_H264;
-		return true;
-	default:
-		return false;
-	}
-}
-
 /*
  * Copies control id's payload into dst; 1 found, 0 absent, -1 malformed. *flags (may be
  * NULL) gets the control's DAEDALUS_CTRL_FLAG_*.
@@ -227,24 +207,23 @@ static int get_h264_ctrls(const struct dm_job *job, union dm_job_ctrls *ctrl, st
 	return 0;
 }
 
-static int get_ctrls(const struct dm_job *job, enum dd_codec codec, union dm_job_ctrls *ctrl,
-		     struct dd_job *out, struct dm_failure *fail)
+static int get_vp8_ctrls(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_job *out,
+			 struct dm_failure *fail)
+{
+	int r = find_ctrl(job, V4L2_CID_STATELESS_VP8_FRAME, &ctrl->vp8, sizeof(ctrl->vp8));
+
+	if (r <= 0)
+		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
+				 r ? "malformed VP8_FRAME control" : "no VP8_FRAME control");
+	out->ctrl.vp8.frame = &ctrl->vp8;
+	return 0;
+}
+
+static int get_vp9_ctrls(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_job *out,
+			 struct dm_failure *fail)
 {
 	int r;
 
-	if (codec == DD_CODEC_AV1)
-		return get_av1_ctrls(job, ctrl, out, fail);
-	if (codec == DD_CODEC_H264)
-		return get_h264_ctrls(job, ctrl, out, fail);
-
-	if (codec == DD_CODEC_VP8) {
-		r = find_ctrl(job, V4L2_CID_STATELESS_VP8_FRAME, &ctrl->vp8, sizeof(ctrl->vp8));
-		if (r <= 0)
-			return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
-					 r ? "malformed VP8_FRAME control" : "no VP8_FRAME control");
-		out->ctrl.vp8.frame = &ctrl->vp8;
-		return 0;
-	}
 	r = find_ctrl(job, V4L2_CID_STATELESS_VP9_FRAME, &ctrl->vp9.frame, sizeof(ctrl->vp9.frame));
 	if (r <= 0)
 		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
@@ -256,6 +235,39 @@ static int get_ctrls(const struct dm_job *job, enum dd_codec codec, union dm_job
 		return fail_with(fail, DAEDALUS_REASON_BITSTREAM, "malformed VP9_COMPRESSED_HDR control");
 	out->ctrl.vp9.compressed_hdr = r ? &ctrl->vp9.hdr : NULL;
 	return 0;
+}
+
+/*
+ * One line per codec of the protocol: the engine's name for it and how its controls become
+ * the engine job's (what each codec's controls mean is the engine's, codec_*.c).
+ */
+static const struct job_codec {
+	uint32_t proto; /* DAEDALUS_CODEC_* */
+	enum dd_codec codec;
+	int (*get_ctrls)(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_job *out,
+			 struct dm_failure *fail);
+} job_codecs[] = {
+	{ DAEDALUS_CODEC_H264, DD_CODEC_H264, get_h264_ctrls },
+	{ DAEDALUS_CODEC_VP8, DD_CODEC_VP8, get_vp8_ctrls },
+	{ DAEDALUS_CODEC_VP9, DD_CODEC_VP9, get_vp9_ctrls },
+	{ DAEDALUS_CODEC_AV1, DD_CODEC_AV1, get_av1_ctrls },
+};
+
+static const struct job_codec *job_codec(const struct dm_job *job)
+{
+	for (size_t i = 0; i < sizeof(job_codecs) / sizeof(job_codecs[0]); i++)
+		if (job_codecs[i].proto == job->msg.codec)
+			return &job_codecs[i];
+	return NULL;
+}
+
+bool dm_job_codec(const struct dm_job *job, enum dd_codec *codec)
+{
+	const struct job_codec *c = job_codec(job);
+
+	if (c)
+		*codec = c->codec;
+	return c != NULL;
 }
 
 static int get_bitstream(const struct dm_job *job, struct dd_job *out, struct dm_failure *fail)
@@ -309,38 +321,20 @@ static int get_picture(const struct dm_job *job, struct dd_picture *pic, struct 
 int dm_job_to_engine(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_picture *pic,
 		     struct dd_job *out, struct dm_failure *fail)
 {
+	const struct job_codec *c = job_codec(job);
+
 	memset(out, 0, sizeof(*out));
-	if (!dm_job_codec(job, &out->codec))
+	if (!c)
 		return fail_with(fail, DAEDALUS_REASON_UNSUPPORTED,
 				 "this daemon does not decode that codec yet");
+	out->codec = c->codec;
 	/* the OUTPUT timestamp, copied to CAPTURE: later frames name this picture by it */
 	out->timestamp = job->msg.capture.timestamp;
 	out->hold = job->msg.flags & DAEDALUS_JOB_FLAG_HOLD;
 	out->new_frame = job->msg.flags & DAEDALUS_JOB_FLAG_NEW_FRAME;
-	if (get_ctrls(job, out->codec, ctrl, out, fail) || get_bitstream(job, out, fail) ||
+	if (c->get_ctrls(job, ctrl, out, fail) || get_bitstream(job, out, fail) ||
 	    get_picture(job, pic, fail))
 		return -1;
 	out->dst = pic;
 	return 0;
-}
-
-void dm_job_frame_size(const struct dd_job *job, uint32_t *width, uint32_t *height)
-{
-	if (job->codec == DD_CODEC_VP8) {
-		*width = job->ctrl.vp8.frame->width;
-		*height = job->ctrl.vp8.frame->height;
-	} else if (job->codec == DD_CODEC_H264) {
-		const struct v4l2_ctrl_h264_sps *sps = job->ctrl.h264.sps;
-
-		*width = (sps->pic_width_in_mbs_minus1 + 1u) * 16;
-		*height = (sps->pic_height_in_map_units_minus1 + 1u) * 16 *
-			  (sps->flags & V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY ? 1 : 2);
-	} else if (job->codec == DD_CODEC_AV1) {
-		*width = job->ctrl.av1.frame->upscaled_width ? job->ctrl.av1.frame->upscaled_width :
-			 job->ctrl.av1.frame->frame_width_minus_1 + 1u;
-		*height = job->ctrl.av1.frame->frame_height_minus_1 + 1u;
-	} else {
-		*width = job->ctrl.vp9.frame->frame_width_minus_1 + 1u;
-		*height = job->ctrl.vp9.frame->frame_height_minus_1 + 1u;
-	}
 }

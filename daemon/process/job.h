@@ -70,7 +70,4 @@ union dm_job_ctrls {
 int dm_job_to_engine(const struct dm_job *job, union dm_job_ctrls *ctrl, struct dd_picture *pic,
 		     struct dd_job *out, struct dm_failure *fail);
 
-/* The coded size the controls announce (for logs). */
-void dm_job_frame_size(const struct dd_job *job, uint32_t *width, uint32_t *height);
-
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of the engine's own parts: pixel writers and their bounds checks, the header
- * peeks, reference bookkeeping, job validation, and what happens without a usable FFmpeg.
+ * peeks, reference bookkeeping, the per-codec descriptors, job validation, and what happens
+ * without a usable FFmpeg.
  * Usage: test_engine PATH-OF-fake_ffmpeg.so
  */
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include <linux/videodev2.h>
 
+#include "codec.h"
 #include "engine.h"
 #include "picture.h"
 #include "ref_set.h"
@@ -401,6 +403,80 @@ static void test_without_ffmpeg(const char *avcodec, const char *avutil, const c
 	dd_engine_free(e);
 }
 
+/*
+ * Every codec has a complete descriptor at its own index (the engine calls through it with no
+ * fallback), and the coded size each reads from its controls.
+ */
+static void test_codecs(void)
+{
+	struct v4l2_ctrl_vp8_frame c8 = { .width = 350, .height = 198 };
+	struct v4l2_ctrl_vp9_frame c9 = { .frame_width_minus_1 = 63, .frame_height_minus_1 = 47 };
+	struct v4l2_ctrl_av1_frame a1 = { .frame_width_minus_1 = 95, .frame_height_minus_1 = 53 };
+	struct v4l2_ctrl_h264_sps sps = { .pic_width_in_mbs_minus1 = 21,
+					  .pic_height_in_map_units_minus1 = 8 };
+	struct dd_job job = { .codec = DD_CODEC_VP8 };
+	struct dd_expectation x = { 0 };
+	uint64_t ts[DD_MAX_JOB_REFS];
+	uint32_t w = 1, h = 1;
+
+	for (int c = 0; c < DD_CODEC_COUNT; c++) {
+		const struct dd_codec_ops *ops = dd_codec_ops_get((enum dd_codec)c);
+
+		CHECK(ops && ops->codec == (enum dd_codec)c && ops->check && ops->coded_size);
+		if (!ops)
+			continue;
+		CHECK(ops->name && !strcmp(ops->name, dd_codec_name((enum dd_codec)c)));
+		/* what fails with a failed job in flight: by name, or the codec's own check */
+		CHECK(!ops->predicts_from != !ops->access);
+		CHECK(!ops->access || (ops->access->state_new && ops->access->state_free &&
+				       ops->access->reset && ops->access->check &&
+				       ops->access->decoded && ops->access->failed));
+	}
+	CHECK(!dd_codec_ops_get(DD_CODEC_COUNT) && !strcmp(dd_codec_name(DD_CODEC_COUNT),
+							   "unknown codec"));
+
+	dd_job_coded_size(&job, &w, &h); /* no controls */
+	CHECK(w == 0 && h == 0);
+	job.ctrl.vp8.frame = &c8;
+	dd_job_coded_size(&job, &w, &h);
+	CHECK(w == 350 && h == 198);
+	job = (struct dd_job){ .codec = DD_CODEC_VP9, .ctrl.vp9.frame = &c9 };
+	dd_job_coded_size(&job, &w, &h);
+	CHECK(w == 64 && h == 48);
+	job = (struct dd_job){ .codec = DD_CODEC_H264, .ctrl.h264.sps = &sps };
+	dd_job_coded_size(&job, &w, &h); /* fields: map units are pairs of lines */
+	CHECK(w == 352 && h == 288);
+	sps.flags = V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY;
+	dd_job_coded_size(&job, &w, &h);
+	CHECK(w == 352 && h == 144);
+	job = (struct dd_job){ .codec = DD_CODEC_AV1, .ctrl.av1.frame = &a1 };
+	dd_job_coded_size(&job, &w, &h);
+	CHECK(w == 96 && h == 54);
+	a1.upscaled_width = 128;
+	dd_job_coded_size(&job, &w, &h);
+	CHECK(w == 128 && h == 54);
+	job.codec = DD_CODEC_COUNT;
+	dd_job_coded_size(&job, &w, &h);
+	CHECK(w == 0 && h == 0);
+
+	/* AV1: the slots the frame uses, not its own timestamp; a key frame none */
+	job = (struct dd_job){ .codec = DD_CODEC_AV1, .timestamp = 9000, .ctrl.av1.frame = &a1 };
+	a1.frame_type = V4L2_AV1_INTER_FRAME;
+	for (int i = 0; i < V4L2_AV1_TOTAL_REFS_PER_FRAME; i++)
+		a1.reference_frame_ts[i] = 1000u * (unsigned int)i;
+	for (int i = 0; i < V4L2_AV1_REFS_PER_FRAME; i++)
+		a1.ref_frame_idx[i] = (int8_t)(i % 3);
+	a1.reference_frame_ts[2] = 9000;
+	CHECK(dd_codec_av1.predicts_from(&job, &x, ts) == 5 && ts[0] == 0 && ts[1] == 1000);
+	a1.frame_type = V4L2_AV1_KEY_FRAME;
+	CHECK(dd_codec_av1.predicts_from(&job, &x, ts) == 0);
+	/* VP9: last, golden, altref other than itself (a key frame lists none) */
+	x = (struct dd_expectation){ .num_refs = 3, .ref_ts = { 5, 9000, 7 } };
+	job.codec = DD_CODEC_VP9;
+	CHECK(dd_codec_vp9.predicts_from(&job, &x, ts) == 2 && ts[0] == 5 && ts[1] == 7);
+	CHECK(!strcmp(dd_codec_vp9.ref_name(1), "golden"));
+}
+
 static void test_job_validation(void)
 {
 	struct dd_engine *e = dd_engine_new(NULL);
@@ -505,6 +581,7 @@ int main(int argc, char **argv)
 	test_picture_checks();
 	test_headers();
 	test_ref_set();
+	test_codecs();
 	test_without_ffmpeg("/nonexistent/libavcodec.so.1", NULL, "cannot load");
 	test_without_ffmpeg(argv[1], NULL, "is version");
 	test_without_ffmpeg(NULL, argv[1], "is version");

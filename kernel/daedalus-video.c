@@ -352,6 +352,7 @@ static bool daedalus_q_has_req_bufs(struct vb2_queue *q)
 {
 	unsigned int i;
 
+	lockdep_assert_held(q->lock);
 	for (i = 0; i < q->max_num_buffers; i++) {
 		struct vb2_buffer *vb = vb2_get_buffer(q, i);
 
@@ -363,18 +364,24 @@ static bool daedalus_q_has_req_bufs(struct vb2_queue *q)
 
 /*
  * REQBUFS on a queue that does not stream frees its buffers, first
- * cancelling those still queued, and vb2 cancels them holding q->mmap_lock.
- * A buffer of a queued request then completes that request's controls
- * there (buf_request_complete, the control handler's lock). But the
- * control ioctls copy from user memory under that lock (mm->mmap_lock on a
- * fault), and mmap() takes q->mmap_lock under mm->mmap_lock: a possible
- * deadlock, which lockdep reports. So such a queue is cancelled first, as
- * STREAMOFF does (vb2 allows it on a queue that does not stream, with the
- * same result: every buffer back, their requests completed), without
- * q->mmap_lock; vb2's own cancel then finds no request left to complete.
- * Only when REQBUFS would cancel too: the checks vb2 makes before are
- * repeated here (the type, the memory this device offers (q->io_modes),
- * no DQBUF waiting), so that a REQBUFS that fails them changes nothing.
+ * cancelling those still queued, and vb2 (6.12) cancels them holding
+ * q->mmap_lock. A buffer of a request then completes that request's
+ * controls there (buf_request_complete), or drops the last reference of a
+ * request whose fd is closed (v4l2_ctrl_request_unbind): both take the
+ * control handler's lock. But the control ioctls copy from user memory
+ * under that lock (mm->mmap_lock on a fault), and mmap() takes
+ * q->mmap_lock under mm->mmap_lock: a possible deadlock, which lockdep
+ * reports. So such a queue is cancelled first with a bare vb2_streamoff()
+ * (allowed on a queue that does not stream, the same cancel vb2 would do:
+ * every buffer back, their requests completed and unbound) under the locks
+ * the ioctl already holds and without q->mmap_lock; vb2's own cancel then
+ * finds no request left. Not v4l2_m2m_streamoff(): with OUTPUT not
+ * streaming no job can be queued or running, and the m2m ready list is
+ * empty (buf_queue only runs once streaming started). Only when REQBUFS
+ * would cancel too, so that a REQBUFS that fails vb2's checks changes
+ * nothing: those checks are repeated (the streaming test first, since a
+ * streaming queue's buffers may be completed without q_lock). A workaround
+ * for vb2's order in 6.12, to be re-checked for each newer kernel.
  */
 static int daedalus_reqbufs(struct file *file, void *priv,
 			    struct v4l2_requestbuffers *rb)
@@ -382,11 +389,15 @@ static int daedalus_reqbufs(struct file *file, void *priv,
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 	struct vb2_queue *q = v4l2_m2m_get_vq(ctx->fh.m2m_ctx, rb->type);
 
-	if (q && rb->type == q->type &&
-	    (rb->memory == V4L2_MEMORY_MMAP || rb->memory == V4L2_MEMORY_DMABUF) &&
-	    !vb2_is_streaming(q) && !(q->waiting_in_dqbuf && rb->count) &&
-	    daedalus_q_has_req_bufs(q))
-		vb2_streamoff(q, q->type);
+	if (!vb2_is_streaming(q) &&
+	    !vb2_verify_memory_type(q, rb->memory, rb->type) &&
+	    !(q->waiting_in_dqbuf && rb->count) &&
+	    daedalus_q_has_req_bufs(q)) {
+		int ret = vb2_streamoff(q, q->type);
+
+		if (WARN_ON_ONCE(ret))
+			return ret;
+	}
 	return v4l2_m2m_ioctl_reqbufs(file, priv, rb);
 }
 

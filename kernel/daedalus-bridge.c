@@ -40,6 +40,7 @@ struct daedalus_handle *daedalus_handle_new(struct daedalus_bridge *br,
 	INIT_LIST_HEAD(&h->gone.entry);
 	h->gone.type = DAEDALUS_MSG_BUF_GONE;
 	h->gone.id = h->id;
+	atomic_inc(&br->live_handles);
 	return h;
 }
 
@@ -51,6 +52,7 @@ static void daedalus_handle_release(struct kref *ref)
 
 	dma_buf_put(h->dbuf);
 	h->dbuf = NULL;
+	atomic_dec(&br->live_handles);
 	spin_lock(&br->lock);
 	/* Only a daemon holding an fd for it needs to hear about it. */
 	if (br->ready && READ_ONCE(h->installed) == br->session) {
@@ -577,6 +579,8 @@ int daedalus_bridge_register(struct daedalus_dev *dev)
 	mutex_init(&br->get_lock);
 	atomic64_set(&br->next_job_id, 0);
 	atomic64_set(&br->next_handle_id, 0);
+	atomic_set(&br->live_jobs, 0);
+	atomic_set(&br->live_handles, 0);
 	br->max_inflight = 1;
 	br->misc.minor = MISC_DYNAMIC_MINOR;
 	br->misc.name = DAEDALUS_NAME;

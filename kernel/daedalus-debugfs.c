@@ -26,6 +26,9 @@ static int daedalus_state_show(struct seq_file *s, void *unused)
 	seq_printf(s, "daemon: %s, session %u, jobs in flight %u, held back by a full table %lu\n",
 		   br->ready ? "attached" : br->open ? "opened" : "none",
 		   br->session, br->nr_jobs, READ_ONCE(br->table_waits));
+	/* what a leak holds: a job, a handle (each pins a dmabuf), or neither */
+	seq_printf(s, "live: jobs %d, handles %d\n", atomic_read(&br->live_jobs),
+		   atomic_read(&br->live_handles));
 	list_for_each_entry(job, &br->jobs, table)
 		seq_printf(s, "job %llu ctx %u codec %u %s\n", job->msg.job_id,
 			   job->msg.ctx_id, job->msg.codec,

@@ -336,6 +336,7 @@ static void daedalus_device_run(void *priv)
 		INIT_LIST_HEAD(&job->cancel.entry);
 		INIT_DELAYED_WORK(&job->watchdog, daedalus_watchdog_work);
 		job->bridge = &dev->bridge;
+		atomic_inc(&dev->bridge.live_jobs);
 		job->ctx = ctx;
 		job->dst = dst;
 		job->msg.job_id = atomic64_inc_return(&dev->bridge.next_job_id);

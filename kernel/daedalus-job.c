@@ -34,6 +34,7 @@ static void daedalus_job_release(struct kref *ref)
 				daedalus_handle_put(job->ref_h[j][i]);
 	}
 	kvfree(job->ctrl_data);
+	atomic_dec(&job->bridge->live_jobs);
 	kfree(job);
 }
 

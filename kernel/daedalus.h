@@ -229,6 +229,10 @@ struct daedalus_handle {
  * @max_inflight: jobs of one context in flight at once, granted at HELLO
  *		(1: one job at a time, the m2m job runs until its COMPLETE)
  * @wdq:	workqueue of the job watchdogs (flushed at removal)
+ * @live_jobs:	jobs allocated and not yet released (debugfs)
+ * @live_handles: handles still holding their dmabuf (debugfs): with
+ *		@live_jobs, tells a leaked job or handle from a dmabuf held
+ *		elsewhere when the module cannot be unloaded
  */
 struct daedalus_bridge {
 	struct miscdevice misc;
@@ -248,6 +252,8 @@ struct daedalus_bridge {
 	atomic64_t next_handle_id;
 	u32 max_inflight;
 	struct workqueue_struct *wdq;
+	atomic_t live_jobs;
+	atomic_t live_handles;
 };
 
 /**

@@ -68,7 +68,12 @@ fuzz() {
 	[ "$rc" = 0 ] || dump_stuck
 	# where a leaked module reference appears (a peer or daemon still attached holds one,
 	# and one per dmabuf fd it keeps)
-	echo "    module refcnt after $name: $(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)"
+	[ -e /sys/kernel/debug/daedalus-v4l2 ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	# and whether a job or handle of the module outlived its phase (the open leak: a
+	# handle holds a dmabuf; neither means the reference is vb2's or a process's; an
+	# attached daemon's unread JOB_CANCEL keeps its job a moment longer)
+	echo "    module refcnt after $name: $(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)," \
+		"$(grep '^live:' /sys/kernel/debug/daedalus-v4l2/state 2>/dev/null)"
 	check "$name: the fuzzer ended cleanly (exit $rc)" test "$rc" = 0
 	totals+=("$name: $(grep -o 'ops [0-9,]* calls [0-9]*' <<<"$FUZZ_SUMMARY")")
 	return "$rc"

@@ -113,6 +113,7 @@ static int daedalus_open(struct file *file)
 	ctx->gone->id = ctx->id;
 	INIT_LIST_HEAD(&ctx->gone->entry);
 	mutex_init(&ctx->q_lock);
+	spin_lock_init(&ctx->fmt_lock);
 	spin_lock_init(&ctx->handle_lock);
 	atomic_set(&ctx->finishing, 0);
 	INIT_LIST_HEAD(&ctx->inflight);

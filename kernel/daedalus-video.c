@@ -176,13 +176,15 @@ static void daedalus_copy_colorimetry(struct v4l2_pix_format_mplane *dst,
 void daedalus_reset_cap_format(struct daedalus_ctx *ctx)
 {
 	struct v4l2_pix_format_mplane *out = &ctx->out_fmt.fmt.pix_mp;
-	struct v4l2_pix_format_mplane *cap = &ctx->cap_fmt.fmt.pix_mp;
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE };
 
-	memset(&ctx->cap_fmt, 0, sizeof(ctx->cap_fmt));
-	ctx->cap_fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
-	daedalus_fill_cap(cap, daedalus_cap_list(ctx)->fourccs[0], out->width,
-			  out->height);
-	daedalus_copy_colorimetry(cap, out);
+	/* Made aside: REQBUFS on CAPTURE may read it meanwhile (@fmt_lock). */
+	daedalus_fill_cap(&f.fmt.pix_mp, daedalus_cap_list(ctx)->fourccs[0],
+			  out->width, out->height);
+	daedalus_copy_colorimetry(&f.fmt.pix_mp, out);
+	spin_lock(&ctx->fmt_lock);
+	ctx->cap_fmt = f;
+	spin_unlock(&ctx->fmt_lock);
 }
 
 void daedalus_set_default_formats(struct daedalus_ctx *ctx)
@@ -319,15 +321,20 @@ static int daedalus_s_fmt_out(struct file *file, void *priv,
 	     f->fmt.pix_mp.height != ctx->out_fmt.fmt.pix_mp.height))
 		return -EBUSY;
 
+	spin_lock(&ctx->fmt_lock);
 	ctx->out_fmt.fmt.pix_mp = f->fmt.pix_mp;
+	spin_unlock(&ctx->fmt_lock);
 	ctx->coded = daedalus_find_coded(f->fmt.pix_mp.pixelformat);
 	out_q->subsystem_flags = ctx->coded->subsystem_flags;
 	daedalus_ctrls_update_depth(ctx);
-	if (!vb2_is_busy(cap_q))
+	if (!vb2_is_busy(cap_q)) {
 		daedalus_reset_cap_format(ctx);
-	else
+	} else {
+		spin_lock(&ctx->fmt_lock);
 		daedalus_copy_colorimetry(&ctx->cap_fmt.fmt.pix_mp,
 					  &ctx->out_fmt.fmt.pix_mp);
+		spin_unlock(&ctx->fmt_lock);
+	}
 	return 0;
 }
 
@@ -343,7 +350,9 @@ static int daedalus_s_fmt_cap(struct file *file, void *priv,
 		return ret;
 	if (vb2_is_busy(cap_q))
 		return -EBUSY;
+	spin_lock(&ctx->fmt_lock);
 	ctx->cap_fmt.fmt.pix_mp = f->fmt.pix_mp;
+	spin_unlock(&ctx->fmt_lock);
 	return 0;
 }
 
@@ -435,10 +444,18 @@ const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 
 /* vb2 */
 
-static struct v4l2_format *daedalus_q_fmt(struct daedalus_ctx *ctx,
-					  struct vb2_queue *q)
+/*
+ * A copy of @q's format, whole: the format ioctls change it under the
+ * device's lock, the queue ioctls that read it hold only q_lock, and a
+ * half-written format gave queue_setup no planes (found by the ioctl fuzzer).
+ */
+static void daedalus_q_fmt(struct daedalus_ctx *ctx, struct vb2_queue *q,
+			   struct v4l2_pix_format_mplane *pix)
 {
-	return V4L2_TYPE_IS_OUTPUT(q->type) ? &ctx->out_fmt : &ctx->cap_fmt;
+	spin_lock(&ctx->fmt_lock);
+	*pix = V4L2_TYPE_IS_OUTPUT(q->type) ? ctx->out_fmt.fmt.pix_mp :
+					      ctx->cap_fmt.fmt.pix_mp;
+	spin_unlock(&ctx->fmt_lock);
 }
 
 /*
@@ -458,9 +475,10 @@ static int daedalus_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 				struct device *alloc_devs[])
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(q);
-	struct v4l2_pix_format_mplane *pix = &daedalus_q_fmt(ctx, q)->fmt.pix_mp;
+	struct v4l2_pix_format_mplane fmt, *pix = &fmt;
 	unsigned int i;
 
+	daedalus_q_fmt(ctx, q, pix);
 	/*
 	 * CREATE_BUFS: planes at least as large as the format's, and no larger
 	 * than any format's. The sizes come from the application unchecked, and
@@ -492,9 +510,10 @@ static int daedalus_buf_prepare(struct vb2_buffer *vb)
 {
 	struct vb2_queue *q = vb->vb2_queue;
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(q);
-	struct v4l2_pix_format_mplane *pix = &daedalus_q_fmt(ctx, q)->fmt.pix_mp;
+	struct v4l2_pix_format_mplane fmt, *pix = &fmt;
 	unsigned int i;
 
+	daedalus_q_fmt(ctx, q, pix);
 	if (vb->num_planes != pix->num_planes)
 		return -EINVAL;
 	for (i = 0; i < pix->num_planes; i++) {

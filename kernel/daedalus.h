@@ -305,6 +305,8 @@ struct daedalus_dev {
  * @ctrls:	controls of each codec, NULL terminated
  * @q_lock:	lock of both vb2 queues
  * @coded:	current OUTPUT format description
+ * @fmt_lock:	guards @out_fmt and @cap_fmt against a torn read: the format
+ *		ioctls hold the device's lock, the queue ioctls only @q_lock
  * @out_fmt:	OUTPUT format
  * @cap_fmt:	CAPTURE format
  * @bit_depth:	bit depth from the last SPS / frame / sequence control (8, 10)
@@ -341,6 +343,7 @@ struct daedalus_ctx {
 	struct v4l2_ctrl_handler hdl;
 	struct v4l2_ctrl *ctrls[DAEDALUS_NUM_CODECS][DAEDALUS_MAX_CODEC_CTRLS];
 	struct mutex q_lock;		/* see kernel-doc */
+	spinlock_t fmt_lock;
 	const struct daedalus_coded_fmt *coded;
 	struct v4l2_format out_fmt;
 	struct v4l2_format cap_fmt;

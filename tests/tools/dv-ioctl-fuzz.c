@@ -1401,6 +1401,72 @@ out:
 	return ret;
 }
 
+/*
+ * --fmt-race S, a regression: S_FMT(OUTPUT) runs under the device's lock and
+ * REQBUFS(CAPTURE) under the context's queue lock, so on one fd they run at
+ * once; a CAPTURE format rewritten in place gave queue_setup no planes and
+ * vb2 WARNed (found by the fuzzer). One thread changes the OUTPUT format
+ * (codec and size, EBUSY while CAPTURE has buffers), another allocates and
+ * frees CAPTURE buffers; the kernel log (checked by the testbed) must stay
+ * clean.
+ */
+static atomic_bool fmt_race_stop;
+
+static void *fmt_race_setter(void *arg)
+{
+	static const uint32_t codecs[] = { V4L2_PIX_FMT_H264_SLICE, V4L2_PIX_FMT_VP8_FRAME,
+					   V4L2_PIX_FMT_VP9_FRAME, V4L2_PIX_FMT_AV1_FRAME };
+	int fd = *(int *)arg;
+	unsigned long n = 0;
+
+	while (!atomic_load(&fmt_race_stop)) {
+		struct v4l2_format f = { .type = OUT_T };
+
+		f.fmt.pix_mp.pixelformat = codecs[n % 4];
+		f.fmt.pix_mp.width = n & 1 ? 1920 : 320;
+		f.fmt.pix_mp.height = n & 1 ? 1088 : 240;
+		ioctl(fd, VIDIOC_S_FMT, &f);
+		n++;
+	}
+	return NULL;
+}
+
+static int fmt_race(unsigned int seconds)
+{
+	struct dv_dev d;
+	pthread_t t;
+	uint64_t end;
+	unsigned long rounds = 0, ok = 0;
+
+	if (dv_open(&d, video_path[0] ? video_path : NULL)) {
+		printf("dv-ioctl-fuzz: FAIL fmt-race: cannot open the decoder\n");
+		return 1;
+	}
+	if (pthread_create(&t, NULL, fmt_race_setter, &d.vfd)) {
+		printf("dv-ioctl-fuzz: FAIL fmt-race: pthread_create\n");
+		return 1;
+	}
+	end = now_ms() + seconds * 1000ull;
+	while (now_ms() < end) {
+		struct v4l2_requestbuffers rb = { .count = 1, .type = CAP_T,
+						  .memory = V4L2_MEMORY_MMAP };
+
+		if (!ioctl(d.vfd, VIDIOC_REQBUFS, &rb) && rb.count)
+			ok++;
+		rb.count = 0;
+		ioctl(d.vfd, VIDIOC_REQBUFS, &rb);
+		rounds++;
+	}
+	atomic_store(&fmt_race_stop, true);
+	pthread_join(t, NULL);
+	close(d.vfd);
+	close(d.mfd);
+	/* a run that never allocated raced nothing */
+	printf("dv-ioctl-fuzz: %s fmt-race: %lu REQBUFS rounds, %lu allocated\n",
+	       ok ? "PASS" : "FAIL", rounds, ok);
+	return ok ? 0 : 1;
+}
+
 static void usage(void)
 {
 	fputs("usage: dv-ioctl-fuzz [--seed N] [--ops N | --seconds S] [--threads T]\n"
@@ -1408,7 +1474,8 @@ static void usage(void)
 	      "  --ops N       operations per thread (replay: --threads 1 --ops N)\n"
 	      "  --seconds S   run for S seconds (prints the operation counts reached)\n"
 	      "  --mmap-race N regression: mmap() against N buffer allocations\n"
-	      "  --request-cancel regression: REQBUFS 0 with a buffer in a queued request\n",
+	      "  --request-cancel regression: REQBUFS 0 with a buffer in a queued request\n"
+	      "  --fmt-race S  regression: S_FMT(OUTPUT) against REQBUFS(CAPTURE) for S seconds\n",
 	      stderr);
 	exit(2);
 }
@@ -1424,10 +1491,12 @@ int main(int argc, char **argv)
 		{ "video", required_argument, NULL, 'V' },
 		{ "mmap-race", required_argument, NULL, 'M' },
 		{ "request-cancel", no_argument, NULL, 'R' },
+		{ "fmt-race", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t t0, last;
 	bool req_cancel = false;
+	unsigned int fmt_race_s = 0;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -1441,11 +1510,14 @@ int main(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'M': race_rounds = strtoul(optarg, NULL, 0); break;
 		case 'R': req_cancel = true; break;
+		case 'F': fmt_race_s = (unsigned int)strtoul(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
 	if (req_cancel)
 		return request_cancel();
+	if (fmt_race_s)
+		return fmt_race(fmt_race_s);
 	if (race_rounds)
 		return mmap_race();
 	if (!n_threads || n_threads > MAX_THREADS || !n_instances ||

@@ -88,6 +88,9 @@ check "regression: mmap() racing REQBUFS allocations refused, not dereferenced (
 out=$("$FUZZ" --request-cancel 2>&1)
 rc=$?
 check "regression: REQBUFS 0 completes a queued request outside q->mmap_lock (${out##*: })" test $rc = 0
+out=$("$FUZZ" --fmt-race 8 2>&1)
+rc=$?
+check "regression: S_FMT racing REQBUFS never shows a half-written format (${out##*: })" test $rc = 0
 
 # 1. nobody attached
 fuzz no-daemon "$SEED"

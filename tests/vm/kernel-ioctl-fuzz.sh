@@ -82,15 +82,16 @@ fuzz() {
 num() { grep -o "\b$1 [0-9]*" <<<"$FUZZ_SUMMARY" | awk '{print $2}'; }
 
 # 0. regression sequences of what the fuzzer found (docs/security.md)
-out=$("$FUZZ" --mmap-race 300 2>&1)
-rc=$?
-check "regression: mmap() racing REQBUFS allocations refused, not dereferenced (${out##*: })" test $rc = 0
-out=$("$FUZZ" --request-cancel 2>&1)
-rc=$?
-check "regression: REQBUFS 0 completes a queued request outside q->mmap_lock (${out##*: })" test $rc = 0
-out=$("$FUZZ" --fmt-race 8 2>&1)
-rc=$?
-check "regression: S_FMT racing REQBUFS never shows a half-written format (${out##*: })" test $rc = 0
+regression() { # description, then the fuzzer's arguments for the sequence
+	local what=$1 out rc
+	shift
+	out=$("$FUZZ" "$@" 2>&1)
+	rc=$?
+	check "regression: $what (${out##*: })" test $rc = 0
+}
+regression "mmap() racing REQBUFS allocations refused, not dereferenced" --mmap-race 300
+regression "REQBUFS 0 completes a queued request outside q->mmap_lock" --request-cancel
+regression "S_FMT racing REQBUFS never shows a half-written format" --fmt-race 8
 
 # 1. nobody attached
 fuzz no-daemon "$SEED"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""Decodes one clip with GStreamer through the daedalus-v4l2 device (v4l2slvp8dec /
+"""Decodes a clip with GStreamer through the daedalus-v4l2 device (v4l2slvp8dec /
 v4l2slvp9dec / v4l2slav1dec / v4l2slh264dec) and compares every frame with FFmpeg's software
 decoder (libvpx, libdav1d for AV1 with film grain applied on both sides, FFmpeg's own H.264
-decoder).
+decoder). With --check repeated, several clips: one Python and one gst-decode process for
+all of them (each pipeline still has its own decoder element, so its own device context),
+as starting both costs seconds per clip under TCG (docs/testing.md).
 
 Frames are paired by timestamp. GStreamer's frames (written by multifilesink in GStreamer's
 default layout, rows padded to 4 bytes, NV12 / P010) are repacked into tight planar 4:2:0,
@@ -19,13 +21,15 @@ Every frame GStreamer outputs must match. Frames that must be present:
              pictures inside the range may differ or be missing)
 With --gst-output the frames are those of an earlier gst-decode run (its output and frame
 files), which the test ran itself.
-Prints one line per clip: codec, size, frames, fps, matched/expected; exit 1 on a mismatch.
+Prints one line per clip: codec, size, frames, fps, matched/expected; exit 1 on a mismatch
+(with --check: the number of checks that failed).
 """
 import argparse
 import array
 import hashlib
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -120,12 +124,10 @@ def keep_frame(path, fmt, entries, got, fps, verdict):
         fh.write(f"{w} {h} {pix} {fps:.1f} {verdict} {t:.3f}\n")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--clip", required=True, choices=sorted(clips.CLIPS))
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--gst-decode", required=True)
-    ap.add_argument("--ffmpeg", default="ffmpeg")
+def check_parser(required=True):
+    """The options of one check (one clip)."""
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--clip", required=required, choices=sorted(clips.CLIPS))
     ap.add_argument("--corrupt", help="INDEX:truncate|garbage (an inter frame)")
     ap.add_argument("--seek", help="AFTER_FRAMES:SECONDS (flushing, to the keyframe before)")
     ap.add_argument("--threads-note", default="")
@@ -135,64 +137,125 @@ def main():
                     help="write one picture decoded through the device (two thirds into the "
                     "clip, tight yuv420p or yuv420p10le) to PATH.yuv, and its size, pixel "
                     "format, fps and verdict to PATH.txt (make demo's contact sheet)")
-    args = ap.parse_args()
+    return ap
 
-    codec = clips.CLIPS[args.clip][0]
-    fmt = "P010_10LE" if clips.ten_bit(args.clip) else "NV12"
-    clip = clips.make_clip(args.ffmpeg, args.workdir, args.clip)
-    src, demux = clip, "ivfparse" if clip.endswith(".ivf") else "matroskademux"
-    window, must_from = None, None
-    label = args.clip
-    if args.corrupt:
-        idx, kind = args.corrupt.split(":")
-        src, t_bad, t_key = corrupt(clip, codec, int(idx), kind, args.workdir)
-        window = (t_bad - 1e-3, t_key - 1e-3)
-        label += f" ({kind} frame {idx})"
-    seek_args = []
-    if args.seek:
-        after, to = args.seek.split(":")
-        if clip.endswith(".ivf"):
-            src, demux = clips.to_webm(args.ffmpeg, clip), "matroskademux"
-        must_from = keyframe_before(args.ffmpeg, clip, codec, float(to)) - 1e-3
-        seek_args = ["--seek-after", after, "--seek-to", to]
-        label += f" (seek to {to} s after {after} frames)"
-    if args.window:
-        window = tuple(float(v) - 1e-3 for v in args.window.split(":"))
-        label += f" (may differ in {args.window} s)"
 
-    parse = {"vp9": " ! vp9parse", "av1": " ! av1parse", "h264": " ! h264parse"}.get(codec, "")
-    pipeline = (f"filesrc location={src} ! {demux}{parse} ! v4l2sl{codec}dec max-errors=-1"
-                f" ! video/x-raw,format={fmt}")
-    outdir = tempfile.mkdtemp(prefix="gst-frames-")
+def prepare(opts, args):
+    """One check's clip (made when missing), the file to feed (a damaged copy, or the clip as
+    WebM for a seek), its GStreamer pipeline and what the judgement needs."""
+    c = argparse.Namespace(opts=opts, window=None, must_from=None, seek_args=[])
+    c.codec = clips.CLIPS[opts.clip][0]
+    c.fmt = "P010_10LE" if clips.ten_bit(opts.clip) else "NV12"
+    c.clip = clips.make_clip(args.ffmpeg, args.workdir, opts.clip)
+    src, demux = c.clip, "ivfparse" if c.clip.endswith(".ivf") else "matroskademux"
+    c.label = opts.clip
+    if opts.corrupt:
+        idx, kind = opts.corrupt.split(":")
+        src, t_bad, t_key = corrupt(c.clip, c.codec, int(idx), kind, args.workdir)
+        c.window = (t_bad - 1e-3, t_key - 1e-3)
+        c.label += f" ({kind} frame {idx})"
+    if opts.seek:
+        after, to = opts.seek.split(":")
+        if c.clip.endswith(".ivf"):
+            src, demux = clips.to_webm(args.ffmpeg, c.clip), "matroskademux"
+        c.must_from = keyframe_before(args.ffmpeg, c.clip, c.codec, float(to)) - 1e-3
+        c.seek_args = ["--seek-after", after, "--seek-to", to]
+        c.label += f" (seek to {to} s after {after} frames)"
+    if opts.window:
+        c.window = tuple(float(v) - 1e-3 for v in opts.window.split(":"))
+        c.label += f" (may differ in {opts.window} s)"
+    parse = {"vp9": " ! vp9parse", "av1": " ! av1parse", "h264": " ! h264parse"}.get(c.codec, "")
+    c.pipeline = (f"filesrc location={src} ! {demux}{parse} ! v4l2sl{c.codec}dec max-errors=-1"
+                  f" ! video/x-raw,format={c.fmt}")
+    return c
+
+
+def read_frames(out):
+    """gst-decode's lines of one job: ([(seconds, frame bytes)], decoding seconds, notes)"""
+    got, seconds, notes = [], 0.0, []
+    for line in out.splitlines():
+        f = line.split()
+        if f[:1] == ["frame"]:
+            with open(f[1], "rb") as fh:
+                got.append((int(f[2]) / 1e9, fh.read()))
+        elif f[:1] == ["frames"]:
+            seconds = float(f[3])
+        elif line.strip():
+            notes.append(line)
+    return got, seconds, notes
+
+
+def split_jobs(out, n, returncode):
+    """gst-decode's output of n jobs -> [(output, status)]: each job's lines end with its
+    "frames N seconds S" line, then (several jobs) "status R". A job the process never
+    finished (it died) gets what it printed and status None."""
+    if n == 1:
+        return [(out, returncode)]
+    jobs, cur, ended = [], [], False
+    for line in out.splitlines():
+        if ended and line.startswith("status "):
+            jobs.append(("\n".join(cur), int(line.split()[1])))
+            cur, ended = [], False
+            continue
+        cur.append(line)
+        ended = line.startswith("frames ")
+    if cur:
+        jobs.append(("\n".join(cur), None))
+    return (jobs + [("", None)] * n)[:n]
+
+
+def run_checks(args, checks):
+    """Every check's pipeline in one gst-decode process (one pipeline after the other, each
+    with a decoder element of its own: a device context each, as with a process per clip),
+    then each judged and printed. Returns the number of failed checks."""
+    failed = 0
+    ready = []
+    for opts in checks:
+        try:
+            ready.append(prepare(opts, args))
+        except (SystemExit, Exception) as e:  # this check fails, the others still run
+            print(f"FAIL {opts.clip}: cannot prepare the check: {e!r}")
+            failed += 1
+    topdir = tempfile.mkdtemp(prefix="gst-frames-")
     try:
-        if args.gst_output:
-            with open(args.gst_output, errors="replace") as fh:
-                out = fh.read()
-            ended = out.rstrip().splitlines()[-1:]
-            proc = subprocess.CompletedProcess([], 0 if ended and ended[0].startswith(
-                "frames ") else 1)
-        else:
-            proc = subprocess.run([args.gst_decode] + seek_args + [outdir, pipeline],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            out = proc.stdout.decode(errors="replace")
-        got, seconds, notes = [], 0.0, []
-        for line in out.splitlines():
-            f = line.split()
-            if f[:1] == ["frame"]:
-                with open(f[1], "rb") as fh:
-                    got.append((int(f[2]) / 1e9, fh.read()))
-            elif f[:1] == ["frames"]:
-                seconds = float(f[3])
-            elif line.strip():
-                notes.append(line)
+        cmd, live = [args.gst_decode], [c for c in ready if not c.opts.gst_output]
+        for n, c in enumerate(live):
+            c.outdir = os.path.join(topdir, str(n))
+            os.mkdir(c.outdir)
+            cmd += (["--then"] if n else []) + c.seek_args + [c.outdir, c.pipeline]
+        results = []
+        if live:
+            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            results = split_jobs(proc.stdout.decode(errors="replace"), len(live),
+                                 proc.returncode)
+        for c, (out, status) in zip(live, results):
+            c.out = out
+            c.status = status if status is not None else \
+                f"no end (gst-decode exited with {proc.returncode} before it)"
+        for c in ready:
+            if c.opts.gst_output:
+                with open(c.opts.gst_output, errors="replace") as fh:
+                    c.out = fh.read()
+                ended = c.out.rstrip().splitlines()[-1:]
+                c.status = 0 if ended and ended[0].startswith("frames ") else 1
+            if not judge(c, args):
+                failed += 1
+            if getattr(c, "outdir", None):
+                shutil.rmtree(c.outdir, ignore_errors=True)
     finally:
-        shutil.rmtree(outdir, ignore_errors=True)
+        shutil.rmtree(topdir, ignore_errors=True)
+    return failed
 
-    ref = clips.reference(args.ffmpeg, clip, codec)
+
+def judge(c, args):
+    """Compares one check's frames with the reference; prints its lines; True if it passed."""
+    opts, codec, fmt, window, must_from = c.opts, c.codec, c.fmt, c.window, c.must_from
+    got, seconds, notes = read_frames(c.out)
+    ref = clips.reference(args.ffmpeg, c.clip, codec)
     # the arm64 lane: its FFmpeg's reference must equal the one made on x86-64
-    arch_problems = clips.check_x86_reference(clip, ref) if not args.corrupt else []
+    arch_problems = clips.check_x86_reference(c.clip, ref) if not opts.corrupt else []
     bps = 2 if fmt == "P010_10LE" else 1
-    cands = clips.sizes(args.clip)
+    cands = clips.sizes(opts.clip)
     problems = []
     matched = 0
     seen = set()
@@ -202,8 +265,8 @@ def main():
         if abs(ref[k][0] - t) > 2e-3:
             entries.append((t, None, None, None))
             continue
-        wh = [c for c in cands if gst_frame_size(fmt, *c) == len(data)
-              and tight_size(*c, bps) == ref[k][1]]
+        wh = [s for s in cands if gst_frame_size(fmt, *s) == len(data)
+              and tight_size(*s, bps) == ref[k][1]]
         md5 = hashlib.md5(tight_planar(fmt, *wh[0], data)).hexdigest() if wh else None
         entries.append((t, k, md5, wh[0] if wh else len(data)))
     if must_from is not None:
@@ -252,8 +315,9 @@ def main():
     for i in missing:
         problems.append(f"frame {i} ({ref[i][0]:.3f} s) was not output")
     expected = len(required) + len([i for i in seen if i not in required])
-    if proc.returncode != 0:
-        problems.append(f"gst-decode exited with {proc.returncode}")
+    if c.status != 0:
+        problems.append(f"gst-decode exited with {c.status}" if isinstance(c.status, int)
+                        else f"gst-decode: {c.status}")
 
     size = ", ".join(f"{w}x{h}" for w, h in cands)
     fps = len(got) / seconds if seconds else 0.0
@@ -262,11 +326,34 @@ def main():
     for p in problems[:20]:
         print(f"  MISMATCH {p}")
     verdict = "PASS" if not problems else "FAIL"
-    if args.keep_frame:
-        keep_frame(args.keep_frame, fmt, entries, got, fps, verdict)
-    print(f"{verdict} {label}: {codec.upper()} {size} {fmt}, {len(got)} frames decoded "
-          f"({clips.REF_DECODER[codec]} shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match")
-    return 0 if not problems else 1
+    if opts.keep_frame:
+        keep_frame(opts.keep_frame, fmt, entries, got, fps, verdict)
+    print(f"{verdict} {c.label}: {codec.upper()} {size} {fmt}, {len(got)} frames decoded "
+          f"({clips.REF_DECODER[codec]} shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match",
+          flush=True)
+    return not problems
+
+
+def main():
+    ap = argparse.ArgumentParser(parents=[check_parser(required=False)], description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--gst-decode", required=True)
+    ap.add_argument("--ffmpeg", default="ffmpeg")
+    ap.add_argument("--check", action="append", metavar="OPTIONS",
+                    help="one check's options (--clip NAME ...) as one argument, instead of "
+                    "them on the command line; repeated, the checks share this process and "
+                    "one gst-decode process, and the exit status is the number that failed")
+    args = ap.parse_args()
+    if args.check and args.clip:
+        ap.error("--clip and --check exclude each other")
+    if not args.check and not args.clip:
+        ap.error("--clip or --check is required")
+    if args.check:
+        sub = check_parser()
+        failed = run_checks(args, [sub.parse_args(shlex.split(c)) for c in args.check])
+        return min(failed, 125)
+    return 1 if run_checks(args, [args]) else 0
 
 
 if __name__ == "__main__":

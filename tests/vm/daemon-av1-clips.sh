@@ -14,17 +14,10 @@ set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup
 daemon_start --verbose
-check_clip --clip av1-aom-odd
-check_clip --clip av1-svt-odd
-check_clip --clip av1-aom-10bit
-check_clip --clip av1-aom-tiles
-check_clip --clip av1-svt-tiles
-check_clip --clip av1-aom-grain
-check_clip --clip av1-svt-10bit-grain
-check_clip --clip av1-aom-screen
-check_clip --clip av1-svt-intraonly
-check_clip --clip av1-svt-superres
-check_clip --clip av1-aom-tools
+check_clips "--clip av1-aom-odd" "--clip av1-svt-odd" "--clip av1-aom-10bit" \
+	"--clip av1-aom-tiles" "--clip av1-svt-tiles" "--clip av1-aom-grain" \
+	"--clip av1-svt-10bit-grain" "--clip av1-aom-screen" "--clip av1-svt-intraonly" \
+	"--clip av1-svt-superres" "--clip av1-aom-tools"
 daemon_alive
 daemon_stop
 

@@ -31,9 +31,9 @@ for codec in vp8 vp9 av1 h264; do
 done
 media_setup
 daemon_start
-for clip in $first_per_codec $EXTRA; do
-	check_clip --clip "$clip"
-done
+checks=()
+for clip in $first_per_codec $EXTRA; do checks+=("--clip $clip"); done
+check_clips "${checks[@]}"
 daemon_alive
 daemon_stop
 media_finish daemon-one-clip-per-codec

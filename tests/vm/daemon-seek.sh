@@ -10,8 +10,7 @@ set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup
 daemon_start
-check_clip --clip vp9-altref-odd --seek 8:1.2
-check_clip --clip vp8-altref-odd --seek 8:1.2
+check_clips "--clip vp9-altref-odd --seek 8:1.2" "--clip vp8-altref-odd --seek 8:1.2"
 daemon_alive
 daemon_stop
 media_finish daemon-seek

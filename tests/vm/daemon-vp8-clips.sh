@@ -10,8 +10,7 @@ set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup
 daemon_start
-check_clip --clip vp8-altref-odd
-check_clip --clip vp8-reschange
+check_clips "--clip vp8-altref-odd" "--clip vp8-reschange"
 daemon_alive
 daemon_stop
 media_finish daemon-vp8-clips

@@ -11,9 +11,7 @@ set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup
 daemon_start
-check_clip --clip vp9-altref-odd
-check_clip --clip vp9-tiles
-check_clip --clip vp9-reschange
+check_clips "--clip vp9-altref-odd" "--clip vp9-tiles" "--clip vp9-reschange"
 daemon_alive
 daemon_stop
 # the tile columns decoded by three threads inside the stream (--threads)

@@ -118,6 +118,7 @@ systemctl restart "$UNIT"
 wait_active "restarted without the probe"
 
 # --- decoding through the unit's daemon, one clip per codec
+# shellcheck disable=SC2034 # media_setup checks the daemon it names
 DAEMON=/usr/sbin/daedalus-v4l2d
 media_setup
 check_clips vp8-altref-odd vp9-altref-odd av1-aom-odd h264-main-bpyramid

@@ -170,7 +170,7 @@ static int daedalus_resolve_refs(struct daedalus_ctx *ctx,
 }
 
 static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job,
-			     struct vb2_v4l2_buffer *src, u32 in_req)
+			     struct vb2_v4l2_buffer *src, bool hold, u32 in_req)
 {
 	struct daedalus_job *msg = &job->msg;
 	struct vb2_buffer *svb = &src->vb2_buf;
@@ -182,7 +182,7 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 	msg->sequence = src->sequence;
 	if (ctx->fh.m2m_ctx->new_frame)
 		msg->flags |= DAEDALUS_JOB_FLAG_NEW_FRAME;
-	if (src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF)
+	if (hold)
 		msg->flags |= DAEDALUS_JOB_FLAG_HOLD;
 	/* out_seq restarts at STREAMON and skips 0 when it wraps */
 	if (!src->sequence)
@@ -256,11 +256,9 @@ static u32 daedalus_in_request(struct daedalus_ctx *ctx, struct media_request *r
  * as GStreamer, FFmpeg and Chromium send in frame-based mode, is pipelined
  * like any other codec's; the daemon finds its references by timestamp.
  */
-static bool daedalus_can_pipeline(struct daedalus_ctx *ctx,
-				  struct vb2_v4l2_buffer *src)
+static bool daedalus_can_pipeline(struct daedalus_ctx *ctx, bool hold)
 {
-	return READ_ONCE(ctx->dev->bridge.max_inflight) > 1 &&
-	       !(src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF);
+	return READ_ONCE(ctx->dev->bridge.max_inflight) > 1 && !hold;
 }
 
 /*
@@ -301,13 +299,21 @@ static void daedalus_device_run(void *priv)
 	struct vb2_v4l2_buffer *src, *dst;
 	struct media_request *req;
 	struct daedalus_kjob *job = NULL;
-	bool pipelined = false;
+	bool pipelined = false, hold;
 	u32 in_req;
 	int ret, why;
 
 	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
 	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
 	req = src->vb2_buf.req_obj.req;
+	/*
+	 * Read once: V4L2_DEC_CMD_FLUSH clears the flag under the m2m job
+	 * spinlock, and device_run() does not always hold q_lock. The job,
+	 * the CAPTURE sequence and the pipelining follow this one value; a
+	 * flag cleared afterwards releases the CAPTURE buffer at the job's
+	 * finish, marked unwritten (daedalus_job_finish()).
+	 */
+	hold = READ_ONCE(src->flags) & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
 
 	in_req = daedalus_in_request(ctx, req);
 	/*
@@ -320,7 +326,7 @@ static void daedalus_device_run(void *priv)
 	if (!ctx->out_seq)
 		ctx->out_seq = 1;
 	dst->sequence = ctx->cap_seq;
-	if (!(src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF))
+	if (!hold)
 		ctx->cap_seq++;
 	dst->field = V4L2_FIELD_NONE;
 
@@ -342,9 +348,9 @@ static void daedalus_device_run(void *priv)
 		job->msg.job_id = atomic64_inc_return(&dev->bridge.next_job_id);
 		daedalus_job_init_fds(&job->msg);
 		if (!ret)
-			ret = daedalus_job_fill(ctx, job, src, in_req);
+			ret = daedalus_job_fill(ctx, job, src, hold, in_req);
 	}
-	if (job && daedalus_can_pipeline(ctx, src)) {
+	if (job && daedalus_can_pipeline(ctx, hold)) {
 		pipelined = true;
 		job->src = src;
 	}
@@ -434,7 +440,8 @@ static int daedalus_job_ready(void *priv)
 	if (READ_ONCE(ctx->dev->bridge.nr_jobs) >= DAEDALUS_MAX_JOBS / 2)
 		return 0;
 	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
-	return src && daedalus_can_pipeline(ctx, src);
+	return src && daedalus_can_pipeline(ctx, src->flags &
+					    V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF);
 }
 
 const struct v4l2_m2m_ops daedalus_m2m_ops = {

@@ -478,7 +478,14 @@ void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
 		for (i = 0; i < num_planes && i < dst->num_planes; i++)
 			if (bytesused[i])
 				vb2_set_plane_payload(dst, i, bytesused[i]);
-	daedalus_vb_to_buf(dst)->error = state != VB2_BUF_STATE_DONE;
+	/*
+	 * A HOLD job gave the daemon pieces of a picture to keep, and wrote
+	 * nothing: the CAPTURE buffer holds no picture until a later job of
+	 * its timestamp decodes them. The m2m core may hand it out before
+	 * that, as DONE (daedalus_dqbuf() says when), so it stays marked.
+	 */
+	daedalus_vb_to_buf(dst)->error = state != VB2_BUF_STATE_DONE ||
+					 (job->msg.flags & DAEDALUS_JOB_FLAG_HOLD);
 	job->ctx = NULL;
 	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx, state);
 }

@@ -410,6 +410,35 @@ static int daedalus_reqbufs(struct file *file, void *priv,
 	return v4l2_m2m_ioctl_reqbufs(file, priv, rb);
 }
 
+/*
+ * A CAPTURE buffer whose last job failed, or only handed the daemon pieces
+ * of a picture to hold (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF), has no correct
+ * picture: &daedalus_buf.error. A failed job returns it as ERROR, but the
+ * m2m core releases a held buffer as DONE by itself, assuming that hardware
+ * decoded each piece into it as it came: when the next OUTPUT buffer has
+ * another timestamp (an unpaired field, a client that dropped the last
+ * slice), on V4L2_DEC_CMD_FLUSH with no OUTPUT buffer pending, and at the
+ * finish of a held job whose flag FLUSH cleared while it ran. The daemon
+ * decodes a picture only once it has all of its pieces, so such a buffer
+ * was never written: the application must not take it as a picture.
+ * DQBUF is where it learns how the buffer came back, and the only place
+ * that sees every one of these paths, so the flag is added there.
+ */
+static int daedalus_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
+{
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+	struct vb2_buffer *vb;
+	int ret;
+
+	ret = v4l2_m2m_ioctl_dqbuf(file, priv, b);
+	if (ret || !V4L2_TYPE_IS_CAPTURE(b->type))
+		return ret;
+	vb = vb2_get_buffer(v4l2_m2m_get_vq(ctx->fh.m2m_ctx, b->type), b->index);
+	if (vb && daedalus_vb_to_buf(vb)->error)
+		b->flags |= V4L2_BUF_FLAG_ERROR;
+	return 0;
+}
+
 const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 	.vidioc_querycap = daedalus_querycap,
 	.vidioc_enum_framesizes = daedalus_enum_framesizes,
@@ -427,7 +456,7 @@ const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 	.vidioc_reqbufs = daedalus_reqbufs,
 	.vidioc_querybuf = v4l2_m2m_ioctl_querybuf,
 	.vidioc_qbuf = v4l2_m2m_ioctl_qbuf,
-	.vidioc_dqbuf = v4l2_m2m_ioctl_dqbuf,
+	.vidioc_dqbuf = daedalus_dqbuf,
 	.vidioc_prepare_buf = v4l2_m2m_ioctl_prepare_buf,
 	.vidioc_create_bufs = v4l2_m2m_ioctl_create_bufs,
 	.vidioc_expbuf = v4l2_m2m_ioctl_expbuf,

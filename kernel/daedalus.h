@@ -372,7 +372,8 @@ struct daedalus_ctx {
  * struct daedalus_buf - a vb2 buffer of either queue
  * @m2m:	m2m buffer, must be first
  * @handle:	dmabuf handle of each plane (under ctx->handle_lock)
- * @error:	the last job writing this CAPTURE buffer failed
+ * @error:	this CAPTURE buffer holds no correct picture: its last job failed,
+ *		or only gave the daemon pieces to hold (HOLD_CAPTURE_BUF)
  */
 struct daedalus_buf {
 	struct v4l2_m2m_buffer m2m;

@@ -15,6 +15,15 @@
  *                       32 dma-bufs from /dev/dma_heap/system imported as DMABUF, read back
  *                       through their own mapping inside DMA_BUF_IOCTL_SYNC (-rotate: a
  *                       reused slot gets another pool buffer, see dv_v4l2.h)
+ *   --hold-fault unpaired|flush|flush-running
+ *                       request --fault-at (default 0) asks V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF, as
+ *                       for the first of several slices or a first field, and its rest never
+ *                       comes: the next request has another timestamp (unpaired), or the
+ *                       client sends V4L2_DEC_CMD_FLUSH once it is done (flush) or while its
+ *                       job runs (flush-running). The m2m core then hands the held CAPTURE
+ *                       buffer back although nothing was decoded into it: it must carry
+ *                       V4L2_BUF_FLAG_ERROR. Prints "fault <n>" and "resync <m>" at the next
+ *                       IDR, from where every request must decode again
  * One request at a time; a CAPTURE buffer is reused only when the DPB does not hold it.
  * Prints "pic <n> <w>x<h> <md5>" per request in decode order (the picture cropped as the
  * SPS says, hashed like framemd5), for tests/media/h264-client-check.py. Exit status 1 if a
@@ -36,6 +45,8 @@
 #include "test_picture.h"
 
 #define NCAP 20
+
+enum hold_fault { HOLD_NONE, HOLD_UNPAIRED, HOLD_FLUSH, HOLD_FLUSH_RUNNING };
 
 static int md5_of(const struct dv_dev *d, unsigned int idx, const struct h264_job *job,
 		  char out[33])
@@ -82,6 +93,65 @@ static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned 
 	return dv_decode_one(d, req, cap, ts, c, n, job->buf, job->size);
 }
 
+/*
+ * The held request of --hold-fault: V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF and no rest. With a
+ * FLUSH, its CAPTURE buffer comes back now; unpaired, with the next request.
+ */
+static int hold_one(struct dv_dev *d, int req, struct h264_job *job, unsigned int cap,
+		    uint64_t ts, bool chromium, enum hold_fault how)
+{
+	int32_t mode = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED;
+	struct v4l2_ext_control c[5];
+	unsigned int n = 0;
+
+	/* the same controls as decode_one() */
+	if (job->send_sps_pps) {
+		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_SPS,
+			.size = sizeof(job->sps), .ptr = &job->sps };
+		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_PPS,
+			.size = sizeof(job->pps), .ptr = &job->pps };
+	}
+	if (job->send_matrix)
+		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+			.size = sizeof(job->matrix), .ptr = &job->matrix };
+	c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+		.size = sizeof(job->dp), .ptr = &job->dp };
+	if (chromium)
+		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_DECODE_MODE,
+			.value = mode };
+	if (dv_decode_held(d, req, cap, ts, c, n, job->buf, job->size,
+			   how == HOLD_FLUSH_RUNNING))
+		return -1;
+	if (how == HOLD_FLUSH && dv_flush(d))
+		return -1;
+	if (how != HOLD_UNPAIRED && dv_wait_held(d, 10000))
+		return -1;
+	return 0;
+}
+
+/*
+ * The held CAPTURE buffer of request @n is back (after the next request at the latest): it
+ * holds no picture, so it must carry the ERROR flag. 1 if it came back as a good picture.
+ */
+static int held_returned(struct dv_dev *d, const struct h264_job *job, long n)
+{
+	char md5[33];
+
+	if (!d->held_back) {
+		fprintf(stderr, "held CAPTURE buffer %d of request %ld not back\n", d->held, n);
+		return 1;
+	}
+	if (d->held_flags & V4L2_BUF_FLAG_ERROR) {
+		printf("pic %ld FAILED\n", n);
+		return 0;
+	}
+	fprintf(stderr, "held CAPTURE buffer %d of request %ld came back without ERROR\n",
+		d->held, n);
+	if (!md5_of(d, (unsigned int)d->held, job, md5))
+		printf("pic %ld %ux%u %s\n", n, job->crop_w, job->crop_h, md5);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -89,6 +159,8 @@ int main(int argc, char **argv)
 		{ "video", required_argument, NULL, 'd' },
 		{ "no-matrix-flag", no_argument, NULL, 'm' },
 		{ "capture", required_argument, NULL, 'C' },
+		{ "hold-fault", required_argument, NULL, 'H' },
+		{ "fault-at", required_argument, NULL, 'F' },
 		{ 0 },
 	};
 	enum h264_pattern pattern = H264_PATTERN_GST;
@@ -100,8 +172,10 @@ int main(int argc, char **argv)
 	enum dv_mem mem = DV_MEM_MMAP;
 	unsigned int ncap = NCAP;
 	int req = -1, c, r, status = 0;
-	long jobs = 0, failed = 0;
-	bool started = false, no_flag = false, rotate = false;
+	long jobs = 0, failed = 0, fault_at = 0, held_job = -1, resync_at = -1;
+	bool started = false, no_flag = false, rotate = false, held_bad = false;
+	enum hold_fault hold = HOLD_NONE;
+	struct h264_job held_pic;
 	uint8_t *data;
 	size_t size;
 
@@ -115,12 +189,21 @@ int main(int argc, char **argv)
 			no_flag = true;
 		else if (c == 'C' && !dv_parse_capture(optarg, &mem, &rotate))
 			ncap = mem == DV_MEM_MMAP ? NCAP : DV_CHROMIUM_POOL;
+		else if (c == 'H' && !strcmp(optarg, "unpaired"))
+			hold = HOLD_UNPAIRED;
+		else if (c == 'H' && !strcmp(optarg, "flush"))
+			hold = HOLD_FLUSH;
+		else if (c == 'H' && !strcmp(optarg, "flush-running"))
+			hold = HOLD_FLUSH_RUNNING;
+		else if (c == 'F')
+			fault_at = strtol(optarg, NULL, 0);
 		else
 			return 2;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: dv-h264client [--pattern gst|chromium] [--no-matrix-flag] "
-			"[--capture mmap|dmabuf-import|dmabuf-import-rotate] [--video DEV] "
+			"[--capture mmap|dmabuf-import|dmabuf-import-rotate] "
+			"[--hold-fault unpaired|flush|flush-running] [--fault-at N] [--video DEV] "
 			"clip.h264\n");
 		return 2;
 	}
@@ -161,6 +244,8 @@ int main(int argc, char **argv)
 			for (unsigned int i = 0; i < V4L2_H264_NUM_DPB_ENTRIES; i++)
 				held |= (job.dp.dpb[i].flags & V4L2_H264_DPB_ENTRY_FLAG_VALID) &&
 					job.dp.dpb[i].reference_ts == cap_ts[cap] && cap_ts[cap];
+			/* nor the CAPTURE buffer still held */
+			held |= (int)cap == dev.held && !dev.held_back;
 			if (!held)
 				break;
 		}
@@ -171,15 +256,43 @@ int main(int argc, char **argv)
 		/* Chromium names pictures by CAPTURE index; GStreamer by a counter */
 		ts = pattern == H264_PATTERN_CHROMIUM ? (uint64_t)(cap + 1) * 1000 :
 		     (uint64_t)(jobs + 1) * 1000;
+		if (hold && jobs > fault_at && resync_at < 0 &&
+		    (job.dp.flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC)) {
+			resync_at = jobs;
+			printf("resync %ld\n", jobs);
+		}
+		if (hold && jobs == fault_at) {
+			r = hold_one(&dev, req, &job, cap, ts, pattern == H264_PATTERN_CHROMIUM,
+				     hold);
+			if (r < 0)
+				return 1;
+			printf("fault %ld\n", jobs);
+			held_pic = job;
+			held_job = jobs;
+			cap_ts[cap] = ts;
+			h264_client_done(&client, &job, ts);
+			jobs++;
+			continue;
+		}
 		r = decode_one(&dev, req, &job, cap, ts, pattern == H264_PATTERN_CHROMIUM);
 		if (r < 0)
 			return 1;
 		cap_ts[cap] = ts;
+		if (held_job >= 0) {
+			/* go on: the decode from the next IDR is checked too */
+			if (held_returned(&dev, &held_pic, held_job))
+				held_bad = true;
+			else
+				failed++;
+			held_job = -1;
+		}
 		if (r) {
 			fprintf(stderr, "request %ld (CAPTURE %u) came back with ERROR\n", jobs, cap);
 			printf("pic %ld FAILED\n", jobs);
 			failed++;
-			status = 1;
+			/* between a fault and the next IDR a request may fail */
+			if (!hold || resync_at >= 0)
+				status = 1;
 		} else {
 			if (md5_of(&dev, cap, &job, md5))
 				return 1;
@@ -190,6 +303,12 @@ int main(int argc, char **argv)
 	}
 	if (r < 0) {
 		fprintf(stderr, "GStreamer's parser failed after %ld pictures\n", jobs);
+		status = 1;
+	}
+	if (held_bad)
+		status = 1;
+	if (hold && resync_at < 0) {
+		fprintf(stderr, "no IDR after the held request %ld to resync at\n", fault_at);
 		status = 1;
 	}
 	fprintf(stderr, "dv-h264client: %ld requests, %ld failed, CAPTURE %s x%u, %lu re-imports\n",

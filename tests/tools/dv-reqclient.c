@@ -625,7 +625,7 @@ static int run_context(unsigned int ctx, int go_fd, int ready_fd)
 			ret = dv_req_set_ctrls(&d, f->req, cs.c, cs.n);
 			if (!ret)
 				ret = dv_queue_output(&d, oidx, f->req, &tv, opt.data_offset,
-						      f->bytes);
+						      f->bytes, 0);
 			/* The record the peer must write, from what was queued;
 			 * reference contents are settled when the frame is reaped. */
 			expected_record(ctx, i, bits, f->bytes, &rp, &cs, &f->want);

@@ -44,6 +44,7 @@ int dv_open(struct dv_dev *d, const char *video)
 
 	memset(d, 0, sizeof(*d));
 	d->vfd = d->mfd = -1;
+	d->held = -1;
 	for (int i = 0; i < 64 && d->vfd < 0; i++) {
 		if (video)
 			snprintf(path, sizeof(path), "%s", video);
@@ -401,20 +402,21 @@ int dv_queue_capture(struct dv_dev *d, unsigned int index)
 }
 
 int dv_queue_output(struct dv_dev *d, unsigned int index, int req,
-		    const struct timeval *ts, unsigned int offset, unsigned int bytes)
+		    const struct timeval *ts, unsigned int offset, unsigned int bytes,
+		    uint32_t flags)
 {
 	struct v4l2_plane planes[VIDEO_MAX_PLANES] = { 0 };
 	struct v4l2_buffer b = {
 		.index = index, .type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
 		.memory = V4L2_MEMORY_MMAP, .m.planes = planes, .length = 1,
-		.timestamp = *ts, .field = V4L2_FIELD_NONE,
+		.timestamp = *ts, .field = V4L2_FIELD_NONE, .flags = flags,
 	};
 	int ret;
 
 	planes[0].bytesused = offset + bytes;
 	planes[0].data_offset = offset;
 	if (req >= 0) {
-		b.flags = V4L2_BUF_FLAG_REQUEST_FD;
+		b.flags |= V4L2_BUF_FLAG_REQUEST_FD;
 		b.request_fd = req;
 	}
 	ret = xioctl(d->vfd, VIDIOC_QBUF, &b);
@@ -486,17 +488,30 @@ int dv_set_ctrls(struct dv_dev *d, struct v4l2_ext_control *c, unsigned int n)
 	return 0;
 }
 
-int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
+static uint64_t ts_of(const struct v4l2_buffer *b)
+{
+	return (uint64_t)b->timestamp.tv_sec * 1000000000 + (uint64_t)b->timestamp.tv_usec * 1000;
+}
+
+/* The held CAPTURE buffer came back: 1 (taken), else 0. */
+static int take_held(struct dv_dev *d, const struct v4l2_buffer *b)
+{
+	if ((int)b->index != d->held || d->held_back)
+		return 0;
+	d->held_back = true;
+	d->held_flags = b->flags;
+	return 1;
+}
+
+/* Fill OUTPUT buffer 0, queue CAPTURE @cap and OUTPUT with @flags in @req, queue @req. */
+static int submit(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		  struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
-		  size_t bytes)
+		  size_t bytes, uint32_t flags)
 {
 	struct timeval tv = {
 		.tv_sec = (time_t)(ts_ns / 1000000000),
 		.tv_usec = (suseconds_t)((ts_ns / 1000) % 1000000),
 	};
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b;
-	int error = 0, got = 0;
 
 	if (bytes > d->out[0].p[0].len) {
 		fprintf(stderr, "OUTPUT buffer of %zu bytes too small for %zu\n",
@@ -506,12 +521,25 @@ int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 	memcpy(d->out[0].p[0].map, bitstream, bytes);
 	dv_pool_take(d, cap);
 	if (dv_queue_capture(d, cap) || dv_req_set_ctrls(d, req, c, n) ||
-	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)bytes))
+	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)bytes, flags))
 		return -1;
 	if (ioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
 		perror("MEDIA_REQUEST_IOC_QUEUE");
 		return -1;
 	}
+	return 0;
+}
+
+int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
+		  struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
+		  size_t bytes)
+{
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_buffer b;
+	int error = 0, got = 0;
+
+	if (submit(d, req, cap, ts_ns, c, n, bitstream, bytes, 0))
+		return -1;
 	while (got < 2) {
 		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
 			fprintf(stderr, "no buffer back within 10 s\n");
@@ -519,11 +547,11 @@ int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		}
 		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
 			got++;
-		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes)) {
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes) &&
+		    !take_held(d, &b)) {
 			got++;
 			error = b.flags & V4L2_BUF_FLAG_ERROR;
-			if (b.index != cap || (uint64_t)b.timestamp.tv_sec * 1000000000 +
-			    (uint64_t)b.timestamp.tv_usec * 1000 != ts_ns) {
+			if (b.index != cap || ts_of(&b) != ts_ns) {
 				fprintf(stderr, "CAPTURE buffer %u with another timestamp back\n",
 					b.index);
 				return -1;
@@ -535,4 +563,68 @@ int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		return -1;
 	}
 	return error ? 1 : 0;
+}
+
+int dv_flush(struct dv_dev *d)
+{
+	struct v4l2_decoder_cmd dc = { .cmd = V4L2_DEC_CMD_FLUSH };
+	int ret = xioctl(d->vfd, VIDIOC_DECODER_CMD, &dc);
+
+	if (ret)
+		FAIL(ret, "DECODER_CMD FLUSH");
+	return 0;
+}
+
+int dv_decode_held(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
+		   struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
+		   size_t bytes, bool flush)
+{
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_buffer b;
+	bool out_back = false;
+
+	d->held = (int)cap;
+	d->held_back = false;
+	if (submit(d, req, cap, ts_ns, c, n, bitstream, bytes,
+		   V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF) ||
+	    (flush && dv_flush(d)))
+		return -1;
+	while (!out_back) {
+		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
+			fprintf(stderr, "held request: no OUTPUT buffer back within 10 s\n");
+			return -1;
+		}
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
+			out_back = true;
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes) &&
+		    !take_held(d, &b)) {
+			fprintf(stderr, "CAPTURE buffer %u back, not the held one\n", b.index);
+			return -1;
+		}
+	}
+	if (ioctl(req, MEDIA_REQUEST_IOC_REINIT, NULL)) {
+		perror("MEDIA_REQUEST_IOC_REINIT");
+		return -1;
+	}
+	return 0;
+}
+
+int dv_wait_held(struct dv_dev *d, int ms)
+{
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_buffer b;
+
+	while (!d->held_back) {
+		if (dv_wait(d->vfd, POLLIN, ms) <= 0) {
+			fprintf(stderr, "held CAPTURE buffer %d not back within %d ms\n",
+				d->held, ms);
+			return -1;
+		}
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes) &&
+		    !take_held(d, &b)) {
+			fprintf(stderr, "CAPTURE buffer %u back, not the held one\n", b.index);
+			return -1;
+		}
+	}
+	return 0;
 }

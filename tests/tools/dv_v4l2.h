@@ -53,6 +53,13 @@ struct dv_dev {
 	bool pool_rotate;
 	unsigned int pool_free[DV_MAX_BUFS], pool_head, pool_count;
 	unsigned long pool_changes; /* queued into a slot that had other memory before */
+	/*
+	 * The CAPTURE slot of a request that asked V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF (-1: none)
+	 * and, once it came back (held_back), its flags: it may come back with a later request.
+	 */
+	int held;
+	bool held_back;
+	uint32_t held_flags;
 };
 
 /* Find (or use @video) the daedalus-v4l2 node and its media node, open both. */
@@ -82,9 +89,10 @@ const struct dv_buf *dv_cap_mem(const struct dv_dev *d, unsigned int slot);
 int dv_cap_sync(const struct dv_dev *d, unsigned int slot, bool start);
 int dv_stream(struct dv_dev *d, bool on);
 int dv_queue_capture(struct dv_dev *d, unsigned int index);
-/* Queue OUTPUT buffer @index with @bytes at @offset in request @req. */
+/* Queue OUTPUT buffer @index with @bytes at @offset in request @req, with buffer @flags. */
 int dv_queue_output(struct dv_dev *d, unsigned int index, int req,
-		    const struct timeval *ts, unsigned int offset, unsigned int bytes);
+		    const struct timeval *ts, unsigned int offset, unsigned int bytes,
+		    uint32_t flags);
 /* Non-blocking DQBUF; -EAGAIN if nothing is ready. */
 int dv_dequeue(struct dv_dev *d, enum v4l2_buf_type type, struct v4l2_buffer *b,
 	       struct v4l2_plane *planes);
@@ -105,5 +113,17 @@ int dv_set_ctrls(struct dv_dev *d, struct v4l2_ext_control *c, unsigned int n);
 int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		  struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
 		  size_t bytes);
+/*
+ * The same with V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF: the first pieces of a picture. Waits only
+ * for the OUTPUT buffer; CAPTURE @cap becomes d->held. With @flush, V4L2_DEC_CMD_FLUSH right
+ * after the request is queued, while its job runs. 0, or -1 on a failure (printed).
+ */
+int dv_decode_held(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
+		   struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
+		   size_t bytes, bool flush);
+/* VIDIOC_DECODER_CMD V4L2_DEC_CMD_FLUSH: release a held CAPTURE buffer. */
+int dv_flush(struct dv_dev *d);
+/* Wait up to @ms for d->held to come back. 0, or -1 (printed). */
+int dv_wait_held(struct dv_dev *d, int ms);
 
 #endif

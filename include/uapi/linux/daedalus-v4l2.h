@@ -122,7 +122,10 @@ struct daedalus_buffer {
 	struct daedalus_mem_plane mem[DAEDALUS_MAX_MEM_PLANES];
 };
 
-/* The previous job that wrote this buffer ended with an error. */
+/*
+ * The buffer holds no correct picture: the previous job that wrote it ended
+ * with an error, or was a HOLD job (pieces kept by the daemon, nothing written).
+ */
 #define DAEDALUS_BUF_FLAG_ERROR		(1U << 0)
 
 /**

@@ -1,0 +1,37 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 900
+# testbed-kernels: normal debug
+# testbed-batch: yes
+# testbed-seconds: 40 debug=70
+# A held CAPTURE buffer (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF: the first of several slices, a
+# first field) whose rest never comes: the m2m core hands it back by itself when the next
+# request has another timestamp (an unpaired field), on V4L2_DEC_CMD_FLUSH with nothing
+# pending, and at the end of the held job when FLUSH came while it ran. The daemon only kept
+# the pieces, so nothing was written into it: tests/tools/dv-h264client --hold-fault checks
+# that it comes back with V4L2_BUF_FLAG_ERROR, and h264-client-check.py that no picture
+# differs from FFmpeg's and that every request decodes again from the next IDR. The first
+# case holds the stream's first IDR, whose pieces carry the SPS and PPS: the daemon must
+# drop them (and say so) and still give the decoder the parameter sets at the next IDR.
+set -u
+. "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
+CLIENT=$CK/build/tests/dv-h264client
+[ -x "$CLIENT" ] || { echo "FAIL: $CLIENT is not built (make tools)"; exit 1; }
+media_setup
+daemon_start
+dropped() { grep -c "held request(s) of ts .* dropped" "$DAEMON_LOG"; }
+for c in "unpaired 0" "flush 2" "flush-running 1"; do
+	set -- $c
+	before=$(dropped)
+	python3 "$MEDIA/h264-client-check.py" --workdir "$CLIPS" --client "$CLIENT" \
+		--clip h264-slices-gop --pattern gst --fault -- --hold-fault "$1" --fault-at "$2" ||
+		failures=$((failures + 1))
+	if [ "$(dropped)" -gt "$before" ]; then
+		echo "ok   $1: the daemon dropped the held pieces"
+	else
+		echo "FAIL $1: the daemon did not say it dropped the held pieces"
+		failures=$((failures + 1))
+	fi
+	daemon_alive
+done
+daemon_stop
+media_finish daemon-h264-held

@@ -10,6 +10,7 @@
 #include "context.h"
 #include "error.h"
 #include "decode.h"
+#include "grace.h"
 #include "log.h"
 
 static void complete(const struct dm_services *svc, const struct dm_job *job, uint32_t status,
@@ -60,8 +61,10 @@ static void fail_counted(struct dm_context *ctx, const struct dm_job *job,
 /*
  * How long the worker waits for the client's next job before it finishes the jobs in flight
  * with a complete drain (dd_stream_sync): about a client's DQBUF-to-QBUF turnaround, so that
- * a client keeping two requests queued (GStreamer) gets its pairs decoded together, and one
- * that waits for each request before sending the next (FFmpeg's hwaccel) loses only this.
+ * a client keeping two requests queued (GStreamer) gets its pairs decoded together. A client
+ * that waits for each request before sending the next (FFmpeg's hwaccel) would pay it on
+ * every frame: the worker learns per context whether the wait ever pays and stops waiting
+ * for such a client (grace.c says how, and why a pipelining client loses nothing).
  * dav1d hangs after a drain that leaves frames in flight, so every drain here is complete.
  */
 #define DM_GRACE_NS (2 * 1000000L)
@@ -253,6 +256,12 @@ static void worker_end(struct dm_context *ctx)
 		dm_info("ctx %u: closed after %" PRIu64 " jobs, %" PRIu64 " failed%s", ctx->id,
 			ctx->jobs, ctx->failures, counts);
 	}
+	if (ctx->grace.waits || ctx->grace.skipped)
+		dm_info("ctx %u: waited for a next job %llu times (%llu timed out), drained at once "
+			"%llu times: the client %s", ctx->id, ctx->grace.waits,
+			ctx->grace.timeouts, ctx->grace.skipped,
+			dm_grace_synchronous(&ctx->grace) ? "waits for each request" :
+			"keeps requests queued");
 	atomic_store(&ctx->ended, true);
 	if (ctx->svc->reap_fd >= 0 && write(ctx->svc->reap_fd, &one, sizeof(one)) < 0)
 		dm_warn("ctx %u: cannot signal the end of its worker: %s", ctx->id,
@@ -273,8 +282,9 @@ static bool held_back(const struct dm_context *ctx)
 /*
  * Jobs in decode order: each is submitted, then whatever the engine has finished is
  * completed. With jobs in flight and none queued, the worker waits DM_GRACE_NS for the next
- * one, then finishes them all (a client waiting for its oldest request sends no more); with
- * as many in flight as the kernel grants, it finishes them at once (held_back()).
+ * one, then finishes them all (a client waiting for its oldest request sends no more); it
+ * finishes them at once with as many in flight as the kernel grants (held_back()), or when
+ * the client has shown it waits for each request (dm_grace_should_wait()).
  */
 static void *worker(void *arg)
 {
@@ -283,18 +293,26 @@ static void *worker(void *arg)
 	for (;;) {
 		struct dm_job *job;
 		struct timespec until;
-		bool stopping, idle = false;
+		bool stopping, idle = false, wait = false;
 
 		pthread_mutex_lock(&ctx->lock);
-		if (!ctx->head && !ctx->stopping && ctx->flights)
+		/* only this thread changes the flights: the decision holds for the whole wait */
+		if (!ctx->head && !ctx->stopping && ctx->flights && !held_back(ctx) &&
+		    dm_grace_should_wait(&ctx->grace)) {
+			wait = true;
 			deadline_in(&until, DM_GRACE_NS);
+		}
 		while (!ctx->head && !ctx->stopping) {
 			if (!ctx->flights) {
 				pthread_cond_wait(&ctx->wake, &ctx->lock);
-			} else if (held_back(ctx) ||
-				   pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) ==
+			} else if (!wait) {
+				idle = true;
+				break;
+			} else if (pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) ==
 				   ETIMEDOUT) {
 				idle = !ctx->head && !ctx->stopping;
+				if (idle)
+					dm_grace_timed_out(&ctx->grace);
 				break;
 			}
 		}
@@ -341,6 +359,7 @@ struct dm_context *dm_context_new(uint32_t id, const struct dm_services *svc)
 	ctx->svc = svc;
 	ctx->tail = &ctx->head;
 	ctx->flights_tail = &ctx->flights;
+	dm_grace_init(&ctx->grace);
 	pthread_mutex_init(&ctx->lock, NULL);
 	/* the grace period is measured on the monotonic clock */
 	pthread_condattr_init(&attr);
@@ -363,6 +382,13 @@ void dm_context_push(struct dm_context *ctx, struct dm_job *job)
 {
 	job->next = NULL;
 	pthread_mutex_lock(&ctx->lock);
+	/*
+	 * Another job of this context still unfinished here (queued, being submitted or in
+	 * flight; a flight leaves the list before its COMPLETE): the client did not wait for
+	 * it, so waiting for its next job pays (grace.c).
+	 */
+	if (ctx->head || ctx->current || ctx->nflights)
+		dm_grace_overlap(&ctx->grace);
 	*ctx->tail = job;
 	ctx->tail = &job->next;
 	pthread_cond_signal(&ctx->wake);

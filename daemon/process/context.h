@@ -15,6 +15,7 @@
 #include "bridge.h"
 #include "bufcache.h"
 #include "engine.h"
+#include "grace.h"
 #include "job.h"
 
 struct dm_flight;
@@ -41,6 +42,8 @@ struct dm_context {
 	struct dm_flight *flights, **flights_tail;
 	unsigned int nflights;
 	bool stopping;
+	/* whether to wait for the client's next job before a drain (under lock) */
+	struct dm_grace grace;
 	atomic_bool ended; /* the worker has closed the stream and returns: join it at once */
 	/* touched by the worker only */
 	struct dd_stream *stream;

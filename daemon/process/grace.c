@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Why this shape (see grace.h and docs/frame-parallel.md, "The grace period, per client"):
+ *
+ * A client that keeps two requests out (GStreamer: render delay 1) sends job k + 1 while job
+ * k is still in the daemon, so every one of its jobs but the first arrives as an overlap, and
+ * the wait before a drain is how its pairs get decoded together: it must never stop waiting
+ * for long. A client that waits for each request before sending the next (FFmpeg's
+ * v4l2-request hwaccel, Chromium with one request out) never overlaps: by construction its
+ * next job is pushed after the COMPLETE of the last, when the daemon holds nothing of it. Every
+ * wait then times out, and each costs the whole grace period on that frame.
+ *
+ * So: an overlap resets everything (waiting resumes at once, with no probe needed); only
+ * DM_GRACE_MISSES timed-out waits in a row with no overlap in between make the client
+ * synchronous, after which the worker drains at once. A pipelining client overlaps on every
+ * job, so it is never taken for synchronous for more than the one job after which it next
+ * overlaps. A synchronous client pays DM_GRACE_MISSES grace periods once, then one probe
+ * per DM_GRACE_PROBE_FIRST, 2x, 4x... drains (a client whose requests come just after a
+ * completion, a near miss that waiting would pair, is found by a probe that does not time
+ * out: the job it waited for overlaps).
+ */
+#include "grace.h"
+
+void dm_grace_init(struct dm_grace *g)
+{
+	*g = (struct dm_grace){ .probe_every = DM_GRACE_PROBE_FIRST };
+}
+
+void dm_grace_overlap(struct dm_grace *g)
+{
+	g->misses = 0;
+	g->since_probe = 0;
+	g->probe_every = DM_GRACE_PROBE_FIRST;
+}
+
+bool dm_grace_synchronous(const struct dm_grace *g)
+{
+	return g->misses >= DM_GRACE_MISSES;
+}
+
+bool dm_grace_should_wait(struct dm_grace *g)
+{
+	if (!dm_grace_synchronous(g)) {
+		g->waits++;
+		return true;
+	}
+	if (++g->since_probe < g->probe_every) {
+		g->skipped++;
+		return false;
+	}
+	/* a probe; if it times out too, the next one comes twice as late */
+	g->since_probe = 0;
+	if (g->probe_every < DM_GRACE_PROBE_MAX)
+		g->probe_every *= 2;
+	g->waits++;
+	return true;
+}
+
+void dm_grace_timed_out(struct dm_grace *g)
+{
+	g->timeouts++;
+	if (g->misses < DM_GRACE_MISSES)
+		g->misses++;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Whether a context's worker waits for the client's next job before it drains the jobs in
+ * flight (the grace period, context.c), learnt from what the client does. Pure logic on a
+ * small struct, no clock and no lock: the worker calls it under its context's lock, and
+ * daemon/tests/test_grace.c drives it with the event sequences of real clients.
+ */
+#ifndef DAEDALUS_DAEMON_GRACE_H
+#define DAEDALUS_DAEMON_GRACE_H
+
+#include <stdbool.h>
+
+/*
+ * Timed-out waits in a row, with no overlapping job between them, after which the client is
+ * taken for synchronous (it sends its next request only when the last one has completed).
+ */
+#define DM_GRACE_MISSES 4u
+/* While synchronous: every this many drains, one wait all the same (a probe)... */
+#define DM_GRACE_PROBE_FIRST 32u
+/* ...the interval doubling after each probe that times out, up to this. */
+#define DM_GRACE_PROBE_MAX 1024u
+
+struct dm_grace {
+	unsigned int misses; /* waits that timed out since the last overlapping job */
+	unsigned int since_probe; /* drains without a wait since the last probe */
+	unsigned int probe_every;
+	/* counts for the context's closing log line */
+	unsigned long long waits, timeouts, skipped;
+};
+
+void dm_grace_init(struct dm_grace *g);
+/*
+ * The client sent a job while another of its jobs was still unfinished in the daemon
+ * (queued, being submitted or in flight): it keeps more than one request out, so waiting
+ * for its next job pays. Resets the learning.
+ */
+void dm_grace_overlap(struct dm_grace *g);
+/*
+ * The worker has jobs in flight, none queued, and could still be sent more (not held back):
+ * true if it should wait for the grace period before draining, false to drain at once.
+ */
+bool dm_grace_should_wait(struct dm_grace *g);
+/* A wait that dm_grace_should_wait() asked for ended without a job. */
+void dm_grace_timed_out(struct dm_grace *g);
+/* True while the client is taken for synchronous (for logs and tests). */
+bool dm_grace_synchronous(const struct dm_grace *g);
+
+#endif

@@ -20,6 +20,11 @@
  * the oldest is not finished, a complete sync. That is the device's decode with a client that
  * always has a request queued (the daemon's grace period before a drain applies only when
  * the kernel could still send a job); --lookahead is a client the kernel never holds back.
+ * --sync-client wait|learn (with --inflight G above 1) is instead a client that waits for
+ * each request before sending the next (FFmpeg's hwaccel): after every submit and reap with a
+ * job still in flight, the worker's wait for a next job can only time out, then it drains;
+ * `wait` waits DM_GRACE_NS every time (the daemon before it learnt), `learn` as the daemon's
+ * own decision (daemon/process/grace.c, linked in) says.
  *
  * Nothing is checked beyond the engine's own verdict: no per-picture hashing, no allocation
  * per job. --md5-last hashes the last picture once, after the clock stopped, to compare with
@@ -39,6 +44,7 @@
 
 #include "capture.h"
 #include "feeder.h"
+#include "grace.h"
 #include "report.h"
 #include "test_picture.h"
 
@@ -56,6 +62,7 @@ struct options {
 	const char *file;
 	unsigned int threads, repeat, buffers, lookahead;
 	unsigned int inflight;    /* 0: --lookahead; else the daemon's loop with G granted */
+	enum { PIPELINING, SYNC_WAIT, SYNC_LEARN } client; /* --sync-client */
 	unsigned long max_frames; /* per pass, 0 = all */
 	uint32_t fourcc;          /* 0 = auto: NV12 for 8-bit, P010 for deeper */
 	bool md5_last;
@@ -68,7 +75,7 @@ static void usage(void)
 		"[--repeat R]\n"
 		"       [--buffers K] [--max-frames F] [--format auto|nv12|p010|yuv420m] "
 		"[--md5-last]\n"
-		"       [--lookahead N | --inflight G] FILE\n"
+		"       [--lookahead N | --inflight G [--sync-client wait|learn]] FILE\n"
 		"FILE: IVF for vp8/vp9/av1, an Annex-B byte stream for h264\n");
 }
 
@@ -110,6 +117,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "md5-last", no_argument, NULL, '5' },
 		{ "lookahead", required_argument, NULL, 'l' },
 		{ "inflight", required_argument, NULL, 'i' },
+		{ "sync-client", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -172,6 +180,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			o->inflight = (unsigned int)v;
 			break;
+		case 's':
+			if (!strcmp(optarg, "wait")) {
+				o->client = SYNC_WAIT;
+			} else if (!strcmp(optarg, "learn")) {
+				o->client = SYNC_LEARN;
+			} else {
+				fprintf(stderr, "--sync-client: wait or learn\n");
+				return -1;
+			}
+			break;
 		default:
 			return -1;
 		}
@@ -180,6 +198,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -1;
 	if (o->inflight && o->lookahead > 1) {
 		fprintf(stderr, "--inflight and --lookahead are two different clients: one of them\n");
+		return -1;
+	}
+	if (o->client != PIPELINING && o->inflight < 2) {
+		fprintf(stderr, "--sync-client needs --inflight 2 or more\n");
 		return -1;
 	}
 	if (o->inflight > 1)
@@ -382,14 +404,28 @@ static void reap_finished(struct dd_stream *stream, struct inflight *q, unsigned
 /*
  * --inflight: after a submit, what the daemon's worker does next. It completes what is
  * finished; with all G granted jobs still in flight the kernel dispatches nothing more, so
- * the worker drains completely at once (held_back() in daemon/process/context.c).
+ * the worker drains completely at once (held_back() in daemon/process/context.c). With a
+ * synchronous client (--sync-client) the next job comes only after this one completes:
+ * with a job still in flight the worker's wait for a next job (if it waits) times out, then
+ * it drains.
  */
 static void daemon_step(const struct options *o, struct dd_stream *stream, struct inflight *q,
-			unsigned int pass, struct bench_result *r, bool *reported_failure)
+			struct dm_grace *grace, unsigned int pass, struct bench_result *r,
+			bool *reported_failure)
 {
 	reap_finished(stream, q, pass, r, reported_failure);
-	if (q->count < o->inflight)
-		return;
+	if (q->count < o->inflight) {
+		if (o->client == PIPELINING || !q->count)
+			return;
+		if (o->client == SYNC_WAIT || dm_grace_should_wait(grace)) {
+			struct timespec t = { 0, DM_GRACE_NS };
+
+			while (nanosleep(&t, &t))
+				;
+			dm_grace_timed_out(grace);
+			r->grace_waits++;
+		}
+	}
 	r->drains++;
 	drain(stream, q, pass, r, reported_failure);
 }
@@ -410,9 +446,11 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 	struct rusage ru0, ru1;
 	struct bench_job bj;
 	struct dd_error err;
+	struct dm_grace grace; /* the daemon's per context, so per stream */
 	unsigned long n;
 	int ret = 0;
 
+	dm_grace_init(&grace);
 	/* opened outside the clock, like engine creation: the daemon does it once per stream */
 	stream = dd_stream_open(engine, ops->codec, hint, &err);
 	if (!stream) {
@@ -484,7 +522,7 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 		clock_gettime(CLOCK_MONOTONIC, &d1);
 		r->decode_s += seconds(&d1) - seconds(&d0);
 		if (o->inflight > 1) {
-			daemon_step(o, stream, q, pass, r, reported_failure);
+			daemon_step(o, stream, q, &grace, pass, r, reported_failure);
 			clock_gettime(CLOCK_MONOTONIC, &d0);
 			r->decode_s += seconds(&d0) - seconds(&d1);
 		}

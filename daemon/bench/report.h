@@ -25,6 +25,7 @@ struct bench_result {
 	double cpu_s;           /* user + system of all threads over the same interval */
 	double decode_s;        /* wall time inside the engine's decode/submit/collect/sync */
 	long drains;            /* --inflight: complete syncs with all granted jobs in flight */
+	long grace_waits;       /* --sync-client: waits of the grace period before a drain */
 	long maxrss_kib;
 	const char *md5_last;   /* NULL: not asked for, or some job failed */
 };

@@ -59,15 +59,14 @@ static void fail_counted(struct dm_context *ctx, const struct dm_job *job,
 }
 
 /*
- * How long the worker waits for the client's next job before it finishes the jobs in flight
- * with a complete drain (dd_stream_sync): about a client's DQBUF-to-QBUF turnaround, so that
+ * The grace period (DM_GRACE_NS, grace.h): how long the worker waits for the client's next
+ * job before it finishes the jobs in flight with a complete drain (dd_stream_sync), so that
  * a client keeping two requests queued (GStreamer) gets its pairs decoded together. A client
  * that waits for each request before sending the next (FFmpeg's hwaccel) would pay it on
  * every frame: the worker learns per context whether the wait ever pays and stops waiting
  * for such a client (grace.c says how, and why a pipelining client loses nothing).
  * dav1d hangs after a drain that leaves frames in flight, so every drain here is complete.
  */
-#define DM_GRACE_NS (2 * 1000000L)
 
 static long ms_since(const struct timespec *t0)
 {

@@ -11,6 +11,11 @@
 #include <stdbool.h>
 
 /*
+ * How long the worker waits for the client's next job before it finishes the jobs in flight
+ * with a complete drain: about a client's DQBUF-to-QBUF turnaround (context.c).
+ */
+#define DM_GRACE_NS (2 * 1000000L)
+/*
  * Timed-out waits in a row, with no overlapping job between them, after which the client is
  * taken for synchronous (it sends its next request only when the last one has completed).
  */

@@ -137,8 +137,10 @@ class DeviceBench:
         check = self._check(clip)
         walls = {k: [] for k in counts}
         rss = {k: [] for k in counts}
+        cpu = {k: [] for k in counts}
         for i in range(reps):
             for k in (counts if i % 2 == 0 else list(reversed(counts))):
+                c0 = measure.proc_cpu_seconds(self.daemon_pid)
                 with measure.RssSampler(self.daemon_pid) as s:
                     t0 = time.monotonic()
                     procs = [subprocess.Popen(dev, stdout=subprocess.PIPE,
@@ -150,14 +152,22 @@ class DeviceBench:
                     check(f"{k}-stream", measure.RunResult(0, 0, 0, out, err, p.returncode))
                 walls[k].append(wall)
                 rss[k].append(max(0, s.peak_kib - s.base_kib))
+                # the daemon's CPU per frame: whether k streams cost more each than one
+                c1 = measure.proc_cpu_seconds(self.daemon_pid)
+                if c0 is not None and c1 is not None:
+                    cpu[k].append(c1 - c0)
         one = clip.frames / measure.median(walls[counts[0]])
         out = []
         for k in counts:
             agg = k * clip.frames / measure.median(walls[k])
-            out.append({"what": "streams", "threads": self.threads, "streams": k,
-                        "fps": round(agg, 2), "baseline_fps": round(one, 2),
-                        "ratio": round(agg / one, 3), "baseline": "1 stream", "reps": reps,
-                        "rss_mib": round(max(rss[k]) / 1024 / k, 1)})
+            row = {"what": "streams", "threads": self.threads, "streams": k,
+                   "fps": round(agg, 2), "baseline_fps": round(one, 2),
+                   "ratio": round(agg / one, 3), "baseline": "1 stream", "reps": reps,
+                   "rss_mib": round(max(rss[k]) / 1024 / k, 1)}
+            if cpu[k]:
+                row["daemon_cpu_ms_per_frame"] = round(1000 * measure.median(cpu[k]) /
+                                                       (k * clip.frames), 2)
+            out.append(row)
         return out
 
 

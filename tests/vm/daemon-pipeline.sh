@@ -14,7 +14,9 @@
 # - a client that waits for each request before sending the next (tests/tools/dv-av1client,
 #   like FFmpeg's hwaccel) does not deadlock and gets identical pictures, also across a
 #   damaged request;
-# - the daemon's log shows jobs of one context in flight together (its "in flight 2" hint).
+# - the daemon's log shows jobs of one context in flight together (its "in flight 2" hint),
+#   and that its workers learnt which clients keep requests queued and which wait for each
+#   (daemon/process/grace.c: the wait for a next job is kept only for the former).
 # Under the debug kernel (KASAN, lockdep) one clip per codec and mode: the kernel paths are the
 # same for every clip, and each GStreamer decode there risks GStreamer's one-second limit per
 # request (a CI run lost av1-svt-10bit-grain to two 1.4 s jobs under load); the full list runs
@@ -75,7 +77,8 @@ echo 1 >"$slice_param"
 check_clip --clip h264-slices
 debug_kernel || check_clip --clip h264-main-bpyramid
 echo 0 >"$slice_param"
-# one request at a time: every frame waits out the grace period, none waits for a next job
+# one request at a time: after a few grace periods that time out the worker drains at once
+# (daemon/process/grace.c), and it must still decode every frame, none waiting for a next job
 layout() { # layout clip [client arguments]
 	local l=$1 c=$2
 	shift 2
@@ -91,4 +94,16 @@ layout gst av1-aom-350x198
 layout chromium av1-svt-350x198 --corrupt 7
 daemon_alive
 daemon_stop
+# each context's closing line says what its worker learnt: GStreamer keeps requests queued
+# (it must never be taken for a client that waits, or its pairs would decode one by one),
+# dv-av1client sends one request at a time (each of its frames would wait out the grace)
+learnt() { grep -E "waited for a next job .*: the client $1" "$DAEMON_LOG" | wc -l; }
+queued=$(learnt "keeps requests queued") waits=$(learnt "waits for each request")
+if [ "$queued" -gt 0 ] && [ "$waits" -ge 2 ]; then
+	echo "ok   the worker learnt the clients: $queued contexts keep requests queued (GStreamer), $waits wait for each request"
+else
+	echo "FAIL the worker took $queued contexts for pipelining and $waits for synchronous (want > 0 and at least the 2 one-request clients):"
+	grep -E "waited for a next job" "$DAEMON_LOG" | sed 's/^/     /'
+	failures=$((failures + 1))
+fi
 media_finish daemon-pipeline

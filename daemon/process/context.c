@@ -239,6 +239,7 @@ static void deadline_in(struct timespec *t, long ns)
 static void worker_end(struct dm_context *ctx)
 {
 	const uint64_t one = 1;
+	struct dm_grace grace;
 
 	dm_decode_close(ctx);
 	if (ctx->jobs) {
@@ -255,11 +256,14 @@ static void worker_end(struct dm_context *ctx)
 		dm_info("ctx %u: closed after %" PRIu64 " jobs, %" PRIu64 " failed%s", ctx->id,
 			ctx->jobs, ctx->failures, counts);
 	}
-	if (ctx->grace.waits || ctx->grace.skipped)
+	/* a copy under the lock: the main loop may still push (and count an overlap) */
+	pthread_mutex_lock(&ctx->lock);
+	grace = ctx->grace;
+	pthread_mutex_unlock(&ctx->lock);
+	if (grace.waits || grace.skipped)
 		dm_info("ctx %u: waited for a next job %llu times (%llu timed out), drained at once "
-			"%llu times: the client %s", ctx->id, ctx->grace.waits,
-			ctx->grace.timeouts, ctx->grace.skipped,
-			dm_grace_synchronous(&ctx->grace) ? "waits for each request" :
+			"%llu times: the client %s", ctx->id, grace.waits, grace.timeouts,
+			grace.skipped, dm_grace_synchronous(&grace) ? "waits for each request" :
 			"keeps requests queued");
 	atomic_store(&ctx->ended, true);
 	if (ctx->svc->reap_fd >= 0 && write(ctx->svc->reap_fd, &one, sizeof(one)) < 0)

@@ -200,6 +200,8 @@ static int daedalus_release(struct file *file)
 	cancel_work_sync(&ctx->resched_work);
 	cancel_work_sync(&ctx->finish_work);
 	mutex_lock(&ctx->q_lock);
+	daedalus_queue_put_orphans(&ctx->fh.m2m_ctx->out_q_ctx.q);
+	daedalus_queue_put_orphans(&ctx->fh.m2m_ctx->cap_q_ctx.q);
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&ctx->q_lock);
 	daedalus_bridge_ctx_gone(&dev->bridge, ctx);

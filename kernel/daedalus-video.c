@@ -407,6 +407,7 @@ static int daedalus_reqbufs(struct file *file, void *priv,
 		if (WARN_ON_ONCE(ret))
 			return ret;
 	}
+	daedalus_queue_put_orphans(q);
 	return v4l2_m2m_ioctl_reqbufs(file, priv, rb);
 }
 
@@ -554,6 +555,23 @@ static int daedalus_buf_prepare(struct vb2_buffer *vb)
 	return 0;
 }
 
+/* Drop @vb's handles (and with them their dmabuf references), if it has any. */
+static void daedalus_buf_put_handles(struct vb2_buffer *vb)
+{
+	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
+	struct daedalus_buf *buf = daedalus_vb_to_buf(vb);
+	struct daedalus_handle *h[VIDEO_MAX_PLANES];
+	unsigned int i;
+
+	spin_lock(&ctx->handle_lock);
+	memcpy(h, buf->handle, sizeof(h));
+	memset(buf->handle, 0, sizeof(buf->handle));
+	spin_unlock(&ctx->handle_lock);
+	for (i = 0; i < VIDEO_MAX_PLANES; i++)
+		if (h[i])
+			daedalus_handle_put(h[i]);
+}
+
 /*
  * Give every plane a dmabuf and a handle for the daemon. vb2 calls buf_init
  * after allocating or (re)attaching memory and buf_cleanup before releasing
@@ -576,6 +594,8 @@ static int daedalus_buf_init(struct vb2_buffer *vb)
 		for (i = 0; i < vb->num_planes; i++)
 			if (vb->planes[i].dbuf->size < vb->planes[i].length)
 				return -EINVAL;
+	/* Those of memory vb2 released without buf_cleanup, if any. */
+	daedalus_buf_put_handles(vb);
 
 	for (i = 0; i < vb->num_planes; i++) {
 		struct dma_buf *dbuf;
@@ -624,18 +644,32 @@ static void daedalus_buf_finish(struct vb2_buffer *vb)
 
 static void daedalus_buf_cleanup(struct vb2_buffer *vb)
 {
-	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
-	struct daedalus_buf *buf = daedalus_vb_to_buf(vb);
-	struct daedalus_handle *h[VIDEO_MAX_PLANES];
+	daedalus_buf_put_handles(vb);
+}
+
+/**
+ * daedalus_queue_put_orphans() - drop the handles of buffers without memory
+ * @q: a queue of the context, whose q_lock the caller holds
+ *
+ * When a QBUF (or a request's prepare) of an imported buffer fails for a
+ * bad fd or too short a plane, vb2 (__prepare_dmabuf, 6.12) releases the
+ * planes the buffer held without calling buf_cleanup, and buf_cleanup runs
+ * later only for buffers that hold memory. Their handles, each holding its
+ * dmabuf (and one exported by this module holding the module), would then
+ * live for good. Called before vb2 frees a queue's buffers;
+ * daedalus_buf_init() does the same for the buffer it sets up.
+ */
+void daedalus_queue_put_orphans(struct vb2_queue *q)
+{
 	unsigned int i;
 
-	spin_lock(&ctx->handle_lock);
-	memcpy(h, buf->handle, sizeof(h));
-	memset(buf->handle, 0, sizeof(buf->handle));
-	spin_unlock(&ctx->handle_lock);
-	for (i = 0; i < VIDEO_MAX_PLANES; i++)
-		if (h[i])
-			daedalus_handle_put(h[i]);
+	lockdep_assert_held(q->lock);
+	for (i = 0; i < q->max_num_buffers; i++) {
+		struct vb2_buffer *vb = vb2_get_buffer(q, i);
+
+		if (vb && !vb->planes[0].mem_priv)
+			daedalus_buf_put_handles(vb);
+	}
 }
 
 static void daedalus_buf_queue(struct vb2_buffer *vb)

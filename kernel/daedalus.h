@@ -456,6 +456,7 @@ int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 			struct vb2_queue *dst_vq);
 void daedalus_set_default_formats(struct daedalus_ctx *ctx);
 void daedalus_reset_cap_format(struct daedalus_ctx *ctx);
+void daedalus_queue_put_orphans(struct vb2_queue *q);
 const struct daedalus_coded_fmt *daedalus_find_coded(u32 fourcc);
 const struct daedalus_coded_fmt *daedalus_coded_fmt(unsigned int index);
 const struct daedalus_decoded_fmts *

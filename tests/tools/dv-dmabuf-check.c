@@ -60,6 +60,41 @@ static int import_single(const char *dev, unsigned type, int dfd, unsigned len)
 	return ret;
 }
 
+/*
+ * QBUF of an imported buffer, then, after STREAMOFF gave it back, QBUF of the same buffer
+ * with an fd that is no dmabuf. vb2 (__prepare_dmabuf, 6.12) then drops the planes it held
+ * without calling buf_cleanup; the handle buf_init made for the daemon, and its dmabuf
+ * reference, must not outlive them (the dmabuf count and the module's refcnt at the end of
+ * kernel-dmabuf.sh and kernel-ioctl-fuzz.sh catch one that does). Returns the second QBUF's
+ * error (-EINVAL expected), or a positive step number for a step that failed.
+ */
+static int import_requeue_bad_fd(const char *dev, int dfd, unsigned len)
+{
+	const unsigned type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
+	struct v4l2_requestbuffers rb = { .count = 1, .type = type, .memory = V4L2_MEMORY_DMABUF };
+	struct v4l2_plane pl = { .m.fd = dfd, .length = len };
+	struct v4l2_buffer b = { .index = 0, .type = type, .memory = V4L2_MEMORY_DMABUF,
+				 .m.planes = &pl, .length = 1, .field = V4L2_FIELD_NONE };
+	int fd = open(dev, O_RDWR), ret;
+
+	if (fd < 0)
+		return 1;
+	if (ioctl(fd, VIDIOC_REQBUFS, &rb) || rb.count < 1)
+		ret = 2;
+	else if (ioctl(fd, VIDIOC_QBUF, &b))
+		ret = 3;
+	else if (ioctl(fd, VIDIOC_STREAMOFF, &type))
+		ret = 4;
+	else {
+		pl.m.fd = -1;
+		ret = ioctl(fd, VIDIOC_QBUF, &b) ? -errno : 0;
+	}
+	rb.count = 0;
+	ioctl(fd, VIDIOC_REQBUFS, &rb);
+	close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	const unsigned cap = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, out = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
@@ -127,6 +162,11 @@ int main(int argc, char **argv)
 	CHECK(ret == -EINVAL,
 	      "our node refuses it with a plane length beyond its size (QBUF -> %d, EINVAL expected)",
 	      ret);
+
+	ret = import_requeue_bad_fd(argv[1], dfd, len);
+	CHECK(ret == -EINVAL,
+	      "a buffer imported and queued, then queued again with a bad fd: QBUF -> %d "
+	      "(EINVAL expected; positive: that step failed)", ret);
 
 	if (argc > 2 && argv[2][0]) {
 		ret = import_single(argv[2], V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, ofd, 8 << 20);

@@ -11,7 +11,9 @@
 # dma_buf_attach + map for its device; our pages are not contiguous, so it may refuse with
 # EFAULT, but attach/map/detach must run cleanly); our own node imports it, and refuses it
 # (EINVAL) with a plane length beyond its size without keeping a reference (vb2 leaks one when
-# attach_dmabuf fails, docs/security.md). At the end no dmabuf may be left over.
+# attach_dmabuf fails, docs/security.md), nor when a buffer it imported and queued is queued
+# again with a bad fd (vb2 then drops the planes without buf_cleanup). At the end no dmabuf may
+# be left over, no buffer handle of the module live, and nothing may hold the module.
 # Every check must run: without visl or vimc (both built as modules by the testbed kernel) or
 # without a readable /sys/kernel/debug/dma_buf/bufinfo (for the leak count) the test fails.
 set -u
@@ -48,6 +50,23 @@ elif [ "$before" != "$after" ]; then
 	rc=1
 else
 	echo "ok   no dmabuf left over ($before before, $after after)"
+fi
+# nothing of the module outlives the checks: no buffer handle (a handle holds its dmabuf, and
+# one exported by the module holds the module), nothing holding the module
+[ -e /sys/kernel/debug/daedalus-v4l2 ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+live=$(grep '^live:' /sys/kernel/debug/daedalus-v4l2/state 2>/dev/null)
+if [ "$live" = "live: jobs 0, handles 0" ]; then
+	echo "ok   the module holds no job and no buffer handle ($live)"
+else
+	echo "FAIL the module still holds work (${live:-no debugfs state})"
+	rc=1
+fi
+refs=$(cat /sys/module/daedalus_v4l2/refcnt 2>/dev/null)
+if [ "$refs" = 0 ]; then
+	echo "ok   nothing holds the module (refcnt 0)"
+else
+	echo "FAIL something holds the module (refcnt ${refs:-?})"
+	rc=1
 fi
 rmmod vimc visl 2>/dev/null
 if [ $rc = 0 ]; then echo "kernel-dmabuf: PASS"; else echo "kernel-dmabuf: FAIL"; fi

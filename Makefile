@@ -19,13 +19,15 @@
 #   make fuzz-ioctl the kernel's ioctls under random client sequences in the VM, FUZZ_SECONDS
 #                   (600) in all, FUZZ_KERNEL=debug|normal (debug: KASAN, lockdep, UBSAN),
 #                   FUZZ_SEED (1); make check runs 80 s under each kernel
+#   make soak       tests/soak/daemon-soak.sh: SOAK_FRAMES (10000) frames, several streams at once,
+#                   under the debug kernel booted with kmemleak=on (docs/testing.md, "Soak")
 
 TESTBED := scripts/testbed
 BUILD := build
 
 .PHONY: all testbed testbed-debug testbed-arm64 testbed-all module module-debug module-arm64 daemon tools debs \
 	debs-arm64 daemon-arm64 tools-arm64 check check-quick check-unit check-arm64 \
-	check-testbed check-vm demo shell bench bench-inflight clips fuzz fuzz-ioctl clean
+	check-testbed check-vm demo shell bench bench-inflight clips fuzz fuzz-ioctl soak clean
 
 all: testbed module daemon tools
 
@@ -130,6 +132,13 @@ fuzz-ioctl: all $(if $(filter debug,$(FUZZ_KERNEL)),module-debug)
 	$(TESTBED) run $(if $(filter debug,$(FUZZ_KERNEL)),--debug-kernel) --no-daemon \
 		--module-params job_timeout_ms=1000 --timeout $$(($(FUZZ_SECONDS) * 2 + 600)) \
 		-- tests/vm/kernel-ioctl-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SEED)
+
+# The soak: not in make check (its measured time is in docs/testing.md); the debug kernel's
+# kmemleak is off unless the boot asks for it
+SOAK_FRAMES ?= 10000
+soak: all clips module-debug
+	$(TESTBED) run --debug-kernel --no-daemon --kernel-args kmemleak=on \
+		--timeout $$(($(SOAK_FRAMES) / 2 + 900)) -- tests/soak/daemon-soak.sh $(SOAK_FRAMES)
 
 clean:
 	rm -rf $(BUILD)

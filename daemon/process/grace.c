@@ -12,9 +12,12 @@
  *
  * So: an overlap resets everything (waiting resumes at once, with no probe needed); only
  * DM_GRACE_MISSES timed-out waits in a row with no overlap in between make the client
- * synchronous, after which the worker drains at once. A pipelining client overlaps on every
- * job, so it is never taken for synchronous for more than the one job after which it next
- * overlaps. A synchronous client pays DM_GRACE_MISSES grace periods once, then one probe
+ * synchronous, after which the worker drains at once. A pipelining client overlaps on about
+ * every other job (with 2 granted, the held-back drain completes both of a pair, so the next
+ * job finds nothing held) as long as a decode outlasts its turnaround; once taken for
+ * synchronous, a decode that ends before its next request hides the overlap, and only a probe
+ * finds it again: at worst ~DM_GRACE_PROBE_MAX frames decoded unpaired after a jittery
+ * phase, never for good. A synchronous client pays DM_GRACE_MISSES grace periods once, then one probe
  * per DM_GRACE_PROBE_FIRST, 2x, 4x... drains (a client whose requests come just after a
  * completion, a near miss that waiting would pair, is found by a probe that does not time
  * out: the job it waited for overlaps).

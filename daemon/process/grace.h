@@ -2,7 +2,8 @@
 /*
  * Whether a context's worker waits for the client's next job before it drains the jobs in
  * flight (the grace period, context.c), learnt from what the client does. Pure logic on a
- * small struct, no clock and no lock: the worker calls it under its context's lock, and
+ * small struct, no clock and no lock: the main loop (dm_context_push) and the worker call it,
+ * always under the context's lock, and
  * daemon/tests/test_grace.c drives it with the event sequences of real clients.
  */
 #ifndef DAEDALUS_DAEMON_GRACE_H

@@ -62,6 +62,13 @@ wait_active "after the install"
 	fail "$UNIT is active but $(systemctl is-enabled "$UNIT")"
 pid=$(prop MainPID)
 user=$(prop User)
+# Seen in a full run: the postinst's start can open the bridge before udev has given it to the
+# daemon's group (EPERM), and Restart= brings it up 2 s later. Not a failure of the unit's
+# result, but said, until the unit waits for udev (udevadm wait) before ExecStart.
+if journal | grep -q "daedalus-v4l2: Operation not permitted"; then
+	echo "NOTE the first start opened /dev/daedalus-v4l2 before udev's rule applied (EPERM);" \
+		"systemd restarted it ($(prop NRestarts) restart(s))"
+fi
 
 confined() { # pid what
 	local st f v
@@ -121,7 +128,7 @@ wait_active "restarted without the probe"
 # shellcheck disable=SC2034 # media_setup checks the daemon it names
 DAEMON=/usr/sbin/daedalus-v4l2d
 media_setup
-check_clips vp8-altref-odd vp9-altref-odd av1-aom-odd h264-main-bpyramid
+check_clips "--clip vp8-altref-odd" "--clip vp9-altref-odd" "--clip av1-aom-odd" "--clip h264-main-bpyramid"
 
 # --- SIGKILL: systemd restarts it (Restart=on-failure, RestartSec=2s) and decoding comes back
 old=$(prop MainPID)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --systemd --timeout 1500
 # testbed-kernels: normal
-# testbed-seconds: 420
+# testbed-seconds: 560
 # The packaged unit under a real systemd (PID 1 of the VM: `testbed run --systemd`, x86 kernel
 # with the namespaces, BPF and cgroup controllers the unit's sandbox uses): the packages install
 # (DKMS builds the module), the postinst enables and starts daedalus-v4l2d.service, and then,

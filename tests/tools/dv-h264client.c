@@ -69,11 +69,9 @@ static int md5_of(const struct dv_dev *d, unsigned int idx, const struct h264_jo
 	return dv_cap_sync(d, idx, false);
 }
 
-static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned int cap,
-		      uint64_t ts, bool chromium)
+/* The controls of one request: SPS/PPS and matrix when they changed, the decode parameters. */
+static unsigned int job_controls(struct h264_job *job, bool chromium, struct v4l2_ext_control c[5])
 {
-	int32_t mode = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED;
-	struct v4l2_ext_control c[5];
 	unsigned int n = 0;
 
 	if (job->send_sps_pps) {
@@ -89,7 +87,16 @@ static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned 
 		.size = sizeof(job->dp), .ptr = &job->dp };
 	if (chromium)
 		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_DECODE_MODE,
-			.value = mode };
+			.value = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED };
+	return n;
+}
+
+static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned int cap,
+		      uint64_t ts, bool chromium)
+{
+	struct v4l2_ext_control c[5];
+	unsigned int n = job_controls(job, chromium, c);
+
 	return dv_decode_one(d, req, cap, ts, c, n, job->buf, job->size);
 }
 
@@ -100,25 +107,9 @@ static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned 
 static int hold_one(struct dv_dev *d, int req, struct h264_job *job, unsigned int cap,
 		    uint64_t ts, bool chromium, enum hold_fault how)
 {
-	int32_t mode = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED;
 	struct v4l2_ext_control c[5];
-	unsigned int n = 0;
+	unsigned int n = job_controls(job, chromium, c);
 
-	/* the same controls as decode_one() */
-	if (job->send_sps_pps) {
-		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_SPS,
-			.size = sizeof(job->sps), .ptr = &job->sps };
-		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_PPS,
-			.size = sizeof(job->pps), .ptr = &job->pps };
-	}
-	if (job->send_matrix)
-		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_SCALING_MATRIX,
-			.size = sizeof(job->matrix), .ptr = &job->matrix };
-	c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_DECODE_PARAMS,
-		.size = sizeof(job->dp), .ptr = &job->dp };
-	if (chromium)
-		c[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_H264_DECODE_MODE,
-			.value = mode };
 	if (dv_decode_held(d, req, cap, ts, c, n, job->buf, job->size,
 			   how == HOLD_FLUSH_RUNNING))
 		return -1;

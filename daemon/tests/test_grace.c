@@ -9,18 +9,9 @@
 #include <stdio.h>
 
 #include "grace.h"
+#include "test_check.h"
 
 static int failures;
-
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
 
 /* n frames of a client that waits for each request: returns how many waits were asked. */
 static unsigned int synchronous_frames(struct dm_grace *g, unsigned int n)

@@ -15,18 +15,9 @@
 #include <unistd.h>
 
 #include "notify.h"
+#include "test_check.h"
 
 static int failures;
-
-#define CHECK(cond, ...)                                     \
-	do {                                                 \
-		if (!(cond)) {                               \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);        \
-			fputc('\n', stderr);                 \
-			failures++;                          \
-		}                                            \
-	} while (0)
 
 /* A listening socket at ADDR (len bytes of sun_path, abstract if sun_path[0] == 0). */
 static int listener(const char *path, size_t len)

@@ -31,7 +31,8 @@ static int daedalus_describe(struct daedalus_ctx *ctx, struct vb2_buffer *vb,
 	desc->index = vb->index;
 	desc->num_mem_planes = vb->num_planes;
 	spin_lock(&ctx->handle_lock);
-	desc->flags = buf->error ? DAEDALUS_BUF_FLAG_ERROR : 0;
+	/* a reference may be finished meanwhile (jobs in flight) */
+	desc->flags = READ_ONCE(buf->error) ? DAEDALUS_BUF_FLAG_ERROR : 0;
 	for (i = 0; i < vb->num_planes; i++) {
 		struct daedalus_handle *h = buf->handle[i];
 
@@ -184,6 +185,9 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 		msg->flags |= DAEDALUS_JOB_FLAG_NEW_FRAME;
 	if (hold)
 		msg->flags |= DAEDALUS_JOB_FLAG_HOLD;
+	/* an earlier piece of this picture failed: see daedalus_cap_done() */
+	if (daedalus_vb_to_buf(&job->dst->vb2_buf)->lost)
+		msg->flags |= DAEDALUS_JOB_FLAG_LOST_PIECE;
 	/* out_seq restarts at STREAMON and skips 0 when it wraps */
 	if (!src->sequence)
 		msg->flags |= DAEDALUS_JOB_FLAG_STREAM_START;
@@ -375,7 +379,7 @@ static void daedalus_device_run(void *priv)
 		break;
 	case DAEDALUS_SUBMIT_FAILED:
 		daedalus_log_failed_run(ctx, why);
-		daedalus_vb_to_buf(&dst->vb2_buf)->error = true;
+		daedalus_cap_done(&dst->vb2_buf, true, hold);
 		v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx,
 						 VB2_BUF_STATE_ERROR);
 		break;

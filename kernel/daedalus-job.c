@@ -462,6 +462,37 @@ unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
 
 /* finishing */
 
+/**
+ * daedalus_cap_done() - record what a job left in its CAPTURE buffer
+ * @vb:		the CAPTURE buffer, about to be returned or held
+ * @failed:	the job failed
+ * @hold:	a HOLD job: it gave the daemon a piece of the picture to keep
+ *		and wrote nothing
+ *
+ * A picture made of several jobs (H.264 slices, a field pair: all but the
+ * last ask for HOLD_CAPTURE_BUF) is correct only if each of them succeeded.
+ * A failed piece is therefore remembered (&daedalus_buf.lost) until the
+ * buffer is queued again: the piece after it may succeed, but the picture
+ * still misses it (the next job's DAEDALUS_JOB_FLAG_LOST_PIECE tells the
+ * daemon). Only the finisher of the buffer's current job writes these, and
+ * the buffer's next job is built after that finish: a HOLD job runs alone
+ * until it is finished, and the m2m core dispatches the next one after it.
+ *
+ * Cleared in buf_queue rather than at the first job of the next picture:
+ * every picture starts in a freshly queued buffer (the m2m core hands a held
+ * buffer back as soon as the next OUTPUT buffer has another timestamp), and
+ * m2m's new_frame cannot tell, since a client that names its pictures by
+ * CAPTURE buffer (Chromium) queues a buffer again with the same timestamp.
+ */
+void daedalus_cap_done(struct vb2_buffer *vb, bool failed, bool hold)
+{
+	struct daedalus_buf *buf = daedalus_vb_to_buf(vb);
+
+	if (failed)
+		buf->lost = true;
+	WRITE_ONCE(buf->error, buf->lost || hold);
+}
+
 /*
  * Finish a job that the caller has claimed (see daedalus_bridge_timeout()):
  * return its buffers. Takes no V4L2 lock: only the m2m job spinlock and the
@@ -484,8 +515,8 @@ void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
 	 * its timestamp decodes them. The m2m core may hand it out before
 	 * that, as DONE (daedalus_dqbuf() says when), so it stays marked.
 	 */
-	daedalus_vb_to_buf(dst)->error = state != VB2_BUF_STATE_DONE ||
-					 (job->msg.flags & DAEDALUS_JOB_FLAG_HOLD);
+	daedalus_cap_done(dst, state != VB2_BUF_STATE_DONE,
+			  job->msg.flags & DAEDALUS_JOB_FLAG_HOLD);
 	job->ctx = NULL;
 	v4l2_m2m_buf_done_and_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx, state);
 }
@@ -535,7 +566,8 @@ static void daedalus_job_return(struct daedalus_kjob *job)
 		for (i = 0; i < DAEDALUS_MAX_MEM_PLANES && i < dst->num_planes; i++)
 			if (job->bytesused[i])
 				vb2_set_plane_payload(dst, i, job->bytesused[i]);
-	daedalus_vb_to_buf(dst)->error = job->result != VB2_BUF_STATE_DONE;
+	/* never a HOLD job; it may complete a picture whose piece failed */
+	daedalus_cap_done(dst, job->result != VB2_BUF_STATE_DONE, false);
 	/* CAPTURE first: returning OUTPUT completes the request. */
 	v4l2_m2m_buf_done(job->dst, job->result);
 	v4l2_m2m_buf_done(job->src, job->result);

@@ -412,14 +412,17 @@ static int daedalus_reqbufs(struct file *file, void *priv,
 }
 
 /*
- * A CAPTURE buffer whose last job failed, or only handed the daemon pieces
- * of a picture to hold (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF), has no correct
- * picture: &daedalus_buf.error. A failed job returns it as ERROR, but the
- * m2m core releases a held buffer as DONE by itself, assuming that hardware
- * decoded each piece into it as it came: when the next OUTPUT buffer has
- * another timestamp (an unpaired field, a client that dropped the last
- * slice), on V4L2_DEC_CMD_FLUSH with no OUTPUT buffer pending, and at the
- * finish of a held job whose flag FLUSH cleared while it ran. The daemon
+ * A CAPTURE buffer holds no correct picture (&daedalus_buf.error) when a job
+ * of its picture failed, the last one or an earlier piece (H.264 slices, a
+ * first field: daedalus_cap_done()), or when its last job only handed the
+ * daemon pieces of a picture to hold (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF).
+ * A failed last job returns it as ERROR, but two paths return it as DONE:
+ * the job completing a picture whose earlier piece failed may succeed, and
+ * the m2m core releases a held buffer as DONE by itself, assuming that
+ * hardware decoded each piece into it as it came: when the next OUTPUT
+ * buffer has another timestamp (an unpaired field, a client that dropped the
+ * last slice), on V4L2_DEC_CMD_FLUSH with no OUTPUT buffer pending, and at
+ * the finish of a held job whose flag FLUSH cleared while it ran. The daemon
  * decodes a picture only once it has all of its pieces, so such a buffer
  * was never written: the application must not take it as a picture.
  * DQBUF is where it learns how the buffer came back, and the only place
@@ -435,7 +438,7 @@ static int daedalus_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 	if (ret || !V4L2_TYPE_IS_CAPTURE(b->type))
 		return ret;
 	vb = vb2_get_buffer(v4l2_m2m_get_vq(ctx->fh.m2m_ctx, b->type), b->index);
-	if (vb && daedalus_vb_to_buf(vb)->error)
+	if (vb && READ_ONCE(daedalus_vb_to_buf(vb)->error))
 		b->flags |= V4L2_BUF_FLAG_ERROR;
 	return 0;
 }
@@ -620,7 +623,8 @@ static int daedalus_buf_init(struct vb2_buffer *vb)
 	}
 	spin_lock(&ctx->handle_lock);
 	memcpy(buf->handle, h, sizeof(h));
-	buf->error = false;
+	WRITE_ONCE(buf->error, false);
+	buf->lost = false;
 	spin_unlock(&ctx->handle_lock);
 	return 0;
 
@@ -676,6 +680,9 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
 
+	/* A new picture starts in it, no piece of which is lost yet. */
+	if (V4L2_TYPE_IS_CAPTURE(vb->vb2_queue->type))
+		daedalus_vb_to_buf(vb)->lost = false;
 	v4l2_m2m_buf_queue(ctx->fh.m2m_ctx, to_vb2_v4l2_buffer(vb));
 }
 

@@ -372,13 +372,21 @@ struct daedalus_ctx {
  * struct daedalus_buf - a vb2 buffer of either queue
  * @m2m:	m2m buffer, must be first
  * @handle:	dmabuf handle of each plane (under ctx->handle_lock)
- * @error:	this CAPTURE buffer holds no correct picture: its last job failed,
- *		or only gave the daemon pieces to hold (HOLD_CAPTURE_BUF)
+ * @error:	this CAPTURE buffer holds no correct picture: a job of its
+ *		picture failed, or its last job only gave the daemon pieces to
+ *		hold (HOLD_CAPTURE_BUF). Written by whoever finishes the job,
+ *		read by DQBUF and by jobs naming the buffer as a reference, which
+ *		hold no common lock: READ_ONCE/WRITE_ONCE
+ * @lost:	a job of the picture in this CAPTURE buffer failed: set by the
+ *		job's finisher, kept across the later pieces of the picture,
+ *		cleared when the buffer is queued for a new picture (buf_queue;
+ *		daedalus_cap_done() says why there)
  */
 struct daedalus_buf {
 	struct v4l2_m2m_buffer m2m;
 	struct daedalus_handle *handle[VIDEO_MAX_PLANES];
 	bool error;
+	bool lost;
 };
 
 enum daedalus_job_state {
@@ -506,6 +514,7 @@ void daedalus_bridge_finished(struct daedalus_ctx *ctx);
 struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
 					    struct daedalus_ctx *ctx);
 void daedalus_bridge_ctx_dying(struct daedalus_bridge *br, struct daedalus_ctx *ctx);
+void daedalus_cap_done(struct vb2_buffer *vb, bool failed, bool hold);
 void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
 			 const u32 *bytesused, unsigned int num_planes);
 void daedalus_finish_m2m_job(struct daedalus_ctx *ctx);

@@ -263,6 +263,12 @@ struct daedalus_job {
  * (references, held slices) is void.
  */
 #define DAEDALUS_JOB_FLAG_STREAM_START	(1U << 2)
+/*
+ * An earlier job of the picture in this CAPTURE buffer (a HOLD job: a slice
+ * or first field) failed: the picture misses that piece whatever this job
+ * decodes, and the kernel returns the buffer with ERROR.
+ */
+#define DAEDALUS_JOB_FLAG_LOST_PIECE	(1U << 3)
 
 /**
  * struct daedalus_event - payload of the non-job messages

@@ -90,10 +90,13 @@ struct dd_job {
 	 * HOLD_CAPTURE_BUF: more jobs (H.264 slices, or the second field) follow into this
 	 * CAPTURE buffer, and its picture is complete after the last of them. new_frame: the
 	 * first job that writes this CAPTURE buffer (pieces held from an earlier buffer that
-	 * never got its last job are dropped).
+	 * never got its last job are dropped). lost_piece: an earlier job of this picture failed
+	 * (the kernel knows, even of a job this daemon never saw): the picture misses that piece,
+	 * so this job fails whatever its own data, and later pictures cannot predict from it.
 	 */
 	bool hold;
 	bool new_frame;
+	bool lost_piece;
 	union {
 		struct {
 			const struct v4l2_ctrl_vp8_frame *frame;

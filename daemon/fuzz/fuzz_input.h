@@ -59,6 +59,7 @@ struct fz_stream {
 #define FZ_JOB_NEW_FRAME (1u << 0)    /* DAEDALUS_JOB_FLAG_NEW_FRAME */
 #define FZ_JOB_HOLD (1u << 1)         /* DAEDALUS_JOB_FLAG_HOLD */
 #define FZ_JOB_STREAM_START (1u << 2) /* DAEDALUS_JOB_FLAG_STREAM_START */
+#define FZ_JOB_LOST_PIECE (1u << 3)   /* DAEDALUS_JOB_FLAG_LOST_PIECE */
 
 struct fz_job_head {
 	uint8_t flags;       /* FZ_JOB_* */

@@ -364,7 +364,8 @@ static bool one_job(struct run *r, struct fz_reader *rd, struct ctrls *c, uint8_
 		    FUZZ_CODEC == DD_CODEC_VP9 ? DAEDALUS_CODEC_VP9 : DAEDALUS_CODEC_AV1;
 	msg.flags = (head.flags & FZ_JOB_NEW_FRAME ? DAEDALUS_JOB_FLAG_NEW_FRAME : 0) |
 		    (head.flags & FZ_JOB_HOLD ? DAEDALUS_JOB_FLAG_HOLD : 0) |
-		    (head.flags & FZ_JOB_STREAM_START ? DAEDALUS_JOB_FLAG_STREAM_START : 0);
+		    (head.flags & FZ_JOB_STREAM_START ? DAEDALUS_JOB_FLAG_STREAM_START : 0) |
+		    (head.flags & FZ_JOB_LOST_PIECE ? DAEDALUS_JOB_FLAG_LOST_PIECE : 0);
 	msg.sequence = (uint32_t)msg.job_id;
 	build_table(c, head.set, &msg, ctrl_data);
 	for (unsigned int i = 0; i < head.num_mangles; i++)

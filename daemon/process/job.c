@@ -332,6 +332,7 @@ int dm_job_to_engine(const struct dm_job *job, union dm_job_ctrls *ctrl, struct 
 	out->timestamp = job->msg.capture.timestamp;
 	out->hold = job->msg.flags & DAEDALUS_JOB_FLAG_HOLD;
 	out->new_frame = job->msg.flags & DAEDALUS_JOB_FLAG_NEW_FRAME;
+	out->lost_piece = job->msg.flags & DAEDALUS_JOB_FLAG_LOST_PIECE;
 	if (c->get_ctrls(job, ctrl, out, fail) || get_bitstream(job, out, fail) ||
 	    get_picture(job, pic, fail))
 		return -1;

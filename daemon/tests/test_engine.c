@@ -543,6 +543,10 @@ static void test_job_validation(void)
 	job.codec = DD_CODEC_VP8;
 	CHECK_ERR(dd_stream_decode(s, &job, &err), err, "VP8 job on a VP9 stream");
 	job.codec = DD_CODEC_VP9;
+	/* the kernel says an earlier piece of this picture failed: whatever the data, it fails */
+	job.lost_piece = true;
+	CHECK_ERR(dd_stream_decode(s, &job, &err), err, "an earlier request of this picture");
+	job.lost_piece = false;
 	job.bitstream_size = 0;
 	CHECK_ERR(dd_stream_decode(s, &job, &err), err, "empty");
 	/* an inter frame right after open names references nobody decoded */

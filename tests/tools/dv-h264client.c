@@ -15,15 +15,20 @@
  *                       32 dma-bufs from /dev/dma_heap/system imported as DMABUF, read back
  *                       through their own mapping inside DMA_BUF_IOCTL_SYNC (-rotate: a
  *                       reused slot gets another pool buffer, see dv_v4l2.h)
- *   --hold-fault unpaired|flush|flush-running
+ *   --hold-fault unpaired|flush|flush-running|failed-piece
  *                       request --fault-at (default 0) asks V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF, as
  *                       for the first of several slices or a first field, and its rest never
  *                       comes: the next request has another timestamp (unpaired), or the
  *                       client sends V4L2_DEC_CMD_FLUSH once it is done (flush) or while its
  *                       job runs (flush-running). The m2m core then hands the held CAPTURE
  *                       buffer back although nothing was decoded into it: it must carry
- *                       V4L2_BUF_FLAG_ERROR. Prints "fault <n>" and "resync <m>" at the next
- *                       IDR, from where every request must decode again
+ *                       V4L2_BUF_FLAG_ERROR. failed-piece: the picture of request --fault-at
+ *                       comes in two requests, its first slice (held) damaged so that the
+ *                       daemon fails it (no start code left: every byte's top bit set), then
+ *                       the other slices, which decode: the picture lacks its first slice, so
+ *                       the CAPTURE buffer must carry V4L2_BUF_FLAG_ERROR all the same, and no
+ *                       later picture may be shown predicted from it. Prints "fault <n>" and
+ *                       "resync <m>" at the next IDR, from where every request must decode again
  * One request at a time; a CAPTURE buffer is reused only when the DPB does not hold it.
  * Prints "pic <n> <w>x<h> <md5>" per request in decode order (the picture cropped as the
  * SPS says, hashed like framemd5), for tests/media/h264-client-check.py. Exit status 1 if a
@@ -46,7 +51,7 @@
 
 #define NCAP 20
 
-enum hold_fault { HOLD_NONE, HOLD_UNPAIRED, HOLD_FLUSH, HOLD_FLUSH_RUNNING };
+enum hold_fault { HOLD_NONE, HOLD_UNPAIRED, HOLD_FLUSH, HOLD_FLUSH_RUNNING, HOLD_FAILED_PIECE };
 
 static int md5_of(const struct dv_dev *d, unsigned int idx, const struct h264_job *job,
 		  char out[33])
@@ -120,6 +125,57 @@ static int hold_one(struct dv_dev *d, int req, struct h264_job *job, unsigned in
 	return 0;
 }
 
+/* Where the picture's second slice starts (its 00 00 01), 0 if it has one slice. */
+static size_t second_slice(const uint8_t *buf, size_t size)
+{
+	for (size_t i = 3; i + 3 <= size; i++)
+		if (!buf[i] && !buf[i + 1] && buf[i + 2] == 1)
+			return i;
+	return 0;
+}
+
+/*
+ * --hold-fault failed-piece: request @n's picture in two requests of one timestamp, its first
+ * slice held and damaged beyond any start code (the daemon fails it), then the other slices
+ * (which the daemon can decode into a picture lacking the first slice's macroblocks). 0 if the
+ * CAPTURE buffer came back with ERROR, 1 if as a good picture, -1 on any other failure.
+ */
+static int failed_piece(struct dv_dev *d, int req, const struct h264_job *job,
+			struct v4l2_ext_control *c, unsigned int n_ctrls, unsigned int cap,
+			uint64_t ts, long n)
+{
+	size_t split = second_slice(job->buf, job->size);
+	uint8_t *bad;
+	char md5[33];
+	int r;
+
+	if (!split) {
+		fprintf(stderr, "request %ld has one slice: nothing to split\n", n);
+		return -1;
+	}
+	bad = malloc(split);
+	if (!bad)
+		return -1;
+	for (size_t i = 0; i < split; i++)
+		bad[i] = job->buf[i] | 0x80;
+	r = dv_decode_held(d, req, cap, ts, c, n_ctrls, bad, split, false);
+	free(bad);
+	if (r)
+		return -1;
+	r = dv_decode_rest(d, req, ts, c, n_ctrls, job->buf + split, job->size - split);
+	if (r < 0)
+		return -1;
+	if (r) {
+		printf("pic %ld FAILED\n", n);
+		return 0;
+	}
+	fprintf(stderr, "request %ld: the picture whose first slice failed came back without ERROR\n",
+		n);
+	if (!md5_of(d, cap, job, md5))
+		printf("pic %ld %ux%u %s\n", n, job->crop_w, job->crop_h, md5);
+	return 1;
+}
+
 /*
  * The held CAPTURE buffer of request @n is back (after the next request at the latest): it
  * holds no picture, so it must carry the ERROR flag. 1 if it came back as a good picture.
@@ -186,6 +242,8 @@ int main(int argc, char **argv)
 			hold = HOLD_FLUSH;
 		else if (c == 'H' && !strcmp(optarg, "flush-running"))
 			hold = HOLD_FLUSH_RUNNING;
+		else if (c == 'H' && !strcmp(optarg, "failed-piece"))
+			hold = HOLD_FAILED_PIECE;
 		else if (c == 'F')
 			fault_at = strtol(optarg, NULL, 0);
 		else
@@ -194,7 +252,8 @@ int main(int argc, char **argv)
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: dv-h264client [--pattern gst|chromium] [--no-matrix-flag] "
 			"[--capture mmap|dmabuf-import|dmabuf-import-rotate] "
-			"[--hold-fault unpaired|flush|flush-running] [--fault-at N] [--video DEV] "
+			"[--hold-fault unpaired|flush|flush-running|failed-piece] [--fault-at N] "
+			"[--video DEV] "
 			"clip.h264\n");
 		return 2;
 	}
@@ -251,6 +310,21 @@ int main(int argc, char **argv)
 		    (job.dp.flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC)) {
 			resync_at = jobs;
 			printf("resync %ld\n", jobs);
+		}
+		if (hold == HOLD_FAILED_PIECE && jobs == fault_at) {
+			struct v4l2_ext_control ctrls[5];
+			unsigned int nc = job_controls(&job, pattern == H264_PATTERN_CHROMIUM, ctrls);
+
+			printf("fault %ld\n", jobs);
+			r = failed_piece(&dev, req, &job, ctrls, nc, cap, ts, jobs);
+			if (r < 0)
+				return 1;
+			held_bad |= r;
+			failed += !r;
+			cap_ts[cap] = ts;
+			h264_client_done(&client, &job, ts);
+			jobs++;
+			continue;
 		}
 		if (hold && jobs == fault_at) {
 			r = hold_one(&dev, req, &job, cap, ts, pattern == H264_PATTERN_CHROMIUM,

@@ -503,10 +503,13 @@ static int take_held(struct dv_dev *d, const struct v4l2_buffer *b)
 	return 1;
 }
 
-/* Fill OUTPUT buffer 0, queue CAPTURE @cap and OUTPUT with @flags in @req, queue @req. */
+/*
+ * Fill OUTPUT buffer 0, queue CAPTURE @cap (unless @cap_queued: a held one) and OUTPUT with
+ * @flags in @req, queue @req.
+ */
 static int submit(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		  struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
-		  size_t bytes, uint32_t flags)
+		  size_t bytes, uint32_t flags, bool cap_queued)
 {
 	struct timeval tv = {
 		.tv_sec = (time_t)(ts_ns / 1000000000),
@@ -519,8 +522,12 @@ static int submit(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		return -1;
 	}
 	memcpy(d->out[0].p[0].map, bitstream, bytes);
-	dv_pool_take(d, cap);
-	if (dv_queue_capture(d, cap) || dv_req_set_ctrls(d, req, c, n) ||
+	if (!cap_queued) {
+		dv_pool_take(d, cap);
+		if (dv_queue_capture(d, cap))
+			return -1;
+	}
+	if (dv_req_set_ctrls(d, req, c, n) ||
 	    dv_queue_output(d, 0, req, &tv, 0, (unsigned int)bytes, flags))
 		return -1;
 	if (ioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
@@ -538,7 +545,7 @@ int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 	struct v4l2_buffer b;
 	int error = 0, got = 0;
 
-	if (submit(d, req, cap, ts_ns, c, n, bitstream, bytes, 0))
+	if (submit(d, req, cap, ts_ns, c, n, bitstream, bytes, 0, false))
 		return -1;
 	while (got < 2) {
 		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
@@ -586,7 +593,7 @@ int dv_decode_held(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 	d->held = (int)cap;
 	d->held_back = false;
 	if (submit(d, req, cap, ts_ns, c, n, bitstream, bytes,
-		   V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF) ||
+		   V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF, false) ||
 	    (flush && dv_flush(d)))
 		return -1;
 	while (!out_back) {
@@ -607,6 +614,40 @@ int dv_decode_held(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		return -1;
 	}
 	return 0;
+}
+
+int dv_decode_rest(struct dv_dev *d, int req, uint64_t ts_ns, struct v4l2_ext_control *c,
+		   unsigned int n, const void *bitstream, size_t bytes)
+{
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_buffer b;
+	bool out_back = false;
+
+	if (d->held < 0 || d->held_back) {
+		fprintf(stderr, "no held CAPTURE buffer to complete\n");
+		return -1;
+	}
+	/* the held CAPTURE buffer is still queued: the m2m core keeps it for this request */
+	if (submit(d, req, (unsigned int)d->held, ts_ns, c, n, bitstream, bytes, 0, true))
+		return -1;
+	while (!out_back || !d->held_back) {
+		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
+			fprintf(stderr, "last piece: no buffer back within 10 s\n");
+			return -1;
+		}
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
+			out_back = true;
+		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes) &&
+		    !take_held(d, &b)) {
+			fprintf(stderr, "CAPTURE buffer %u back, not the held one\n", b.index);
+			return -1;
+		}
+	}
+	if (ioctl(req, MEDIA_REQUEST_IOC_REINIT, NULL)) {
+		perror("MEDIA_REQUEST_IOC_REINIT");
+		return -1;
+	}
+	return d->held_flags & V4L2_BUF_FLAG_ERROR ? 1 : 0;
 }
 
 int dv_wait_held(struct dv_dev *d, int ms)

@@ -121,6 +121,14 @@ int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 int dv_decode_held(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 		   struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
 		   size_t bytes, bool flush);
+/*
+ * The last piece of the held picture (d->held): a request with its timestamp @ts_ns and no
+ * HOLD flag, the CAPTURE buffer not queued again (the m2m core keeps it for this request).
+ * Waits for the OUTPUT buffer and the held CAPTURE buffer. 0 decoded, 1 the CAPTURE buffer
+ * came back with ERROR, -1 on any other failure (printed).
+ */
+int dv_decode_rest(struct dv_dev *d, int req, uint64_t ts_ns, struct v4l2_ext_control *c,
+		   unsigned int n, const void *bitstream, size_t bytes);
 /* VIDIOC_DECODER_CMD V4L2_DEC_CMD_FLUSH: release a held CAPTURE buffer. */
 int dv_flush(struct dv_dev *d);
 /* Wait up to @ms for d->held to come back. 0, or -1 (printed). */

@@ -12,6 +12,11 @@
 # differs from FFmpeg's and that every request decodes again from the next IDR. The first
 # case holds the stream's first IDR, whose pieces carry the SPS and PPS: the daemon must
 # drop them (and say so) and still give the decoder the parameter sets at the next IDR.
+# failed-piece: a picture sent as two pieces, the first (held) damaged so that the daemon
+# fails it, the second decodable: the picture lacks a slice, so its CAPTURE buffer must come
+# back with ERROR although the job that completed it could decode (the kernel keeps the lost
+# piece and tells the daemon, DAEDALUS_JOB_FLAG_LOST_PIECE), and the pictures predicted from it
+# must fail rather than be shown, until the next IDR. Its IDR case is the stream's first one.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 CLIENT=$CK/build/tests/dv-h264client
@@ -19,13 +24,22 @@ CLIENT=$CK/build/tests/dv-h264client
 media_setup
 daemon_start
 dropped() { grep -c "held request(s) of ts .* dropped" "$DAEMON_LOG"; }
-for c in "unpaired 0" "flush 2" "flush-running 1"; do
+damaged() { grep -c "failed: no H.264 start code" "$DAEMON_LOG"; }
+for c in "unpaired 0" "flush 2" "flush-running 1" "failed-piece 0" "failed-piece 2"; do
 	set -- $c
-	before=$(dropped)
+	before=$(dropped) before_damaged=$(damaged)
 	python3 "$MEDIA/h264-client-check.py" --workdir "$CLIPS" --client "$CLIENT" \
 		--clip h264-slices-gop --pattern gst --fault -- --hold-fault "$1" --fault-at "$2" ||
 		failures=$((failures + 1))
-	if [ "$(dropped)" -gt "$before" ]; then
+	if [ "$1" = failed-piece ]; then
+		# the damaged piece itself fails in the daemon, and it says why (once per stream)
+		if [ "$(damaged)" -gt "$before_damaged" ]; then
+			echo "ok   $1 $2: the daemon failed the damaged piece"
+		else
+			echo "FAIL $1 $2: the daemon did not say it failed the damaged piece"
+			failures=$((failures + 1))
+		fi
+	elif [ "$(dropped)" -gt "$before" ]; then
 		echo "ok   $1: the daemon dropped the held pieces"
 	else
 		echo "FAIL $1: the daemon did not say it dropped the held pieces"

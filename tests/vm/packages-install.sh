@@ -6,8 +6,10 @@
 # kernel from its headers (the testbed kernel's build tree); modules-load.d loads it; the udev
 # rule names the decoder /dev/video-dec0 + /dev/media-dec0 for the video group (and those two
 # nodes pass Chromium's checks: tests/tools/dv-chromium-check) and gives the bridge to root
-# and the daemon's group only; the package makes the daemon's system user; the systemd unit's
-# own command lines (no systemd in the VM) load the module and start the daemon as the unit's
+# and the daemon's group only; the package makes the daemon's system user; the systemd units'
+# own command lines (no systemd in the VM): daedalus-v4l2-bridge.service's load the module and
+# leave the bridge in the daemon's group at once (no settling of udev after them), then the
+# daemon's starts it as the unit's
 # User= without any capability, which reports READY=1 on $NOTIFY_SOCKET, is confined
 # (seccomp), decodes a clip through GStreamer, and says STOPPING=1 on SIGTERM. Purging both
 # packages must leave nothing behind: the
@@ -111,16 +113,32 @@ check_nodes() { # when
 check_nodes "after modules-load"
 rmmod daedalus_v4l2 || die "rmmod daedalus_v4l2 failed"
 
-# --- the unit's command lines, as systemd would run them (prefixes like + only choose privileges)
+# --- the units' command lines, as systemd would run them (prefixes like + only choose
+# privileges): first daedalus-v4l2-bridge.service, which the daemon's unit requires and follows
 [ "$(sed -n 's/^Type=//p' "$unit")" = notify ] || fail "the unit is not Type=notify"
-unit_cmd() { sed -n "s/^$1=[-+@!:]*//p" "$unit"; }
-pre=$(unit_cmd ExecStartPre)
-start=$(unit_cmd ExecStart)
-echo "     ExecStartPre: $pre"
-echo "     ExecStart:    $start"
-$pre || die "ExecStartPre failed"
-grep -q '^daedalus_v4l2 ' /proc/modules && ok "ExecStartPre loaded the module" || die "ExecStartPre did not load the module"
-check_nodes "after ExecStartPre"
+unit_cmd() { sed -n "s/^$2=[-+@!:]*//p" "$1"; } # unit-file key
+bridge_unit=/usr/lib/systemd/system/daedalus-v4l2-bridge.service
+if grep -qx "Requires=daedalus-v4l2-bridge.service" "$unit" &&
+	grep -q "^After=.*daedalus-v4l2-bridge.service" "$unit"; then
+	ok "the daemon's unit requires and follows daedalus-v4l2-bridge.service"
+else
+	fail "the daemon's unit does not require and follow daedalus-v4l2-bridge.service"
+fi
+pre=$(unit_cmd "$unit" ExecStartPre)
+[ -z "$pre" ] || fail "the daemon's unit has ExecStartPre= lines again ($pre): its cgroup's DeviceAllow= is set before them"
+start=$(unit_cmd "$unit" ExecStart)
+while read -r cmd; do
+	echo "     bridge ExecStart: $cmd"
+	$cmd || die "daedalus-v4l2-bridge.service: $cmd failed"
+done < <(unit_cmd "$bridge_unit" ExecStart)
+echo "     ExecStart:        $start"
+grep -q '^daedalus_v4l2 ' /proc/modules && ok "the bridge unit loaded the module" ||
+	die "the bridge unit did not load the module"
+# what the bridge unit is for: the node is the daemon's already, with nothing waited for after it
+perm=$(stat -c '%a %U %G' /dev/daedalus-v4l2 2>&1)
+[ "$perm" = "660 root $user" ] && ok "right after the bridge unit: /dev/daedalus-v4l2 $perm" ||
+	fail "right after the bridge unit: /dev/daedalus-v4l2 is '$perm', want 660 root $user"
+check_nodes "after the bridge unit"
 
 # $NOTIFY_SOCKET as systemd makes it: an abstract datagram socket, every notice one line
 notify_name=daedalus-test-notify-$$

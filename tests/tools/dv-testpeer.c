@@ -58,6 +58,7 @@ static struct {
 	unsigned int delay_ms;
 	unsigned int jitter_ms;		/* plus 0..jitter_ms, pseudo-random */
 	unsigned int error_every;	/* answer every Nth job with ERROR */
+	bool fail_held;			/* answer every HOLD job with ERROR */
 	unsigned int jobs_limit;	/* stop after this many jobs finished */
 	unsigned int run_ms;
 	unsigned int close_after;	/* hold this many jobs, then close */
@@ -86,6 +87,7 @@ static struct {
 	unsigned int probe_enospc, probe_efault, raced;
 	unsigned int max_inflight, max_hint_inflight, max_queued, hint_bad;
 	unsigned int garbage, never, reopens;
+	unsigned int held, lost_piece;	/* jobs with DAEDALUS_JOB_FLAG_HOLD, _LOST_PIECE */
 } st;
 
 static int bridge = -1;
@@ -622,6 +624,11 @@ static void on_job(const struct daedalus_job *j)
 			     .fail = opt.error_every && st.jobs % opt.error_every == 0 };
 	if (opt.jitter_ms)
 		pj->due_ns += (uint64_t)(rand() % (opt.jitter_ms + 1)) * 1000000ull;
+	st.held += !!(j->flags & DAEDALUS_JOB_FLAG_HOLD);
+	st.lost_piece += !!(j->flags & DAEDALUS_JOB_FLAG_LOST_PIECE);
+	/* --fail-held: a slice or first field the daemon could not use; the rest it answers OK */
+	if (opt.fail_held && (j->flags & DAEDALUS_JOB_FLAG_HOLD))
+		pj->fail = true;
 	if (opt.mode == MODE_CHAOS && !chaos_rnd(20)) {
 		pj->never = true;	/* the watchdog's, or the close's */
 		st.never++;
@@ -1009,6 +1016,9 @@ static void usage(void)
 	      "  --delay-ms D        answer each job D ms after receiving it\n"
 	      "  --jitter-ms J       plus a pseudo-random 0..J ms per job\n"
 	      "  --error-every N     answer every Nth job with STATUS_ERROR\n"
+	      "  --fail-held         answer every HOLD job (a held slice or first field) with\n"
+	      "                      STATUS_ERROR, every other job as the mode says, whatever\n"
+	      "                      its flags (DAEDALUS_JOB_FLAG_LOST_PIECE: counted only)\n"
 	      "  --jobs N            stop after N jobs were answered\n"
 	      "  --run-ms T          stop after T ms\n"
 	      "  --close-after N     hold N jobs, then close the bridge (see --hold-ms)\n"
@@ -1040,6 +1050,7 @@ int main(int argc, char **argv)
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "jitter-ms", required_argument, NULL, 'j' },
 		{ "error-every", required_argument, NULL, 'e' },
+		{ "fail-held", no_argument, NULL, 'B' },
 		{ "jobs", required_argument, NULL, 'n' },
 		{ "run-ms", required_argument, NULL, 't' },
 		{ "close-after", required_argument, NULL, 'C' },
@@ -1087,6 +1098,7 @@ int main(int argc, char **argv)
 		case 'd': opt.delay_ms = atoi(optarg); break;
 		case 'j': opt.jitter_ms = atoi(optarg); break;
 		case 'e': opt.error_every = atoi(optarg); break;
+		case 'B': opt.fail_held = true; break;
 		case 'n': opt.jobs_limit = atoi(optarg); break;
 		case 't': opt.run_ms = atoi(optarg); break;
 		case 'C': opt.close_after = atoi(optarg); break;
@@ -1287,13 +1299,15 @@ int main(int argc, char **argv)
 	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u "
 	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
 	       "granted_inflight=%u max_inflight_hint=%u max_queued_hint=%u "
-	       "garbage=%u never_answered=%u reopens=%u unexpected=%u violations=%u\n",
+	       "garbage=%u never_answered=%u reopens=%u held=%u lost_piece=%u "
+	       "unexpected=%u violations=%u\n",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
 	       st.cancels, st.cancel_answered, st.cancel_crossed, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
 	       st.ref_checked_ok, st.max_pending, st.probe_enospc, st.probe_efault,
 	       st.raced, st.max_inflight, st.max_hint_inflight, st.max_queued,
-	       st.garbage, st.never, st.reopens, st.unexpected, st.violations);
+	       st.garbage, st.never, st.reopens, st.held, st.lost_piece, st.unexpected,
+	       st.violations);
 	if (bridge >= 0)
 		close(bridge);
 	return st.unexpected || st.violations ? 1 : 0;

@@ -35,8 +35,12 @@ int dm_bridge_open(struct dm_bridge *b, const char *path, unsigned int max_infli
 			dm_err("%s is absent: is the daedalus_v4l2 kernel module loaded?", path);
 		else if (e == EBUSY)
 			dm_err("%s is busy: another daedalus-v4l2d is already attached", path);
-		else if (e == EACCES || e == EPERM)
-			dm_err("%s: %s (the bridge needs root / CAP_SYS_ADMIN)", path, strerror(e));
+		else if (e == EACCES)
+			dm_err("%s: %s (the node is for root and the daedalus-v4l2d group once "
+			       "udev applied 60-daedalus-v4l2.rules)", path, strerror(e));
+		else if (e == EPERM)
+			dm_err("%s: %s (a device policy refused it, e.g. a systemd unit's "
+			       "DeviceAllow= resolved before the node existed)", path, strerror(e));
 		else
 			dm_err("cannot open %s: %s", path, strerror(e));
 		return -1;

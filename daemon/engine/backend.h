@@ -84,6 +84,17 @@ struct dd_backend_ops {
 	 */
 	int (*collect)(struct dd_backend_stream *stream, bool wait, struct dd_backend_result *res);
 	void (*sync)(struct dd_backend_stream *stream);
+	/*
+	 * Optional: from now on the caller keeps at most frame_delay jobs submitted
+	 * (dd_stream_set_lookahead()); a backend without it decodes as well either way. Called
+	 * only with nothing in flight (every submitted job finished) and right before a job
+	 * that needs no earlier picture (or the first after open or flush), so the backend may
+	 * drop its decoder state. 0: done; 1: not before this job (the backend keeps something
+	 * of the jobs before it: held H.264 slices, a first field), the engine asks again at
+	 * the next such job; -1 with err: it cannot, and decodes on in its old mode.
+	 */
+	int (*set_frame_delay)(struct dd_backend_stream *stream, unsigned int frame_delay,
+			       struct dd_error *err);
 	/* Forget all pictures and state (seek / STREAMOFF). */
 	void (*flush)(struct dd_backend_stream *stream);
 	void (*close)(struct dd_backend_stream *stream);

@@ -66,6 +66,12 @@ struct dd_stream {
 	uint64_t jobs, failures;
 	/* through the backend's submit/collect ops, or decode() at submit time */
 	bool async;
+	/*
+	 * The caller's lookahead the backend decodes for, and the one it asked for last
+	 * (dd_stream_set_lookahead()): they differ until a job that needs no earlier picture.
+	 */
+	unsigned int lookahead, want_lookahead;
+	bool fresh; /* no job reached the backend since open or flush */
 	/* the pending jobs: a ring of pend_cap, the oldest at pend_head */
 	struct dd_pending *pend;
 	unsigned int pend_cap, pend_head, pend_count;
@@ -190,6 +196,12 @@ void dd_engine_describe(struct dd_engine *e, enum dd_codec codec, char *buf, siz
 		snprintf(buf + used, len - used, " unavailable (%s)", why.msg);
 }
 
+/* What a stream starts with, and the most a caller may keep submitted to it. */
+static unsigned int max_lookahead(const struct dd_engine *e)
+{
+	return e->config.frame_delay > 1 ? e->config.frame_delay : 1;
+}
+
 struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint32_t fourcc,
 				 struct dd_error *err)
 {
@@ -226,6 +238,8 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 	}
 	s->async = e->config.frame_delay > 1 && s->ops->submit && s->ops->collect &&
 		   s->ops->sync;
+	s->lookahead = s->want_lookahead = max_lookahead(e);
+	s->fresh = true;
 	dd_ref_set_init(&s->refs);
 	elog(e, DD_LOG_INFO, "%s stream opened with the %s backend", dd_codec_name(codec),
 	     s->ops->name);
@@ -480,6 +494,46 @@ void dd_stream_flush(struct dd_stream *s)
 	dd_ref_set_clear(&s->refs);
 	if (s->codec_state)
 		s->codec_ops->access->reset(s->codec_state);
+	s->fresh = true;
+}
+
+/*
+ * Before a job that needs no earlier picture (or the first after open or flush): the
+ * backend's mode for the caller's lookahead. Everything in flight is finished first, by the
+ * old mode's decoder, and no job from this one on predicts from anything before it, so a
+ * backend that starts a new decoder here changes no picture.
+ */
+static void switch_mode(struct dd_stream *s)
+{
+	struct dd_error err = { "", DD_ERR_DATA };
+	int r = 0;
+
+	if (s->ops->set_frame_delay) {
+		dd_stream_sync(s);
+		r = s->ops->set_frame_delay(s->bs, s->want_lookahead, &err);
+	}
+	if (r > 0)
+		return; /* the backend holds part of a picture: at the next such job */
+	if (r < 0)
+		elog(s->engine, DD_LOG_WARNING, "%s stream: cannot change mode for a lookahead "
+		     "of %u, decoding on as for %u: %s", dd_codec_name(s->codec),
+		     s->want_lookahead, s->lookahead, err.msg);
+	else if (s->ops->set_frame_delay)
+		elog(s->engine, DD_LOG_INFO, "%s stream: decoding for a lookahead of %u (was %u)",
+		     dd_codec_name(s->codec), s->want_lookahead, s->lookahead);
+	s->lookahead = s->want_lookahead;
+}
+
+void dd_stream_set_lookahead(struct dd_stream *s, unsigned int lookahead)
+{
+	unsigned int max = max_lookahead(s->engine);
+
+	s->want_lookahead = !lookahead || lookahead > max ? max : lookahead;
+}
+
+unsigned int dd_stream_lookahead(const struct dd_stream *s)
+{
+	return s->lookahead;
 }
 
 int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t cookie,
@@ -498,6 +552,9 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 		goto fail;
 	if (s->codec_ops->predicts_from)
 		e->num_names = s->codec_ops->predicts_from(job, &e->x, e->names);
+	if (s->want_lookahead != s->lookahead && (e->x.key_frame || s->fresh))
+		switch_mode(s);
+	s->fresh = false;
 	if (s->async) {
 		if (s->ops->submit(s->bs, job, s->head_seq + s->pend_count, err))
 			goto fail;

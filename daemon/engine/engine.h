@@ -238,6 +238,22 @@ void dd_stream_sync(struct dd_stream *stream);
 unsigned int dd_stream_pending(const struct dd_stream *stream);
 
 /*
+ * How many jobs the caller keeps submitted on this stream from now on: what its client
+ * does, which the daemon learns per context (1: a client that waits for each request, so
+ * every job is synced right after its submit). 0 or anything above the engine's frame_delay
+ * means frame_delay, what a stream starts with. A backend whose best mode depends on it
+ * (FFmpeg: frame threads only pay when jobs overlap, and a sync after every job costs
+ * fillers) changes mode before the next job that needs no earlier picture (a key frame, an
+ * H.264 IDR, or any job right after open or a flush), after finishing the jobs in flight,
+ * so no picture depends on the change; the others (dav1d) ignore it. Cheap: call it before
+ * every submit.
+ */
+void dd_stream_set_lookahead(struct dd_stream *stream, unsigned int lookahead);
+
+/* The lookahead the stream's backend decodes for now (dd_stream_set_lookahead()). */
+unsigned int dd_stream_lookahead(const struct dd_stream *stream);
+
+/*
  * STREAMOFF/seek: drop all decoder state; the next job must be a keyframe. Jobs still pending
  * fail ("flushed") and stay to be collected.
  */

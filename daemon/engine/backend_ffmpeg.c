@@ -22,7 +22,10 @@
  *
  * PIPE mode (dd_engine_config.frame_delay > 1, H.264, VP8, VP9): frame threads, several jobs
  * in flight, their pictures told apart by the packet number in pkt->opaque; see
- * backend_ffmpeg_pipe.c. The mode is chosen at open, as libavcodec fixes thread_type there.
+ * backend_ffmpeg_pipe.c. libavcodec fixes thread_type at open, so the stream opens in the
+ * mode for the engine's frame_delay and changes mode with a new context (ff_set_frame_delay)
+ * when the caller's lookahead changes (a client learnt to wait for each request), at a job
+ * that needs no earlier picture.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -261,9 +264,9 @@ static unsigned int stream_threads(const struct ff_backend *be, enum dd_codec co
 /*
  * PIPE mode's frame threads: H.264, VP8 and VP9 when the caller keeps frame_delay jobs in
  * flight (each with a filler packet that completes the frames in flight without changing
- * the decoder's state: backend_ffmpeg_pipe.c; a drain would drop the references).
+ * the decoder's state: backend_ffmpeg_pipe.c; a drain would drop the references). 0: SYNC.
  */
-static unsigned int stream_frame_threads(const struct ff_backend *be)
+static unsigned int stream_frame_threads(const struct ff_backend *be, unsigned int frame_delay)
 {
 #ifdef AV_CODEC_FLAG_COPY_OPAQUE
 	/*
@@ -271,7 +274,7 @@ static unsigned int stream_frame_threads(const struct ff_backend *be)
 	 * frame_delay jobs submitted, the oldest of them is then finished (see
 	 * backend_ffmpeg_pipe.c). Fewer than two threads gain nothing over SYNC.
 	 */
-	unsigned int t = be->frame_delay < be->threads ? be->frame_delay : be->threads;
+	unsigned int t = frame_delay < be->threads ? frame_delay : be->threads;
 
 	if (t < 2)
 		return 0;
@@ -279,8 +282,65 @@ static unsigned int stream_frame_threads(const struct ff_backend *be)
 #else
 	/* FFmpeg 5.1 (lavc 59): no AV_CODEC_FLAG_COPY_OPAQUE to tell the pictures apart */
 	(void)be;
+	(void)frame_delay;
 	return 0;
 #endif
+}
+
+/*
+ * A libavcodec context for s's codec with frame_threads frame threads (PIPE mode), or slice
+ * threads when 0 (SYNC mode); NULL with err. s->new_execute: its own execute, which H.264 in
+ * SYNC mode wraps (slice_execute(), through s->lib_execute).
+ */
+static AVCodecContext *open_codec(struct dd_backend_stream *s, unsigned int frame_threads,
+				  struct dd_error *err)
+{
+	const struct ff_backend *be = s->be;
+	AVCodecContext *ctx = be->lib.avcodec_alloc_context3(be->decoder[s->codec]);
+	char msg[128];
+	int ret;
+
+	if (!ctx) {
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
+		return NULL;
+	}
+	ctx->opaque = s;
+	ctx->get_buffer2 = capture_get_buffer2;
+	/*
+	 * SYNC: H.264 reports most of what it finds wrong only when asked to fail on it: damaged
+	 * slice data (a slice decoded on the sending thread), reference list and marking errors.
+	 * The slices decoded on slice threads are seen through slice_execute() (after open).
+	 * Not in PIPE mode, where it would fail every packet after one marking complaint
+	 * (backend_ffmpeg_pipe.c).
+	 */
+	if (s->codec == DD_CODEC_H264 && !frame_threads)
+		ctx->err_recognition |= AV_EF_EXPLODE;
+	if (frame_threads) {
+		/* PIPE: the packet number travels to the worker and to the picture */
+		ctx->thread_type = FF_THREAD_FRAME;
+		ctx->thread_count = (int)frame_threads;
+#ifdef AV_CODEC_FLAG_COPY_OPAQUE
+		ctx->flags |= AV_CODEC_FLAG_COPY_OPAQUE;
+#endif
+	} else {
+		/* SYNC: the picture is complete when the send returns */
+		ctx->thread_type = FF_THREAD_SLICE;
+		ctx->thread_count = (int)stream_threads(be, s->codec);
+	}
+	ret = be->lib.avcodec_open2(ctx, be->decoder[s->codec], NULL);
+	if (ret < 0) {
+		be->lib.av_strerror(ret, msg, sizeof(msg));
+		be->lib.avcodec_free_context(&ctx);
+		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "cannot open the libavcodec %s decoder: %s",
+			     dd_codec_name(s->codec), msg);
+		return NULL;
+	}
+	s->new_execute = NULL;
+	if (s->codec == DD_CODEC_H264 && !frame_threads && ctx->execute) {
+		s->new_execute = ctx->execute;
+		ctx->execute = slice_execute;
+	}
+	return ctx;
 }
 
 static void ff_close(struct dd_backend_stream *s)
@@ -303,8 +363,6 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 {
 	struct ff_backend *be = backend;
 	struct dd_backend_stream *s;
-	char msg[128];
-	int ret;
 
 	if (codec < 0 || codec >= DD_CODEC_COUNT || !be->decoder[codec]) {
 		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "this libavcodec has no %s decoder", dd_codec_name(codec));
@@ -317,56 +375,60 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	}
 	s->be = be;
 	s->codec = codec;
-	s->ctx = be->lib.avcodec_alloc_context3(be->decoder[codec]);
 	s->pkt = be->lib.av_packet_alloc();
 	s->captured = be->lib.av_frame_alloc();
 	s->drained = be->lib.av_frame_alloc();
 	s->kept = be->lib.av_frame_alloc();
 	dd_h264_packet_init(&s->h264);
-	s->frame_threads = stream_frame_threads(be);
-	if (!s->ctx || !s->pkt || !s->captured || !s->drained || !s->kept || ff_pipe_open(s)) {
+	s->frame_threads = stream_frame_threads(be, be->frame_delay);
+	/* capture slots for PIPE mode, which the stream may enter later (ff_set_frame_delay) */
+	s->pipe_capable = stream_frame_threads(be, UINT_MAX) && be->frame_delay > 1;
+	if (!s->pkt || !s->captured || !s->drained || !s->kept || ff_pipe_open(s)) {
 		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		goto fail;
 	}
-	s->ctx->opaque = s;
-	s->ctx->get_buffer2 = capture_get_buffer2;
-	/*
-	 * SYNC: H.264 reports most of what it finds wrong only when asked to fail on it: damaged
-	 * slice data (a slice decoded on the sending thread), reference list and marking errors.
-	 * The slices decoded on slice threads are seen through slice_execute() (after open).
-	 * Not in PIPE mode, where it would fail every packet after one marking complaint
-	 * (backend_ffmpeg_pipe.c).
-	 */
-	if (codec == DD_CODEC_H264 && !s->frame_threads)
-		s->ctx->err_recognition |= AV_EF_EXPLODE;
-	if (s->frame_threads) {
-		/* PIPE: the packet number travels to the worker and to the picture */
-		s->ctx->thread_type = FF_THREAD_FRAME;
-		s->ctx->thread_count = (int)s->frame_threads;
-#ifdef AV_CODEC_FLAG_COPY_OPAQUE
-		s->ctx->flags |= AV_CODEC_FLAG_COPY_OPAQUE;
-#endif
-	} else {
-		/* SYNC: the picture is complete when the send returns */
-		s->ctx->thread_type = FF_THREAD_SLICE;
-		s->ctx->thread_count = (int)stream_threads(be, codec);
-	}
-	ret = be->lib.avcodec_open2(s->ctx, be->decoder[codec], NULL);
-	if (ret < 0) {
-		be->lib.av_strerror(ret, msg, sizeof(msg));
-		dd_fail_kind(err, DD_ERR_UNSUPPORTED,
-			     "cannot open the libavcodec %s decoder: %s", dd_codec_name(codec),
-			     msg);
+	s->ctx = open_codec(s, s->frame_threads, err);
+	if (!s->ctx)
 		goto fail;
-	}
-	if (codec == DD_CODEC_H264 && !s->frame_threads && s->ctx->execute) {
-		s->lib_execute = s->ctx->execute;
-		s->ctx->execute = slice_execute;
-	}
+	s->lib_execute = s->new_execute;
 	return s;
 fail:
 	ff_close(s);
 	return NULL;
+}
+
+/*
+ * The caller's lookahead changed: a new libavcodec context in the mode for it (libavcodec
+ * fixes thread_type at open). The engine calls this with nothing in flight, before a job
+ * that needs no earlier picture, so the new decoder starts from nothing as it would after a
+ * seek, and decodes exactly what the old one would have.
+ */
+static int ff_set_frame_delay(struct dd_backend_stream *s, unsigned int frame_delay,
+			      struct dd_error *err)
+{
+	const struct dd_ffmpeg_lib *lib = &s->be->lib;
+	unsigned int t = s->pipe_capable ? stream_frame_threads(s->be, frame_delay) : 0;
+	AVCodecContext *ctx;
+
+	if (t == s->frame_threads)
+		return 0;
+	/* part of a picture is in this decoder (a lone first field) or waits for it */
+	if (s->h264.pieces || s->kept->buf[0])
+		return 1;
+	ctx = open_codec(s, t, err);
+	if (!ctx)
+		return -1; /* the old one decodes on */
+	/* its worker threads end here; every packet they had is finished and collected */
+	lib->avcodec_free_context(&s->ctx);
+	s->ctx = ctx;
+	s->frame_threads = t;
+	s->lib_execute = s->new_execute;
+	lib->av_frame_unref(s->captured);
+	ff_pipe_restart(s);
+	/* the new decoder has no parameter sets yet */
+	if (s->codec == DD_CODEC_H264)
+		dd_h264_packet_reset(&s->h264);
+	return 0;
 }
 
 static unsigned int pix_fmt_bit_depth(int format)
@@ -503,6 +565,7 @@ const struct dd_backend_ops dd_backend_ffmpeg = {
 	.submit = ff_pipe_submit,
 	.collect = ff_pipe_collect,
 	.sync = ff_pipe_sync,
+	.set_frame_delay = ff_set_frame_delay,
 	.flush = ff_flush,
 	.close = ff_close,
 };

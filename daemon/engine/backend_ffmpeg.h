@@ -70,6 +70,7 @@ struct dd_backend_stream {
 	 * error a slice decoded on the slice threads returned during the current send (0: none).
 	 */
 	ff_execute_fn lib_execute;
+	ff_execute_fn new_execute; /* a context's own, just opened (open_codec()) */
 	int slice_error;
 	char av_error[160]; /* PIPE mode: the first error logged for the packet completed */
 	/* H.264 */
@@ -79,8 +80,11 @@ struct dd_backend_stream {
 	/*
 	 * PIPE mode (backend_ffmpeg_pipe.c): frame_threads = libavcodec's thread_count with
 	 * FF_THREAD_FRAME; 0 = SYNC mode (slice threads, each job decoded when submitted).
+	 * pipe_capable: the stream may be in PIPE mode at some point (capture_lock and cap[]
+	 * are set up).
 	 */
 	unsigned int frame_threads;
+	bool pipe_capable;
 	uintptr_t sent;          /* packets sent since open or flush, fillers included */
 	uintptr_t sending_tag;   /* the packet being sent, for lines logged by this thread */
 	pthread_mutex_t capture_lock;
@@ -139,6 +143,8 @@ int ff_decode(struct dd_backend_stream *s, const struct dd_job *job, struct dd_d
 int ff_pipe_open(struct dd_backend_stream *s);
 void ff_pipe_close(struct dd_backend_stream *s);
 void ff_pipe_flush(struct dd_backend_stream *s);
+/* A new libavcodec context: its packet numbers start again, no capture slot is in use. */
+void ff_pipe_restart(struct dd_backend_stream *s);
 int ff_pipe_submit(struct dd_backend_stream *s, const struct dd_job *job, uint64_t cookie,
 		   struct dd_error *err);
 int ff_pipe_collect(struct dd_backend_stream *s, bool wait, struct dd_backend_result *res);

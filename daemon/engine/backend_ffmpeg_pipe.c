@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The FFmpeg backend's asynchronous ops (submit / collect / sync), which the engine uses when
- * its frame_delay is above 1. The mode is fixed when the stream is opened (ff_open):
+ * its frame_delay is above 1. The stream opens in the mode for that frame_delay and changes
+ * it only between jobs, with a new libavcodec context (ff_set_frame_delay()):
  *
- * SYNC (everything when frame_delay <= 1): submit decodes the job at once, exactly as
- * decode() does, and queues its result for collect.
+ * SYNC (everything when frame_delay <= 1, and a caller that waits for each job): submit
+ * decodes the job at once, exactly as decode() does, and queues its result for collect.
  *
  * PIPE (H.264, VP8, VP9; FFmpeg 6.0 and later, for AV_CODEC_FLAG_COPY_OPAQUE): libavcodec decodes
  * with T = min(frame_delay, threads) frame threads, so T jobs are decoded at once. What this relies on, read from FFmpeg 7.1's pthread_frame.c
@@ -69,9 +70,10 @@ static _Thread_local struct dd_backend_stream *pipe_sending;
 
 int ff_pipe_open(struct dd_backend_stream *s)
 {
-	if (!s->frame_threads)
+	if (!s->pipe_capable)
 		return 0;
 	if (pthread_mutex_init(&s->capture_lock, NULL)) {
+		s->pipe_capable = false;
 		s->frame_threads = 0;
 		return -1;
 	}
@@ -89,7 +91,7 @@ void ff_pipe_close(struct dd_backend_stream *s)
 	free(s->q);
 	s->q = NULL;
 	s->q_cap = s->q_count = 0;
-	if (!s->frame_threads)
+	if (!s->pipe_capable)
 		return;
 	for (unsigned int i = 0; i < FF_CAPTURE_SLOTS; i++)
 		s->be->lib.av_frame_free(&s->cap[i].pic);
@@ -390,10 +392,15 @@ void ff_pipe_flush(struct dd_backend_stream *s)
 			j->done = true;
 		}
 	}
-	if (!s->frame_threads)
-		return;
 	/* libavcodec counts its workers' turns from the start again */
+	ff_pipe_restart(s);
+}
+
+void ff_pipe_restart(struct dd_backend_stream *s)
+{
 	s->sent = 0;
+	if (!s->pipe_capable)
+		return;
 	pthread_mutex_lock(&s->capture_lock);
 	for (unsigned int i = 0; i < FF_CAPTURE_SLOTS; i++) {
 		s->be->lib.av_frame_unref(s->cap[i].pic);

@@ -27,6 +27,13 @@
  *   --stall-every K  with --lookahead: after every K jobs, dd_stream_sync() and collect
  *                    everything without waiting (a client that stops sending), the
  *                    decoder keeping its references
+ *   --switch-every K with --lookahead: the client starts waiting for each request (sync and
+ *                    collect after every submit) and changes between that and keeping N
+ *                    out K jobs after each mode change of the engine (mode_switch.h); the
+ *                    engine must change its mode only at a key frame (or right after open or
+ *                    a flush), in its one-job mode each picture must be done at its submit,
+ *                    and every picture must still equal the reference
+ *   --expect-switches M  with --switch-every: at least M mode changes (the first included)
  *   --corrupt N:drop job N is never sent, as by a client whose parser rejected the frame
  *                    (GStreamer did so with daemon-faults.sh's damaged VP9 frame), and the
  *                    client's reference slots keep what they had. The decoder then lacks what that
@@ -47,6 +54,7 @@
 #include "engine.h"
 #include "ivf.h"
 #include "md5.h"
+#include "mode_switch.h"
 #include "test_picture.h"
 #include "vp8_client.h"
 #include "vp9_client.h"
@@ -276,12 +284,17 @@ int main(int argc, char **argv)
 		{ "show-hidden", no_argument, NULL, 'H' },
 		{ "lookahead", required_argument, NULL, 'L' },
 		{ "stall-every", required_argument, NULL, 'S' },
+		{ "switch-every", required_argument, NULL, 'W' },
+		{ "expect-switches", required_argument, NULL, 'E' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
 	uint32_t fourcc8 = V4L2_PIX_FMT_NV12;
 	long flush_at = -1;
 	unsigned int lookahead = 1, stall_every = 0, submitted = 0;
+	unsigned int switch_every = 0, expect_switches = 0;
+	struct mode_switch ms;
+	bool fresh = true; /* no job submitted since open or flush */
 	enum corruption corrupt = C_NONE;
 	struct vp8_client vp8 = { 0 };
 	struct vp9_client vp9 = { 0 };
@@ -346,6 +359,12 @@ int main(int argc, char **argv)
 		case 'S':
 			stall_every = (unsigned int)atoi(optarg);
 			break;
+		case 'W':
+			switch_every = (unsigned int)atoi(optarg);
+			break;
+		case 'E':
+			expect_switches = (unsigned int)atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
@@ -374,6 +393,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot open stream: %s\n", err.msg);
 		return 1;
 	}
+	mode_switch_init(&ms, lookahead > 1 ? switch_every : 0, lookahead, stream);
 
 	for (size_t i = 0; i < ivf.count; i++) {
 		const uint8_t *data = ivf.frames[i].data;
@@ -532,12 +552,19 @@ int main(int argc, char **argv)
 		if (lookahead == 1) {
 			job_result(r, dd_stream_decode(stream, &r->job, &err), &err);
 		} else {
+			unsigned int depth = mode_switch_before(&ms, stream);
+			bool may_switch = key || fresh; /* the engine's rule */
+
+			/* a client turning to wait for each request waits for those out first */
+			if (ms.every && depth == 1 && dd_stream_pending(stream))
+				sync_all(stream);
+
 			/*
 			 * A client with lookahead requests queued: the oldest must be done
 			 * first. It is, without waiting: FFmpeg's frame threads have finished
 			 * a packet once lookahead - 1 more were sent (backend_ffmpeg_pipe.c).
 			 */
-			while (dd_stream_pending(stream) >= lookahead) {
+			while (dd_stream_pending(stream) >= depth) {
 				if (collect_one(stream, false))
 					continue;
 				fprintf(stderr, "job %zu: the oldest of %u jobs in flight is not "
@@ -547,6 +574,19 @@ int main(int argc, char **argv)
 			}
 			if (dd_stream_submit(stream, &r->job, (uint64_t)(uintptr_t)r, &err))
 				job_result(r, -1, &err); /* failed at once: never pending */
+			else
+				fresh = false;
+			mode_switch_after(&ms, stream, (long)i, may_switch);
+			if (ms.every && depth == 1) {
+				/* one job at a time: done at its submit, else a sync per job */
+				if (dd_stream_lookahead(stream) == 1 && dd_stream_pending(stream) &&
+				    !collect_one(stream, false)) {
+					fprintf(stderr, "job %zu: not finished at its submit in the "
+						"engine's one-job mode\n", i);
+					run.bad = 1;
+				}
+				sync_all(stream);
+			}
 			if (stall_every && ++submitted % stall_every == 0)
 				sync_all(stream);
 		}
@@ -599,6 +639,7 @@ int main(int argc, char **argv)
 			/* the client waits for its requests before STREAMOFF */
 			sync_all(stream);
 			dd_stream_flush(stream);
+			fresh = true;
 			run.faulted = 1;
 			printf("fault %ld\n", display);
 			expect_fail_next = 1; /* the next job must be an inter frame */
@@ -624,6 +665,12 @@ int main(int argc, char **argv)
 		ivf.count, run.jobs_ok, run.jobs_failed, run.hidden, shown_existing, display,
 		dd_stream_backend_name(stream),
 		decode_ns ? (run.jobs_ok + run.jobs_failed) * 1e9 / (double)decode_ns : 0.0);
+	if (ms.every) {
+		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,
+			expect_switches);
+		if (ms.bad || ms.switches < expect_switches)
+			run.bad = 1;
+	}
 	for (int s = 0; s < 8; s++)
 		pic_unref(slots[s]);
 	dd_stream_close(stream);

@@ -47,6 +47,12 @@
  *                     come out as with N = 1, and the oldest must be finished without waiting
  *   --stall-every K   with --lookahead: after every K requests, dd_stream_sync() and collect
  *                     everything without waiting (a client that stops sending)
+ *   --switch-every K  with --lookahead: the client starts waiting for each request and
+ *                     changes between that and keeping N out K requests after each mode
+ *                     change of the engine (mode_switch.h): changes only at an IDR (or right
+ *                     after open or a flush), in the one-job mode each picture done at its
+ *                     submit, every picture equal to the reference
+ *   --expect-switches M  with --switch-every: at least M mode changes (the first included)
  * Damage prints "fault <n>" for h264-client-check.py. DD_TEST_DEBUG=1 in the environment also
  * prints the engine's debug lines (libavcodec's log among them).
  */
@@ -60,6 +66,7 @@
 #include "engine.h"
 #include "file_load.h"
 #include "h264_client.h"
+#include "mode_switch.h"
 #include "test_picture.h"
 
 static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
@@ -190,8 +197,9 @@ static unsigned int split_slices(const struct h264_job *job, bool start_codes,
 /*
  * Submits one request (its slices) with a copy of its controls and bitstream, after
  * collecting the oldest while lookahead jobs are in flight: that one must be finished.
+ * false if its first slice failed at once (nothing of it reached the decoder).
  */
-static void submit_request(struct dd_stream *stream, const struct h264_job *job,
+static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 			   const struct dd_job *tmpl, const struct slice_span *spans,
 			   unsigned int ns, long n, struct pic *p, unsigned int lookahead,
 			   bool allowed, bool must_fail)
@@ -240,9 +248,10 @@ static void submit_request(struct dd_stream *stream, const struct h264_job *job,
 			rc->remaining -= ns - s;
 			if (!rc->remaining)
 				request_done(rc);
-			return;
+			return s > 0;
 		}
 	}
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -262,6 +271,8 @@ int main(int argc, char **argv)
 		{ "cut-slices", required_argument, NULL, 'u' },
 		{ "lookahead", required_argument, NULL, 'L' },
 		{ "stall-every", required_argument, NULL, 'S' },
+		{ "switch-every", required_argument, NULL, 'W' },
+		{ "expect-switches", required_argument, NULL, 'E' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
@@ -269,7 +280,9 @@ int main(int argc, char **argv)
 	bool resynced = false, no_access_point = false, garble_fails = false;
 	long forget_at = -1, corrupt_at = -1, garble_at = -1, cut_at = -1, n = 0;
 	long seek_from = -1, seek_to = -1;
-	unsigned int lookahead = 1, stall_every = 0;
+	unsigned int lookahead = 1, stall_every = 0, switch_every = 0, expect_switches = 0;
+	struct mode_switch ms;
+	bool fresh = true; /* nothing submitted since open or a flush */
 	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
 	int32_t ra_poc = 0;
 	bool ra_leading = false;
@@ -325,6 +338,12 @@ int main(int argc, char **argv)
 		case 'S':
 			stall_every = (unsigned int)atoi(optarg);
 			break;
+		case 'W':
+			switch_every = (unsigned int)atoi(optarg);
+			break;
+		case 'E':
+			expect_switches = (unsigned int)atoi(optarg);
+			break;
 		case 'k':
 			if (sscanf(optarg, "%ld:%ld", &seek_from, &seek_to) != 2 ||
 			    seek_to < seek_from)
@@ -352,6 +371,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot open an H.264 stream: %s\n", err.msg);
 		return 1;
 	}
+	mode_switch_init(&ms, lookahead > 1 ? switch_every : 0, lookahead, stream);
 	while ((r = h264_client_next(&client, &job)) == 1) {
 		bool ten = job.bit_depth > 8;
 		uint32_t fourcc = planar ? V4L2_PIX_FMT_YUV420M :
@@ -377,6 +397,7 @@ int main(int argc, char **argv)
 			printf("seek %ld %ld\n", seek_from, seek_to);
 			sync_all(stream);
 			dd_stream_flush(stream);
+			fresh = true;
 			h264_client_seek(&client);
 		}
 		if (n >= seek_from && n < seek_to) {
@@ -395,6 +416,7 @@ int main(int argc, char **argv)
 		if (n == forget_at) {
 			sync_all(stream);
 			dd_stream_flush(stream);
+			fresh = true;
 		}
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
@@ -418,11 +440,30 @@ int main(int argc, char **argv)
 			spans[0].len = job.size;
 		}
 		if (lookahead > 1) {
-			submit_request(stream, &job, &dj, spans, ns, n, p, lookahead,
-				       (faulted && !resynced) || (ra_leading && n > ra_at &&
-					       job.dp.top_field_order_cnt < ra_poc),
-				       (n == forget_at && !intra) || n == corrupt_at ||
-				       (n == garble_at && garble_fails));
+			unsigned int depth = mode_switch_before(&ms, stream);
+			bool may_switch = idr || fresh; /* the engine's rule */
+
+			/* a client turning to wait for each request waits for those out first */
+			if (ms.every && depth == 1 && dd_stream_pending(stream))
+				sync_all(stream);
+
+			if (submit_request(stream, &job, &dj, spans, ns, n, p, depth,
+					   (faulted && !resynced) || (ra_leading && n > ra_at &&
+						   job.dp.top_field_order_cnt < ra_poc),
+					   (n == forget_at && !intra) || n == corrupt_at ||
+					   (n == garble_at && garble_fails)))
+				fresh = false;
+			mode_switch_after(&ms, stream, n, may_switch);
+			if (ms.every && depth == 1) {
+				/* one job at a time: done at its submit, else a sync per request */
+				if (dd_stream_lookahead(stream) == 1 && dd_stream_pending(stream) &&
+				    !collect_one(stream, false)) {
+					fprintf(stderr, "request %ld: not finished at its submit in "
+						"the engine's one-job mode\n", n);
+					run.status = 1;
+				}
+				sync_all(stream);
+			}
 			if (stall_every && (n + 1) % stall_every == 0)
 				sync_all(stream);
 			goto next;
@@ -475,6 +516,12 @@ next:
 	}
 	fprintf(stderr, "decode_h264: %ld requests, %ld failed, lookahead %u\n", n, run.failed,
 		lookahead);
+	if (ms.every) {
+		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,
+			expect_switches);
+		if (ms.bad || ms.switches < expect_switches)
+			run.status = 1;
+	}
 	dd_stream_close(stream);
 	dd_engine_free(engine);
 	h264_client_free(&client);

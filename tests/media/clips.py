@@ -114,6 +114,9 @@ CLIPS = {
     # the same with a second (closed) GOP: an IDR to resync at after a fault
     "h264-slices-gop": ("h264", [("352x288", 12, ["-bf", "2", "-g", "6"] + x264(
         "slices=4", "keyint=6", "b-adapt=0"))]),
+    # closed GOPs of 8: an IDR at 0, 8, 16 and 24, where the engine may change its mode
+    "h264-idr-gops": ("h264", [("320x240", 30, ["-bf", "2", "-g", "8"] + x264(
+        "keyint=8", "b-adapt=0"))]),
     "h264-high10": ("h264", [("352x288", 12, ["-pix_fmt", "yuv420p10le",
                                               "-profile:v", "high10", "-bf", "2"])]),
     # cropped: 22x13 macroblocks decoded, 350x198 shown

@@ -21,6 +21,18 @@
  * per DM_GRACE_PROBE_FIRST, 2x, 4x... drains (a client whose requests come just after a
  * completion, a near miss that waiting would pair, is found by a probe that does not time
  * out: the job it waited for overlaps).
+ *
+ * The same evidence picks the decoder's mode (dm_grace_pipelining(), applied by the engine at
+ * the next key frame): FFmpeg's frame threads pay only when jobs overlap, and a drain after
+ * every job costs a synchronous client 7-26 % per frame in them (docs/performance.md). Key
+ * frames can be seconds apart, so the first one matters: the worker holds a context's first
+ * job up to DM_GRACE_START_NS and sees whether a second one comes (a pipelining client sends
+ * it after parsing one frame; a synchronous one never does). A client that waits is decoded
+ * one job at a time from its first key frame on; there it never has a job in flight after
+ * its submit, so no wait and no probe happens, and an overlap (a job pushed while the one
+ * before is still being decoded, which is when frame threads would pay) is what brings frame
+ * threads back. A pipelining client whose stall made it look synchronous loses them until
+ * the key frame after its next overlap.
  */
 #include "grace.h"
 
@@ -31,6 +43,7 @@ void dm_grace_init(struct dm_grace *g)
 
 void dm_grace_overlap(struct dm_grace *g)
 {
+	g->client = DM_CLIENT_QUEUES;
 	g->misses = 0;
 	g->since_probe = 0;
 	g->probe_every = DM_GRACE_PROBE_FIRST;
@@ -64,4 +77,26 @@ void dm_grace_timed_out(struct dm_grace *g)
 	g->timeouts++;
 	if (g->misses < DM_GRACE_MISSES)
 		g->misses++;
+	if (dm_grace_synchronous(g))
+		g->client = DM_CLIENT_WAITS;
+}
+
+bool dm_grace_should_probe_start(struct dm_grace *g)
+{
+	if (g->start_probed || g->client != DM_CLIENT_UNKNOWN)
+		return false;
+	g->start_probed = true;
+	return true;
+}
+
+void dm_grace_start_alone(struct dm_grace *g)
+{
+	g->start_alone = true;
+	if (g->client == DM_CLIENT_UNKNOWN)
+		g->client = DM_CLIENT_WAITS;
+}
+
+bool dm_grace_pipelining(const struct dm_grace *g)
+{
+	return g->client != DM_CLIENT_WAITS;
 }

@@ -25,11 +25,27 @@
 #define DM_GRACE_PROBE_FIRST 32u
 /* ...the interval doubling after each probe that times out, up to this. */
 #define DM_GRACE_PROBE_MAX 1024u
+/*
+ * How long the worker holds a context's first job for a second one when the kernel grants
+ * more than one (the start probe): the decoder's mode for the first key frame on depends on
+ * it (dm_grace_pipelining()). Once per context; a client that waits for each request pays it
+ * once, one that keeps two out sends its second request sooner (its time to parse a frame).
+ */
+#define DM_GRACE_START_NS (10 * 1000000L)
+
+/* What the client has shown of its depth, for the decoder's mode. */
+enum dm_client {
+	DM_CLIENT_UNKNOWN, /* nothing yet: taken for pipelining */
+	DM_CLIENT_QUEUES,  /* a job overlapped another: it keeps requests out */
+	DM_CLIENT_WAITS,   /* its first request came alone, or learnt synchronous since */
+};
 
 struct dm_grace {
 	unsigned int misses; /* waits that timed out since the last overlapping job */
 	unsigned int since_probe; /* drains without a wait since the last probe */
 	unsigned int probe_every;
+	enum dm_client client;
+	bool start_probed, start_alone; /* the start probe was made; it timed out */
 	/* counts for the context's closing log line */
 	unsigned long long waits, timeouts, skipped;
 };
@@ -50,5 +66,20 @@ bool dm_grace_should_wait(struct dm_grace *g);
 void dm_grace_timed_out(struct dm_grace *g);
 /* True while the client is taken for synchronous (for logs and tests). */
 bool dm_grace_synchronous(const struct dm_grace *g);
+/*
+ * Before a context's first job, with more than one granted: true (once) if the worker should
+ * hold the job up to DM_GRACE_START_NS for a second one; a second job pushed meanwhile is an
+ * overlap.
+ */
+bool dm_grace_should_probe_start(struct dm_grace *g);
+/* The start probe ended without a second job: the client sent its first request alone. */
+void dm_grace_start_alone(struct dm_grace *g);
+/*
+ * Whether the context's jobs should be decoded for several in flight (FFmpeg frame threads),
+ * or one at a time: false once the client has shown it waits for each request (its first
+ * request alone, or DM_GRACE_MISSES timeouts in a row), until a job overlaps again. The
+ * engine applies it at the next key frame (dd_stream_set_lookahead()).
+ */
+bool dm_grace_pipelining(const struct dm_grace *g);
 
 #endif

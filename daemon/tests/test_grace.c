@@ -4,7 +4,7 @@
  * driven with the event sequences the worker produces for real clients: a client that waits
  * for each request (every wait times out, no job ever overlaps), GStreamer keeping two
  * requests out (every job overlaps, some waits still time out on a slow turnaround), and a
- * client that changes from one to the other.
+ * client that changes from one to the other; and the decoder's mode that follows from it.
  */
 #include <stdio.h>
 
@@ -104,12 +104,58 @@ static void probe_finds_a_near_miss(void)
 	CHECK(dm_grace_should_wait(&g), "no wait after a successful probe");
 }
 
+/*
+ * The decoder's mode (dm_grace_pipelining()): frame threads for a client not known to wait,
+ * one job at a time from its first request on for a client whose first request came alone
+ * (the start probe), and after DM_GRACE_MISSES timeouts in a row for one that turned
+ * synchronous later; an overlap brings frame threads back.
+ */
+static void mode_follows_the_client(void)
+{
+	struct dm_grace g;
+
+	dm_grace_init(&g);
+	CHECK(dm_grace_pipelining(&g), "a new context's client taken for synchronous");
+	/* GStreamer: its second request comes while the first is held */
+	CHECK(dm_grace_should_probe_start(&g), "no start probe");
+	CHECK(!dm_grace_should_probe_start(&g), "a second start probe");
+	dm_grace_overlap(&g);
+	CHECK(dm_grace_pipelining(&g), "pipelining client not decoded for jobs in flight");
+	CHECK(!g.start_alone, "start probe timed out");
+	/* a stall: taken for synchronous, then an overlap again */
+	synchronous_frames(&g, DM_GRACE_MISSES - 1);
+	CHECK(dm_grace_pipelining(&g), "one job at a time after %u timeouts",
+	      DM_GRACE_MISSES - 1);
+	synchronous_frames(&g, 1);
+	CHECK(!dm_grace_pipelining(&g), "frame threads after %u timeouts", DM_GRACE_MISSES);
+	dm_grace_overlap(&g);
+	CHECK(dm_grace_pipelining(&g), "one job at a time after an overlap");
+
+	/* FFmpeg's hwaccel: its first request alone, then never an overlap */
+	dm_grace_init(&g);
+	CHECK(dm_grace_should_probe_start(&g), "no start probe");
+	dm_grace_start_alone(&g);
+	CHECK(!dm_grace_pipelining(&g), "frame threads for a client whose first request "
+	      "came alone");
+	CHECK(!dm_grace_synchronous(&g), "the drain decision changed by the start probe");
+	dm_grace_overlap(&g);
+	CHECK(dm_grace_pipelining(&g), "an overlap did not bring frame threads back");
+	CHECK(!dm_grace_should_probe_start(&g), "a start probe after the start");
+
+	/* a context whose first job came before anything was learnt, no probe: as before */
+	dm_grace_init(&g);
+	dm_grace_overlap(&g);
+	CHECK(!dm_grace_should_probe_start(&g), "a start probe for a known client");
+	CHECK(dm_grace_pipelining(&g), "not pipelining");
+}
+
 int main(void)
 {
 	synchronous_client();
 	pipelining_client();
 	recovers_at_the_first_overlap();
 	probe_finds_a_near_miss();
+	mode_follows_the_client();
 	if (failures)
 		fprintf(stderr, "test_grace: %d failures\n", failures);
 	else

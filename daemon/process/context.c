@@ -265,6 +265,11 @@ static void worker_end(struct dm_context *ctx)
 			"%llu times: the client %s", ctx->id, grace.waits, grace.timeouts,
 			grace.skipped, dm_grace_synchronous(&grace) ? "waits for each request" :
 			"keeps requests queued");
+	if (grace.start_probed)
+		dm_info("ctx %u: its first request came %s; last seen, the client %s", ctx->id,
+			grace.start_alone ? "alone" : "with a second one",
+			dm_grace_pipelining(&grace) ? "keeps requests out (frame threads)" :
+			"waits for each request (one job at a time)");
 	atomic_store(&ctx->ended, true);
 	if (ctx->svc->reap_fd >= 0 && write(ctx->svc->reap_fd, &one, sizeof(one)) < 0)
 		dm_warn("ctx %u: cannot signal the end of its worker: %s", ctx->id,
@@ -280,6 +285,26 @@ static void worker_end(struct dm_context *ctx)
 static bool held_back(const struct dm_context *ctx)
 {
 	return ctx->nflights >= ctx->svc->bridge->max_inflight;
+}
+
+/*
+ * The context's first job, with more than one granted: held up to DM_GRACE_START_NS for a
+ * second one, which tells a client that keeps requests out from one that waits for each
+ * before the decoder's mode for its first key frame is chosen (grace.h). Under ctx->lock.
+ */
+static void probe_start(struct dm_context *ctx)
+{
+	struct timespec until;
+
+	if (!ctx->head || ctx->head->next || ctx->flights || ctx->stopping ||
+	    ctx->svc->bridge->max_inflight < 2 || !dm_grace_should_probe_start(&ctx->grace))
+		return;
+	deadline_in(&until, DM_GRACE_START_NS);
+	while (!ctx->head->next && !ctx->stopping)
+		if (pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) == ETIMEDOUT)
+			break;
+	if (!ctx->head->next && !ctx->stopping)
+		dm_grace_start_alone(&ctx->grace);
 }
 
 /*
@@ -299,6 +324,7 @@ static void *worker(void *arg)
 		bool stopping, idle = false, wait = false;
 
 		pthread_mutex_lock(&ctx->lock);
+		probe_start(ctx);
 		/* only this thread changes the flights: the decision holds for the whole wait */
 		if (!ctx->head && !ctx->stopping && ctx->flights && !held_back(ctx) &&
 		    dm_grace_should_wait(&ctx->grace)) {
@@ -327,6 +353,8 @@ static void *worker(void *arg)
 		}
 		/* in neither list until handle() decides: JOB_CANCEL finds it here */
 		ctx->current = job;
+		/* the decoder's mode for what the client does (applied at a key frame) */
+		ctx->lookahead = dm_grace_pipelining(&ctx->grace) ? 0 : 1;
 		stopping = ctx->stopping;
 		pthread_mutex_unlock(&ctx->lock);
 

@@ -47,6 +47,8 @@ struct dm_context {
 	atomic_bool ended; /* the worker has closed the stream and returns: join it at once */
 	/* touched by the worker only */
 	struct dd_stream *stream;
+	/* for the engine stream (dd_stream_set_lookahead): 1 for a client that waits, else 0 */
+	unsigned int lookahead;
 	enum dd_codec codec;
 	uint32_t fourcc, width, height;
 	uint64_t jobs, failures;

@@ -138,6 +138,8 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 		dd_stream_flush(ctx->stream);
 		dm_dbg("ctx %u: stream (re)started, decoder state dropped", ctx->id);
 	}
+	/* what the client does decides the decoder's mode, from the next key frame on */
+	dd_stream_set_lookahead(ctx->stream, ctx->lookahead);
 	f->ncap = capture_mappings(job, f->cap);
 	if (sync_start(job, f->cap, f->ncap, fail))
 		return -1;

@@ -23,8 +23,12 @@
  * --sync-client wait|learn (with --inflight G above 1) is instead a client that waits for
  * each request before sending the next (FFmpeg's hwaccel): after every submit and reap with a
  * job still in flight, the worker's wait for a next job can only time out, then it drains;
- * `wait` waits DM_GRACE_NS every time (the daemon before it learnt), `learn` as the daemon's
- * own decision (daemon/process/grace.c, linked in) says.
+ * `wait` waits DM_GRACE_NS every time and keeps the decoder's mode (the daemon before it
+ * learnt), `learn` does what the daemon does now (daemon/process/grace.c, linked in): the
+ * start probe (the first job held DM_GRACE_START_NS, no second comes), the waits grace.c asks
+ * for, and the decoder's mode for a client that waits (dd_stream_set_lookahead(), applied at
+ * a key frame). The pipelining client of --inflight shows the daemon an overlap with every
+ * job but the first (its second comes during the start probe), so its mode stays.
  *
  * Nothing is checked beyond the engine's own verdict: no per-picture hashing, no allocation
  * per job. --md5-last hashes the last picture once, after the clock stopped, to compare with
@@ -431,6 +435,33 @@ static void daemon_step(const struct options *o, struct dd_stream *stream, struc
 }
 
 /*
+ * --inflight: what the daemon's worker learns of the client before it submits job n
+ * (daemon/process/context.c), and the decoder's mode it asks for. A pipelining client's
+ * every job but the first arrives while another is in the daemon (its second during the
+ * start probe); a synchronous client's first job is held DM_GRACE_START_NS for nothing.
+ */
+static void daemon_learns(const struct options *o, struct dd_stream *stream,
+			  struct dm_grace *grace, unsigned long n)
+{
+	if (o->inflight < 2)
+		return;
+	if (n == 0 && dm_grace_should_probe_start(grace)) {
+		if (o->client == PIPELINING) {
+			dm_grace_overlap(grace);
+		} else {
+			struct timespec t = { 0, DM_GRACE_START_NS };
+
+			while (nanosleep(&t, &t))
+				;
+			dm_grace_start_alone(grace);
+		}
+	} else if (n && o->client == PIPELINING) {
+		dm_grace_overlap(grace);
+	}
+	dd_stream_set_lookahead(stream, dm_grace_pipelining(grace) ? 0 : 1);
+}
+
+/*
  * One pass over the stream, from a fresh engine stream (a keyframe start, as after a client
  * opens the device); adds to r and returns 0, or -1 when the stream cannot be parsed or
  * opened or a buffer cannot be allocated (the reason on stderr).
@@ -451,6 +482,9 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 	int ret = 0;
 
 	dm_grace_init(&grace);
+	/* the daemon probes only with more than one job granted */
+	if (o->inflight < 2)
+		grace.start_probed = true;
 	/* opened outside the clock, like engine creation: the daemon does it once per stream */
 	stream = dd_stream_open(engine, ops->codec, hint, &err);
 	if (!stream) {
@@ -491,6 +525,8 @@ static int run_pass(const struct options *o, unsigned int pass, struct dd_engine
 		}
 		err.msg[0] = '\0';
 		clock_gettime(CLOCK_MONOTONIC, &d0);
+		if (o->client != SYNC_WAIT)
+			daemon_learns(o, stream, &grace, n);
 		if (o->lookahead == 1) {
 			if (dd_stream_decode(stream, &bj.job, &err)) {
 				r->failed++;

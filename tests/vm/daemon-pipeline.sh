@@ -14,6 +14,8 @@
 # - a client that waits for each request before sending the next (tests/tools/dv-av1client,
 #   like FFmpeg's hwaccel) does not deadlock and gets identical pictures, also across a
 #   damaged request;
+# - a one-request client of an FFmpeg codec (dv-h264client, dv-vpxclient) gets its stream
+#   decoded one job at a time (no frame threads) from its first key frame, identical pictures;
 # - the daemon's log shows jobs of one context in flight together (its "in flight 2" hint),
 #   and that its workers learnt which clients keep requests queued and which wait for each
 #   (daemon/process/grace.c: the wait for a next job is kept only for the former).
@@ -92,6 +94,33 @@ layout() { # layout clip [client arguments]
 }
 layout gst av1-aom-350x198
 layout chromium av1-svt-350x198 --corrupt 7
+# the same kind of client with FFmpeg's codecs: its first request comes alone (the worker's
+# start probe), so the engine decodes its stream one job at a time from the first key frame
+# on (slice threads, no frame threads and no fillers: docs/frame-parallel.md, "The mode
+# follows the client"), and every picture stays the software decoder's
+switched_before=$(grep -c "stream: decoding for a lookahead of 1 " "$DAEMON_LOG")
+if python3 "$MEDIA/h264-client-check.py" --workdir "$CLIPS" --client "$CK/build/tests/dv-h264client" \
+	--clip h264-main-bpyramid --pattern chromium; then
+	echo "ok   h264-main-bpyramid, one request at a time (chromium pattern)"
+else
+	echo "FAIL h264-main-bpyramid, one request at a time (chromium pattern)"
+	failures=$((failures + 1))
+fi
+if python3 "$CK/daemon/tests/run_clips.py" --workdir "$WORK/engine-clips" \
+	--decode-clip "$CK/build/tests/dv-vpxclient" --clip vp9-350x198; then
+	echo "ok   vp9-350x198, one request at a time"
+else
+	echo "FAIL vp9-350x198, one request at a time"
+	failures=$((failures + 1))
+fi
+switched=$(($(grep -c "stream: decoding for a lookahead of 1 " "$DAEMON_LOG") - switched_before))
+if [ "$switched" -ge 2 ]; then
+	echo "ok   the engine decoded both one-request clients' FFmpeg streams one job at a time"
+else
+	echo "FAIL $switched of the 2 one-request clients' FFmpeg streams left frame threads:"
+	grep -E "lookahead of|first request came" "$DAEMON_LOG" | sed 's/^/     /'
+	failures=$((failures + 1))
+fi
 daemon_alive
 daemon_stop
 # each context's closing line says what its worker learnt: GStreamer keeps requests queued
@@ -104,6 +133,18 @@ if [ "$queued" -gt 0 ] && [ "$waits" -ge 2 ]; then
 else
 	echo "FAIL the worker took $queued contexts for pipelining and $waits for synchronous (want > 0 and at least the 2 one-request clients):"
 	grep -E "waited for a next job" "$DAEMON_LOG" | sed 's/^/     /'
+	failures=$((failures + 1))
+fi
+# and the start probe: the four one-request clients' first requests came alone (GStreamer's
+# come with a second one on real cores; under TCG a second request may take longer than the
+# probe, which only delays its frame threads to its next key frame: printed, not judged)
+alone=$(grep -c "its first request came alone" "$DAEMON_LOG")
+second=$(grep -c "its first request came with a second one" "$DAEMON_LOG")
+if [ "$alone" -ge 4 ]; then
+	echo "ok   start probe: $alone contexts' first request came alone, $second with a second one"
+else
+	echo "FAIL start probe: only $alone contexts' first request came alone (want the 4 one-request clients), $second with a second one"
+	grep -E "first request came" "$DAEMON_LOG" | sed 's/^/     /'
 	failures=$((failures + 1))
 fi
 media_finish daemon-pipeline

@@ -324,7 +324,6 @@ static void *worker(void *arg)
 		bool stopping, idle = false, wait = false;
 
 		pthread_mutex_lock(&ctx->lock);
-		probe_start(ctx);
 		/* only this thread changes the flights: the decision holds for the whole wait */
 		if (!ctx->head && !ctx->stopping && ctx->flights && !held_back(ctx) &&
 		    dm_grace_should_wait(&ctx->grace)) {
@@ -345,6 +344,7 @@ static void *worker(void *arg)
 				break;
 			}
 		}
+		probe_start(ctx);
 		job = ctx->head;
 		if (job) {
 			ctx->head = job->next;

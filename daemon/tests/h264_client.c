@@ -251,8 +251,12 @@ int h264_client_next(struct h264_client *c, struct h264_job *job)
 				return -1;
 			if (started && sh.first_mb_in_slice == 0)
 				return 1; /* the next picture: this NAL again next time */
-			if (!started)
+			if (!started) {
 				start_picture(c, job, &n, &sh);
+				/* start code, NAL header, slice header (its size is in bits) */
+				job->slice_hdr_end = 3 + n.header_bytes + (sh.header_size + 7) / 8 +
+						     sh.n_emulation_prevention_bytes;
+			}
 			started = true;
 			if (GST_H264_IS_B_SLICE(&sh))
 				job->dp.flags |= V4L2_H264_DECODE_PARAM_FLAG_BFRAME;

@@ -41,6 +41,7 @@ struct h264_job {
 	bool reference;     /* nal_ref_idc != 0 */
 	uint8_t *buf;       /* the OUTPUT buffer */
 	size_t size, cap;
+	size_t slice_hdr_end; /* where the first slice's header ends in buf (bytes, rounded up) */
 	/* the picture as shown: the SPS crop window */
 	uint32_t crop_x, crop_y, crop_w, crop_h;
 	uint32_t width, height; /* macroblock-aligned coded size */

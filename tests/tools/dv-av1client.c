@@ -10,10 +10,16 @@
  *   --capture mmap|dmabuf-import|dmabuf-import-rotate
  *                      CAPTURE memory: MMAP (12 buffers), or Chromium's frame pool: 32
  *                      dma-bufs from /dev/dma_heap/system imported as DMABUF (dv_v4l2.h)
+ *   --fault KIND:N | seek:A:B, --keep-going, --pace-ms N
+ *                      damage, drop or seek (N, A, B: temporal units; every frame of a
+ *                      damaged unit is damaged), go on after a failed request, wait N ms
+ *                      before each request (dv_fault.h)
  * One request at a time; a CAPTURE buffer is reused only when no reference slot holds it.
  * Prints "pic <n> <w>x<h> <md5>" per shown picture in display order (show_existing_frame
  * shows the buffer already decoded, never a request), for daemon/tests/run_clips.py to
- * compare with FFmpeg's libdav1d. Exit status 1 if a request fails.
+ * compare with FFmpeg's libdav1d; "pic <n> FAILED" for a picture whose request came back
+ * with V4L2_BUF_FLAG_ERROR (or a show_existing_frame of one). Exit status 1 if a request
+ * fails (without --keep-going or --fault).
  *   --corrupt N  request N names its first tile outside the OUTPUT buffer: it must come back
  *                with ERROR, later requests may fail until a key frame, which must decode
  *                (prints "fault <picture>" and "resync <picture>" for run_clips.py)
@@ -30,6 +36,7 @@
 
 #include "av1_client.h"
 #include "dv_capture_md5.h"
+#include "dv_fault.h"
 #include "dv_v4l2.h"
 #include "ivf.h"
 #include "test_picture.h"
@@ -37,7 +44,7 @@
 #define NCAP 12
 
 static int decode_one(struct dv_dev *d, int req, struct av1_job *job, unsigned int cap,
-		      uint64_t ts, bool grain)
+		      uint64_t ts, bool grain, const uint8_t *bits, size_t size)
 {
 	struct v4l2_ext_control c[4] = {
 		{ .id = V4L2_CID_STATELESS_AV1_SEQUENCE, .size = sizeof(job->seq),
@@ -50,7 +57,7 @@ static int decode_one(struct dv_dev *d, int req, struct av1_job *job, unsigned i
 		  .ptr = &job->grain },
 	};
 
-	return dv_decode_one(d, req, cap, ts, c, grain ? 4 : 3, job->buf, job->size);
+	return dv_decode_one(d, req, cap, ts, c, grain ? 4 : 3, bits, size);
 }
 
 int main(int argc, char **argv)
@@ -60,6 +67,7 @@ int main(int argc, char **argv)
 		{ "video", required_argument, NULL, 'd' },
 		{ "corrupt", required_argument, NULL, 'c' },
 		{ "capture", required_argument, NULL, 'C' },
+		DV_FAULT_OPTIONS,
 		{ 0 },
 	};
 	enum av1_layout layout = AV1_LAYOUT_GST;
@@ -69,6 +77,9 @@ int main(int argc, char **argv)
 	static struct dv_dev dev;
 	int slot_buf[8], req = -1, c, r, status = 0;
 	uint32_t cap_w[DV_MAX_BUFS] = { 0 }, cap_h[DV_MAX_BUFS] = { 0 };
+	/* the buffer's last request came back with ERROR: showing it again shows no picture */
+	bool cap_err[DV_MAX_BUFS] = { 0 };
+	struct dv_fault fault = { 0 };
 	enum dv_mem mem = DV_MEM_MMAP;
 	unsigned int ncap = NCAP;
 	bool rotate = false;
@@ -78,6 +89,12 @@ int main(int argc, char **argv)
 	struct ivf ivf;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int fo = dv_fault_option(&fault, c, optarg);
+
+		if (fo < 0)
+			return 2;
+		if (fo)
+			continue;
 		if (c == 'l')
 			layout = !strcmp(optarg, "chromium") ? AV1_LAYOUT_CHROMIUM :
 				 !strcmp(optarg, "tiles") ? AV1_LAYOUT_TILES : AV1_LAYOUT_GST;
@@ -92,9 +109,11 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: dv-av1client [--layout gst|chromium|tiles] [--capture "
-			"mmap|dmabuf-import|dmabuf-import-rotate] [--video DEV] clip.ivf\n");
+			"mmap|dmabuf-import|dmabuf-import-rotate] [--corrupt N] " DV_FAULT_USAGE
+			" [--video DEV] clip.ivf\n");
 		return 2;
 	}
+	dv_fault_start(&fault);
 	if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01") ||
 	    av1_client_init(&client, layout) || dv_open(&dev, video))
 		return 1;
@@ -102,19 +121,35 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 8; i++)
 		slot_buf[i] = -1;
 	for (size_t f = 0; f < ivf.count && !status; f++) {
+		bool skip = dv_fault_skips(&fault, (long)f);
+		unsigned int in_tu = 0;
+
+		if (started && dv_fault_seeks_before(&fault, (long)f)) {
+			/* a flushing seek: every buffer back, nothing in flight */
+			dv_fault_announce(&fault, display);
+			if (dv_stream(&dev, false) || dv_stream(&dev, true))
+				return 1;
+		}
 		av1_client_start_tu(&client, ivf.frames[f].data, ivf.frames[f].size);
 		while ((r = av1_client_next(&client, &job, 0)) == 1) {
 			uint32_t w = job.frame.upscaled_width, h = job.frame.frame_height_minus_1 + 1;
+			const uint8_t *bits;
 			unsigned int cap;
 			uint64_t ts;
+			size_t size;
+			double t0;
 			char md5[33];
 
 			if (job.show_existing) {
 				int b = slot_buf[job.show_slot & 7];
 
-				if (b < 0) {
+				if (job.show_existing_key && !skip)
+					dv_fault_key(&fault, display);
+				if (skip) {
+					printf("pic %ld SKIPPED\n", display++);
+				} else if (b < 0 || cap_err[b]) {
 					printf("pic %ld FAILED\n", display++);
-					if (!faulted)
+					if (!faulted && !fault.keep_going)
 						status = 1;
 				} else {
 					if (dv_cap_md5(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5))
@@ -122,6 +157,7 @@ int main(int argc, char **argv)
 					printf("pic %ld %ux%u %s\n", display++, cap_w[b], cap_h[b],
 					       md5);
 				}
+				dv_fault_pic(&fault);
 				if (job.show_existing_key)
 					for (int i = 0; i < 8; i++)
 						slot_buf[i] = slot_buf[job.show_slot & 7];
@@ -147,6 +183,19 @@ int main(int argc, char **argv)
 					return 1;
 				started = true;
 			}
+			if (skip) {
+				/* never queued: its picture is one the device never had */
+				dv_fault_announce(&fault, display);
+				for (int i = 0; i < 8; i++)
+					if (job.fh.refresh_frame_flags & (1u << i))
+						slot_buf[i] = -1;
+				if (job.fh.show_frame) {
+					printf("pic %ld SKIPPED\n", display++);
+					dv_fault_pic(&fault);
+				}
+				av1_client_done(&client, &job, dv_fault_ghost_ts((long)f * 8 + in_tu++));
+				continue;
+			}
 			/* a CAPTURE buffer no slot holds */
 			for (cap = 0; cap < ncap; cap++) {
 				bool held = false;
@@ -168,14 +217,23 @@ int main(int argc, char **argv)
 				faulted = true;
 				printf("fault %ld\n", display);
 			}
-			r = decode_one(&dev, req, &job, cap, ts, layout != AV1_LAYOUT_CHROMIUM);
+			size = job.size;
+			bits = dv_fault_bytes(&fault, (long)f, job.buf, &size, job.tiles[0].tile_offset,
+					      display);
+			if (job.frame.frame_type == V4L2_AV1_KEY_FRAME && job.fh.show_frame)
+				dv_fault_key(&fault, display);
+			t0 = dv_fault_before(&fault);
+			r = decode_one(&dev, req, &job, cap, ts, layout != AV1_LAYOUT_CHROMIUM, bits,
+				       size);
 			if (r < 0)
 				return 1;
+			dv_fault_after(&fault, (long)f, t0, r);
+			cap_err[cap] = r;
 			if (r) {
 				fprintf(stderr, "request %ld (CAPTURE %u) came back with ERROR%s\n", jobs,
 					cap, faulted && !resynced ? " (after the fault: allowed)" : "");
 				failed++;
-				if (!faulted || resynced)
+				if ((!faulted || resynced) && !fault.keep_going)
 					status = 1;
 			} else if (jobs == corrupt) {
 				fprintf(stderr, "request %ld with a tile outside its buffer decoded\n",
@@ -188,10 +246,14 @@ int main(int argc, char **argv)
 			}
 			cap_w[cap] = w;
 			cap_h[cap] = h;
-			if (job.fh.show_frame) {
+			if (job.fh.show_frame && r) {
+				printf("pic %ld FAILED\n", display++);
+				dv_fault_pic(&fault);
+			} else if (job.fh.show_frame) {
 				if (dv_cap_md5(&dev, cap, w, h, md5))
 					return 1;
 				printf("pic %ld %ux%u %s\n", display++, w, h, md5);
+				dv_fault_pic(&fault);
 			}
 			for (int i = 0; i < 8; i++)
 				if (job.fh.refresh_frame_flags & (1u << i))
@@ -216,5 +278,6 @@ int main(int argc, char **argv)
 	dv_close(&dev);
 	av1_client_free(&client);
 	ivf_free(&ivf);
+	dv_fault_free(&fault);
 	return status;
 }

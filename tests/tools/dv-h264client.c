@@ -29,10 +29,15 @@
  *                       the CAPTURE buffer must carry V4L2_BUF_FLAG_ERROR all the same, and no
  *                       later picture may be shown predicted from it. Prints "fault <n>" and
  *                       "resync <m>" at the next IDR, from where every request must decode again
+ *   --fault KIND:N | seek:A:B, --keep-going, --pace-ms N, --gate FILE
+ *                       damage, drop or seek (N, A, B: pictures in decoding order; a seek
+ *                       starts the client's DPB and POC state over), go on after a failed
+ *                       request, wait N ms before each request (dv_fault.h)
  * One request at a time; a CAPTURE buffer is reused only when the DPB does not hold it.
  * Prints "pic <n> <w>x<h> <md5>" per request in decode order (the picture cropped as the
- * SPS says, hashed like framemd5), for tests/media/h264-client-check.py. Exit status 1 if a
- * request fails.
+ * SPS says, hashed like framemd5), for tests/media/h264-client-check.py; "pic <n> FAILED" for
+ * a request that came back with V4L2_BUF_FLAG_ERROR. Exit status 1 if a request fails
+ * (without --keep-going or --fault).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +49,7 @@
 #include <linux/media.h>
 #include <linux/v4l2-controls.h>
 
+#include "dv_fault.h"
 #include "dv_v4l2.h"
 #include "file_load.h"
 #include "h264_client.h"
@@ -97,12 +103,12 @@ static unsigned int job_controls(struct h264_job *job, bool chromium, struct v4l
 }
 
 static int decode_one(struct dv_dev *d, int req, struct h264_job *job, unsigned int cap,
-		      uint64_t ts, bool chromium)
+		      uint64_t ts, bool chromium, const uint8_t *bits, size_t size)
 {
 	struct v4l2_ext_control c[5];
 	unsigned int n = job_controls(job, chromium, c);
 
-	return dv_decode_one(d, req, cap, ts, c, n, job->buf, job->size);
+	return dv_decode_one(d, req, cap, ts, c, n, bits, size);
 }
 
 /*
@@ -208,6 +214,7 @@ int main(int argc, char **argv)
 		{ "capture", required_argument, NULL, 'C' },
 		{ "hold-fault", required_argument, NULL, 'H' },
 		{ "fault-at", required_argument, NULL, 'F' },
+		DV_FAULT_OPTIONS,
 		{ 0 },
 	};
 	enum h264_pattern pattern = H264_PATTERN_GST;
@@ -223,10 +230,17 @@ int main(int argc, char **argv)
 	bool started = false, no_flag = false, rotate = false, held_bad = false;
 	enum hold_fault hold = HOLD_NONE;
 	struct h264_job held_pic;
+	struct dv_fault fault = { 0 };
 	uint8_t *data;
 	size_t size;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int fo = dv_fault_option(&fault, c, optarg);
+
+		if (fo < 0)
+			return 2;
+		if (fo)
+			continue;
 		if (c == 'p')
 			pattern = !strcmp(optarg, "chromium") ? H264_PATTERN_CHROMIUM :
 				  H264_PATTERN_GST;
@@ -253,18 +267,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: dv-h264client [--pattern gst|chromium] [--no-matrix-flag] "
 			"[--capture mmap|dmabuf-import|dmabuf-import-rotate] "
 			"[--hold-fault unpaired|flush|flush-running|failed-piece] [--fault-at N] "
-			"[--video DEV] "
-			"clip.h264\n");
+			DV_FAULT_USAGE " [--video DEV] clip.h264\n");
 		return 2;
 	}
+	dv_fault_start(&fault);
 	data = file_load(argv[optind], &size);
 	if (!data || h264_client_init(&client, pattern, data, size) || dv_open(&dev, video))
 		return 1;
 	client.never_flag_matrix = no_flag;
 	dev.pool_rotate = rotate;
 	while (!status && (r = h264_client_next(&client, &job)) == 1) {
+		const uint8_t *bits;
 		unsigned int cap;
 		uint64_t ts;
+		size_t size;
+		double t0;
 		char md5[33];
 
 		if (!started) {
@@ -286,6 +303,23 @@ int main(int argc, char **argv)
 			if (req < 0)
 				return 1;
 			started = true;
+		}
+		if (dv_fault_seeks_before(&fault, jobs)) {
+			/* a flushing seek: every buffer back, nothing in flight, the DPB starts over */
+			dv_fault_announce(&fault, jobs);
+			if (dv_stream(&dev, false) || dv_stream(&dev, true))
+				return 1;
+			h264_client_seek(&client);
+		}
+		if (dv_fault_skips(&fault, jobs)) {
+			/* never queued; a dropped picture's timestamp names one the device never had */
+			dv_fault_announce(&fault, jobs);
+			printf("pic %ld SKIPPED\n", jobs);
+			dv_fault_pic(&fault);
+			if (fault.kind == DV_FAULT_DROP)
+				h264_client_done(&client, &job, dv_fault_ghost_ts(jobs));
+			jobs++;
+			continue;
 		}
 		/* a CAPTURE buffer the DPB does not name */
 		for (cap = 0; cap < ncap; cap++) {
@@ -339,9 +373,16 @@ int main(int argc, char **argv)
 			jobs++;
 			continue;
 		}
-		r = decode_one(&dev, req, &job, cap, ts, pattern == H264_PATTERN_CHROMIUM);
+		size = job.size;
+		bits = dv_fault_bytes(&fault, jobs, job.buf, &size, job.slice_hdr_end, jobs);
+		if (!(job.dp.flags & (V4L2_H264_DECODE_PARAM_FLAG_PFRAME |
+				      V4L2_H264_DECODE_PARAM_FLAG_BFRAME)))
+			dv_fault_key(&fault, jobs);
+		t0 = dv_fault_before(&fault);
+		r = decode_one(&dev, req, &job, cap, ts, pattern == H264_PATTERN_CHROMIUM, bits, size);
 		if (r < 0)
 			return 1;
+		dv_fault_after(&fault, jobs, t0, r);
 		cap_ts[cap] = ts;
 		if (held_job >= 0) {
 			/* go on: the decode from the next IDR is checked too */
@@ -354,14 +395,16 @@ int main(int argc, char **argv)
 		if (r) {
 			fprintf(stderr, "request %ld (CAPTURE %u) came back with ERROR\n", jobs, cap);
 			printf("pic %ld FAILED\n", jobs);
+			dv_fault_pic(&fault);
 			failed++;
 			/* between a fault and the next IDR a request may fail */
-			if (!hold || resync_at >= 0)
+			if ((!hold || resync_at >= 0) && !fault.keep_going)
 				status = 1;
 		} else {
 			if (md5_of(&dev, cap, &job, md5))
 				return 1;
 			printf("pic %ld %ux%u %s\n", jobs, job.crop_w, job.crop_h, md5);
+			dv_fault_pic(&fault);
 		}
 		h264_client_done(&client, &job, ts);
 		jobs++;
@@ -383,5 +426,6 @@ int main(int argc, char **argv)
 	dv_close(&dev);
 	h264_client_free(&client);
 	free(data);
+	dv_fault_free(&fault);
 	return status;
 }

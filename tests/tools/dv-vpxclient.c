@@ -16,11 +16,14 @@
  *       take the CAPTURE buffers in turn (the next one after the last that no reference
  *       slot holds) instead of the lowest free one, so every buffer, and its fd in the
  *       daemon, is in use within the first requests (tests/vm/daemon-dos.sh)
- *   --pace-ms N
- *       wait N ms before each request (a stream that lasts while something else happens)
+ *   --fault KIND:N | seek:A:B, --keep-going, --pace-ms N
+ *       damage, drop or seek (N, A, B: IVF frames, a superframe's frames counted one by
+ *       one), go on after a failed request, wait N ms before each request (dv_fault.h)
  * A CAPTURE buffer is reused only when no reference slot holds it. Prints
  * "pic <n> <w>x<h> <md5>" per shown picture in display order for daemon/tests/run_clips.py,
- * which compares with libvpx. Exit status 1 if a request fails.
+ * which compares with libvpx. A show_existing_frame of a buffer that came back with
+ * V4L2_BUF_FLAG_ERROR (or that no request filled) prints "pic <n> FAILED" too. Exit status
+ * 1 if a request fails (without --keep-going or --fault).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -30,6 +33,7 @@
 #include <linux/v4l2-controls.h>
 
 #include "dv_capture_md5.h"
+#include "dv_fault.h"
 #include "dv_v4l2.h"
 #include "ivf.h"
 #include "test_picture.h"
@@ -105,13 +109,53 @@ static int setup(struct dv_dev *d, const struct frame *fr, unsigned int ncap, en
 	return 0;
 }
 
+/* Where the frame's header ends: what the controls describe (dv_fault.h). */
+static size_t header_end(const struct frame *fr)
+{
+	if (fr->vp9)
+		return (size_t)fr->c9.uncompressed_header_size + fr->c9.compressed_header_size;
+	/* the frame tag (3 bytes, 10 for a key frame), then the first partition's header */
+	return (fr->key ? 10u : 3u) + fr->c8.first_part_header_bits / 8;
+}
+
+/* The reference slots after the frame, its picture in CAPTURE buffer @cap (-1: none). */
+static void update_slots(const struct frame *fr, int slot_buf[8], int cap)
+{
+	int last = slot_buf[0], gold = slot_buf[1], alt = slot_buf[2];
+
+	if (fr->vp9) {
+		for (int s = 0; s < 8; s++)
+			if (fr->i9.refresh_frame_flags & (1u << s))
+				slot_buf[s] = cap;
+		return;
+	}
+	/* libvpx's order: the altref copy first, the golden copy may see it */
+	if (fr->i8.copy_to_alt == 1)
+		alt = last;
+	else if (fr->i8.copy_to_alt == 2)
+		alt = gold;
+	if (fr->i8.copy_to_golden == 1)
+		gold = last;
+	else if (fr->i8.copy_to_golden == 2)
+		gold = alt;
+	if (fr->i8.refresh_golden)
+		gold = cap;
+	if (fr->i8.refresh_alt)
+		alt = cap;
+	if (fr->i8.refresh_last)
+		last = cap;
+	slot_buf[0] = last;
+	slot_buf[1] = gold;
+	slot_buf[2] = alt;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "video", required_argument, NULL, 'd' },
 		{ "capture", required_argument, NULL, 'C' },
 		{ "cycle", no_argument, NULL, 'y' },
-		{ "pace-ms", required_argument, NULL, 'p' },
+		DV_FAULT_OPTIONS,
 		{ 0 },
 	};
 	const char *video = NULL;
@@ -121,9 +165,12 @@ int main(int argc, char **argv)
 	/* CAPTURE slot of each reference: VP9's 8 slots, VP8's last/golden/alt in 0..2 */
 	int slot_buf[8];
 	uint32_t cap_w[DV_MAX_BUFS] = { 0 }, cap_h[DV_MAX_BUFS] = { 0 };
+	/* the buffer's last request came back with ERROR: showing it again shows no picture */
+	bool cap_err[DV_MAX_BUFS] = { 0 };
+	struct dv_fault fault = { 0 };
 	uint32_t cur_w = 0, cur_h = 0, cur_fourcc = 0;
 	enum dv_mem mem = DV_MEM_MMAP;
-	unsigned int ncap = NCAP, changes = 0, last_cap = NCAP - 1, pace_ms = 0;
+	unsigned int ncap = NCAP, changes = 0, last_cap = NCAP - 1;
 	bool cycle = false;
 	long display = 0, jobs = 0, failed = 0;
 	int req = -1, c, status = 0;
@@ -132,12 +179,16 @@ int main(int argc, char **argv)
 	struct ivf ivf;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int fo = dv_fault_option(&fault, c, optarg);
+
+		if (fo < 0)
+			return 2;
+		if (fo)
+			continue;
 		if (c == 'd')
 			video = optarg;
 		else if (c == 'y')
 			cycle = true;
-		else if (c == 'p')
-			pace_ms = (unsigned int)atoi(optarg);
 		else if (c == 'C' && !dv_parse_capture(optarg, &mem, &rotate))
 			ncap = mem == DV_MEM_MMAP ? NCAP : DV_CHROMIUM_POOL;
 		else
@@ -145,9 +196,10 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: dv-vpxclient [--capture mmap|dmabuf-import|"
-			"dmabuf-import-rotate] [--cycle] [--pace-ms N] [--video DEV] clip.ivf\n");
+			"dmabuf-import-rotate] [--cycle] " DV_FAULT_USAGE " [--video DEV] clip.ivf\n");
 		return 2;
 	}
+	dv_fault_start(&fault);
 	if (ivf_load(&ivf, argv[optind], 1))
 		return 1;
 	is_vp9 = !strcmp(ivf.fourcc, "VP90");
@@ -164,7 +216,10 @@ int main(int argc, char **argv)
 		static struct frame fr;
 		struct v4l2_ext_control ctl[2];
 		unsigned int cap, k, n = 0;
+		const uint8_t *bits;
 		uint64_t ts;
+		size_t size;
+		double t0;
 		char md5[33];
 		int r;
 
@@ -178,14 +233,18 @@ int main(int argc, char **argv)
 		if (fr.show_existing) {
 			int b = slot_buf[fr.show_slot];
 
-			if (b < 0) {
+			if (dv_fault_skips(&fault, (long)i)) {
+				printf("pic %ld SKIPPED\n", display++);
+			} else if (b < 0 || cap_err[b]) {
 				printf("pic %ld FAILED\n", display++);
-				status = 1;
+				if (!fault.keep_going)
+					status = 1;
 			} else {
 				if (dv_cap_md5(&dev, (unsigned int)b, cap_w[b], cap_h[b], md5))
 					return 1;
 				printf("pic %ld %ux%u %s\n", display++, cap_w[b], cap_h[b], md5);
 			}
+			dv_fault_pic(&fault);
 			continue;
 		}
 		if (fr.key && (fr.width != cur_w || fr.height != cur_h || fr.fourcc != cur_fourcc)) {
@@ -211,6 +270,26 @@ int main(int argc, char **argv)
 			fprintf(stderr, "frame %zu: the stream does not start with a key frame\n", i);
 			return 1;
 		}
+		if (dv_fault_seeks_before(&fault, (long)i)) {
+			/* a flushing seek: every buffer back, nothing in flight */
+			dv_fault_announce(&fault, display);
+			if (dv_stream(&dev, false) || dv_stream(&dev, true))
+				return 1;
+		}
+		if (dv_fault_skips(&fault, (long)i)) {
+			/* never queued: its picture is one the device never had */
+			dv_fault_announce(&fault, display);
+			update_slots(&fr, slot_buf, -1);
+			if (is_vp9)
+				vp9_client_update_refs(&vp9, &fr.i9, dv_fault_ghost_ts((long)i));
+			else
+				vp8_client_update_refs(&vp8, &fr.i8, dv_fault_ghost_ts((long)i));
+			if (fr.show) {
+				printf("pic %ld SKIPPED\n", display++);
+				dv_fault_pic(&fault);
+			}
+			continue;
+		}
 		/* a CAPTURE buffer no reference slot holds */
 		for (k = 0; k < ncap; k++) {
 			bool held = false;
@@ -226,9 +305,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		last_cap = cap;
-		if (pace_ms)
-			nanosleep(&(struct timespec){ .tv_sec = pace_ms / 1000,
-					.tv_nsec = (long)(pace_ms % 1000) * 1000000L }, NULL);
 		/* Chromium: tv_usec = the CAPTURE buffer's index, references named by it */
 		ts = (uint64_t)cap * 1000;
 		if (is_vp9) {
@@ -241,53 +317,41 @@ int main(int argc, char **argv)
 			ctl[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_VP8_FRAME,
 				.size = sizeof(fr.c8), .ptr = &fr.c8 };
 		}
-		r = dv_decode_one(&dev, req, cap, ts, ctl, n, ivf.frames[i].data,
-				  ivf.frames[i].size);
+		size = ivf.frames[i].size;
+		bits = dv_fault_bytes(&fault, (long)i, ivf.frames[i].data, &size,
+				      header_end(&fr), display);
+		if (fr.key && fr.show)
+			dv_fault_key(&fault, display);
+		t0 = dv_fault_before(&fault);
+		r = dv_decode_one(&dev, req, cap, ts, ctl, n, bits, size);
 		if (r < 0)
 			return 1;
+		dv_fault_after(&fault, (long)i, t0, r);
 		cap_w[cap] = fr.width;
 		cap_h[cap] = fr.height;
+		cap_err[cap] = r;
 		if (r) {
 			fprintf(stderr, "request %ld (frame %zu, CAPTURE %u) came back with ERROR\n",
 				jobs, i, cap);
 			failed++;
-			status = 1;
-			if (fr.show)
+			if (!fault.keep_going)
+				status = 1;
+			if (fr.show) {
 				printf("pic %ld FAILED\n", display++);
+				dv_fault_pic(&fault);
+			}
 		} else if (fr.show) {
 			if (dv_cap_md5(&dev, cap, fr.width, fr.height, md5))
 				return 1;
 			printf("pic %ld %ux%u %s\n", display++, fr.width, fr.height, md5);
+			dv_fault_pic(&fault);
 		}
 		/* the reference slots follow the bitstream */
-		if (is_vp9) {
-			for (int s = 0; s < 8; s++)
-				if (fr.i9.refresh_frame_flags & (1u << s))
-					slot_buf[s] = (int)cap;
+		update_slots(&fr, slot_buf, (int)cap);
+		if (is_vp9)
 			vp9_client_update_refs(&vp9, &fr.i9, ts);
-		} else {
-			int last = slot_buf[0], gold = slot_buf[1], alt = slot_buf[2];
-
-			/* libvpx's order: the altref copy first, the golden copy may see it */
-			if (fr.i8.copy_to_alt == 1)
-				alt = last;
-			else if (fr.i8.copy_to_alt == 2)
-				alt = gold;
-			if (fr.i8.copy_to_golden == 1)
-				gold = last;
-			else if (fr.i8.copy_to_golden == 2)
-				gold = alt;
-			if (fr.i8.refresh_golden)
-				gold = (int)cap;
-			if (fr.i8.refresh_alt)
-				alt = (int)cap;
-			if (fr.i8.refresh_last)
-				last = (int)cap;
-			slot_buf[0] = last;
-			slot_buf[1] = gold;
-			slot_buf[2] = alt;
+		else
 			vp8_client_update_refs(&vp8, &fr.i8, ts);
-		}
 		jobs++;
 	}
 	reimports += dev.pool_changes;
@@ -299,5 +363,6 @@ int main(int argc, char **argv)
 		dv_stream(&dev, false);
 	dv_close(&dev);
 	ivf_free(&ivf);
+	dv_fault_free(&fault);
 	return status;
 }

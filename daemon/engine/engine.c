@@ -368,6 +368,11 @@ static void record_failure(struct dd_stream *s, uint64_t ts, const struct dd_exp
 		s->codec_ops->access->failed(s->codec_state, ts, x);
 }
 
+void dd_stream_forget(struct dd_stream *s, uint64_t ts)
+{
+	dd_ref_set_remove(&s->refs, ts);
+}
+
 static void record_success(struct dd_stream *s, const struct dd_job *job,
 			   const struct dd_expectation *x, const struct dd_decoded *got)
 {

@@ -262,6 +262,15 @@ void dd_stream_flush(struct dd_stream *stream);
 /* Pending jobs are dropped: their dst may or may not have been written. */
 void dd_stream_close(struct dd_stream *stream);
 
+/*
+ * A job with this CAPTURE timestamp was never decoded (cancelled before it reached the
+ * decoder): a picture the timestamp named before is gone from the application's buffer, so
+ * jobs that name it must fail, as after a failed job. Clients reuse timestamps (Chromium
+ * names pictures by CAPTURE index), so without this a later job could name the timestamp and
+ * be decoded against the older picture the decoder still holds under it.
+ */
+void dd_stream_forget(struct dd_stream *stream, uint64_t timestamp);
+
 const char *dd_stream_backend_name(const struct dd_stream *stream);
 
 #endif

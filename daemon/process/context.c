@@ -177,6 +177,9 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
 		       (uint64_t)job->msg.job_id);
+		/* its picture was never decoded: jobs that name its timestamp must fail */
+		if (ctx->stream)
+			dd_stream_forget(ctx->stream, job->msg.capture.timestamp);
 		/* the kernel waits for this answer before it returns the buffers */
 		complete(ctx->svc, job, DAEDALUS_STATUS_ERROR, DAEDALUS_REASON_CANCELLED);
 		return false;

@@ -146,6 +146,8 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	/* a cancelled job's CAPTURE buffer may already be back with the application */
 	if (atomic_load(&job->cancelled)) {
 		sync_end(job, f->cap, f->ncap);
+		/* never decoded: jobs that name its timestamp must fail */
+		dd_stream_forget(ctx->stream, job->msg.capture.timestamp);
 		fail->reason = DAEDALUS_REASON_CANCELLED;
 		return dd_fail(&fail->why, "cancelled");
 	}

@@ -124,6 +124,24 @@ static void log_format(struct dm_context *ctx, const struct dd_job *dj)
 		dd_fourcc_name(dj->dst->fourcc, name), dj->dst->width, dj->dst->height,
 		dd_stream_backend_name(ctx->stream), threads);
 }
+/*
+ * The kernel marks a reference buffer whose last job failed (DAEDALUS_BUF_FLAG_ERROR): a
+ * timed-out job the daemon never saw (the kernel withdrew it while the daemon was stopped),
+ * a job cancelled or failed. Its timestamp may still name an older picture the decoder holds
+ * (clients reuse timestamps): forgotten, the job fails for a lost reference instead of being
+ * decoded against that older picture. The job's own buffer (an H.264 second field) is left.
+ */
+static void forget_failed_refs(struct dm_context *ctx, const struct dm_job *job)
+{
+	for (uint32_t i = 0; i < job->msg.num_refs && i < DAEDALUS_MAX_REFS; i++) {
+		const struct daedalus_ref *r = &job->msg.refs[i];
+
+		if ((r->flags & DAEDALUS_REF_FLAG_FOUND) && !(r->flags & DAEDALUS_REF_FLAG_SELF) &&
+		    (r->buf.flags & DAEDALUS_BUF_FLAG_ERROR))
+			dd_stream_forget(ctx->stream, r->timestamp);
+	}
+}
+
 
 int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_failure *fail)
 {
@@ -151,6 +169,7 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 		fail->reason = DAEDALUS_REASON_CANCELLED;
 		return dd_fail(&fail->why, "cancelled");
 	}
+	forget_failed_refs(ctx, job);
 	if (dd_stream_submit(ctx->stream, &f->dj, job->msg.job_id, &fail->why)) {
 		sync_end(job, f->cap, f->ncap);
 		fail->reason = reason_code(fail->why.kind);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/types.h>
 
 #include "dv_common.h"
 
@@ -50,7 +51,7 @@ int dv_fault_option(struct dv_fault *f, int opt, const char *arg)
 void dv_fault_start(struct dv_fault *f)
 {
 	/* the test follows the output while the client runs (to kill the daemon mid-stream) */
-	if (f->keep_going)
+	if (f->keep_going || f->pace_ms)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
@@ -93,7 +94,9 @@ const uint8_t *dv_fault_bytes(struct dv_fault *f, long unit, const uint8_t *data
 {
 	size_t n = *size, i;
 
-	if (unit != f->at || f->kind < DV_FAULT_TRUNCATE || f->kind > DV_FAULT_FLIP_DATA)
+	/* the first unit queued from N on (N may be a VP9 show_existing_frame, never queued) */
+	if (unit < f->at || f->announced || f->kind < DV_FAULT_TRUNCATE ||
+	    f->kind > DV_FAULT_FLIP_DATA)
 		return data;
 	if (hdr_end > n)
 		hdr_end = n;
@@ -106,6 +109,7 @@ const uint8_t *dv_fault_bytes(struct dv_fault *f, long unit, const uint8_t *data
 		f->cap = n;
 	}
 	memcpy(f->copy, data, n);
+	i = n;
 	switch (f->kind) {
 	case DV_FAULT_TRUNCATE:
 		*size = hdr_end + (n - hdr_end) / 2;
@@ -121,12 +125,15 @@ const uint8_t *dv_fault_bytes(struct dv_fault *f, long unit, const uint8_t *data
 		break;
 	case DV_FAULT_FLIP_DATA:
 		if (n > hdr_end)
-			f->copy[hdr_end + (n - hdr_end) / 2] ^= 0x10;
+			f->copy[i = hdr_end + (n - hdr_end) / 2] ^= 0x10;
 		break;
 	default:
 		break;
 	}
 	dv_fault_announce(f, pic);
+	/* what was done, for whoever looks into a cell */
+	printf("damage unit %ld: %zu bytes, header %zu, sent %zu, bit 0x10 of byte %zd flipped\n",
+	       unit, n, hdr_end, *size, i < n ? (ssize_t)i : (ssize_t)-1);
 	return f->copy;
 }
 

@@ -4,7 +4,8 @@
  * for the fault matrix (tests/vm/daemon-fault-matrix.sh, tests/media/fault-matrix.py):
  *
  *   --fault KIND:N     unit N (an IVF frame for VP8/VP9, a temporal unit for AV1, a picture
- *                      for H.264, counted from 0 in the file) is damaged or lost:
+ *                      for H.264, counted from 0 in the file; damage: the first unit queued
+ *                      from N on) is damaged or lost:
  *       truncate       its OUTPUT buffer ends halfway through the data after the header
  *       garbage        the bytes after the header are replaced by noise (same length)
  *       flip-header    one bit in the middle of the header is flipped
@@ -30,6 +31,7 @@
  *   at <ms>                       after each pic line: when it was there (CLOCK_REALTIME)
  *   req <unit> <t0> <t1> ok|ERROR  each request: queued at t0, back at t1 (ms, CLOCK_REALTIME)
  *   fault <pic> <ms> <kind>        the fault, before picture <pic> of the output
+ *   damage unit <n>: ...           what was damaged (sizes, the byte flipped)
  *   key <pic> <ms>                 picture <pic> is queued now as an access point (a shown key
  *                                  frame, an H.264 I or IDR picture): decoding can resume at it
  */

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 200 debug=300
+# testbed-seconds: 180 debug=260
 # The fault matrix (issue 14): every fault below, through the device, with our own clients
 # (dv-vpxclient for VP8 and VP9, dv-av1client, dv-h264client: they check
 # V4L2_BUF_FLAG_ERROR, which GStreamer 1.26 ignores) and their shared fault options
@@ -29,7 +29,11 @@ for b in dv-vpxclient dv-av1client dv-h264client; do
 done
 need_cpus 2
 media_setup
+# On tmpfs: the test reads the outputs while the clients write them, which through the
+# checkout's 9p mount once gave a reader NUL bytes. Copied to the checkout at the end
+# (build/media/fault-matrix-KERNEL/) for whoever looks into a cell.
 OUT=/tmp/fault-matrix
+KEEP=$WORK/fault-matrix-${DAEDALUS_KERNEL:-normal}
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 declare -A NAME=([vp8]=vp8-altref-odd [vp9]=vp9-altref-odd [av1]=av1-svt-odd [h264]=h264-opengop)
@@ -73,29 +77,39 @@ for c in $codecs; do
 	client "$c" "$OUT/$c.key-lost" --fault "drop:${KEYLOST[$c]}"
 	cells+=("$c key-lost ${NAME[$c]} $OUT/$c.key-lost $?")
 
-	# the daemon killed with a request pending: stopped first, so that the client has
-	# queued one it holds, then SIGKILL, and a new daemon started at once
-	client "$c" "$OUT/$c.daemon-kill" --pace-ms 40 &
+	# The daemon killed with a request pending: stopped first, so that the client has
+	# queued one it holds, then SIGKILL, and a new daemon started at once. A start takes
+	# 1-3 s under TCG, in which the paced client would run past the clip's next access
+	# point: once the pending request is back, the client waits (SIGSTOP) for the new daemon
+	# (paced at 150 ms, so that it sends few requests before the test stops it).
+	client "$c" "$OUT/$c.daemon-kill" --keep-going --pace-ms 150 &
 	pid=$!
-	wait_pics "$OUT/$c.daemon-kill" 8 "$pid"
+	wait_pics "$OUT/$c.daemon-kill" 3 "$pid"
 	kill -STOP "$daemon_pid"
 	sleep 0.4
 	t=$(now_ms)
 	kill -KILL "$daemon_pid"
 	wait "$daemon_pid" 2>/dev/null
+	for _ in $(seq 100); do
+		awk -v t="$t" '$1 == "req" && $4 > t { f = 1 } END { exit !f }' "$OUT/$c.daemon-kill" &&
+			break
+		sleep 0.05
+	done
+	kill -STOP "$pid"
 	cp "$DAEMON_LOG" "$OUT/daemon.$c.killed.log"
 	daemon_start
 	t2=$(now_ms)
+	kill -CONT "$pid"
 	echo "     $c: daemon killed, a new one ready $((t2 - t)) ms later"
 	wait "$pid"
 	cells+=("$c daemon-kill ${NAME[$c]} $OUT/$c.daemon-kill $? $t $t2")
 
 	# the daemon stopped past the watchdog, then resumed
-	client "$c" "$OUT/$c.daemon-stop" --pace-ms 40 &
+	client "$c" "$OUT/$c.daemon-stop" --keep-going --pace-ms 40 &
 	pid=$!
-	wait_pics "$OUT/$c.daemon-stop" 8 "$pid"
-	t=$(now_ms)
+	wait_pics "$OUT/$c.daemon-stop" 4 "$pid"
 	kill -STOP "$daemon_pid"
+	t=$(now_ms)
 	sleep "$(((wd + 1000) / 1000)).$(((wd + 1000) % 1000 / 100))"
 	t2=$(now_ms)
 	kill -CONT "$daemon_pid"
@@ -103,9 +117,9 @@ for c in $codecs; do
 	cells+=("$c daemon-stop ${NAME[$c]} $OUT/$c.daemon-stop $? $t $t2")
 
 	# another client killed mid-stream, with a request queued (the daemon stopped for it)
-	client "$c" "$OUT/$c.victim" --pace-ms 40 &
+	client "$c" "$OUT/$c.victim" --keep-going --pace-ms 40 &
 	victim=$!
-	client "$c" "$OUT/$c.client-kill" --pace-ms 40 &
+	client "$c" "$OUT/$c.client-kill" --keep-going --pace-ms 40 &
 	pid=$!
 	wait_pics "$OUT/$c.victim" 8 "$victim"
 	kill -STOP "$daemon_pid"
@@ -132,10 +146,25 @@ c=${codecs##* }
 awk '/^pic [0-9]+ [0-9]+x[0-9]+ [0-9a-f]+$/ { last = NR } { l[NR] = $0 }
 	END { for (i = 1; i <= NR; i++) { if (i == last) sub(/[0-9a-f]+$/, "0123456789abcdef0123456789abcdef", l[i]); print l[i] } }' \
 	"$OUT/$c.truncate" >"$OUT/canary"
+# Cells found wrong by this matrix and not fixed yet (docs/testing.md, "The fault matrix"):
+# damage that the decoding library decodes into a wrong picture without reporting an error.
+known=(
+	"vp8 flip-data=a flipped bit in VP8's entropy-coded data decodes without an error (VP8 has no check that could notice it): the pictures until the next golden or key frame differ"
+	"vp9 truncate=libavcodec's VP9 decoder returns no error for a frame whose only tile ends halfway through its data, and the daemon has no other signal: the pictures until the key frame differ"
+	"vp9 garbage=the data after the VP9 headers replaced by noise decodes without an error from libavcodec: the pictures until the key frame differ"
+	"vp9 flip-header=one picture after the damaged header decodes wrong without an error before the later ones fail: not investigated yet"
+	"vp9 flip-data=a flipped bit in VP9's entropy-coded data decodes without an error from libavcodec: the pictures until the key frame differ"
+	"av1 garbage=libdav1d decodes the frame whose tile data is noise, and the next one, without an error; later frames fail: not investigated yet"
+	"av1 flip-data=a flipped bit in AV1 tile data decodes without an error from libdav1d for the frame and the next ones; later frames fail: not investigated yet"
+	"h264 garbage=slice data replaced by noise decodes without an error under AV_EF_EXPLODE: libavcodec conceals what it could not decode and says so only in decode_error_flags of output frames (backend_ffmpeg.c), which the daemon does not read"
+	"h264 flip-header=a flipped bit in the slice header gives a valid but different header (the daemon compares the slice type and IDR-ness with the controls, not frame_num, the POC or the QP): the pictures until the next I picture differ"
+)
 args=()
 for cell in "${cells[@]}"; do args+=(--cell "$cell"); done
+for k in "${known[@]}"; do args+=(--known "$k"); done
 python3 "$MEDIA/fault-matrix.py" --workdir "$CLIPS" --job-timeout-ms "$wd" "${args[@]}" \
 	--canary "$c truncate ${NAME[$c]} $OUT/canary 0" || failures=$((failures + 1))
+rm -rf "$KEEP" && cp -r "$OUT" "$KEEP"
 daemon_alive
 daemon_stop
 media_finish daemon-fault-matrix

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/types.h>
 
 #include "dv_common.h"
@@ -20,6 +21,10 @@ int dv_fault_option(struct dv_fault *f, int opt, const char *arg)
 {
 	if (opt == DV_FAULT_OPT_KEEP) {
 		f->keep_going = true;
+		return 1;
+	}
+	if (opt == DV_FAULT_OPT_GATE) {
+		f->gate = arg;
 		return 1;
 	}
 	if (opt == DV_FAULT_OPT_PACE) {
@@ -148,6 +153,8 @@ double dv_fault_before(const struct dv_fault *f)
 	if (f->pace_ms)
 		nanosleep(&(struct timespec){ .tv_sec = f->pace_ms / 1000,
 			  .tv_nsec = (long)(f->pace_ms % 1000) * 1000000L }, NULL);
+	while (f->gate && !access(f->gate, F_OK))
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
 	return dv_realtime_ms();
 }
 

@@ -18,6 +18,8 @@
  *   --keep-going       a failed request does not end the run (implied by --fault)
  *   --pace-ms N        wait N ms before each request (a stream that lasts while the test
  *                      kills or stops the daemon or another client)
+ *   --gate FILE        and then while FILE exists (the test holds the stream while it
+ *                      starts a new daemon, which takes seconds under TCG)
  *
  * The header is what the controls describe (VP8: the frame tag and the first partition's
  * header bits; VP9: the uncompressed and compressed headers; AV1: the bytes before the first
@@ -57,6 +59,7 @@ struct dv_fault {
 	long at, seek_to;	/* units; seek_to only for DV_FAULT_SEEK */
 	bool keep_going;	/* per-request lines, failures do not end the run */
 	unsigned int pace_ms;
+	const char *gate;	/* --gate: no request is queued while this file exists */
 	bool announced;
 	uint8_t *copy;		/* the damaged copy of a unit */
 	size_t cap;
@@ -66,12 +69,14 @@ struct dv_fault {
 #define DV_FAULT_OPT_FAULT	0x1000
 #define DV_FAULT_OPT_KEEP	0x1001
 #define DV_FAULT_OPT_PACE	0x1002
+#define DV_FAULT_OPT_GATE	0x1003
 #define DV_FAULT_OPTIONS                                                        \
 	{ "fault", required_argument, NULL, DV_FAULT_OPT_FAULT },               \
 	{ "keep-going", no_argument, NULL, DV_FAULT_OPT_KEEP },                 \
-	{ "pace-ms", required_argument, NULL, DV_FAULT_OPT_PACE }
+	{ "pace-ms", required_argument, NULL, DV_FAULT_OPT_PACE },              \
+	{ "gate", required_argument, NULL, DV_FAULT_OPT_GATE }
 #define DV_FAULT_USAGE "[--fault truncate|garbage|flip-header|flip-data|drop:N|seek:A:B] " \
-	"[--keep-going] [--pace-ms N]"
+	"[--keep-going] [--pace-ms N] [--gate FILE]"
 
 /* 1: one of ours, handled; 0: not ours; -1: ours with a bad argument (printed). */
 int dv_fault_option(struct dv_fault *f, int opt, const char *arg);

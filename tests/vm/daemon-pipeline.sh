@@ -1,6 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 1500
 # testbed-kernels: normal debug
+# testbed-batch: yes
 # testbed-seconds: 200 debug=170
 # Several frames of one stream in flight through the whole device (docs/frame-parallel.md):
 # the module's max_inflight set to 2, the daemon asks for 2 and decodes AV1 with dav1d frame

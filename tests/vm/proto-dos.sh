@@ -1,6 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 500 --module-params job_timeout_ms=30000
 # testbed-kernels: normal debug
+# testbed-batch: yes
 # testbed-seconds: 35 debug=60
 # No opener takes the bridge from the others (issue 13, docs/security.md), against the test peer:
 # - Job table: 80 decoder instances with a job each while the peer answers 1.5 s after receiving

@@ -174,6 +174,7 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 			     struct vb2_v4l2_buffer *src, bool hold, u32 in_req)
 {
 	struct daedalus_job *msg = &job->msg;
+	struct daedalus_buf *dst = daedalus_vb_to_buf(&job->dst->vb2_buf);
 	struct vb2_buffer *svb = &src->vb2_buf;
 	u32 payload, offset;
 	int ret;
@@ -181,12 +182,20 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 	msg->ctx_id = ctx->id;
 	msg->codec = ctx->coded->codec;
 	msg->sequence = src->sequence;
-	if (ctx->fh.m2m_ctx->new_frame)
+	if (ctx->fh.m2m_ctx->new_frame || dst->fresh)
 		msg->flags |= DAEDALUS_JOB_FLAG_NEW_FRAME;
+	dst->fresh = false;
 	if (hold)
 		msg->flags |= DAEDALUS_JOB_FLAG_HOLD;
+	/*
+	 * A piece lost before the OUTPUT stream restarted belongs to a picture
+	 * the client has abandoned (a buffer held across STREAMOFF of OUTPUT
+	 * alone): what is decoded into it from now on starts anew.
+	 */
+	if (!src->sequence)
+		dst->lost = false;
 	/* an earlier piece of this picture failed: see daedalus_cap_done() */
-	if (daedalus_vb_to_buf(&job->dst->vb2_buf)->lost)
+	if (dst->lost)
 		msg->flags |= DAEDALUS_JOB_FLAG_LOST_PIECE;
 	/* out_seq restarts at STREAMON and skips 0 when it wraps */
 	if (!src->sequence)

@@ -681,8 +681,10 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
 
 	/* A new picture starts in it, no piece of which is lost yet. */
-	if (V4L2_TYPE_IS_CAPTURE(vb->vb2_queue->type))
+	if (V4L2_TYPE_IS_CAPTURE(vb->vb2_queue->type)) {
 		daedalus_vb_to_buf(vb)->lost = false;
+		daedalus_vb_to_buf(vb)->fresh = true;
+	}
 	v4l2_m2m_buf_queue(ctx->fh.m2m_ctx, to_vb2_v4l2_buffer(vb));
 }
 

@@ -380,13 +380,22 @@ struct daedalus_ctx {
  * @lost:	a job of the picture in this CAPTURE buffer failed: set by the
  *		job's finisher, kept across the later pieces of the picture,
  *		cleared when the buffer is queued for a new picture (buf_queue;
- *		daedalus_cap_done() says why there)
+ *		daedalus_cap_done() says why there) or when the OUTPUT stream
+ *		restarts (daedalus_job_fill())
+ * @fresh:	queued since its last job: the next job starts a new picture in
+ *		it and says so (NEW_FRAME), even when the m2m core's new_frame is
+ *		false because the client queued it again with the old timestamp
+ *		(Chromium does), so that the daemon never adds that picture's
+ *		slices to pieces it still holds from the buffer's last picture.
+ *		Set by buf_queue, cleared by the job that takes the buffer; both
+ *		run while no job holds the buffer, ordered by the m2m core's lock
  */
 struct daedalus_buf {
 	struct v4l2_m2m_buffer m2m;
 	struct daedalus_handle *handle[VIDEO_MAX_PLANES];
 	bool error;
 	bool lost;
+	bool fresh;
 };
 
 enum daedalus_job_state {

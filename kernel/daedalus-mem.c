@@ -93,7 +93,8 @@ static void daedalus_mem_release(struct daedalus_mem *mem)
 
 	if (mem->vaddr)
 		vunmap(mem->vaddr);
-	for (i = 0; i < mem->num_pages; i++)
+	/* an allocation that failed part way left the rest NULL (kvcalloc) */
+	for (i = 0; i < mem->num_pages && mem->pages[i]; i++)
 		__free_page(mem->pages[i]);
 	kvfree(mem->pages);
 	mutex_destroy(&mem->att_lock);
@@ -134,8 +135,15 @@ static int daedalus_mem_alloc_pages(struct daedalus_mem *mem)
 			if (page)
 				break;
 		}
+		/*
+		 * RETRY_MAYFAIL: at its memory cgroup's limit (or the machine's)
+		 * the client gets ENOMEM from REQBUFS; without it the charge
+		 * calls the OOM killer, which picks a task of the cgroup, not
+		 * necessarily the one asking.
+		 */
 		if (!page)
-			page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+			page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_RETRY_MAYFAIL |
+					  __GFP_NOWARN);
 		if (!page)
 			return -ENOMEM;
 		if (order)

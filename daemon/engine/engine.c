@@ -519,11 +519,14 @@ static void switch_mode(struct dd_stream *s)
 	}
 	if (r > 0)
 		return; /* the backend holds part of a picture: at the next such job */
-	if (r < 0)
+	if (r < 0) {
+		/* the old mode stays in force: tried again at the next key frame */
 		elog(s->engine, DD_LOG_WARNING, "%s stream: cannot change mode for a lookahead "
 		     "of %u, decoding on as for %u: %s", dd_codec_name(s->codec),
 		     s->want_lookahead, s->lookahead, err.msg);
-	else if (s->ops->set_frame_delay)
+		return;
+	}
+	if (s->ops->set_frame_delay)
 		elog(s->engine, DD_LOG_INFO, "%s stream: decoding for a lookahead of %u (was %u)",
 		     dd_codec_name(s->codec), s->want_lookahead, s->lookahead);
 	s->lookahead = s->want_lookahead;
@@ -557,7 +560,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 		goto fail;
 	if (s->codec_ops->predicts_from)
 		e->num_names = s->codec_ops->predicts_from(job, &e->x, e->names);
-	if (s->want_lookahead != s->lookahead && (e->x.key_frame || s->fresh))
+	if (s->want_lookahead != s->lookahead && ((e->x.key_frame && !e->x.inherits) || s->fresh))
 		switch_mode(s);
 	s->fresh = false;
 	if (s->async) {

@@ -18,6 +18,12 @@ struct dd_expectation {
 	unsigned int bit_depth;
 	int profile;
 	bool key_frame; /* nothing decoded before it can be referenced after it */
+	/*
+	 * A key frame that still takes state from the frame before it (VP8: segmentation on
+	 * without a new segment map keeps the previous frame's map): a decoder opened just
+	 * before it would decode it differently, so a stream changes mode only elsewhere.
+	 */
+	bool inherits;
 	unsigned int num_refs;
 	uint64_t ref_ts[DD_MAX_JOB_REFS];
 	/* H.264 second field: one of ref_ts may be this very picture's first field */

@@ -50,6 +50,8 @@ int dd_check_vp8_job(const struct dd_job *job, struct dd_expectation *x,
 		.bit_depth = 8,
 		.profile = (int)tag.version,
 		.key_frame = key,
+		.inherits = key && (c->segment.flags & V4L2_VP8_SEGMENT_FLAG_ENABLED) &&
+			    !(c->segment.flags & V4L2_VP8_SEGMENT_FLAG_UPDATE_MAP),
 	};
 	if (!key) {
 		x->num_refs = 3;

@@ -29,7 +29,8 @@ NO_SECOND = {"h264-high10": "OpenH264 has no 10-bit decoding",
 # while they differ; a clip that starts to agree fails, so that the mark is removed.
 B_FRAMES = "OpenH264 2.6 and FFmpeg decode this Main/High clip with B-frames differently (not settled)"
 SECOND_DIFFERS = {n: B_FRAMES for n in ("h264-high-cqm", "h264-main-bpyramid", "h264-odd",
-                                        "h264-opengop", "h264-slices", "h264-slices-gop")}
+                                        "h264-opengop", "h264-slices", "h264-slices-gop",
+                                        "h264-idr-gops")}
 
 
 def ru(v, a):

@@ -24,7 +24,9 @@ stopped) the time of the event (CLOCK_REALTIME ms). Besides "wrong == 0" a cell 
   the module's job_timeout_ms (--job-timeout-ms); client-kill: the other stream (the cell's
   output) lost or changed a picture.
 --known "CODEC FAULT=REASON" marks a cell as a known failure (docs/testing.md): while it fails
-it prints "XFAIL", once it passes it FAILs. --canary cells must fail (a check that cannot fail
+it prints "XFAIL", once it passes it FAILs. --intermittent "CODEC FAULT=REASON" marks a cell
+seen failing only sometimes: it prints "XFAIL" when it fails, "ok" (naming the mark) when it
+passes, so it is counted whenever it shows, and cannot turn the run red by passing. --canary cells must fail (a check that cannot fail
 checks nothing): the test passes an output with one picture made wrong on purpose.
 """
 import argparse
@@ -191,16 +193,21 @@ def main():
     ap.add_argument("--cell", action="append", default=[])
     ap.add_argument("--canary", action="append", default=[], help="a cell that must fail")
     ap.add_argument("--known", action="append", default=[], help="'CODEC FAULT=REASON'")
+    ap.add_argument("--intermittent", action="append", default=[],
+                    help="'CODEC FAULT=REASON': a known failure seen only in some runs")
     ap.add_argument("--job-timeout-ms", type=int, default=2000)
     args = ap.parse_args()
     known = dict(k.split("=", 1) for k in args.known)
+    intermittent = dict(k.split("=", 1) for k in args.intermittent)
     rows, failed = [], 0
     for cell in args.cell:
         row, problems = judge(cell, args.workdir, args.job_timeout_ms)
         rows.append(row)
         key = " ".join(cell.split()[:2])
         label = f"{row['codec']} {row['fault']}"
-        if key in known and problems:
+        if key in intermittent and problems:
+            print(f"XFAIL {label} (intermittent): {intermittent[key]} ({problems[0]})")
+        elif key in known and problems:
             print(f"XFAIL {label}: {known[key]} ({problems[0]})")
         elif key in known:
             print(f"FAIL {label}: passes now, but is marked as a known failure "
@@ -210,6 +217,8 @@ def main():
             failed += 1
             print(f"FAIL {label}: " + "; ".join(problems[:4]))
         else:
+            if key in intermittent:
+                print(f"     {label} passed this time; marked intermittent: {intermittent[key]}")
             print(f"ok   {label}: {row['wrong']} wrong, {row['flagged']} flagged, "
                   f"{row['skipped']} skipped, bit-exact after {row['exact']}"
                   f"{'; ' + '; '.join(row['notes']) if row['notes'] else ''}")

@@ -154,9 +154,14 @@ known=(
 	"h264 garbage=slice data replaced by noise decodes without an error under AV_EF_EXPLODE: libavcodec conceals what it could not decode and says so only in decode_error_flags of output frames (backend_ffmpeg.c), which the daemon does not read"
 	"h264 flip-header=a flipped bit in the slice header gives a valid but different header (the daemon compares the slice type and IDR-ness with the controls, not frame_num, the POC or the QP): the pictures until the next I picture differ"
 )
+# Cells that failed in some runs and passed in others, not understood yet.
+intermittent=(
+	"vp9 daemon-stop=after the daemon was stopped past the watchdog and resumed, 4 pictures (18, 19, 21, 22) came back wrong without ERROR in one normal-kernel run of the merged tree on 2026-12-03 (the debug kernel's run of the same tree passed, and so did the runs before the merge); suspected: the resumed daemon's late decode of a job the kernel had already failed, against the cancelled job's timestamp being forgotten (04a08ba); not investigated yet"
+)
 args=()
 for cell in "${cells[@]}"; do args+=(--cell "$cell"); done
 for k in "${known[@]}"; do args+=(--known "$k"); done
+for k in "${intermittent[@]}"; do args+=(--intermittent "$k"); done
 python3 "$MEDIA/fault-matrix.py" --workdir "$CLIPS" --job-timeout-ms "$wd" "${args[@]}" \
 	--canary "$c truncate ${NAME[$c]} $OUT/canary 0" || failures=$((failures + 1))
 rm -rf "$KEEP" && cp -r "$OUT" "$KEEP"

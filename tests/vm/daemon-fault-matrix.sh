@@ -157,6 +157,7 @@ known=(
 # Cells that failed in some runs and passed in others, not understood yet.
 intermittent=(
 	"vp9 daemon-stop=after the daemon was stopped past the watchdog and resumed, 4 pictures (18, 19, 21, 22) came back wrong without ERROR in one normal-kernel run of the merged tree on 2026-12-03 (the debug kernel's run of the same tree passed, and so did the runs before the merge); suspected: the resumed daemon's late decode of a job the kernel had already failed, against the cancelled job's timestamp being forgotten (04a08ba); not investigated yet"
+	"h264 daemon-stop=after the daemon was stopped past the watchdog and resumed, a picture after the next I picture was not bit-exact (picture 13 after the access point at 10) in one normal-kernel run of the merged tree on 2026-12-03, and once before the fixes of 04a08ba/bfcc89f (a P picture after the I picture failed with Invalid data in libavcodec); it passed in the other runs; not investigated yet"
 )
 args=()
 for cell in "${cells[@]}"; do args+=(--cell "$cell"); done

@@ -582,23 +582,20 @@ int dv_flush(struct dv_dev *d)
 	return 0;
 }
 
-int dv_decode_held(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
-		   struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
-		   size_t bytes, bool flush)
+/*
+ * After a held piece was queued: wait for its OUTPUT buffer (and, with @need_held, for the
+ * held CAPTURE buffer) to come back, taking any CAPTURE buffer that does (only the held one
+ * may), then reinit the request for the next piece.
+ */
+static int collect_held(struct dv_dev *d, int req, bool need_held, const char *timeout_msg)
 {
 	struct v4l2_plane planes[VIDEO_MAX_PLANES];
 	struct v4l2_buffer b;
 	bool out_back = false;
 
-	d->held = (int)cap;
-	d->held_back = false;
-	if (submit(d, req, cap, ts_ns, c, n, bitstream, bytes,
-		   V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF, false) ||
-	    (flush && dv_flush(d)))
-		return -1;
-	while (!out_back) {
+	while (!out_back || (need_held && !d->held_back)) {
 		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
-			fprintf(stderr, "held request: no OUTPUT buffer back within 10 s\n");
+			fprintf(stderr, "%s\n", timeout_msg);
 			return -1;
 		}
 		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
@@ -616,13 +613,22 @@ int dv_decode_held(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 	return 0;
 }
 
+int dv_decode_held(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
+		   struct v4l2_ext_control *c, unsigned int n, const void *bitstream,
+		   size_t bytes, bool flush)
+{
+	d->held = (int)cap;
+	d->held_back = false;
+	if (submit(d, req, cap, ts_ns, c, n, bitstream, bytes,
+		   V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF, false) ||
+	    (flush && dv_flush(d)))
+		return -1;
+	return collect_held(d, req, false, "held request: no OUTPUT buffer back within 10 s");
+}
+
 int dv_decode_rest(struct dv_dev *d, int req, uint64_t ts_ns, struct v4l2_ext_control *c,
 		   unsigned int n, const void *bitstream, size_t bytes)
 {
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b;
-	bool out_back = false;
-
 	if (d->held < 0 || d->held_back) {
 		fprintf(stderr, "no held CAPTURE buffer to complete\n");
 		return -1;
@@ -630,23 +636,8 @@ int dv_decode_rest(struct dv_dev *d, int req, uint64_t ts_ns, struct v4l2_ext_co
 	/* the held CAPTURE buffer is still queued: the m2m core keeps it for this request */
 	if (submit(d, req, (unsigned int)d->held, ts_ns, c, n, bitstream, bytes, 0, true))
 		return -1;
-	while (!out_back || !d->held_back) {
-		if (dv_wait(d->vfd, POLLIN | POLLOUT, 10000) <= 0) {
-			fprintf(stderr, "last piece: no buffer back within 10 s\n");
-			return -1;
-		}
-		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, &b, planes))
-			out_back = true;
-		if (!dv_dequeue(d, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, &b, planes) &&
-		    !take_held(d, &b)) {
-			fprintf(stderr, "CAPTURE buffer %u back, not the held one\n", b.index);
-			return -1;
-		}
-	}
-	if (ioctl(req, MEDIA_REQUEST_IOC_REINIT, NULL)) {
-		perror("MEDIA_REQUEST_IOC_REINIT");
+	if (collect_held(d, req, true, "last piece: no buffer back within 10 s"))
 		return -1;
-	}
 	return d->held_flags & V4L2_BUF_FLAG_ERROR ? 1 : 0;
 }
 

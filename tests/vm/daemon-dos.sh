@@ -31,6 +31,8 @@ STATE=/sys/kernel/debug/daedalus-v4l2/state
 WORKD=$(mktemp -d /tmp/daemon-dos.XXXXXX)
 fds() { ls "/proc/$daemon_pid/fd" | wc -l; }
 klines() { dmesg | grep -c "$1"; }
+# The test may share its boot with others (testbed-batch): count only the lines it causes.
+full0=$(klines 'job table full')
 held() { sed -n 's/.*held back by a full table \([0-9]*\).*/\1/p' "$STATE"; }
 check() { # what, command
 	local what=$1
@@ -97,7 +99,7 @@ nofd=$(($(klines "no free fd in the daemon") - nofd0))
 check "the kernel failed its jobs for want of fds and said so ($nofd lines, rate-limited)" test "$nofd" -gt 0
 dmesg | grep "no free fd in the daemon" | head -n 2 | sed 's/^/    dmesg| /'
 echo "     the job table held contexts back $(($(held) - held0)) times (debugfs)"
-check "no frame failed for a full job table" test "$(klines 'job table full')" = 0
+check "no frame failed for a full job table" test "$(klines 'job table full')" = "$full0"
 daemon_alive
 # BUF_GONE closes them as the main loop gets to it
 for _ in $(seq 100); do [ "$(fds)" -le $((have + 4)) ] && break; sleep 0.1; done

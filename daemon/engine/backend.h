@@ -97,6 +97,12 @@ struct dd_backend_ops {
 			       struct dd_error *err);
 	/* Forget all pictures and state (seek / STREAMOFF). */
 	void (*flush)(struct dd_backend_stream *stream);
+	/*
+	 * Optional: decodes codec's sample (warm_samples.h) in a stream of its own as a job's
+	 * data would be decoded, and drops the pictures. The number of pictures decoded, or -1
+	 * with err: the sample did not decode, so neither would a client's stream.
+	 */
+	int (*warm_up)(void *backend, enum dd_codec codec, struct dd_error *err);
 	void (*close)(struct dd_backend_stream *stream);
 };
 

@@ -42,6 +42,7 @@
 #include "dav1d_lib.h"
 #include "error.h"
 #include "picture.h"
+#include "warm_samples.h"
 
 #define SEQ_OBU_MAX 64
 #define FRAME_OBU_MAX 4096
@@ -177,17 +178,14 @@ static void d_close(struct dd_backend_stream *s)
 	free(s);
 }
 
-static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, struct dd_error *err)
+/* A stream whose dav1d runs up to frame_delay frames at once; NULL with err. */
+static struct dd_backend_stream *open_stream(struct dav1d_backend *be, unsigned int frame_delay,
+					     struct dd_error *err)
 {
-	struct dav1d_backend *be = backend;
 	struct dd_backend_stream *s;
 	Dav1dSettings set;
 	int ret;
 
-	if (codec != DD_CODEC_AV1) {
-		dd_fail(err, "the dav1d backend decodes AV1 only");
-		return NULL;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
@@ -199,7 +197,7 @@ static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, stru
 	be->lib.dav1d_default_settings(&set);
 	set.n_threads = (int)be->threads;
 	/* dav1d runs min(max_frame_delay, n_threads) frames at once (see the top) */
-	set.max_frame_delay = be->depth > 1 ? (int)be->depth - 1 : 1;
+	set.max_frame_delay = (int)frame_delay;
 	set.apply_grain = 1;
 	set.output_invisible_frames = 1;
 	set.all_layers = 0;
@@ -217,6 +215,17 @@ static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, stru
 		return NULL;
 	}
 	return s;
+}
+
+static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, struct dd_error *err)
+{
+	struct dav1d_backend *be = backend;
+
+	if (codec != DD_CODEC_AV1) {
+		dd_fail(err, "the dav1d backend decodes AV1 only");
+		return NULL;
+	}
+	return open_stream(be, be->depth > 1 ? be->depth - 1 : 1, err);
 }
 
 static int grow(struct dd_backend_stream *s, size_t need, struct dd_error *err)
@@ -271,6 +280,37 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 		return dd_fail(err, "dav1d failed: %s",
 			       s->dav1d_error[0] ? s->dav1d_error : strerror(-ret));
 	return 0;
+}
+
+/*
+ * The sample's temporal units fed one at a time as a job's rebuilt OBUs are (feed()), with
+ * the threads a stream gets and one frame at a time; the pictures are dropped.
+ */
+static int d_warm_up(void *backend, enum dd_codec codec, struct dd_error *err)
+{
+	const struct dd_warm_sample *sample = dd_warm_sample(codec);
+	struct dd_backend_stream *s;
+	Dav1dPicture pic;
+	int r = 0, pictures = 0;
+
+	if (codec != DD_CODEC_AV1 || !sample || !sample->count)
+		return 0;
+	s = open_stream(backend, 1, err);
+	if (!s)
+		return -1;
+	for (unsigned int i = 0; i < sample->count && !r; i++) {
+		r = grow(s, sample->packet[i].size, err);
+		if (r)
+			break;
+		memcpy(s->buf, sample->packet[i].data, sample->packet[i].size);
+		r = feed(s, sample->packet[i].size, &pic, err);
+		if (!r) {
+			s->be->lib.dav1d_picture_unref(&pic);
+			pictures++;
+		}
+	}
+	d_close(s);
+	return r ? -1 : pictures;
 }
 
 /*
@@ -768,4 +808,5 @@ const struct dd_backend_ops dd_backend_dav1d = {
 	.sync = d_sync,
 	.flush = d_flush,
 	.close = d_close,
+	.warm_up = d_warm_up,
 };

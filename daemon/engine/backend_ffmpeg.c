@@ -38,6 +38,7 @@
 #include "backend_ffmpeg.h"
 #include "error.h"
 #include "picture.h"
+#include "warm_samples.h"
 
 /*
  * av_log's callback is process-wide. libavcodec's lines go to the daemon's debug log. In SYNC
@@ -358,10 +359,10 @@ static void ff_close(struct dd_backend_stream *s)
 	free(s);
 }
 
-static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
-					 struct dd_error *err)
+/* A stream of codec, its context opened with frame_threads (0: SYNC mode); NULL with err. */
+static struct dd_backend_stream *open_stream(struct ff_backend *be, enum dd_codec codec,
+					     unsigned int frame_threads, struct dd_error *err)
 {
-	struct ff_backend *be = backend;
 	struct dd_backend_stream *s;
 
 	if (codec < 0 || codec >= DD_CODEC_COUNT || !be->decoder[codec]) {
@@ -380,7 +381,7 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 	s->drained = be->lib.av_frame_alloc();
 	s->kept = be->lib.av_frame_alloc();
 	dd_h264_packet_init(&s->h264);
-	s->frame_threads = stream_frame_threads(be, be->frame_delay);
+	s->frame_threads = frame_threads;
 	/* capture slots for PIPE mode, which the stream may enter later (ff_set_frame_delay) */
 	s->pipe_capable = stream_frame_threads(be, UINT_MAX) && be->frame_delay > 1;
 	if (!s->pkt || !s->captured || !s->drained || !s->kept || ff_pipe_open(s)) {
@@ -395,6 +396,38 @@ static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
 fail:
 	ff_close(s);
 	return NULL;
+}
+
+static struct dd_backend_stream *ff_open(void *backend, enum dd_codec codec,
+					 struct dd_error *err)
+{
+	struct ff_backend *be = backend;
+
+	return open_stream(be, codec, stream_frame_threads(be, be->frame_delay), err);
+}
+
+/*
+ * The sample through a SYNC stream, each packet sent as a job's data is (ff_send()): the
+ * decoder's code, its slice threads and our hooks all run once. The pictures are dropped.
+ * Each packet is one picture, so each send allocates one.
+ */
+static int ff_warm_up(void *backend, enum dd_codec codec, struct dd_error *err)
+{
+	const struct dd_warm_sample *sample = dd_warm_sample(codec);
+	struct dd_backend_stream *s;
+	int r = 0, pictures = 0;
+
+	if (!sample || !sample->count)
+		return 0;
+	s = open_stream(backend, codec, 0, err);
+	if (!s)
+		return -1;
+	for (unsigned int i = 0; i < sample->count && !r; i++) {
+		r = ff_send(s, sample->packet[i].data, sample->packet[i].size, err);
+		pictures += (int)s->allocations; /* the pictures the send allocated */
+	}
+	ff_close(s);
+	return r ? -1 : pictures;
 }
 
 /*
@@ -568,4 +601,5 @@ const struct dd_backend_ops dd_backend_ffmpeg = {
 	.set_frame_delay = ff_set_frame_delay,
 	.flush = ff_flush,
 	.close = ff_close,
+	.warm_up = ff_warm_up,
 };

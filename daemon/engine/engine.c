@@ -166,6 +166,15 @@ bool dd_engine_supports(struct dd_engine *e, enum dd_codec codec, uint32_t fourc
 	return true;
 }
 
+int dd_engine_warm_up(struct dd_engine *e, enum dd_codec codec, struct dd_error *err)
+{
+	int i = pick_backend(e, codec, V4L2_PIX_FMT_NV12, 8, NULL);
+
+	if (i < 0 || !backend_list[i]->warm_up)
+		return 0;
+	return backend_list[i]->warm_up(e->backend[i], codec, err);
+}
+
 void dd_engine_describe(struct dd_engine *e, enum dd_codec codec, char *buf, size_t len)
 {
 	static const struct {

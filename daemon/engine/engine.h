@@ -186,6 +186,15 @@ void dd_engine_free(struct dd_engine *engine);
 bool dd_engine_supports(struct dd_engine *engine, enum dd_codec codec, uint32_t fourcc,
 			unsigned int bit_depth, const char **backend, struct dd_error *why);
 
+/*
+ * Decodes a few tiny built-in pictures of codec with the backend that would decode it into
+ * NV12, so that the first client's first frame does not pay for paging in the library's
+ * decoding code (or, under an emulator, translating it). The number of pictures decoded
+ * (all of the sample's: warm_samples.h); 0: the codec is unavailable or its backend has
+ * nothing to warm up; -1 with err: the sample did not decode.
+ */
+int dd_engine_warm_up(struct dd_engine *engine, enum dd_codec codec, struct dd_error *err);
+
 /* Human-readable one-line summary per codec (for logs and --version). */
 void dd_engine_describe(struct dd_engine *engine, enum dd_codec codec, char *buf, size_t len);
 

@@ -293,6 +293,35 @@ static void raise_fd_limit(void)
 		dm_info("fd limit %llu", (unsigned long long)rl.rlim_cur);
 }
 
+/*
+ * A codec's first decode in a process is slow: the library's decoding code is paged in (from
+ * an SD card on a Pi) and, under an emulator, translated. In the testbed's debug VM that made
+ * the first frame of a stream take over a second, and GStreamer gives up on a request after
+ * one. Pay it here, once per codec, before READY. Done confined, so it also shows that the
+ * sandbox lets every codec decode; a codec whose sample fails is only logged (its streams
+ * fail with their own reason).
+ */
+static void warm_up(struct dd_engine *engine)
+{
+	struct timespec t0, t1;
+	struct dd_error err;
+	unsigned int done = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int c = 0; c < DD_CODEC_COUNT; c++) {
+		int r = dd_engine_warm_up(engine, (enum dd_codec)c, &err);
+
+		if (r > 0)
+			done++;
+		else if (r < 0)
+			dm_warn("%s: the warm-up sample did not decode: %s",
+				dd_codec_name((enum dd_codec)c), err.msg);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dm_info("%u codecs warmed up in %ld ms", done,
+		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+}
+
 int main(int argc, char **argv)
 {
 	struct dm_options opt;
@@ -377,6 +406,8 @@ int main(int argc, char **argv)
 		dm_bridge_close(&d.bridge);
 		return 1;
 	}
+	if (!opt.no_warm_up)
+		warm_up(d.svc.engine);
 	dm_info("daedalus-v4l2d %s ready", DAEDALUS_VERSION);
 	describe_codecs(d.svc.engine, NULL);
 	dm_bufcache_init(&d.cache);

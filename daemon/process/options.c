@@ -28,6 +28,8 @@ static void usage(FILE *f, const char *prog)
 		"                     open (default %s)\n"
 		"      --sandbox-probe  for tests: once confined, try calls the sandbox forbids\n"
 		"                     and log that each failed\n"
+		"      --no-warm-up   do not decode a tiny picture of each codec before serving\n"
+		"                     (the first stream of each codec then starts slower)\n"
 		"  -V, --version      print the version and which codecs can be decoded here\n"
 		"  -h, --help         this text\n",
 		prog, DAEDALUS_DEVICE_PATH, DM_DEFAULT_MAX_INFLIGHT, DAEDALUS_DEVICE_PATH,
@@ -44,6 +46,7 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		{ "max-inflight", required_argument, NULL, 'I' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "sandbox-probe", no_argument, NULL, 'P' },
+		{ "no-warm-up", no_argument, NULL, 'W' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -90,6 +93,9 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 			break;
 		case 'P':
 			o->sandbox_probe = true;
+			break;
+		case 'W':
+			o->no_warm_up = true;
 			break;
 		case 'V':
 			o->version = true;

@@ -20,6 +20,7 @@ struct dm_options {
 	const char *device;
 	const char *user;  /* the user to drop to when started as root */
 	bool sandbox_probe; /* tests: try forbidden calls once confined (sandbox.h) */
+	bool no_warm_up; /* skip decoding each codec's sample before READY (main.c) */
 };
 
 /* 0: run; 1: exit 0 now (--help printed); -1: exit 2 (usage error printed). */

@@ -38,7 +38,8 @@ daemon_start() { # extra daemon arguments
 	daemon_pid=$!
 	# Its own line, "daedalus-v4l2d VERSION ready", once the bridge handshake is done ("ready"
 	# alone would also match "another daedalus-v4l2d is already attached"), and still running.
-	for _ in $(seq 100); do
+	# Up to 30 s: it warms each codec up first (docs/daemon-engine.md), seconds in a KASAN VM.
+	for _ in $(seq 300); do
 		if grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DAEMON_LOG"; then
 			kill -0 "$daemon_pid" 2>/dev/null && return 0
 			break

@@ -150,7 +150,7 @@ check "the chaos peer attached after the SIGKILL saw well-formed jobs and docume
 DLOG=$WORK/daemon.log
 "$DAEMON" --foreground >"$DLOG" 2>&1 &
 dpid=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do # it warms each codec up before it is ready
 	grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DLOG" && break
 	kill -0 $dpid 2>/dev/null || break
 	sleep 0.1

@@ -59,6 +59,9 @@ client() { # codec output [client arguments]: the codec's client on its clip
 	shift 2
 	timeout 120 "$T/${CLIENT[$c]}" "$@" "${CLIP[$c]}" >"$out" 2>"$out.err"
 }
+pending_at() { # client-output time: a request was queued before time and came back after it
+	awk -v t="$2" '$1 == "req" && $3 < t && $4 > t { found = 1 } END { exit !found }' "$1"
+}
 wait_pics() { # output count pid: until the client has shown count pictures (or ended)
 	while kill -0 "$3" 2>/dev/null && [ "$(grep -c '^pic ' "$1")" -lt "$2" ]; do
 		sleep 0.05
@@ -81,23 +84,31 @@ for c in $codecs; do
 	# queued one it holds, then SIGKILL, and a new daemon started at once. A start takes
 	# 1-12 s under TCG, in which the paced client would run past the clip's last access
 	# point: from the kill until the new daemon is ready it queues nothing more (--gate).
-	rm -f "$OUT/gate"
-	client "$c" "$OUT/$c.daemon-kill" --keep-going --pace-ms 40 --gate "$OUT/gate" &
-	pid=$!
-	wait_pics "$OUT/$c.daemon-kill" 3 "$pid"
-	kill -STOP "$daemon_pid"
-	sleep 0.4
-	touch "$OUT/gate"
-	t=$(now_ms)
-	kill -KILL "$daemon_pid"
-	wait "$daemon_pid" 2>/dev/null
-	cp "$DAEMON_LOG" "$OUT/daemon.$c.killed.log"
-	daemon_start
-	t2=$(now_ms)
-	rm -f "$OUT/gate"
-	echo "     $c: daemon killed, a new one ready $((t2 - t)) ms later"
-	wait "$pid"
-	cells+=("$c daemon-kill ${NAME[$c]} $OUT/$c.daemon-kill $? $t $t2")
+	# On a loaded host the steps from the stop to the kill once took longer than the watchdog,
+	# which failed the held request first: nothing was pending at the kill. The cell is then
+	# run again (up to 3 times); the judge still fails it if no attempt had one pending.
+	for attempt in 1 2 3; do
+		rm -f "$OUT/gate"
+		client "$c" "$OUT/$c.daemon-kill" --keep-going --pace-ms 40 --gate "$OUT/gate" &
+		pid=$!
+		wait_pics "$OUT/$c.daemon-kill" 3 "$pid"
+		kill -STOP "$daemon_pid"
+		sleep 0.4
+		touch "$OUT/gate"
+		t=$(now_ms)
+		kill -KILL "$daemon_pid"
+		wait "$daemon_pid" 2>/dev/null
+		cp "$DAEMON_LOG" "$OUT/daemon.$c.killed.log"
+		daemon_start
+		t2=$(now_ms)
+		rm -f "$OUT/gate"
+		echo "     $c: daemon killed, a new one ready $((t2 - t)) ms later"
+		wait "$pid"
+		rc=$?
+		pending_at "$OUT/$c.daemon-kill" "$t" && break
+		echo "NOTE $c daemon-kill, attempt $attempt: no request was pending at the kill; again"
+	done
+	cells+=("$c daemon-kill ${NAME[$c]} $OUT/$c.daemon-kill $rc $t $t2")
 
 	# the daemon stopped past the watchdog, then resumed
 	client "$c" "$OUT/$c.daemon-stop" --keep-going --pace-ms 40 &

@@ -677,11 +677,11 @@ static void op_ctrl(struct inst *in, struct rng *r)
 	struct v4l2_ext_controls cs = { .controls = c };
 	static const unsigned long ops[] = { VIDIOC_S_EXT_CTRLS, VIDIOC_S_EXT_CTRLS,
 					     VIDIOC_TRY_EXT_CTRLS, VIDIOC_G_EXT_CTRLS };
-	uint32_t w, h;
+	uint32_t w, h, filled;
 
 	stream_size(r, &w, &h);
-	cs.count = 1 + below(r, 6);
-	for (unsigned int i = 0; i < cs.count; i++) {
+	cs.count = filled = 1 + below(r, 6);
+	for (unsigned int i = 0; i < filled; i++) {
 		uint32_t id = one_in(r, 16) ? (one_in(r, 2) ? rnd(r) : V4L2_CID_CODEC_STATELESS_BASE +
 					       below(r, 1000)) : ctrl_ids[below(r, ARRAY_LEN(ctrl_ids))];
 
@@ -702,11 +702,19 @@ static void op_ctrl(struct inst *in, struct rng *r)
 		cs.which = V4L2_CTRL_WHICH_CUR_VAL;
 		break;
 	}
+	/*
+	 * A count past the entries filled: either cut back to them or no array at all
+	 * (EFAULT). Never c[filled..5]: they hold what an earlier op_ctrl or op_decode left on
+	 * the stack (valid ids, sizes and pointers to payloads it freed), so the kernel
+	 * accepted them and wrote the controls' values into freed heap memory: glibc aborted
+	 * with "double free or corruption (!prev)" in a later free() (kernel-ioctl-fuzz,
+	 * daemon phase, seed 4).
+	 */
 	if (one_in(r, 40))
-		cs.count = one_in(r, 2) ? 0 : 1 + rnd(r) % 1024; /* reads past our array: EFAULT */
-	if (cs.count > 6 && !one_in(r, 2))
-		cs.count = 6;
-	if (cs.count > 6)
+		cs.count = one_in(r, 2) ? 0 : 1 + rnd(r) % 1024;
+	if (cs.count > filled && !one_in(r, 2))
+		cs.count = filled;
+	if (cs.count > filled)
 		cs.controls = NULL;
 	call(in->vfd, ops[below(r, ARRAY_LEN(ops))], &cs);
 	for (unsigned int i = 0; i < 6; i++)

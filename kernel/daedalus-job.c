@@ -78,6 +78,37 @@ static void daedalus_add_inflight(struct daedalus_ctx *ctx, struct daedalus_kjob
 	job->msg.inflight = atomic_inc_return(&ctx->nr_inflight);
 }
 
+/*
+ * The pieces of a picture (H.264 slices, a field pair: all but the last ask
+ * for HOLD_CAPTURE_BUF) are decoded by the daemon that was given them: one
+ * that answered the first pieces DONE and then went away (killed, restarted)
+ * took them with it, and the daemon of the next session would complete the
+ * picture from the later pieces alone, a wrong picture without ERROR. So the
+ * CAPTURE buffer remembers the session its last job was queued to, and a job
+ * that continues the picture (neither NEW_FRAME nor STREAM_START: the daemon
+ * drops what it held at those) queued to another session loses the earlier
+ * pieces as if they had failed: &daedalus_buf.lost, and LOST_PIECE for the
+ * daemon. A job of one session is never answered by another (the bridge's
+ * close fails every job of its session), so the pieces a session answered
+ * DONE are the ones its daemon held.
+ *
+ * Bridge lock held, before the job is published. The buffer's previous job
+ * is finished (its finisher wrote &daedalus_buf.lost): a HOLD job runs alone
+ * until it is finished, and the m2m core dispatches the next job after it.
+ */
+static void daedalus_note_session(struct daedalus_bridge *br, struct daedalus_kjob *job)
+{
+	struct daedalus_buf *buf = daedalus_vb_to_buf(&job->dst->vb2_buf);
+	u32 starts = DAEDALUS_JOB_FLAG_NEW_FRAME | DAEDALUS_JOB_FLAG_STREAM_START;
+
+	lockdep_assert_held(&br->lock);
+	if (!(job->msg.flags & starts) && buf->session != br->session) {
+		buf->lost = true;
+		job->msg.flags |= DAEDALUS_JOB_FLAG_LOST_PIECE;
+	}
+	buf->session = br->session;
+}
+
 /**
  * daedalus_bridge_submit() - publish a job to the daemon
  * @br:		the bridge
@@ -141,6 +172,7 @@ enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 	}
 	job->state = DAEDALUS_JOB_QUEUED;
 	job->session = br->session;
+	daedalus_note_session(br, job);
 	list_add_tail(&job->table, &br->jobs);
 	br->nr_jobs++;
 	if (pipelined) {
@@ -474,8 +506,9 @@ unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
  * A failed piece is therefore remembered (&daedalus_buf.lost) until the
  * buffer is queued again: the piece after it may succeed, but the picture
  * still misses it (the next job's DAEDALUS_JOB_FLAG_LOST_PIECE tells the
- * daemon). Only the finisher of the buffer's current job writes these, and
- * the buffer's next job is built after that finish: a HOLD job runs alone
+ * daemon). Only the finisher of the buffer's current job writes these (and
+ * the submit of its next job, before publishing it: daedalus_note_session()),
+ * and the buffer's next job is built after that finish: a HOLD job runs alone
  * until it is finished, and the m2m core dispatches the next one after it.
  *
  * Cleared in buf_queue rather than at the first job of the next picture:

@@ -381,7 +381,8 @@ struct daedalus_ctx {
  *		job's finisher, kept across the later pieces of the picture,
  *		cleared when the buffer is queued for a new picture (buf_queue;
  *		daedalus_cap_done() says why there) or when the OUTPUT stream
- *		restarts (daedalus_job_fill())
+ *		restarts (daedalus_job_fill()); also set when a piece goes to
+ *		another daemon session than the earlier ones (@session)
  * @fresh:	queued since its last job: the next job starts a new picture in
  *		it and says so (NEW_FRAME), even when the m2m core's new_frame is
  *		false because the client queued it again with the old timestamp
@@ -389,6 +390,11 @@ struct daedalus_ctx {
  *		slices to pieces it still holds from the buffer's last picture.
  *		Set by buf_queue, cleared by the job that takes the buffer; both
  *		run while no job holds the buffer, ordered by the m2m core's lock
+ * @session:	bridge session the buffer's last job was queued to: the daemon
+ *		of that session holds the pieces of the picture it has been given
+ *		so far. A later piece queued to another session sets @lost
+ *		(daedalus_note_session()). Written and read by the submit of the
+ *		buffer's jobs, under the bridge lock
  */
 struct daedalus_buf {
 	struct v4l2_m2m_buffer m2m;
@@ -396,6 +402,7 @@ struct daedalus_buf {
 	bool error;
 	bool lost;
 	bool fresh;
+	u32 session;
 };
 
 enum daedalus_job_state {

@@ -359,7 +359,7 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_pe
 		return dd_fail(err, "no capture buffer");
 	if (job->lost_piece)
 		return dd_fail(err, "an earlier request of this picture (a slice or first field) "
-			       "failed: the picture lacks it");
+			       "failed, or went to a daemon that is gone: the picture lacks it");
 	if (s->codec_ops->check(job, x, err) || check_refs(s, job, x, e, err))
 		return -1;
 	/* the capture format may change at a keyframe (e.g. to P010 for profile 2) */

@@ -15,7 +15,7 @@
  *                       32 dma-bufs from /dev/dma_heap/system imported as DMABUF, read back
  *                       through their own mapping inside DMA_BUF_IOCTL_SYNC (-rotate: a
  *                       reused slot gets another pool buffer, see dv_v4l2.h)
- *   --hold-fault unpaired|flush|flush-running|failed-piece
+ *   --hold-fault unpaired|flush|flush-running|failed-piece|restart-piece
  *                       request --fault-at (default 0) asks V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF, as
  *                       for the first of several slices or a first field, and its rest never
  *                       comes: the next request has another timestamp (unpaired), or the
@@ -28,7 +28,12 @@
  *                       the other slices, which decode: the picture lacks its first slice, so
  *                       the CAPTURE buffer must carry V4L2_BUF_FLAG_ERROR all the same, and no
  *                       later picture may be shown predicted from it. Prints "fault <n>" and
- *                       "resync <m>" at the next IDR, from where every request must decode again
+ *                       "resync <m>" at the next IDR, from where every request must decode again.
+ *                       restart-piece (needs --gate GATE): as failed-piece, but the first slice
+ *                       is intact; once it is back the client creates GATE.held and waits
+ *                       while GATE exists before it sends the rest, while the test replaces
+ *                       the daemon: the new one never got the first slice, so the picture
+ *                       must come back with ERROR all the same
  *   --fault KIND:N | seek:A:B, --keep-going, --pace-ms N, --gate FILE
  *                       damage, drop or seek (N, A, B: pictures in decoding order; a seek
  *                       starts the client's DPB and POC state over), go on after a failed
@@ -46,6 +51,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
 #include <linux/media.h>
 #include <linux/v4l2-controls.h>
 
@@ -57,7 +64,10 @@
 
 #define NCAP 20
 
-enum hold_fault { HOLD_NONE, HOLD_UNPAIRED, HOLD_FLUSH, HOLD_FLUSH_RUNNING, HOLD_FAILED_PIECE };
+enum hold_fault {
+	HOLD_NONE, HOLD_UNPAIRED, HOLD_FLUSH, HOLD_FLUSH_RUNNING, HOLD_FAILED_PIECE,
+	HOLD_RESTART_PIECE,
+};
 
 static int md5_of(const struct dv_dev *d, unsigned int idx, const struct h264_job *job,
 		  char out[33])
@@ -141,17 +151,40 @@ static size_t second_slice(const uint8_t *buf, size_t size)
 }
 
 /*
+ * --hold-fault restart-piece: the first slice is back (the daemon answered it, keeping it):
+ * say so (GATE.held) and wait while GATE exists, as the test replaces the daemon.
+ */
+static int wait_at_gate(const char *gate)
+{
+	char held[4096];
+	FILE *f;
+
+	if (snprintf(held, sizeof(held), "%s.held", gate) >= (int)sizeof(held))
+		return -1;
+	f = fopen(held, "w");
+	if (!f || fclose(f)) {
+		perror(held);
+		return -1;
+	}
+	while (!access(gate, F_OK))
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
+	return 0;
+}
+
+/*
  * --hold-fault failed-piece: request @n's picture in two requests of one timestamp, its first
  * slice held and damaged beyond any start code (the daemon fails it), then the other slices
- * (which the daemon can decode into a picture lacking the first slice's macroblocks). 0 if the
- * CAPTURE buffer came back with ERROR, 1 if as a good picture, -1 on any other failure.
+ * (which the daemon can decode into a picture lacking the first slice's macroblocks).
+ * restart-piece (@gate set): the first slice intact, and the daemon replaced before the rest
+ * (wait_at_gate()). 0 if the CAPTURE buffer came back with ERROR, 1 if as a good picture, -1
+ * on any other failure.
  */
-static int failed_piece(struct dv_dev *d, int req, const struct h264_job *job,
-			struct v4l2_ext_control *c, unsigned int n_ctrls, unsigned int cap,
-			uint64_t ts, long n)
+static int split_piece(struct dv_dev *d, int req, const struct h264_job *job,
+		       struct v4l2_ext_control *c, unsigned int n_ctrls, unsigned int cap,
+		       uint64_t ts, long n, const char *gate)
 {
 	size_t split = second_slice(job->buf, job->size);
-	uint8_t *bad;
+	uint8_t *first;
 	char md5[33];
 	int r;
 
@@ -159,14 +192,14 @@ static int failed_piece(struct dv_dev *d, int req, const struct h264_job *job,
 		fprintf(stderr, "request %ld has one slice: nothing to split\n", n);
 		return -1;
 	}
-	bad = malloc(split);
-	if (!bad)
+	first = malloc(split);
+	if (!first)
 		return -1;
 	for (size_t i = 0; i < split; i++)
-		bad[i] = job->buf[i] | 0x80;
-	r = dv_decode_held(d, req, cap, ts, c, n_ctrls, bad, split, false);
-	free(bad);
-	if (r)
+		first[i] = gate ? job->buf[i] : job->buf[i] | 0x80;
+	r = dv_decode_held(d, req, cap, ts, c, n_ctrls, first, split, false);
+	free(first);
+	if (r || (gate && wait_at_gate(gate)))
 		return -1;
 	r = dv_decode_rest(d, req, ts, c, n_ctrls, job->buf + split, job->size - split);
 	if (r < 0)
@@ -175,8 +208,8 @@ static int failed_piece(struct dv_dev *d, int req, const struct h264_job *job,
 		printf("pic %ld FAILED\n", n);
 		return 0;
 	}
-	fprintf(stderr, "request %ld: the picture whose first slice failed came back without ERROR\n",
-		n);
+	fprintf(stderr, "request %ld: the picture whose first slice %s came back without ERROR\n",
+		n, gate ? "went to the replaced daemon" : "failed");
 	if (!md5_of(d, cap, job, md5))
 		printf("pic %ld %ux%u %s\n", n, job->crop_w, job->crop_h, md5);
 	return 1;
@@ -218,7 +251,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	enum h264_pattern pattern = H264_PATTERN_GST;
-	const char *video = NULL;
+	const char *video = NULL, *restart_gate = NULL;
 	static struct h264_job job;
 	struct h264_client client;
 	static struct dv_dev dev;
@@ -258,6 +291,8 @@ int main(int argc, char **argv)
 			hold = HOLD_FLUSH_RUNNING;
 		else if (c == 'H' && !strcmp(optarg, "failed-piece"))
 			hold = HOLD_FAILED_PIECE;
+		else if (c == 'H' && !strcmp(optarg, "restart-piece"))
+			hold = HOLD_RESTART_PIECE;
 		else if (c == 'F')
 			fault_at = strtol(optarg, NULL, 0);
 		else
@@ -266,9 +301,19 @@ int main(int argc, char **argv)
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: dv-h264client [--pattern gst|chromium] [--no-matrix-flag] "
 			"[--capture mmap|dmabuf-import|dmabuf-import-rotate] "
-			"[--hold-fault unpaired|flush|flush-running|failed-piece] [--fault-at N] "
+			"[--hold-fault unpaired|flush|flush-running|failed-piece|restart-piece] "
+			"[--fault-at N] "
 			DV_FAULT_USAGE " [--video DEV] clip.h264\n");
 		return 2;
+	}
+	if (hold == HOLD_RESTART_PIECE) {
+		/* its gate is between the two pieces, not before every request */
+		restart_gate = fault.gate;
+		fault.gate = NULL;
+		if (!restart_gate) {
+			fprintf(stderr, "--hold-fault restart-piece needs --gate\n");
+			return 2;
+		}
 	}
 	dv_fault_start(&fault);
 	data = file_load(argv[optind], &size);
@@ -345,12 +390,13 @@ int main(int argc, char **argv)
 			resync_at = jobs;
 			printf("resync %ld\n", jobs);
 		}
-		if (hold == HOLD_FAILED_PIECE && jobs == fault_at) {
+		if ((hold == HOLD_FAILED_PIECE || hold == HOLD_RESTART_PIECE) && jobs == fault_at) {
 			struct v4l2_ext_control ctrls[5];
 			unsigned int nc = job_controls(&job, pattern == H264_PATTERN_CHROMIUM, ctrls);
 
 			printf("fault %ld\n", jobs);
-			r = failed_piece(&dev, req, &job, ctrls, nc, cap, ts, jobs);
+			r = split_piece(&dev, req, &job, ctrls, nc, cap, ts, jobs,
+					restart_gate);
 			if (r < 0)
 				return 1;
 			held_bad |= r;

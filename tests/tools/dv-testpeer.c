@@ -49,6 +49,7 @@ struct pjob {
 	uint64_t cancel_due_ns;	/* --cancel-delay-ms: when to answer it */
 	bool finished;
 	bool fail;		/* answer with ERROR (--error-every) */
+	bool held;		/* DAEDALUS_JOB_FLAG_HOLD: a piece of a picture */
 	bool raced;		/* our answer got ENOENT: a JOB_CANCEL must follow */
 	bool never;		/* --mode chaos: left to the watchdog */
 };
@@ -59,6 +60,7 @@ static struct {
 	unsigned int jitter_ms;		/* plus 0..jitter_ms, pseudo-random */
 	unsigned int error_every;	/* answer every Nth job with ERROR */
 	bool fail_held;			/* answer every HOLD job with ERROR */
+	bool reopen_after_held;		/* answer a HOLD job OK, then a new session */
 	unsigned int jobs_limit;	/* stop after this many jobs finished */
 	unsigned int run_ms;
 	unsigned int close_after;	/* hold this many jobs, then close */
@@ -627,7 +629,8 @@ static void on_job(const struct daedalus_job *j)
 	st.held += !!(j->flags & DAEDALUS_JOB_FLAG_HOLD);
 	st.lost_piece += !!(j->flags & DAEDALUS_JOB_FLAG_LOST_PIECE);
 	/* --fail-held: a slice or first field the daemon could not use; the rest it answers OK */
-	if (opt.fail_held && (j->flags & DAEDALUS_JOB_FLAG_HOLD))
+	pj->held = j->flags & DAEDALUS_JOB_FLAG_HOLD;
+	if (opt.fail_held && pj->held)
 		pj->fail = true;
 	if (opt.mode == MODE_CHAOS && !chaos_rnd(20)) {
 		pj->never = true;	/* the watchdog's, or the close's */
@@ -948,6 +951,24 @@ static void drop_session_state(void)
 	st.pending = 0;
 }
 
+/* --ready-file: the session a test waits for (written again by --reopen-after-held) */
+static void write_ready_file(void)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!opt.ready_file ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", opt.ready_file) >= (int)sizeof(tmp))
+		return;
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%u\n", session);
+	/* whole or not at all: the test reads it as soon as it exists */
+	if (fclose(f) || rename(tmp, opt.ready_file))
+		unlink(tmp);
+}
+
 static void hold_and_leave(bool do_exit)
 {
 	unsigned long long t;
@@ -1019,6 +1040,9 @@ static void usage(void)
 	      "  --fail-held         answer every HOLD job (a held slice or first field) with\n"
 	      "                      STATUS_ERROR, every other job as the mode says, whatever\n"
 	      "                      its flags (DAEDALUS_JOB_FLAG_LOST_PIECE: counted only)\n"
+	      "  --reopen-after-held answer the first HOLD job DONE, then close the bridge and\n"
+	      "                      open it again (a new session that never saw that piece),\n"
+	      "                      rewriting --ready-file with the new session number\n"
 	      "  --jobs N            stop after N jobs were answered\n"
 	      "  --run-ms T          stop after T ms\n"
 	      "  --close-after N     hold N jobs, then close the bridge (see --hold-ms)\n"
@@ -1051,6 +1075,7 @@ int main(int argc, char **argv)
 		{ "jitter-ms", required_argument, NULL, 'j' },
 		{ "error-every", required_argument, NULL, 'e' },
 		{ "fail-held", no_argument, NULL, 'B' },
+		{ "reopen-after-held", no_argument, NULL, 'A' },
 		{ "jobs", required_argument, NULL, 'n' },
 		{ "run-ms", required_argument, NULL, 't' },
 		{ "close-after", required_argument, NULL, 'C' },
@@ -1075,6 +1100,7 @@ int main(int argc, char **argv)
 	const char *open_err = NULL;
 	int open_only_ms = -1, fds_at_start = -1, fds_at_end = -1;
 	uint64_t t_start, t_stop = 0;
+	bool reopen_now = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "v", lopts, NULL)) != -1) {
@@ -1099,6 +1125,7 @@ int main(int argc, char **argv)
 		case 'j': opt.jitter_ms = atoi(optarg); break;
 		case 'e': opt.error_every = atoi(optarg); break;
 		case 'B': opt.fail_held = true; break;
+		case 'A': opt.reopen_after_held = true; break;
 		case 'n': opt.jobs_limit = atoi(optarg); break;
 		case 't': opt.run_ms = atoi(optarg); break;
 		case 'C': opt.close_after = atoi(optarg); break;
@@ -1164,14 +1191,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (bridge_open_hello())
 		return 1;
-	if (opt.ready_file) {
-		FILE *f = fopen(opt.ready_file, "w");
-
-		if (f) {
-			fprintf(f, "%u\n", session);
-			fclose(f);
-		}
-	}
+	write_ready_file();
 	fds_at_start = count_fds();
 	t_start = dv_now_ns();
 	if (opt.mode == MODE_HANG)
@@ -1223,7 +1243,7 @@ int main(int argc, char **argv)
 				next = j->cancel_due_ns;
 		}
 		/* Answer what is due (never in hang mode); --lifo: newest first. */
-		for (size_t k = 0; k < njobs && opt.mode != MODE_HANG; k++) {
+		for (size_t k = 0; k < njobs && opt.mode != MODE_HANG && !reopen_now; k++) {
 			struct pjob *j = &jobs[opt.lifo ? njobs - 1 - k : k];
 
 			if (j->finished || j->cancelled || j->never || opt.close_after || opt.exit_after)
@@ -1231,10 +1251,29 @@ int main(int argc, char **argv)
 			/* Newer jobs of its context are answered first. */
 			if (opt.lifo && newer_pending(j))
 				continue;
-			if (j->due_ns <= now)
+			if (j->due_ns <= now) {
 				job_finish(j);
-			else if (j->due_ns < next)
+				reopen_now = opt.reopen_after_held && j->held && !j->fail;
+			} else if (j->due_ns < next) {
 				next = j->due_ns;
+			}
+		}
+		/*
+		 * --reopen-after-held: the piece was answered DONE, so this session's daemon
+		 * holds it; a new session gets the rest of the picture and must be told it
+		 * lacks that piece (DAEDALUS_JOB_FLAG_LOST_PIECE), which this peer ignores: the
+		 * kernel must still return the picture with ERROR.
+		 */
+		if (reopen_now) {
+			reopen_now = false;
+			opt.reopen_after_held = false;
+			hold_and_leave(false);
+			drop_session_state();
+			st.reopens++;
+			if (bridge_open_hello())
+				return 1;
+			write_ready_file();
+			continue;
 		}
 		if (next != UINT64_MAX) {
 			uint64_t ms = (next - now) / 1000000ull + 1;

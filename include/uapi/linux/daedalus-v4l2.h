@@ -265,8 +265,9 @@ struct daedalus_job {
 #define DAEDALUS_JOB_FLAG_STREAM_START	(1U << 2)
 /*
  * An earlier job of the picture in this CAPTURE buffer (a HOLD job: a slice
- * or first field) failed: the picture misses that piece whatever this job
- * decodes, and the kernel returns the buffer with ERROR.
+ * or first field) failed, or went to an earlier session (a daemon that has
+ * gone, taking the pieces it held): the picture misses that piece whatever
+ * this job decodes, and the kernel returns the buffer with ERROR.
  */
 #define DAEDALUS_JOB_FLAG_LOST_PIECE	(1U << 3)
 

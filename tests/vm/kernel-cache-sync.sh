@@ -33,7 +33,8 @@ udevadm settle --timeout=10 2>/dev/null
 video=$(find_node daedalus-v4l2)
 vimc=$(find_node vimc "RGB/YUV Capture")
 [ -n "$video" ] && [ -n "$vimc" ] || { echo "FAIL: nodes: ours=${video:-none} vimc=${vimc:-none}"; exit 1; }
-media=/dev/$(basename "$(ls -d /sys/class/video4linux/"$(basename "$video")"/device/media* | head -n 1)")
+media=$(media_node_of "$video")
+[ -n "$media" ] || { echo "FAIL: no media node for $video"; exit 1; }
 
 echo 0 >$T/tracing_on
 echo nop >$T/current_tracer

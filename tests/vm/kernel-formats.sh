@@ -16,12 +16,11 @@
 set -u
 BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/dv-format-check
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built (make tools)"; exit 1; }
-video=
-for d in /dev/video*; do
-	v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: daedalus-v4l2" && { video=$d; break; }
-done
+. "$(dirname "$0")/../lib/v4l2-nodes.sh"
+video=$(find_node daedalus-v4l2)
 [ -n "$video" ] || { echo "FAIL: no daedalus-v4l2 node"; exit 1; }
-media=/dev/$(basename "$(ls -d /sys/class/video4linux/"$(basename "$video")"/device/media* | head -n 1)")
+media=$(media_node_of "$video")
+[ -n "$media" ] || { echo "FAIL: no media node for $video"; exit 1; }
 "$BIN" "$video" "$media"
 rc=$?
 if [ $rc = 0 ]; then echo "kernel-formats: PASS"; else echo "kernel-formats: FAIL"; fi

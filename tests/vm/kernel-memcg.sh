@@ -12,10 +12,8 @@
 set -u
 BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/dv-memcg-check
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built (make tools)"; exit 1; }
-video=
-for d in /dev/video*; do
-	v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: daedalus-v4l2" && { video=$d; break; }
-done
+. "$(dirname "$0")/../lib/v4l2-nodes.sh"
+video=$(find_node daedalus-v4l2)
 [ -n "$video" ] || { echo "FAIL: no daedalus-v4l2 node"; exit 1; }
 root=/sys/fs/cgroup
 if [ ! -e $root/cgroup.controllers ]; then

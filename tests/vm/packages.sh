@@ -35,8 +35,6 @@
 set -u
 export HOME=/tmp/home # nothing of this script's own may land in the overlay
 mkdir -p "$HOME"
-# the unit's journal and the hand-started daemon's log end up here (media_finish checks it)
-DAEMON_LOG=/tmp/daedalus-v4l2d.journal
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 ok() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
@@ -281,19 +279,7 @@ check_nodes "after the bridge unit"
 start=$(unit_cmd "$unit" ExecStart)
 echo "     ExecStart:        $start"
 notify_name=daedalus-test-notify-$$
-python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(b"\0" + sys.argv[1].encode())
-print("listening", flush=True)
-while True:
-    msg = s.recv(4096).decode()
-    print("%.3f %s" % (time.monotonic(), msg.replace("\n", "|")), flush=True)
-    if "STOPPING=1" in msg:
-        break
-' "$notify_name" >/tmp/notify.log 2>&1 &
-listener=$!
-for _ in $(seq 50); do grep -q listening /tmp/notify.log && break; sleep 0.1; done
+notify_listen "$notify_name" /tmp/notify.log
 read -r -a argv <<<"$start"
 hand_log=/tmp/daedalus-v4l2d.by-hand.log
 t0=$(date +%s%N)
@@ -302,7 +288,7 @@ NOTIFY_SOCKET=@$notify_name setpriv --reuid="$user" --regid="$user" --init-group
 daemon_pid=$!
 for _ in $(seq 300); do grep -q "READY=1" /tmp/notify.log && break; kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
 if grep -q "READY=1" /tmp/notify.log; then
-	ok "READY=1 on \$NOTIFY_SOCKET $(since "$t0") ms after ExecStart: $(grep READY /tmp/notify.log | cut -d' ' -f2-)"
+	ok "READY=1 on \$NOTIFY_SOCKET $(since "$t0") ms after ExecStart: $(grep READY /tmp/notify.log)"
 else
 	cat "$hand_log"
 	die "no READY=1 from the daemon"
@@ -328,7 +314,7 @@ kill -0 "$daemon_pid" 2>/dev/null && { kill -KILL "$daemon_pid"; fail "the daemo
 wait "$daemon_pid"
 st=$?
 [ "$st" = 0 ] && ok "the daemon stopped on SIGTERM in $(since "$t0") ms, status 0" || fail "the daemon exited with $st"
-wait "$listener"
+wait "$notify_pid"
 grep -q "STOPPING=1" /tmp/notify.log && ok "STOPPING=1 on \$NOTIFY_SOCKET" || fail "no STOPPING=1 (notices: $(cat /tmp/notify.log))"
 
 # --- purge: the unit runs again (its bridge unit loads the module once more), so that the
@@ -336,6 +322,7 @@ grep -q "STOPPING=1" /tmp/notify.log && ok "STOPPING=1 on \$NOTIFY_SOCKET" || fa
 # scripts made, may remain
 systemctl start "$UNIT"
 wait_active "started again before the purge"
+# what media_finish checks: the unit's journal and the log of the daemon started by hand
 journal >"$DAEMON_LOG"
 cat "$hand_log" >>"$DAEMON_LOG"
 dpkg -L daedalus-v4l2-dkms daedalus-v4l2-daemon | LC_ALL=C sort -u >/tmp/package-files

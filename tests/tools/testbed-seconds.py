@@ -7,7 +7,8 @@ batches by these headers; on a fresh CI machine they are all it has. They are se
 guest as a full `make check` measures them (two VMs at once on two cores, the debug kernel's
 separately), without the boot: a batched test's own time as its PASS/FAIL line gives it, a
 test with a boot of its own its time less the boot's, which is taken from the run's batches
-(a BATCH line's wall time less its tests' times, the median per kernel).
+(a BATCH line's wall time less its tests' times, the median per kernel). A test killed with
+the run (exit 143, 137) is left as it is, and so is one that failed in less than its header.
 
   tests/tools/testbed-seconds.py LOG            what would change (the run's logs must still be
                                                 in build/test-logs/, for the batches' lists)
@@ -27,20 +28,24 @@ HEADER = re.compile(r"^# testbed-seconds: *(.*)$", re.M)
 
 
 def parse(log):
-    times, singles, batches = {}, set(), []
+    times, singles, failed, batches = {}, set(), set(), []
     with open(log, errors="replace") as f:
         for line in f:
             m = RESULT.match(line)
             if m:
-                _, name, kernel, secs, rest = m.groups()
+                status, name, kernel, secs, rest = m.groups()
+                if re.search(r"\(exit (143|137)\b", rest):
+                    continue  # killed with the run: no time of its own
                 times[(name, kernel)] = int(secs)
                 if "in a batch" not in rest:
                     singles.add((name, kernel))
+                if status == "FAIL":
+                    failed.add((name, kernel))
                 continue
             m = BATCH.match(line)
             if m:
                 batches.append((m.group(1), int(m.group(2)), m.group(3)))
-    return times, singles, batches
+    return times, singles, failed, batches
 
 
 def boot_seconds(times, batches, run_ck):
@@ -72,7 +77,7 @@ def main(argv):
         run_ck, args = args[1], args[2:]
     if len(args) != 1:
         sys.exit(__doc__)
-    times, singles, batches = parse(args[0])
+    times, singles, failed, batches = parse(args[0])
     boots = boot_seconds(times, batches, run_ck)
     print("boot (a batch's wall less its tests), median per kernel: %s" %
           (", ".join("%s %d s" % kv for kv in sorted(boots.items())) or "no batches found"))
@@ -93,6 +98,9 @@ def main(argv):
             s = times[(name, kernel)]
             if (name, kernel) in singles:
                 s -= boots.get(kernel, 0)
+            old_k = normal if kernel == "normal" else debug
+            if (name, kernel) in failed and old_k and int(old_k) > s:
+                continue  # a failure may end early: only a longer one says more
             if kernel == "normal":
                 normal = str(rounded(s))
             else:

@@ -314,6 +314,7 @@ kill -0 "$daemon_pid" 2>/dev/null && { kill -KILL "$daemon_pid"; fail "the daemo
 wait "$daemon_pid"
 st=$?
 [ "$st" = 0 ] && ok "the daemon stopped on SIGTERM in $(since "$t0") ms, status 0" || fail "the daemon exited with $st"
+# shellcheck disable=SC2154 # notify_listen (tests/media/lib.sh) sets it
 wait "$notify_pid"
 grep -q "STOPPING=1" /tmp/notify.log && ok "STOPPING=1 on \$NOTIFY_SOCKET" || fail "no STOPPING=1 (notices: $(cat /tmp/notify.log))"
 

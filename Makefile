@@ -65,7 +65,7 @@ tools: testbed
 	scripts/build tools
 
 # daedalus-v4l2-dkms and daedalus-v4l2-daemon (debian/), into build/deb/; the VM test
-# tests/vm/packages-install.sh installs and purges them.
+# tests/vm/packages.sh installs and purges them.
 debs: testbed
 	scripts/build debs
 

@@ -1,4 +1,6 @@
-# Sourced by VM tests that use other drivers' video nodes beside ours (visl, vimc).
+# Sourced by VM tests to find a driver's video node and its media node: our module's
+# (daedalus-v4l2) and other drivers' beside it (visl, vimc). The node numbers depend on which
+# drivers loaded first, so tests never assume /dev/video0.
 
 # find_node DRIVER [CARD]: the first /dev/video* whose driver (and card name, if given) match.
 find_node() {
@@ -9,4 +11,12 @@ find_node() {
 		echo "$d"
 		return
 	done
+}
+
+# media_node_of VIDEO: the /dev/media* of the same device as the video node VIDEO (nothing if
+# it has none).
+media_node_of() {
+	local m
+	m=$(ls -d /sys/class/video4linux/"$(basename "$1")"/device/media* 2>/dev/null | head -n 1)
+	[ -z "$m" ] || echo "/dev/$(basename "$m")"
 }

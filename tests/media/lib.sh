@@ -16,6 +16,7 @@ DAEMON=${DAEMON:-$BUILD/daemon/daedalus-v4l2d}
 DAEMON_LOG=/tmp/daedalus-v4l2d.log
 GST_DECODE=$WORK/gst-decode
 daemon_pid=
+notify_pid=
 failures=0
 
 media_setup() {
@@ -80,6 +81,29 @@ daemon_stop() {
 		echo "FAIL the daemon exited with status $st"
 		failures=$((failures + 1))
 	fi
+}
+
+# notify_listen NAME LOG: what a service manager gives a daemon as $NOTIFY_SOCKET (@NAME: an
+# abstract datagram socket), for a daemon the test starts itself: every notice becomes one
+# line of LOG (a notice's own lines joined by |) until STOPPING=1. Returns once the socket is
+# bound, with the listener's pid in notify_pid.
+notify_listen() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(b"\0" + sys.argv[1].encode())
+print("listening", flush=True)
+while True:
+    msg = s.recv(4096).decode()
+    print(msg.replace("\n", "|"), flush=True)
+    if "STOPPING=1" in msg:
+        break
+' "$1" >"$2" 2>&1 &
+	notify_pid=$!
+	for _ in $(seq 50); do grep -qx listening "$2" && return 0; sleep 0.1; done
+	echo "FAIL no listener on @$1: $(cat "$2")"
+	failures=$((failures + 1))
+	return 1
 }
 
 check_clip() { # check-clip.py arguments

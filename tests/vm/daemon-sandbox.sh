@@ -59,19 +59,7 @@ fi
 # WATCHDOG=1 every 0.5 s for a 1 s watchdog) must get out of the sandbox too
 media_setup
 notify_name=daedalus-sandbox-notify-$$
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(b"\0" + sys.argv[1].encode())
-print("listening", flush=True)
-while True:
-    msg = s.recv(4096).decode()
-    print(msg.replace("\n", "|"), flush=True)
-    if "STOPPING=1" in msg:
-        break
-' "$notify_name" >/tmp/notify.log 2>&1 &
-listener=$!
-for _ in $(seq 50); do grep -q listening /tmp/notify.log && break; sleep 0.1; done
+notify_listen "$notify_name" /tmp/notify.log
 NOTIFY_SOCKET=@$notify_name WATCHDOG_USEC=1000000 daemon_start --sandbox-probe
 check_confined "$daemon_pid" "probing daemon"
 for call in "socket(AF_INET)" "socket(AF_UNIX, SOCK_STREAM)" "open(/proc/self/status)" \
@@ -87,7 +75,7 @@ grep "sandbox: " "$DAEMON_LOG" | sed 's/^/     | /'
 check_clip --clip vp9-altref-odd
 daemon_alive
 daemon_stop
-wait "$listener"
+wait "$notify_pid"
 pings=$(grep -c '^WATCHDOG=1$' /tmp/notify.log)
 grep -q '^READY=1' /tmp/notify.log && ok "READY=1 reached \$NOTIFY_SOCKET" ||
 	fail "no READY=1 on \$NOTIFY_SOCKET: $(tr '\n' ' ' </tmp/notify.log)"

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 15 debug=40
+# testbed-seconds: 5 debug=65
 # Where the module does cache maintenance for a dmabuf importer (docs/memory.md, issue 14
 # item 4), seen through the function tracer while dv-cache-check runs: a CAPTURE buffer
 # imported by vimc (vb2-dma-contig, mapped DMA_FROM_DEVICE), a job completing it, DQBUF, then
@@ -33,7 +33,8 @@ udevadm settle --timeout=10 2>/dev/null
 video=$(find_node daedalus-v4l2)
 vimc=$(find_node vimc "RGB/YUV Capture")
 [ -n "$video" ] && [ -n "$vimc" ] || { echo "FAIL: nodes: ours=${video:-none} vimc=${vimc:-none}"; exit 1; }
-media=/dev/$(basename "$(ls -d /sys/class/video4linux/"$(basename "$video")"/device/media* | head -n 1)")
+media=$(media_node_of "$video")
+[ -n "$media" ] || { echo "FAIL: no media node for $video"; exit 1; }
 
 echo 0 >$T/tracing_on
 echo nop >$T/current_tracer

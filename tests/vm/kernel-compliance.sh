@@ -3,7 +3,7 @@
 # testbed-batch: yes
 # testbed-kernels: normal debug
 # testbed-arches: amd64 arm64-full
-# testbed-seconds: 95 debug=115
+# testbed-seconds: 75 debug=130
 # v4l2-compliance on the daedalus-v4l2 video node once per OUTPUT format, and on its media
 # node: 0 failures and 0 warnings. No daemon is attached, so every decode job fails at once:
 # this also shows that nothing hangs or oopses without one.
@@ -14,17 +14,11 @@
 # which it cannot know); the streaming paths are tested by our own clients (proto-*, daemon-*).
 set -u
 fail=0
-video=
-for d in /dev/video*; do
-	if v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: daedalus-v4l2"; then
-		video=$d
-		break
-	fi
-done
+. "$(dirname "$0")/../lib/v4l2-nodes.sh"
+video=$(find_node daedalus-v4l2)
 [ -n "$video" ] || { echo "FAIL: no daedalus-v4l2 video node"; exit 1; }
-media=$(ls -d /sys/class/video4linux/"$(basename "$video")"/device/media* 2>/dev/null | head -n 1)
+media=$(media_node_of "$video")
 [ -n "$media" ] || { echo "FAIL: no media node for $video"; exit 1; }
-media=/dev/$(basename "$media")
 param=/sys/module/daedalus_v4l2/parameters/default_codec
 
 check() { # label args...

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 5 debug=15
+# testbed-seconds: 5 debug=10
 # Format negotiation and request validation that v4l2-compliance cannot reach: the CAPTURE
 # formats follow the bit depth set through the SPS / VP9 frame / AV1 sequence control (NV12
 # and YUV420M for 8 bit, P010 for 10 bit) with the documented padding, and a depth change is
@@ -16,12 +16,11 @@
 set -u
 BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/dv-format-check
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built (make tools)"; exit 1; }
-video=
-for d in /dev/video*; do
-	v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: daedalus-v4l2" && { video=$d; break; }
-done
+. "$(dirname "$0")/../lib/v4l2-nodes.sh"
+video=$(find_node daedalus-v4l2)
 [ -n "$video" ] || { echo "FAIL: no daedalus-v4l2 node"; exit 1; }
-media=/dev/$(basename "$(ls -d /sys/class/video4linux/"$(basename "$video")"/device/media* | head -n 1)")
+media=$(media_node_of "$video")
+[ -n "$media" ] || { echo "FAIL: no media node for $video"; exit 1; }
 "$BIN" "$video" "$media"
 rc=$?
 if [ $rc = 0 ]; then echo "kernel-formats: PASS"; else echo "kernel-formats: FAIL"; fi

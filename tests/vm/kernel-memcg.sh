@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 10 debug=20
+# testbed-seconds: 5 debug=30
 # One opener's buffers count against its own memory cgroup, not the machine's (issue 13,
 # docs/security.md "What each layer enforces"): the module allocates buffer pages with
 # GFP_KERNEL_ACCOUNT, and at the cgroup's limit REQBUFS fails with ENOMEM instead of the OOM
@@ -12,10 +12,8 @@
 set -u
 BIN=$(cd "$(dirname "$0")/../.." && pwd)/build/tests/dv-memcg-check
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built (make tools)"; exit 1; }
-video=
-for d in /dev/video*; do
-	v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: daedalus-v4l2" && { video=$d; break; }
-done
+. "$(dirname "$0")/../lib/v4l2-nodes.sh"
+video=$(find_node daedalus-v4l2)
 [ -n "$video" ] || { echo "FAIL: no daedalus-v4l2 node"; exit 1; }
 root=/sys/fs/cgroup
 if [ ! -e $root/cgroup.controllers ]; then

@@ -19,10 +19,8 @@ check "16 KiB pages" test "$(getconf PAGESIZE)" = 16384
 # Cortex-A76 has it): with it, the lane's decodes go through the NEON paths.
 check "the CPU has Advanced SIMD (NEON)" grep -qw asimd /proc/cpuinfo
 check "daedalus_v4l2 is loaded" test -d /sys/module/daedalus_v4l2
-video=
-for d in /dev/video*; do
-	v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: daedalus-v4l2" && video=$d
-done
+. "$(dirname "$0")/../lib/v4l2-nodes.sh"
+video=$(find_node daedalus-v4l2)
 check "a daedalus-v4l2 video node (${video:-none})" test -n "$video"
 daemon=${DAEDALUS_BUILD:-}/daemon/daedalus-v4l2d
 check "the daemon is an aarch64 build ($daemon)" \

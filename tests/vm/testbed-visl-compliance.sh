@@ -13,13 +13,11 @@ set -u
 fail=0
 modprobe visl || { echo "FAIL: modprobe visl"; exit 1; }
 udevadm settle --timeout=10 2>/dev/null
-video=
-for d in /dev/video*; do
-	if v4l2-ctl -d "$d" -D 2>/dev/null | grep -q "Driver name *: visl"; then video=$d; break; fi
-done
+. "$(dirname "$0")/../lib/v4l2-nodes.sh"
+video=$(find_node visl)
 [ -n "$video" ] || { echo "FAIL: no visl video node"; exit 1; }
-media=$(ls -d /sys/class/video4linux/"$(basename "$video")"/device/media* 2>/dev/null | head -n 1)
-media=/dev/$(basename "$media")
+media=$(media_node_of "$video")
+[ -n "$media" ] || { echo "FAIL: no media node for $video"; exit 1; }
 echo "visl: $video $media"
 
 total() { grep -E "^Total for .*: [0-9]+, Succeeded: [0-9]+, Failed: [0-9]+, Warnings: [0-9]+" "$1" | tail -n 1; }

@@ -160,7 +160,7 @@ uint64_t dv_fault_ghost_ts(long unit)
 	return 0x7000000000000ull + (uint64_t)unit * 1000;
 }
 
-double dv_fault_before(const struct dv_fault *f, long unit)
+double dv_fault_before(struct dv_fault *f, long unit)
 {
 	if (f->pace_ms)
 		nanosleep(&(struct timespec){ .tv_sec = f->pace_ms / 1000,
@@ -176,6 +176,8 @@ double dv_fault_before(const struct dv_fault *f, long unit)
 			fclose(fh);
 		while (fh && !access(f->hold, F_OK))
 			nanosleep(&(struct timespec){ .tv_nsec = 5000000L }, NULL);
+		/* once: an AV1 temporal unit of several frames calls this per frame */
+		f->hold = NULL;
 	}
 	return dv_realtime_ms();
 }

@@ -20,7 +20,7 @@
  *                      kills or stops the daemon or another client)
  *   --gate FILE        and then while FILE exists (the test holds the stream while it
  *                      starts a new daemon, which takes seconds under TCG)
- *   --hold-at N:FILE   before unit N (after the pacing): create FILE, then wait until the
+ *   --hold-at N:FILE   before unit N (after the pacing; once): create FILE, wait until the
  *                      test removes it, so that the test acts at a chosen unit (it stops
  *                      the daemon, so that unit N is queued to a stopped daemon)
  *
@@ -110,7 +110,7 @@ uint64_t dv_fault_ghost_ts(long unit);
  * Before the request of unit @unit: the pacing, the gate, the hold; returns the time it is
  * queued (ms, CLOCK_REALTIME).
  */
-double dv_fault_before(const struct dv_fault *f, long unit);
+double dv_fault_before(struct dv_fault *f, long unit);
 /* After a request that began at @t0: the "req" line. @r: 0 done, 1 ERROR. */
 void dv_fault_after(const struct dv_fault *f, long unit, double t0, int r);
 /* Before the request of an access point that will be picture @pic: the "key" line. */

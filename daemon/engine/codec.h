@@ -51,6 +51,19 @@ struct dd_codec_access_ops {
 	/* The job failed (x as check() left it, or as the codec's check filled it). */
 	void (*failed)(struct dd_codec_state *st, uint64_t timestamp,
 		       const struct dd_expectation *x);
+	/*
+	 * Optional: after check() accepted the job, with nothing in flight: true when the
+	 * backend's decoder must start afresh before it, as after a flush (the engine then
+	 * flushes the backend, forgets every picture and calls reset()). H.264: a non-IDR I
+	 * picture that becomes an access point after lost pictures. libavcodec keeps its own
+	 * DPB from the bitstream (frame_num, memory management commands), and the pictures
+	 * it never got leave that DPB other than the encoder's: a later picture's commands
+	 * then fail ("mmco: unref short failure") although everything it predicts from
+	 * decoded. The engine asks only for jobs with x->intra and not x->key_frame, and
+	 * finishes the jobs in flight before such a job so that check() sees their results.
+	 */
+	bool (*restart)(const struct dd_codec_state *st, const struct dd_job *job,
+			const struct dd_expectation *x, const struct dd_ref_set *decoded);
 };
 
 struct dd_codec_ops {
@@ -79,6 +92,16 @@ struct dd_codec_ops {
 
 	/* NULL: the engine's rules (see above). */
 	const struct dd_codec_access_ops *access;
+	/*
+	 * The decoder's state after a frame depends on every frame since the key frame, not
+	 * only on the pictures a frame names (VP8: probabilities kept by refresh_entropy_probs,
+	 * the segment map, loop filter deltas; VP9: the four saved probability contexts, the
+	 * previous frame's motion vectors and segment map). A decoder that missed a frame, or
+	 * got one it could not decode, decodes the next frames wrong without noticing, even
+	 * when every picture they name is intact: after a failed or lost job every later job
+	 * fails until the next key frame.
+	 */
+	bool chained;
 };
 
 /* NULL for a codec the engine does not know. */

@@ -58,6 +58,12 @@ static void h264_failed(struct dd_codec_state *st, uint64_t timestamp,
 	dd_h264_access_failed(&st->access, timestamp, x->leading);
 }
 
+static bool h264_restart(const struct dd_codec_state *st, const struct dd_job *job,
+			 const struct dd_expectation *x, const struct dd_ref_set *decoded)
+{
+	return dd_h264_access_restart(&st->access, job, x, decoded);
+}
+
 static const struct dd_codec_access_ops h264_access = {
 	.state_new = h264_state_new,
 	.state_free = h264_state_free,
@@ -65,6 +71,7 @@ static const struct dd_codec_access_ops h264_access = {
 	.check = h264_access_check,
 	.decoded = h264_decoded,
 	.failed = h264_failed,
+	.restart = h264_restart,
 };
 
 /* Whole macroblocks; a field-coded sequence counts map units in pairs of lines. */

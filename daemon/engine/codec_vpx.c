@@ -2,7 +2,9 @@
 /*
  * VP8 and VP9 for the generic engine: the controls name three references (last, golden,
  * altref) by timestamp, a key frame refreshes all of them, so the engine's own rules (every
- * reference decoded since the last key frame or flush) are the whole story.
+ * reference decoded since the last key frame or flush) apply, with one more: the decoder's
+ * state is chained through every frame (codec.h), so nothing decodes between a failed or
+ * lost frame and the next key frame.
  */
 #include "codec.h"
 #include "vpx_check.h"
@@ -41,6 +43,7 @@ const struct dd_codec_ops dd_codec_vp8 = {
 	.ref_name = vpx_ref_name,
 	.predicts_from = dd_codec_refs_predicted,
 	.coded_size = vp8_coded_size,
+	.chained = true,
 };
 
 const struct dd_codec_ops dd_codec_vp9 = {
@@ -50,4 +53,5 @@ const struct dd_codec_ops dd_codec_vp9 = {
 	.ref_name = vpx_ref_name,
 	.predicts_from = dd_codec_refs_predicted,
 	.coded_size = vp9_coded_size,
+	.chained = true,
 };

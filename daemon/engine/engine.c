@@ -41,7 +41,8 @@ struct dd_pending {
 	unsigned int num_names;
 	uint64_t names[DD_MAX_JOB_REFS];
 	bool finished;
-	bool doomed; /* a job it names failed while it was pending */
+	bool doomed; /* a job it names (or, chained, any job before it) failed while pending */
+	bool doomed_chained; /* by a job it does not name: see dd_codec_ops.chained */
 	uint64_t doomed_by;
 	/* submitted behind unfinalized jobs: the codec's access check waits for finalize */
 	bool access_later;
@@ -77,6 +78,13 @@ struct dd_stream {
 	unsigned int pend_cap, pend_head, pend_count;
 	unsigned int pend_final; /* the oldest pend_final entries are finalized */
 	uint64_t head_seq;       /* the backend cookie of the oldest entry */
+	/*
+	 * A chained codec (dd_codec_ops.chained) whose decoder lacks a frame: the jobs from
+	 * position broken_seq on (numbered as head_seq: submission order) fail until a key frame
+	 * at or after it decodes. broken_ts names the frame, when known, for the messages.
+	 */
+	bool broken, broken_ts_known;
+	uint64_t broken_seq, broken_ts;
 };
 
 static void elog(const struct dd_engine *e, enum dd_log_level level, const char *fmt, ...)
@@ -315,6 +323,39 @@ static bool ref_known(const struct dd_stream *s, uint64_t ts)
 }
 
 /*
+ * A chained codec's decoder lacks the job at position seq (or got it and failed): the jobs
+ * after it fail until a key frame after it decodes. The latest such position counts, since a
+ * key frame before it does not make up for it.
+ */
+static void mark_broken(struct dd_stream *s, uint64_t seq, const uint64_t *ts)
+{
+	if (!s->codec_ops->chained || (s->broken && seq < s->broken_seq))
+		return;
+	s->broken = true;
+	s->broken_seq = seq;
+	s->broken_ts_known = ts != NULL;
+	s->broken_ts = ts ? *ts : 0;
+}
+
+/*
+ * Whether a job submitted now (after everything pending) comes after a frame the chained
+ * decoder lacks, with no key frame in flight since: a key frame in flight that fails
+ * dooms the jobs behind it when it finishes (doom_dependents).
+ */
+static bool broken_now(const struct dd_stream *s)
+{
+	if (!s->broken)
+		return false;
+	for (unsigned int i = s->pend_count; i-- > s->pend_final;) {
+		if (s->head_seq + i < s->broken_seq)
+			break;
+		if (pending_at(s, i)->x.key_frame)
+			return false;
+	}
+	return true;
+}
+
+/*
  * The references a job names, by the codec's own rules (codec_ops->access) or the engine's:
  * every one decoded since the last key frame or flush, or in flight. The codec's rules need
  * the state every job before this one left (H.264: the leading run, excused DPB entries), so
@@ -325,6 +366,16 @@ static int check_refs(struct dd_stream *s, const struct dd_job *job, struct dd_e
 {
 	const struct dd_codec_ops *c = s->codec_ops;
 
+	if (c->chained && !x->key_frame && broken_now(s)) {
+		char which[48] = "";
+
+		if (s->broken_ts_known)
+			snprintf(which, sizeof(which), " (ts %" PRIu64 ")", s->broken_ts);
+		return dd_fail_kind(err, DD_ERR_REFERENCE,
+				    "an earlier frame%s was lost or failed: %s decoder state "
+				    "depends on every frame since the key frame, so decoding "
+				    "resumes at the next key frame", which, dd_codec_name(s->codec));
+	}
 	if (c->access) {
 		if (s->pend_final < s->pend_count) {
 			e->access_later = true;
@@ -360,7 +411,13 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_pe
 	if (job->lost_piece)
 		return dd_fail(err, "an earlier request of this picture (a slice or first field) "
 			       "failed, or went to a daemon that is gone: the picture lacks it");
-	if (s->codec_ops->check(job, x, err) || check_refs(s, job, x, e, err))
+	if (s->codec_ops->check(job, x, err))
+		return -1;
+	/* whether this job restarts the decoder depends on the results of those before it */
+	if (s->codec_ops->access && s->codec_ops->access->restart && x->intra && !x->key_frame &&
+	    job->new_frame && s->pend_final < s->pend_count)
+		dd_stream_sync(s);
+	if (check_refs(s, job, x, e, err))
 		return -1;
 	/* the capture format may change at a keyframe (e.g. to P010 for profile 2) */
 	if (!s->ops->supports(s->backend, s->codec, job->dst->fourcc, x->bit_depth, err))
@@ -368,9 +425,12 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_pe
 	return dd_picture_check(job->dst, x->width, x->height, x->bit_depth, err);
 }
 
-static void record_failure(struct dd_stream *s, uint64_t ts, const struct dd_expectation *x)
+/* seq: the job's position (head_seq numbering), for a chained codec. */
+static void record_failure(struct dd_stream *s, uint64_t ts, const struct dd_expectation *x,
+			   uint64_t seq)
 {
 	s->failures++;
+	mark_broken(s, seq, &ts);
 	/* whatever this timestamp named before, its picture is now garbage */
 	dd_ref_set_remove(&s->refs, ts);
 	if (s->codec_state)
@@ -382,11 +442,26 @@ void dd_stream_forget(struct dd_stream *s, uint64_t ts)
 	dd_ref_set_remove(&s->refs, ts);
 }
 
+void dd_stream_lost(struct dd_stream *s, const uint64_t *ts)
+{
+	if (ts) {
+		struct dd_expectation none = { 0 };
+
+		dd_ref_set_remove(&s->refs, *ts);
+		if (s->codec_state)
+			s->codec_ops->access->failed(s->codec_state, *ts, &none);
+	}
+	mark_broken(s, s->head_seq + s->pend_count, ts);
+}
+
 static void record_success(struct dd_stream *s, const struct dd_job *job,
-			   const struct dd_expectation *x, const struct dd_decoded *got)
+			   const struct dd_expectation *x, const struct dd_decoded *got,
+			   uint64_t seq)
 {
 	if (x->key_frame)
 		dd_ref_set_clear(&s->refs);
+	if (x->key_frame && s->broken && seq >= s->broken_seq)
+		s->broken = false;
 	if (s->codec_state)
 		s->codec_ops->access->decoded(s->codec_state, job, x, &s->refs);
 	dd_ref_set_add(&s->refs, job->timestamp);
@@ -406,6 +481,17 @@ static void doom_dependents(struct dd_stream *s, unsigned int failed)
 {
 	uint64_t ts = pending_at(s, failed)->job->timestamp;
 
+	/* a chained decoder lacks that frame's state: everything up to the next key frame */
+	for (unsigned int i = failed + 1; s->codec_ops->chained && i < s->pend_count; i++) {
+		struct dd_pending *e = pending_at(s, i);
+
+		if (e->x.key_frame)
+			break;
+		if (!e->doomed) {
+			e->doomed = e->doomed_chained = true;
+			e->doomed_by = ts;
+		}
+	}
 	/* a codec with its own rules checks the jobs behind it at finalize (check_refs) */
 	if (s->codec_ops->access)
 		return;
@@ -431,7 +517,12 @@ static void finalize(struct dd_stream *s, unsigned int i)
 
 	if (!ret && got->pending)
 		return; /* a held slice or field: checked with the job that completes it */
-	if (!ret && e->doomed)
+	if (!ret && e->doomed && e->doomed_chained)
+		ret = dd_fail_kind(err, DD_ERR_REFERENCE, "an earlier frame (ts %" PRIu64 ") "
+				   "failed while this job was in flight: %s decoder state depends "
+				   "on every frame since the key frame", e->doomed_by,
+				   dd_codec_name(s->codec));
+	else if (!ret && e->doomed)
 		ret = dd_fail_kind(err, DD_ERR_REFERENCE, "reference ts %" PRIu64 " failed to "
 				   "decode while this job was in flight", e->doomed_by);
 	if (!ret && e->access_later)
@@ -447,11 +538,11 @@ static void finalize(struct dd_stream *s, unsigned int i)
 			      got->profile);
 	e->ret = ret;
 	if (ret) {
-		record_failure(s, e->job->timestamp, x);
+		record_failure(s, e->job->timestamp, x, s->head_seq + i);
 		doom_dependents(s, i);
 		return;
 	}
-	record_success(s, e->job, x, got);
+	record_success(s, e->job, x, got, s->head_seq + i);
 }
 
 static void finalize_ready(struct dd_stream *s)
@@ -508,6 +599,22 @@ void dd_stream_flush(struct dd_stream *s)
 	dd_ref_set_clear(&s->refs);
 	if (s->codec_state)
 		s->codec_ops->access->reset(s->codec_state);
+	s->broken = false;
+	s->fresh = true;
+}
+
+/*
+ * The codec says the backend's decoder must start afresh before this job (accepted by its
+ * check, nothing in flight): as a flush, but the job decodes as the first after it.
+ */
+static void restart_decoder(struct dd_stream *s, const struct dd_job *job)
+{
+	elog(s->engine, DD_LOG_INFO, "%s stream: the decoder starts afresh at ts %" PRIu64
+	     ", an access point after lost pictures", dd_codec_name(s->codec), job->timestamp);
+	s->ops->flush(s->bs);
+	dd_ref_set_clear(&s->refs);
+	s->codec_ops->access->reset(s->codec_state);
+	s->broken = false;
 	s->fresh = true;
 }
 
@@ -567,6 +674,10 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	*e = (struct dd_pending){ .cookie = cookie, .job = job };
 	if (check_job(s, job, e, err))
 		goto fail;
+	if (s->codec_ops->access && s->codec_ops->access->restart && e->x.intra &&
+	    !e->x.key_frame && job->new_frame && !e->access_later &&
+	    s->codec_ops->access->restart(s->codec_state, job, &e->x, &s->refs))
+		restart_decoder(s, job);
 	if (s->codec_ops->predicts_from)
 		e->num_names = s->codec_ops->predicts_from(job, &e->x, e->names);
 	if (s->want_lookahead != s->lookahead && ((e->x.key_frame && !e->x.inherits) || s->fresh))
@@ -584,7 +695,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	finalize_ready(s);
 	return 0;
 fail:
-	record_failure(s, job->timestamp, &e->x);
+	record_failure(s, job->timestamp, &e->x, s->head_seq + s->pend_count);
 	return -1;
 }
 

@@ -280,6 +280,20 @@ void dd_stream_close(struct dd_stream *stream);
  */
 void dd_stream_forget(struct dd_stream *stream, uint64_t timestamp);
 
+/*
+ * A job of this stream never reached the engine, in decoding order after every job submitted
+ * so far: the caller failed it before submitting it (cancelled by the kernel before it
+ * started, controls it could not read), or the kernel failed it without delivering it (a
+ * jump in the jobs' sequence numbers: withdrawn by the watchdog while the daemon was stopped,
+ * no fd left in the daemon). timestamp: its CAPTURE timestamp, or NULL when unknown. The
+ * decoder lacks whatever that frame changed: besides forgetting the timestamp (as
+ * dd_stream_forget), a codec whose decoder state depends on every frame since the key
+ * frame (VP8, VP9: probability contexts, the previous frame's motion vectors, the segment
+ * map) fails every later job until the next key frame, and H.264 counts the picture as lost,
+ * so that decoding resumes at an access point with a restarted decoder.
+ */
+void dd_stream_lost(struct dd_stream *stream, const uint64_t *timestamp);
+
 const char *dd_stream_backend_name(const struct dd_stream *stream);
 
 #endif

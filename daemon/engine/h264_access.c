@@ -70,6 +70,21 @@ int dd_h264_access_check(const struct dd_h264_access *a, const struct dd_job *jo
 	return 0;
 }
 
+bool dd_h264_access_restart(const struct dd_h264_access *a, const struct dd_job *job,
+			    const struct dd_expectation *x, const struct dd_ref_set *decoded)
+{
+	/* after a flush the decoder has started afresh already; an IDR resets it itself */
+	if (a->after_flush || !x->intra || x->key_frame)
+		return false;
+	/* the access point dd_h264_access_decoded() will make of it */
+	if (!dd_ref_set_empty(&a->bad))
+		return true;
+	for (unsigned int i = 0; i < x->num_refs; i++)
+		if (unknown_ref(a, x, x->ref_ts[i], job->timestamp, decoded))
+			return true;
+	return false;
+}
+
 void dd_h264_access_decoded(struct dd_h264_access *a, const struct dd_job *job,
 			    const struct dd_expectation *x, const struct dd_ref_set *decoded)
 {

@@ -50,6 +50,14 @@ void dd_h264_access_reset(struct dd_h264_access *a);
 int dd_h264_access_check(const struct dd_h264_access *a, const struct dd_job *job,
 			 struct dd_expectation *x, const struct dd_ref_set *decoded,
 			 struct dd_error *err);
+/*
+ * After check accepted the job: true if it is an I picture (not IDR) that will become an
+ * access point after lost pictures (failed, never decoded), where the decoder must start
+ * afresh (codec.h, dd_codec_access_ops.restart): libavcodec's own DPB lacks those pictures
+ * and the memory management commands that came with them.
+ */
+bool dd_h264_access_restart(const struct dd_h264_access *a, const struct dd_job *job,
+			    const struct dd_expectation *x, const struct dd_ref_set *decoded);
 /* The job's picture decoded; call before its timestamp joins decoded. */
 void dd_h264_access_decoded(struct dd_h264_access *a, const struct dd_job *job,
 			    const struct dd_expectation *x, const struct dd_ref_set *decoded);

@@ -165,6 +165,28 @@ static void drain(struct dm_context *ctx, bool flush)
 }
 
 /*
+ * The kernel numbers a context's jobs (sequence: one more per request made into a job since
+ * the OUTPUT queue started streaming, 0 skipped when it wraps) whether or not they reach the
+ * daemon. A jump means that the jobs in between failed in the kernel without being delivered
+ * (withdrawn by the watchdog while the daemon was stopped, no fd left in the daemon, controls
+ * the kernel refused): frames the decoder never got, which for VP8 and VP9 spoil the frames
+ * after them even where these name only intact pictures (dd_stream_lost()).
+ */
+static void note_sequence(struct dm_context *ctx, const struct dm_job *job)
+{
+	uint32_t seq = job->msg.sequence, want = ctx->last_seq + 1 ? ctx->last_seq + 1 : 1;
+
+	if (ctx->seq_known && seq != want && ctx->stream &&
+	    !(job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START)) {
+		dm_info("ctx %u: jobs %" PRIu32 "..%" PRIu32 " failed in the kernel before they "
+			"reached the daemon: the decoder lacks them", ctx->id, want, seq - 1);
+		dd_stream_lost(ctx->stream, NULL);
+	}
+	ctx->last_seq = seq;
+	ctx->seq_known = true;
+}
+
+/*
  * Submits a job, or finishes it at once. true: it is in flight (ctx->flights owns it);
  * false: it is finished and the caller frees it, after taking it out of ctx->current.
  */
@@ -174,12 +196,16 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	struct dm_flight *f;
 	enum dd_codec codec;
 
+	note_sequence(ctx, job);
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
 		       (uint64_t)job->msg.job_id);
-		/* its picture was never decoded: jobs that name its timestamp must fail */
-		if (ctx->stream)
-			dd_stream_forget(ctx->stream, job->msg.capture.timestamp);
+		/* never decoded: jobs that name its timestamp fail, VP8/VP9 until a key frame */
+		if (ctx->stream) {
+			uint64_t ts = job->msg.capture.timestamp;
+
+			dd_stream_lost(ctx->stream, &ts);
+		}
 		/* the kernel waits for this answer before it returns the buffers */
 		complete(ctx->svc, job, DAEDALUS_STATUS_ERROR, DAEDALUS_REASON_CANCELLED);
 		return false;

@@ -52,6 +52,9 @@ struct dm_context {
 	enum dd_codec codec;
 	uint32_t fourcc, width, height;
 	uint64_t jobs, failures;
+	/* the last job's sequence number (note_sequence() in context.c), once there is one */
+	uint32_t last_seq;
+	bool seq_known;
 	/* failed jobs by DAEDALUS_REASON_*: the first of each is logged, all are counted */
 	uint64_t failed[DAEDALUS_REASON_CANCELLED + 1];
 	struct dm_context *next; /* the main loop's list */

@@ -143,12 +143,22 @@ static void forget_failed_refs(struct dm_context *ctx, const struct dm_job *job)
 }
 
 
+/* A job failed before the engine saw it: the decoder lacks that frame (dd_stream_lost()). */
+static int lost(struct dm_context *ctx, const struct dm_job *job)
+{
+	uint64_t ts = job->msg.capture.timestamp;
+
+	if (ctx->stream)
+		dd_stream_lost(ctx->stream, &ts);
+	return -1;
+}
+
 int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_failure *fail)
 {
 	const struct dm_job *job = f->job;
 
 	if (dm_job_to_engine(job, &f->ctrl, &f->pic, &f->dj, fail))
-		return -1;
+		return lost(ctx, job);
 	if (open_stream(ctx, f->dj.codec, f->pic.fourcc, fail))
 		return -1;
 	/* the application restarted the stream (a seek): nothing from before it applies */
@@ -160,14 +170,14 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	dd_stream_set_lookahead(ctx->stream, ctx->lookahead);
 	f->ncap = capture_mappings(job, f->cap);
 	if (sync_start(job, f->cap, f->ncap, fail))
-		return -1;
+		return lost(ctx, job);
 	/* a cancelled job's CAPTURE buffer may already be back with the application */
 	if (atomic_load(&job->cancelled)) {
 		sync_end(job, f->cap, f->ncap);
-		/* never decoded: jobs that name its timestamp must fail */
-		dd_stream_forget(ctx->stream, job->msg.capture.timestamp);
 		fail->reason = DAEDALUS_REASON_CANCELLED;
-		return dd_fail(&fail->why, "cancelled");
+		dd_fail(&fail->why, "cancelled");
+		/* never decoded: jobs that name its timestamp fail, VP8/VP9 until a key frame */
+		return lost(ctx, job);
 	}
 	forget_failed_refs(ctx, job);
 	if (dd_stream_submit(ctx->stream, &f->dj, job->msg.job_id, &fail->why)) {

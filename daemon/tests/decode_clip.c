@@ -41,6 +41,11 @@
  *                    engine must notice: some job before the next keyframe must fail (pick a
  *                    frame whose loss a decoder can notice; the pictures in between are not
  *                    compared)
+ *   --corrupt N:lost job N fails before the engine sees it, and the engine is told
+ *                    (dd_stream_lost(): a job the kernel withdrew while the daemon was
+ *                    stopped, or cancelled before it started); the client's slots follow the
+ *                    bitstream as after any failed job. Later jobs may fail until the next
+ *                    keyframe (run_clips.py --shown-exact: none may show a wrong picture)
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -70,13 +75,13 @@ static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
 
 enum corruption {
 	C_NONE, C_TRUNCATE, C_TRUNCATE_HEADER, C_GARBAGE, C_SIZE, C_PROFILE, C_DEPTH, C_KEYFLAG,
-	C_DROP
+	C_DROP, C_LOST
 };
 
 static int parse_corruption(const char *s, long *at, enum corruption *kind)
 {
 	static const char *const names[] = { "", "truncate", "truncate-header", "garbage",
-					     "size", "profile", "depth", "keyflag", "drop" };
+					     "size", "profile", "depth", "keyflag", "drop", "lost" };
 	char *end;
 
 	*at = strtol(s, &end, 10);
@@ -406,6 +411,7 @@ int main(int argc, char **argv)
 		struct dd_job job = { .codec = codec, .timestamp = (uint64_t)i * 1000 };
 		uint8_t *copy = NULL;
 		int key, show, flush_probe, expect_fail;
+		bool lost = false;
 		uint32_t w, h, fourcc;
 		struct pic *p;
 		struct rec *r;
@@ -512,6 +518,9 @@ int main(int argc, char **argv)
 				if (show)
 					show_pic(display++, NULL);
 				continue;
+			case C_LOST:
+				lost = true;
+				break;
 			default:
 				break;
 			}
@@ -549,7 +558,11 @@ int main(int argc, char **argv)
 		r->job.dst = &p->dst;
 		err.msg[0] = '\0';
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (lookahead == 1) {
+		if (lost) {
+			snprintf(err.msg, sizeof(err.msg), "lost before the engine saw it");
+			dd_stream_lost(stream, &r->job.timestamp);
+			job_result(r, -1, &err);
+		} else if (lookahead == 1) {
 			job_result(r, dd_stream_decode(stream, &r->job, &err), &err);
 		} else {
 			unsigned int depth = mode_switch_before(&ms, stream);

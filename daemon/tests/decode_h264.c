@@ -21,6 +21,9 @@
  *   --no-access-point the stream has no access point after the fault (periodic intra
  *                     refresh: its recovery-point SEIs never reach the decoder, clients send
  *                     slices only), so every later request may fail, none may show garbage
+ *   --drop N          request N never reaches the engine, which is not flushed either (a job
+ *                     the kernel withdrew while the daemon was stopped): later requests may
+ *                     fail until the next access point, as with --forget-at
  *   --corrupt N       request N's buffer after its first 8 bytes (slice header fields)
  *                     becomes garbage: it must fail, later requests may fail until the next
  *                     access point, as above
@@ -263,6 +266,7 @@ int main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "forget-at", required_argument, NULL, 'g' },
+		{ "drop", required_argument, NULL, 'd' },
 		{ "corrupt", required_argument, NULL, 'c' },
 		{ "garble", required_argument, NULL, 'b' },
 		{ "seek", required_argument, NULL, 'k' },
@@ -279,7 +283,7 @@ int main(int argc, char **argv)
 	bool slices = false, start_codes = true, planar = false, faulted = false;
 	bool resynced = false, no_access_point = false, garble_fails = false;
 	long forget_at = -1, corrupt_at = -1, garble_at = -1, cut_at = -1, n = 0;
-	long seek_from = -1, seek_to = -1;
+	long seek_from = -1, seek_to = -1, drop_at = -1;
 	unsigned int lookahead = 1, stall_every = 0, switch_every = 0, expect_switches = 0;
 	struct mode_switch ms;
 	bool fresh = true; /* nothing submitted since open or a flush */
@@ -314,6 +318,9 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			forget_at = atol(optarg);
+			break;
+		case 'd':
+			drop_at = atol(optarg);
 			break;
 		case 'c':
 			corrupt_at = atol(optarg);
@@ -417,6 +424,12 @@ int main(int argc, char **argv)
 			sync_all(stream);
 			dd_stream_flush(stream);
 			fresh = true;
+		}
+		if (n == drop_at) {
+			printf("fault %ld\npic %ld FAILED\n", n, n);
+			faulted = true;
+			run.failed++;
+			goto next;
 		}
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)

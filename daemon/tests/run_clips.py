@@ -8,6 +8,7 @@ compares every shown picture with `ffmpeg -c:v libvpx[-vp9]|libdav1d -i clip -f 
 (for AV1 the same library, but fed the original stream rather than rebuilt headers).
 With a fault (--flush-at / --corrupt), pictures before the fault and from the first
 keyframe that decodes after it must match; the faulted job must fail (decode_clip checks).
+With --shown-exact the pictures in between must match too unless they FAILED.
 """
 import argparse
 import hashlib
@@ -213,6 +214,10 @@ def main():
     ap.add_argument("--reveal-hidden", action="store_true",
                     help="VP8: the reference decodes a copy with show_frame set on hidden "
                     "frames, so the engine's hidden pictures are compared too")
+    ap.add_argument("--shown-exact", action="store_true",
+                    help="between the fault and the resync too, every picture not FAILED "
+                    "must match: the engine was told of the fault (a lost job), so it must "
+                    "fail what it cannot decode right instead of showing it")
     ap.add_argument("decode_args", nargs="*")
     args = ap.parse_args()
 
@@ -253,6 +258,8 @@ def main():
     for i, want in enumerate(ref):
         got = pics[i]
         strict = fault is None or i < fault or i >= resync
+        if not strict and args.shown_exact and got[:1] != ["FAILED"]:
+            strict = True
         if not strict:
             excused += 1
             continue

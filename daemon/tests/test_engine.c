@@ -549,7 +549,9 @@ static void test_job_validation(void)
 	job.lost_piece = false;
 	job.bitstream_size = 0;
 	CHECK_ERR(dd_stream_decode(s, &job, &err), err, "empty");
-	/* an inter frame right after open names references nobody decoded */
+	/* an inter frame right after open (a flush: the failures above break a VP9 stream
+	 * until a key frame) names references nobody decoded */
+	dd_stream_flush(s);
 	{
 		struct bw inter = { { 0 }, 0 };
 
@@ -564,6 +566,11 @@ static void test_job_validation(void)
 		c9.flags = V4L2_VP9_FRAME_FLAG_SHOW_FRAME;
 		c9.last_frame_ts = 5000;
 		CHECK_ERR(dd_stream_decode(s, &job, &err), err, "last reference (ts 5000)");
+		CHECK(err.kind == DD_ERR_REFERENCE);
+		/* VP9 is chained: after a job the engine never saw, nothing until a key frame */
+		dd_stream_flush(s);
+		dd_stream_lost(s, NULL);
+		CHECK_ERR(dd_stream_decode(s, &job, &err), err, "an earlier frame was lost");
 		CHECK(err.kind == DD_ERR_REFERENCE);
 		/* show_existing_frame is never a request */
 		inter.buf[0] |= 0x08;

@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 					      display);
 			if (job.frame.frame_type == V4L2_AV1_KEY_FRAME && job.fh.show_frame)
 				dv_fault_key(&fault, display);
-			t0 = dv_fault_before(&fault);
+			t0 = dv_fault_before(&fault, (long)f);
 			r = decode_one(&dev, req, &job, cap, ts, layout != AV1_LAYOUT_CHROMIUM, bits,
 				       size);
 			if (r < 0)

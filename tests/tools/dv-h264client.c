@@ -424,7 +424,7 @@ int main(int argc, char **argv)
 		if (!(job.dp.flags & (V4L2_H264_DECODE_PARAM_FLAG_PFRAME |
 				      V4L2_H264_DECODE_PARAM_FLAG_BFRAME)))
 			dv_fault_key(&fault, jobs);
-		t0 = dv_fault_before(&fault);
+		t0 = dv_fault_before(&fault, jobs);
 		r = decode_one(&dev, req, &job, cap, ts, pattern == H264_PATTERN_CHROMIUM, bits, size);
 		if (r < 0)
 			return 1;

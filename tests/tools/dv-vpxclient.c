@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 				      header_end(&fr), display);
 		if (fr.key && fr.show)
 			dv_fault_key(&fault, display);
-		t0 = dv_fault_before(&fault);
+		t0 = dv_fault_before(&fault, (long)i);
 		r = dv_decode_one(&dev, req, cap, ts, ctl, n, bits, size);
 		if (r < 0)
 			return 1;

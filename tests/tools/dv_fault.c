@@ -27,6 +27,18 @@ int dv_fault_option(struct dv_fault *f, int opt, const char *arg)
 		f->gate = arg;
 		return 1;
 	}
+	if (opt == DV_FAULT_OPT_HOLD) {
+		char *end;
+
+		f->hold_at = strtol(arg, &end, 10);
+		if (end == arg || *end != ':' || !end[1] || f->hold_at < 0) {
+			fprintf(stderr, "bad --hold-at %s: want N:FILE\n", arg);
+			return -1;
+		}
+		f->hold = end + 1;
+		f->keep_going = true;
+		return 1;
+	}
 	if (opt == DV_FAULT_OPT_PACE) {
 		f->pace_ms = (unsigned int)atoi(arg);
 		return 1;
@@ -148,13 +160,25 @@ uint64_t dv_fault_ghost_ts(long unit)
 	return 0x7000000000000ull + (uint64_t)unit * 1000;
 }
 
-double dv_fault_before(const struct dv_fault *f)
+double dv_fault_before(struct dv_fault *f, long unit)
 {
 	if (f->pace_ms)
 		nanosleep(&(struct timespec){ .tv_sec = f->pace_ms / 1000,
 			  .tv_nsec = (long)(f->pace_ms % 1000) * 1000000L }, NULL);
 	while (f->gate && !access(f->gate, F_OK))
 		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
+	if (f->hold && unit == f->hold_at) {
+		FILE *fh = fopen(f->hold, "w");
+
+		if (!fh)
+			perror(f->hold);
+		else
+			fclose(fh);
+		while (fh && !access(f->hold, F_OK))
+			nanosleep(&(struct timespec){ .tv_nsec = 5000000L }, NULL);
+		/* once: an AV1 temporal unit of several frames calls this per frame */
+		f->hold = NULL;
+	}
 	return dv_realtime_ms();
 }
 

@@ -20,6 +20,9 @@
  *                      kills or stops the daemon or another client)
  *   --gate FILE        and then while FILE exists (the test holds the stream while it
  *                      starts a new daemon, which takes seconds under TCG)
+ *   --hold-at N:FILE   before unit N (after the pacing; once): create FILE, wait until the
+ *                      test removes it, so that the test acts at a chosen unit (it stops
+ *                      the daemon, so that unit N is queued to a stopped daemon)
  *
  * The header is what the controls describe (VP8: the frame tag and the first partition's
  * header bits; VP9: the uncompressed and compressed headers; AV1: the bytes before the first
@@ -60,6 +63,8 @@ struct dv_fault {
 	bool keep_going;	/* per-request lines, failures do not end the run */
 	unsigned int pace_ms;
 	const char *gate;	/* --gate: no request is queued while this file exists */
+	long hold_at;		/* --hold-at: the unit, -1 without */
+	const char *hold;	/* --hold-at: the file */
 	bool announced;
 	uint8_t *copy;		/* the damaged copy of a unit */
 	size_t cap;
@@ -70,13 +75,15 @@ struct dv_fault {
 #define DV_FAULT_OPT_KEEP	0x1001
 #define DV_FAULT_OPT_PACE	0x1002
 #define DV_FAULT_OPT_GATE	0x1003
+#define DV_FAULT_OPT_HOLD	0x1004
 #define DV_FAULT_OPTIONS                                                        \
 	{ "fault", required_argument, NULL, DV_FAULT_OPT_FAULT },               \
 	{ "keep-going", no_argument, NULL, DV_FAULT_OPT_KEEP },                 \
 	{ "pace-ms", required_argument, NULL, DV_FAULT_OPT_PACE },              \
-	{ "gate", required_argument, NULL, DV_FAULT_OPT_GATE }
+	{ "gate", required_argument, NULL, DV_FAULT_OPT_GATE },                 \
+	{ "hold-at", required_argument, NULL, DV_FAULT_OPT_HOLD }
 #define DV_FAULT_USAGE "[--fault truncate|garbage|flip-header|flip-data|drop:N|seek:A:B] " \
-	"[--keep-going] [--pace-ms N] [--gate FILE]"
+	"[--keep-going] [--pace-ms N] [--gate FILE] [--hold-at N:FILE]"
 
 /* 1: one of ours, handled; 0: not ours; -1: ours with a bad argument (printed). */
 int dv_fault_option(struct dv_fault *f, int opt, const char *arg);
@@ -99,8 +106,11 @@ const uint8_t *dv_fault_bytes(struct dv_fault *f, long unit, const uint8_t *data
 void dv_fault_announce(struct dv_fault *f, long pic);
 /* A timestamp no request carries, for the picture of a unit that was never queued. */
 uint64_t dv_fault_ghost_ts(long unit);
-/* Before a request: the pacing; returns the time it is queued (ms, CLOCK_REALTIME). */
-double dv_fault_before(const struct dv_fault *f);
+/*
+ * Before the request of unit @unit: the pacing, the gate, the hold; returns the time it is
+ * queued (ms, CLOCK_REALTIME).
+ */
+double dv_fault_before(struct dv_fault *f, long unit);
 /* After a request that began at @t0: the "req" line. @r: 0 done, 1 ERROR. */
 void dv_fault_after(const struct dv_fault *f, long unit, double t0, int r);
 /* Before the request of an access point that will be picture @pic: the "key" line. */

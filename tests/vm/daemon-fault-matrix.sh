@@ -107,8 +107,8 @@ for ((r = 1; r <= repeat; r++)); do
 		cells+=("$c key-lost ${NAME[$c]} $o.key-lost $?")
 	fi
 
-	# The daemon killed with a request pending: stopped first, so that the client has
-	# queued one it holds, then SIGKILL, and a new daemon started at once. A start takes
+	# The daemon killed with a request pending: stopped first, so that the client queues
+	# unit 3 to it (--hold-at), then SIGKILL, and a new daemon started at once. A start takes
 	# 1-12 s under TCG, in which the paced client would run past the clip's last access
 	# point: from the kill until the new daemon is ready it queues nothing more (--gate).
 	# On a loaded host the steps from the stop to the kill once took longer than the watchdog,
@@ -116,11 +116,14 @@ for ((r = 1; r <= repeat; r++)); do
 	# run again (up to 3 times); the judge still fails it if no attempt had one pending.
 	if want daemon-kill; then
 		for attempt in 1 2 3; do
-			rm -f "$OUT/gate"
-			client "$c" "$o.daemon-kill" --keep-going --pace-ms 40 --gate "$OUT/gate" &
+			rm -f "$OUT/gate" "$OUT/hold"
+			# unit 3 is queued to the stopped daemon, wherever a slow shell would be
+			client "$c" "$o.daemon-kill" --keep-going --pace-ms 40 --gate "$OUT/gate" \
+				--hold-at "3:$OUT/hold" &
 			pid=$!
-			wait_pics "$o.daemon-kill" 3 "$pid"
+			while kill -0 "$pid" 2>/dev/null && [ ! -e "$OUT/hold" ]; do sleep 0.01; done
 			kill -STOP "$daemon_pid"
+			rm -f "$OUT/hold"
 			sleep 0.4
 			touch "$OUT/gate"
 			t=$(now_ms)

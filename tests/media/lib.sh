@@ -39,8 +39,9 @@ daemon_start() { # extra daemon arguments
 	daemon_pid=$!
 	# Its own line, "daedalus-v4l2d VERSION ready", once the bridge handshake is done ("ready"
 	# alone would also match "another daedalus-v4l2d is already attached"), and still running.
-	# Up to 30 s: it warms each codec up first (docs/daemon-engine.md), seconds in a KASAN VM.
-	for _ in $(seq 300); do
+	# Up to 60 s: in the KASAN VM loading the libraries took 11-18 s of a restart and the
+	# warm-up of each codec (docs/daemon-engine.md) 1.6-3.2 s more, on a loaded host.
+	for _ in $(seq 600); do
 		if grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DAEMON_LOG"; then
 			kill -0 "$daemon_pid" 2>/dev/null && return 0
 			break

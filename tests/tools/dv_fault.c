@@ -160,6 +160,20 @@ uint64_t dv_fault_ghost_ts(long unit)
 	return 0x7000000000000ull + (uint64_t)unit * 1000;
 }
 
+static void mark_released(const char *hold)
+{
+	char path[4096];
+	FILE *fh;
+
+	if (snprintf(path, sizeof(path), "%s.go", hold) >= (int)sizeof(path))
+		return;
+	fh = fopen(path, "w");
+	if (!fh)
+		perror(path);
+	else
+		fclose(fh);
+}
+
 double dv_fault_before(struct dv_fault *f, long unit)
 {
 	if (f->pace_ms)
@@ -176,6 +190,10 @@ double dv_fault_before(struct dv_fault *f, long unit)
 			fclose(fh);
 		while (fh && !access(f->hold, F_OK))
 			nanosleep(&(struct timespec){ .tv_nsec = 5000000L }, NULL);
+		/* FILE.go: released, unit N is queued now; the test waits for it rather than
+		 * guessing how long a loaded emulated guest takes to notice the release */
+		if (fh)
+			mark_released(f->hold);
 		/* once: an AV1 temporal unit of several frames calls this per frame */
 		f->hold = NULL;
 	}

@@ -22,7 +22,8 @@
  *                      starts a new daemon, which takes seconds under TCG)
  *   --hold-at N:FILE   before unit N (after the pacing; once): create FILE, wait until the
  *                      test removes it, so that the test acts at a chosen unit (it stops
- *                      the daemon, so that unit N is queued to a stopped daemon)
+ *                      the daemon, so that unit N is queued to a stopped daemon); then
+ *                      create FILE.go, just before unit N is queued
  *
  * The header is what the controls describe (VP8: the frame tag and the first partition's
  * header bits; VP9: the uncompressed and compressed headers; AV1: the bytes before the first

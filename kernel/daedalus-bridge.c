@@ -123,7 +123,9 @@ static int daedalus_bridge_open(struct inode *inode, struct file *file)
 	} else {
 		br->open = true;
 		br->ready = false;
-		br->session++;
+		/* 0 means "none" to the fds installed and the contexts: never reused */
+		if (!++br->session)
+			br->session = 1;
 	}
 	spin_unlock(&br->lock);
 	if (!ret)

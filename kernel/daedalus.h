@@ -214,7 +214,7 @@ struct daedalus_handle {
  * @wq:		GET_MSG and poll() wait here
  * @open:	a file is open
  * @ready:	HELLO succeeded on the open file
- * @session:	number of the current (or last) session
+ * @session:	number of the current (or last) session, never 0 (none)
  * @fifo:	messages not yet fetched: queued jobs and events
  * @jobs:	device-level job table: every job not finished yet
  * @nr_jobs:	entries of @jobs
@@ -390,9 +390,10 @@ struct daedalus_ctx {
  *		slices to pieces it still holds from the buffer's last picture.
  *		Set by buf_queue, cleared by the job that takes the buffer; both
  *		run while no job holds the buffer, ordered by the m2m core's lock
- * @session:	bridge session the buffer's last job was queued to: the daemon
- *		of that session holds the pieces of the picture it has been given
- *		so far. A later piece queued to another session sets @lost
+ * @session:	bridge session the buffer's last job was queued to: only the
+ *		daemon of that session can hold the pieces of the picture given so
+ *		far (a failed one set @lost). A later piece queued to another
+ *		session sets @lost
  *		(daedalus_note_session()). Written and read by the submit of the
  *		buffer's jobs, under the bridge lock
  */

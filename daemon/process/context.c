@@ -59,14 +59,27 @@ static void fail_counted(struct dm_context *ctx, const struct dm_job *job,
 }
 
 /*
- * The grace period (DM_GRACE_NS, grace.h): how long the worker waits for the client's next
- * job before it finishes the jobs in flight with a complete drain (dd_stream_sync), so that
+ * The grace period (dm_grace_wait_ns(), grace.h): how long the worker waits for the client's
+ * next job before it finishes the jobs in flight with a complete drain (dd_stream_sync), so that
  * a client keeping two requests queued (GStreamer) gets its pairs decoded together. A client
  * that waits for each request before sending the next (FFmpeg's hwaccel) would pay it on
  * every frame: the worker learns per context whether the wait ever pays and stops waiting
  * for such a client (grace.c says how, and why a pipelining client loses nothing).
  * dav1d hangs after a drain that leaves frames in flight, so every drain here is complete.
  */
+
+static int64_t ns_between(const struct timespec *t0, const struct timespec *t1)
+{
+	return (int64_t)(t1->tv_sec - t0->tv_sec) * 1000000000 + (t1->tv_nsec - t0->tv_nsec);
+}
+
+static int64_t ns_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return ns_between(t0, &t1);
+}
 
 static long ms_since(const struct timespec *t0)
 {
@@ -250,14 +263,14 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	return true;
 }
 
-static void deadline_in(struct timespec *t, long ns)
+static void deadline_in(struct timespec *t, int64_t ns)
 {
+	int64_t n;
+
 	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_nsec += ns;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
+	n = t->tv_nsec + ns;
+	t->tv_sec += (time_t)(n / 1000000000);
+	t->tv_nsec = (long)(n % 1000000000);
 }
 
 /*
@@ -290,9 +303,11 @@ static void worker_end(struct dm_context *ctx)
 	grace = ctx->grace;
 	pthread_mutex_unlock(&ctx->lock);
 	if (grace.waits || grace.skipped)
-		dm_info("ctx %u: waited for a next job %llu times (%llu timed out), drained at once "
-			"%llu times: the client %s", ctx->id, grace.waits, grace.timeouts,
-			grace.skipped, dm_grace_synchronous(&grace) ? "waits for each request" :
+		dm_info("ctx %u: waited for a next job %llu times (%llu timed out; a lone job's "
+			"decode %lld ms), drained at once %llu times: the client %s", ctx->id,
+			grace.waits, grace.timeouts, (long long)(grace.decode_ns / 1000000),
+			grace.skipped,
+			dm_grace_synchronous(&grace) ? "waits for each request" :
 			"keeps requests queued");
 	if (grace.start_probed)
 		dm_info("ctx %u: its first request came %s; last seen, the client %s", ctx->id,
@@ -338,9 +353,9 @@ static void probe_start(struct dm_context *ctx)
 
 /*
  * Jobs in decode order: each is submitted, then whatever the engine has finished is
- * completed. With jobs in flight and none queued, the worker waits DM_GRACE_NS for the next
- * one, then finishes them all (a client waiting for its oldest request sends no more); it
- * finishes them at once with as many in flight as the kernel grants (held_back()), or when
+ * completed. With jobs in flight and none queued, the worker waits for the next one until
+ * the youngest job's decode is expected to end (dm_grace_wait_ns()), then finishes them all
+ * (a client waiting for its oldest request sends no more); it finishes them at once with as many in flight as the kernel grants (held_back()), or when
  * the client has shown it waits for each request (dm_grace_should_wait()).
  */
 static void *worker(void *arg)
@@ -349,15 +364,25 @@ static void *worker(void *arg)
 
 	for (;;) {
 		struct dm_job *job;
-		struct timespec until;
-		bool stopping, idle = false, wait = false;
+		struct timespec until, lone_t0, timed_out;
+		bool stopping, idle = false, wait = false, lone = false;
 
 		pthread_mutex_lock(&ctx->lock);
 		/* only this thread changes the flights: the decision holds for the whole wait */
 		if (!ctx->head && !ctx->stopping && ctx->flights && !held_back(ctx) &&
 		    dm_grace_should_wait(&ctx->grace)) {
+			const struct dm_flight *young = ctx->flights;
+			/* and well inside the module's watchdog, whatever it is set to */
+			int64_t ns, most = ctx->svc->bridge->hello.job_timeout_ms * 1000000LL / 4;
+
+			while (young->next)
+				young = young->next;
+			ns = dm_grace_wait_ns(&ctx->grace, ns_since(&young->t0),
+					      ns_since(&ctx->flights->t0));
+			if (most && ns > most)
+				ns = most > DM_GRACE_NS ? most : DM_GRACE_NS;
 			wait = true;
-			deadline_in(&until, DM_GRACE_NS);
+			deadline_in(&until, ns);
 		}
 		while (!ctx->head && !ctx->stopping) {
 			if (!ctx->flights) {
@@ -370,6 +395,12 @@ static void *worker(void *arg)
 				idle = !ctx->head && !ctx->stopping;
 				if (idle)
 					dm_grace_timed_out(&ctx->grace);
+				/* the drain shows how long a lone job's decode takes */
+				lone = idle && ctx->nflights == 1;
+				if (lone) {
+					lone_t0 = ctx->flights->t0;
+					clock_gettime(CLOCK_MONOTONIC, &timed_out);
+				}
 				break;
 			}
 		}
@@ -400,6 +431,13 @@ static void *worker(void *arg)
 		}
 		if (idle || stopping)
 			drain(ctx, false);
+		if (lone) {
+			int64_t drain_ns = ns_since(&timed_out);
+
+			pthread_mutex_lock(&ctx->lock);
+			dm_grace_drained(&ctx->grace, ns_between(&lone_t0, &timed_out), drain_ns);
+			pthread_mutex_unlock(&ctx->lock);
+		}
 		if (stopping)
 			break;
 	}

@@ -33,6 +33,15 @@
  * before is still being decoded, which is when frame threads would pay) is what brings frame
  * threads back. A pipelining client whose stall made it look synchronous loses them until
  * the key frame after its next overlap.
+ *
+ * How long a wait lasts: a fixed 2 ms assumed the client's turnaround (from a COMPLETE to
+ * its next QBUF: GStreamer outputs a picture and parses the next frame in between) to be
+ * shorter. Under emulation it is 12-17 ms at 1080p, so nearly every wait timed out, the
+ * drain after it blocked until the lone job was decoded, the next job came during that
+ * drain, and a pipelining stream was decoded one job at a time in frame-thread mode
+ * (VP9 through GStreamer at 2 in flight: 0.89 of 1 in flight, docs/performance.md). Nothing
+ * is gained by draining before the youngest job's decode has ended, since the drain waits
+ * for it: so the wait lasts until then, as the drains after timed-out waits measured it.
  */
 #include "grace.h"
 
@@ -99,4 +108,39 @@ void dm_grace_start_alone(struct dm_grace *g)
 bool dm_grace_pipelining(const struct dm_grace *g)
 {
 	return g->client != DM_CLIENT_WAITS;
+}
+
+int64_t dm_grace_wait_ns(const struct dm_grace *g, int64_t young_ns, int64_t old_ns)
+{
+	int64_t left = g->decode_ns - young_ns;
+
+	if (left > DM_GRACE_DECODE_MAX_NS - old_ns)
+		left = DM_GRACE_DECODE_MAX_NS - old_ns;
+	return left > DM_GRACE_NS ? left : DM_GRACE_NS;
+}
+
+void dm_grace_drained(struct dm_grace *g, int64_t waited_ns, int64_t drain_ns)
+{
+	int64_t sample = waited_ns + drain_ns;
+
+	if (waited_ns < 0 || drain_ns < 0)
+		return;
+	/*
+	 * The wait lasted until the expected end and the drain was short (what a drain itself
+	 * costs: fillers, the picture's conversion, the COMPLETE): the decode may have ended
+	 * sooner, come down. The drain's own cost counts as decode time otherwise, so the
+	 * estimate settles a little below a decode that costs more than 4 drains, and at
+	 * about 4 drains' cost for shorter ones; it only has to outlast the client's turnaround.
+	 */
+	if (g->decode_ns && waited_ns + DM_GRACE_NS / 2 >= g->decode_ns &&
+	    drain_ns <= g->decode_ns / 4 + DM_GRACE_NS / 2) {
+		g->decode_ns -= g->decode_ns / 8;
+		return;
+	}
+	/* the drain waited for the decode; one slow job (a hang, a stall) moves it at most 2x */
+	if (g->decode_ns && sample > 2 * g->decode_ns)
+		sample = 2 * g->decode_ns;
+	if (sample > DM_GRACE_DECODE_MAX_NS)
+		sample = DM_GRACE_DECODE_MAX_NS;
+	g->decode_ns = g->decode_ns ? (3 * g->decode_ns + sample) / 4 : sample;
 }

@@ -10,12 +10,16 @@
 #define DAEDALUS_DAEMON_GRACE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * How long the worker waits for the client's next job before it finishes the jobs in flight
- * with a complete drain: about a client's DQBUF-to-QBUF turnaround (context.c).
+ * with a complete drain: at least about a client's DQBUF-to-QBUF turnaround (context.c), and
+ * up to the expected end of the youngest job's decode (dm_grace_wait_ns()).
  */
-#define DM_GRACE_NS (2 * 1000000L)
+#define DM_GRACE_NS (2 * 1000000LL)
+/* The longest wait for a next job: well under the second a client gives a request. */
+#define DM_GRACE_DECODE_MAX_NS (250 * 1000000LL)
 /*
  * Timed-out waits in a row, with no overlapping job between them, after which the client is
  * taken for synchronous (it sends its next request only when the last one has completed).
@@ -31,7 +35,7 @@
  * it (dm_grace_pipelining()). Once per context; a client that waits for each request pays it
  * once, one that keeps two out sends its second request sooner (its time to parse a frame).
  */
-#define DM_GRACE_START_NS (10 * 1000000L)
+#define DM_GRACE_START_NS (10 * 1000000LL)
 
 /* What the client has shown of its depth, for the decoder's mode. */
 enum dm_client {
@@ -46,6 +50,7 @@ struct dm_grace {
 	unsigned int probe_every;
 	enum dm_client client;
 	bool start_probed, start_alone; /* the start probe was made; it timed out */
+	int64_t decode_ns; /* a lone job's decode, submit to done, as drains showed it; 0: unknown */
 	/* counts for the context's closing log line */
 	unsigned long long waits, timeouts, skipped;
 };
@@ -64,6 +69,20 @@ void dm_grace_overlap(struct dm_grace *g);
 bool dm_grace_should_wait(struct dm_grace *g);
 /* A wait that dm_grace_should_wait() asked for ended without a job. */
 void dm_grace_timed_out(struct dm_grace *g);
+/*
+ * How long to wait for the next job, the youngest job in flight submitted young_ns ago and the
+ * oldest old_ns ago: until the youngest one's decode is expected to end (decode_ns), at least
+ * DM_GRACE_NS, and no later than DM_GRACE_DECODE_MAX_NS after the oldest one's submit. A drain
+ * before that end would block until then anyway.
+ */
+int64_t dm_grace_wait_ns(const struct dm_grace *g, int64_t young_ns, int64_t old_ns);
+/*
+ * The drain after a timed-out wait of one job in flight: waited_ns from the job's submit to
+ * the timeout, drain_ns the drain itself. A long drain waited for the decode, which took
+ * about waited_ns + drain_ns; a short one after a wait until the expected end says the decode
+ * may have ended sooner: the estimate comes down by an eighth.
+ */
+void dm_grace_drained(struct dm_grace *g, int64_t waited_ns, int64_t drain_ns);
 /* True while the client is taken for synchronous (for logs and tests). */
 bool dm_grace_synchronous(const struct dm_grace *g);
 /*

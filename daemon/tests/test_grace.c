@@ -149,6 +149,78 @@ static void mode_follows_the_client(void)
 	CHECK(dm_grace_pipelining(&g), "not pipelining");
 }
 
+/*
+ * One lone job in the worker, as it happens (no next job comes): it waits from the submit as
+ * dm_grace_wait_ns() says, then drains, which ends decode_ns after the submit or, when the
+ * decode had ended, cost_ns after the timeout. Returns the wait.
+ */
+static int64_t lone_job(struct dm_grace *g, int64_t decode_ns, int64_t cost_ns)
+{
+	int64_t waited = dm_grace_wait_ns(g, 0, 0);
+	int64_t drain = waited >= decode_ns ? cost_ns : decode_ns - waited + cost_ns;
+
+	dm_grace_drained(g, waited, drain);
+	return waited;
+}
+
+/*
+ * How long a wait lasts: 2 ms until a drain has shown a lone job's decode, then until the
+ * youngest job's decode is expected to end (what a drain would wait for anyway), never past
+ * DM_GRACE_DECODE_MAX_NS after the oldest one's submit; the estimate follows decodes that get
+ * longer and shorter, a drain's own cost does not ratchet it up, one hung job moves it 2x.
+ */
+static void waits_as_long_as_a_decode(void)
+{
+	const int64_t ms = 1000000;
+	struct dm_grace g;
+	int64_t w;
+
+	dm_grace_init(&g);
+	CHECK(dm_grace_wait_ns(&g, 0, 0) == DM_GRACE_NS, "first wait %lld",
+	      (long long)dm_grace_wait_ns(&g, 0, 0));
+	/* 1080p under emulation: the first drain waited for an 80 ms decode */
+	lone_job(&g, 80 * ms, 0);
+	CHECK(g.decode_ns == 80 * ms, "estimate %lld", (long long)g.decode_ns);
+	/* the wait ends when the youngest job's decode is expected to, at least 2 ms after now */
+	CHECK(dm_grace_wait_ns(&g, 15 * ms, 15 * ms) == 65 * ms, "wait %lld",
+	      (long long)dm_grace_wait_ns(&g, 15 * ms, 15 * ms));
+	CHECK(dm_grace_wait_ns(&g, 79 * ms, 79 * ms) == DM_GRACE_NS, "late wait");
+	/* and never past DM_GRACE_DECODE_MAX_NS after the oldest job's submit */
+	w = dm_grace_wait_ns(&g, 15 * ms, DM_GRACE_DECODE_MAX_NS - 10 * ms);
+	CHECK(w == 10 * ms, "wait %lld with the oldest job near the limit", (long long)w);
+	/*
+	 * 200 lone 80 ms decodes whose drains cost 6 ms: the estimate stays near the decode, a
+	 * little below (it has to outlast a client's turnaround, not to be exact), and the
+	 * drain's cost does not ratchet it up
+	 */
+	for (int i = 0; i < 200; i++)
+		lone_job(&g, 80 * ms, 6 * ms);
+	CHECK(g.decode_ns >= 55 * ms && g.decode_ns <= 86 * ms, "estimate %lld after 200 drains",
+	      (long long)g.decode_ns);
+	/* decodes get shorter (a smaller stream): it follows, to about 4 drains' cost */
+	for (int i = 0; i < 100; i++)
+		lone_job(&g, 5 * ms, 6 * ms);
+	CHECK(g.decode_ns <= 26 * ms, "estimate still %lld after 5 ms decodes",
+	      (long long)g.decode_ns);
+	/* and longer again */
+	for (int i = 0; i < 40; i++)
+		lone_job(&g, 40 * ms, 6 * ms);
+	CHECK(g.decode_ns >= 28 * ms && g.decode_ns <= 46 * ms, "estimate %lld after 40 ms decodes",
+	      (long long)g.decode_ns);
+	/* one job hung for 2 s: at most twice the estimate, which comes back */
+	w = g.decode_ns;
+	lone_job(&g, 2000 * ms, 6 * ms);
+	CHECK(g.decode_ns <= 2 * w, "estimate %lld after a hung job (was %lld)",
+	      (long long)g.decode_ns, (long long)w);
+	for (int i = 0; i < 40; i++)
+		lone_job(&g, 40 * ms, 6 * ms);
+	CHECK(g.decode_ns <= 46 * ms, "estimate %lld 40 jobs after the hang", (long long)g.decode_ns);
+	/* small native pictures: the wait stays 2 ms */
+	for (int i = 0; i < 100; i++)
+		w = lone_job(&g, ms / 2, ms / 4);
+	CHECK(w == DM_GRACE_NS, "wait %lld for 0.5 ms decodes", (long long)w);
+}
+
 int main(void)
 {
 	synchronous_client();
@@ -156,6 +228,7 @@ int main(void)
 	recovers_at_the_first_overlap();
 	probe_finds_a_near_miss();
 	mode_follows_the_client();
+	waits_as_long_as_a_decode();
 	if (failures)
 		fprintf(stderr, "test_grace: %d failures\n", failures);
 	else

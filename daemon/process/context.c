@@ -83,10 +83,7 @@ static int64_t ns_since(const struct timespec *t0)
 
 static long ms_since(const struct timespec *t0)
 {
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+	return (long)(ns_since(t0) / 1000000);
 }
 
 static void flight_free(struct dm_context *ctx, struct dm_flight *f)
@@ -332,6 +329,17 @@ static bool held_back(const struct dm_context *ctx)
 }
 
 /*
+ * The latest end of a wait for a next job, from the oldest job's submit: DM_GRACE_DECODE_MAX_NS,
+ * and well inside the module's watchdog (a quarter), whatever it is set to.
+ */
+static int64_t wait_limit(const struct dm_context *ctx)
+{
+	int64_t quarter = ctx->svc->bridge->hello.job_timeout_ms * 1000000LL / 4;
+
+	return quarter && quarter < DM_GRACE_DECODE_MAX_NS ? quarter : DM_GRACE_DECODE_MAX_NS;
+}
+
+/*
  * The context's first job, with more than one granted: held up to DM_GRACE_START_NS for a
  * second one, which tells a client that keeps requests out from one that waits for each
  * before the decoder's mode for its first key frame is chosen (grace.h). Under ctx->lock.
@@ -355,8 +363,9 @@ static void probe_start(struct dm_context *ctx)
  * Jobs in decode order: each is submitted, then whatever the engine has finished is
  * completed. With jobs in flight and none queued, the worker waits for the next one until
  * the youngest job's decode is expected to end (dm_grace_wait_ns()), then finishes them all
- * (a client waiting for its oldest request sends no more); it finishes them at once with as many in flight as the kernel grants (held_back()), or when
- * the client has shown it waits for each request (dm_grace_should_wait()).
+ * (a client waiting for its oldest request sends no more); it finishes them at once with as
+ * many in flight as the kernel grants (held_back()), or when the client has shown it waits
+ * for each request (dm_grace_should_wait()).
  */
 static void *worker(void *arg)
 {
@@ -372,17 +381,13 @@ static void *worker(void *arg)
 		if (!ctx->head && !ctx->stopping && ctx->flights && !held_back(ctx) &&
 		    dm_grace_should_wait(&ctx->grace)) {
 			const struct dm_flight *young = ctx->flights;
-			/* and well inside the module's watchdog, whatever it is set to */
-			int64_t ns, most = ctx->svc->bridge->hello.job_timeout_ms * 1000000LL / 4;
 
 			while (young->next)
 				young = young->next;
-			ns = dm_grace_wait_ns(&ctx->grace, ns_since(&young->t0),
-					      ns_since(&ctx->flights->t0));
-			if (most && ns > most)
-				ns = most > DM_GRACE_NS ? most : DM_GRACE_NS;
 			wait = true;
-			deadline_in(&until, ns);
+			deadline_in(&until, dm_grace_wait_ns(&ctx->grace, ns_since(&young->t0),
+							     ns_since(&ctx->flights->t0),
+							     wait_limit(ctx)));
 		}
 		while (!ctx->head && !ctx->stopping) {
 			if (!ctx->flights) {

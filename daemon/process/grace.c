@@ -110,12 +110,13 @@ bool dm_grace_pipelining(const struct dm_grace *g)
 	return g->client != DM_CLIENT_WAITS;
 }
 
-int64_t dm_grace_wait_ns(const struct dm_grace *g, int64_t young_ns, int64_t old_ns)
+int64_t dm_grace_wait_ns(const struct dm_grace *g, int64_t young_ns, int64_t old_ns,
+			 int64_t limit_ns)
 {
 	int64_t left = g->decode_ns - young_ns;
 
-	if (left > DM_GRACE_DECODE_MAX_NS - old_ns)
-		left = DM_GRACE_DECODE_MAX_NS - old_ns;
+	if (left > limit_ns - old_ns)
+		left = limit_ns - old_ns;
 	return left > DM_GRACE_NS ? left : DM_GRACE_NS;
 }
 

@@ -72,10 +72,11 @@ void dm_grace_timed_out(struct dm_grace *g);
 /*
  * How long to wait for the next job, the youngest job in flight submitted young_ns ago and the
  * oldest old_ns ago: until the youngest one's decode is expected to end (decode_ns), at least
- * DM_GRACE_NS, and no later than DM_GRACE_DECODE_MAX_NS after the oldest one's submit. A drain
- * before that end would block until then anyway.
+ * DM_GRACE_NS, and no later than limit_ns (at most DM_GRACE_DECODE_MAX_NS) after the oldest
+ * one's submit. A drain before that end would block until then anyway.
  */
-int64_t dm_grace_wait_ns(const struct dm_grace *g, int64_t young_ns, int64_t old_ns);
+int64_t dm_grace_wait_ns(const struct dm_grace *g, int64_t young_ns, int64_t old_ns,
+			 int64_t limit_ns);
 /*
  * The drain after a timed-out wait of one job in flight: waited_ns from the job's submit to
  * the timeout, drain_ns the drain itself. A long drain waited for the decode, which took

@@ -156,7 +156,7 @@ static void mode_follows_the_client(void)
  */
 static int64_t lone_job(struct dm_grace *g, int64_t decode_ns, int64_t cost_ns)
 {
-	int64_t waited = dm_grace_wait_ns(g, 0, 0);
+	int64_t waited = dm_grace_wait_ns(g, 0, 0, DM_GRACE_DECODE_MAX_NS);
 	int64_t drain = waited >= decode_ns ? cost_ns : decode_ns - waited + cost_ns;
 
 	dm_grace_drained(g, waited, drain);
@@ -176,17 +176,18 @@ static void waits_as_long_as_a_decode(void)
 	int64_t w;
 
 	dm_grace_init(&g);
-	CHECK(dm_grace_wait_ns(&g, 0, 0) == DM_GRACE_NS, "first wait %lld",
-	      (long long)dm_grace_wait_ns(&g, 0, 0));
+	CHECK(dm_grace_wait_ns(&g, 0, 0, DM_GRACE_DECODE_MAX_NS) == DM_GRACE_NS, "first wait %lld",
+	      (long long)dm_grace_wait_ns(&g, 0, 0, DM_GRACE_DECODE_MAX_NS));
 	/* 1080p under emulation: the first drain waited for an 80 ms decode */
 	lone_job(&g, 80 * ms, 0);
 	CHECK(g.decode_ns == 80 * ms, "estimate %lld", (long long)g.decode_ns);
 	/* the wait ends when the youngest job's decode is expected to, at least 2 ms after now */
-	CHECK(dm_grace_wait_ns(&g, 15 * ms, 15 * ms) == 65 * ms, "wait %lld",
-	      (long long)dm_grace_wait_ns(&g, 15 * ms, 15 * ms));
-	CHECK(dm_grace_wait_ns(&g, 79 * ms, 79 * ms) == DM_GRACE_NS, "late wait");
+	CHECK(dm_grace_wait_ns(&g, 15 * ms, 15 * ms, DM_GRACE_DECODE_MAX_NS) == 65 * ms, "wait %lld",
+	      (long long)dm_grace_wait_ns(&g, 15 * ms, 15 * ms, DM_GRACE_DECODE_MAX_NS));
+	CHECK(dm_grace_wait_ns(&g, 79 * ms, 79 * ms, DM_GRACE_DECODE_MAX_NS) == DM_GRACE_NS, "late wait");
 	/* and never past DM_GRACE_DECODE_MAX_NS after the oldest job's submit */
-	w = dm_grace_wait_ns(&g, 15 * ms, DM_GRACE_DECODE_MAX_NS - 10 * ms);
+	w = dm_grace_wait_ns(&g, 15 * ms, DM_GRACE_DECODE_MAX_NS - 10 * ms,
+			     DM_GRACE_DECODE_MAX_NS);
 	CHECK(w == 10 * ms, "wait %lld with the oldest job near the limit", (long long)w);
 	/*
 	 * 200 lone 80 ms decodes whose drains cost 6 ms: the estimate stays near the decode, a

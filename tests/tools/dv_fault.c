@@ -160,18 +160,23 @@ uint64_t dv_fault_ghost_ts(long unit)
 	return 0x7000000000000ull + (uint64_t)unit * 1000;
 }
 
-static void mark_released(const char *hold)
+/* Creates an empty file at PATH (SUFFIX appended); false, with the reason, if it cannot. */
+static bool create_file(const char *path, const char *suffix)
 {
-	char path[4096];
+	char name[4096];
 	FILE *fh;
 
-	if (snprintf(path, sizeof(path), "%s.go", hold) >= (int)sizeof(path))
-		return;
-	fh = fopen(path, "w");
-	if (!fh)
-		perror(path);
-	else
-		fclose(fh);
+	if (snprintf(name, sizeof(name), "%s%s", path, suffix) >= (int)sizeof(name)) {
+		fprintf(stderr, "%s%s: name too long\n", path, suffix);
+		return false;
+	}
+	fh = fopen(name, "w");
+	if (!fh) {
+		perror(name);
+		return false;
+	}
+	fclose(fh);
+	return true;
 }
 
 double dv_fault_before(struct dv_fault *f, long unit)
@@ -182,18 +187,13 @@ double dv_fault_before(struct dv_fault *f, long unit)
 	while (f->gate && !access(f->gate, F_OK))
 		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
 	if (f->hold && unit == f->hold_at) {
-		FILE *fh = fopen(f->hold, "w");
-
-		if (!fh)
-			perror(f->hold);
-		else
-			fclose(fh);
-		while (fh && !access(f->hold, F_OK))
-			nanosleep(&(struct timespec){ .tv_nsec = 5000000L }, NULL);
-		/* FILE.go: released, unit N is queued now; the test waits for it rather than
-		 * guessing how long a loaded emulated guest takes to notice the release */
-		if (fh)
-			mark_released(f->hold);
+		if (create_file(f->hold, "")) {
+			while (!access(f->hold, F_OK))
+				nanosleep(&(struct timespec){ .tv_nsec = 5000000L }, NULL);
+			/* FILE.go: released, unit N is queued now; the test waits for it rather
+			 * than guess how long a loaded emulated guest takes to see the release */
+			create_file(f->hold, ".go");
+		}
 		/* once: an AV1 temporal unit of several frames calls this per frame */
 		f->hold = NULL;
 	}

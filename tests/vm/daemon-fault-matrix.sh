@@ -80,7 +80,7 @@ print(clips.annexb('ffmpeg', c) if c.endswith('.mkv') else c)") ||
 		{ echo "FAIL: cannot make ${NAME[$c]}"; exit 1; }
 done
 wd=$(cat /sys/module/daedalus_v4l2/parameters/job_timeout_ms)
-now_ms() { date +%s%3N; }
+now_ms() { NOW=$((${EPOCHREALTIME/./} / 1000)); } # the time in ms into $NOW, with no fork
 # nap SECONDS: a sleep without a fork (read's timeout on a pipe this shell holds open)
 exec {nap_fd}<> <(:)
 nap() { read -r -t "$1" -u "$nap_fd" _ || :; }
@@ -141,12 +141,12 @@ for ((r = 1; r <= repeat; r++)); do
 			# the client to queue unit 3 (hold.go), give the queueing 0.3 s, kill.
 			while kill -0 "$pid" 2>/dev/null && [ ! -e "$OUT/hold.go" ]; do nap 0.01; done
 			nap 0.3
-			t=$((${EPOCHREALTIME/./} / 1000))
+			now_ms; t=$NOW
 			kill -KILL "$daemon_pid"
 			wait "$daemon_pid" 2>/dev/null
 			cp "$DAEMON_LOG" "$OUT/daemon.$c.killed.log"
 			daemon_start
-			t2=$(now_ms)
+			now_ms; t2=$NOW
 			rm -f "$OUT/gate"
 			echo "     $c: daemon killed, a new one ready $((t2 - t)) ms later"
 			wait "$pid"
@@ -165,11 +165,11 @@ for ((r = 1; r <= repeat; r++)); do
 		pid=$!
 		while kill -0 "$pid" 2>/dev/null && [ ! -e "$OUT/hold" ]; do nap 0.01; done
 		kill -STOP "$daemon_pid"
-		t=$(now_ms)
+		now_ms; t=$NOW
 		rm -f "$OUT/hold"
 		while kill -0 "$pid" 2>/dev/null && [ ! -e "$OUT/hold.go" ]; do nap 0.01; done
 		sleep "$(((wd + 1000) / 1000)).$(((wd + 1000) % 1000 / 100))"
-		t2=$(now_ms)
+		now_ms; t2=$NOW
 		kill -CONT "$daemon_pid"
 		wait "$pid"
 		cells+=("$c daemon-stop ${NAME[$c]} $o.daemon-stop $? $t $t2")

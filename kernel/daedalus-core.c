@@ -46,14 +46,17 @@ MODULE_PARM_DESC(h264_no_start_code,
 		 "H.264 START_CODE default of new instances: none (default: Annex B)");
 
 /*
- * 1 keeps one job per context at a time (the m2m job runs until the daemon
- * completes it); more lets a daemon that asks for it (HELLO_FLAG_PIPELINE)
- * decode several frames of a stream at once. See docs/frame-parallel.md.
+ * More than 1 lets a daemon that asks for it (HELLO_FLAG_PIPELINE) decode
+ * several frames of a stream at once; 1 keeps one job per context at a time
+ * (the m2m job runs until the daemon completes it). 2 is the default because
+ * it is what makes one stream use two cores: the daemon's frame threads need
+ * a second job to work on, and a client that waits for each request still
+ * gets one job at a time. See docs/frame-parallel.md and docs/performance.md.
  */
-unsigned int daedalus_max_inflight = 1;
+unsigned int daedalus_max_inflight = 2;
 module_param_named(max_inflight, daedalus_max_inflight, uint, 0644);
 MODULE_PARM_DESC(max_inflight,
-		 "jobs of one context in flight at once, granted to a daemon that asks (1-8, default 1); read at the daemon's HELLO");
+		 "jobs of one context in flight at once, granted to a daemon that asks (1-8, default 2); read at the daemon's HELLO");
 
 static int daedalus_video_nr = -1;
 module_param_named(video_nr, daedalus_video_nr, int, 0444);

@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 param=/sys/module/daedalus_v4l2/parameters/max_inflight
 old_max=$(cat "$param" 2>/dev/null)
-check "module parameter max_inflight exists (default ${old_max:-none}, want 1)" test "${old_max:-}" = 1
+check "module parameter max_inflight exists (default ${old_max:-none}, want 2)" test "${old_max:-}" = 2
 [ -n "$old_max" ] || finish "(no max_inflight parameter)"
 trap 'echo "$old_max" >"$param"' EXIT
 echo 4 >"$param"

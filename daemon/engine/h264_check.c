@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "error.h"
 #include "h264_check.h"
+#include "h264_slice_header.h"
 
 bool dd_h264_high_profile(uint8_t profile_idc)
 {
@@ -187,79 +188,88 @@ int dd_h264_for_each_slice(const uint8_t *buf, size_t len, bool annex_b, dd_h264
 }
 
 struct scan_state {
+	const struct v4l2_ctrl_h264_sps *sps;
+	const struct v4l2_ctrl_h264_pps *pps;
+	const struct v4l2_ctrl_h264_decode_params *dp;
 	unsigned int idr, non_idr, inter;
 };
 
-/* Reads RBSP bits from a NAL unit's payload, skipping emulation prevention bytes. */
-struct rbsp {
-	const uint8_t *p;
-	size_t len, pos; /* byte position */
-	unsigned int bit, zeros;
-	bool overrun;
-};
-
-static unsigned int rbsp_bit(struct rbsp *r)
+/*
+ * A slice header that disagrees with what the client says it holds (DECODE_PARAMS, the PPS):
+ * clients copy these fields from the slice headers, as hardware decoders need them, and every
+ * slice of a picture carries the same values (7.4.3). A mismatch is damage in a header (a bit
+ * that libavcodec would read as another frame_num or picture order count and decode into a
+ * picture that looks right and is not), or a client out of step with its stream.
+ * frame_num and the field flags are checked always: every client fills them (VA-API carries
+ * them too). The PPS id, idr_pic_id and the picture order count fields only when the control
+ * holds a value other than 0: VA-API carries none of them, so a VA-API bridge may leave them
+ * 0, and a 0 there says nothing. GStreamer, FFmpeg and Chromium fill them all.
+ */
+static bool claimed_and_differs(uint32_t control, uint32_t slice)
 {
-	unsigned int b;
-
-	if (r->bit == 0) {
-		if (r->pos < r->len && r->zeros >= 2 && r->p[r->pos] == 3) {
-			r->pos++;
-			r->zeros = 0;
-		}
-		if (r->pos >= r->len) {
-			r->overrun = true;
-			return 0;
-		}
-		r->zeros = r->p[r->pos] ? 0 : r->zeros + 1;
-	}
-	b = (r->p[r->pos] >> (7 - r->bit)) & 1;
-	if (++r->bit == 8) {
-		r->bit = 0;
-		r->pos++;
-	}
-	return b;
+	return control && control != slice;
 }
 
-static uint32_t rbsp_ue(struct rbsp *r)
+static int header_against_controls(const struct dd_h264_slice_header *sh,
+				   const struct scan_state *st, struct dd_error *err)
 {
-	unsigned int zeros = 0;
-	uint32_t v = 0;
+	const struct v4l2_ctrl_h264_decode_params *dp = st->dp;
+	bool field = dp->flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC;
+	bool bottom = dp->flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD;
 
-	while (!rbsp_bit(r) && !r->overrun)
-		if (++zeros > 31) {
-			r->overrun = true;
-			return 0;
-		}
-	for (unsigned int i = 0; i < zeros; i++)
-		v = v << 1 | rbsp_bit(r);
-	return (uint32_t)((1ull << zeros) - 1 + v);
+	if (sh->frame_num != dp->frame_num)
+		return dd_fail(err, "H.264 slice has frame_num %u, DECODE_PARAMS %u", sh->frame_num,
+			       dp->frame_num);
+	if (sh->field_pic != field || (field && sh->bottom_field != bottom))
+		return dd_fail(err, "H.264 slice is a %s, DECODE_PARAMS a %s",
+			       sh->field_pic ? sh->bottom_field ? "bottom field" : "top field" : "frame",
+			       field ? bottom ? "bottom field" : "top field" : "frame");
+	if (claimed_and_differs(st->pps->pic_parameter_set_id, sh->pic_parameter_set_id))
+		return dd_fail(err, "H.264 slice names PPS %u, the PPS control is %u",
+			       sh->pic_parameter_set_id, st->pps->pic_parameter_set_id);
+	/* an IDR slice in a non-IDR job is reported after the scan, with both counts */
+	if (sh->idr && (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC) &&
+	    claimed_and_differs(dp->idr_pic_id, sh->idr_pic_id))
+		return dd_fail(err, "H.264 slice has idr_pic_id %u, DECODE_PARAMS %u", sh->idr_pic_id,
+			       dp->idr_pic_id);
+	if (claimed_and_differs(dp->pic_order_cnt_lsb, sh->pic_order_cnt_lsb) ||
+	    claimed_and_differs((uint32_t)dp->delta_pic_order_cnt_bottom,
+				(uint32_t)sh->delta_pic_order_cnt_bottom) ||
+	    claimed_and_differs((uint32_t)dp->delta_pic_order_cnt0,
+				(uint32_t)sh->delta_pic_order_cnt[0]) ||
+	    claimed_and_differs((uint32_t)dp->delta_pic_order_cnt1,
+				(uint32_t)sh->delta_pic_order_cnt[1]))
+		return dd_fail(err, "H.264 slice's picture order count fields (lsb %u, deltas %d %d "
+			       "%d) are not DECODE_PARAMS' (%u, %d %d %d)", sh->pic_order_cnt_lsb,
+			       sh->delta_pic_order_cnt_bottom, sh->delta_pic_order_cnt[0],
+			       sh->delta_pic_order_cnt[1], dp->pic_order_cnt_lsb,
+			       dp->delta_pic_order_cnt_bottom, dp->delta_pic_order_cnt0,
+			       dp->delta_pic_order_cnt1);
+	return 0;
 }
 
 static int note_slice(void *opaque, const uint8_t *nal, size_t len, struct dd_error *err)
 {
 	struct scan_state *st = opaque;
-	struct rbsp r = { .p = nal + 1, .len = len - 1 };
-	uint32_t type;
+	struct dd_h264_slice_header sh;
 
-	if ((nal[0] & 0x1f) == 5)
+	if (dd_h264_read_slice_header(nal, len, st->sps, st->pps, &sh))
+		return dd_fail(err, "H.264 slice header cut short or slice_type %u invalid",
+			       sh.slice_type);
+	if (sh.idr)
 		st->idr++;
 	else
 		st->non_idr++;
-	rbsp_ue(&r); /* first_mb_in_slice */
-	type = rbsp_ue(&r);
-	if (r.overrun || type > 9)
-		return dd_fail(err, "H.264 slice header cut short or slice_type %u invalid", type);
-	if (type % 5 != 2 && type % 5 != 4) /* I and SI are intra */
+	if (sh.slice_type % 5 != 2 && sh.slice_type % 5 != 4) /* I and SI are intra */
 		st->inter++;
-	return 0;
+	return header_against_controls(&sh, st, err);
 }
 
 int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct dd_error *err)
 {
 	const struct v4l2_ctrl_h264_sps *sps = job->ctrl.h264.sps;
 	const struct v4l2_ctrl_h264_decode_params *dp = job->ctrl.h264.decode_params;
-	struct scan_state st = { 0 };
+	struct scan_state st = { .sps = sps, .pps = job->ctrl.h264.pps, .dp = dp };
 	bool idr, field, frame_mbs_only;
 	int n;
 

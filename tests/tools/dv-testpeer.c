@@ -43,6 +43,7 @@ struct pjob {
 	uint32_t ctx_id;
 	uint32_t cap_planes;
 	uint32_t cap_len[DAEDALUS_MAX_MEM_PLANES];
+	uint64_t cap_ts;	/* its CAPTURE buffer's timestamp: how later jobs name it */
 	uint64_t due_ns;
 	bool cancelled;
 	bool cancel_wait;	/* its JOB_CANCEL has DAEDALUS_CANCEL_FLAG_WAIT */
@@ -474,6 +475,17 @@ static void check_ref(const struct daedalus_job *j, unsigned int i,
 		return;
 	}
 	if (r->buf.flags & DAEDALUS_BUF_FLAG_ERROR) {
+		/*
+		 * A reference whose own job this peer still holds has no verdict yet: an
+		 * ERROR here is the one of the picture its buffer held before it was queued
+		 * again, and a daemon would drop a picture it is about to decode.
+		 */
+		for (size_t k = 0; k < njobs; k++)
+			if (jobs[k].ctx_id == j->ctx_id && !jobs[k].finished &&
+			    jobs[k].cap_ts == r->timestamp)
+				VIOLATION("ref %u (ts %llu) flagged ERROR while its job %llu is in "
+					  "flight here", i, (unsigned long long)r->timestamp,
+					  jobs[k].id);
 		out->content = DV_REF_CONTENT_ERROR;
 		return;
 	}
@@ -622,6 +634,7 @@ static void on_job(const struct daedalus_job *j)
 	jobs = grow(jobs, &cap_jobs, njobs + 1, sizeof(*jobs));
 	pj = &jobs[njobs++];
 	*pj = (struct pjob){ .id = j->job_id, .ctx_id = j->ctx_id,
+			     .cap_ts = j->capture.timestamp,
 			     .due_ns = dv_now_ns() + (uint64_t)opt.delay_ms * 1000000ull,
 			     .fail = opt.error_every && st.jobs % opt.error_every == 0 };
 	if (opt.jitter_ms)

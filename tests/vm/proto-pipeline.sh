@@ -49,6 +49,23 @@ check "granted 2, $(field max_in_flight "$PEER_SUMMARY") in flight, hints inflig
 	test "$PEER_RC" = 0 -a "$(field completed "$PEER_SUMMARY")" = $frames \
 	-a "$(field max_inflight_hint "$PEER_SUMMARY")" = 2 -a "$(field max_queued_hint "$PEER_SUMMARY")" -ge 1
 
+# 2b. Jobs that fail, in flight: a CAPTURE buffer that came back with ERROR and is queued
+# again has no verdict until its new job finishes, so the next job, in flight beside it and
+# naming it as its reference, must not see the old ERROR (the peer counts that as a
+# violation; the real daemon dropped the picture it was decoding and lost the stream until
+# the next key frame).
+start_peer errs --pipeline 2 --expect-inflight 2 --delay-ms 30 --error-every 3 \
+	--expect-all-gone || finish "(no peer)"
+# (--no-verify: whether a reference's record says ERROR depends on whether its job had
+# finished when the next was built, which the client cannot see)
+run_client --codec vp9 --frames 24 --depth 4 --expect any --no-verify
+check "vp9, 2 in flight, every third job failed: the client ends ($(field ok "$CLIENT_SUMMARY") ok, $(field error "$CLIENT_SUMMARY") error)" \
+	test "$CLIENT_RC" = 0
+stop_peer
+check "no reference in flight flagged ERROR from its buffer's last picture ($PEER_SUMMARY)" \
+	test "$PEER_RC" = 0 -a "$(field violations "$PEER_SUMMARY")" = 0 \
+	-a "$(field errors_sent "$PEER_SUMMARY")" -ge 6
+
 # 3. H.264 whole pictures (frame based, no HOLD_CAPTURE_BUF) go in flight like the others.
 start_peer h264 --pipeline 4 --expect-inflight 4 --delay-ms 20 --lifo --expect-all-gone ||
 	finish "(no peer)"

@@ -611,6 +611,7 @@ int main(int argc, char **argv)
 	cfg.threads = o.threads;
 	/* the daemon: frame_delay one above the grant, so dav1d decodes the G jobs together */
 	cfg.frame_delay = o.inflight > 1 ? o.inflight + 1 : o.lookahead;
+	cfg.inflight = o.inflight > 1 ? o.inflight : 0;
 	q.size = o.lookahead;
 	q.held = calloc(q.size, sizeof(*q.held));
 	if (!q.held) {

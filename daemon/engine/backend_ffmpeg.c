@@ -157,6 +157,7 @@ static void *ff_init(const struct dd_engine_config *config, struct dd_error *why
 	be->log_opaque = config->log_opaque;
 	be->threads = config->threads;
 	be->frame_delay = config->frame_delay;
+	be->inflight = config->inflight ? config->inflight : config->frame_delay;
 	if (!be->threads) {
 		/* H.264 slice threads pay off up to the slice count; 4 covers most streams */
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -272,10 +273,13 @@ static unsigned int stream_frame_threads(const struct ff_backend *be, unsigned i
 #ifdef AV_CODEC_FLAG_COPY_OPAQUE
 	/*
 	 * As many frames at once as the caller keeps in flight and the threads allow: with
-	 * frame_delay jobs submitted, the oldest of them is then finished (see
+	 * that many jobs submitted, the oldest of them is then finished (see
 	 * backend_ffmpeg_pipe.c). Fewer than two threads gain nothing over SYNC.
 	 */
 	unsigned int t = frame_delay < be->threads ? frame_delay : be->threads;
+
+	if (be->inflight && t > be->inflight)
+		t = be->inflight;
 
 	if (t < 2)
 		return 0;

@@ -169,6 +169,15 @@ struct dd_engine_config {
 	 * synchronous). With frame_delay jobs submitted, the oldest is finished without waiting.
 	 */
 	unsigned int frame_delay;
+	/*
+	 * How many jobs the caller keeps submitted at most, when that is fewer than frame_delay
+	 * (0: frame_delay). The daemon keeps the module's grant G in flight with frame_delay
+	 * G + 1 (room for dav1d's G frames, see backend_dav1d.c); FFmpeg's frame threads are
+	 * capped at this, because with as many frame threads as jobs in flight the last submit
+	 * finishes the oldest, and with more, nothing finishes until a drain: on four cores,
+	 * min(frame_delay, threads) = 3 frame threads for 2 jobs drained after every pair.
+	 */
+	unsigned int inflight;
 };
 
 /*

@@ -378,9 +378,11 @@ int main(int argc, char **argv)
 	 * module gives a context, so that dav1d (max_frame_delay = frame_delay - 1) decodes
 	 * the jobs in flight together, and the worker finishes them with a complete drain
 	 * once no further job comes within its grace period, or at once when all granted jobs
-	 * are in flight (docs/frame-parallel.md).
+	 * are in flight (docs/frame-parallel.md). The grant itself caps FFmpeg's frame threads:
+	 * more of them than jobs in flight would finish none without a drain.
 	 */
 	cfg.frame_delay = d.bridge.max_inflight > 1 ? d.bridge.max_inflight + 1 : 1;
+	cfg.inflight = d.bridge.max_inflight;
 	if (!opt.foreground) {
 		if (daemon(0, 0)) {
 			dm_err("cannot detach: %s", strerror(errno));

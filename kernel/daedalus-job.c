@@ -65,11 +65,18 @@ void daedalus_disarm_watchdog(struct daedalus_kjob *job)
  * which looks at finish_pending under the bridge lock), so that device_run()
  * touches nothing of the context once the job is out. The caller queues
  * finish_work. Bridge lock held.
+ *
+ * CAPTURE first: V4L2_DEC_CMD_FLUSH (the m2m core, under its job spinlock,
+ * not ours) returns a held CAPTURE buffer as done when no OUTPUT buffer is
+ * queued. Between OUTPUT's removal and CAPTURE's it would find the buffer
+ * this job is about to decode into (the last piece of a held picture) and
+ * hand it back while the job is in flight; with CAPTURE gone first it only
+ * clears the HOLD flag of this job's OUTPUT buffer, which asks for none.
  */
 static void daedalus_add_inflight(struct daedalus_ctx *ctx, struct daedalus_kjob *job)
 {
-	v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);
 	v4l2_m2m_dst_buf_remove(ctx->fh.m2m_ctx);
+	v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);
 	job->msg.queued = v4l2_m2m_num_src_bufs_ready(ctx->fh.m2m_ctx);
 	atomic_set(&ctx->finish_pending, 1);
 	/* The list's own reference: it outlives the claim. */
@@ -163,6 +170,7 @@ enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 			job->state = DAEDALUS_JOB_DONE;
 			job->result = VB2_BUF_STATE_ERROR;
 			job->done = true;
+			daedalus_cap_failed(&job->dst->vb2_buf);
 			daedalus_add_inflight(ctx, job);
 			spin_unlock(&br->lock);
 			return DAEDALUS_SUBMIT_FAILED_IN_ORDER;
@@ -424,6 +432,8 @@ void daedalus_bridge_mark_done(struct daedalus_bridge *br, struct daedalus_kjob 
 	job->result = state;
 	job->done = true;
 	spin_unlock(&br->lock);
+	if (state != VB2_BUF_STATE_DONE)
+		daedalus_cap_failed(&job->dst->vb2_buf);
 }
 
 /**
@@ -493,6 +503,18 @@ unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
 }
 
 /* finishing */
+
+/*
+ * A pipelined job's failure is known before its buffers go back (behind
+ * older jobs): jobs built meanwhile that name its CAPTURE buffer as a
+ * reference see it at once, which matters for a job that failed in the
+ * kernel, of which the daemon knows nothing. The buffer is out of the
+ * client's hands until it is returned, so no buf_queue clears this first.
+ */
+void daedalus_cap_failed(struct vb2_buffer *vb)
+{
+	WRITE_ONCE(daedalus_vb_to_buf(vb)->error, true);
+}
 
 /**
  * daedalus_cap_done() - record what a job left in its CAPTURE buffer

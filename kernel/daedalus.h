@@ -535,6 +535,7 @@ void daedalus_bridge_finished(struct daedalus_ctx *ctx);
 struct daedalus_kjob *daedalus_bridge_abort(struct daedalus_bridge *br,
 					    struct daedalus_ctx *ctx);
 void daedalus_bridge_ctx_dying(struct daedalus_bridge *br, struct daedalus_ctx *ctx);
+void daedalus_cap_failed(struct vb2_buffer *vb);
 void daedalus_cap_done(struct vb2_buffer *vb, bool failed, bool hold);
 void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
 			 const u32 *bytesused, unsigned int num_planes);

@@ -51,12 +51,18 @@ struct header {
 	bool idr, field, bottom;
 	uint32_t pps_id, frame_num, idr_pic_id, poc_lsb;
 	int32_t delta_bottom;
+	int32_t delta[2];	/* pic_order_cnt_type 1 */
 };
+
+/* The sequence the slices belong to: pic_order_cnt_type 0 or 1, fields allowed or not. */
+static unsigned int poc_type;
+static bool frames_only;
 
 /*
  * An Annex B slice NAL unit: the header for an SPS with 4-bit frame_num, pic_order_cnt_type
- * 0 and 6-bit lsb, field pictures allowed, and a PPS with the bottom field POC delta; then
- * slice_qp_delta and a few bytes of "data" (no byte of it may look like a start code).
+ * poc_type (type 0: a 6-bit lsb), field pictures unless frames_only, and a PPS with the
+ * bottom field POC fields; then slice_qp_delta and a few bytes of "data" (no byte of it may
+ * look like a start code).
  */
 static size_t write_slice(uint8_t *out, const struct header *h)
 {
@@ -67,14 +73,22 @@ static size_t write_slice(uint8_t *out, const struct header *h)
 	put_ue(&w, h->idr ? 7 : 5);	/* I or P, all slices alike */
 	put_ue(&w, h->pps_id);
 	put_bits(&w, h->frame_num, 4);
-	put_bits(&w, h->field, 1);
-	if (h->field)
-		put_bits(&w, h->bottom, 1);
+	if (!frames_only) {
+		put_bits(&w, h->field, 1);
+		if (h->field)
+			put_bits(&w, h->bottom, 1);
+	}
 	if (h->idr)
 		put_ue(&w, h->idr_pic_id);
-	put_bits(&w, h->poc_lsb, 6);
-	if (!h->field)
-		put_se(&w, h->delta_bottom);
+	if (poc_type == 0) {
+		put_bits(&w, h->poc_lsb, 6);
+		if (!h->field)
+			put_se(&w, h->delta_bottom);
+	} else {
+		put_se(&w, h->delta[0]);
+		if (!h->field)
+			put_se(&w, h->delta[1]);
+	}
 	put_ue(&w, 3); /* stands for the rest of the header and the slice data */
 	put_bits(&w, 0x5a5a5a, 24);
 	put_bits(&w, 1, 1); /* rbsp_stop_one_bit */
@@ -88,10 +102,11 @@ static int check(const struct header *slice, const struct header *ctrl, struct d
 {
 	struct v4l2_ctrl_h264_sps sps = {
 		.profile_idc = 100, .level_idc = 40, .chroma_format_idc = 1,
-		.log2_max_frame_num_minus4 = 0, .pic_order_cnt_type = 0,
+		.log2_max_frame_num_minus4 = 0, .pic_order_cnt_type = (uint8_t)poc_type,
 		.log2_max_pic_order_cnt_lsb_minus4 = 2, .max_num_ref_frames = 2,
 		.pic_width_in_mbs_minus1 = 3, .pic_height_in_map_units_minus1 = 1,
-		.flags = V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE,
+		.flags = V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE |
+			 (frames_only ? V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY : 0),
 	};
 	struct v4l2_ctrl_h264_pps pps = {
 		.pic_parameter_set_id = (uint8_t)ctrl->pps_id,
@@ -102,6 +117,8 @@ static int check(const struct header *slice, const struct header *ctrl, struct d
 		.idr_pic_id = (uint16_t)ctrl->idr_pic_id,
 		.pic_order_cnt_lsb = (uint16_t)ctrl->poc_lsb,
 		.delta_pic_order_cnt_bottom = ctrl->delta_bottom,
+		.delta_pic_order_cnt0 = ctrl->delta[0],
+		.delta_pic_order_cnt1 = ctrl->delta[1],
 		.flags = (ctrl->idr ? V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC : 0) |
 			 (ctrl->field ? V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC : 0) |
 			 (ctrl->bottom ? V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD : 0),
@@ -180,6 +197,27 @@ int main(void)
 	h.frame_num ^= 1;
 	CHECK(check(&p, &h, &err) == -1, "P, fields VA-API lacks left 0, frame_num off by one: "
 	      "passed");
+
+	/* frames only: no field_pic_flag in the header */
+	frames_only = true;
+	agree("frames-only P frame", &p);
+	h = p, h.frame_num ^= 2;
+	differ("frames-only frame_num", &p, &h);
+	h = p, h.poc_lsb ^= 1;
+	differ("frames-only pic_order_cnt_lsb", &p, &h);
+
+	/* pic_order_cnt_type 1: the two deltas instead of the lsb */
+	poc_type = 1;
+	h = p, h.poc_lsb = 0, h.delta_bottom = 0, h.delta[0] = -3, h.delta[1] = 5;
+	agree("POC type 1 P frame", &h);
+	{
+		struct header d = h;
+
+		d.delta[0] = 3;
+		differ("delta_pic_order_cnt[0]", &h, &d);
+		d = h, d.delta[1] = 4;
+		differ("delta_pic_order_cnt[1]", &h, &d);
+	}
 
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);

@@ -182,8 +182,21 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 	msg->ctx_id = ctx->id;
 	msg->codec = ctx->coded->codec;
 	msg->sequence = src->sequence;
-	if (ctx->fh.m2m_ctx->new_frame || dst->fresh)
+	/*
+	 * A new picture in the buffer: the verdict on the one it held goes.
+	 * Not at buf_queue: until this job writes it, the buffer still holds
+	 * that picture, and a job naming its timestamp (the client queued it
+	 * again, the stream still refers to it) must see ERROR if it failed.
+	 * Not at the finish either: with jobs in flight (max_inflight > 1)
+	 * the next job, built before this one finishes, may name this buffer
+	 * as its reference; it is this job's picture then, whose verdict the
+	 * daemon learns itself (a failure in flight flags it at once:
+	 * daedalus_cap_failed()).
+	 */
+	if (ctx->fh.m2m_ctx->new_frame || dst->fresh) {
 		msg->flags |= DAEDALUS_JOB_FLAG_NEW_FRAME;
+		WRITE_ONCE(dst->error, false);
+	}
 	dst->fresh = false;
 	if (hold)
 		msg->flags |= DAEDALUS_JOB_FLAG_HOLD;

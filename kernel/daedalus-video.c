@@ -680,15 +680,8 @@ static void daedalus_buf_queue(struct vb2_buffer *vb)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vb->vb2_queue);
 
-	/*
-	 * A new picture starts in it, no piece of which is lost yet, and no
-	 * verdict on it yet: with jobs in flight (max_inflight > 1) the next
-	 * job may name this buffer as its reference before this buffer's own
-	 * job finishes, and must not inherit the ERROR of the picture the
-	 * buffer held before (the daemon knows the jobs it has in flight).
-	 */
+	/* A new picture starts in it, no piece of which is lost yet. */
 	if (V4L2_TYPE_IS_CAPTURE(vb->vb2_queue->type)) {
-		WRITE_ONCE(daedalus_vb_to_buf(vb)->error, false);
 		daedalus_vb_to_buf(vb)->lost = false;
 		daedalus_vb_to_buf(vb)->fresh = true;
 	}

@@ -374,12 +374,13 @@ struct daedalus_ctx {
  * @handle:	dmabuf handle of each plane (under ctx->handle_lock)
  * @error:	this CAPTURE buffer holds no correct picture: a job of its
  *		picture failed, or its last job only gave the daemon pieces to
- *		hold (HOLD_CAPTURE_BUF). Cleared when the buffer is queued (its
- *		new picture is not decided until its job finishes: a job in
- *		flight that names it as a reference must not see the verdict on
- *		the buffer's previous picture). Written by buf_queue and by
- *		whoever finishes the job, read by DQBUF and by jobs naming the
- *		buffer as a reference, which hold no common lock:
+ *		hold (HOLD_CAPTURE_BUF). Cleared by the job that starts a new
+ *		picture in it (NEW_FRAME): a job in flight beside it that names
+ *		it as a reference must not see the verdict on the buffer's
+ *		previous picture. Set at once when a pipelined job fails
+ *		(daedalus_cap_failed()). Written by the job builder and by
+ *		whoever fails or finishes the job, read by DQBUF and by jobs
+ *		naming the buffer as a reference, which hold no common lock:
  *		READ_ONCE/WRITE_ONCE
  * @lost:	a job of the picture in this CAPTURE buffer failed: set by the
  *		job's finisher, kept across the later pieces of the picture,

@@ -476,13 +476,14 @@ static void check_ref(const struct daedalus_job *j, unsigned int i,
 	}
 	if (r->buf.flags & DAEDALUS_BUF_FLAG_ERROR) {
 		/*
-		 * A reference whose own job this peer still holds has no verdict yet: an
-		 * ERROR here is the one of the picture its buffer held before it was queued
-		 * again, and a daemon would drop a picture it is about to decode.
+		 * A reference whose own job this peer still holds, and the kernel has not
+		 * given up on (a JOB_CANCEL: the watchdog failed it), has no verdict yet:
+		 * an ERROR here is the one of the picture its buffer held before, and a
+		 * daemon would drop a picture it is about to decode.
 		 */
 		for (size_t k = 0; k < njobs; k++)
 			if (jobs[k].ctx_id == j->ctx_id && !jobs[k].finished &&
-			    jobs[k].cap_ts == r->timestamp)
+			    !jobs[k].cancelled && jobs[k].cap_ts == r->timestamp)
 				VIOLATION("ref %u (ts %llu) flagged ERROR while its job %llu is in "
 					  "flight here", i, (unsigned long long)r->timestamp,
 					  jobs[k].id);

@@ -157,7 +157,7 @@ static void *ff_init(const struct dd_engine_config *config, struct dd_error *why
 	be->log_opaque = config->log_opaque;
 	be->threads = config->threads;
 	be->frame_delay = config->frame_delay;
-	be->inflight = config->inflight ? config->inflight : config->frame_delay;
+	be->inflight = config->inflight;
 	if (!be->threads) {
 		/* H.264 slice threads pay off up to the slice count; 4 covers most streams */
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -280,7 +280,6 @@ static unsigned int stream_frame_threads(const struct ff_backend *be, unsigned i
 
 	if (be->inflight && t > be->inflight)
 		t = be->inflight;
-
 	if (t < 2)
 		return 0;
 	return t > FF_PIPE_MAX_THREADS ? FF_PIPE_MAX_THREADS : t;

@@ -19,7 +19,7 @@ struct ff_backend {
 	struct dd_ffmpeg_lib lib;
 	unsigned int threads;
 	unsigned int frame_delay; /* dd_engine_config's: > 1 opens H.264 and VP9 in PIPE mode */
-	unsigned int inflight;    /* dd_engine_config's, 0 replaced by frame_delay */
+	unsigned int inflight;    /* dd_engine_config's: caps the frame threads; 0 = no cap */
 	dd_log_fn log;
 	void *log_opaque;
 	const AVCodec *decoder[DD_CODEC_COUNT];

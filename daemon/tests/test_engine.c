@@ -11,6 +11,7 @@
 
 #include <linux/videodev2.h>
 
+#include "bit_writer.h"
 #include "codec.h"
 #include "engine.h"
 #include "picture.h"
@@ -272,21 +273,6 @@ static void test_picture_checks(void)
 	p = ok;
 	p.fourcc = V4L2_PIX_FMT_P010;
 	CHECK_ERR(dd_picture_check(&p, 8, 4, 10, &err), err, "stride");
-}
-
-/* MSB-first bit writer for VP9 headers */
-struct bw {
-	uint8_t buf[64];
-	size_t pos;
-};
-
-static void put(struct bw *b, uint32_t v, unsigned int n)
-{
-	while (n--) {
-		if ((v >> n) & 1)
-			b->buf[b->pos / 8] |= (uint8_t)(0x80 >> (b->pos % 8));
-		b->pos++;
-	}
 }
 
 static size_t vp9_keyframe(struct bw *b, unsigned int profile, unsigned int w, unsigned int h)

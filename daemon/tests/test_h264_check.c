@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bit_writer.h"
 #include "engine.h"
 #include "expectation.h"
 #include "h264_check.h"
@@ -17,31 +18,17 @@
 
 static int failures;
 
-struct bit_writer {
-	uint8_t buf[64];
-	size_t bits;
-};
-
-static void put_bits(struct bit_writer *w, uint32_t v, unsigned int n)
-{
-	while (n--) {
-		if ((v >> n) & 1)
-			w->buf[w->bits / 8] |= 0x80 >> (w->bits % 8);
-		w->bits++;
-	}
-}
-
-static void put_ue(struct bit_writer *w, uint32_t v)
+static void put_ue(struct bw *w, uint32_t v)
 {
 	unsigned int len = 0;
 
 	while ((v + 1ull) >> (len + 1))
 		len++;
-	put_bits(w, 0, len);
-	put_bits(w, v + 1, len + 1);
+	put(w, 0, len);
+	put(w, v + 1, len + 1);
 }
 
-static void put_se(struct bit_writer *w, int32_t v)
+static void put_se(struct bw *w, int32_t v)
 {
 	put_ue(w, v > 0 ? 2u * (uint32_t)v - 1 : 2u * (uint32_t)-v);
 }
@@ -66,22 +53,22 @@ static bool frames_only;
  */
 static size_t write_slice(uint8_t *out, const struct header *h)
 {
-	struct bit_writer w = { 0 };
+	struct bw w = { 0 };
 
-	put_bits(&w, h->idr ? 0x65 : 0x41, 8);
+	put(&w, h->idr ? 0x65 : 0x41, 8);
 	put_ue(&w, 0);			/* first_mb_in_slice */
 	put_ue(&w, h->idr ? 7 : 5);	/* I or P, all slices alike */
 	put_ue(&w, h->pps_id);
-	put_bits(&w, h->frame_num, 4);
+	put(&w, h->frame_num, 4);
 	if (!frames_only) {
-		put_bits(&w, h->field, 1);
+		put(&w, h->field, 1);
 		if (h->field)
-			put_bits(&w, h->bottom, 1);
+			put(&w, h->bottom, 1);
 	}
 	if (h->idr)
 		put_ue(&w, h->idr_pic_id);
 	if (poc_type == 0) {
-		put_bits(&w, h->poc_lsb, 6);
+		put(&w, h->poc_lsb, 6);
 		if (!h->field)
 			put_se(&w, h->delta_bottom);
 	} else {
@@ -90,11 +77,11 @@ static size_t write_slice(uint8_t *out, const struct header *h)
 			put_se(&w, h->delta[1]);
 	}
 	put_ue(&w, 3); /* stands for the rest of the header and the slice data */
-	put_bits(&w, 0x5a5a5a, 24);
-	put_bits(&w, 1, 1); /* rbsp_stop_one_bit */
+	put(&w, 0x5a5a5a, 24);
+	put(&w, 1, 1); /* rbsp_stop_one_bit */
 	memcpy(out, "\0\0\1", 3);
-	memcpy(out + 3, w.buf, (w.bits + 7) / 8);
-	return 3 + (w.bits + 7) / 8;
+	memcpy(out + 3, w.buf, (w.pos + 7) / 8);
+	return 3 + (w.pos + 7) / 8;
 }
 
 /* Runs the check on a slice with `slice`'s header and controls made from `ctrl`. */

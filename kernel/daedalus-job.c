@@ -508,8 +508,9 @@ unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
  * A pipelined job's failure is known before its buffers go back (behind
  * older jobs): jobs built meanwhile that name its CAPTURE buffer as a
  * reference see it at once, which matters for a job that failed in the
- * kernel, of which the daemon knows nothing. The buffer is out of the
- * client's hands until it is returned, so no buf_queue clears this first.
+ * kernel, of which the daemon knows nothing. Only a job that starts a new
+ * picture in the buffer clears it, and the buffer is out of the client's
+ * hands until it is returned, so nothing clears it before that.
  */
 void daedalus_cap_failed(struct vb2_buffer *vb)
 {

@@ -93,7 +93,7 @@ class DeviceBench:
     def measure(self, clip, reps):
         dev = pipeline(clip, DEVICE_ELEMENT[clip.codec])
         sw = pipeline(clip, self.software[clip.codec])
-        samples = {"cpu": [], "rss": []}
+        samples = {"cpu": [], "rss": [], "anon": []}
 
         def candidate():
             c0 = measure.proc_cpu_seconds(self.daemon_pid)
@@ -103,6 +103,7 @@ class DeviceBench:
             if c0 is not None and c1 is not None:
                 samples["cpu"].append(c1 - c0)
             samples["rss"].append(max(0, s.peak_kib - s.base_kib))
+            samples["anon"].append(max(0, s.peak_anon_kib - s.base_anon_kib))
             return r
 
         cand, base = measure.alternate(candidate, lambda: measure.run_timed(sw, timeout=600),
@@ -119,6 +120,8 @@ class DeviceBench:
             "baseline_fps_samples": [round(clip.frames / r.wall, 2) for r in base],
             # what one stream adds to the daemon's resident memory at its peak
             "rss_mib": round(max(samples["rss"]) / 1024, 1),
+            # of which the daemon's own (RssAnon): without the clients' mapped dmabufs
+            "anon_rss_mib": round(max(samples["anon"]) / 1024, 1),
             # the client's own CPU (parsing, requests) and the daemon's, per frame
             "client_cpu_ms_per_frame": round(measure.median([r.cpu for r in cand]) /
                                              clip.frames * 1000, 3),
@@ -137,6 +140,7 @@ class DeviceBench:
         check = self._check(clip)
         walls = {k: [] for k in counts}
         rss = {k: [] for k in counts}
+        anon = {k: [] for k in counts}
         cpu = {k: [] for k in counts}
         for i in range(reps):
             for k in (counts if i % 2 == 0 else list(reversed(counts))):
@@ -152,6 +156,7 @@ class DeviceBench:
                     check(f"{k}-stream", measure.RunResult(0, 0, 0, out, err, p.returncode))
                 walls[k].append(wall)
                 rss[k].append(max(0, s.peak_kib - s.base_kib))
+                anon[k].append(max(0, s.peak_anon_kib - s.base_anon_kib))
                 # the daemon's CPU per frame: whether k streams cost more each than one
                 c1 = measure.proc_cpu_seconds(self.daemon_pid)
                 if c0 is not None and c1 is not None:
@@ -163,7 +168,8 @@ class DeviceBench:
             row = {"what": "streams", "threads": self.threads, "streams": k,
                    "fps": round(agg, 2), "baseline_fps": round(one, 2),
                    "ratio": round(agg / one, 3), "baseline": "1 stream", "reps": reps,
-                   "rss_mib": round(max(rss[k]) / 1024 / k, 1)}
+                   "rss_mib": round(max(rss[k]) / 1024 / k, 1),
+                   "anon_rss_mib": round(max(anon[k]) / 1024 / k, 1)}
             if cpu[k]:
                 row["daemon_cpu_ms_per_frame"] = round(1000 * measure.median(cpu[k]) /
                                                        (k * clip.frames), 2)

@@ -85,26 +85,35 @@ def median(values):
 
 class RssSampler:
     """Samples a process's VmRSS every interval seconds while running (the daemon's peak
-    during a measurement; VmHWM would be the peak of its whole life)."""
+    during a measurement; VmHWM would be the peak of its whole life), and apart from it
+    RssAnon: the daemon's own memory (decoders' pictures and state, heap), without the
+    clients' dmabufs it has mapped and touched, which VmRSS counts too (RssFile, RssShmem)."""
 
     def __init__(self, pid, interval=0.05):
         self.pid, self.interval = pid, interval
-        self.peak_kib = 0
-        self.base_kib = self.read()
+        self.peak_kib = self.peak_anon_kib = 0
+        self.base_kib, self.base_anon_kib = self.read_both()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def read(self):
+    def read_both(self):
         try:
             with open(f"/proc/{self.pid}/status") as f:
-                m = re.search(r"^VmRSS:\s+(\d+)", f.read(), re.M)
-                return int(m.group(1)) if m else 0
+                text = f.read()
         except OSError:
-            return 0
+            return 0, 0
+        rss = re.search(r"^VmRSS:\s+(\d+)", text, re.M)
+        anon = re.search(r"^RssAnon:\s+(\d+)", text, re.M)
+        return int(rss.group(1)) if rss else 0, int(anon.group(1)) if anon else 0
+
+    def read(self):
+        return self.read_both()[0]
 
     def _loop(self):
         while not self._stop.is_set():
-            self.peak_kib = max(self.peak_kib, self.read())
+            rss, anon = self.read_both()
+            self.peak_kib = max(self.peak_kib, rss)
+            self.peak_anon_kib = max(self.peak_anon_kib, anon)
             self._stop.wait(self.interval)
 
     def __enter__(self):

@@ -95,6 +95,13 @@ struct dd_backend_ops {
 	 */
 	int (*set_frame_delay)(struct dd_backend_stream *stream, unsigned int frame_delay,
 			       struct dd_error *err);
+	/*
+	 * Optional: the stream shares the CPUs with other busy streams (dd_stream_set_shared()):
+	 * decode one frame at a time, with no frame-level parallelism of the backend's own
+	 * (dav1d's frame contexts). Called as set_frame_delay is, after it. 0: done; 1: it
+	 * decodes that way already; -1 with err: it cannot, and decodes on as before.
+	 */
+	int (*set_shared)(struct dd_backend_stream *stream, bool shared, struct dd_error *err);
 	/* Forget all pictures and state (seek / STREAMOFF). */
 	void (*flush)(struct dd_backend_stream *stream);
 	/*

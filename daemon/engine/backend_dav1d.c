@@ -15,7 +15,8 @@
  *
  * With the engine's frame_delay (the caller's lookahead) above 1, the jobs go through
  * submit/collect/sync instead of decode, with max_frame_delay = frame_delay - 1 (frame
- * threads): dav1d then returns a frame's picture when the frame max_frame_delay later is sent,
+ * threads; 1 while the stream shares the CPUs with other streams, d_set_shared()): dav1d
+ * then returns a frame's picture when the frame max_frame_delay later is sent,
  * or when drained. One less than the lookahead, so that a caller keeping frame_delay jobs in
  * flight finds the oldest one finished without a drain: dav1d 1.5 hangs when it is sent data
  * after a drain that left frames in flight (the drain advances the ring's next slot past an
@@ -61,6 +62,7 @@ struct dav1d_backend {
 struct dd_backend_stream {
 	struct dav1d_backend *be;
 	Dav1dContext *ctx;
+	unsigned int frame_delay; /* ctx's max_frame_delay (d_set_shared()) */
 	struct dd_av1_state state;
 	uint8_t seq_obu[SEQ_OBU_MAX]; /* the last sequence header fed to dav1d */
 	int seq_len;
@@ -178,22 +180,15 @@ static void d_close(struct dd_backend_stream *s)
 	free(s);
 }
 
-/* A stream whose dav1d runs up to frame_delay frames at once; NULL with err. */
-static struct dd_backend_stream *open_stream(struct dav1d_backend *be, unsigned int frame_delay,
-					     struct dd_error *err)
+/* A dav1d decoder for stream s that runs up to frame_delay frames at once; NULL with err. */
+static Dav1dContext *open_decoder(struct dd_backend_stream *s, unsigned int frame_delay,
+				  struct dd_error *err)
 {
-	struct dd_backend_stream *s;
+	const struct dav1d_backend *be = s->be;
+	Dav1dContext *ctx = NULL;
 	Dav1dSettings set;
 	int ret;
 
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
-		return NULL;
-	}
-	s->be = be;
-	pthread_mutex_init(&s->log_lock, NULL);
-	dd_av1_state_reset(&s->state);
 	be->lib.dav1d_default_settings(&set);
 	set.n_threads = (int)be->threads;
 	/* dav1d runs min(max_frame_delay, n_threads) frames at once (see the top) */
@@ -206,15 +201,63 @@ static struct dd_backend_stream *open_stream(struct dav1d_backend *be, unsigned 
 	set.frame_size_limit = 16384u * 16384u;
 	set.logger.cookie = s;
 	set.logger.callback = dav1d_log_hook;
-	ret = be->lib.dav1d_open(&s->ctx, &set);
+	ret = be->lib.dav1d_open(&ctx, &set);
 	if (ret < 0) {
 		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "cannot open a dav1d decoder: %s",
 			     strerror(-ret));
+		return NULL;
+	}
+	return ctx;
+}
+
+/* A stream whose dav1d runs up to frame_delay frames at once; NULL with err. */
+static struct dd_backend_stream *open_stream(struct dav1d_backend *be, unsigned int frame_delay,
+					     struct dd_error *err)
+{
+	struct dd_backend_stream *s;
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
+		return NULL;
+	}
+	s->be = be;
+	pthread_mutex_init(&s->log_lock, NULL);
+	dd_av1_state_reset(&s->state);
+	s->ctx = open_decoder(s, frame_delay, err);
+	if (!s->ctx) {
 		pthread_mutex_destroy(&s->log_lock);
 		free(s);
 		return NULL;
 	}
+	s->frame_delay = frame_delay;
 	return s;
+}
+
+/*
+ * The stream shares the CPUs with other busy streams (dd_stream_set_shared()), or no longer:
+ * a new decoder with one frame context, or with the frame_delay - 1 that d_open() gives. The
+ * engine calls this with nothing in flight, before a shown key frame (which refreshes every
+ * slot) or the first job after open or a flush: the new decoder starts from nothing, as after
+ * a seek, and decodes exactly what the old one would have.
+ */
+static int d_set_shared(struct dd_backend_stream *s, bool shared, struct dd_error *err)
+{
+	unsigned int want = shared || s->be->depth < 2 ? 1 : s->be->depth - 1;
+	Dav1dContext *ctx;
+
+	if (want == s->frame_delay)
+		return 1; /* one frame context already (frame_delay 2 or less): nothing to change */
+	ctx = open_decoder(s, want, err);
+	if (!ctx)
+		return -1; /* the old one decodes on */
+	/* nothing is in flight: no frame's tag is left to free */
+	s->be->lib.dav1d_close(&s->ctx);
+	s->ctx = ctx;
+	s->frame_delay = want;
+	dd_av1_state_reset(&s->state);
+	s->seq_len = 0;
+	return 0;
 }
 
 static struct dd_backend_stream *d_open(void *backend, enum dd_codec codec, struct dd_error *err)
@@ -806,6 +849,7 @@ const struct dd_backend_ops dd_backend_dav1d = {
 	.submit = d_submit,
 	.collect = d_collect,
 	.sync = d_sync,
+	.set_shared = d_set_shared,
 	.flush = d_flush,
 	.close = d_close,
 	.warm_up = d_warm_up,

@@ -72,6 +72,9 @@ struct dd_stream {
 	 * (dd_stream_set_lookahead()): they differ until a job that needs no earlier picture.
 	 */
 	unsigned int lookahead, want_lookahead;
+	/* decoding one frame at a time for the CPU share, and asked for (dd_stream_set_shared()) */
+	bool shared, want_shared;
+	unsigned int client_lookahead; /* the caller's lookahead, before the share */
 	bool fresh; /* no job reached the backend since open or flush */
 	/* the pending jobs: a ring of pend_cap, the oldest at pend_head */
 	struct dd_pending *pend;
@@ -255,7 +258,7 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 	}
 	s->async = e->config.frame_delay > 1 && s->ops->submit && s->ops->collect &&
 		   s->ops->sync;
-	s->lookahead = s->want_lookahead = max_lookahead(e);
+	s->lookahead = s->want_lookahead = s->client_lookahead = max_lookahead(e);
 	s->fresh = true;
 	dd_ref_set_init(&s->refs);
 	elog(e, DD_LOG_INFO, "%s stream opened with the %s backend", dd_codec_name(codec),
@@ -629,30 +632,55 @@ static void switch_mode(struct dd_stream *s)
 	struct dd_error err = { "", DD_ERR_DATA };
 	int r = 0;
 
-	if (s->ops->set_frame_delay) {
+	if (s->want_lookahead != s->lookahead && s->ops->set_frame_delay) {
 		dd_stream_sync(s);
 		r = s->ops->set_frame_delay(s->bs, s->want_lookahead, &err);
+		if (r > 0)
+			return; /* the backend holds part of a picture: at the next such job */
+		if (r < 0) {
+			/* the old mode stays in force: tried again at the next key frame */
+			elog(s->engine, DD_LOG_WARNING, "%s stream: cannot change mode for a "
+			     "lookahead of %u, decoding on as for %u: %s", dd_codec_name(s->codec),
+			     s->want_lookahead, s->lookahead, err.msg);
+			return;
+		}
+		elog(s->engine, DD_LOG_INFO, "%s stream: decoding for a lookahead of %u (was %u)%s",
+		     dd_codec_name(s->codec), s->want_lookahead, s->lookahead,
+		     s->want_shared ? ", sharing the CPUs with other streams" : "");
 	}
-	if (r > 0)
-		return; /* the backend holds part of a picture: at the next such job */
-	if (r < 0) {
-		/* the old mode stays in force: tried again at the next key frame */
-		elog(s->engine, DD_LOG_WARNING, "%s stream: cannot change mode for a lookahead "
-		     "of %u, decoding on as for %u: %s", dd_codec_name(s->codec),
-		     s->want_lookahead, s->lookahead, err.msg);
-		return;
-	}
-	if (s->ops->set_frame_delay)
-		elog(s->engine, DD_LOG_INFO, "%s stream: decoding for a lookahead of %u (was %u)",
-		     dd_codec_name(s->codec), s->want_lookahead, s->lookahead);
 	s->lookahead = s->want_lookahead;
+	if (s->want_shared != s->shared && s->ops->set_shared) {
+		dd_stream_sync(s);
+		r = s->ops->set_shared(s->bs, s->want_shared, &err);
+		if (r > 0)
+			goto done; /* already so: nothing changed, nothing to say */
+		if (r < 0) {
+			elog(s->engine, DD_LOG_WARNING, "%s stream: cannot %s: %s",
+			     dd_codec_name(s->codec), s->want_shared ?
+			     "decode one frame at a time for the CPU share" :
+			     "decode frames in parallel again", err.msg);
+			return;
+		}
+		elog(s->engine, DD_LOG_INFO, "%s stream: %s", dd_codec_name(s->codec),
+		     s->want_shared ? "one frame at a time, sharing the CPUs with other streams" :
+		     "frames in parallel again, no longer sharing the CPUs");
+	}
+done:
+	s->shared = s->want_shared;
 }
 
 void dd_stream_set_lookahead(struct dd_stream *s, unsigned int lookahead)
 {
 	unsigned int max = max_lookahead(s->engine);
 
-	s->want_lookahead = !lookahead || lookahead > max ? max : lookahead;
+	s->client_lookahead = !lookahead || lookahead > max ? max : lookahead;
+	s->want_lookahead = s->want_shared ? 1 : s->client_lookahead;
+}
+
+void dd_stream_set_shared(struct dd_stream *s, bool shared)
+{
+	s->want_shared = shared;
+	s->want_lookahead = shared ? 1 : s->client_lookahead;
 }
 
 unsigned int dd_stream_lookahead(const struct dd_stream *s)
@@ -680,7 +708,8 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 		restart_decoder(s, job);
 	if (s->codec_ops->predicts_from)
 		e->num_names = s->codec_ops->predicts_from(job, &e->x, e->names);
-	if (s->want_lookahead != s->lookahead && ((e->x.key_frame && !e->x.inherits) || s->fresh))
+	if ((s->want_lookahead != s->lookahead || s->want_shared != s->shared) &&
+	    ((e->x.key_frame && !e->x.inherits) || s->fresh))
 		switch_mode(s);
 	s->fresh = false;
 	if (s->async) {

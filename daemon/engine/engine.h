@@ -272,6 +272,17 @@ void dd_stream_set_lookahead(struct dd_stream *stream, unsigned int lookahead);
 unsigned int dd_stream_lookahead(const struct dd_stream *stream);
 
 /*
+ * Whether the stream shares the CPUs with other busy streams (the daemon's CPU share,
+ * daemon/process/cpu_share.h): then it decodes one frame at a time with no frame-level
+ * parallelism, whatever the lookahead (FFmpeg as for a lookahead of 1; dav1d with one frame
+ * context instead of the frame_delay - 1 it keeps even for a caller that syncs every job):
+ * the other streams keep the CPUs busy, so a frame decoded beside another only completes
+ * later. Applied where a lookahead change is (dd_stream_set_lookahead()). Cheap: call it
+ * before every submit.
+ */
+void dd_stream_set_shared(struct dd_stream *stream, bool shared);
+
+/*
  * STREAMOFF/seek: drop all decoder state; the next job must be a keyframe. Jobs still pending
  * fail ("flushed") and stay to be collected.
  */

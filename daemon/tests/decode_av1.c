@@ -17,6 +17,10 @@
  *   --lookahead N  keep up to N jobs submitted before collecting the oldest (dd_stream_submit,
  *                like a client with N requests queued; the engine's frame_delay is N), and
  *                sync at the end; every picture must still be the same. 1 = dd_stream_decode
+ *   --shared-every N  the CPU share (dd_stream_set_shared()): shared from the first job, toggled
+ *                  every N jobs; the engine changes dav1d's frame contexts at shown key frames,
+ *                  and every picture stays the reference's
+ *   --share-changes M  with --shared-every: at least M changes must happen (default 1)
  *   --corrupt JOB[:garbage|truncate]  damage the tile data of job JOB (random bytes, or every
  *                tile cut to 2 bytes): the job must fail, so must every later job predicting
  *                from a failed one, and the next shown key frame must decode (prints
@@ -43,9 +47,14 @@
 
 static int verbose;
 
+/* --shared-every: how often the engine changed dav1d's frame contexts for it */
+static int share_switches;
+
 static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
 {
 	(void)opaque;
+	if (strstr(msg, "sharing the CPUs"))
+		share_switches++;
 	if (level <= DD_LOG_WARNING || verbose)
 		fprintf(stderr, "engine: %s\n", msg);
 }
@@ -507,6 +516,8 @@ int main(int argc, char **argv)
 		{ "forward-key", no_argument, NULL, 'k' },
 		{ "lookahead", required_argument, NULL, 'L' },
 		{ "corrupt", required_argument, NULL, 'c' },
+		{ "shared-every", required_argument, NULL, 's' },
+		{ "share-changes", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	enum av1_layout layout = AV1_LAYOUT_GST;
@@ -522,7 +533,8 @@ int main(int argc, char **argv)
 	struct dd_stream *stream;
 	struct dd_error err;
 	struct ivf ivf;
-	unsigned int lookahead = 1, ring_size, head = 0, count = 0;
+	unsigned int lookahead = 1, ring_size, head = 0, count = 0, shared_every = 0;
+	int share_changes = 1;
 	bool roundtrip = false, forward_key = false, truncate = false;
 	char mode[16] = "";
 	int c;
@@ -555,6 +567,14 @@ int main(int argc, char **argv)
 			if (lookahead < 1 || lookahead > 64)
 				return 2;
 			break;
+		case 's':
+			shared_every = (unsigned int)atoi(optarg);
+			if (shared_every < 1)
+				return 2;
+			break;
+		case 'S':
+			share_changes = atoi(optarg);
+			break;
 		case 'c':
 			if (sscanf(optarg, "%ld:%15s", &run.corrupt_at, mode) < 1 ||
 			    run.corrupt_at < 0 || (mode[0] && strcmp(mode, "garbage") &&
@@ -570,7 +590,7 @@ int main(int argc, char **argv)
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: decode_av1 [--layout gst|chromium|tiles] [--roundtrip] "
 			"[--fuzz SEED:FROM:TO] [--threads N] [--lookahead N] "
-			"[--corrupt JOB[:garbage|truncate]] clip.ivf\n");
+			"[--corrupt JOB[:garbage|truncate]] [--shared-every N [--share-changes M]] clip.ivf\n");
 		return 2;
 	}
 	if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01")) {
@@ -671,6 +691,9 @@ int main(int argc, char **argv)
 					slots[i] = pic_ref(in->p);
 				}
 			err.msg[0] = '\0';
+			/* the CPU share: one frame context from the first job, toggled every N */
+			if (shared_every)
+				dd_stream_set_shared(stream, (run.jobs / shared_every) % 2 == 0);
 			if (lookahead == 1) {
 				finish(&run, in, !dd_stream_decode(stream, dj, &err), &err);
 			} else if (dd_stream_submit(stream, dj, (uint64_t)run.jobs, &err)) {
@@ -709,6 +732,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no shown key frame decoded after the damaged job\n");
 		run.status = 1;
 	}
+	/* shared from the first job, and back at a later key frame when the clip has one */
+	if (shared_every && share_switches < share_changes) {
+		fprintf(stderr, "--shared-every: dav1d's frame contexts changed %d times, not %d\n",
+			share_switches, share_changes);
+		run.status = 1;
+	}
+	if (shared_every)
+		fprintf(stderr, "--shared-every %u: %d changes of dav1d's frame contexts\n",
+			shared_every, share_switches);
 	if (roundtrip)
 		fprintf(stderr, "roundtrip: %ld frames, %ld mismatches\n", rt.frames,
 			rt.mismatches);

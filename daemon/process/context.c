@@ -81,6 +81,14 @@ static int64_t ns_since(const struct timespec *t0)
 	return ns_between(t0, &t1);
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static long ms_since(const struct timespec *t0)
 {
 	return (long)(ns_since(t0) / 1000000);
@@ -280,6 +288,8 @@ static void worker_end(struct dm_context *ctx)
 	const uint64_t one = 1;
 	struct dm_grace grace;
 
+	/* first: a close that takes long (dav1d joins its threads) holds no CPU share */
+	dm_cpu_share_leave(ctx->svc->share, &ctx->share);
 	dm_decode_close(ctx);
 	if (ctx->jobs) {
 		char counts[256] = "";
@@ -360,6 +370,57 @@ static void probe_start(struct dm_context *ctx)
 }
 
 /*
+ * Nothing queued and nothing in flight: wait for a job. A stream that has had none for
+ * DM_SHARE_IDLE_NS gives its CPUs back to the others (cpu_share.h). Under ctx->lock.
+ */
+static void wait_for_job(struct dm_context *ctx)
+{
+	int64_t left = dm_cpu_share_idle_in_ns(&ctx->share, now_ns());
+	struct timespec until;
+
+	if (!left) {
+		pthread_cond_wait(&ctx->wake, &ctx->lock);
+		return;
+	}
+	deadline_in(&until, left);
+	if (pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) == ETIMEDOUT)
+		dm_cpu_share_idle(ctx->svc->share, &ctx->share, now_ns());
+}
+
+/* The frames at once the context's client can use: the grant if it keeps requests out. */
+static unsigned int client_depth(const struct dm_context *ctx)
+{
+	unsigned int granted = ctx->svc->bridge->max_inflight;
+
+	return granted > 1 && dm_grace_pipelining(&ctx->grace) ? granted : 1;
+}
+
+/*
+ * The decoder's mode for the job just taken (applied at a key frame): frames in parallel
+ * for a client that keeps requests out (ctx->lookahead), unless the busy streams would then
+ * have more frames at once than there are CPUs (ctx->held_to_one, cpu_share.h). Under
+ * ctx->lock; true when the CPU share changed this stream's mode (the caller logs it,
+ * outside the lock). A client that waits for each request decodes one frame at a time
+ * anyway: nothing to hold, nothing to log.
+ */
+static bool choose_lookahead(struct dm_context *ctx)
+{
+	unsigned int depth = client_depth(ctx);
+	bool held = depth > 1 && !dm_cpu_share_frames_fit(ctx->svc->share, &ctx->share, depth);
+	bool changed = depth > 1 && held != ctx->held_to_one;
+
+	ctx->lookahead = depth > 1 ? 0 : 1;
+	ctx->held_to_one = held;
+	return changed;
+}
+
+/* The first job after the client (re)started the stream: after open, a seek, a flush. */
+static bool job_starts_stream(const struct dm_job *job)
+{
+	return job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START;
+}
+
+/*
  * Jobs in decode order: each is submitted, then whatever the engine has finished is
  * completed. With jobs in flight and none queued, the worker waits for the next one until
  * the youngest job's decode is expected to end (dm_grace_wait_ns()), then finishes them all
@@ -374,7 +435,7 @@ static void *worker(void *arg)
 	for (;;) {
 		struct dm_job *job;
 		struct timespec until, lone_t0, timed_out;
-		bool stopping, idle = false, wait = false, lone = false;
+		bool stopping, idle = false, wait = false, lone = false, share_changed;
 
 		pthread_mutex_lock(&ctx->lock);
 		/* only this thread changes the flights: the decision holds for the whole wait */
@@ -391,7 +452,7 @@ static void *worker(void *arg)
 		}
 		while (!ctx->head && !ctx->stopping) {
 			if (!ctx->flights) {
-				pthread_cond_wait(&ctx->wake, &ctx->lock);
+				wait_for_job(ctx);
 			} else if (!wait) {
 				idle = true;
 				break;
@@ -409,6 +470,12 @@ static void *worker(void *arg)
 				break;
 			}
 		}
+		/*
+		 * Counted busy before the start probe's wait: streams that start together
+		 * then see each other when they choose their mode
+		 */
+		if (ctx->head)
+			dm_cpu_share_job(ctx->svc->share, &ctx->share, client_depth(ctx), now_ns());
 		probe_start(ctx);
 		job = ctx->head;
 		if (job) {
@@ -418,12 +485,19 @@ static void *worker(void *arg)
 		}
 		/* in neither list until handle() decides: JOB_CANCEL finds it here */
 		ctx->current = job;
-		/* the decoder's mode for what the client does (applied at a key frame) */
-		ctx->lookahead = dm_grace_pipelining(&ctx->grace) ? 0 : 1;
+		share_changed = job && choose_lookahead(ctx);
 		stopping = ctx->stopping;
 		pthread_mutex_unlock(&ctx->lock);
+		if (share_changed)
+			dm_info("ctx %u: %u streams decoding on %u CPUs: %s", ctx->id,
+				atomic_load(&ctx->svc->share->busy), ctx->svc->share->cpus,
+				ctx->held_to_one ?
+				"one frame of this one at a time (its decoder's mode from its next key frame)" :
+				"its frames in parallel again, from its next key frame");
 
 		if (job) {
+			/* read now: once handled, the job may be completed and freed */
+			bool alone = ctx->held_to_one || job_starts_stream(job);
 			bool in_flight = handle(ctx, job, stopping);
 
 			pthread_mutex_lock(&ctx->lock);
@@ -432,10 +506,24 @@ static void *worker(void *arg)
 			if (!in_flight)
 				dm_job_free(job, ctx->svc->cache);
 			reap(ctx, false);
+			/*
+			 * Each job finishes before the next goes in: while the CPU share holds the
+			 * stream to one frame at once (at once, not only from its next key frame,
+			 * when the decoder's mode changes: until then FFmpeg's frame threads pay a
+			 * drain per job), and for a stream's first job, whose request the client
+			 * waits for before it starts playing (GStreamer gives it a second; paired
+			 * with the next one it completes only when that one has too).
+			 */
+			if (alone)
+				drain(ctx, false);
+			/* a decode that outlasts the idle time leaves the stream busy */
+			dm_cpu_share_touch(&ctx->share, now_ns());
 			continue;
 		}
-		if (idle || stopping)
+		if (idle || stopping) {
 			drain(ctx, false);
+			dm_cpu_share_touch(&ctx->share, now_ns());
+		}
 		if (lone) {
 			int64_t drain_ns = ns_since(&timed_out);
 

@@ -14,6 +14,7 @@
 
 #include "bridge.h"
 #include "bufcache.h"
+#include "cpu_share.h"
 #include "engine.h"
 #include "grace.h"
 #include "job.h"
@@ -26,6 +27,8 @@ struct dm_services {
 	struct dm_bridge *bridge;
 	struct dm_bufcache *cache;
 	unsigned int threads; /* for logs */
+	/* which streams may decode frames in parallel (the counter is shared by the workers) */
+	struct dm_cpu_share *share;
 	int reap_fd; /* an eventfd a worker of a closed context signals when it has ended, or -1 */
 };
 
@@ -49,6 +52,9 @@ struct dm_context {
 	struct dd_stream *stream;
 	/* for the engine stream (dd_stream_set_lookahead): 1 for a client that waits, else 0 */
 	unsigned int lookahead;
+	struct dm_share_member share;
+	/* the busy streams' frames would not fit the CPUs: dd_stream_set_shared() (cpu_share.h) */
+	bool held_to_one;
 	enum dd_codec codec;
 	uint32_t fourcc, width, height;
 	uint64_t jobs, failures;

@@ -168,6 +168,8 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	}
 	/* what the client does decides the decoder's mode, from the next key frame on */
 	dd_stream_set_lookahead(ctx->stream, ctx->lookahead);
+	/* and whether the CPUs go to other streams' frames too (cpu_share.h) */
+	dd_stream_set_shared(ctx->stream, ctx->held_to_one);
 	f->ncap = capture_mappings(job, f->cap);
 	if (sync_start(job, f->cap, f->ncap, fail))
 		return lost(ctx, job);

@@ -31,6 +31,7 @@
 
 struct daemon {
 	struct dm_services svc;
+	struct dm_cpu_share share;
 	struct dm_bridge bridge;
 	struct dm_bufcache cache;
 	struct dm_context *contexts;
@@ -416,6 +417,9 @@ int main(int argc, char **argv)
 	d.svc.bridge = &d.bridge;
 	d.svc.cache = &d.cache;
 	d.svc.threads = opt.threads;
+	/* --cpus, or the affinity mask as the daemon starts (a unit's CPUAffinity=, taskset) */
+	dm_cpu_share_init(&d.share, opt.cpus ? opt.cpus : dm_cpu_share_count_cpus());
+	d.svc.share = &d.share;
 	/*
 	 * Ready only now: the handshake is done and jobs are served from here on, so units
 	 * ordered after this one (a browser, a test) find a working decoder.

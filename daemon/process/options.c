@@ -23,6 +23,11 @@ static void usage(FILE *f, const char *prog)
 		"      --max-inflight N  jobs of one stream to decode at once (frame threads),\n"
 		"                     if the module grants them (its max_inflight parameter);\n"
 		"                     1 = one at a time; default %u\n"
+		"      --cpus N       CPUs the busy streams share: a stream decodes frames in\n"
+		"                     parallel only while the frames of all busy streams fit\n"
+		"                     (jobs in flight for a client that keeps requests out, 1\n"
+		"                     for one that waits for each), or while it is alone;\n"
+		"                     0 = the CPUs the daemon may run on (default)\n"
 		"      --device PATH  the bridge device (default %s)\n"
 		"      --user NAME    started as root: the user to run as once the bridge is\n"
 		"                     open (default %s)\n"
@@ -44,6 +49,7 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "max-inflight", required_argument, NULL, 'I' },
+		{ "cpus", required_argument, NULL, 'C' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "sandbox-probe", no_argument, NULL, 'P' },
 		{ "no-warm-up", no_argument, NULL, 'W' },
@@ -87,6 +93,15 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 				return -1;
 			}
 			o->max_inflight = (unsigned int)n;
+			break;
+		case 'C':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n > 1024 || optarg[0] == '-') {
+				fprintf(stderr, "%s: --cpus wants a number from 0 to 1024\n", argv[0]);
+				return -1;
+			}
+			o->cpus = (unsigned int)n;
 			break;
 		case 'u':
 			o->user = optarg;

@@ -7,7 +7,7 @@
 
 /*
  * What the daemon asks for; the module grants at most its max_inflight parameter (default
- * 1), so with a default module nothing changes. Two is what GStreamer keeps queued.
+ * 2). Two is what GStreamer keeps queued.
  */
 #define DM_DEFAULT_MAX_INFLIGHT 2
 
@@ -17,6 +17,7 @@ struct dm_options {
 	bool version;
 	unsigned int threads; /* 0 = automatic */
 	unsigned int max_inflight; /* jobs of one context in flight to ask the module for */
+	unsigned int cpus; /* CPUs the busy streams share (cpu_share.h); 0 = the affinity mask */
 	const char *device;
 	const char *user;  /* the user to drop to when started as root */
 	bool sandbox_probe; /* tests: try forbidden calls once confined (sandbox.h) */

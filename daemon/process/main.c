@@ -399,6 +399,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/*
+	 * --cpus, or the affinity mask as the daemon starts (a unit's CPUAffinity=, taskset);
+	 * before the sandbox, whose filter lets no file be opened for the fallback's count
+	 */
+	dm_cpu_share_init(&d.share, opt.cpus ? opt.cpus : dm_cpu_share_count_cpus());
+	/*
 	 * The bridge is open and FFmpeg and dav1d are loaded: nothing from here on needs a
 	 * privilege or a new file, and everything from here on handles untrusted data.
 	 */
@@ -417,8 +422,6 @@ int main(int argc, char **argv)
 	d.svc.bridge = &d.bridge;
 	d.svc.cache = &d.cache;
 	d.svc.threads = opt.threads;
-	/* --cpus, or the affinity mask as the daemon starts (a unit's CPUAffinity=, taskset) */
-	dm_cpu_share_init(&d.share, opt.cpus ? opt.cpus : dm_cpu_share_count_cpus());
 	d.svc.share = &d.share;
 	/*
 	 * Ready only now: the handshake is done and jobs are served from here on, so units

@@ -41,6 +41,23 @@ static void usage(FILE *f, const char *prog)
 		DM_SANDBOX_DEFAULT_USER);
 }
 
+/* A whole decimal number from lo to hi into *out; -1 (the error printed) otherwise. */
+static int parse_count(const char *prog, const char *name, const char *arg, unsigned int lo,
+		       unsigned int hi, unsigned int *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || arg[0] == '-' || n < lo || n > hi) {
+		fprintf(stderr, "%s: --%s wants a number from %u to %u\n", prog, name, lo, hi);
+		return -1;
+	}
+	*out = (unsigned int)n;
+	return 0;
+}
+
 int dm_options_parse(struct dm_options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -62,9 +79,6 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 	*o = (struct dm_options){ .device = DAEDALUS_DEVICE_PATH, .user = DM_SANDBOX_DEFAULT_USER,
 				  .max_inflight = DM_DEFAULT_MAX_INFLIGHT };
 	while ((c = getopt_long(argc, argv, "fvt:Vh", longopts, NULL)) != -1) {
-		char *end;
-		unsigned long n;
-
 		switch (c) {
 		case 'f':
 			o->foreground = true;
@@ -73,35 +87,19 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 			o->verbose = true;
 			break;
 		case 't':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || n > 64 || optarg[0] == '-') {
-				fprintf(stderr, "%s: --threads wants a number from 0 to 64\n", argv[0]);
+			if (parse_count(argv[0], "threads", optarg, 0, 64, &o->threads))
 				return -1;
-			}
-			o->threads = (unsigned int)n;
 			break;
 		case 'd':
 			o->device = optarg;
 			break;
 		case 'I':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || n < 1 || n > 8 || optarg[0] == '-') {
-				fprintf(stderr, "%s: --max-inflight wants a number from 1 to 8\n",
-					argv[0]);
+			if (parse_count(argv[0], "max-inflight", optarg, 1, 8, &o->max_inflight))
 				return -1;
-			}
-			o->max_inflight = (unsigned int)n;
 			break;
 		case 'C':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || n > 1024 || optarg[0] == '-') {
-				fprintf(stderr, "%s: --cpus wants a number from 0 to 1024\n", argv[0]);
+			if (parse_count(argv[0], "cpus", optarg, 0, 1024, &o->cpus))
 				return -1;
-			}
-			o->cpus = (unsigned int)n;
 			break;
 		case 'u':
 			o->user = optarg;

@@ -27,6 +27,8 @@ expect "--version" 0 "VP9: .*NV12\(8-bit, ffmpeg\).*P010\(10-bit, ffmpeg\)" "$DA
 expect "--version (H.264)" 0 "H.264: .*NV12\(8-bit, ffmpeg\).*P010\(10-bit, ffmpeg\)" "$DAEMON" --version
 expect "--help" 0 "--threads N" "$DAEMON" --help
 expect "bad --threads" 2 "wants a number" "$DAEMON" --threads many
+expect "bad --cpus" 2 "--cpus wants a number from 0 to 1024" "$DAEMON" --cpus 1025
+expect "bad --max-inflight" 2 "--max-inflight wants a number from 1 to 8" "$DAEMON" --max-inflight 0
 expect "unknown option" 2 "Usage" "$DAEMON" --frobnicate
 expect "bridge absent" 1 "is absent: is the daedalus_v4l2 kernel module loaded" \
 	"$DAEMON" --foreground --device /dev/daedalus-v4l2-missing

@@ -247,7 +247,7 @@ static int d_set_shared(struct dd_backend_stream *s, bool shared, struct dd_erro
 	Dav1dContext *ctx;
 
 	if (want == s->frame_delay)
-		return 1; /* one frame context already (frame_delay 2 or less): nothing to change */
+		return 1; /* decodes that way already (with a frame_delay of 2 or less, always) */
 	ctx = open_decoder(s, want, err);
 	if (!ctx)
 		return -1; /* the old one decodes on */

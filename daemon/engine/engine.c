@@ -669,18 +669,24 @@ done:
 	s->shared = s->want_shared;
 }
 
+/* The lookahead to decode for: the caller's, or 1 while the CPUs are shared. */
+static void want_mode(struct dd_stream *s)
+{
+	s->want_lookahead = s->want_shared ? 1 : s->client_lookahead;
+}
+
 void dd_stream_set_lookahead(struct dd_stream *s, unsigned int lookahead)
 {
 	unsigned int max = max_lookahead(s->engine);
 
 	s->client_lookahead = !lookahead || lookahead > max ? max : lookahead;
-	s->want_lookahead = s->want_shared ? 1 : s->client_lookahead;
+	want_mode(s);
 }
 
 void dd_stream_set_shared(struct dd_stream *s, bool shared)
 {
 	s->want_shared = shared;
-	s->want_lookahead = shared ? 1 : s->client_lookahead;
+	want_mode(s);
 }
 
 unsigned int dd_stream_lookahead(const struct dd_stream *s)

@@ -37,8 +37,8 @@ void dm_cpu_share_job(struct dm_cpu_share *s, struct dm_share_member *m, unsigne
 		atomic_fetch_add(&s->busy, 1);
 	}
 	if (frames != m->frames) {
-		atomic_fetch_add(&s->frames, frames);
-		atomic_fetch_sub(&s->frames, m->frames);
+		/* one step: the difference, modulo 2^32 when the count goes down */
+		atomic_fetch_add(&s->frames, frames - m->frames);
 		m->frames = frames;
 	}
 	m->last_ns = now_ns;

@@ -172,6 +172,7 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 	spin_lock(&br->lock);
 	br->open = false;
 	br->max_inflight = 1;
+	br->ref_fds = false;
 	spin_unlock(&br->lock);
 	return 0;
 }
@@ -184,7 +185,7 @@ static long daedalus_ioc_hello(struct daedalus_bridge *br, void __user *arg)
 
 	if (copy_from_user(&hello, arg, sizeof(hello)))
 		return -EFAULT;
-	if ((hello.flags & ~DAEDALUS_HELLO_FLAG_PIPELINE) ||
+	if ((hello.flags & ~DAEDALUS_HELLO_VALID_FLAGS) ||
 	    (!(hello.flags & DAEDALUS_HELLO_FLAG_PIPELINE) && hello.max_inflight) ||
 	    memchr_inv(hello.reserved, 0, sizeof(hello.reserved)))
 		return -EINVAL;
@@ -212,10 +213,12 @@ static long daedalus_ioc_hello(struct daedalus_bridge *br, void __user *arg)
 	hello.flags = flags;
 	hello.max_inflight = inflight;
 	spin_lock(&br->lock);
-	if (br->ready)
+	if (br->ready) {
 		ret = -EALREADY;
-	else
+	} else {
 		br->max_inflight = inflight;
+		br->ref_fds = flags & DAEDALUS_HELLO_FLAG_REF_FDS;
+	}
 	br->ready = true;
 	hello.session = br->session;
 	spin_unlock(&br->lock);
@@ -275,6 +278,7 @@ static int daedalus_deliver_job(struct daedalus_bridge *br, struct daedalus_kjob
 {
 	struct daedalus_fdinst *fds;
 	struct daedalus_job *jm = &msg->u.job;
+	bool ref_fds = READ_ONCE(br->ref_fds);
 	unsigned int nfds = 0, i, p;
 	int ret = 0;
 
@@ -293,7 +297,13 @@ static int daedalus_deliver_job(struct daedalus_bridge *br, struct daedalus_kjob
 	for (p = 0; p < DAEDALUS_MAX_MEM_PLANES && !ret; p++)
 		ret = daedalus_reserve_fd(br, job->cap_h[p], &jm->capture.mem[p],
 					  fds, &nfds);
-	for (i = 0; i < DAEDALUS_MAX_REFS && !ret; i++)
+	/*
+	 * A daemon that keeps its own reference pictures gets none of their
+	 * fds: memory it never reads stays out of its fd table (fd -1, the
+	 * handle not marked installed, so the buffer's fd comes with the job
+	 * that writes it).
+	 */
+	for (i = 0; i < DAEDALUS_MAX_REFS && !ret && ref_fds; i++)
 		for (p = 0; p < DAEDALUS_MAX_MEM_PLANES && !ret; p++)
 			ret = daedalus_reserve_fd(br, job->ref_h[i][p],
 						  &jm->refs[i].buf.mem[p], fds, &nfds);

@@ -228,6 +228,8 @@ struct daedalus_handle {
  * @next_handle_id: handle counter
  * @max_inflight: jobs of one context in flight at once, granted at HELLO
  *		(1: one job at a time, the m2m job runs until its COMPLETE)
+ * @ref_fds:	the daemon asked for the fds of reference buffers
+ *		(DAEDALUS_HELLO_FLAG_REF_FDS); read by GET_MSG of that session
  * @wdq:	workqueue of the job watchdogs (flushed at removal)
  * @live_jobs:	jobs allocated and not yet released (debugfs)
  * @live_handles: handles still holding their dmabuf (debugfs): with
@@ -251,6 +253,7 @@ struct daedalus_bridge {
 	atomic64_t next_job_id;
 	atomic64_t next_handle_id;
 	u32 max_inflight;
+	bool ref_fds;
 	struct workqueue_struct *wdq;
 	atomic_t live_jobs;
 	atomic_t live_handles;

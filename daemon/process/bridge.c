@@ -10,6 +10,12 @@
 #include "bridge.h"
 #include "log.h"
 
+/*
+ * HELLO_FLAG_REF_FDS is not asked for: the FFmpeg and dav1d backends keep their own reference
+ * pictures and never read a reference buffer, so its fd would only sit in the fd table. A
+ * backend that reads references from their dmabufs (daedalus-fourier) would ask for it. Jobs
+ * from a module that sends reference fds anyway are taken as before (main.c, take_fds).
+ */
 static int hello(struct dm_bridge *b, unsigned int max_inflight)
 {
 	memset(&b->hello, 0, sizeof(b->hello));

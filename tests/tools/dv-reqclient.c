@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/media.h>
 #include <linux/v4l2-controls.h>
@@ -61,6 +62,7 @@ static struct {
 	unsigned int abort_frame, abort_delay_ms;
 	double max_abort_ms;
 	const char *go_file;
+	unsigned int pace_ms;		/* wait before queuing each frame after the first */
 	int verbose;
 } opt = {
 	.codec = &codecs[1], .width = 320, .height = 240, .frames = 4,
@@ -613,6 +615,10 @@ static int run_context(unsigned int ctx, int go_fd, int ready_fd)
 			struct refplan rp;
 			struct ctrlset cs;
 
+			if (i && opt.pace_ms)
+				nanosleep(&(struct timespec){ opt.pace_ms / 1000,
+							      (long)(opt.pace_ms % 1000) * 1000000 },
+					  NULL);
 			f->frame = i;
 			f->bytes = 1000 + (i * 37 + ctx * 101) % 3000;
 			if (opt.data_offset + f->bytes > d.out[oidx].p[0].len) {
@@ -689,6 +695,7 @@ static void usage(void)
 	      "                        after --abort-delay-ms D (must take < --max-abort-ms)\n"
 	      "  --go-file PATH        set up every context, then wait for PATH to exist\n"
 	      "  --video /dev/videoN   skip the device search\n"
+	      "  --pace-ms P           wait P ms before queuing each frame after the first\n"
 	      "  -v                    one line per frame\n", stderr);
 	exit(2);
 }
@@ -717,6 +724,7 @@ int main(int argc, char **argv)
 		{ "max-abort-ms", required_argument, NULL, 'A' },
 		{ "video", required_argument, NULL, 'i' },
 		{ "go-file", required_argument, NULL, 'g' },
+		{ "pace-ms", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int ok = 0, err = 0, verified = 0, failures = 0, done = 0, killed = 0;
@@ -793,6 +801,11 @@ int main(int argc, char **argv)
 		case 'A': opt.max_abort_ms = atof(optarg); break;
 		case 'i': opt.video = optarg; break;
 		case 'g': opt.go_file = optarg; break;
+		case 'p':
+			opt.pace_ms = (unsigned int)strtoul(optarg, NULL, 10);
+			if (opt.pace_ms > 60000)
+				usage();
+			break;
 		case 'v': opt.verbose++; break;
 		default: usage();
 		}

@@ -78,6 +78,7 @@ static struct {
 	bool lifo;			/* answer due jobs newest first */
 	unsigned int cancel_delay_ms;	/* answer a waiting JOB_CANCEL this late */
 	bool ignore_cancel;		/* never answer a waiting JOB_CANCEL */
+	bool no_ref_fds;		/* HELLO without REF_FDS, as the daemon */
 	unsigned long long seed;	/* --mode chaos */
 	int verbose;
 } opt = { .gone_wait_ms = 3000 };
@@ -87,6 +88,8 @@ static struct {
 	unsigned int cancel_crossed;	/* a waiting JOB_CANCEL after our accepted answer */
 	unsigned int cancels, ctx_gone, buf_gone, fds, violations, unexpected;
 	unsigned int pending, max_pending, ref_found, ref_checked_ok;
+	unsigned int ref_fds;		/* fds that came in a reference slot */
+	unsigned int ref_unknown;	/* FOUND references with a plane of no fd here */
 	unsigned int probe_enospc, probe_efault, raced;
 	unsigned int max_inflight, max_hint_inflight, max_queued, hint_bad;
 	unsigned int garbage, never, reopens;
@@ -442,10 +445,42 @@ static int cmp_ctrl(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/*
+ * A reference's memory plane. Asked for (HELLO_FLAG_REF_FDS), a plane new to this session
+ * brings its fd, as output and capture do. Not asked for, as by daedalus-v4l2d, which keeps
+ * its own reference pictures: never an fd, and a plane it has no fd of stays unknown here.
+ */
+/* Returns false for a plane this peer has no fd of (only without REF_FDS). */
+static bool ref_plane_take(const struct daedalus_mem_plane *mp)
+{
+	if (!opt.no_ref_fds) {
+		if (mp->fd >= 0 && !handle_find(mp->handle))
+			st.ref_fds++;
+		plane_take(mp, "ref");
+		return true;
+	}
+	if (mp->fd >= 0) {
+		VIOLATION("ref: fd %d for handle %llu without HELLO_FLAG_REF_FDS", mp->fd,
+			  mp->handle);
+		st.ref_fds++;
+		close(mp->fd);
+		return false;
+	}
+	if (!mp->handle) {
+		VIOLATION("ref: handle 0");
+		return false;
+	}
+	if (!handle_find(mp->handle))
+		return false;
+	plane_take(mp, "ref");
+	return true;
+}
+
 static void check_ref(const struct daedalus_job *j, unsigned int i,
 		      struct dv_record_ref *out)
 {
 	const struct daedalus_ref *r = &j->refs[i];
+	bool known = true;
 	struct handle *h;
 	const struct dv_record *rec;
 	uint8_t *m;
@@ -467,7 +502,9 @@ static void check_ref(const struct daedalus_job *j, unsigned int i,
 		VIOLATION("ref %u: %u planes, capture has %u", i,
 			  r->buf.num_mem_planes, j->capture.num_mem_planes);
 	for (unsigned int p = 0; p < r->buf.num_mem_planes && p < DAEDALUS_MAX_MEM_PLANES; p++)
-		plane_take(&r->buf.mem[p], "ref");
+		known &= ref_plane_take(&r->buf.mem[p]);
+	if (!known)
+		st.ref_unknown++;
 	st.ref_found++;
 	if (r->flags & DAEDALUS_REF_FLAG_SELF) {
 		if (r->buf.mem[0].handle != j->capture.mem[0].handle)
@@ -868,7 +905,8 @@ static void protocol_checks_before_hello(void)
 	if (e != EINVAL)
 		VIOLATION("HELLO with reserved set: %s, want EINVAL", dv_errname(e));
 	h = (struct daedalus_hello){ .version = DAEDALUS_PROTOCOL_VERSION,
-				     .flags = DAEDALUS_HELLO_FLAG_PIPELINE << 1 };
+				     /* the lowest bit no flag uses */
+				     .flags = DAEDALUS_HELLO_VALID_FLAGS + 1 };
 	e = ioctl(bridge, DAEDALUS_IOC_HELLO, &h) ? errno : 0;
 	if (e != EINVAL)
 		VIOLATION("HELLO with an unknown flag: %s, want EINVAL", dv_errname(e));
@@ -917,6 +955,9 @@ static int bridge_open_hello(void)
 		h.flags = DAEDALUS_HELLO_FLAG_PIPELINE;
 		h.max_inflight = opt.pipeline;
 	}
+	/* this peer checks what references hold, so it reads them, unless told not to */
+	if (!opt.no_ref_fds)
+		h.flags |= DAEDALUS_HELLO_FLAG_REF_FDS;
 	if (ioctl(bridge, DAEDALUS_IOC_HELLO, &h)) {
 		fprintf(stderr, "dv-testpeer: HELLO: %s\n", dv_errname(errno));
 		return -1;
@@ -926,9 +967,12 @@ static int bridge_open_hello(void)
 			     !h.max_inflight || h.max_inflight > opt.pipeline))
 		VIOLATION("HELLO PIPELINE %u: flags %#x max_inflight %u", opt.pipeline,
 			  h.flags, h.max_inflight);
-	if (!opt.pipeline && (h.flags || h.max_inflight != 1))
-		VIOLATION("HELLO without PIPELINE: flags %#x max_inflight %u, want 0 and 1",
-			  h.flags, h.max_inflight);
+	if (!opt.pipeline && ((h.flags & DAEDALUS_HELLO_FLAG_PIPELINE) || h.max_inflight != 1))
+		VIOLATION("HELLO without PIPELINE: flags %#x max_inflight %u, want no PIPELINE "
+			  "and 1", h.flags, h.max_inflight);
+	if (!!(h.flags & DAEDALUS_HELLO_FLAG_REF_FDS) == opt.no_ref_fds)
+		VIOLATION("HELLO REF_FDS %sasked, granted flags %#x",
+			  opt.no_ref_fds ? "not " : "", h.flags);
 	if (opt.expect_inflight && h.max_inflight != opt.expect_inflight) {
 		printf("dv-testpeer: granted max_inflight %u, want %u\n", h.max_inflight,
 		       opt.expect_inflight);
@@ -1073,6 +1117,9 @@ static void usage(void)
 	      "  --pipeline N        HELLO with PIPELINE, asking for N jobs per context\n"
 	      "  --expect-inflight N the kernel must grant max_inflight N\n"
 	      "  --lifo              answer the jobs of a context newest first\n"
+	      "  --no-ref-fds        HELLO without REF_FDS (as daedalus-v4l2d): a reference\n"
+	      "                      must never bring an fd; one whose buffer has no fd here\n"
+	      "                      is recorded as BAD unless flagged ERROR\n"
 	      "  --cancel-delay-ms D answer a JOB_CANCEL the kernel waits for (a timeout)\n"
 	      "                      D ms after it, as a daemon still decoding would\n"
 	      "  --ignore-cancel     never answer a JOB_CANCEL the kernel waits for\n"
@@ -1106,6 +1153,7 @@ int main(int argc, char **argv)
 		{ "pipeline", required_argument, NULL, 'L' },
 		{ "expect-inflight", required_argument, NULL, 'I' },
 		{ "lifo", no_argument, NULL, 'F' },
+		{ "no-ref-fds", no_argument, NULL, 'f' },
 		{ "cancel-delay-ms", required_argument, NULL, 'D' },
 		{ "ignore-cancel", no_argument, NULL, 'G' },
 		{ "seed", required_argument, NULL, 'S' },
@@ -1155,6 +1203,7 @@ int main(int argc, char **argv)
 		case 'L': opt.pipeline = atoi(optarg); break;
 		case 'I': opt.expect_inflight = atoi(optarg); break;
 		case 'F': opt.lifo = true; break;
+		case 'f': opt.no_ref_fds = true; break;
 		case 'D': opt.cancel_delay_ms = atoi(optarg); break;
 		case 'G': opt.ignore_cancel = true; break;
 		case 'S': opt.seed = strtoull(optarg, NULL, 0); break;
@@ -1226,6 +1275,7 @@ int main(int argc, char **argv)
 			if (!opt.reopen)
 				break;
 			drop_session_state();
+			st.reopens++;
 			opt.close_after = 0;
 			opt.mode = MODE_OK;
 			opt.delay_ms = 0;
@@ -1349,7 +1399,8 @@ int main(int argc, char **argv)
 	printf("dv-testpeer: %s session=%u jobs=%u completed=%u errors_sent=%u "
 	       "rejected_as_expected=%u late_rejected=%u cancels=%u cancel_answered=%u "
 	       "cancel_crossed=%u ctx_gone=%u "
-	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u "
+	       "buf_gone=%u fds_open=%u refs_found=%u refs_content_ok=%u ref_fds=%u "
+	       "refs_unknown=%u "
 	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
 	       "granted_inflight=%u max_inflight_hint=%u max_queued_hint=%u "
 	       "garbage=%u never_answered=%u reopens=%u held=%u lost_piece=%u "
@@ -1357,7 +1408,7 @@ int main(int argc, char **argv)
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
 	       st.cancels, st.cancel_answered, st.cancel_crossed, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
-	       st.ref_checked_ok, st.max_pending, st.probe_enospc, st.probe_efault,
+	       st.ref_checked_ok, st.ref_fds, st.ref_unknown, st.max_pending, st.probe_enospc, st.probe_efault,
 	       st.raced, st.max_inflight, st.max_hint_inflight, st.max_queued,
 	       st.garbage, st.never, st.reopens, st.held, st.lost_piece, st.unexpected,
 	       st.violations);

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 400 --module-params job_timeout_ms=30000
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 15 debug=50
+# testbed-seconds: 20 debug=60
 # The daemon goes away while it holds jobs: it closes the bridge, exits, or is killed with
 # SIGKILL. Every held job must complete as ERROR at once (< 1 s after the daemon is gone), and a
 # new daemon (new session) must then serve the device. The watchdog is set to 30 s so that it
@@ -72,6 +72,31 @@ t_kill=$("$PEER" --now)
 kill -KILL "$PEER_PID"
 wait "$PEER_PID" 2>/dev/null
 client_wait "SIGKILL" "$t_kill"
+
+# 4. Reference fds only for a daemon that asks (HELLO_FLAG_REF_FDS). Frame 0 is held and fails
+# when the peer closes; frame 1, queued 600 ms later to the reopened peer (session 2), names
+# frame 0's buffer, whose fd only session 1 had. A peer that asks gets that fd with the
+# reference: the control, which shows the case happens. One that does not, as daedalus-v4l2d,
+# must get no fd there (the peer counts one as a violation) and the buffer still described.
+for mode in asked not-asked; do
+	args=()
+	[ $mode = not-asked ] && args=(--no-ref-fds)
+	start_peer "refs-$mode" --close-after 1 --hold-ms 100 --reopen "${args[@]}" ||
+		finish "(no peer)"
+	run_client --codec vp8 --frames 4 --pace-ms 600 --expect any
+	stop_peer
+	check "reference fds $mode: client ran ($CLIENT_SUMMARY)" test "$CLIENT_RC" = 0
+	refs_fds=$(field ref_fds "$PEER_SUMMARY")
+	refs_unknown=$(field refs_unknown "$PEER_SUMMARY")
+	if [ $mode = asked ]; then
+		check "reference fds asked for: a reference of session 1 came with its fd in session 2 (ref_fds=$refs_fds)" \
+			test "$PEER_RC" = 0 -a "$(field reopens "$PEER_SUMMARY")" = 1 -a "${refs_fds:-0}" -ge 1
+	else
+		check "reference fds not asked for: none came, the reference still described (ref_fds=$refs_fds refs_unknown=$refs_unknown)" \
+			test "$PEER_RC" = 0 -a "$(field reopens "$PEER_SUMMARY")" = 1 -a \
+			"${refs_fds:-x}" = 0 -a "${refs_unknown:-0}" -ge 1
+	fi
+done
 
 start_peer after --expect-all-gone || finish "(no peer)"
 run_client --codec h264 --frames 3 --contexts 2

@@ -81,6 +81,21 @@ struct daedalus_hello {
  */
 #define DAEDALUS_HELLO_FLAG_PIPELINE	(1U << 0)
 
+/*
+ * Reference slots carry fds: a reference buffer whose memory the daemon has
+ * no fd of yet gets one, installed by GET_MSG as for output and capture.
+ * Without this flag a reference slot describes the buffer (handle, flags,
+ * timestamp) but its planes have fd -1 until the buffer itself is a job's
+ * output or capture: a daemon that keeps its own reference pictures (the
+ * FFmpeg and dav1d decoders do) is never handed memory it would not read.
+ * A daemon that reads references from their dmabufs asks for it.
+ */
+#define DAEDALUS_HELLO_FLAG_REF_FDS	(1U << 1)
+
+/* Every flag this header defines: HELLO fails with -EINVAL for any other bit. */
+#define DAEDALUS_HELLO_VALID_FLAGS	(DAEDALUS_HELLO_FLAG_PIPELINE | \
+					 DAEDALUS_HELLO_FLAG_REF_FDS)
+
 /**
  * struct daedalus_mem_plane - one memory plane (one dmabuf) of a buffer
  * @handle:	stable id of this dmabuf, never reused while the module is
@@ -88,7 +103,9 @@ struct daedalus_hello {
  * @fd:		>= 0: a new dmabuf fd, installed into the daemon by this very
  *		GET_MSG call (first use of @handle in this session); the
  *		daemon owns it and closes it on DAEDALUS_MSG_BUF_GONE.
- *		-1: the fd was sent earlier for this @handle
+ *		-1: the fd was sent earlier for this @handle, or this is a
+ *		reference slot and the daemon did not ask for
+ *		DAEDALUS_HELLO_FLAG_REF_FDS
  * @length:	usable size of the plane in bytes (from offset 0 of the dmabuf)
  * @bytesused:	OUTPUT: bytes of bitstream, starting at @data_offset.
  *		CAPTURE / reference: 0

@@ -127,9 +127,11 @@ check_clips() {
 }
 
 media_finish() { # test name
-	echo "--- daemon log (errors and per-stream lines):"
-	grep -E "error|warning|ctx [0-9]+: (VP|AV|H\.264|closed)|ASan|runtime error|Sanitizer" "$DAEMON_LOG" |
-		head -n 40
+	# errors first: in a long test (the soak) the per-stream lines would crowd them out
+	echo "--- daemon log (errors and warnings):"
+	grep -E "error|warning|ASan|runtime error|Sanitizer" "$DAEMON_LOG" | head -n 40
+	echo "--- daemon log (per-stream lines):"
+	grep -E "ctx [0-9]+: (VP|AV|H\.264|closed)" "$DAEMON_LOG" | head -n 30
 	if grep -qE "AddressSanitizer|runtime error:|LeakSanitizer" "$DAEMON_LOG"; then
 		echo "FAIL sanitizer report in the daemon log"
 		failures=$((failures + 1))

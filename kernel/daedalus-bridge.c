@@ -303,7 +303,7 @@ static int daedalus_deliver_job(struct daedalus_bridge *br, struct daedalus_kjob
 	 * handle not marked installed, so the buffer's fd comes with the job
 	 * that writes it).
 	 */
-	for (i = 0; i < DAEDALUS_MAX_REFS && !ret && ref_fds; i++)
+	for (i = 0; ref_fds && i < DAEDALUS_MAX_REFS && !ret; i++)
 		for (p = 0; p < DAEDALUS_MAX_MEM_PLANES && !ret; p++)
 			ret = daedalus_reserve_fd(br, job->ref_h[i][p],
 						  &jm->refs[i].buf.mem[p], fds, &nfds);

@@ -448,9 +448,9 @@ static int cmp_ctrl(const void *a, const void *b)
 /*
  * A reference's memory plane. Asked for (HELLO_FLAG_REF_FDS), a plane new to this session
  * brings its fd, as output and capture do. Not asked for, as by daedalus-v4l2d, which keeps
- * its own reference pictures: never an fd, and a plane it has no fd of stays unknown here.
+ * its own reference pictures: never an fd, and a plane it has no fd of stays unknown here
+ * (false).
  */
-/* Returns false for a plane this peer has no fd of (only without REF_FDS). */
 static bool ref_plane_take(const struct daedalus_mem_plane *mp)
 {
 	if (!opt.no_ref_fds) {

@@ -86,15 +86,15 @@ for mode in asked not-asked; do
 	run_client --codec vp8 --frames 4 --pace-ms 600 --expect any
 	stop_peer
 	check "reference fds $mode: client ran ($CLIENT_SUMMARY)" test "$CLIENT_RC" = 0
-	refs_fds=$(field ref_fds "$PEER_SUMMARY")
+	ref_fds=$(field ref_fds "$PEER_SUMMARY")
 	refs_unknown=$(field refs_unknown "$PEER_SUMMARY")
 	if [ $mode = asked ]; then
-		check "reference fds asked for: a reference of session 1 came with its fd in session 2 (ref_fds=$refs_fds)" \
-			test "$PEER_RC" = 0 -a "$(field reopens "$PEER_SUMMARY")" = 1 -a "${refs_fds:-0}" -ge 1
+		check "reference fds asked for: a reference of session 1 came with its fd in session 2 (ref_fds=$ref_fds)" \
+			test "$PEER_RC" = 0 -a "$(field reopens "$PEER_SUMMARY")" = 1 -a "${ref_fds:-0}" -ge 1
 	else
-		check "reference fds not asked for: none came, the reference still described (ref_fds=$refs_fds refs_unknown=$refs_unknown)" \
+		check "reference fds not asked for: none came, the reference still described (ref_fds=$ref_fds refs_unknown=$refs_unknown)" \
 			test "$PEER_RC" = 0 -a "$(field reopens "$PEER_SUMMARY")" = 1 -a \
-			"${refs_fds:-x}" = 0 -a "${refs_unknown:-0}" -ge 1
+			"${ref_fds:-x}" = 0 -a "${refs_unknown:-0}" -ge 1
 	fi
 done
 

@@ -105,6 +105,8 @@ static int daedalus_open(struct file *file)
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
+	/* counted from its first buffers on (daedalus-users.c) */
+	ctx->owner = daedalus_user_of(file->f_cred);
 	ctx->gone = kzalloc(sizeof(*ctx->gone), GFP_KERNEL);
 	if (!ctx->gone) {
 		ret = -ENOMEM;
@@ -223,6 +225,7 @@ static int daedalus_release(struct file *file)
 	v4l2_ctrl_handler_free(&ctx->hdl);
 	mutex_destroy(&ctx->done_lock);
 	mutex_destroy(&ctx->q_lock);
+	daedalus_user_uncharge(ctx);
 	kfree(ctx);
 	return 0;
 }
@@ -260,6 +263,7 @@ static void daedalus_device_release(struct video_device *vdev)
 	media_device_cleanup(&dev->mdev);
 	v4l2_device_unregister(&dev->v4l2_dev);
 	destroy_workqueue(dev->bridge.wdq);
+	daedalus_users_exit(dev);
 	mutex_destroy(&dev->pool_lock);
 	mutex_destroy(&dev->dev_mutex);
 	kfree(dev);
@@ -277,6 +281,7 @@ static int daedalus_probe(struct platform_device *pdev)
 	mutex_init(&dev->dev_mutex);
 	mutex_init(&dev->pool_lock);
 	INIT_LIST_HEAD(&dev->m2m_pool);
+	daedalus_users_init(dev);
 
 	dev->bridge.wdq = alloc_workqueue(DAEDALUS_NAME, WQ_UNBOUND, 0);
 	if (!dev->bridge.wdq) {
@@ -353,6 +358,7 @@ err_v4l2:
 err_wq:
 	destroy_workqueue(dev->bridge.wdq);
 err_free:
+	daedalus_users_exit(dev);
 	kfree(dev);
 	return ret;
 }

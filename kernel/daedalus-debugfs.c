@@ -34,6 +34,7 @@ static int daedalus_state_show(struct seq_file *s, void *unused)
 			   job->msg.ctx_id, job->msg.codec,
 			   daedalus_job_states[job->state]);
 	spin_unlock(&br->lock);
+	daedalus_users_show(s, dev);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(daedalus_state);

@@ -510,7 +510,12 @@ static int daedalus_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(q);
 	struct v4l2_pix_format_mplane fmt, *pix = &fmt;
 	unsigned int i;
+	int ret;
 
+	/* From its first buffers on, the instance counts for its user. */
+	ret = daedalus_user_charge(ctx);
+	if (ret)
+		return ret;
 	daedalus_q_fmt(ctx, q, pix);
 	/*
 	 * CREATE_BUFS: planes at least as large as the format's, and no larger

@@ -12,9 +12,11 @@
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/spinlock.h>
+#include <linux/uidgid.h>
 #include <linux/version.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <media/media-device.h>
 #include <media/v4l2-ctrls.h>
 #include <media/v4l2-device.h>
@@ -284,6 +286,8 @@ struct daedalus_m2m {
  * @m2m_pool:	unused per-context m2m devices
  * @next_ctx_id: context id counter
  * @bridge:	the daemon channel
+ * @users_lock:	protects @users
+ * @users:	instances in use per user, indexed by kuid (daedalus-users.c)
  * @debugfs:	debugfs directory
  */
 struct daedalus_dev {
@@ -296,6 +300,8 @@ struct daedalus_dev {
 	struct list_head m2m_pool;
 	atomic_t next_ctx_id;
 	struct daedalus_bridge bridge;
+	struct mutex users_lock;	/* see kernel-doc */
+	struct xarray users;
 	struct dentry *debugfs;
 };
 
@@ -314,6 +320,9 @@ struct daedalus_dev {
  * @cap_fmt:	CAPTURE format
  * @bit_depth:	bit depth from the last SPS / frame / sequence control (8, 10)
  * @id:		context id sent to the daemon
+ * @owner:	the user this instance is counted for (daedalus-users.c)
+ * @charged:	counted for @owner: from the first queue_setup until release
+ *		(under q_lock, or at release with no other user of the context)
  * @out_seq:	OUTPUT sequence counter
  * @cap_seq:	CAPTURE sequence counter
  * @handle_lock: protects the handles of this context's buffers
@@ -352,6 +361,8 @@ struct daedalus_ctx {
 	struct v4l2_format cap_fmt;
 	u32 bit_depth;
 	u32 id;
+	kuid_t owner;
+	bool charged;
 	u32 out_seq;
 	u32 cap_seq;
 	spinlock_t handle_lock;		/* see kernel-doc */
@@ -563,6 +574,16 @@ void daedalus_handle_put(struct daedalus_handle *h);
 /* daedalus-mem.c */
 extern const struct vb2_mem_ops daedalus_mem_ops;
 void daedalus_mem_dequeued(void *buf_priv);
+
+/* daedalus-users.c */
+struct seq_file;
+void daedalus_users_init(struct daedalus_dev *dev);
+void daedalus_users_exit(struct daedalus_dev *dev);
+struct cred;
+kuid_t daedalus_user_of(const struct cred *cred);
+int daedalus_user_charge(struct daedalus_ctx *ctx);
+void daedalus_user_uncharge(struct daedalus_ctx *ctx);
+void daedalus_users_show(struct seq_file *s, struct daedalus_dev *dev);
 
 /* daedalus-debugfs.c */
 void daedalus_debugfs_init(struct daedalus_dev *dev);

@@ -66,11 +66,14 @@ stop_peer() {
 	grep -v "^dv-testpeer: job \|JOB_CANCEL .* after\|rejected with" "$PEER_LOG" | sed 's/^/    peer| /'
 }
 
-# run_client ARGS...: CLIENT_RC and CLIENT_SUMMARY set, its output printed.
+# run_client ARGS...: CLIENT_RC, CLIENT_SUMMARY and CLIENT_LOG set, its output printed. The client runs
+# under the command in the array CLIENT_AS when set (e.g. setpriv, as another user).
+CLIENT_AS=()
 run_client() {
 	local out=$WORK/client.$$.$RANDOM.log
-	"$CLIENT" "$@" >"$out" 2>&1
+	"${CLIENT_AS[@]}" "$CLIENT" "$@" >"$out" 2>&1
 	CLIENT_RC=$?
+	CLIENT_LOG=$out
 	CLIENT_SUMMARY=$(grep "^dv-reqclient: \(PASS\|FAIL\) " "$out" | tail -n 1)
 	sed 's/^/    client| /' "$out"
 }

@@ -12,6 +12,11 @@
 #   fail the job whose fds it cannot install (that client gets ERROR buffers, the kernel says
 #   why) and go on, never hand the peer an error or block the FIFO: the peer keeps serving,
 #   and once that client has gone (BUF_GONE closes its fds) a new one decodes intact.
+# - Instances per user: a user's processes have at most the module's max_instances_per_user
+#   decoder instances with buffers (what bounds one user's share of the daemon's fds, threads
+#   and job table); the next REQBUFS gets EBUSY and the kernel says why, while opening the node
+#   to probe it still works; another user decodes intact beside them; CAP_SYS_RESOURCE exempts
+#   (given to that user: exempt; taken from root: limited); closing gives the share back.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 need_cpus 2
@@ -67,4 +72,101 @@ check "after that client, a new one decodes intact through the same peer ($CLIEN
 stop_peer
 check "peer saw no protocol error ($PEER_SUMMARY)" test "$PEER_RC" = 0
 dmesg | grep "no free fd in the daemon" | head -n 2 | sed 's/^/    dmesg| /'
-finish "held_back=$((held1 - held0)) peer_max_in_flight=$inflight fd_failed_lines=$nofd fd_client_errors=$errors"
+
+# --- instances per user
+video=/dev/$(grep -lx daedalus-v4l2 /sys/class/video4linux/*/name | head -n 1 | cut -d/ -f5)
+param=/sys/module/daedalus_v4l2/parameters/max_instances_per_user
+limit_was=$(cat "$param")
+limit=4
+echo $limit >"$param"
+check "max_instances_per_user set to $limit (was $limit_was)" test "$(cat "$param")" = $limit
+busy_line="refusing another (max_instances_per_user)"
+busy0=$(klines "$busy_line")
+# The holder: instances with one OUTPUT buffer each (REQBUFS: what makes one count) until
+# refused or at most argv[2], then one more open without buffers (a device probe, never
+# refused); prints "charged N refused ERROR probe ok|ERROR" and keeps them until killed.
+holder='
+import fcntl, os, signal, struct, sys
+REQBUFS = 0xC0145608  # _IOWR("V", 8, struct v4l2_requestbuffers)
+fds, refused = [], "none"
+while len(fds) < int(sys.argv[2]):
+    fd = os.open(sys.argv[1], os.O_RDWR)
+    try:  # count 1, OUTPUT_MPLANE, MMAP
+        fcntl.ioctl(fd, REQBUFS, bytearray(struct.pack("=IIII4x", 1, 10, 1, 0)))
+    except OSError as e:
+        refused = os.strerror(e.errno).replace(" ", "_")
+        os.close(fd)
+        break
+    fds.append(fd)
+try:
+    fds.append(os.open(sys.argv[1], os.O_RDWR))
+    probe = "ok"
+except OSError as e:
+    probe = os.strerror(e.errno).replace(" ", "_")
+print("charged", len(fds) - (probe == "ok"), "refused", refused, "probe", probe, flush=True)
+signal.pause()
+'
+holders=()
+trap 'kill "${holders[@]}" 2>/dev/null' EXIT
+# hold NAME MAX SETPRIV-ARGS...: the holder in the background, run by setpriv itself (so that
+# its pid is the holder's, to kill); sets charged, refused, probe from its line.
+hold() {
+	local name=$1 max=$2
+	shift 2
+	setpriv "$@" -- python3 -c "$holder" "$video" "$max" >"$WORK/$name.out" 2>&1 &
+	holders+=($!)
+	for _ in $(seq 200); do
+		grep -q "^charged" "$WORK/$name.out" && break
+		sleep 0.05
+	done
+	sed 's/^/    holder| /' "$WORK/$name.out"
+	charged= refused= probe=
+	read -r _ charged _ refused _ probe < <(grep "^charged" "$WORK/$name.out")
+}
+unhold() { # the last holder
+	kill "${holders[-1]}" 2>/dev/null
+	wait "${holders[-1]}" 2>/dev/null
+	unset 'holders[-1]'
+}
+user=(--reuid=65534 --regid=65534 --groups=video)
+start_peer users || finish "(no peer)"
+hold a 64 "${user[@]}"
+check "user 65534 got $limit instances with buffers (${charged:-none}), no more" \
+	test "${charged:-0}" = $limit
+check "the next REQBUFS was refused with EBUSY (${refused:-none})" \
+	test "${refused:-}" = Device_or_resource_busy
+check "opening the node without buffers (a device probe) still works (${probe:-none})" \
+	test "${probe:-}" = ok
+busy=$(($(klines "$busy_line") - busy0))
+check "the kernel said why ($busy lines, rate-limited)" test "$busy" -gt 0
+dmesg | grep -F "$busy_line" | tail -n 1 | sed 's/^/    dmesg| /'
+check "debugfs counts them ($(grep "^users:" "$STATE"))" \
+	grep -q "^users: 1 with instances in use, at most $limit each" "$STATE"
+CLIENT_AS=(setpriv "${user[@]}" --)
+run_client --codec vp8 --frames 2 --timeout-ms 10000
+check "a further client of that user fails at REQBUFS, no hang (rc $CLIENT_RC)" \
+	test "$CLIENT_RC" != 0 -a -n "$(grep -l "REQBUFS.*Device or resource busy" "$CLIENT_LOG")"
+CLIENT_AS=(setpriv --reuid=65533 --regid=65533 --groups=video --)
+run_client --codec vp9 --frames 6 --timeout-ms 10000
+check "another user decodes intact beside them ($CLIENT_SUMMARY)" test "$CLIENT_RC" = 0
+CLIENT_AS=()
+hold capable $((limit * 2)) "${user[@]}" --inh-caps=+sys_resource --ambient-caps=+sys_resource
+check "the same user with CAP_SYS_RESOURCE is exempt: ${charged:-no} more of $((limit * 2))" \
+	test "${charged:-0}" = $((limit * 2))
+unhold
+hold rootless $((limit * 2)) --inh-caps=-all --bounding-set=-sys_resource
+check "root without CAP_SYS_RESOURCE is limited: ${charged:-no} of $((limit * 2)) (${refused:-none})" \
+	test "${charged:-0}" = $limit -a "${refused:-}" = Device_or_resource_busy
+unhold
+unhold
+CLIENT_AS=(setpriv "${user[@]}" --)
+run_client --codec vp8 --frames 6 --timeout-ms 10000
+check "once its instances are closed, user 65534 decodes intact again ($CLIENT_SUMMARY)" \
+	test "$CLIENT_RC" = 0
+CLIENT_AS=()
+check "debugfs: no instance left counted ($(grep "^users:" "$STATE"))" \
+	grep -q "^users: 0 with instances in use" "$STATE"
+echo "$limit_was" >"$param"
+stop_peer
+check "peer saw no protocol error ($PEER_SUMMARY)" test "$PEER_RC" = 0
+finish "held_back=$((held1 - held0)) peer_max_in_flight=$inflight fd_failed_lines=$nofd fd_client_errors=$errors user_limit=$limit busy_lines=$busy"

@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "grace.h"
 #include "job.h"
+#include "mem_budget.h"
 
 struct dm_flight;
 
@@ -29,6 +30,9 @@ struct dm_services {
 	unsigned int threads; /* for logs */
 	/* which streams may decode frames in parallel (the counter is shared by the workers) */
 	struct dm_cpu_share *share;
+	/* the decoders' memory, claimed per stream (shared by the workers, locked inside) */
+	struct dm_mem_budget *memory;
+	unsigned int frames; /* frames a stream decodes at once (the engine's frame_delay) */
 	int reap_fd; /* an eventfd a worker of a closed context signals when it has ended, or -1 */
 };
 
@@ -57,6 +61,7 @@ struct dm_context {
 	bool held_to_one;
 	enum dd_codec codec;
 	uint32_t fourcc, width, height;
+	struct dm_mem_claim claim; /* on svc->memory, for the size decoded now */
 	uint64_t jobs, failures;
 	/* the last job's sequence number (note_sequence() in context.c), once there is one */
 	uint32_t last_seq;

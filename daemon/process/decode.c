@@ -51,12 +51,52 @@ static int open_stream(struct dm_context *ctx, enum dd_codec codec, uint32_t fou
 
 void dm_decode_close(struct dm_context *ctx)
 {
+	dm_mem_release(ctx->svc->memory, &ctx->claim);
 	if (!ctx->stream)
 		return;
 	pthread_mutex_lock(&open_lock);
 	dd_stream_close(ctx->stream);
 	pthread_mutex_unlock(&open_lock);
 	ctx->stream = NULL;
+}
+
+/*
+ * The stream's claim on the decoders' memory for the job (mem_budget.h), before its decoder
+ * sees the picture. The size is the coded size, but no larger than the CAPTURE picture: the
+ * engine refuses a larger one before the library allocates anything, and the client pays
+ * for its CAPTURE buffers itself (its memory cgroup), so a request cannot claim more than
+ * its buffers show. A decoder keeps its largest pictures (VP9 and AV1 references of another
+ * size, VP8 inter frames that carry no size), so its claim only grows; a new decoder (a new
+ * codec, or after a refusal) starts afresh. A claim that does not fit fails the job; with
+ * nothing in flight the stream's decoder is closed too, giving its memory to the others, and
+ * the next job that fits gets a new decoder, which resumes at a key frame.
+ */
+static int claim_memory(struct dm_context *ctx, const struct dd_job *dj, struct dm_failure *fail)
+{
+	const uint64_t mib = 1024 * 1024;
+	bool same_decoder = ctx->stream && ctx->codec == dj->codec;
+	uint64_t bytes, free_bytes;
+	uint32_t w, h;
+
+	dd_job_coded_size(dj, &w, &h);
+	w = w < dj->dst->width ? w : dj->dst->width;
+	h = h < dj->dst->height ? h : dj->dst->height;
+	bytes = dm_mem_estimate(dj->codec, w, h, dd_fourcc_bit_depth(dj->dst->fourcc),
+				ctx->svc->frames);
+	if (same_decoder ? bytes <= ctx->claim.bytes : bytes == ctx->claim.bytes)
+		return 0;
+	if (dm_mem_claim(ctx->svc->memory, &ctx->claim, bytes, &free_bytes)) {
+		if (!ctx->flights)
+			dm_decode_close(ctx);
+		fail->reason = DAEDALUS_REASON_NO_MEMORY;
+		return dd_fail(&fail->why, "memory budget: a %s stream of %" PRIu32 "x%" PRIu32
+			       " may take %" PRIu64 " MiB, %" PRIu64 " MiB of the budget are left "
+			       "for it (--memory-budget)", dd_codec_name(dj->codec), w, h,
+			       bytes / mib + (bytes % mib != 0), free_bytes / mib);
+	}
+	dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory budget",
+		ctx->id, dd_codec_name(dj->codec), w, h, bytes / 1024);
+	return 0;
 }
 
 /* The distinct mappings of the CAPTURE buffer (planes of NV12 share one). */
@@ -158,6 +198,8 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	const struct dm_job *job = f->job;
 
 	if (dm_job_to_engine(job, &f->ctrl, &f->pic, &f->dj, fail))
+		return lost(ctx, job);
+	if (claim_memory(ctx, &f->dj, fail))
 		return lost(ctx, job);
 	if (open_stream(ctx, f->dj.codec, f->pic.fourcc, fail))
 		return -1;

@@ -21,6 +21,7 @@
 #include "context.h"
 #include "engine.h"
 #include "log.h"
+#include "mem_budget.h"
 #include "notify.h"
 #include "options.h"
 #include "sandbox.h"
@@ -32,6 +33,7 @@
 struct daemon {
 	struct dm_services svc;
 	struct dm_cpu_share share;
+	struct dm_mem_budget memory;
 	struct dm_bridge bridge;
 	struct dm_bufcache cache;
 	struct dm_context *contexts;
@@ -295,6 +297,31 @@ static void raise_fd_limit(void)
 }
 
 /*
+ * The decoders' memory (mem_budget.h): --memory-budget, or three quarters of the limit that
+ * binds the daemon (its unit's MemoryMax=, or the machine's memory).
+ */
+static void init_memory_budget(struct dm_mem_budget *b, const struct dm_options *opt)
+{
+	uint64_t budget;
+
+	if (opt->memory_budget_set) {
+		budget = (uint64_t)opt->memory_budget_mib * 1024 * 1024;
+	} else {
+		long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+		budget = dm_mem_budget_default("/sys/fs/cgroup", "/proc/self/cgroup",
+					       pages > 0 && size > 0 ?
+					       (uint64_t)pages * (uint64_t)size : 0);
+	}
+	dm_mem_budget_init(b, budget);
+	if (budget)
+		dm_info("memory budget of the streams' decoders: %llu MiB",
+			(unsigned long long)(budget / (1024 * 1024)));
+	else
+		dm_info("memory budget of the streams' decoders: no limit");
+}
+
+/*
  * A codec's first decode in a process is slow: the library's decoding code is paged in (from
  * an SD card on a Pi) and, under an emulator, translated. In the testbed's debug VM that made
  * the first frame of a stream take over a second, and GStreamer gives up on a request after
@@ -403,6 +430,8 @@ int main(int argc, char **argv)
 	 * before the sandbox, whose filter lets no file be opened for the fallback's count
 	 */
 	dm_cpu_share_init(&d.share, opt.cpus ? opt.cpus : dm_cpu_share_count_cpus());
+	/* before the sandbox too: the default reads the cgroup's files */
+	init_memory_budget(&d.memory, &opt);
 	/*
 	 * The bridge is open and FFmpeg and dav1d are loaded: nothing from here on needs a
 	 * privilege or a new file, and everything from here on handles untrusted data.
@@ -410,6 +439,7 @@ int main(int argc, char **argv)
 	sandbox.user = opt.user;
 	sandbox.probe = opt.sandbox_probe;
 	if (dm_sandbox_enter(&sandbox)) {
+		dm_mem_budget_fini(&d.memory);
 		dd_engine_free(d.svc.engine);
 		dm_bridge_close(&d.bridge);
 		return 1;
@@ -423,6 +453,8 @@ int main(int argc, char **argv)
 	d.svc.cache = &d.cache;
 	d.svc.threads = opt.threads;
 	d.svc.share = &d.share;
+	d.svc.memory = &d.memory;
+	d.svc.frames = cfg.frame_delay ? cfg.frame_delay : 1;
 	/*
 	 * Ready only now: the handshake is done and jobs are served from here on, so units
 	 * ordered after this one (a browser, a test) find a working decoder.
@@ -446,6 +478,7 @@ int main(int argc, char **argv)
 	}
 	dd_engine_free(d.svc.engine);
 	dm_bufcache_fini(&d.cache);
+	dm_mem_budget_fini(&d.memory);
 	dm_bridge_close(&d.bridge);
 	close(d.svc.reap_fd);
 	close(sigfd);

@@ -28,6 +28,10 @@ static void usage(FILE *f, const char *prog)
 		"                     (jobs in flight for a client that keeps requests out, 1\n"
 		"                     for one that waits for each), or while it is alone;\n"
 		"                     0 = the CPUs the daemon may run on (default)\n"
+		"      --memory-budget MIB  memory the streams' decoders may take together:\n"
+		"                     a stream whose decoder may need more than is left fails\n"
+		"                     its frames; 0 = no limit; default: three quarters of\n"
+		"                     the cgroup's memory.max, or of the machine's memory\n"
 		"      --device PATH  the bridge device (default %s)\n"
 		"      --user NAME    started as root: the user to run as once the bridge is\n"
 		"                     open (default %s)\n"
@@ -67,6 +71,7 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "max-inflight", required_argument, NULL, 'I' },
 		{ "cpus", required_argument, NULL, 'C' },
+		{ "memory-budget", required_argument, NULL, 'M' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "sandbox-probe", no_argument, NULL, 'P' },
 		{ "no-warm-up", no_argument, NULL, 'W' },
@@ -100,6 +105,12 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		case 'C':
 			if (parse_count(argv[0], "cpus", optarg, 0, 1024, &o->cpus))
 				return -1;
+			break;
+		case 'M':
+			if (parse_count(argv[0], "memory-budget", optarg, 0, 1U << 30,
+					&o->memory_budget_mib))
+				return -1;
+			o->memory_budget_set = true;
 			break;
 		case 'u':
 			o->user = optarg;

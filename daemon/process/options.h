@@ -22,6 +22,9 @@ struct dm_options {
 	const char *user;  /* the user to drop to when started as root */
 	bool sandbox_probe; /* tests: try forbidden calls once confined (sandbox.h) */
 	bool no_warm_up; /* skip decoding each codec's sample before READY (main.c) */
+	/* MiB the streams' decoders may claim together (mem_budget.h); 0 = no limit */
+	unsigned int memory_budget_mib;
+	bool memory_budget_set; /* else: the default, from the cgroup's or machine's memory */
 };
 
 /* 0: run; 1: exit 0 now (--help printed); -1: exit 2 (usage error printed). */

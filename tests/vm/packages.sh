@@ -154,6 +154,10 @@ confined "$pid" "the daemon"
 cg=/sys/fs/cgroup$(cut -d: -f3 "/proc/$pid/cgroup")
 [ "$(cat "$cg/memory.max" 2>/dev/null)" = $((1 << 30)) ] && ok "MemoryMax=1G applies: $cg/memory.max" ||
 	fail "$cg/memory.max is '$(cat "$cg/memory.max" 2>&1)', want $((1 << 30))"
+# the decoders' memory budget (mem_budget.h) read from that limit inside the unit's sandbox
+journal | grep -q "memory budget of the streams' decoders: 768 MiB$" &&
+	ok "the daemon's memory budget is three quarters of MemoryMax: 768 MiB" ||
+	fail "the daemon's memory budget: '$(journal | grep -o "memory budget of the streams' decoders: .*")', want 768 MiB"
 
 # Type=notify with WatchdogSec=: systemd records every WATCHDOG=1 it gets
 w1=$(prop WatchdogTimestampMonotonic)

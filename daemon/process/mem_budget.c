@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The decoders' memory shared out among the streams (mem_budget.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mem_budget.h"
+
+void dm_mem_budget_init(struct dm_mem_budget *b, uint64_t limit)
+{
+	pthread_mutex_init(&b->lock, NULL);
+	b->limit = limit;
+	b->used = 0;
+}
+
+void dm_mem_budget_fini(struct dm_mem_budget *b)
+{
+	pthread_mutex_destroy(&b->lock);
+}
+
+/* memory.max of one cgroup directory: 0 for "max", a missing or unreadable file. */
+static uint64_t read_memory_max(const char *dir)
+{
+	char path[4096], text[32] = "";
+	uint64_t v = 0;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/memory.max", dir) >= (int)sizeof(path))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(text, sizeof(text), f) && sscanf(text, "%" SCNu64, &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+uint64_t dm_mem_budget_default(const char *cgroup_root, const char *proc_cgroup,
+			       uint64_t phys_bytes)
+{
+	char line[4096], dir[4096];
+	uint64_t limit = phys_bytes;
+	FILE *f = fopen(proc_cgroup, "re");
+
+	/* cgroup v2: the one line "0::/path" */
+	while (f && fgets(line, sizeof(line), f)) {
+		size_t n;
+
+		if (strncmp(line, "0::/", 4))
+			continue;
+		n = strcspn(line + 3, "\n");
+		if (snprintf(dir, sizeof(dir), "%s%.*s", cgroup_root, (int)n, line + 3) >=
+		    (int)sizeof(dir))
+			break;
+		/* every level from the daemon's cgroup up: the smallest limit binds */
+		for (;;) {
+			uint64_t v = read_memory_max(dir);
+			char *slash = strrchr(dir, '/');
+
+			if (v && (!limit || v < limit))
+				limit = v;
+			if (!slash || (size_t)(slash - dir) < strlen(cgroup_root))
+				break;
+			*slash = '\0';
+		}
+		break;
+	}
+	if (f)
+		fclose(f);
+	/* a quarter for the daemon itself, the libraries' own tables and what the bound misses */
+	return limit / 4 * 3;
+}
+
+/* References a stream of the codec may keep (the codec's limit, not what a stream uses). */
+static unsigned int max_refs(enum dd_codec codec)
+{
+	switch (codec) {
+	case DD_CODEC_H264:
+		return 16;
+	case DD_CODEC_VP8:
+		return 3;
+	case DD_CODEC_VP9:
+	case DD_CODEC_AV1:
+	default:
+		return 8;
+	}
+}
+
+/*
+ * Side data per picture, in quarters of the picture: H.264 keeps motion vectors and
+ * reference indices of both lists per 4x4 block, AV1 its reference motion vectors and
+ * segmentation per 8x8 block (dav1d), VP8 and VP9 less.
+ */
+static unsigned int side_quarters(enum dd_codec codec)
+{
+	return codec == DD_CODEC_H264 || codec == DD_CODEC_AV1 ? 2 : 1;
+}
+
+#define DM_MIB (1024ULL * 1024)
+/* the decoder's contexts, tables and threads besides its pictures */
+#define DM_STREAM_OVERHEAD (8 * DM_MIB)
+
+uint64_t dm_mem_estimate(enum dd_codec codec, uint32_t width, uint32_t height,
+			 unsigned int bit_depth, unsigned int frames)
+{
+	uint64_t w, h, picture, pictures;
+
+	if (!width || !height)
+		return 0;
+	/* larger than any codec's limit: a size no decoder takes, so no claim fits */
+	if (width > 65536 || height > 65536)
+		return UINT64_MAX;
+	/* the libraries pad each picture for motion vectors pointing outside it */
+	w = ((uint64_t)width + 63) / 64 * 64 + 64;
+	h = ((uint64_t)height + 63) / 64 * 64 + 64;
+	picture = w * h * 3 / 2 * (bit_depth > 8 ? 2 : 1);
+	/* the references, the frames decoded at once and the picture being output */
+	pictures = max_refs(codec) + (frames ? frames : 1) + 1;
+	return pictures * picture / 4 * (4 + side_quarters(codec)) + DM_STREAM_OVERHEAD;
+}
+
+int dm_mem_claim(struct dm_mem_budget *b, struct dm_mem_claim *c, uint64_t bytes,
+		 uint64_t *free_bytes)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&b->lock);
+	/* used counts c->bytes: the others' claims are used - c->bytes */
+	if (b->limit && bytes > c->bytes && bytes - c->bytes > b->limit - b->used) {
+		*free_bytes = b->limit - b->used + c->bytes;
+		r = -1;
+	} else {
+		b->used = b->used - c->bytes + bytes;
+		c->bytes = bytes;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+void dm_mem_release(struct dm_mem_budget *b, struct dm_mem_claim *c)
+{
+	pthread_mutex_lock(&b->lock);
+	b->used -= c->bytes;
+	c->bytes = 0;
+	pthread_mutex_unlock(&b->lock);
+}

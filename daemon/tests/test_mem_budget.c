@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The decoders' memory shared out among the streams (process/mem_budget.c): the estimate of
+ * what a stream may hold, claims that fit and claims that do not, a stream growing and
+ * closing, and the default budget read from a cgroup tree made here (the daemon's cgroup
+ * without a limit under a parent with one, none at all, a machine smaller than the limit).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mem_budget.h"
+#include "test_check.h"
+
+#define MIB ((uint64_t)1024 * 1024)
+
+static int failures;
+
+static void estimates(void)
+{
+	uint64_t hd = dm_mem_estimate(DD_CODEC_H264, 1920, 1080, 8, 3);
+	uint64_t uhd = dm_mem_estimate(DD_CODEC_H264, 3840, 2160, 8, 3);
+
+	CHECK(dm_mem_estimate(DD_CODEC_VP9, 0, 1080, 8, 3) == 0, "no size, no claim");
+	/* 20 pictures of 1088p: about 65 MiB of pictures, half as much side data, the overhead */
+	CHECK(hd > 90 * MIB && hd < 120 * MIB, "1080p H.264: %" PRIu64 " MiB", hd / MIB);
+	/* above what the decoders took per 1080p stream in docs/performance.md's device bench */
+	CHECK(dm_mem_estimate(DD_CODEC_VP8, 1920, 1080, 8, 3) > 12 * MIB, "VP8 below measured");
+	CHECK(dm_mem_estimate(DD_CODEC_VP9, 1920, 1080, 8, 3) > 14 * MIB, "VP9 below measured");
+	CHECK(dm_mem_estimate(DD_CODEC_AV1, 1920, 1080, 8, 3) > 49 * MIB, "AV1 below measured");
+	CHECK(hd > 35 * MIB, "H.264 below measured");
+	CHECK(uhd > 3 * hd, "2160p (%" PRIu64 " MiB) is 4 times 1080p's pictures", uhd / MIB);
+	CHECK(dm_mem_estimate(DD_CODEC_VP9, 1920, 1080, 10, 3) >
+	      dm_mem_estimate(DD_CODEC_VP9, 1920, 1080, 8, 3), "10-bit samples take 2 bytes");
+	CHECK(dm_mem_estimate(DD_CODEC_AV1, 1920, 1080, 8, 5) >
+	      dm_mem_estimate(DD_CODEC_AV1, 1920, 1080, 8, 1), "frames at once are pictures");
+	CHECK(dm_mem_estimate(DD_CODEC_VP8, 1920, 1080, 8, 1) <
+	      dm_mem_estimate(DD_CODEC_VP9, 1920, 1080, 8, 1), "VP8 keeps 3 references, VP9 8");
+	CHECK(dm_mem_estimate(DD_CODEC_AV1, 70000, 16, 8, 1) == UINT64_MAX,
+	      "a size past every codec's limit never fits");
+	/* the largest size taken, without a 32-bit wrap: at least its 26 bare 16-bit pictures */
+	CHECK(dm_mem_estimate(DD_CODEC_H264, 65536, 65536, 16, 9) >
+	      (uint64_t)65536 * 65536 * 3 * 26, "a wrap at 65536");
+}
+
+static void claims(void)
+{
+	struct dm_mem_budget b;
+	struct dm_mem_claim one = { 0 }, two = { 0 }, three = { 0 };
+	uint64_t free_bytes = 0;
+
+	dm_mem_budget_init(&b, 100 * MIB);
+	CHECK(dm_mem_claim(&b, &one, 60 * MIB, &free_bytes) == 0, "the first stream fits");
+	CHECK(dm_mem_claim(&b, &two, 60 * MIB, &free_bytes) == -1, "a second of 60 does not");
+	CHECK(free_bytes == 40 * MIB, "it is told 40 MiB were free, not %" PRIu64,
+	      free_bytes / MIB);
+	CHECK(two.bytes == 0 && b.used == 60 * MIB, "the refused claim took nothing");
+	CHECK(dm_mem_claim(&b, &three, 40 * MIB, &free_bytes) == 0, "one of 40 fits exactly");
+	CHECK(dm_mem_claim(&b, &one, 61 * MIB, &free_bytes) == -1, "the full budget: no growing");
+	CHECK(one.bytes == 60 * MIB, "a stream refused to grow keeps its claim");
+	CHECK(dm_mem_claim(&b, &one, 20 * MIB, &free_bytes) == 0, "shrinking always fits");
+	CHECK(b.used == 60 * MIB, "used %" PRIu64 " MiB after shrinking", b.used / MIB);
+	CHECK(dm_mem_claim(&b, &two, 40 * MIB, &free_bytes) == 0, "the room it left is used");
+	dm_mem_release(&b, &three);
+	dm_mem_release(&b, &three);
+	CHECK(b.used == 60 * MIB && three.bytes == 0, "a release twice gives back once");
+	dm_mem_release(&b, &one);
+	dm_mem_release(&b, &two);
+	CHECK(b.used == 0, "every claim back: %" PRIu64 " used", b.used);
+	dm_mem_budget_fini(&b);
+
+	dm_mem_budget_init(&b, 0);
+	CHECK(dm_mem_claim(&b, &one, UINT64_MAX / 2, &free_bytes) == 0, "no limit: anything fits");
+	dm_mem_release(&b, &one);
+	dm_mem_budget_fini(&b);
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static void default_budget(void)
+{
+	char root[] = "/tmp/test_mem_budget.XXXXXX", dir[512], proc[600];
+	const uint64_t phys = 8192 * MIB;
+
+	if (!mkdtemp(root)) {
+		CHECK(0, "mkdtemp failed");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/system.slice", root);
+	mkdir(dir, 0700);
+	write_file(dir, "memory.max", "1073741824\n");
+	snprintf(dir, sizeof(dir), "%s/system.slice/d.service", root);
+	mkdir(dir, 0700);
+	write_file(dir, "memory.max", "max\n");
+	snprintf(proc, sizeof(proc), "%s/cgroup", root);
+
+	write_file(root, "cgroup", "0::/system.slice/d.service\n");
+	CHECK(dm_mem_budget_default(root, proc, phys) == 768 * MIB,
+	      "the parent's 1 GiB binds: %" PRIu64 " MiB",
+	      dm_mem_budget_default(root, proc, phys) / MIB);
+	write_file(dir, "memory.max", "536870912\n");
+	CHECK(dm_mem_budget_default(root, proc, phys) == 384 * MIB, "its own 512 MiB binds");
+	CHECK(dm_mem_budget_default(root, proc, 256 * MIB) == 192 * MIB,
+	      "a machine smaller than the limit binds");
+	write_file(root, "cgroup", "0::/\n");
+	CHECK(dm_mem_budget_default(root, proc, phys) == 6144 * MIB, "the root cgroup: the machine");
+	CHECK(dm_mem_budget_default(root, "/nonexistent/cgroup", phys) == 6144 * MIB,
+	      "no /proc/self/cgroup: the machine");
+
+	snprintf(dir, sizeof(dir), "rm -rf '%s'", root);
+	if (system(dir))
+		fprintf(stderr, "could not remove %s\n", root);
+}
+
+int main(void)
+{
+	estimates();
+	claims();
+	default_budget();
+	if (failures) {
+		fprintf(stderr, "test_mem_budget: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_mem_budget: ok\n");
+	return 0;
+}

@@ -1,0 +1,97 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 600
+# testbed-kernels: normal
+# testbed-batch: yes
+# testbed-seconds: 60
+# The decoders' memory shared out among the streams (issue 13; daemon/process/mem_budget.h,
+# docs/security.md): the daemon is one process with one memory limit for every client, so a
+# stream claims what its decoder may hold before it decodes, and one that does not fit beside
+# the others fails its own frames instead of getting the daemon killed with everyone's.
+# 1. The daemon says its budget; a VP9 stream alone decodes bit-exact (against libvpx, the way
+#    Chromium drives the device) and logs its claim.
+# 2. Restarted with a budget of one and a half such claims: a first stream decodes while a
+#    second one, past the budget, gets its frames failed (no hang) and the reason logged once;
+#    the first keeps every picture bit-exact, the daemon lives, and once the first has closed
+#    its memory is back: a new stream decodes bit-exact.
+set -u
+. "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
+T=$CK/build/tests
+[ -x "$T/dv-vpxclient" ] || { echo "FAIL: $T/dv-vpxclient is not built (make tools)"; exit 1; }
+media_setup
+WORKD=$(mktemp -d /tmp/daemon-memory-budget.XXXXXX)
+check() { # what, command
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok   $what"
+	else
+		echo "FAIL $what"
+		failures=$((failures + 1))
+	fi
+}
+stream() { # output file, pace ms: VP9 350x198, 60 pictures, each against libvpx
+	python3 "$CK/daemon/tests/run_clips.py" --workdir "$WORK/engine-clips" \
+		--decode-clip "$T/dv-vpxclient" --clip vp9-350x198 -- --capture mmap --pace-ms "$2" \
+		>"$1" 2>&1
+}
+claims() { grep -c "VP9 350x198 claims [0-9]* KiB of the memory budget" "$DAEMON_LOG"; }
+refusals() { grep -c "memory budget: a VP9 stream of 350x198 may take" "$DAEMON_LOG"; }
+closed() { grep -c "ctx [0-9]*: closed after" "$DAEMON_LOG"; }
+
+# --- 1. the default budget, one stream's claim
+daemon_start
+budget_line=$(grep -o "memory budget of the streams' decoders: .*" "$DAEMON_LOG")
+check "the daemon says its budget (${budget_line:-nothing})" test -n "$budget_line"
+stream "$WORKD/alone.log" 0
+check "a stream alone decodes bit-exact" test $? = 0
+claim=$(sed -n 's/.*VP9 350x198 claims \([0-9]*\) KiB of the memory budget.*/\1/p' "$DAEMON_LOG" |
+	head -n 1)
+check "it claimed ${claim:-nothing} KiB" test -n "$claim"
+daemon_stop
+if [ -z "$claim" ]; then
+	# without the claim there is no budget to set: --memory-budget 0 would mean no limit
+	media_finish daemon-memory-budget
+	exit 1
+fi
+
+# --- 2. room for one such stream and a half
+budget=$(((${claim:-0} * 3 / 2 + 1023) / 1024))
+daemon_start --memory-budget "$budget"
+grep -o "memory budget of the streams' decoders: .*" "$DAEMON_LOG" | sed 's/^/    /'
+# paced to last about 18 s, so that the second stream meets it
+stream "$WORKD/first.log" 300 &
+first=$!
+for _ in $(seq 300); do
+	[ "$(claims)" -ge 1 ] && break
+	kill -0 $first 2>/dev/null || break
+	sleep 0.1
+done
+check "the first stream claimed its memory" test "$(claims)" = 1
+t0=$(date +%s%N)
+stream "$WORKD/second.log" 0
+second_rc=$?
+second_ms=$((($(date +%s%N) - t0) / 1000000))
+grep -E "ERROR|requests|exited|differ" "$WORKD/second.log" | head -n 4 | sed 's/^/    second| /'
+check "a second stream past the budget of $budget MiB fails (status $second_rc, after $second_ms ms)" \
+	test "$second_rc" != 0
+check "the daemon said why, once ($(refusals) lines)" test "$(refusals)" = 1
+grep -m 1 "memory budget: a VP9 stream" "$DAEMON_LOG" | sed 's/^/    daemon| /'
+wait $first
+first_rc=$?
+grep -E "pictures match|ERROR|differ" "$WORKD/first.log" | head -n 3 | sed 's/^/    first| /'
+check "the first stream decoded every picture bit-exact beside it" test $first_rc = 0
+daemon_alive
+# a claim goes back when the worker of the closed context has closed its stream
+for _ in $(seq 100); do
+	[ "$(closed)" -ge 2 ] && break
+	sleep 0.1
+done
+check "both streams' contexts closed ($(closed))" test "$(closed)" -ge 2
+claims0=$(claims)
+stream "$WORKD/after.log" 0
+check "once the first stream closed, its memory was back: a new stream decodes bit-exact" \
+	test $? = 0
+check "that new stream made its own claim" test "$(claims)" = $((claims0 + 1))
+rm -rf "$WORKD"
+daemon_stop
+media_finish daemon-memory-budget

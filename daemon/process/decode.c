@@ -201,8 +201,11 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 		return lost(ctx, job);
 	if (claim_memory(ctx, &f->dj, fail))
 		return lost(ctx, job);
-	if (open_stream(ctx, f->dj.codec, f->pic.fourcc, fail))
+	if (open_stream(ctx, f->dj.codec, f->pic.fourcc, fail)) {
+		/* no decoder holds the memory: the claim goes back until one opens */
+		dm_mem_release(ctx->svc->memory, &ctx->claim);
 		return -1;
+	}
 	/* the application restarted the stream (a seek): nothing from before it applies */
 	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
 		dd_stream_flush(ctx->stream);

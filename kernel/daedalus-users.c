@@ -9,14 +9,13 @@
  * instances in use at once bounds what one user, in however many processes,
  * can take of each, so the others always keep a share (docs/security.md).
  *
- * An instance counts from its first buffer allocation (REQBUFS/CREATE_BUFS,
- * through queue_setup) until it is closed: opening the node to query it, as
+ * An instance counts from its first buffer request that queue_setup accepts
+ * (REQBUFS/CREATE_BUFS) until it is closed: opening the node to query it, as
  * device probes and registry scans do, costs the daemon nothing and is never
  * refused. The user is the opener's effective uid; inside user namespaces,
  * the user who made the outermost one, so that a user with subordinate uids
  * cannot be many users. Drivers of hardware with a fixed number of sessions
- * refuse one past them the same way, with EBUSY, and players fall back to a
- * software decoder.
+ * refuse one past them the same way, with EBUSY.
  */
 
 #include <linux/capability.h>

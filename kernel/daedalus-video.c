@@ -510,12 +510,7 @@ static int daedalus_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(q);
 	struct v4l2_pix_format_mplane fmt, *pix = &fmt;
 	unsigned int i;
-	int ret;
 
-	/* From its first buffers on, the instance counts for its user. */
-	ret = daedalus_user_charge(ctx);
-	if (ret)
-		return ret;
 	daedalus_q_fmt(ctx, q, pix);
 	/*
 	 * CREATE_BUFS: planes at least as large as the format's, and no larger
@@ -530,12 +525,13 @@ static int daedalus_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 			if (sizes[i] < pix->plane_fmt[i].sizeimage ||
 			    sizes[i] > daedalus_max_plane_size(q))
 				return -EINVAL;
-		return 0;
+	} else {
+		*nplanes = pix->num_planes;
+		for (i = 0; i < pix->num_planes; i++)
+			sizes[i] = pix->plane_fmt[i].sizeimage;
 	}
-	*nplanes = pix->num_planes;
-	for (i = 0; i < pix->num_planes; i++)
-		sizes[i] = pix->plane_fmt[i].sizeimage;
-	return 0;
+	/* From its first buffers on, the instance counts for its user. */
+	return daedalus_user_charge(ctx);
 }
 
 static int daedalus_buf_out_validate(struct vb2_buffer *vb)

@@ -51,13 +51,14 @@ static int open_stream(struct dm_context *ctx, enum dd_codec codec, uint32_t fou
 
 void dm_decode_close(struct dm_context *ctx)
 {
+	if (ctx->stream) {
+		pthread_mutex_lock(&open_lock);
+		dd_stream_close(ctx->stream);
+		pthread_mutex_unlock(&open_lock);
+		ctx->stream = NULL;
+	}
+	/* after the close: the memory is free only once the decoder is gone */
 	dm_mem_release(ctx->svc->memory, &ctx->claim);
-	if (!ctx->stream)
-		return;
-	pthread_mutex_lock(&open_lock);
-	dd_stream_close(ctx->stream);
-	pthread_mutex_unlock(&open_lock);
-	ctx->stream = NULL;
 }
 
 /*
@@ -74,10 +75,17 @@ void dm_decode_close(struct dm_context *ctx)
 static int claim_memory(struct dm_context *ctx, const struct dd_job *dj, struct dm_failure *fail)
 {
 	const uint64_t mib = 1024 * 1024;
-	bool same_decoder = ctx->stream && ctx->codec == dj->codec;
+	bool same_decoder;
 	uint64_t bytes, free_bytes;
 	uint32_t w, h;
 
+	/*
+	 * Another codec: the old decoder goes now (the worker drained it), so that its memory
+	 * is back before the new one is claimed, not while both are held.
+	 */
+	if (ctx->stream && ctx->codec != dj->codec && !ctx->flights)
+		dm_decode_close(ctx);
+	same_decoder = ctx->stream && ctx->codec == dj->codec;
 	dd_job_coded_size(dj, &w, &h);
 	w = w < dj->dst->width ? w : dj->dst->width;
 	h = h < dj->dst->height ? h : dj->dst->height;

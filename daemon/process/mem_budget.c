@@ -68,8 +68,8 @@ uint64_t dm_mem_budget_default(const char *cgroup_root, const char *proc_cgroup,
 	}
 	if (f)
 		fclose(f);
-	/* a quarter for the daemon itself, the libraries' own tables and what the bound misses */
-	return limit / 4 * 3;
+	/* a quarter for the daemon itself, the libraries' own tables and what estimates miss */
+	return limit - limit / 4;
 }
 
 /* References a stream of the codec may keep (the codec's limit, not what a stream uses). */

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 500 --module-params job_timeout_ms=30000
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 35 debug=130
+# testbed-seconds: 45 debug=160
 # No opener takes the bridge from the others (issue 13, docs/security.md), against the test peer:
 # - Job table: 80 decoder instances with a job each while the peer answers 1.5 s after receiving
 #   it: the device-wide table (64) fills, and the contexts past it must wait for a slot
@@ -78,8 +78,6 @@ video=/dev/$(grep -lx daedalus-v4l2 /sys/class/video4linux/*/name | head -n 1 | 
 param=/sys/module/daedalus_v4l2/parameters/max_instances_per_user
 limit_was=$(cat "$param")
 limit=4
-echo $limit >"$param"
-check "max_instances_per_user set to $limit (was $limit_was)" test "$(cat "$param")" = $limit
 busy_line="refusing another (max_instances_per_user)"
 busy0=$(klines "$busy_line")
 # The holder: instances with one OUTPUT buffer each (REQBUFS: what makes one count) until
@@ -107,7 +105,8 @@ print("charged", len(fds) - (probe == "ok"), "refused", refused, "probe", probe,
 signal.pause()
 '
 holders=()
-trap 'kill "${holders[@]}" 2>/dev/null' EXIT
+# the tests after this one in the same boot get the module's setting back, however it ends
+trap 'kill "${holders[@]}" 2>/dev/null; echo "$limit_was" >"$param"' EXIT
 # hold NAME MAX SETPRIV-ARGS...: the holder in the background, run by setpriv itself (so that
 # its pid is the holder's, to kill); sets charged, refused, probe from its line.
 hold() {
@@ -130,6 +129,8 @@ unhold() { # the last holder
 }
 user=(--reuid=65534 --regid=65534 --groups=video)
 start_peer users || finish "(no peer)"
+echo $limit >"$param"
+check "max_instances_per_user set to $limit (was $limit_was)" test "$(cat "$param")" = $limit
 hold a 64 "${user[@]}"
 check "user 65534 got $limit instances with buffers (${charged:-none}), no more" \
 	test "${charged:-0}" = $limit

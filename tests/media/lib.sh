@@ -54,6 +54,18 @@ daemon_start() { # extra daemon arguments
 	exit 1
 }
 
+# check WHAT COMMAND...: one "ok"/"FAIL" line; a failure counts for media_finish.
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok   $what"
+	else
+		echo "FAIL $what"
+		failures=$((failures + 1))
+	fi
+}
+
 daemon_alive() {
 	if kill -0 "$daemon_pid" 2>/dev/null; then
 		echo "ok   daemon still running (pid $daemon_pid)"

@@ -34,16 +34,6 @@ klines() { dmesg | grep -c "$1"; }
 # The test may share its boot with others (testbed-batch): count only the lines it causes.
 full0=$(klines 'job table full')
 held() { sed -n 's/.*held back by a full table \([0-9]*\).*/\1/p' "$STATE"; }
-check() { # what, command
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		failures=$((failures + 1))
-	fi
-}
 
 stream() { # clip, output file: the Chromium-style client, every picture against libvpx
 	python3 "$CK/daemon/tests/run_clips.py" --workdir "$WORK/engine-clips" \

@@ -19,16 +19,6 @@ T=$CK/build/tests
 [ -x "$T/dv-vpxclient" ] || { echo "FAIL: $T/dv-vpxclient is not built (make tools)"; exit 1; }
 media_setup
 WORKD=$(mktemp -d /tmp/daemon-memory-budget.XXXXXX)
-check() { # what, command
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok   $what"
-	else
-		echo "FAIL $what"
-		failures=$((failures + 1))
-	fi
-}
 stream() { # output file, pace ms: VP9 350x198, 60 pictures, each against libvpx
 	python3 "$CK/daemon/tests/run_clips.py" --workdir "$WORK/engine-clips" \
 		--decode-clip "$T/dv-vpxclient" --clip vp9-350x198 -- --capture mmap --pace-ms "$2" \

@@ -198,4 +198,8 @@ check "nothing holds the module any more (refcnt ${refs:-?})" test "${refs:-1}" 
 live=$(grep '^live:' /sys/kernel/debug/daedalus-v4l2/state 2>/dev/null)
 check "no job and no buffer handle of the module live (${live:-no debugfs state})" \
 	test "$live" = "live: jobs 0, handles 0"
+# and every instance given back to its user's count (daedalus-users.c), whatever the fuzzer did
+users=$(grep '^users:' /sys/kernel/debug/daedalus-v4l2/state 2>/dev/null)
+check "no instance counted for any user (${users:-no debugfs state})" \
+	test "${users%%,*}" = "users: 0 with instances in use"
 finish "$(IFS=';'; echo "${totals[*]}")"

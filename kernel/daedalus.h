@@ -576,10 +576,10 @@ extern const struct vb2_mem_ops daedalus_mem_ops;
 void daedalus_mem_dequeued(void *buf_priv);
 
 /* daedalus-users.c */
+struct cred;
 struct seq_file;
 void daedalus_users_init(struct daedalus_dev *dev);
 void daedalus_users_exit(struct daedalus_dev *dev);
-struct cred;
 kuid_t daedalus_user_of(const struct cred *cred);
 int daedalus_user_charge(struct daedalus_ctx *ctx);
 void daedalus_user_uncharge(struct daedalus_ctx *ctx);

@@ -74,7 +74,6 @@ void dm_decode_close(struct dm_context *ctx)
  */
 static int claim_memory(struct dm_context *ctx, const struct dd_job *dj, struct dm_failure *fail)
 {
-	const uint64_t mib = 1024 * 1024;
 	bool same_decoder;
 	uint64_t bytes, free_bytes;
 	uint32_t w, h;
@@ -100,7 +99,7 @@ static int claim_memory(struct dm_context *ctx, const struct dd_job *dj, struct 
 		return dd_fail(&fail->why, "memory budget: a %s stream of %" PRIu32 "x%" PRIu32
 			       " may take %" PRIu64 " MiB, %" PRIu64 " MiB of the budget are left "
 			       "for it (--memory-budget)", dd_codec_name(dj->codec), w, h,
-			       bytes / mib + (bytes % mib != 0), free_bytes / mib);
+			       bytes / DM_MIB + (bytes % DM_MIB != 0), free_bytes / DM_MIB);
 	}
 	dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory budget",
 		ctx->id, dd_codec_name(dj->codec), w, h, bytes / 1024);

@@ -5,6 +5,7 @@
  * keep the dmabuf cache in step with the kernel's events. The decoding is the engine's.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -305,7 +306,7 @@ static void init_memory_budget(struct dm_mem_budget *b, const struct dm_options 
 	uint64_t budget;
 
 	if (opt->memory_budget_set) {
-		budget = (uint64_t)opt->memory_budget_mib * 1024 * 1024;
+		budget = opt->memory_budget_mib * DM_MIB;
 	} else {
 		long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
 
@@ -315,8 +316,7 @@ static void init_memory_budget(struct dm_mem_budget *b, const struct dm_options 
 	}
 	dm_mem_budget_init(b, budget);
 	if (budget)
-		dm_info("memory budget of the streams' decoders: %llu MiB",
-			(unsigned long long)(budget / (1024 * 1024)));
+		dm_info("memory budget of the streams' decoders: %" PRIu64 " MiB", budget / DM_MIB);
 	else
 		dm_info("memory budget of the streams' decoders: no limit");
 }

@@ -97,7 +97,6 @@ static unsigned int side_quarters(enum dd_codec codec)
 	return codec == DD_CODEC_H264 || codec == DD_CODEC_AV1 ? 2 : 1;
 }
 
-#define DM_MIB (1024ULL * 1024)
 /* the decoder's contexts, tables and threads besides its pictures */
 #define DM_STREAM_OVERHEAD (8 * DM_MIB)
 

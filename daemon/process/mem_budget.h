@@ -22,6 +22,9 @@
 
 #include "engine.h"
 
+/* The unit of the budget's option and of its log lines. */
+#define DM_MIB ((uint64_t)1024 * 1024)
+
 struct dm_mem_budget {
 	pthread_mutex_t lock;
 	uint64_t limit; /* bytes; 0 = no limit */

@@ -15,8 +15,6 @@
 #include "mem_budget.h"
 #include "test_check.h"
 
-#define MIB ((uint64_t)1024 * 1024)
-
 static int failures;
 
 static void estimates(void)
@@ -26,13 +24,13 @@ static void estimates(void)
 
 	CHECK(dm_mem_estimate(DD_CODEC_VP9, 0, 1080, 8, 3) == 0, "no size, no claim");
 	/* 20 pictures of 1088p: about 65 MiB of pictures, half as much side data, the overhead */
-	CHECK(hd > 90 * MIB && hd < 120 * MIB, "1080p H.264: %" PRIu64 " MiB", hd / MIB);
+	CHECK(hd > 90 * DM_MIB && hd < 120 * DM_MIB, "1080p H.264: %" PRIu64 " MiB", hd / DM_MIB);
 	/* above what the decoders took per 1080p stream in docs/performance.md's device bench */
-	CHECK(dm_mem_estimate(DD_CODEC_VP8, 1920, 1080, 8, 3) > 12 * MIB, "VP8 below measured");
-	CHECK(dm_mem_estimate(DD_CODEC_VP9, 1920, 1080, 8, 3) > 14 * MIB, "VP9 below measured");
-	CHECK(dm_mem_estimate(DD_CODEC_AV1, 1920, 1080, 8, 3) > 49 * MIB, "AV1 below measured");
-	CHECK(hd > 35 * MIB, "H.264 below measured");
-	CHECK(uhd > 3 * hd, "2160p (%" PRIu64 " MiB) is 4 times 1080p's pictures", uhd / MIB);
+	CHECK(dm_mem_estimate(DD_CODEC_VP8, 1920, 1080, 8, 3) > 12 * DM_MIB, "VP8 below measured");
+	CHECK(dm_mem_estimate(DD_CODEC_VP9, 1920, 1080, 8, 3) > 14 * DM_MIB, "VP9 below measured");
+	CHECK(dm_mem_estimate(DD_CODEC_AV1, 1920, 1080, 8, 3) > 49 * DM_MIB, "AV1 below measured");
+	CHECK(hd > 35 * DM_MIB, "H.264 below measured");
+	CHECK(uhd > 3 * hd, "2160p (%" PRIu64 " MiB) is 4 times 1080p's pictures", uhd / DM_MIB);
 	CHECK(dm_mem_estimate(DD_CODEC_VP9, 1920, 1080, 10, 3) >
 	      dm_mem_estimate(DD_CODEC_VP9, 1920, 1080, 8, 3), "10-bit samples take 2 bytes");
 	CHECK(dm_mem_estimate(DD_CODEC_AV1, 1920, 1080, 8, 5) >
@@ -52,21 +50,21 @@ static void claims(void)
 	struct dm_mem_claim one = { 0 }, two = { 0 }, three = { 0 };
 	uint64_t free_bytes = 0;
 
-	dm_mem_budget_init(&b, 100 * MIB);
-	CHECK(dm_mem_claim(&b, &one, 60 * MIB, &free_bytes) == 0, "the first stream fits");
-	CHECK(dm_mem_claim(&b, &two, 60 * MIB, &free_bytes) == -1, "a second of 60 does not");
-	CHECK(free_bytes == 40 * MIB, "it is told 40 MiB were free, not %" PRIu64,
-	      free_bytes / MIB);
-	CHECK(two.bytes == 0 && b.used == 60 * MIB, "the refused claim took nothing");
-	CHECK(dm_mem_claim(&b, &three, 40 * MIB, &free_bytes) == 0, "one of 40 fits exactly");
-	CHECK(dm_mem_claim(&b, &one, 61 * MIB, &free_bytes) == -1, "the full budget: no growing");
-	CHECK(one.bytes == 60 * MIB, "a stream refused to grow keeps its claim");
-	CHECK(dm_mem_claim(&b, &one, 20 * MIB, &free_bytes) == 0, "shrinking always fits");
-	CHECK(b.used == 60 * MIB, "used %" PRIu64 " MiB after shrinking", b.used / MIB);
-	CHECK(dm_mem_claim(&b, &two, 40 * MIB, &free_bytes) == 0, "the room it left is used");
+	dm_mem_budget_init(&b, 100 * DM_MIB);
+	CHECK(dm_mem_claim(&b, &one, 60 * DM_MIB, &free_bytes) == 0, "the first stream fits");
+	CHECK(dm_mem_claim(&b, &two, 60 * DM_MIB, &free_bytes) == -1, "a second of 60 does not");
+	CHECK(free_bytes == 40 * DM_MIB, "it is told 40 MiB were free, not %" PRIu64,
+	      free_bytes / DM_MIB);
+	CHECK(two.bytes == 0 && b.used == 60 * DM_MIB, "the refused claim took nothing");
+	CHECK(dm_mem_claim(&b, &three, 40 * DM_MIB, &free_bytes) == 0, "one of 40 fits exactly");
+	CHECK(dm_mem_claim(&b, &one, 61 * DM_MIB, &free_bytes) == -1, "the full budget: no growing");
+	CHECK(one.bytes == 60 * DM_MIB, "a stream refused to grow keeps its claim");
+	CHECK(dm_mem_claim(&b, &one, 20 * DM_MIB, &free_bytes) == 0, "shrinking always fits");
+	CHECK(b.used == 60 * DM_MIB, "used %" PRIu64 " MiB after shrinking", b.used / DM_MIB);
+	CHECK(dm_mem_claim(&b, &two, 40 * DM_MIB, &free_bytes) == 0, "the room it left is used");
 	dm_mem_release(&b, &three);
 	dm_mem_release(&b, &three);
-	CHECK(b.used == 60 * MIB && three.bytes == 0, "a release twice gives back once");
+	CHECK(b.used == 60 * DM_MIB && three.bytes == 0, "a release twice gives back once");
 	dm_mem_release(&b, &one);
 	dm_mem_release(&b, &two);
 	CHECK(b.used == 0, "every claim back: %" PRIu64 " used", b.used);
@@ -94,7 +92,7 @@ static int write_file(const char *dir, const char *name, const char *text)
 static void default_budget(void)
 {
 	char root[] = "/tmp/test_mem_budget.XXXXXX", dir[512], proc[600];
-	const uint64_t phys = 8192 * MIB;
+	const uint64_t phys = 8192 * DM_MIB;
 
 	if (!mkdtemp(root)) {
 		CHECK(0, "mkdtemp failed");
@@ -109,16 +107,16 @@ static void default_budget(void)
 	snprintf(proc, sizeof(proc), "%s/cgroup", root);
 
 	write_file(root, "cgroup", "0::/system.slice/d.service\n");
-	CHECK(dm_mem_budget_default(root, proc, phys) == 768 * MIB,
+	CHECK(dm_mem_budget_default(root, proc, phys) == 768 * DM_MIB,
 	      "the parent's 1 GiB binds: %" PRIu64 " MiB",
-	      dm_mem_budget_default(root, proc, phys) / MIB);
+	      dm_mem_budget_default(root, proc, phys) / DM_MIB);
 	write_file(dir, "memory.max", "536870912\n");
-	CHECK(dm_mem_budget_default(root, proc, phys) == 384 * MIB, "its own 512 MiB binds");
-	CHECK(dm_mem_budget_default(root, proc, 256 * MIB) == 192 * MIB,
+	CHECK(dm_mem_budget_default(root, proc, phys) == 384 * DM_MIB, "its own 512 MiB binds");
+	CHECK(dm_mem_budget_default(root, proc, 256 * DM_MIB) == 192 * DM_MIB,
 	      "a machine smaller than the limit binds");
 	write_file(root, "cgroup", "0::/\n");
-	CHECK(dm_mem_budget_default(root, proc, phys) == 6144 * MIB, "the root cgroup: the machine");
-	CHECK(dm_mem_budget_default(root, "/nonexistent/cgroup", phys) == 6144 * MIB,
+	CHECK(dm_mem_budget_default(root, proc, phys) == 6144 * DM_MIB, "the root cgroup: the machine");
+	CHECK(dm_mem_budget_default(root, "/nonexistent/cgroup", phys) == 6144 * DM_MIB,
 	      "no /proc/self/cgroup: the machine");
 
 	snprintf(dir, sizeof(dir), "rm -rf '%s'", root);

@@ -20,9 +20,11 @@ check "/lib/modules/KVER/build is the kernel build tree" grep -qx build-ok <<<"$
 check "nothing reached the cached rootfs" test ! -e "$ROOTFS/$marker"
 check "nothing reached the cached kernel modules" test ! -e "$(dirname "$KBUILD")/modroot/lib/modules/$KVER/testbed-marker"
 ro_marker=usr/testbed-read-only-$$
+# The guest's refusal to write /usr goes to its console (our stdout); the testbed's own lines
+# (its status, or why the run failed) stay on stderr, shown in this test's log.
 out=$("$TB" run --no-module --no-daemon -- sh -c "
-	echo x >/$ro_marker 2>/dev/null || echo usr-read-only
-	echo x >/$marker && echo etc-writable" 2>/dev/null)
+	{ echo x >/$ro_marker; } 2>/dev/null || echo usr-read-only
+	echo x >/$marker && echo etc-writable")
 echo "$out"
 check "without --writable-root the root is read-only" grep -qx usr-read-only <<<"$out"
 check "without --writable-root /etc takes writes (the daemon's user)" grep -qx etc-writable <<<"$out"

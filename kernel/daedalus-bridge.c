@@ -173,6 +173,7 @@ static int daedalus_bridge_release(struct inode *inode, struct file *file)
 	br->open = false;
 	br->max_inflight = 1;
 	br->ref_fds = false;
+	br->owners = false;
 	spin_unlock(&br->lock);
 	return 0;
 }
@@ -218,6 +219,7 @@ static long daedalus_ioc_hello(struct daedalus_bridge *br, void __user *arg)
 	} else {
 		br->max_inflight = inflight;
 		br->ref_fds = flags & DAEDALUS_HELLO_FLAG_REF_FDS;
+		br->owners = flags & DAEDALUS_HELLO_FLAG_OWNER;
 	}
 	br->ready = true;
 	hello.session = br->session;

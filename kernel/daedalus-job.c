@@ -13,6 +13,8 @@
  */
 
 #include <linux/slab.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 #include <linux/wait_bit.h>
 
 #include "daedalus.h"
@@ -180,6 +182,9 @@ enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 	}
 	job->state = DAEDALUS_JOB_QUEUED;
 	job->session = br->session;
+	/* the user's uid as the daemon's namespace sees it: the initial one */
+	if (br->owners)
+		job->msg.owner = from_kuid_munged(&init_user_ns, ctx->owner);
 	daedalus_note_session(br, job);
 	list_add_tail(&job->table, &br->jobs);
 	br->nr_jobs++;

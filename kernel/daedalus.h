@@ -232,6 +232,7 @@ struct daedalus_handle {
  *		(1: one job at a time, the m2m job runs until its COMPLETE)
  * @ref_fds:	the daemon asked for the fds of reference buffers
  *		(DAEDALUS_HELLO_FLAG_REF_FDS); read by GET_MSG of that session
+ * @owners:	the daemon asked for each job's user (DAEDALUS_HELLO_FLAG_OWNER)
  * @wdq:	workqueue of the job watchdogs (flushed at removal)
  * @live_jobs:	jobs allocated and not yet released (debugfs)
  * @live_handles: handles still holding their dmabuf (debugfs): with
@@ -256,6 +257,7 @@ struct daedalus_bridge {
 	atomic64_t next_handle_id;
 	u32 max_inflight;
 	bool ref_fds;
+	bool owners;
 	struct workqueue_struct *wdq;
 	atomic_t live_jobs;
 	atomic_t live_handles;

@@ -92,9 +92,17 @@ struct daedalus_hello {
  */
 #define DAEDALUS_HELLO_FLAG_REF_FDS	(1U << 1)
 
+/*
+ * Jobs name their instance's user (&struct daedalus_job.owner), the user
+ * the kernel counts the instance for (max_instances_per_user): a daemon
+ * that shares something out among users (its decoders' memory) asks for it.
+ */
+#define DAEDALUS_HELLO_FLAG_OWNER	(1U << 2)
+
 /* Every flag this header defines: HELLO fails with -EINVAL for any other bit. */
 #define DAEDALUS_HELLO_VALID_FLAGS	(DAEDALUS_HELLO_FLAG_PIPELINE | \
-					 DAEDALUS_HELLO_FLAG_REF_FDS)
+					 DAEDALUS_HELLO_FLAG_REF_FDS | \
+					 DAEDALUS_HELLO_FLAG_OWNER)
 
 /**
  * struct daedalus_mem_plane - one memory plane (one dmabuf) of a buffer
@@ -244,6 +252,11 @@ struct daedalus_ref {
  *		dispatched when this job was made (the client's lookahead)
  * @inflight:	hint: jobs of the context not yet completed, this one
  *		included (always 1 without DAEDALUS_HELLO_FLAG_PIPELINE)
+ * @owner:	with DAEDALUS_HELLO_FLAG_OWNER: the uid (in the initial user
+ *		namespace) of the user the instance counts for: its opener's
+ *		effective uid, or inside user namespaces the owner of the
+ *		outermost one; the same for every job of the context. Zero
+ *		without the flag.
  * @reserved:	zero
  * @picture:	layout of @capture (and of every FOUND reference)
  * @output:	the OUTPUT (bitstream) buffer, mapped read-only
@@ -262,7 +275,8 @@ struct daedalus_job {
 	__u32 ctrl_bytes;
 	__u32 queued;
 	__u32 inflight;
-	__u32 reserved[5];
+	__u32 owner;
+	__u32 reserved[4];
 	struct daedalus_picture picture;
 	struct daedalus_buffer output;
 	struct daedalus_buffer capture;

@@ -16,12 +16,13 @@
  * backend that reads references from their dmabufs (daedalus-fourier) would ask for it. Jobs
  * from a module that sends reference fds anyway are taken as before (main.c, take_fds).
  */
-static int hello(struct dm_bridge *b, unsigned int max_inflight)
+static int hello(struct dm_bridge *b, unsigned int max_inflight, uint32_t flags)
 {
 	memset(&b->hello, 0, sizeof(b->hello));
 	b->hello.version = DAEDALUS_PROTOCOL_VERSION;
+	b->hello.flags = flags;
 	if (max_inflight > 1) {
-		b->hello.flags = DAEDALUS_HELLO_FLAG_PIPELINE;
+		b->hello.flags |= DAEDALUS_HELLO_FLAG_PIPELINE;
 		b->hello.max_inflight = max_inflight;
 	}
 	return ioctl(b->fd, DAEDALUS_IOC_HELLO, &b->hello);
@@ -51,13 +52,19 @@ int dm_bridge_open(struct dm_bridge *b, const char *path, unsigned int max_infli
 			dm_err("cannot open %s: %s", path, strerror(e));
 		return -1;
 	}
-	r = hello(b, max_inflight);
+	r = hello(b, max_inflight, DAEDALUS_HELLO_FLAG_OWNER);
+	if (r < 0 && errno == EINVAL) {
+		/* an older module: the memory budget cannot tell the users apart */
+		dm_info("%s does not know HELLO_FLAG_OWNER (older module): no share of the "
+			"memory budget per user", path);
+		r = hello(b, max_inflight, 0);
+	}
 	if (r < 0 && errno == EINVAL && max_inflight > 1) {
 		/* a module that knows no jobs in flight: one job per context at a time */
 		dm_info("%s does not know HELLO_FLAG_PIPELINE (older module): one job per "
 			"context at a time", path);
 		max_inflight = 1;
-		r = hello(b, max_inflight);
+		r = hello(b, max_inflight, 0);
 	}
 	if (r < 0) {
 		if (errno == EPROTONOSUPPORT)
@@ -79,6 +86,7 @@ int dm_bridge_open(struct dm_bridge *b, const char *path, unsigned int max_infli
 		dm_err("out of memory");
 		goto fail;
 	}
+	b->owners = b->hello.flags & DAEDALUS_HELLO_FLAG_OWNER;
 	b->max_inflight = (b->hello.flags & DAEDALUS_HELLO_FLAG_PIPELINE) &&
 			  b->hello.max_inflight > 1 ? b->hello.max_inflight : 1;
 	dm_info("attached to %s: protocol %u, session %u, max %ux%u, %u jobs in flight, "

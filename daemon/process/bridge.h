@@ -3,6 +3,7 @@
 #ifndef DAEDALUS_DAEMON_BRIDGE_H
 #define DAEDALUS_DAEMON_BRIDGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,7 @@ struct dm_bridge {
 	uint8_t *ctrl_area; /* where GET_MSG writes control payloads */
 	size_t ctrl_area_size;
 	unsigned int max_inflight; /* jobs of one context in flight, as granted (>= 1) */
+	bool owners; /* jobs name their instance's user (HELLO_FLAG_OWNER granted) */
 	unsigned long long transient_errors; /* GET_MSG short of memory or fds (logged sparsely) */
 };
 
@@ -21,6 +23,7 @@ struct dm_bridge {
  * Opens and handshakes; on failure prints why (absent, busy, no permission, version).
  * max_inflight > 1 asks for that many jobs of one context in flight (HELLO_FLAG_PIPELINE);
  * a module without the flag gives one, as does the module's own limit (b->max_inflight).
+ * HELLO_FLAG_OWNER is asked for too (the memory budget's share per user, mem_budget.h).
  */
 int dm_bridge_open(struct dm_bridge *b, const char *path, unsigned int max_inflight);
 void dm_bridge_close(struct dm_bridge *b);

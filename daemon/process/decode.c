@@ -72,11 +72,13 @@ void dm_decode_close(struct dm_context *ctx)
  * nothing in flight the stream's decoder is closed too, giving its memory to the others, and
  * the next job that fits gets a new decoder, which resumes at a key frame.
  */
-static int claim_memory(struct dm_context *ctx, const struct dd_job *dj, struct dm_failure *fail)
+static int claim_memory(struct dm_context *ctx, const struct dm_job *job, const struct dd_job *dj,
+			struct dm_failure *fail)
 {
 	bool same_decoder;
 	uint64_t bytes, free_bytes;
 	uint32_t w, h;
+	enum dm_mem_verdict verdict;
 
 	/*
 	 * Another codec: the old decoder goes now (the worker drained it), so that its memory
@@ -92,17 +94,33 @@ static int claim_memory(struct dm_context *ctx, const struct dd_job *dj, struct 
 				ctx->svc->frames);
 	if (same_decoder ? bytes <= ctx->claim.bytes : bytes == ctx->claim.bytes)
 		return 0;
-	if (dm_mem_claim(ctx->svc->memory, &ctx->claim, bytes, &free_bytes)) {
+	/* the user is the context's for its whole life; set while the claim holds nothing */
+	if (!ctx->claim.bytes)
+		ctx->claim.owner = ctx->svc->bridge->owners ? job->msg.owner : DM_OWNER_UNKNOWN;
+	verdict = dm_mem_claim(ctx->svc->memory, &ctx->claim, bytes, &free_bytes);
+	if (verdict != DM_MEM_FITS) {
 		if (!ctx->flights)
 			dm_decode_close(ctx);
 		fail->reason = DAEDALUS_REASON_NO_MEMORY;
+		if (verdict == DM_MEM_OVER_SHARE)
+			return dd_fail(&fail->why, "memory budget: a %s stream of %" PRIu32 "x%"
+				       PRIu32 " may take %" PRIu64 " MiB, user %" PRIu32 " has %"
+				       PRIu64 " MiB of its share left (--memory-per-user)",
+				       dd_codec_name(dj->codec), w, h,
+				       bytes / DM_MIB + (bytes % DM_MIB != 0), ctx->claim.owner,
+				       free_bytes / DM_MIB);
 		return dd_fail(&fail->why, "memory budget: a %s stream of %" PRIu32 "x%" PRIu32
 			       " may take %" PRIu64 " MiB, %" PRIu64 " MiB of the budget are left "
 			       "for it (--memory-budget)", dd_codec_name(dj->codec), w, h,
 			       bytes / DM_MIB + (bytes % DM_MIB != 0), free_bytes / DM_MIB);
 	}
-	dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory budget",
-		ctx->id, dd_codec_name(dj->codec), w, h, bytes / 1024);
+	if (ctx->claim.owner == DM_OWNER_UNKNOWN)
+		dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory "
+			"budget", ctx->id, dd_codec_name(dj->codec), w, h, bytes / 1024);
+	else
+		dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory "
+			"budget for user %" PRIu32, ctx->id, dd_codec_name(dj->codec), w, h,
+			bytes / 1024, ctx->claim.owner);
 	return 0;
 }
 
@@ -206,7 +224,7 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 
 	if (dm_job_to_engine(job, &f->ctrl, &f->pic, &f->dj, fail))
 		return lost(ctx, job);
-	if (claim_memory(ctx, &f->dj, fail))
+	if (claim_memory(ctx, job, &f->dj, fail))
 		return lost(ctx, job);
 	if (open_stream(ctx, f->dj.codec, f->pic.fourcc, fail)) {
 		/* no decoder holds the memory: the claim goes back until one opens */

@@ -299,11 +299,12 @@ static void raise_fd_limit(void)
 
 /*
  * The decoders' memory (mem_budget.h): --memory-budget, or three quarters of the limit that
- * binds the daemon (its unit's MemoryMax=, or the machine's memory).
+ * binds the daemon (its unit's MemoryMax=, or the machine's memory); of it, one user's share:
+ * --memory-per-user, or three quarters.
  */
 static void init_memory_budget(struct dm_mem_budget *b, const struct dm_options *opt)
 {
-	uint64_t budget;
+	uint64_t budget, per_user;
 
 	if (opt->memory_budget_set) {
 		budget = opt->memory_budget_mib * DM_MIB;
@@ -314,11 +315,17 @@ static void init_memory_budget(struct dm_mem_budget *b, const struct dm_options 
 					       pages > 0 && size > 0 ?
 					       (uint64_t)pages * (uint64_t)size : 0);
 	}
-	dm_mem_budget_init(b, budget);
+	per_user = opt->memory_per_user_set ? opt->memory_per_user_mib * DM_MIB :
+					      dm_mem_per_user_default(budget);
+	dm_mem_budget_init(b, budget, per_user);
 	if (budget)
 		dm_info("memory budget of the streams' decoders: %" PRIu64 " MiB", budget / DM_MIB);
 	else
 		dm_info("memory budget of the streams' decoders: no limit");
+	if (per_user)
+		dm_info("one user's streams may take %" PRIu64 " MiB of it", per_user / DM_MIB);
+	else
+		dm_info("one user's streams may take all of it (no share per user)");
 }
 
 /*

@@ -13,6 +13,11 @@
  * inside themselves, so the claim is an estimate from the codec's limits, not a measurement:
  * at 1080p it is above what each codec's decoder was measured to take (docs/security.md),
  * but a library can take more than it says.
+ *
+ * One user's streams together may hold at most a share of the budget (the kernel names each
+ * stream's user, HELLO_FLAG_OWNER): a user who opens stream after stream, in however many
+ * processes, meets that share and the rest stays for the other users. Without the share the
+ * first user to come could hold it all.
  */
 #ifndef DAEDALUS_DAEMON_MEM_BUDGET_H
 #define DAEDALUS_DAEMON_MEM_BUDGET_H
@@ -25,19 +30,29 @@
 /* The unit of the budget's option and of its log lines. */
 #define DM_MIB ((uint64_t)1024 * 1024)
 
+/* A claim whose user the kernel does not name (a module without HELLO_FLAG_OWNER). */
+#define DM_OWNER_UNKNOWN UINT32_MAX
+
+/* One stream's claim (its worker's; the links and bytes change under the budget's lock). */
+struct dm_mem_claim {
+	uint64_t bytes;
+	uint32_t owner; /* the stream's user: a uid, or DM_OWNER_UNKNOWN (no share applies) */
+	struct dm_mem_claim *next, **prev; /* on the budget's list while bytes > 0 */
+};
+
 struct dm_mem_budget {
 	pthread_mutex_t lock;
 	uint64_t limit; /* bytes; 0 = no limit */
+	uint64_t per_user; /* bytes one user's claims may hold together; 0 = no share */
 	uint64_t used; /* the sum of the claims */
+	struct dm_mem_claim *claims; /* every claim holding bytes, to sum one user's */
 };
 
-/* One stream's claim (its worker's only). */
-struct dm_mem_claim {
-	uint64_t bytes;
-};
-
-void dm_mem_budget_init(struct dm_mem_budget *b, uint64_t limit);
+void dm_mem_budget_init(struct dm_mem_budget *b, uint64_t limit, uint64_t per_user);
 void dm_mem_budget_fini(struct dm_mem_budget *b);
+
+/* The default share of one user: three quarters of the budget (0 for no budget). */
+uint64_t dm_mem_per_user_default(uint64_t limit);
 
 /*
  * The default budget: three quarters of the smallest memory.max on the way from the daemon's
@@ -55,12 +70,19 @@ uint64_t dm_mem_budget_default(const char *cgroup_root, const char *proc_cgroup,
 uint64_t dm_mem_estimate(enum dd_codec codec, uint32_t width, uint32_t height,
 			 unsigned int bit_depth, unsigned int frames);
 
+enum dm_mem_verdict {
+	DM_MEM_FITS = 0,
+	DM_MEM_OVER_BUDGET = -1, /* beyond what the budget has left */
+	DM_MEM_OVER_SHARE = -2, /* beyond what the claim's user has left of its share */
+};
+
 /*
- * Makes the stream's claim `bytes` (larger or smaller than before). 0; -1 when a larger claim
- * does not fit beside the others: the old claim stays, *free_bytes says what was left.
+ * Makes the stream's claim `bytes` (larger or smaller than before) for its user c->owner
+ * (set before the first claim). DM_MEM_FITS, or why a larger claim does not fit beside the
+ * others: the old claim stays, and *free_bytes says what was left for it.
  */
-int dm_mem_claim(struct dm_mem_budget *b, struct dm_mem_claim *c, uint64_t bytes,
-		 uint64_t *free_bytes);
+enum dm_mem_verdict dm_mem_claim(struct dm_mem_budget *b, struct dm_mem_claim *c,
+				 uint64_t bytes, uint64_t *free_bytes);
 /* The stream closes: its claim goes back. */
 void dm_mem_release(struct dm_mem_budget *b, struct dm_mem_claim *c);
 

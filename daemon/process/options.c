@@ -32,6 +32,9 @@ static void usage(FILE *f, const char *prog)
 		"                     a stream whose decoder may need more than is left fails\n"
 		"                     its frames; 0 = no limit; default: three quarters of\n"
 		"                     the cgroup's memory.max, or of the machine's memory\n"
+		"      --memory-per-user MIB  of the budget, what one user's streams may take\n"
+		"                     together (the others keep the rest); 0 = no share;\n"
+		"                     default: three quarters of the budget\n"
 		"      --device PATH  the bridge device (default %s)\n"
 		"      --user NAME    started as root: the user to run as once the bridge is\n"
 		"                     open (default %s)\n"
@@ -72,6 +75,7 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		{ "max-inflight", required_argument, NULL, 'I' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "memory-budget", required_argument, NULL, 'M' },
+		{ "memory-per-user", required_argument, NULL, 'U' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "sandbox-probe", no_argument, NULL, 'P' },
 		{ "no-warm-up", no_argument, NULL, 'W' },
@@ -111,6 +115,12 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 					&o->memory_budget_mib))
 				return -1;
 			o->memory_budget_set = true;
+			break;
+		case 'U':
+			if (parse_count(argv[0], "memory-per-user", optarg, 0, 1U << 30,
+					&o->memory_per_user_mib))
+				return -1;
+			o->memory_per_user_set = true;
 			break;
 		case 'u':
 			o->user = optarg;

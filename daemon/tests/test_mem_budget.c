@@ -2,8 +2,10 @@
 /*
  * The decoders' memory shared out among the streams (process/mem_budget.c): the estimate of
  * what a stream may hold, claims that fit and claims that do not, a stream growing and
- * closing, and the default budget read from a cgroup tree made here (the daemon's cgroup
- * without a limit under a parent with one, none at all, a machine smaller than the limit).
+ * closing, one user's share of the budget (meeting it, the others keeping the rest, streams
+ * whose user is not known), and the default budget read from a cgroup tree made here (the
+ * daemon's cgroup without a limit under a parent with one, none at all, a machine smaller
+ * than the limit).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -50,14 +52,16 @@ static void claims(void)
 	struct dm_mem_claim one = { 0 }, two = { 0 }, three = { 0 };
 	uint64_t free_bytes = 0;
 
-	dm_mem_budget_init(&b, 100 * DM_MIB);
-	CHECK(dm_mem_claim(&b, &one, 60 * DM_MIB, &free_bytes) == 0, "the first stream fits");
-	CHECK(dm_mem_claim(&b, &two, 60 * DM_MIB, &free_bytes) == -1, "a second of 60 does not");
+	dm_mem_budget_init(&b, 100 * DM_MIB, 0);
+	CHECK(dm_mem_claim(&b, &one, 60 * DM_MIB, &free_bytes) == DM_MEM_FITS, "the first fits");
+	CHECK(dm_mem_claim(&b, &two, 60 * DM_MIB, &free_bytes) == DM_MEM_OVER_BUDGET,
+	      "a second of 60 does not");
 	CHECK(free_bytes == 40 * DM_MIB, "it is told 40 MiB were free, not %" PRIu64,
 	      free_bytes / DM_MIB);
 	CHECK(two.bytes == 0 && b.used == 60 * DM_MIB, "the refused claim took nothing");
 	CHECK(dm_mem_claim(&b, &three, 40 * DM_MIB, &free_bytes) == 0, "one of 40 fits exactly");
-	CHECK(dm_mem_claim(&b, &one, 61 * DM_MIB, &free_bytes) == -1, "the full budget: no growing");
+	CHECK(dm_mem_claim(&b, &one, 61 * DM_MIB, &free_bytes) == DM_MEM_OVER_BUDGET,
+	      "the full budget: no growing");
 	CHECK(one.bytes == 60 * DM_MIB, "a stream refused to grow keeps its claim");
 	CHECK(dm_mem_claim(&b, &one, 20 * DM_MIB, &free_bytes) == 0, "shrinking always fits");
 	CHECK(b.used == 60 * DM_MIB, "used %" PRIu64 " MiB after shrinking", b.used / DM_MIB);
@@ -70,9 +74,75 @@ static void claims(void)
 	CHECK(b.used == 0, "every claim back: %" PRIu64 " used", b.used);
 	dm_mem_budget_fini(&b);
 
-	dm_mem_budget_init(&b, 0);
+	CHECK(b.claims == NULL, "no claim listed");
+	dm_mem_budget_fini(&b);
+
+	dm_mem_budget_init(&b, 0, 0);
 	CHECK(dm_mem_claim(&b, &one, UINT64_MAX / 2, &free_bytes) == 0, "no limit: anything fits");
 	dm_mem_release(&b, &one);
+	dm_mem_budget_fini(&b);
+}
+
+/* One user's streams meet its share; the other users keep the rest of the budget. */
+static void user_shares(void)
+{
+	struct dm_mem_budget b;
+	struct dm_mem_claim a = { .owner = 1000 }, a2 = { .owner = 1000 }, a3 = { .owner = 1000 };
+	struct dm_mem_claim o = { .owner = 1001 }, o2 = { .owner = 1001 };
+	struct dm_mem_claim unknown = { .owner = DM_OWNER_UNKNOWN };
+	uint64_t free_bytes = 0, hd = 0;
+	const enum dd_codec codecs[] = { DD_CODEC_H264, DD_CODEC_VP8, DD_CODEC_VP9, DD_CODEC_AV1 };
+
+	/* the default leaves a quarter: at the unit's 768 MiB, a 1080p stream of any codec */
+	CHECK(dm_mem_per_user_default(768 * DM_MIB) == 576 * DM_MIB, "share of 768 MiB: %" PRIu64,
+	      dm_mem_per_user_default(768 * DM_MIB) / DM_MIB);
+	CHECK(dm_mem_per_user_default(0) == 0, "no budget, no share");
+	for (unsigned int i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+		uint64_t e = dm_mem_estimate(codecs[i], 1920, 1080, 8, 3);
+
+		hd = e > hd ? e : hd;
+	}
+	CHECK(hd <= 192 * DM_MIB, "the largest 1080p claim (%" PRIu64 " MiB) fits the quarter",
+	      hd / DM_MIB);
+
+	dm_mem_budget_init(&b, 500 * DM_MIB, 300 * DM_MIB);
+	CHECK(dm_mem_claim(&b, &a, 200 * DM_MIB, &free_bytes) == DM_MEM_FITS, "user 1000: 200");
+	CHECK(dm_mem_claim(&b, &a2, 100 * DM_MIB, &free_bytes) == DM_MEM_FITS,
+	      "user 1000: 100 more fill its share exactly");
+	CHECK(dm_mem_claim(&b, &a3, DM_MIB, &free_bytes) == DM_MEM_OVER_SHARE,
+	      "user 1000: past its share");
+	CHECK(free_bytes == 0 && a3.bytes == 0, "nothing of the share left (%" PRIu64 "), none taken",
+	      free_bytes);
+	CHECK(dm_mem_claim(&b, &o, 200 * DM_MIB, &free_bytes) == DM_MEM_FITS,
+	      "user 1001 gets the rest of the budget");
+	CHECK(dm_mem_claim(&b, &o2, DM_MIB, &free_bytes) == DM_MEM_OVER_BUDGET,
+	      "the budget full: the budget refuses, not the share");
+	CHECK(dm_mem_claim(&b, &unknown, DM_MIB, &free_bytes) == DM_MEM_OVER_BUDGET,
+	      "a stream of no known user meets the budget too");
+	dm_mem_release(&b, &a);
+	CHECK(dm_mem_claim(&b, &a3, 150 * DM_MIB, &free_bytes) == DM_MEM_FITS,
+	      "a stream of user 1000 closed: its share has room again");
+	dm_mem_release(&b, &o);
+	CHECK(dm_mem_claim(&b, &a2, 160 * DM_MIB, &free_bytes) == DM_MEM_OVER_SHARE,
+	      "growing past the share is refused");
+	CHECK(free_bytes == 150 * DM_MIB && a2.bytes == 100 * DM_MIB,
+	      "it is told its share has 150 MiB for it (%" PRIu64 ") and keeps its 100",
+	      free_bytes / DM_MIB);
+	CHECK(dm_mem_claim(&b, &a2, 150 * DM_MIB, &free_bytes) == DM_MEM_FITS,
+	      "growing to exactly the share fits");
+	CHECK(dm_mem_claim(&b, &unknown, 100 * DM_MIB, &free_bytes) == DM_MEM_FITS,
+	      "no share applies to a stream of no known user");
+	dm_mem_release(&b, &a2);
+	dm_mem_release(&b, &a3);
+	dm_mem_release(&b, &unknown);
+	CHECK(b.used == 0 && b.claims == NULL, "all back, none listed (%" PRIu64 ")", b.used);
+	dm_mem_budget_fini(&b);
+
+	dm_mem_budget_init(&b, 0, 50 * DM_MIB);
+	CHECK(dm_mem_claim(&b, &a, 60 * DM_MIB, &free_bytes) == DM_MEM_OVER_SHARE,
+	      "a share without a budget still applies");
+	CHECK(dm_mem_claim(&b, &o, 50 * DM_MIB, &free_bytes) == DM_MEM_FITS, "up to it");
+	dm_mem_release(&b, &o);
 	dm_mem_budget_fini(&b);
 }
 
@@ -128,6 +198,7 @@ int main(void)
 {
 	estimates();
 	claims();
+	user_shares();
 	default_budget();
 	if (failures) {
 		fprintf(stderr, "test_mem_budget: %d failures\n", failures);

@@ -104,6 +104,8 @@ static struct pjob *jobs;
 static size_t njobs, cap_jobs;
 static uint32_t *ctxs;
 static bool *ctx_gone;
+static uint32_t *ctx_owner;	/* the user each context's jobs name (HELLO_FLAG_OWNER) */
+static bool owners_granted;
 static size_t nctxs, cap_ctxs;
 static void *ctrl_area;
 static uint32_t ctrl_area_size;
@@ -204,20 +206,48 @@ static uint8_t *handle_map(struct handle *h, bool write)
 	return h->map;
 }
 
-static void ctx_seen(uint32_t id)
+/* A job of context id naming user owner: a context's user never changes. */
+static void ctx_seen(uint32_t id, uint32_t owner)
 {
 	for (size_t i = 0; i < nctxs; i++)
 		if (ctxs[i] == id) {
 			if (ctx_gone[i])
 				VIOLATION("job for context %u after CTX_GONE", id);
+			if (ctx_owner[i] != owner)
+				VIOLATION("context %u: a job of user %u after jobs of user %u", id,
+					  owner, ctx_owner[i]);
 			return;
 		}
 	ctxs = grow(ctxs, &cap_ctxs, nctxs + 1, sizeof(*ctxs));
 	ctx_gone = realloc(ctx_gone, cap_ctxs * sizeof(*ctx_gone));
-	if (!ctx_gone)
+	ctx_owner = realloc(ctx_owner, cap_ctxs * sizeof(*ctx_owner));
+	if (!ctx_gone || !ctx_owner)
 		exit(2);
 	ctxs[nctxs] = id;
+	ctx_owner[nctxs] = owner;
 	ctx_gone[nctxs++] = false;
+}
+
+/* The summary's owners=: the distinct users the jobs named, in order of first appearance. */
+static void print_owners(FILE *f)
+{
+	unsigned int printed = 0;
+
+	if (!owners_granted) {
+		fputs("owners=not_asked", f);
+		return;
+	}
+	fputs("owners=", f);
+	for (size_t i = 0; i < nctxs; i++) {
+		size_t k = 0;
+
+		while (k < i && ctx_owner[k] != ctx_owner[i])
+			k++;
+		if (k == i)
+			fprintf(f, "%s%u", printed++ ? "," : "", ctx_owner[i]);
+	}
+	if (!printed)
+		fputs("none", f);
 }
 
 static struct pjob *job_find(unsigned long long id)
@@ -668,7 +698,9 @@ static void on_job(const struct daedalus_job *j)
 	st.jobs++;
 	if (job_find(j->job_id))
 		VIOLATION("job id %llu sent twice", j->job_id);
-	ctx_seen(j->ctx_id);
+	if (!owners_granted && j->owner)
+		VIOLATION("job %llu: owner %u without HELLO_FLAG_OWNER", j->job_id, j->owner);
+	ctx_seen(j->ctx_id, j->owner);
 	jobs = grow(jobs, &cap_jobs, njobs + 1, sizeof(*jobs));
 	pj = &jobs[njobs++];
 	*pj = (struct pjob){ .id = j->job_id, .ctx_id = j->ctx_id,
@@ -958,6 +990,8 @@ static int bridge_open_hello(void)
 	/* this peer checks what references hold, so it reads them, unless told not to */
 	if (!opt.no_ref_fds)
 		h.flags |= DAEDALUS_HELLO_FLAG_REF_FDS;
+	/* as the daemon: the tests check which user each job names */
+	h.flags |= DAEDALUS_HELLO_FLAG_OWNER;
 	if (ioctl(bridge, DAEDALUS_IOC_HELLO, &h)) {
 		fprintf(stderr, "dv-testpeer: HELLO: %s\n", dv_errname(errno));
 		return -1;
@@ -970,6 +1004,9 @@ static int bridge_open_hello(void)
 	if (!opt.pipeline && ((h.flags & DAEDALUS_HELLO_FLAG_PIPELINE) || h.max_inflight != 1))
 		VIOLATION("HELLO without PIPELINE: flags %#x max_inflight %u, want no PIPELINE "
 			  "and 1", h.flags, h.max_inflight);
+	owners_granted = h.flags & DAEDALUS_HELLO_FLAG_OWNER;
+	if (!owners_granted)
+		VIOLATION("HELLO OWNER asked, granted flags %#x", h.flags);
 	if (!!(h.flags & DAEDALUS_HELLO_FLAG_REF_FDS) == opt.no_ref_fds)
 		VIOLATION("HELLO REF_FDS %sasked, granted flags %#x",
 			  opt.no_ref_fds ? "not " : "", h.flags);
@@ -1404,7 +1441,7 @@ int main(int argc, char **argv)
 	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
 	       "granted_inflight=%u max_inflight_hint=%u max_queued_hint=%u "
 	       "garbage=%u never_answered=%u reopens=%u held=%u lost_piece=%u "
-	       "unexpected=%u violations=%u\n",
+	       "unexpected=%u violations=%u ",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
 	       st.cancels, st.cancel_answered, st.cancel_crossed, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
@@ -1412,6 +1449,8 @@ int main(int argc, char **argv)
 	       st.raced, st.max_inflight, st.max_hint_inflight, st.max_queued,
 	       st.garbage, st.never, st.reopens, st.held, st.lost_piece, st.unexpected,
 	       st.violations);
+	print_owners(stdout);
+	putchar('\n');
 	if (bridge >= 0)
 		close(bridge);
 	return st.unexpected || st.violations ? 1 : 0;

@@ -30,6 +30,9 @@ expect "bad --threads" 2 "wants a number" "$DAEMON" --threads many
 expect "bad --cpus" 2 "--cpus wants a number from 0 to 1024" "$DAEMON" --cpus 1025
 expect "bad --max-inflight" 2 "--max-inflight wants a number from 1 to 8" "$DAEMON" --max-inflight 0
 expect "bad --memory-budget" 2 "--memory-budget wants a number from 0 to 1073741824" "$DAEMON" --memory-budget -5
+expect "bad --memory-per-user" 2 "--memory-per-user wants a number from 0 to 1073741824" \
+	"$DAEMON" --memory-per-user 1e3
+expect "--help (memory share)" 0 "--memory-per-user MIB" "$DAEMON" --help
 expect "unknown option" 2 "Usage" "$DAEMON" --frobnicate
 expect "bridge absent" 1 "is absent: is the daedalus_v4l2 kernel module loaded" \
 	"$DAEMON" --foreground --device /dev/daedalus-v4l2-missing

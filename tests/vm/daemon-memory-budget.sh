@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 40
+# testbed-seconds: 55
 # The decoders' memory shared out among the streams (issue 13; daemon/process/mem_budget.h,
 # docs/security.md): the daemon is one process with one memory limit for every client, so a
 # stream claims what its decoder may hold before it decodes, and one that does not fit beside
@@ -11,17 +11,27 @@
 # against libvpx, the way Chromium drives the device) while a second one, past the budget,
 # gets its frames failed (no hang) and the reason logged once; the first keeps every picture
 # bit-exact, the daemon lives, and once the first has closed its memory is back: a new stream
-# decodes bit-exact. (The default budget, three quarters of the unit's MemoryMax, is checked
-# under systemd by packages.sh.)
+# decodes bit-exact. Then one user's share (--memory-per-user): with room for three streams
+# and a share of one, a user's second stream is refused with the reason naming its share,
+# while another user's stream decodes bit-exact beside the first. (The default budget, three
+# quarters of the unit's MemoryMax, is checked under systemd by packages.sh.)
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 T=$CK/build/tests
 [ -x "$T/dv-vpxclient" ] || { echo "FAIL: $T/dv-vpxclient is not built (make tools)"; exit 1; }
 media_setup
 WORKD=$(mktemp -d /tmp/daemon-memory-budget.XXXXXX)
-stream() { # output file, pace ms: VP9 350x198, 60 pictures, each against libvpx
+stream() { # output file, pace ms[, uid]: VP9 350x198, 60 pictures, each against libvpx
+	local client=$T/dv-vpxclient
+	if [ -n "${3:-}" ]; then
+		# run_clips.py runs one program: this one drops to the user (group video) first
+		client=$WORKD/as-$3
+		[ -e "$client" ] || printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --groups=video -- %s "$@"\n' \
+			"$3" "$3" "$T/dv-vpxclient" >"$client"
+		chmod 755 "$client"
+	fi
 	python3 "$CK/daemon/tests/run_clips.py" --workdir "$WORK/engine-clips" \
-		--decode-clip "$T/dv-vpxclient" --clip vp9-350x198 -- --capture mmap --pace-ms "$2" \
+		--decode-clip "$client" --clip vp9-350x198 -- --capture mmap --pace-ms "$2" \
 		>"$1" 2>&1
 }
 claims() { grep -c "VP9 350x198 claims [0-9]* KiB of the memory budget" "$DAEMON_LOG"; }
@@ -71,6 +81,44 @@ stream "$WORKD/after.log" 0
 check "once the first stream closed, its memory was back: a new stream decodes bit-exact" \
 	test $? = 0
 check "that new stream made its own claim" test "$(claims)" = $((claims0 + 1))
+daemon_stop
+
+# --- one user's share: room for three such streams, one user's share room for one. A user
+# past its share is refused while another user's stream fits beside it (the kernel names each
+# job's user, HELLO_FLAG_OWNER).
+daemon_start --memory-budget 40 --memory-per-user 17
+grep -o "one user's streams may take .*" "$DAEMON_LOG" | sed 's/^/    /'
+user_claims() { grep -c "VP9 350x198 claims [0-9]* KiB of the memory budget for user $1\$" "$DAEMON_LOG"; }
+share_refusals() {
+	grep -c "memory budget: a VP9 stream of 350x198 may take [0-9]* MiB, user $1 has [0-9]* MiB of its share left" \
+		"$DAEMON_LOG"
+}
+stream "$WORKD/u1.log" 200 65534 &
+first=$!
+for _ in $(seq 600); do
+	[ "$(user_claims 65534)" -ge 1 ] && break
+	kill -0 $first 2>/dev/null || break
+	sleep 0.1
+done
+check "user 65534's first stream claimed its memory for that user" test "$(user_claims 65534)" = 1
+stream "$WORKD/u1-second.log" 0 65534
+second_rc=$?
+grep -E "ERROR|requests|exited|differ" "$WORKD/u1-second.log" | head -n 3 | sed 's/^/    second| /'
+check "its second stream, past its share of 17 MiB, fails (status $second_rc)" test "$second_rc" != 0
+check "the daemon said why, naming the user's share, once ($(share_refusals 65534) lines)" \
+	test "$(share_refusals 65534)" = 1
+grep -m 1 "user 65534 has" "$DAEMON_LOG" | sed 's/^/    daemon| /'
+kill -0 $first 2>/dev/null
+check "user 65534's first stream still decodes meanwhile" test $? = 0
+stream "$WORKD/u2.log" 0 65533
+other_rc=$?
+grep -E "pictures match|ERROR|differ" "$WORKD/u2.log" | head -n 3 | sed 's/^/    other user| /'
+check "user 65533's stream, beside it, decodes every picture bit-exact" test "$other_rc" = 0
+check "its claim was for user 65533" test "$(user_claims 65533)" = 1
+wait $first
+first_rc=$?
+check "user 65534's first stream decoded every picture bit-exact" test $first_rc = 0
+daemon_alive
 rm -rf "$WORKD"
 daemon_stop
 media_finish daemon-memory-budget

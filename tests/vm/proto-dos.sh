@@ -71,6 +71,10 @@ check "after that client, a new one decodes intact through the same peer ($CLIEN
 	test "$CLIENT_RC" = 0
 stop_peer
 check "peer saw no protocol error ($PEER_SUMMARY)" test "$PEER_RC" = 0
+# HELLO_FLAG_OWNER: each job names the user its instance counts for (the daemon's memory
+# budget shares by it); a context that changed user would be a violation above
+check "the jobs named their user: $(field owners "$PEER_SUMMARY"), want 0 (root's clients)" \
+	test "$(field owners "$PEER_SUMMARY")" = 0
 dmesg | grep "no free fd in the daemon" | head -n 2 | sed 's/^/    dmesg| /'
 
 # --- instances per user
@@ -170,4 +174,9 @@ check "debugfs: no instance left counted ($(grep "^users:" "$STATE"))" \
 echo "$limit_was" >"$param"
 stop_peer
 check "peer saw no protocol error ($PEER_SUMMARY)" test "$PEER_RC" = 0
+# HELLO_FLAG_OWNER: each job names the user its instance counts for (the daemon's memory
+# budget shares by it): 65533's client, then 65534's, and no context changed user (that is
+# a violation above)
+check "the jobs named their users: $(field owners "$PEER_SUMMARY"), want 65533,65534" \
+	test "$(field owners "$PEER_SUMMARY")" = 65533,65534
 finish "held_back=$((held1 - held0)) peer_max_in_flight=$inflight fd_failed_lines=$nofd fd_client_errors=$errors user_limit=$limit busy_lines=$busy"

@@ -17,6 +17,8 @@
 #   and job table); the next REQBUFS gets EBUSY and the kernel says why, while opening the node
 #   to probe it still works; another user decodes intact beside them; CAP_SYS_RESOURCE exempts
 #   (given to that user: exempt; taken from root: limited); closing gives the share back.
+# - Every job names its instance's user to a peer that asked (HELLO_FLAG_OWNER), the same for
+#   all jobs of a context: the daemon shares its decoders' memory by it.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 need_cpus 2

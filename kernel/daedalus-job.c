@@ -182,7 +182,7 @@ enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 	}
 	job->state = DAEDALUS_JOB_QUEUED;
 	job->session = br->session;
-	/* the user's uid as the daemon's namespace sees it: the initial one */
+	/* the user's uid in the initial namespace, whichever the daemon runs in */
 	if (br->owners)
 		job->msg.owner = from_kuid_munged(&init_user_ns, ctx->owner);
 	daedalus_note_session(br, job);

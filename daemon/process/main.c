@@ -300,9 +300,10 @@ static void raise_fd_limit(void)
 /*
  * The decoders' memory (mem_budget.h): --memory-budget, or three quarters of the limit that
  * binds the daemon (its unit's MemoryMax=, or the machine's memory); of it, one user's share:
- * --memory-per-user, or three quarters.
+ * --memory-per-user, or two thirds.
  */
-static void init_memory_budget(struct dm_mem_budget *b, const struct dm_options *opt)
+static void init_memory_budget(struct dm_mem_budget *b, const struct dm_options *opt,
+			       bool owners)
 {
 	uint64_t budget, per_user;
 
@@ -322,10 +323,14 @@ static void init_memory_budget(struct dm_mem_budget *b, const struct dm_options 
 		dm_info("memory budget of the streams' decoders: %" PRIu64 " MiB", budget / DM_MIB);
 	else
 		dm_info("memory budget of the streams' decoders: no limit");
-	if (per_user)
+	if (!per_user)
+		dm_info("one user's streams may take all of it (no share per user)");
+	else if (!owners)
+		dm_info("the module names no job's user: no share per user applies");
+	else if (budget)
 		dm_info("one user's streams may take %" PRIu64 " MiB of it", per_user / DM_MIB);
 	else
-		dm_info("one user's streams may take all of it (no share per user)");
+		dm_info("one user's streams may take %" PRIu64 " MiB", per_user / DM_MIB);
 }
 
 /*
@@ -438,7 +443,7 @@ int main(int argc, char **argv)
 	 */
 	dm_cpu_share_init(&d.share, opt.cpus ? opt.cpus : dm_cpu_share_count_cpus());
 	/* before the sandbox too: the default reads the cgroup's files */
-	init_memory_budget(&d.memory, &opt);
+	init_memory_budget(&d.memory, &opt, d.bridge.owners);
 	/*
 	 * The bridge is open and FFmpeg and dav1d are loaded: nothing from here on needs a
 	 * privilege or a new file, and everything from here on handles untrusted data.

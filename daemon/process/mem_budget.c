@@ -16,12 +16,14 @@ void dm_mem_budget_init(struct dm_mem_budget *b, uint64_t limit, uint64_t per_us
 }
 
 /*
- * A quarter stays for the others: at the packaged unit's budget of 768 MiB, 192 MiB, a 1080p
- * stream of any codec (mem_budget tests), whatever one user holds.
+ * A third stays for the others: at the packaged unit's budget of 768 MiB, 256 MiB, room for a
+ * 1080p stream of any codec, 8 or 10 bits (10-bit H.264 claims 204 MiB: mem_budget tests),
+ * whatever one user holds; the 512 MiB share still takes a 2160p stream of any codec and
+ * depth but 10-bit H.264 (758 MiB, more than a share can be while a third stays free).
  */
 uint64_t dm_mem_per_user_default(uint64_t limit)
 {
-	return limit - limit / 4;
+	return limit - limit / 3;
 }
 
 void dm_mem_budget_fini(struct dm_mem_budget *b)

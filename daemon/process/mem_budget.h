@@ -51,7 +51,7 @@ struct dm_mem_budget {
 void dm_mem_budget_init(struct dm_mem_budget *b, uint64_t limit, uint64_t per_user);
 void dm_mem_budget_fini(struct dm_mem_budget *b);
 
-/* The default share of one user: three quarters of the budget (0 for no budget). */
+/* The default share of one user: two thirds of the budget (0 for no budget). */
 uint64_t dm_mem_per_user_default(uint64_t limit);
 
 /*

@@ -34,7 +34,7 @@ static void usage(FILE *f, const char *prog)
 		"                     the cgroup's memory.max, or of the machine's memory\n"
 		"      --memory-per-user MIB  of the budget, what one user's streams may take\n"
 		"                     together (the others keep the rest); 0 = no share;\n"
-		"                     default: three quarters of the budget\n"
+		"                     default: two thirds of the budget\n"
 		"      --device PATH  the bridge device (default %s)\n"
 		"      --user NAME    started as root: the user to run as once the bridge is\n"
 		"                     open (default %s)\n"

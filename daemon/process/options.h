@@ -27,7 +27,7 @@ struct dm_options {
 	bool memory_budget_set; /* else: the default, from the cgroup's or machine's memory */
 	/* MiB of the budget one user's streams may claim together; 0 = no share */
 	unsigned int memory_per_user_mib;
-	bool memory_per_user_set; /* else: the default, three quarters of the budget */
+	bool memory_per_user_set; /* else: the default, two thirds of the budget */
 };
 
 /* 0: run; 1: exit 0 now (--help printed); -1: exit 2 (usage error printed). */

@@ -72,8 +72,6 @@ static void claims(void)
 	dm_mem_release(&b, &one);
 	dm_mem_release(&b, &two);
 	CHECK(b.used == 0, "every claim back: %" PRIu64 " used", b.used);
-	dm_mem_budget_fini(&b);
-
 	CHECK(b.claims == NULL, "no claim listed");
 	dm_mem_budget_fini(&b);
 
@@ -93,17 +91,30 @@ static void user_shares(void)
 	uint64_t free_bytes = 0, hd = 0;
 	const enum dd_codec codecs[] = { DD_CODEC_H264, DD_CODEC_VP8, DD_CODEC_VP9, DD_CODEC_AV1 };
 
-	/* the default leaves a quarter: at the unit's 768 MiB, a 1080p stream of any codec */
-	CHECK(dm_mem_per_user_default(768 * DM_MIB) == 576 * DM_MIB, "share of 768 MiB: %" PRIu64,
+	/*
+	 * The default leaves a third: at the unit's 768 MiB, room for a 1080p stream of any
+	 * codec and depth (3 frames at once: the daemon's frame_delay with 2 jobs in flight);
+	 * the share itself takes a 2160p stream of any codec and depth but 10-bit H.264.
+	 */
+	CHECK(dm_mem_per_user_default(768 * DM_MIB) == 512 * DM_MIB, "share of 768 MiB: %" PRIu64,
 	      dm_mem_per_user_default(768 * DM_MIB) / DM_MIB);
 	CHECK(dm_mem_per_user_default(0) == 0, "no budget, no share");
 	for (unsigned int i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
-		uint64_t e = dm_mem_estimate(codecs[i], 1920, 1080, 8, 3);
+		for (unsigned int bits = 8; bits <= 10; bits += 2) {
+			uint64_t e = dm_mem_estimate(codecs[i], 1920, 1080, bits, 3);
+			uint64_t uhd = dm_mem_estimate(codecs[i], 3840, 2160, bits, 3);
 
-		hd = e > hd ? e : hd;
+			hd = e > hd ? e : hd;
+			if (codecs[i] != DD_CODEC_H264 || bits == 8)
+				CHECK(uhd <= 512 * DM_MIB, "a 2160p %u-bit stream of codec %d (%"
+				      PRIu64 " MiB) fits the share", bits, (int)codecs[i],
+				      uhd / DM_MIB);
+		}
 	}
-	CHECK(hd <= 192 * DM_MIB, "the largest 1080p claim (%" PRIu64 " MiB) fits the quarter",
+	CHECK(hd <= 256 * DM_MIB, "the largest 1080p claim (%" PRIu64 " MiB) fits the third left",
 	      hd / DM_MIB);
+	CHECK(dm_mem_estimate(DD_CODEC_H264, 3840, 2160, 10, 3) > 512 * DM_MIB,
+	      "2160p 10-bit H.264 is past the share (docs/security.md says so)");
 
 	dm_mem_budget_init(&b, 500 * DM_MIB, 300 * DM_MIB);
 	CHECK(dm_mem_claim(&b, &a, 200 * DM_MIB, &free_bytes) == DM_MEM_FITS, "user 1000: 200");

@@ -79,6 +79,7 @@ static struct {
 	unsigned int cancel_delay_ms;	/* answer a waiting JOB_CANCEL this late */
 	bool ignore_cancel;		/* never answer a waiting JOB_CANCEL */
 	bool no_ref_fds;		/* HELLO without REF_FDS, as the daemon */
+	bool no_owner;			/* HELLO without OWNER: jobs must name no user */
 	unsigned long long seed;	/* --mode chaos */
 	int verbose;
 } opt = { .gone_wait_ms = 3000 };
@@ -233,7 +234,7 @@ static void print_owners(FILE *f)
 {
 	unsigned int printed = 0;
 
-	if (!owners_granted) {
+	if (opt.no_owner) {
 		fputs("owners=not_asked", f);
 		return;
 	}
@@ -991,7 +992,8 @@ static int bridge_open_hello(void)
 	if (!opt.no_ref_fds)
 		h.flags |= DAEDALUS_HELLO_FLAG_REF_FDS;
 	/* as the daemon: the tests check which user each job names */
-	h.flags |= DAEDALUS_HELLO_FLAG_OWNER;
+	if (!opt.no_owner)
+		h.flags |= DAEDALUS_HELLO_FLAG_OWNER;
 	if (ioctl(bridge, DAEDALUS_IOC_HELLO, &h)) {
 		fprintf(stderr, "dv-testpeer: HELLO: %s\n", dv_errname(errno));
 		return -1;
@@ -1005,8 +1007,9 @@ static int bridge_open_hello(void)
 		VIOLATION("HELLO without PIPELINE: flags %#x max_inflight %u, want no PIPELINE "
 			  "and 1", h.flags, h.max_inflight);
 	owners_granted = h.flags & DAEDALUS_HELLO_FLAG_OWNER;
-	if (!owners_granted)
-		VIOLATION("HELLO OWNER asked, granted flags %#x", h.flags);
+	if (owners_granted == opt.no_owner)
+		VIOLATION("HELLO OWNER %sasked, granted flags %#x", opt.no_owner ? "not " : "",
+			  h.flags);
 	if (!!(h.flags & DAEDALUS_HELLO_FLAG_REF_FDS) == opt.no_ref_fds)
 		VIOLATION("HELLO REF_FDS %sasked, granted flags %#x",
 			  opt.no_ref_fds ? "not " : "", h.flags);
@@ -1157,6 +1160,7 @@ static void usage(void)
 	      "  --no-ref-fds        HELLO without REF_FDS (as daedalus-v4l2d): a reference\n"
 	      "                      must never bring an fd; one whose buffer has no fd here\n"
 	      "                      is recorded as BAD unless flagged ERROR\n"
+	      "  --no-owner          HELLO without OWNER: every job must name user 0\n"
 	      "  --cancel-delay-ms D answer a JOB_CANCEL the kernel waits for (a timeout)\n"
 	      "                      D ms after it, as a daemon still decoding would\n"
 	      "  --ignore-cancel     never answer a JOB_CANCEL the kernel waits for\n"
@@ -1191,6 +1195,7 @@ int main(int argc, char **argv)
 		{ "expect-inflight", required_argument, NULL, 'I' },
 		{ "lifo", no_argument, NULL, 'F' },
 		{ "no-ref-fds", no_argument, NULL, 'f' },
+		{ "no-owner", no_argument, NULL, 'U' },
 		{ "cancel-delay-ms", required_argument, NULL, 'D' },
 		{ "ignore-cancel", no_argument, NULL, 'G' },
 		{ "seed", required_argument, NULL, 'S' },
@@ -1241,6 +1246,7 @@ int main(int argc, char **argv)
 		case 'I': opt.expect_inflight = atoi(optarg); break;
 		case 'F': opt.lifo = true; break;
 		case 'f': opt.no_ref_fds = true; break;
+		case 'U': opt.no_owner = true; break;
 		case 'D': opt.cancel_delay_ms = atoi(optarg); break;
 		case 'G': opt.ignore_cancel = true; break;
 		case 'S': opt.seed = strtoull(optarg, NULL, 0); break;

@@ -158,9 +158,9 @@ cg=/sys/fs/cgroup$(cut -d: -f3 "/proc/$pid/cgroup")
 journal | grep -q "memory budget of the streams' decoders: 768 MiB$" &&
 	ok "the daemon's memory budget is three quarters of MemoryMax: 768 MiB" ||
 	fail "the daemon's memory budget: '$(journal | grep -o "memory budget of the streams' decoders: .*")', want 768 MiB"
-journal | grep -q "one user's streams may take 576 MiB of it$" &&
-	ok "one user's share of it is three quarters: 576 MiB" ||
-	fail "one user's share: '$(journal | grep -o "one user's streams may take .*")', want 576 MiB"
+journal | grep -q "one user's streams may take 512 MiB of it$" &&
+	ok "one user's share of it is two thirds: 512 MiB" ||
+	fail "one user's share: '$(journal | grep -o "one user's streams may take .*")', want 512 MiB"
 
 # Type=notify with WatchdogSec=: systemd records every WATCHDOG=1 it gets
 w1=$(prop WatchdogTimestampMonotonic)

@@ -18,7 +18,8 @@
 #   to probe it still works; another user decodes intact beside them; CAP_SYS_RESOURCE exempts
 #   (given to that user: exempt; taken from root: limited); closing gives the share back.
 # - Every job names its instance's user to a peer that asked (HELLO_FLAG_OWNER), the same for
-#   all jobs of a context: the daemon shares its decoders' memory by it.
+#   all jobs of a context (the daemon shares its decoders' memory by it), and none to a peer
+#   that did not ask.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 need_cpus 2
@@ -44,6 +45,10 @@ grep -h "^dv-reqclient: \(PASS\|FAIL\)\|FAIL" "$WORK/a.log" "$WORK/b.log" | head
 check "40 VP8 + 40 VP9 contexts past the 64-job table: every frame intact" test $ra = 0 -a $rb = 0
 stop_peer
 check "peer answered every job ($PEER_SUMMARY)" test "$PEER_RC" = 0
+# HELLO_FLAG_OWNER: each job names the user its instance counts for (the daemon's memory
+# budget shares by it); a context that changed user would be a violation above
+check "the jobs named their user: $(field owners "$PEER_SUMMARY"), want 0 (root's clients)" \
+	test "$(field owners "$PEER_SUMMARY")" = 0
 inflight=$(field max_in_flight "$PEER_SUMMARY")
 # Contexts passing job_ready at the same moment may each submit one more (docs/kernel.md).
 check "peer held at most about 64 jobs at once ($inflight; the rest waited in the kernel)" \
@@ -56,7 +61,7 @@ check "no 'no decoding daemon' line while one was attached" \
 
 # --- fds: 8 YUV420M CAPTURE buffers (3 fds each) + OUTPUT, against a peer with 24 fds
 nofd0=$(klines "no free fd in the daemon")
-start_peer fds || finish "(no peer)"
+start_peer fds --no-owner || finish "(no peer)"
 prlimit --pid "$PEER_PID" --nofile=24:24
 check "peer's fd limit lowered to 24" test $? = 0
 run_client --codec vp8 --frames 16 --capture-fmt YUV420M --capture-buffers 8 --expect any \
@@ -73,10 +78,9 @@ check "after that client, a new one decodes intact through the same peer ($CLIEN
 	test "$CLIENT_RC" = 0
 stop_peer
 check "peer saw no protocol error ($PEER_SUMMARY)" test "$PEER_RC" = 0
-# HELLO_FLAG_OWNER: each job names the user its instance counts for (the daemon's memory
-# budget shares by it); a context that changed user would be a violation above
-check "the jobs named their user: $(field owners "$PEER_SUMMARY"), want 0 (root's clients)" \
-	test "$(field owners "$PEER_SUMMARY")" = 0
+# a peer that did not ask for HELLO_FLAG_OWNER: every job named no user (else a violation)
+check "a peer without HELLO_FLAG_OWNER: owners=$(field owners "$PEER_SUMMARY")" \
+	test "$(field owners "$PEER_SUMMARY")" = not_asked
 dmesg | grep "no free fd in the daemon" | head -n 2 | sed 's/^/    dmesg| /'
 
 # --- instances per user

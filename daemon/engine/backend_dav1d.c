@@ -199,6 +199,16 @@ static Dav1dContext *open_decoder(struct dd_backend_stream *s, unsigned int fram
 	set.operating_point = 0;
 	/* the engine has checked the frame against the CAPTURE buffer; this is a backstop */
 	set.frame_size_limit = 16384u * 16384u;
+	/*
+	 * Damage inside tile data: AV1 ends each tile's symbol data with a marker bit and zero
+	 * padding up to the tile's size, which dav1d checks only in strict mode. Noise or a
+	 * flipped bit desynchronises the symbol decoder, which then rarely stops exactly at the
+	 * marker: without the check such a frame decodes "fine" into a wrong picture (the fault
+	 * matrix's AV1 garbage and flip-data cells), with it the frame fails. The tiles dav1d
+	 * sees end exactly where the client's tile_size says (av1_obu_writer.c), and the OBUs the
+	 * engine writes have their trailing bits, so a conformant stream passes.
+	 */
+	set.strict_std_compliance = 1;
 	set.logger.cookie = s;
 	set.logger.callback = dav1d_log_hook;
 	ret = be->lib.dav1d_open(&ctx, &set);

@@ -220,8 +220,6 @@ known=(
 	"vp8 flip-data=a flipped bit in VP8's entropy-coded data decodes without an error (VP8 has no check that could notice it): the pictures until the next golden or key frame differ"
 	"vp9 truncate=libavcodec's VP9 decoder returns no error for a frame whose only tile ends halfway through its data, and the daemon has no other signal: the pictures until the key frame differ"
 	"vp9 flip-data=a flipped bit in VP9's entropy-coded data decodes without an error from libavcodec: the pictures until the key frame differ"
-	"av1 garbage=libdav1d decodes the frame whose tile data is noise, and the next one, without an error; later frames fail: not investigated yet"
-	"av1 flip-data=a flipped bit in AV1 tile data decodes without an error from libdav1d for the frame and the next ones; later frames fail: not investigated yet"
 	"h264 garbage=slice data replaced by noise decodes as valid CABAC data: libavcodec finds no error, conceals nothing and logs nothing, even at its verbose level (the engine's decode_h264 --garble 4 on this clip shows it without the device): the pictures until the next I picture differ"
 	"h264 flip-header=the flipped bit (bit 27 of picture 4's slice header) lands in ref_pic_list_modification(), which frame-based DECODE_PARAMS does not carry: the daemon compares frame_num, the field flags, the PPS id, idr_pic_id and the POC fields with the controls (before them), not the reference list changes, the QP or the weights: the pictures until the next I picture differ"
 )

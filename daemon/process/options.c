@@ -13,8 +13,8 @@ static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"Usage: %s [OPTIONS]\n"
-		"Decodes the jobs of the daedalus-v4l2 V4L2 stateless decoder (VP8, VP9) in\n"
-		"userspace, attached to the kernel module through %s.\n"
+		"Decodes the jobs of the daedalus-v4l2 V4L2 stateless decoder (H.264, VP8,\n"
+		"VP9, AV1) in userspace, attached to the kernel module through %s.\n"
 		"\n"
 		"  -f, --foreground   stay in the foreground and log to stderr (else: syslog)\n"
 		"  -v, --verbose      also log every job and buffer\n"

@@ -79,6 +79,7 @@ static int claim_memory(struct dm_context *ctx, const struct dm_job *job, const 
 	uint64_t bytes, free_bytes;
 	uint32_t w, h;
 	enum dm_mem_verdict verdict;
+	char user[32] = "";
 
 	/*
 	 * Another codec: the old decoder goes now (the worker drained it), so that its memory
@@ -114,13 +115,10 @@ static int claim_memory(struct dm_context *ctx, const struct dm_job *job, const 
 			       "for it (--memory-budget)", dd_codec_name(dj->codec), w, h,
 			       bytes / DM_MIB + (bytes % DM_MIB != 0), free_bytes / DM_MIB);
 	}
-	if (ctx->claim.owner == DM_OWNER_UNKNOWN)
-		dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory "
-			"budget", ctx->id, dd_codec_name(dj->codec), w, h, bytes / 1024);
-	else
-		dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory "
-			"budget for user %" PRIu32, ctx->id, dd_codec_name(dj->codec), w, h,
-			bytes / 1024, ctx->claim.owner);
+	if (ctx->claim.owner != DM_OWNER_UNKNOWN)
+		snprintf(user, sizeof(user), " for user %" PRIu32, ctx->claim.owner);
+	dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory budget%s",
+		ctx->id, dd_codec_name(dj->codec), w, h, bytes / 1024, user);
 	return 0;
 }
 

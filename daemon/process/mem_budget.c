@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The decoders' memory shared out among the streams (mem_budget.h). */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -171,14 +172,15 @@ enum dm_mem_verdict dm_mem_claim(struct dm_mem_budget *b, struct dm_mem_claim *c
 	if (bytes > c->bytes) {
 		/* used counts c->bytes: the others' claims are used - c->bytes */
 		uint64_t others = b->used - c->bytes;
-		uint64_t mine = b->per_user && c->owner != DM_OWNER_UNKNOWN ? user_holds(b, c) : 0;
+		bool shared = b->per_user && c->owner != DM_OWNER_UNKNOWN;
+		uint64_t mine = shared ? user_holds(b, c) : 0;
+		uint64_t share_left = mine < b->per_user ? b->per_user - mine : 0;
 
 		if (b->limit && bytes > b->limit - others) {
 			*free_bytes = b->limit - others;
 			r = DM_MEM_OVER_BUDGET;
-		} else if (b->per_user && c->owner != DM_OWNER_UNKNOWN &&
-			   (mine >= b->per_user || bytes > b->per_user - mine)) {
-			*free_bytes = mine >= b->per_user ? 0 : b->per_user - mine;
+		} else if (shared && bytes > share_left) {
+			*free_bytes = share_left;
 			r = DM_MEM_OVER_SHARE;
 		}
 	}

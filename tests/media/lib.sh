@@ -5,6 +5,7 @@
 # log, that it survives bad input, and that SIGTERM stops it cleanly.
 CK=${DAEDALUS_CHECKOUT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 . "$CK/tests/lib/known-failure.sh"
+. "$CK/tests/lib/forkless.sh"
 MEDIA=$CK/tests/media
 # This architecture's build products (build/arm64/ in the arm64 lane; see guest-init). The
 # clips are inputs, shared by both architectures: the reference decode is made on the spot by
@@ -41,13 +42,15 @@ daemon_start() { # extra daemon arguments
 	# alone would also match "another daedalus-v4l2d is already attached"), and still running.
 	# Up to 60 s: in the KASAN VM loading the libraries took 11-18 s of a restart and the
 	# warm-up of each codec (docs/daemon-engine.md) 1.6-3.2 s more, on a loaded host.
-	for _ in $(seq 600); do
-		if grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DAEMON_LOG"; then
+	# (polled in bash, tests/lib/forkless.sh: a grep and a sleep every 0.1 s slowed the start)
+	local i
+	for ((i = 0; i < 600; i++)); do
+		if log_has "$DAEMON_LOG" "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$"; then
 			kill -0 "$daemon_pid" 2>/dev/null && return 0
 			break
 		fi
 		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.1
+		nap 0.1
 	done
 	echo "FAIL: the daemon did not start:"
 	cat "$DAEMON_LOG"
@@ -77,10 +80,9 @@ daemon_alive() {
 
 # SIGTERM must stop it within 5 s with status 0.
 daemon_stop() {
-	local t0 st
-	t0=$(date +%s%N)
+	local t0=${EPOCHREALTIME//[!0-9]/} st i
 	kill -TERM "$daemon_pid"
-	for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+	for ((i = 0; i < 50; i++)); do kill -0 "$daemon_pid" 2>/dev/null || break; nap 0.1; done
 	if kill -0 "$daemon_pid" 2>/dev/null; then
 		echo "FAIL the daemon ignored SIGTERM for 5 s"
 		kill -KILL "$daemon_pid"
@@ -89,7 +91,7 @@ daemon_stop() {
 	wait "$daemon_pid"
 	st=$?
 	if [ "$st" = 0 ]; then
-		echo "ok   daemon stopped on SIGTERM in $((($(date +%s%N) - t0) / 1000000)) ms, status 0"
+		echo "ok   daemon stopped on SIGTERM in $(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000)) ms, status 0"
 	else
 		echo "FAIL the daemon exited with status $st"
 		failures=$((failures + 1))
@@ -113,7 +115,8 @@ while True:
         break
 ' "$1" >"$2" 2>&1 &
 	notify_pid=$!
-	for _ in $(seq 50); do grep -qx listening "$2" && return 0; sleep 0.1; done
+	local i
+	for ((i = 0; i < 50; i++)); do log_has "$2" "^listening$" && return 0; nap 0.1; done
 	echo "FAIL no listener on @$1: $(cat "$2")"
 	failures=$((failures + 1))
 	return 1

@@ -9,6 +9,7 @@ TEST=$(basename "$0" .sh)
 WORK=$(mktemp -d /tmp/"$TEST".XXXXXX)
 fail=0
 . "$CK/tests/lib/known-failure.sh"
+. "$CK/tests/lib/forkless.sh"
 notes=()
 
 for t in "$PEER" "$CLIENT"; do
@@ -35,21 +36,18 @@ check() { # description, then a command that must succeed
 
 note() { notes+=("$*"); }
 
-# field KEY TEXT: the value of KEY=value in TEXT (the last one).
-field() { grep -o "\b$1=[^ ]*" <<<"$2" | tail -n 1 | cut -d= -f2; }
-
 # start_peer NAME ARGS...: the test peer in the background; waits for its handshake.
 start_peer() {
-	local name=$1
+	local name=$1 i
 	shift
 	PEER_LOG=$WORK/$name.log
-	rm -f "$WORK/$name.ready"
+	[ ! -e "$WORK/$name.ready" ] || rm -f "$WORK/$name.ready"
 	"$PEER" --ready-file "$WORK/$name.ready" "$@" >"$PEER_LOG" 2>&1 &
 	PEER_PID=$!
-	for _ in $(seq 100); do
+	for ((i = 0; i < 100; i++)); do
 		[ -e "$WORK/$name.ready" ] && return 0
 		kill -0 $PEER_PID 2>/dev/null || break
-		sleep 0.05
+		nap 0.05
 	done
 	echo "FAIL peer $name did not start:"
 	sed 's/^/    /' "$PEER_LOG"
@@ -62,8 +60,8 @@ stop_peer() {
 	kill -TERM "$PEER_PID" 2>/dev/null
 	wait "$PEER_PID"
 	PEER_RC=$?
-	PEER_SUMMARY=$(grep "^dv-testpeer: \(PASS\|FAIL\) " "$PEER_LOG" | tail -n 1)
-	grep -v "^dv-testpeer: job \|JOB_CANCEL .* after\|rejected with" "$PEER_LOG" | sed 's/^/    peer| /'
+	print_log "$PEER_LOG" "    peer| " dv-testpeer "^dv-testpeer: job |JOB_CANCEL .* after|rejected with"
+	PEER_SUMMARY=$LOG_SUMMARY
 }
 
 # run_client ARGS...: CLIENT_RC, CLIENT_SUMMARY and CLIENT_LOG set, its output printed. The client runs
@@ -74,8 +72,8 @@ run_client() {
 	"${CLIENT_AS[@]}" "$CLIENT" "$@" >"$out" 2>&1
 	CLIENT_RC=$?
 	CLIENT_LOG=$out
-	CLIENT_SUMMARY=$(grep "^dv-reqclient: \(PASS\|FAIL\) " "$out" | tail -n 1)
-	sed 's/^/    client| /' "$out"
+	print_log "$out" "    client| " dv-reqclient
+	CLIENT_SUMMARY=$LOG_SUMMARY
 }
 
 # ms_between T0_NS T1_NS

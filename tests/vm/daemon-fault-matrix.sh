@@ -81,9 +81,6 @@ print(clips.annexb('ffmpeg', c) if c.endswith('.mkv') else c)") ||
 done
 wd=$(cat /sys/module/daedalus_v4l2/parameters/job_timeout_ms)
 now_ms() { NOW=$((${EPOCHREALTIME/./} / 1000)); } # the time in ms into $NOW, with no fork
-# nap SECONDS: a sleep without a fork (read's timeout on a pipe this shell holds open)
-exec {nap_fd}<> <(:)
-nap() { read -r -t "$1" -u "$nap_fd" _ || :; }
 client() { # codec output [client arguments]: the codec's client on its clip
 	local c=$1 out=$2
 	shift 2
@@ -93,8 +90,11 @@ pending_at() { # client-output time: a request was queued before time and came b
 	awk -v t="$2" '$1 == "req" && $3 < t && $4 > t { found = 1 } END { exit !found }' "$1"
 }
 wait_pics() { # output count pid: until the client has shown count pictures (or ended)
-	while kill -0 "$3" 2>/dev/null && [ "$(grep -c '^pic ' "$1")" -lt "$2" ]; do
-		sleep 0.05
+	# (counted and napped in bash, tests/lib/forkless.sh: no process started every 50 ms)
+	while kill -0 "$3" 2>/dev/null; do
+		count_lines "$1" "pic "
+		[ "$COUNT" -lt "$2" ] || break
+		nap 0.05
 	done
 }
 cells=()

@@ -44,14 +44,13 @@ else
 fi
 debug_kernel() { [ -e /proc/lockdep ]; }
 debug_kernel && echo "NOTE debug kernel (lockdep): one clip per codec and mode, the normal kernel runs the full list"
-if ! debug_kernel; then
-	check_clip --clip av1-aom-tiles
-	check_clip --clip av1-svt-10bit-grain
-	check_clip --clip av1-svt-intraonly
+# in one check-clip.py and one gst-decode process (check_clips: each start costs seconds)
+if debug_kernel; then
+	check_clips "--clip av1-aom-odd" "--clip vp9-altref-odd" "--clip vp8-altref-odd"
+else
+	check_clips "--clip av1-aom-tiles" "--clip av1-svt-10bit-grain" "--clip av1-svt-intraonly" \
+		"--clip av1-aom-odd" "--clip vp9-altref-odd" "--clip vp8-altref-odd"
 fi
-check_clip --clip av1-aom-odd
-check_clip --clip vp9-altref-odd
-check_clip --clip vp8-altref-odd
 in_flight_since() { # earlier count: prints how many more jobs went out beside another
 	echo $(($(grep -c "in flight 2," "$DAEMON_LOG") - $1))
 }
@@ -64,8 +63,11 @@ else
 fi
 # H.264 frame based: whole pictures, no HOLD, pipelined like the others
 before=$(in_flight_since 0)
-check_clip --clip h264-main-bpyramid
-debug_kernel || check_clip --clip h264-mbaff
+if debug_kernel; then
+	check_clip --clip h264-main-bpyramid
+else
+	check_clips "--clip h264-main-bpyramid" "--clip h264-mbaff"
+fi
 inflight=$(in_flight_since "$before")
 if [ "$inflight" -gt 0 ]; then
 	echo "ok   H.264 frame based: $inflight jobs sent with another of their context in flight"
@@ -77,8 +79,11 @@ fi
 # may go out beside the picture before it
 slice_param=/sys/module/daedalus_v4l2/parameters/h264_slice_based
 echo 1 >"$slice_param"
-check_clip --clip h264-slices
-debug_kernel || check_clip --clip h264-main-bpyramid
+if debug_kernel; then
+	check_clip --clip h264-slices
+else
+	check_clips "--clip h264-slices" "--clip h264-main-bpyramid"
+fi
 echo 0 >"$slice_param"
 # one request at a time: after a few grace periods that time out the worker drains at once
 # (daemon/process/grace.c), and it must still decode every frame, none waiting for a next job

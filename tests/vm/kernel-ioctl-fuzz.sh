@@ -120,10 +120,10 @@ victim=$PEER_PID
 (
 	sleep $((PHASE / 2))
 	kill -KILL "$victim"
-	for _ in $(seq 100); do
-		grep -q '^State:.*Z' /proc/"$victim"/status 2>/dev/null && break
+	for ((i = 0; i < 100; i++)); do
+		log_has /proc/"$victim"/status '^State:.*Z' && break
 		kill -0 "$victim" 2>/dev/null || break
-		sleep 0.05
+		nap 0.05
 	done
 	for _ in $(seq 20); do
 		"$PEER" --mode chaos --seed $((SEED + 8)) --jitter-ms 20 >"$WORK/chaos3.log" 2>&1 &
@@ -150,18 +150,19 @@ check "the chaos peer attached after the SIGKILL saw well-formed jobs and docume
 DLOG=$WORK/daemon.log
 "$DAEMON" --foreground >"$DLOG" 2>&1 &
 dpid=$!
-for _ in $(seq 300); do # it warms each codec up before it is ready
-	grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DLOG" && break
+ready_line="daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$"
+for ((i = 0; i < 300; i++)); do # it warms each codec up before it is ready
+	log_has "$DLOG" "$ready_line" && break
 	kill -0 $dpid 2>/dev/null || break
-	sleep 0.1
+	nap 0.1 # (polled in bash: a grep and a sleep every 0.1 s slowed its start)
 done
-if grep -qE "daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$" "$DLOG" && kill -0 $dpid 2>/dev/null; then
+if log_has "$DLOG" "$ready_line" && kill -0 $dpid 2>/dev/null; then
 	DUMP_PIDS=$dpid
 	fuzz daemon $((SEED + 3))
 	DUMP_PIDS=
 	check "the daemon survived ($(grep -c ' failed\| error' "$DLOG") error lines in its log)" kill -0 $dpid
 	kill -TERM $dpid
-	for _ in $(seq 50); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
+	for ((i = 0; i < 50; i++)); do kill -0 $dpid 2>/dev/null || break; nap 0.1; done
 	check "the daemon stopped on SIGTERM within 5 s" bash -c "! kill -0 $dpid 2>/dev/null"
 	kill -KILL $dpid 2>/dev/null
 	wait $dpid

@@ -83,7 +83,7 @@ after=
 for _ in $(seq 50); do
 	after=$(dmabufs)
 	[ "$after" = "$before" ] && break
-	sleep 0.1
+	nap 0.1
 done
 if [ "$after" = "$before" ]; then
 	echo "ok   no dma-buf left over ($before before and after)"

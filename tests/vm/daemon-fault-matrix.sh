@@ -183,7 +183,7 @@ for ((r = 1; r <= repeat; r++)); do
 		pid=$!
 		wait_pics "$o.victim" 5 "$victim"
 		kill -STOP "$daemon_pid"
-		sleep 0.3
+		nap 0.3
 		kill -KILL "$victim"
 		kill -CONT "$daemon_pid"
 		wait "$victim" 2>/dev/null

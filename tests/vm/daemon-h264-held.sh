@@ -65,7 +65,7 @@ check=$!
 # the checker decodes the clip with FFmpeg first: seconds under TCG
 for _ in $(seq 1200); do
 	[ -e "$gate.held" ] || ! kill -0 "$check" 2>/dev/null && break
-	sleep 0.1
+	nap 0.1
 done
 if [ -e "$gate.held" ]; then
 	kill -KILL "$daemon_pid"

@@ -39,7 +39,7 @@ until_claimed() { # stream's pid, then a command counting claims: until one, or 
 	for _ in $(seq 600); do
 		[ "$("${@:2}")" -ge 1 ] && return
 		kill -0 "$1" 2>/dev/null || return
-		sleep 0.1
+		nap 0.1
 	done
 }
 refusals() { grep -c "memory budget: a VP9 stream of 350x198 may take" "$DAEMON_LOG"; }
@@ -78,7 +78,7 @@ daemon_alive
 # a claim goes back when the worker of the closed context has closed its stream
 for _ in $(seq 100); do
 	[ "$(closed)" -ge 2 ] && break
-	sleep 0.1
+	nap 0.1
 done
 check "both streams' contexts closed ($(closed))" test "$(closed)" -ge 2
 claims0=$(claims)

@@ -34,9 +34,10 @@ gst=$!
 exec 3>"$fifo"
 head -c "$cut" "$clip" >&3
 for _ in $(seq 600); do
-	[ "$(grep -c '^frame ' /tmp/gst.log)" -ge 2 ] && break
+	count_lines /tmp/gst.log "frame "
+	[ "$COUNT" -ge 2 ] && break
 	kill -0 "$gst" 2>/dev/null || break
-	sleep 0.05
+	nap 0.05
 done
 sleep 1 # the pictures it has the data for are decoded (or queued)
 n=$(grep -c '^frame ' /tmp/gst.log)

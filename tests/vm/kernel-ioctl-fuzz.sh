@@ -130,7 +130,7 @@ victim=$PEER_PID
 		echo $! >"$WORK/chaos3.pid"
 		wait $! && exit 0
 		grep -q "EBUSY" "$WORK/chaos3.log" || exit 1
-		sleep 0.1
+		nap 0.1
 	done
 	exit 1
 ) &

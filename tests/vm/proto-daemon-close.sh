@@ -33,11 +33,12 @@ client_wait() { # what, t_gone_ns
 }
 # gone_time: the peer's "closing/exiting ... t_ns=N" (CLOCK_MONOTONIC), waiting up to 60 s.
 gone_time() {
-	local t
+	local t line
 	for _ in $(seq 1200); do
-		t=$(grep -o "t_ns=[0-9]*" "$PEER_LOG" | tail -n 1 | cut -d= -f2)
+		t=""
+		while IFS= read -r line; do [[ $line =~ t_ns=([0-9]*) ]] && t=${BASH_REMATCH[1]}; done <"$PEER_LOG"
 		[ -n "$t" ] && break
-		sleep 0.05
+		nap 0.05
 	done
 	echo "${t:-0}"
 }
@@ -62,12 +63,13 @@ wait "$PEER_PID" 2>/dev/null
 start_peer kill --mode hang -v || finish "(no peer)"
 client_bg
 for _ in $(seq 1200); do
-	[ "$(grep -c '^dv-testpeer: job ' "$PEER_LOG")" -ge $n ] && break
-	sleep 0.05
+	count_lines "$PEER_LOG" "dv-testpeer: job "
+	[ "$COUNT" -ge $n ] && break
+	nap 0.05
 done
 check "the peer holds all $n jobs before it is killed" \
 	test "$(grep -c '^dv-testpeer: job ' "$PEER_LOG")" -ge $n
-sleep 0.3
+nap 0.3
 t_kill=$("$PEER" --now)
 kill -KILL "$PEER_PID"
 wait "$PEER_PID" 2>/dev/null

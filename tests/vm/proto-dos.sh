@@ -126,7 +126,7 @@ hold() {
 	holders+=($!)
 	for _ in $(seq 200); do
 		grep -q "^charged" "$WORK/$name.out" && break
-		sleep 0.05
+		nap 0.05
 	done
 	sed 's/^/    holder| /' "$WORK/$name.out"
 	charged= refused= probe=

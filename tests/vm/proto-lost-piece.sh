@@ -56,7 +56,7 @@ wait_for() {
 	shift
 	for _ in $(seq 400); do
 		"$@" && return 0
-		sleep 0.05
+		nap 0.05
 	done
 	echo "    (no $what within 20 s)"
 	return 1

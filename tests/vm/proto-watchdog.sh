@@ -24,7 +24,7 @@ run_client --codec vp8 --frames 3 --contexts 2 --expect error --min-ms $lo --max
 check "frames fail after $lo..$hi ms (min $(field lat_ms_min "$CLIENT_SUMMARY"), max $(field lat_ms_max "$CLIENT_SUMMARY") ms)" \
 	test "$CLIENT_RC" = 0
 wd_min=$(field lat_ms_min "$CLIENT_SUMMARY") wd_max=$(field lat_ms_max "$CLIENT_SUMMARY")
-sleep 0.5
+nap 0.5
 stop_peer
 check "peer: 6 waiting JOB_CANCEL, 6 answers accepted ($PEER_SUMMARY)" \
 	test "$PEER_RC" = 0 -a "$(field cancels "$PEER_SUMMARY")" = 6 \
@@ -40,7 +40,7 @@ run_client --codec vp8 --frames 3 --contexts 2 --expect error --min-ms $((lo + d
 	--max-ms $((hi + delay)) --timeout-ms $((t * 4))
 check "slow daemon: frames fail after its answer, $((lo + delay))..$((hi + delay)) ms (min $(field lat_ms_min "$CLIENT_SUMMARY"), max $(field lat_ms_max "$CLIENT_SUMMARY") ms)" \
 	test "$CLIENT_RC" = 0
-sleep 0.5
+nap 0.5
 stop_peer
 check "slow peer: 6 waiting JOB_CANCEL, 6 late answers accepted ($PEER_SUMMARY)" \
 	test "$PEER_RC" = 0 -a "$(field cancels "$PEER_SUMMARY")" = 6 \
@@ -73,7 +73,7 @@ run_client --codec vp9 --frames 6 --depth 4 --expect error --min-ms $lo --max-ms
 	--timeout-ms $((t * 4))
 check "4 in flight: frames fail in order after $lo..$hi ms (min $(field lat_ms_min "$CLIENT_SUMMARY"), max $(field lat_ms_max "$CLIENT_SUMMARY") ms)" \
 	test "$CLIENT_RC" = 0
-sleep 0.5
+nap 0.5
 stop_peer
 check "peer: 4 jobs held at once, 6 waiting JOB_CANCEL, 6 answers accepted ($PEER_SUMMARY)" \
 	test "$PEER_RC" = 0 -a "$(field max_in_flight "$PEER_SUMMARY")" = 4 \

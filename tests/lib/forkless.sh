@@ -14,7 +14,10 @@ nap() {
 		sleep "$1"
 		return 0
 	fi
-	read -r -t "$1" _ <>"$fifo" || true
+	# a timeout is read's status above 128; anything else (the FIFO would not open) must not
+	# turn a caller's bounded poll into a busy loop
+	read -r -t "$1" _ 2>/dev/null <>"$fifo"
+	[ $? -gt 128 ] || sleep "$1"
 }
 
 # log_has FILE ERE: whether a line of FILE matches the extended regular expression ERE.
@@ -23,7 +26,7 @@ log_has() {
 	[ -r "$1" ] || return 1
 	while IFS= read -r line || [ -n "$line" ]; do
 		[[ $line =~ $2 ]] && return 0
-	done <"$1"
+	done 2>/dev/null <"$1" # (a /proc file may vanish between the test and the open)
 	return 1
 }
 

@@ -116,7 +116,7 @@ while True:
 ' "$1" >"$2" 2>&1 &
 	notify_pid=$!
 	local i
-	for ((i = 0; i < 50; i++)); do log_has "$2" "^listening$" && return 0; nap 0.1; done
+	for ((i = 0; i < 150; i++)); do log_has "$2" "^listening$" && return 0; nap 0.1; done
 	echo "FAIL no listener on @$1: $(cat "$2")"
 	failures=$((failures + 1))
 	return 1

@@ -44,7 +44,7 @@ start_peer() {
 	[ ! -e "$WORK/$name.ready" ] || rm -f "$WORK/$name.ready"
 	"$PEER" --ready-file "$WORK/$name.ready" "$@" >"$PEER_LOG" 2>&1 &
 	PEER_PID=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 400; i++)); do # 20 s
 		[ -e "$WORK/$name.ready" ] && return 0
 		kill -0 $PEER_PID 2>/dev/null || break
 		nap 0.05

@@ -80,7 +80,7 @@ h264 h264-high10 dmabuf-import
 daemon_alive
 daemon_stop
 after=
-for _ in $(seq 50); do
+for _ in $(seq 300); do
 	after=$(dmabufs)
 	[ "$after" = "$before" ] && break
 	nap 0.1

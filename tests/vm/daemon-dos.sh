@@ -47,7 +47,7 @@ stream vp9-350x198 "$WORKD/warmup.log" ||
 # the warm-up's BUF_GONEs close its fds as the main loop gets to them
 for _ in $(seq 50); do
 	base=$(fds)
-	nap 0.2
+	nap 0.5
 	[ "$(fds)" = "$base" ] && break
 done
 nofd0=$(klines "no free fd in the daemon")
@@ -92,7 +92,7 @@ echo "     the job table held contexts back $(($(held) - held0)) times (debugfs)
 check "no frame failed for a full job table" test "$(klines 'job table full')" = "$full0"
 daemon_alive
 # BUF_GONE closes them as the main loop gets to it
-for _ in $(seq 100); do [ "$(fds)" -le $((have + 4)) ] && break; nap 0.1; done
+for _ in $(seq 300); do [ "$(fds)" -le $((have + 4)) ] && break; nap 0.1; done
 check "the daemon's fds are back near where they were ($(fds), limit $limit)" test "$(fds)" -le $((have + 4))
 # still serving, with the lowered limit: a new stream, new buffers, new fds
 stream vp9-350x198 "$WORKD/after.log"

@@ -76,7 +76,7 @@ grep -E "pictures match|ERROR|differ" "$WORKD/first.log" | head -n 3 | sed 's/^/
 check "the first stream decoded every picture bit-exact beside it" test $first_rc = 0
 daemon_alive
 # a claim goes back when the worker of the closed context has closed its stream
-for _ in $(seq 100); do
+for _ in $(seq 300); do
 	[ "$(closed)" -ge 2 ] && break
 	nap 0.1
 done

@@ -33,7 +33,7 @@ timeout 300 "$GST_DECODE" "$out" "fdsrc fd=0 ! matroskademux ! h264parse !
 gst=$!
 exec 3>"$fifo"
 head -c "$cut" "$clip" >&3
-for _ in $(seq 600); do
+for _ in $(seq 1200); do # 60 s: the pipeline's start took more than 30 s on a loaded host
 	count_lines /tmp/gst.log "frame "
 	[ "$COUNT" -ge 2 ] && break
 	kill -0 "$gst" 2>/dev/null || break

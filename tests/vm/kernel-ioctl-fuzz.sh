@@ -151,7 +151,7 @@ DLOG=$WORK/daemon.log
 "$DAEMON" --foreground >"$DLOG" 2>&1 &
 dpid=$!
 ready_line="daedalus-v4l2d info: daedalus-v4l2d [^ ]+ ready$"
-for ((i = 0; i < 300; i++)); do # it warms each codec up before it is ready
+for ((i = 0; i < 600; i++)); do # it warms each codec up before it is ready (60 s)
 	log_has "$DLOG" "$ready_line" && break
 	kill -0 $dpid 2>/dev/null || break
 	nap 0.1 # (polled in bash: a grep and a sleep every 0.1 s slowed its start)

@@ -124,7 +124,7 @@ hold() {
 	shift 2
 	setpriv "$@" -- python3 -c "$holder" "$video" "$max" >"$WORK/$name.out" 2>&1 &
 	holders+=($!)
-	for _ in $(seq 200); do
+	for _ in $(seq 1200); do # up to 60 s
 		grep -q "^charged" "$WORK/$name.out" && break
 		nap 0.05
 	done

@@ -32,7 +32,7 @@ check "bridge node gone after rmmod" test ! -e /dev/daedalus-v4l2
 # shellcheck disable=SC2086
 check "insmod $(basename "$ko") $params again" insmod "$ko" $params
 udevadm settle --timeout=10 >/dev/null 2>&1
-for _ in $(seq 100); do [ -c /dev/daedalus-v4l2 ] && break; nap 0.05; done
+for _ in $(seq 400); do [ -c /dev/daedalus-v4l2 ] && break; nap 0.05; done
 start_peer second --expect-all-gone || finish "(no peer after reload)"
 run_client --codec h264 --frames 3 --contexts 2
 check "decoding after the reload" test "$CLIENT_RC" = 0

@@ -20,14 +20,19 @@ nap() {
 	[ $? -gt 128 ] || sleep "$1"
 }
 
+# The loops below read a line as `line=""; read -r line`, and take a last line that has no
+# newline after the loop: when read fails (a /proc file whose process went away gives ESRCH)
+# it leaves the variable as it was, so a loop on `read || [ -n "$line" ]` saw the line before
+# again, forever (kernel-ioctl-fuzz hung on a peer's /proc status that way).
+
 # log_has FILE ERE: whether a line of FILE matches the extended regular expression ERE.
 log_has() {
 	local line
 	[ -r "$1" ] || return 1
-	while IFS= read -r line || [ -n "$line" ]; do
+	while line="" && IFS= read -r line; do
 		[[ $line =~ $2 ]] && return 0
 	done 2>/dev/null <"$1" # (a /proc file may vanish between the test and the open)
-	return 1
+	[ -n "$line" ] && [[ $line =~ $2 ]]
 }
 
 # count_lines FILE PREFIX: how many lines of FILE start with PREFIX, in COUNT (0 if FILE cannot
@@ -36,9 +41,10 @@ count_lines() {
 	local line
 	COUNT=0
 	[ -r "$1" ] || return 0
-	while IFS= read -r line || [ -n "$line" ]; do
+	while line="" && IFS= read -r line; do
 		[[ $line != "$2"* ]] || COUNT=$((COUNT + 1))
-	done <"$1"
+	done 2>/dev/null <"$1"
+	[ -z "$line" ] || [[ $line != "$2"* ]] || COUNT=$((COUNT + 1))
 }
 
 # field NAME TEXT: the value of the last NAME=VALUE in TEXT (NAME at a word boundary, VALUE up
@@ -56,9 +62,11 @@ field() {
 # print_log FILE PREFIX TOOL [SKIP]: FILE's lines printed after PREFIX, but those matching the
 # extended regex SKIP; the last "TOOL: PASS ..." or "TOOL: FAIL ..." line in LOG_SUMMARY.
 print_log() {
-	local file=$1 prefix=$2 tool=$3 skip=${4:-} line
+	local file=$1 prefix=$2 tool=$3 skip=${4:-} line last
 	LOG_SUMMARY=""
-	while IFS= read -r line || [ -n "$line" ]; do
+	for ((last = 0; !last; )); do
+		line=""
+		IFS= read -r line || { last=1; [ -n "$line" ] || break; }
 		case $line in "$tool: PASS "* | "$tool: FAIL "*) LOG_SUMMARY=$line ;; esac
 		[ -n "$skip" ] && [[ $line =~ $skip ]] && continue
 		printf '%s%s\n' "$prefix" "$line"

@@ -60,6 +60,21 @@ check "count_lines: $COUNT lines start with 'dv-testpeer: ', grep -c says $(grep
 count_lines "$t/none" "x"
 check "count_lines on a missing file is 0" test "$COUNT" = 0
 
+# A read that fails leaves bash's variable as it was: loops on `read || [ -n "$line" ]` went
+# on forever when a /proc file's process went away mid-read (kernel-ioctl-fuzz, 2026-12-05).
+# A directory fails its first read; /proc files of processes exiting meanwhile race with it.
+check "the helpers end on a file whose read fails (a directory)" timeout 10 bash -c "
+	. '$CK/tests/lib/forkless.sh'
+	! log_has '$t' . && count_lines '$t' x && test \$COUNT = 0 && print_log '$t' '' x" 2>/dev/null
+check "the helpers end on /proc files of processes exiting meanwhile (300 rounds)" timeout 60 bash -c "
+	. '$CK/tests/lib/forkless.sh'
+	for ((k = 0; k < 300; k++)); do
+		sleep 0.01 & p=\$!
+		log_has /proc/\$p/status '^State:.*Z'
+		count_lines /proc/\$p/status S
+		print_log /proc/\$p/status '' x >/dev/null 2>&1
+	done"
+
 t0=${EPOCHREALTIME//[!0-9]/}
 nap 0.3
 ms=$(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000))

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 30
+# testbed-seconds: 25
 # The daemon killed (SIGKILL) while GStreamer decodes an open-GOP H.264 stream (non-IDR I
 # pictures, no IDR after the first picture) and started again at once. The new daemon never
 # decoded the pictures the client's DPB lists, so the requests until the next I picture

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 5 debug=65
+# testbed-seconds: 15 debug=60
 # Where the module does cache maintenance for a dmabuf importer (docs/memory.md, issue 14
 # item 4), seen through the function tracer while dv-cache-check runs: a CAPTURE buffer
 # imported by vimc (vb2-dma-contig, mapped DMA_FROM_DEVICE), a job completing it, DQBUF, then

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 10 debug=30
+# testbed-seconds: 5 debug=35
 # GStreamer scans media devices when it builds its registry, with no daemon attached: the
 # v4l2codecs plugin must register its four stateless decoders for the daedalus-v4l2 device
 # (the testbed loads only our module, so they can only come from it).

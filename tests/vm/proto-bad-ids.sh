@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 5 debug=55
+# testbed-seconds: 5 debug=20
 # The kernel never trusts the daemon's COMPLETE: for every job the peer first answers with an
 # unknown job id (ENOENT), the wrong context (EINVAL), a reserved field set, an unknown status
 # and OK-with-a-reason (EINVAL), then the real answer, then the same answer again (stale id:

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 200
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 15 debug=45
+# testbed-seconds: 10 debug=35
 # Who may open /dev/daedalus-v4l2. The kernel checks no capability: the node's permission is
 # the whole rule. As the module creates it, 0600 root; with the packaged udev rule,
 # root:daedalus-v4l2d 0660, so the daemon's own unprivileged user attaches and no other user

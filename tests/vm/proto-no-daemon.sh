@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
 # testbed-kernels: normal debug
-# testbed-seconds: 15 debug=15
+# testbed-seconds: 5 debug=5
 # With no daemon attached, or with the bridge open but no HELLO yet, a request completes at
 # once with its CAPTURE buffer marked ERROR (no waiting for the watchdog). The kernel says so
 # once per context, not once per frame, and counts the failed frames in one line at close.

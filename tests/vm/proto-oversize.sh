@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 10 debug=35
+# testbed-seconds: 5 debug=15
 # CAPTURE bytesused from the daemon is checked against the plane: one byte more than the
 # plane (and 4 GiB - 1) gives ERANGE, a wrong plane count EINVAL, and the job stays in flight;
 # the peer's exact answer (bytesused = plane length on every plane) then reaches the

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 400
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 15 debug=135
+# testbed-seconds: 5 debug=25
 # Round trip through the bridge with the test peer as the daemon: for every OUTPUT format and
 # several CAPTURE layouts and memory types, each CAPTURE buffer must come back holding exactly
 # the record and pattern the peer wrote (the client recomputes them from what it queued), so

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 20 debug=95
+# testbed-seconds: 5 debug=35
 # The module cannot be unloaded while the daemon has the bridge open or an application has the
 # video node open (rmmod fails, nothing breaks); once both are gone it unloads, loads again and
 # works from a fresh state (session 1).

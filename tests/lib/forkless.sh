@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by test libraries (tests/tools/proto-lib.sh, tests/media/lib.sh): waiting, and
 # reading logs and the tools' summary lines, without starting a process. Under the debug
 # kernel (KASAN, lockdep) and TCG each process a test starts costs 0.3-0.9 s of CPU for its
@@ -20,31 +21,31 @@ nap() {
 	[ $? -gt 128 ] || sleep "$1"
 }
 
-# The loops below read a line as `line=""; read -r line`, and take a last line that has no
-# newline after the loop: when read fails (a /proc file whose process went away gives ESRCH)
-# it leaves the variable as it was, so a loop on `read || [ -n "$line" ]` saw the line before
-# again, forever (kernel-ioctl-fuzz hung on a peer's /proc status that way).
+# The readers take the whole file with mapfile (a builtin; a last line without a newline
+# included). A loop on `read || [ -n "$line" ]` hung: a read that fails (a /proc file whose
+# process went away gives ESRCH) leaves its variable as it was, so the loop saw the line
+# before again, forever (kernel-ioctl-fuzz on a SIGKILLed peer's /proc status). mapfile stops
+# at a failed read.
 
 # log_has FILE ERE: whether a line of FILE matches the extended regular expression ERE.
 log_has() {
-	local line
-	[ -r "$1" ] || return 1
-	while line="" && IFS= read -r line; do
+	local lines line
+	mapfile -t lines 2>/dev/null <"$1" || return 1 # (a /proc file may be gone by now)
+	for line in "${lines[@]}"; do
 		[[ $line =~ $2 ]] && return 0
-	done 2>/dev/null <"$1" # (a /proc file may vanish between the test and the open)
-	[ -n "$line" ] && [[ $line =~ $2 ]]
+	done
+	return 1
 }
 
 # count_lines FILE PREFIX: how many lines of FILE start with PREFIX, in COUNT (0 if FILE cannot
 # be read).
 count_lines() {
-	local line
+	local lines line
 	COUNT=0
-	[ -r "$1" ] || return 0
-	while line="" && IFS= read -r line; do
+	mapfile -t lines 2>/dev/null <"$1" || return 0
+	for line in "${lines[@]}"; do
 		[[ $line != "$2"* ]] || COUNT=$((COUNT + 1))
-	done 2>/dev/null <"$1"
-	[ -z "$line" ] || [[ $line != "$2"* ]] || COUNT=$((COUNT + 1))
+	done
 }
 
 # field NAME TEXT: the value of the last NAME=VALUE in TEXT (NAME at a word boundary, VALUE up
@@ -62,13 +63,12 @@ field() {
 # print_log FILE PREFIX TOOL [SKIP]: FILE's lines printed after PREFIX, but those matching the
 # extended regex SKIP; the last "TOOL: PASS ..." or "TOOL: FAIL ..." line in LOG_SUMMARY.
 print_log() {
-	local file=$1 prefix=$2 tool=$3 skip=${4:-} line last
+	local prefix=$2 tool=$3 skip=${4:-} lines line
 	LOG_SUMMARY=""
-	for ((last = 0; !last; )); do
-		line=""
-		IFS= read -r line || { last=1; [ -n "$line" ] || break; }
+	mapfile -t lines <"$1"
+	for line in "${lines[@]}"; do
 		case $line in "$tool: PASS "* | "$tool: FAIL "*) LOG_SUMMARY=$line ;; esac
 		[ -n "$skip" ] && [[ $line =~ $skip ]] && continue
 		printf '%s%s\n' "$prefix" "$line"
-	done <"$file"
+	done
 }

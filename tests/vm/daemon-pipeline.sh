@@ -44,13 +44,18 @@ else
 fi
 debug_kernel() { [ -e /proc/lockdep ]; }
 debug_kernel && echo "NOTE debug kernel (lockdep): one clip per codec and mode, the normal kernel runs the full list"
-# in one check-clip.py and one gst-decode process (check_clips: each start costs seconds)
-if debug_kernel; then
-	check_clips "--clip av1-aom-odd" "--clip vp9-altref-odd" "--clip vp8-altref-odd"
-else
-	check_clips "--clip av1-aom-tiles" "--clip av1-svt-10bit-grain" "--clip av1-svt-intraonly" \
-		"--clip av1-aom-odd" "--clip vp9-altref-odd" "--clip vp8-altref-odd"
-fi
+# check_kind CLIP... [-- CLIP...]: the clips (those after -- under the normal kernel only) in
+# one check-clip.py and one gst-decode process (check_clips: each start costs seconds)
+check_kind() {
+	local c checks=()
+	for c; do
+		[ "$c" = -- ] && { debug_kernel && break; continue; }
+		checks+=("--clip $c")
+	done
+	check_clips "${checks[@]}"
+}
+check_kind av1-aom-odd vp9-altref-odd vp8-altref-odd -- av1-aom-tiles av1-svt-10bit-grain \
+	av1-svt-intraonly
 in_flight_since() { # earlier count: prints how many more jobs went out beside another
 	echo $(($(grep -c "in flight 2," "$DAEMON_LOG") - $1))
 }
@@ -63,11 +68,7 @@ else
 fi
 # H.264 frame based: whole pictures, no HOLD, pipelined like the others
 before=$(in_flight_since 0)
-if debug_kernel; then
-	check_clip --clip h264-main-bpyramid
-else
-	check_clips "--clip h264-main-bpyramid" "--clip h264-mbaff"
-fi
+check_kind h264-main-bpyramid -- h264-mbaff
 inflight=$(in_flight_since "$before")
 if [ "$inflight" -gt 0 ]; then
 	echo "ok   H.264 frame based: $inflight jobs sent with another of their context in flight"
@@ -79,11 +80,7 @@ fi
 # may go out beside the picture before it
 slice_param=/sys/module/daedalus_v4l2/parameters/h264_slice_based
 echo 1 >"$slice_param"
-if debug_kernel; then
-	check_clip --clip h264-slices
-else
-	check_clips "--clip h264-slices" "--clip h264-main-bpyramid"
-fi
+check_kind h264-slices -- h264-main-bpyramid
 echo 0 >"$slice_param"
 # one request at a time: after a few grace periods that time out the worker drains at once
 # (daemon/process/grace.c), and it must still decode every frame, none waiting for a next job

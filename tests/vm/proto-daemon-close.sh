@@ -33,10 +33,10 @@ client_wait() { # what, t_gone_ns
 }
 # gone_time: the peer's "closing/exiting ... t_ns=N" (CLOCK_MONOTONIC), waiting up to 60 s.
 gone_time() {
-	local t line
+	local t log
 	for _ in $(seq 1200); do
-		t=""
-		while IFS= read -r line; do [[ $line =~ t_ns=([0-9]*) ]] && t=${BASH_REMATCH[1]}; done <"$PEER_LOG"
+		IFS= read -r -d '' log <"$PEER_LOG"
+		t=$(field t_ns "$log")
 		[ -n "$t" ] && break
 		nap 0.05
 	done

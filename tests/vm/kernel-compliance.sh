@@ -1,7 +1,9 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 900
 # testbed-batch: yes
-# testbed-kernels: normal debug
+# testbed-kernels: debug
+# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
+# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-arches: amd64 arm64-full
 # testbed-seconds: 75 debug=115
 # v4l2-compliance on the daedalus-v4l2 video node once per OUTPUT format, and on its media

@@ -1,7 +1,9 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
-# testbed-kernels: normal debug
+# testbed-kernels: debug
+# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
+# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=30
 # One opener's buffers count against its own memory cgroup, not the machine's (issue 13,
 # docs/security.md "What each layer enforces"): the module allocates buffer pages with

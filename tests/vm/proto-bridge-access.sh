@@ -1,7 +1,9 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 200
 # testbed-batch: yes
-# testbed-kernels: normal debug
+# testbed-kernels: debug
+# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
+# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 10 debug=35
 # Who may open /dev/daedalus-v4l2. The kernel checks no capability: the node's permission is
 # the whole rule. As the module creates it, 0600 root; with the packaged udev rule,

@@ -1,6 +1,8 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
-# testbed-kernels: normal debug
+# testbed-kernels: debug
+# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
+# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=5
 # With no daemon attached, or with the bridge open but no HELLO yet, a request completes at
 # once with its CAPTURE buffer marked ERROR (no waiting for the watchdog). The kernel says so

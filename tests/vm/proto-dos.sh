@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 500 --module-params job_timeout_ms=30000
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 30 debug=65
+# testbed-seconds: 25 debug=80
 # No opener takes the bridge from the others (issue 13, docs/security.md), against the test peer:
 # - Job table: 80 decoder instances with a job each while the peer answers 1.5 s after receiving
 #   it: the device-wide table (64) fills, and the contexts past it must wait for a slot
@@ -125,7 +125,7 @@ hold() {
 	setpriv "$@" -- python3 -c "$holder" "$video" "$max" >"$WORK/$name.out" 2>&1 &
 	holders+=($!)
 	for _ in $(seq 1200); do # up to 60 s
-		grep -q "^charged" "$WORK/$name.out" && break
+		log_has "$WORK/$name.out" '^charged' && break
 		nap 0.05
 	done
 	sed 's/^/    holder| /' "$WORK/$name.out"

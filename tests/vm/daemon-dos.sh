@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=30000
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 50
+# testbed-seconds: 60
 # One client exhausting what the daemon and the kernel share must not take the decoder from
 # another (issue 13, docs/security.md). A stream decodes a VP9 clip the way Chromium does
 # (dv-vpxclient, every picture against libvpx); once all its CAPTURE buffers have their fds in

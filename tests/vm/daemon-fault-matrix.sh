@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 195 debug=205
+# testbed-seconds: 140 debug=190
 # The fault matrix (issue 14): every fault below, through the device, with our own clients
 # (dv-vpxclient for VP8 and VP9, dv-av1client, dv-h264client: they check
 # V4L2_BUF_FLAG_ERROR, which GStreamer 1.26 ignores) and their shared fault options

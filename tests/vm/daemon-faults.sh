@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 40
+# testbed-seconds: 50
 # Bad input through the device: one inter frame of a clip truncated or replaced by noise
 # after its header. The daemon must fail that job (ERROR buffer, a logged reason), keep
 # serving, and every frame before the damage and from the next keyframe on must equal

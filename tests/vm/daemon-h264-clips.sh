@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 1200
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 35
+# testbed-seconds: 30
 # H.264 through the device end to end: GStreamer's v4l2slh264dec decodes x264 clips through
 # daedalus-v4l2 and daedalus-v4l2d (SPS/PPS rebuilt from the controls); every frame must equal
 # FFmpeg's software decode. First in the default mode (frame based, Annex-B start codes), then

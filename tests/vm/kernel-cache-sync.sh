@@ -4,7 +4,7 @@
 # testbed-kernels: debug
 # (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
 # lockdep on top: docs/testing.md, "Which kernel runs what")
-# testbed-seconds: 15 debug=60
+# testbed-seconds: 15 debug=55
 # Where the module does cache maintenance for a dmabuf importer (docs/memory.md, issue 14
 # item 4), seen through the function tracer while dv-cache-check runs: a CAPTURE buffer
 # imported by vimc (vb2-dma-contig, mapped DMA_FROM_DEVICE), a job completing it, DQBUF, then

@@ -4,7 +4,7 @@
 # testbed-kernels: debug
 # (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
 # lockdep on top: docs/testing.md, "Which kernel runs what")
-# testbed-seconds: 5 debug=35
+# testbed-seconds: 5 debug=20
 # GStreamer scans media devices when it builds its registry, with no daemon attached: the
 # v4l2codecs plugin must register its four stateless decoders for the daedalus-v4l2 device
 # (the testbed loads only our module, so they can only come from it).

@@ -4,7 +4,7 @@
 # testbed-kernels: debug
 # (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
 # lockdep on top: docs/testing.md, "Which kernel runs what")
-# testbed-seconds: 5 debug=20
+# testbed-seconds: 5 debug=15
 # The kernel never trusts the daemon's COMPLETE: for every job the peer first answers with an
 # unknown job id (ENOENT), the wrong context (EINVAL), a reserved field set, an unknown status
 # and OK-with-a-reason (EINVAL), then the real answer, then the same answer again (stale id:

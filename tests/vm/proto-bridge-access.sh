@@ -4,7 +4,7 @@
 # testbed-kernels: debug
 # (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
 # lockdep on top: docs/testing.md, "Which kernel runs what")
-# testbed-seconds: 10 debug=35
+# testbed-seconds: 10 debug=30
 # Who may open /dev/daedalus-v4l2. The kernel checks no capability: the node's permission is
 # the whole rule. As the module creates it, 0600 root; with the packaged udev rule,
 # root:daedalus-v4l2d 0660, so the daemon's own unprivileged user attaches and no other user

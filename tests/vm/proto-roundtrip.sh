@@ -4,7 +4,7 @@
 # testbed-kernels: debug
 # (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
 # lockdep on top: docs/testing.md, "Which kernel runs what")
-# testbed-seconds: 5 debug=25
+# testbed-seconds: 5 debug=15
 # Round trip through the bridge with the test peer as the daemon: for every OUTPUT format and
 # several CAPTURE layouts and memory types, each CAPTURE buffer must come back holding exactly
 # the record and pattern the peer wrote (the client recomputes them from what it queued), so

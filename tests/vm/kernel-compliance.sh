@@ -1,9 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 900
 # testbed-batch: yes
-# testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
+# testbed-kernels: normal debug
 # testbed-arches: amd64 arm64-full
 # testbed-seconds: 75 debug=120
 # v4l2-compliance on the daedalus-v4l2 video node once per OUTPUT format, and on its media

@@ -1,8 +1,6 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
-# testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
+# testbed-kernels: normal debug
 # testbed-seconds: 5 debug=5
 # With no daemon attached, or with the bridge open but no HELLO yet, a request completes at
 # once with its CAPTURE buffer marked ERROR (no waiting for the watchdog). The kernel says so

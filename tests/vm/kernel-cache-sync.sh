@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 15 debug=55
 # Where the module does cache maintenance for a dmabuf importer (docs/memory.md, issue 14
 # item 4), seen through the function tracer while dv-cache-check runs: a CAPTURE buffer

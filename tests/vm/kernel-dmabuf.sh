@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 15 debug=50
 # The module's own buffer memory (kernel/daedalus-mem.c, docs/memory.md) seen from userspace:
 # MMAP buffers of both queues are exportable (EXPBUF); what a CPU writes through the video

@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=15
 # Format negotiation and request validation that v4l2-compliance cannot reach: the CAPTURE
 # formats follow the bit depth set through the SPS / VP9 frame / AV1 sequence control (NV12

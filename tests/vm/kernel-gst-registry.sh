@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=20
 # GStreamer scans media devices when it builds its registry, with no daemon attached: the
 # v4l2codecs plugin must register its four stateless decoders for the daedalus-v4l2 device

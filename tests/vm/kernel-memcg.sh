@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=20
 # One opener's buffers count against its own memory cgroup, not the machine's (issue 13,
 # docs/security.md "What each layer enforces"): the module allocates buffer pages with

@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=15
 # The kernel never trusts the daemon's COMPLETE: for every job the peer first answers with an
 # unknown job id (ENOENT), the wrong context (EINVAL), a reserved field set, an unknown status

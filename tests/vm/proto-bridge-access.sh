@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 200
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 10 debug=30
 # Who may open /dev/daedalus-v4l2. The kernel checks no capability: the node's permission is
 # the whole rule. As the module creates it, 0600 root; with the packaged udev rule,

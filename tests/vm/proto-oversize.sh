@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=15
 # CAPTURE bytesused from the daemon is checked against the plane: one byte more than the
 # plane (and 4 GiB - 1) gives ERANGE, a wrong plane count EINVAL, and the job stays in flight;

@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 400
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=15
 # Round trip through the bridge with the test peer as the daemon: for every OUTPUT format and
 # several CAPTURE layouts and memory types, each CAPTURE buffer must come back holding exactly

@@ -2,8 +2,6 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# (make check: the debug kernel only; a deterministic check, which it runs with KASAN and
-# lockdep on top: docs/testing.md, "Which kernel runs what")
 # testbed-seconds: 5 debug=25
 # The module cannot be unloaded while the daemon has the bridge open or an application has the
 # video node open (rmmod fails, nothing breaks); once both are gone it unloads, loads again and

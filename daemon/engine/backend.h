@@ -111,6 +111,13 @@ struct dd_backend_ops {
 	 */
 	int (*warm_up)(void *backend, enum dd_codec codec, struct dd_error *err);
 	void (*close)(struct dd_backend_stream *stream);
+	/*
+	 * Optional: the meter the stream's picture allocations take their bytes from
+	 * (picture_meter.h), which the engine sets the stream's limit on; the stream owns it.
+	 * A backend whose pictures live in memory it does not allocate (a hardware decoder's
+	 * dmabufs) has none, and its streams have no limit here.
+	 */
+	struct dd_meter *(*meter)(struct dd_backend_stream *stream);
 };
 
 extern const struct dd_backend_ops dd_backend_ffmpeg;

@@ -41,8 +41,10 @@
 #include "av1_obu_writer.h"
 #include "backend.h"
 #include "dav1d_lib.h"
+#include "dav1d_pictures.h"
 #include "error.h"
 #include "picture.h"
+#include "picture_meter.h"
 #include "warm_samples.h"
 
 #define SEQ_OBU_MAX 64
@@ -74,6 +76,10 @@ struct dd_backend_stream {
 	/* submitted jobs, oldest first, until collected (depth > 1 only) */
 	struct async_job *q;
 	unsigned int q_cap, q_head, q_count;
+	/* the pictures' bytes against the stream's limit (dav1d_pictures.h) */
+	struct dd_meter *meter;
+	struct dd_dav1d_pictures *pictures;
+	uint64_t refusals_seen; /* the meter's refusals already reported */
 };
 
 struct async_job {
@@ -174,6 +180,9 @@ static void d_close(struct dd_backend_stream *s)
 	/* frees the tags of frames still in flight, through tag_free() */
 	if (s->ctx)
 		s->be->lib.dav1d_close(&s->ctx);
+	/* pictures the caller still holds keep the allocator, and it the meter */
+	dd_dav1d_pictures_unref(s->pictures);
+	dd_meter_unref(s->meter);
 	pthread_mutex_destroy(&s->log_lock);
 	free(s->q);
 	free(s->buf);
@@ -211,6 +220,7 @@ static Dav1dContext *open_decoder(struct dd_backend_stream *s, unsigned int fram
 	set.strict_std_compliance = 1;
 	set.logger.cookie = s;
 	set.logger.callback = dav1d_log_hook;
+	set.allocator = dd_dav1d_pictures_allocator(s->pictures);
 	ret = be->lib.dav1d_open(&ctx, &set);
 	if (ret < 0) {
 		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "cannot open a dav1d decoder: %s",
@@ -234,10 +244,16 @@ static struct dd_backend_stream *open_stream(struct dav1d_backend *be, unsigned 
 	s->be = be;
 	pthread_mutex_init(&s->log_lock, NULL);
 	dd_av1_state_reset(&s->state);
+	s->meter = dd_meter_new();
+	s->pictures = s->meter ? dd_dav1d_pictures_new(s->meter) : NULL;
+	if (!s->pictures) {
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
+		d_close(s);
+		return NULL;
+	}
 	s->ctx = open_decoder(s, frame_delay, err);
 	if (!s->ctx) {
-		pthread_mutex_destroy(&s->log_lock);
-		free(s);
+		d_close(s);
 		return NULL;
 	}
 	s->frame_delay = frame_delay;
@@ -318,6 +334,8 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 		}
 		if (ret < 0) {
 			lib->dav1d_data_unref(&data);
+			if (dd_meter_check(s->meter, &s->refusals_seen, err))
+				return -1;
 			return dd_fail(err, "dav1d rejected the frame: %s",
 				       s->dav1d_error[0] ? s->dav1d_error : strerror(-ret));
 		}
@@ -326,6 +344,8 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 	ret = lib->dav1d_get_picture(s->ctx, pic);
 	if (ret == DAV1D_ERR(EAGAIN)) /* a second call drains a frame still in flight */
 		ret = lib->dav1d_get_picture(s->ctx, pic);
+	if (ret < 0 && dd_meter_check(s->meter, &s->refusals_seen, err))
+		return -1;
 	if (ret == DAV1D_ERR(EAGAIN))
 		return dd_fail(err, "dav1d decoded no picture for this frame%s%s",
 			       s->dav1d_error[0] ? ": " : "", s->dav1d_error);
@@ -698,10 +718,14 @@ static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic)
 	if (i < (int)s->q_count) {
 		j = q_at(s, (unsigned int)i);
 		fail_before(s, (unsigned int)i);
-		if (!j->done)
+		if (!j->done && dd_meter_check(s->meter, &s->refusals_seen, &j->res.err)) {
+			j->done = true;
+			j->res.ret = -1;
+		} else if (!j->done) {
 			job_failed(j, tag && tag->replay ?
 				   "dav1d failed to re-show the key frame: %s" :
 				   "dav1d failed to decode the frame: %s", msg);
+		}
 	}
 	lib->dav1d_data_props_unref(&props);
 	return true;
@@ -767,6 +791,8 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 		if (ret < 0) {
 			lib->dav1d_data_unref(&data);
 			take_dav1d_error(s, msg, sizeof(msg));
+			if (dd_meter_check(s->meter, &s->refusals_seen, err))
+				return -1;
 			return dd_fail(err, "dav1d rejected the frame: %s",
 				       msg[0] ? msg : strerror(-ret));
 		}
@@ -849,6 +875,11 @@ static void d_flush(struct dd_backend_stream *s)
 			job_failed(q_at(s, i), "%s", "the stream was flushed before the job finished");
 }
 
+static struct dd_meter *d_meter(struct dd_backend_stream *s)
+{
+	return s->meter;
+}
+
 const struct dd_backend_ops dd_backend_dav1d = {
 	.name = "dav1d",
 	.init = d_init,
@@ -863,4 +894,5 @@ const struct dd_backend_ops dd_backend_dav1d = {
 	.flush = d_flush,
 	.close = d_close,
 	.warm_up = d_warm_up,
+	.meter = d_meter,
 };

@@ -37,6 +37,7 @@
 
 #include "backend_ffmpeg.h"
 #include "error.h"
+#include "ffmpeg_pictures.h"
 #include "picture.h"
 #include "warm_samples.h"
 
@@ -222,6 +223,9 @@ static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags)
 	struct dd_backend_stream *s = ctx->opaque;
 	int ret = s->be->lib.avcodec_default_get_buffer2(ctx, frame, flags);
 
+	/* counted against the stream's limit, or refused (ffmpeg_pictures.h) */
+	if (ret >= 0)
+		ret = ff_meter_frame(&s->be->lib, s->meter, frame);
 	if (ret >= 0 && s->frame_threads) {
 		ff_pipe_capture(s, frame);
 		return ret;
@@ -359,6 +363,8 @@ static void ff_close(struct dd_backend_stream *s)
 	s->be->lib.av_frame_free(&s->drained);
 	s->be->lib.av_frame_free(&s->kept);
 	dd_h264_packet_free(&s->h264);
+	/* pictures still out elsewhere keep the meter (ffmpeg_pictures.c) */
+	dd_meter_unref(s->meter);
 	free(s);
 }
 
@@ -383,11 +389,12 @@ static struct dd_backend_stream *open_stream(struct ff_backend *be, enum dd_code
 	s->captured = be->lib.av_frame_alloc();
 	s->drained = be->lib.av_frame_alloc();
 	s->kept = be->lib.av_frame_alloc();
+	s->meter = dd_meter_new();
 	dd_h264_packet_init(&s->h264);
 	s->frame_threads = frame_threads;
 	/* capture slots for PIPE mode, which the stream may enter later (ff_set_frame_delay) */
 	s->pipe_capable = stream_frame_threads(be, UINT_MAX) && be->frame_delay > 1;
-	if (!s->pkt || !s->captured || !s->drained || !s->kept || ff_pipe_open(s)) {
+	if (!s->pkt || !s->captured || !s->drained || !s->kept || !s->meter || ff_pipe_open(s)) {
 		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		goto fail;
 	}
@@ -567,6 +574,9 @@ int ff_finish_vpx(struct dd_backend_stream *s, const struct dd_job *job, int ret
 {
 	if (!ret && !s->allocations)
 		ret = dd_fail(err, "libavcodec decoded no picture for this frame");
+	/* a picture refused by the stream's limit fails its frame with whatever error: say so */
+	if (ret)
+		dd_meter_check(s->meter, &s->refusals_seen, err);
 	if (!ret)
 		ret = ff_write_picture(s, s->captured, job, 3, out, err);
 	s->be->lib.av_frame_unref(s->captured);
@@ -580,6 +590,11 @@ int ff_decode(struct dd_backend_stream *s, const struct dd_job *job, struct dd_d
 		return ff_decode_h264(s, job, out, err);
 	return ff_finish_vpx(s, job, ff_send(s, job->bitstream, job->bitstream_size, err), out,
 			     err);
+}
+
+static struct dd_meter *ff_meter(struct dd_backend_stream *s)
+{
+	return s->meter;
 }
 
 static void ff_flush(struct dd_backend_stream *s)
@@ -605,4 +620,5 @@ const struct dd_backend_ops dd_backend_ffmpeg = {
 	.flush = ff_flush,
 	.close = ff_close,
 	.warm_up = ff_warm_up,
+	.meter = ff_meter,
 };

@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "ffmpeg_lib.h"
 #include "h264_packet.h"
+#include "picture_meter.h"
 
 struct ff_backend {
 	struct dd_ffmpeg_lib lib;
@@ -94,6 +95,9 @@ struct dd_backend_stream {
 	/* the async ops' queue, oldest first */
 	struct ff_async_job *q;
 	unsigned int q_cap, q_head, q_count;
+	/* the pictures' bytes against the stream's limit (ffmpeg_pictures.h) */
+	struct dd_meter *meter;
+	uint64_t refusals_seen; /* the meter's refusals already reported */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "codec.h"
 #include "error.h"
 #include "picture.h"
+#include "picture_meter.h"
 #include "ref_set.h"
 
 /* In order of preference; a new backend is one more line here. */
@@ -276,6 +277,22 @@ void dd_stream_close(struct dd_stream *s)
 	if (s->codec_state)
 		s->codec_ops->access->state_free(s->codec_state);
 	free(s);
+}
+
+void dd_stream_set_memory_limit(struct dd_stream *s, uint64_t bytes)
+{
+	struct dd_meter *m = s->ops->meter ? s->ops->meter(s->bs) : NULL;
+
+	if (m)
+		dd_meter_set_limit(m, bytes);
+}
+
+void dd_stream_memory(const struct dd_stream *s, uint64_t *held, uint64_t *peak)
+{
+	struct dd_meter *m = s->ops->meter ? s->ops->meter(s->bs) : NULL;
+
+	*held = m ? dd_meter_held(m) : 0;
+	*peak = m ? dd_meter_peak(m) : 0;
 }
 
 const char *dd_stream_backend_name(const struct dd_stream *s)

@@ -314,6 +314,21 @@ void dd_stream_forget(struct dd_stream *stream, uint64_t timestamp);
  */
 void dd_stream_lost(struct dd_stream *stream, const uint64_t *timestamp);
 
+/*
+ * The most picture memory the stream's decoder may hold from now on, in bytes (0: no limit):
+ * the stream's claim on the daemon's memory budget. A picture past it is refused inside the
+ * library, and its job fails with DD_ERR_NO_MEMORY; the pictures already held stay. A backend
+ * that does not count its pictures (no meter op) ignores it. Cheap: call it before every
+ * submit.
+ */
+void dd_stream_set_memory_limit(struct dd_stream *stream, uint64_t bytes);
+
+/*
+ * What the stream's pictures hold now and held at most since open, in bytes; both 0 for a
+ * backend that does not count them.
+ */
+void dd_stream_memory(const struct dd_stream *stream, uint64_t *held, uint64_t *peak);
+
 const char *dd_stream_backend_name(const struct dd_stream *stream);
 
 #endif

@@ -87,6 +87,8 @@ int dd_ffmpeg_lib_load(struct dd_ffmpeg_lib *lib, const char *avcodec_path,
 	RESOLVE(lib->avutil_handle, uname, av_frame_free);
 	RESOLVE(lib->avutil_handle, uname, av_frame_ref);
 	RESOLVE(lib->avutil_handle, uname, av_frame_unref);
+	RESOLVE(lib->avutil_handle, uname, av_buffer_create);
+	RESOLVE(lib->avutil_handle, uname, av_buffer_unref);
 	RESOLVE(lib->avutil_handle, uname, av_log_set_callback);
 	RESOLVE(lib->avutil_handle, uname, av_log_set_level);
 	RESOLVE(lib->avutil_handle, uname, av_log_format_line2);

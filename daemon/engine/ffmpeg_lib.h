@@ -8,6 +8,7 @@
 #define DAEDALUS_FFMPEG_LIB_H
 
 #include <libavcodec/avcodec.h>
+#include <libavutil/buffer.h>
 #include <libavutil/frame.h>
 #include <libavutil/log.h>
 
@@ -37,6 +38,8 @@ struct dd_ffmpeg_lib {
 	DD_FN(av_frame_free);
 	DD_FN(av_frame_ref);
 	DD_FN(av_frame_unref);
+	DD_FN(av_buffer_create);
+	DD_FN(av_buffer_unref);
 	DD_FN(av_log_set_callback);
 	DD_FN(av_log_set_level);
 	DD_FN(av_log_format_line2);

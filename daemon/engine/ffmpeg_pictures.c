@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+
+#include "ffmpeg_pictures.h"
+
+/* One plane's buffer as handed out: libavcodec's, and what it took from the meter. */
+struct metered_buf {
+	AVBufferRef *inner;
+	struct dd_meter *meter;
+	size_t size;
+	void (*unref)(AVBufferRef **buf);
+};
+
+/* The last reference to the wrapper is gone (any thread): the bytes go back. */
+static void metered_free(void *opaque, uint8_t *data)
+{
+	struct metered_buf *mb = opaque;
+
+	(void)data;
+	dd_meter_give(mb->meter, mb->size);
+	dd_meter_unref(mb->meter);
+	mb->unref(&mb->inner);
+	free(mb);
+}
+
+/* *slot's buffer in a wrapper that carries its bytes; -1 (slot unchanged) when out of memory. */
+static int wrap(const struct dd_ffmpeg_lib *lib, struct dd_meter *meter, AVBufferRef **slot)
+{
+	struct metered_buf *mb = malloc(sizeof(*mb));
+	AVBufferRef *outer;
+
+	if (!mb)
+		return -1;
+	outer = lib->av_buffer_create((*slot)->data, (*slot)->size, metered_free, mb, 0);
+	if (!outer) {
+		free(mb);
+		return -1;
+	}
+	*mb = (struct metered_buf){
+		.inner = *slot,
+		.meter = dd_meter_ref(meter),
+		.size = (*slot)->size,
+		.unref = lib->av_buffer_unref,
+	};
+	*slot = outer;
+	return 0;
+}
+
+int ff_meter_frame(const struct dd_ffmpeg_lib *lib, struct dd_meter *meter, AVFrame *frame)
+{
+	uint64_t unwrapped = 0;
+	int i;
+
+	for (i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; i++)
+		unwrapped += frame->buf[i]->size;
+	for (i = 0; i < frame->nb_extended_buf; i++)
+		unwrapped += frame->extended_buf[i]->size;
+	if (!dd_meter_take(meter, unwrapped))
+		goto fail;
+	for (i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; i++) {
+		size_t size = frame->buf[i]->size;
+
+		if (wrap(lib, meter, &frame->buf[i]))
+			goto no_memory;
+		unwrapped -= size;
+	}
+	for (i = 0; i < frame->nb_extended_buf; i++) {
+		size_t size = frame->extended_buf[i]->size;
+
+		if (wrap(lib, meter, &frame->extended_buf[i]))
+			goto no_memory;
+		unwrapped -= size;
+	}
+	return 0;
+no_memory:
+	/* the wrapped planes give theirs back as the frame lets them go */
+	dd_meter_give(meter, unwrapped);
+fail:
+	lib->av_frame_unref(frame);
+	return AVERROR(ENOMEM);
+}

@@ -25,6 +25,11 @@
  *                tile cut to 2 bytes): the job must fail, so must every later job predicting
  *                from a failed one, and the next shown key frame must decode (prints
  *                fault/resync lines for run_clips.py)
+ *   --starve N   jobs 0..N-1 decode with a picture memory limit of one byte
+ *                (dd_stream_set_memory_limit: a decoder past its stream's claim), lifted after
+ *                the client waited for them: they must fail, at least one with
+ *                DD_ERR_NO_MEMORY (dav1d's picture allocation refused), and the stream must
+ *                match again from the next shown key frame, as after --corrupt
  *   --forward-key  turn the first (shown) key frame into a forward key frame: the job says
  *                show_frame = 0, showable_frame = 1, error resilient (implied for a shown key
  *                frame), refresh slot 0 only; then, as from a show_existing_frame of that slot,
@@ -394,6 +399,7 @@ static void print_pic(long display, const struct pic *p)
 /* Everything decided once a job is done, in decode order. */
 struct run {
 	long jobs, failures, fuzz_from, fuzz_to, corrupt_at;
+	long starve_until, no_memory; /* --starve N, and the jobs failed DD_ERR_NO_MEMORY */
 	bool fuzzed, key_after_fuzz, key_after_corrupt;
 	int status;
 	/* since --corrupt: the failed jobs, which later jobs must not decode from */
@@ -424,6 +430,7 @@ static void finish(struct run *run, struct inflight *in, bool ok, const struct d
 	if (!ok) {
 		in->p->failed = 1;
 		run->failures++;
+		run->no_memory += err->kind == DD_ERR_NO_MEMORY;
 		if (!excused) {
 			fprintf(stderr, "job %ld failed: %s\n", in->index, err->msg);
 			run->status = 1;
@@ -518,6 +525,7 @@ int main(int argc, char **argv)
 		{ "corrupt", required_argument, NULL, 'c' },
 		{ "shared-every", required_argument, NULL, 's' },
 		{ "share-changes", required_argument, NULL, 'S' },
+		{ "starve", required_argument, NULL, 'M' },
 		{ 0 },
 	};
 	enum av1_layout layout = AV1_LAYOUT_GST;
@@ -574,6 +582,11 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			share_changes = atoi(optarg);
+			break;
+		case 'M':
+			/* from job 0 on, failures are judged as after --corrupt 0 */
+			run.starve_until = atol(optarg);
+			run.corrupt_at = 0;
 			break;
 		case 'c':
 			if (sscanf(optarg, "%ld:%15s", &run.corrupt_at, mode) < 1 ||
@@ -635,6 +648,17 @@ int main(int argc, char **argv)
 				av1_client_done(&client, &job, ts);
 				continue;
 			}
+			if (run.jobs < run.starve_until) {
+				dd_stream_set_memory_limit(stream, 1);
+			} else if (run.jobs == run.starve_until) {
+				/* the client waits for the starved jobs; frame threads allocate late */
+				dd_stream_sync(stream);
+				while (count)
+					if (!collect_one(stream, &run, ring, ring_size, &head,
+							 &count, false))
+						return 1;
+				dd_stream_set_memory_limit(stream, 0);
+			}
 			/* a client with lookahead requests queued: the oldest must be done first */
 			while (count >= lookahead)
 				if (!collect_one(stream, &run, ring, ring_size, &head, &count, true))
@@ -661,10 +685,13 @@ int main(int argc, char **argv)
 				run.fuzzed = in->fuzzed = true;
 			}
 			if (run.jobs == run.corrupt_at) {
-				corrupt(&job, truncate);
+				if (!run.starve_until)
+					corrupt(&job, truncate);
 				in->corrupted = true;
 				printf("fault %ld\n", sh.count);
 			}
+			if (run.jobs < run.starve_until)
+				in->corrupted = true; /* must fail */
 			if (copy_job(&in->job, &job)) {
 				fprintf(stderr, "out of memory\n");
 				return 1;
@@ -730,6 +757,10 @@ int main(int argc, char **argv)
 	}
 	if (run.corrupt_at >= 0 && !run.key_after_corrupt) {
 		fprintf(stderr, "no shown key frame decoded after the damaged job\n");
+		run.status = 1;
+	}
+	if (run.starve_until > 0 && !run.no_memory) {
+		fprintf(stderr, "--starve: no job failed for the memory limit\n");
 		run.status = 1;
 	}
 	/* shared from the first job, and back at a later key frame when the clip has one */

@@ -41,6 +41,12 @@
  *                    engine must notice: some job before the next keyframe must fail (pick a
  *                    frame whose loss a decoder can notice; the pictures in between are not
  *                    compared)
+ *   --starve N       jobs 0..N-1 decode with a picture memory limit of one byte
+ *                    (dd_stream_set_memory_limit: a decoder past its stream's claim), then
+ *                    the limit is lifted after the client waited for them: those jobs must
+ *                    fail, at least one with DD_ERR_NO_MEMORY (the library's allocation
+ *                    refused, nothing else broken), and the stream must be bit-exact again
+ *                    from the next keyframe (with --lookahead, frame threads refuse it)
  *   --corrupt N:lost job N fails before the engine sees it, and the engine is told
  *                    (dd_stream_lost(): a job the kernel withdrew while the daemon was
  *                    stopped, or cancelled before it started); the client's slots follow the
@@ -202,6 +208,7 @@ struct rec {
 static struct {
 	long jobs_ok, jobs_failed, hidden;
 	long corrupt_at, fuzz_from, fuzz_to;
+	long starve_until, no_memory; /* --starve N, and the jobs failed DD_ERR_NO_MEMORY */
 	int bad, faulted, drop_unnoticed;
 } run = { .corrupt_at = -1, .fuzz_from = -1, .fuzz_to = -1 };
 
@@ -219,8 +226,10 @@ static void job_result(struct rec *r, int ret, const struct dd_error *err)
 			fprintf(stderr, "job %zu: failure without a reason\n", i);
 			run.bad = 1;
 		}
+		run.no_memory += err->kind == DD_ERR_NO_MEMORY;
 		if (!r->expect_fail && !(run.corrupt_at >= 0 && (long)i > run.corrupt_at) &&
-		    !(run.fuzz_from >= 0 && (long)i > run.fuzz_from)) {
+		    !(run.fuzz_from >= 0 && (long)i > run.fuzz_from) &&
+		    !(run.starve_until > 0 && run.faulted)) {
 			fprintf(stderr, "job %zu: UNEXPECTED failure\n", i);
 			run.bad = 1;
 		}
@@ -291,6 +300,7 @@ int main(int argc, char **argv)
 		{ "stall-every", required_argument, NULL, 'S' },
 		{ "switch-every", required_argument, NULL, 'W' },
 		{ "expect-switches", required_argument, NULL, 'E' },
+		{ "starve", required_argument, NULL, 'M' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
@@ -369,6 +379,9 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			expect_switches = (unsigned int)atoi(optarg);
+			break;
+		case 'M':
+			run.starve_until = atol(optarg);
 			break;
 		default:
 			return 2;
@@ -461,6 +474,18 @@ int main(int argc, char **argv)
 		expect_fail = expect_fail_next;
 		flush_probe = expect_fail_next;
 		expect_fail_next = 0;
+		if ((long)i < run.starve_until) {
+			if (!i) {
+				run.faulted = 1;
+				printf("fault %ld\n", display);
+			}
+			expect_fail = 1;
+			dd_stream_set_memory_limit(stream, 1);
+		} else if ((long)i == run.starve_until) {
+			/* the client waits for the starved jobs; frame threads allocate late */
+			sync_all(stream);
+			dd_stream_set_memory_limit(stream, 0);
+		}
 		if ((long)i == run.corrupt_at) {
 			expect_fail = 1;
 			run.faulted = 1;
@@ -678,6 +703,10 @@ int main(int argc, char **argv)
 		ivf.count, run.jobs_ok, run.jobs_failed, run.hidden, shown_existing, display,
 		dd_stream_backend_name(stream),
 		decode_ns ? (run.jobs_ok + run.jobs_failed) * 1e9 / (double)decode_ns : 0.0);
+	if (run.starve_until > 0 && !run.no_memory) {
+		fprintf(stderr, "--starve: no job failed for the memory limit\n");
+		run.bad = 1;
+	}
 	if (ms.every) {
 		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,
 			expect_switches);

@@ -45,6 +45,10 @@
  *                     POC state start over, and decoding resumes at request B (an I-frame);
  *                     prints "seek A B". Leading pictures of a non-IDR I-frame may fail
  *                     (h264-client-check.py allows it), never show garbage
+ *   --starve N        requests 0..N-1 decode with a picture memory limit of one byte
+ *                     (dd_stream_set_memory_limit: a decoder past its stream's claim), lifted
+ *                     after the client waited for them: they must fail, at least one with
+ *                     DD_ERR_NO_MEMORY, and everything from the next access point must match
  *   --lookahead N     keep up to N jobs submitted (dd_stream_submit; the engine's frame_delay N:
  *                     FFmpeg frame threads) before collecting the oldest; every picture must
  *                     come out as with N = 1, and the oldest must be finished without waiting
@@ -112,6 +116,7 @@ struct rec {
 
 static struct {
 	long failed;
+	long no_memory; /* requests failed with DD_ERR_NO_MEMORY */
 	int status;
 } run;
 
@@ -121,6 +126,7 @@ static void request_done(struct rec *rc)
 	if (rc->failed) {
 		fprintf(stderr, "request %ld failed%s: %s\n", rc->n,
 			rc->allowed ? " (allowed)" : "", rc->err.msg);
+		run.no_memory += rc->err.kind == DD_ERR_NO_MEMORY;
 		printf("pic %ld FAILED\n", rc->n);
 		run.failed++;
 		if (!rc->allowed)
@@ -273,6 +279,7 @@ int main(int argc, char **argv)
 		{ "no-access-point", no_argument, NULL, 'a' },
 		{ "garble-fails", no_argument, NULL, 'G' },
 		{ "cut-slices", required_argument, NULL, 'u' },
+		{ "starve", required_argument, NULL, 'M' },
 		{ "lookahead", required_argument, NULL, 'L' },
 		{ "stall-every", required_argument, NULL, 'S' },
 		{ "switch-every", required_argument, NULL, 'W' },
@@ -288,6 +295,7 @@ int main(int argc, char **argv)
 	struct mode_switch ms;
 	bool fresh = true; /* nothing submitted since open or a flush */
 	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
+	long starve_until = -1;
 	int32_t ra_poc = 0;
 	bool ra_leading = false;
 	static struct h264_job job;
@@ -355,6 +363,9 @@ int main(int argc, char **argv)
 			if (sscanf(optarg, "%ld:%ld", &seek_from, &seek_to) != 2 ||
 			    seek_to < seek_from)
 				return 2;
+			break;
+		case 'M':
+			starve_until = atol(optarg);
 			break;
 		default:
 			return 2;
@@ -434,12 +445,21 @@ int main(int argc, char **argv)
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
-		if (n == forget_at || n == corrupt_at || n == garble_at || n == cut_at) {
+		if (n == forget_at || n == corrupt_at || n == garble_at || n == cut_at ||
+		    (!n && starve_until > 0)) {
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
+		if (n < starve_until) {
+			dd_stream_set_memory_limit(stream, 1);
+		} else if (n == starve_until) {
+			/* the client waits for the starved requests; frame threads allocate late */
+			sync_all(stream);
+			dd_stream_set_memory_limit(stream, 0);
+		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
 		if (faulted && !resynced && n != corrupt_at && n != garble_at && n != cut_at &&
+		    n >= starve_until &&
 		    (idr || (intra && garble_at < 0))) {
 			printf("resync %ld\n", n);
 			resynced = true;
@@ -464,7 +484,7 @@ int main(int argc, char **argv)
 					   (faulted && !resynced) || (ra_leading && n > ra_at &&
 						   job.dp.top_field_order_cnt < ra_poc),
 					   (n == forget_at && !intra) || n == corrupt_at ||
-					   (n == garble_at && garble_fails)))
+					   (n == garble_at && garble_fails) || n < starve_until))
 				fresh = false;
 			mode_switch_after(&ms, stream, n, may_switch);
 			if (ms.every && depth == 1) {
@@ -501,14 +521,16 @@ int main(int argc, char **argv)
 
 			fprintf(stderr, "request %ld failed%s: %s\n", n,
 				allowed ? " (allowed)" : "", err.msg);
+			run.no_memory += err.kind == DD_ERR_NO_MEMORY;
 			printf("pic %ld FAILED\n", n);
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
 		} else if ((n == forget_at && !intra) || n == corrupt_at ||
-			   (n == garble_at && garble_fails)) {
+			   (n == garble_at && garble_fails) || n < starve_until) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
-				"it names pictures the engine never decoded" : "its slices are garbage");
+				"it names pictures the engine never decoded" : n < starve_until ?
+				"its picture memory limit is one byte" : "its slices are garbage");
 			run.status = 1;
 		} else {
 			print_md5(n, p, &job);
@@ -529,6 +551,10 @@ next:
 	}
 	fprintf(stderr, "decode_h264: %ld requests, %ld failed, lookahead %u\n", n, run.failed,
 		lookahead);
+	if (starve_until > 0 && !run.no_memory) {
+		fprintf(stderr, "--starve: no request failed for the memory limit\n");
+		run.status = 1;
+	}
 	if (ms.every) {
 		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,
 			expect_switches);

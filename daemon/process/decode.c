@@ -51,7 +51,15 @@ static int open_stream(struct dm_context *ctx, enum dd_codec codec, uint32_t fou
 
 void dm_decode_close(struct dm_context *ctx)
 {
+	uint64_t held, peak;
+
 	if (ctx->stream) {
+		/* what the estimate was worth: the pictures' peak against the claim */
+		dd_stream_memory(ctx->stream, &held, &peak);
+		if (peak)
+			dm_info("ctx %u: %s pictures held at most %" PRIu64 " KiB of the %" PRIu64
+				" KiB claimed", ctx->id, dd_codec_name(ctx->codec), peak / 1024,
+				ctx->claim.bytes / 1024);
 		pthread_mutex_lock(&open_lock);
 		dd_stream_close(ctx->stream);
 		pthread_mutex_unlock(&open_lock);
@@ -229,6 +237,12 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 		dm_mem_release(ctx->svc->memory, &ctx->claim);
 		return -1;
 	}
+	/*
+	 * The claim bounds the decoder's pictures too (picture_meter.h): a library that would
+	 * hold more than the estimate of a conformant stream fails that frame, and the memory
+	 * stays with the other streams' claims. With no budget there is no bound.
+	 */
+	dd_stream_set_memory_limit(ctx->stream, ctx->svc->memory->limit ? ctx->claim.bytes : 0);
 	/* the application restarted the stream (a seek): nothing from before it applies */
 	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
 		dd_stream_flush(ctx->stream);

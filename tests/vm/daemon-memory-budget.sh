@@ -11,7 +11,9 @@
 # against libvpx, the way Chromium drives the device) while a second one, past the budget,
 # gets its frames failed (no hang) and the reason logged once; the first keeps every picture
 # bit-exact, the daemon lives, and once the first has closed its memory is back: a new stream
-# decodes bit-exact. Then one user's share (--memory-per-user): with room for three streams
+# decodes bit-exact. The claim also bounds the first stream's decoder: its pictures were
+# counted against it (the peak the daemon logs at the close is above 0 and within the claim;
+# refusals past it are tested with the real libraries by meson's *-starved clip tests). Then one user's share (--memory-per-user): with room for three streams
 # and a share of one, a user's second stream is refused with the reason naming its share,
 # while another user's stream decodes bit-exact beside the first. (The default budget, three
 # quarters of the unit's MemoryMax, is checked under systemd by packages.sh.)
@@ -81,6 +83,11 @@ for _ in $(seq 300); do
 	nap 0.1
 done
 check "both streams' contexts closed ($(closed))" test "$(closed)" -ge 2
+# the claim also bounds what the decoder's pictures may hold (engine/picture_meter.h)
+peak=$(sed -n "s/.*VP9 pictures held at most \([0-9]*\) KiB of the ${claim:-x} KiB claimed$/\1/p" \
+	"$DAEMON_LOG" | head -n 1)
+check "the first stream's pictures were counted against its claim: ${peak:-no} of ${claim:-no} KiB" \
+	test "${peak:-0}" -gt 0 -a "${peak:-0}" -le "${claim:-0}"
 claims0=$(claims)
 stream "$WORKD/after.log" 0
 check "once the first stream closed, its memory was back: a new stream decodes bit-exact" \

@@ -79,7 +79,6 @@ struct dd_backend_stream {
 	/* the pictures' bytes against the stream's limit (dav1d_pictures.h) */
 	struct dd_meter *meter;
 	struct dd_dav1d_pictures *pictures;
-	uint64_t refusals_seen; /* the meter's refusals already reported */
 };
 
 struct async_job {
@@ -311,12 +310,24 @@ static int grow(struct dd_backend_stream *s, size_t need, struct dd_error *err)
 	return 0;
 }
 
+/*
+ * The meter refused a picture since it counted `before`: what dav1d allocated while a frame
+ * was sent and its picture taken is that frame's (its picture, or the film grain copy of
+ * it), so the frame failed for it, whatever dav1d returned (with frame contexts dav1d may
+ * even accept the data: it hands out an older picture first and keeps the error).
+ */
+static bool refused_since(const struct dd_backend_stream *s, uint64_t before)
+{
+	return dd_meter_refusals(s->meter, NULL) != before;
+}
+
 /* Feeds len bytes of s->buf to dav1d and takes the one picture they make. */
 static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, struct dd_error *err)
 {
 	const struct dd_dav1d_lib *lib = &s->be->lib;
 	Dav1dData data = { 0 };
 	uint8_t *p = lib->dav1d_data_create(&data, len);
+	uint64_t refusals = dd_meter_refusals(s->meter, NULL);
 	int ret, tries = 0;
 
 	if (!p)
@@ -334,8 +345,8 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 		}
 		if (ret < 0) {
 			lib->dav1d_data_unref(&data);
-			if (dd_meter_check(s->meter, &s->refusals_seen, err))
-				return -1;
+			if (refused_since(s, refusals))
+				return dd_meter_fail(s->meter, err);
 			return dd_fail(err, "dav1d rejected the frame: %s",
 				       s->dav1d_error[0] ? s->dav1d_error : strerror(-ret));
 		}
@@ -344,8 +355,11 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 	ret = lib->dav1d_get_picture(s->ctx, pic);
 	if (ret == DAV1D_ERR(EAGAIN)) /* a second call drains a frame still in flight */
 		ret = lib->dav1d_get_picture(s->ctx, pic);
-	if (ret < 0 && dd_meter_check(s->meter, &s->refusals_seen, err))
-		return -1;
+	if (refused_since(s, refusals)) {
+		if (ret == 0)
+			lib->dav1d_picture_unref(pic);
+		return dd_meter_fail(s->meter, err);
+	}
 	if (ret == DAV1D_ERR(EAGAIN))
 		return dd_fail(err, "dav1d decoded no picture for this frame%s%s",
 			       s->dav1d_error[0] ? ": " : "", s->dav1d_error);
@@ -718,14 +732,10 @@ static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic)
 	if (i < (int)s->q_count) {
 		j = q_at(s, (unsigned int)i);
 		fail_before(s, (unsigned int)i);
-		if (!j->done && dd_meter_check(s->meter, &s->refusals_seen, &j->res.err)) {
-			j->done = true;
-			j->res.ret = -1;
-		} else if (!j->done) {
+		if (!j->done)
 			job_failed(j, tag && tag->replay ?
 				   "dav1d failed to re-show the key frame: %s" :
 				   "dav1d failed to decode the frame: %s", msg);
-		}
 	}
 	lib->dav1d_data_props_unref(&props);
 	return true;
@@ -764,6 +774,7 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 	struct frame_tag *tag;
 	char msg[160];
 	uint8_t *p;
+	uint64_t refusals = 0;
 	int ret, tries = 0;
 
 	tag = malloc(sizeof(*tag));
@@ -782,6 +793,8 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 	}
 	while (data.sz) {
+		/* pictures made while dav1d holds this frame back are older frames' */
+		refusals = dd_meter_refusals(s->meter, NULL);
 		ret = lib->dav1d_send_data(s->ctx, &data);
 		if (ret == DAV1D_ERR(EAGAIN) && tries++ < 16) {
 			ret = lib->dav1d_get_picture(s->ctx, &pic);
@@ -791,12 +804,19 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 		if (ret < 0) {
 			lib->dav1d_data_unref(&data);
 			take_dav1d_error(s, msg, sizeof(msg));
-			if (dd_meter_check(s->meter, &s->refusals_seen, err))
-				return -1;
+			if (refused_since(s, refusals))
+				return dd_meter_fail(s->meter, err);
 			return dd_fail(err, "dav1d rejected the frame: %s",
 				       msg[0] ? msg : strerror(-ret));
 		}
 	}
+	/*
+	 * Accepted, but its picture may have been refused all the same (refused_since()): the
+	 * caller's error path then finishes the frames before it and flushes, as for a frame
+	 * dav1d rejects, instead of counting on slots dav1d never filled.
+	 */
+	if (refused_since(s, refusals))
+		return dd_meter_fail(s->meter, err);
 	ret = lib->dav1d_get_picture(s->ctx, &pic);
 	route(s, ret, &pic);
 	return 0;

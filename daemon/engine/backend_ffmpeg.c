@@ -221,11 +221,17 @@ static bool ff_supports(void *backend, enum dd_codec codec, uint32_t fourcc,
 static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags)
 {
 	struct dd_backend_stream *s = ctx->opaque;
+	uintptr_t tag = (uintptr_t)frame->opaque; /* PIPE: the packet (gone with a refusal) */
 	int ret = s->be->lib.avcodec_default_get_buffer2(ctx, frame, flags);
+	bool refused = false;
 
 	/* counted against the stream's limit, or refused (ffmpeg_pictures.h) */
 	if (ret >= 0)
-		ret = ff_meter_frame(&s->be->lib, s->meter, frame);
+		ret = ff_meter_frame(&s->be->lib, s->meter, frame, &refused);
+	if (refused && s->frame_threads)
+		ff_pipe_refused(s, tag);
+	else if (refused)
+		s->refused = true;
 	if (ret >= 0 && s->frame_threads) {
 		ff_pipe_capture(s, frame);
 		return ret;
@@ -503,6 +509,7 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 	lib->av_frame_unref(s->captured);
 	s->allocations = 0;
 	s->capture_failed = false;
+	s->refused = false;
 	s->slice_error = 0;
 	s->capturing = true;
 
@@ -575,8 +582,8 @@ int ff_finish_vpx(struct dd_backend_stream *s, const struct dd_job *job, int ret
 	if (!ret && !s->allocations)
 		ret = dd_fail(err, "libavcodec decoded no picture for this frame");
 	/* a picture refused by the stream's limit fails its frame with whatever error: say so */
-	if (ret)
-		dd_meter_check(s->meter, &s->refusals_seen, err);
+	if (ret && s->refused)
+		dd_meter_fail(s->meter, err);
 	if (!ret)
 		ret = ff_write_picture(s, s->captured, job, 3, out, err);
 	s->be->lib.av_frame_unref(s->captured);

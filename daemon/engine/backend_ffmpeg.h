@@ -41,6 +41,7 @@ struct ff_capture {
 	AVFrame *pic;             /* the last picture allocated for it */
 	unsigned int allocations;
 	bool capture_failed;
+	bool refused;             /* the meter refused a picture for it */
 	char av_error[160];       /* the first error logged while decoding it */
 };
 
@@ -67,6 +68,7 @@ struct dd_backend_stream {
 	unsigned int allocations;
 	bool capturing;
 	bool capture_failed;
+	bool refused; /* the meter refused a picture for the packet (SYNC: during the send) */
 	/*
 	 * SYNC mode, H.264: libavcodec's own execute, wrapped (backend_ffmpeg.c), and the first
 	 * error a slice decoded on the slice threads returned during the current send (0: none).
@@ -97,7 +99,6 @@ struct dd_backend_stream {
 	unsigned int q_cap, q_head, q_count;
 	/* the pictures' bytes against the stream's limit (ffmpeg_pictures.h) */
 	struct dd_meter *meter;
-	uint64_t refusals_seen; /* the meter's refusals already reported */
 };
 
 /*
@@ -114,6 +115,9 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 int ff_write_picture(struct dd_backend_stream *s, const AVFrame *frame,
 		     const struct dd_job *job, unsigned int fields, struct dd_decoded *out,
 		     struct dd_error *err);
+
+/* PIPE mode: the meter refused the picture of packet tag (a worker's get_buffer2). */
+void ff_pipe_refused(struct dd_backend_stream *s, uintptr_t tag);
 
 /*
  * The error of a send and its receive drain (sent, received: their return codes), with what

@@ -93,7 +93,8 @@ int ff_finish_h264(struct dd_backend_stream *s, const struct dd_job *job, unsign
 	return ret;
 fail:
 	/* a picture refused by the stream's limit fails its frame with whatever error: say so */
-	dd_meter_check(s->meter, &s->refusals_seen, err);
+	if (s->refused)
+		dd_meter_fail(s->meter, err);
 	/*
 	 * The decoder may not have taken the parameter sets in this packet: send them again.
 	 * PIPE mode finishes a job after later ones were sent: only the sets are forgotten,

@@ -116,6 +116,19 @@ void ff_pipe_capture(struct dd_backend_stream *s, AVFrame *frame)
 	pthread_mutex_unlock(&s->capture_lock);
 }
 
+void ff_pipe_refused(struct dd_backend_stream *s, uintptr_t tag)
+{
+	struct ff_capture *c = &s->cap[tag % FF_CAPTURE_SLOTS];
+
+	/* what this worker logs next ("get_buffer() failed") is about this packet too */
+	worker_stream = s;
+	worker_tag = tag;
+	pthread_mutex_lock(&s->capture_lock);
+	if (tag && c->tag == tag)
+		c->refused = true;
+	pthread_mutex_unlock(&s->capture_lock);
+}
+
 void ff_pipe_log_error(struct dd_backend_stream *s, const char *line)
 {
 	uintptr_t tag;
@@ -182,6 +195,7 @@ static void pipe_complete(struct dd_backend_stream *s, uintptr_t tag, int sent, 
 	lib->av_frame_unref(s->captured);
 	s->allocations = 0;
 	s->capture_failed = false;
+	s->refused = false;
 	s->slice_error = 0;
 	s->av_error[0] = '\0';
 	pthread_mutex_lock(&s->capture_lock);
@@ -190,6 +204,7 @@ static void pipe_complete(struct dd_backend_stream *s, uintptr_t tag, int sent, 
 			s->capture_failed = true;
 		s->allocations = c->allocations;
 		s->capture_failed |= c->capture_failed;
+		s->refused = c->refused;
 		snprintf(s->av_error, sizeof(s->av_error), "%s", c->av_error);
 		lib->av_frame_unref(c->pic);
 		c->tag = 0;
@@ -225,6 +240,7 @@ static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t si
 	c->tag = tag;
 	c->allocations = 0;
 	c->capture_failed = false;
+	c->refused = false;
 	c->av_error[0] = '\0';
 	pthread_mutex_unlock(&s->capture_lock);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "dav1d_pictures.h"
@@ -15,12 +16,24 @@ struct pic_block {
 	size_t size;            /* the whole block, header included: what the meter counts */
 };
 
+/*
+ * Kept blocks of one size. Two sizes: a frame coded at a reduced width (AV1 superres) makes
+ * two pictures each of a different size, the coded one and the upscaled one.
+ */
+struct kept_list {
+	struct pic_block *blocks;
+	size_t size;
+	uint64_t used; /* when a block of this size was last asked for, to replace the older */
+};
+
+#define KEPT_SIZES 2
+
 struct dd_dav1d_pictures {
 	atomic_uint refs; /* the stream's, and one per picture out */
 	struct dd_meter *meter;
-	pthread_mutex_t lock; /* the kept list */
-	struct pic_block *kept;
-	size_t kept_size; /* the size of every kept block (the current picture size) */
+	pthread_mutex_t lock; /* the kept lists */
+	struct kept_list kept[KEPT_SIZES];
+	uint64_t asked; /* allocations so far, the clock of kept_list.used */
 };
 
 /* The block of dav1d's alignment in front of the planes (see dav1d/picture.h) */
@@ -44,13 +57,13 @@ static void block_free(struct dd_dav1d_pictures *p, struct pic_block *b)
 	free(b);
 }
 
-/* Gives every kept block back to the system. Under the lock. */
-static void drop_kept(struct dd_dav1d_pictures *p)
+/* Gives a list's blocks back to the system. Under the lock. */
+static void drop_kept(struct dd_dav1d_pictures *p, struct kept_list *k)
 {
-	while (p->kept) {
-		struct pic_block *b = p->kept;
+	while (k->blocks) {
+		struct pic_block *b = k->blocks;
 
-		p->kept = b->next;
+		k->blocks = b->next;
 		block_free(p, b);
 	}
 }
@@ -59,37 +72,62 @@ void dd_dav1d_pictures_unref(struct dd_dav1d_pictures *p)
 {
 	if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	drop_kept(p);
+	for (unsigned int i = 0; i < KEPT_SIZES; i++)
+		drop_kept(p, &p->kept[i]);
 	pthread_mutex_destroy(&p->lock);
 	dd_meter_unref(p->meter);
 	free(p);
 }
 
+/* The list for blocks of size; a new size takes the list asked for least recently. */
+static struct kept_list *kept_for(struct dd_dav1d_pictures *p, size_t size)
+{
+	struct kept_list *k = &p->kept[0];
+
+	for (unsigned int i = 0; i < KEPT_SIZES; i++) {
+		if (p->kept[i].size == size) {
+			k = &p->kept[i];
+			break;
+		}
+		if (p->kept[i].used < k->used)
+			k = &p->kept[i];
+	}
+	if (k->size != size) {
+		drop_kept(p, k);
+		k->size = size;
+	}
+	k->used = ++p->asked;
+	return k;
+}
+
 /*
- * A kept block of size, or a new one the meter allowed (kept blocks of another size go back
- * first: a new size makes them useless); NULL when refused or out of memory. A kept block
- * is counted already, so it is handed out even when a lowered limit is below what the
- * pictures hold: only growth is refused.
+ * A kept block of size, or a new one the meter allowed; NULL when refused or out of memory.
+ * Before a refusal the kept blocks go back to the system (after a size change they are of
+ * no use), and all of them go when the limit was lowered below what is held: then, as in
+ * the FFmpeg backend, no picture is handed out until the pictures fit again.
  */
 static struct pic_block *block_get(struct dd_dav1d_pictures *p, size_t size)
 {
-	struct pic_block *b = NULL;
+	struct pic_block *b;
+	struct kept_list *k;
+	bool taken;
 	void *mem;
 
 	pthread_mutex_lock(&p->lock);
-	if (p->kept_size != size) {
-		drop_kept(p);
-		p->kept_size = size;
-	}
-	if (p->kept) {
-		b = p->kept;
-		p->kept = b->next;
-		pthread_mutex_unlock(&p->lock);
-		return b;
-	}
+	k = kept_for(p, size);
+	if (!dd_meter_fits(p->meter, 0))
+		for (unsigned int i = 0; i < KEPT_SIZES; i++)
+			drop_kept(p, &p->kept[i]);
+	b = k->blocks;
+	if (b)
+		k->blocks = b->next;
+	if (!b && !dd_meter_fits(p->meter, size))
+		for (unsigned int i = 0; i < KEPT_SIZES; i++)
+			drop_kept(p, &p->kept[i]);
+	taken = b || dd_meter_take(p->meter, size);
 	pthread_mutex_unlock(&p->lock);
-	if (!dd_meter_take(p->meter, size))
-		return NULL;
+	if (b || !taken)
+		return b;
 	if (posix_memalign(&mem, DAV1D_PICTURE_ALIGNMENT, size)) {
 		dd_meter_give(p->meter, size);
 		return NULL;
@@ -155,10 +193,12 @@ static void pictures_release(Dav1dPicture *pic, void *cookie)
 	struct pic_block *b = pic->allocator_data;
 
 	pthread_mutex_lock(&p->lock);
-	if (b->size == p->kept_size) {
-		b->next = p->kept;
-		p->kept = b;
-		b = NULL;
+	for (unsigned int i = 0; i < KEPT_SIZES && b; i++) {
+		if (p->kept[i].size == b->size) {
+			b->next = p->kept[i].blocks;
+			p->kept[i].blocks = b;
+			b = NULL;
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (b)

@@ -6,8 +6,10 @@
  * Released buffers of the current picture size are kept for the next pictures, as dav1d's
  * own allocator keeps them: a picture is 3 to 25 MB, and memory fresh from the system costs
  * a page fault per page on its first write. Kept buffers stay counted as held (they are
- * the decoder's memory), and go back to the system when the picture size changes or the
- * stream closes.
+ * the decoder's memory); they are kept for two sizes (a frame coded at a reduced width,
+ * AV1 superres, makes a picture of each), and go back to the system when a third size takes
+ * their place, when a new picture would otherwise be refused, when the limit is lowered
+ * below what the pictures hold, or when the stream closes.
  */
 #ifndef DAEDALUS_DAV1D_PICTURES_H
 #define DAEDALUS_DAV1D_PICTURES_H

@@ -287,12 +287,9 @@ void dd_stream_set_memory_limit(struct dd_stream *s, uint64_t bytes)
 		dd_meter_set_limit(m, bytes);
 }
 
-void dd_stream_memory(const struct dd_stream *s, uint64_t *held, uint64_t *peak)
+struct dd_meter *dd_stream_meter(const struct dd_stream *s)
 {
-	struct dd_meter *m = s->ops->meter ? s->ops->meter(s->bs) : NULL;
-
-	*held = m ? dd_meter_held(m) : 0;
-	*peak = m ? dd_meter_peak(m) : 0;
+	return s->ops->meter ? s->ops->meter(s->bs) : NULL;
 }
 
 const char *dd_stream_backend_name(const struct dd_stream *s)

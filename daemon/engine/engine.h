@@ -324,10 +324,13 @@ void dd_stream_lost(struct dd_stream *stream, const uint64_t *timestamp);
 void dd_stream_set_memory_limit(struct dd_stream *stream, uint64_t bytes);
 
 /*
- * What the stream's pictures hold now and held at most since open, in bytes; both 0 for a
- * backend that does not count them.
+ * The meter of the stream's pictures (picture_meter.h: what they hold now, the most they
+ * held), or NULL for a backend that does not count them. Owned by the stream; a caller that
+ * reads it after dd_stream_close() takes a reference first (every picture's bytes are back
+ * once the last picture is released).
  */
-void dd_stream_memory(const struct dd_stream *stream, uint64_t *held, uint64_t *peak);
+struct dd_meter;
+struct dd_meter *dd_stream_meter(const struct dd_stream *stream);
 
 const char *dd_stream_backend_name(const struct dd_stream *stream);
 

@@ -46,17 +46,21 @@ static int wrap(const struct dd_ffmpeg_lib *lib, struct dd_meter *meter, AVBuffe
 	return 0;
 }
 
-int ff_meter_frame(const struct dd_ffmpeg_lib *lib, struct dd_meter *meter, AVFrame *frame)
+int ff_meter_frame(const struct dd_ffmpeg_lib *lib, struct dd_meter *meter, AVFrame *frame,
+		   bool *refused)
 {
 	uint64_t unwrapped = 0;
 	int i;
 
+	*refused = false;
 	for (i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; i++)
 		unwrapped += frame->buf[i]->size;
 	for (i = 0; i < frame->nb_extended_buf; i++)
 		unwrapped += frame->extended_buf[i]->size;
-	if (!dd_meter_take(meter, unwrapped))
+	if (!dd_meter_take(meter, unwrapped)) {
+		*refused = true;
 		goto fail;
+	}
 	for (i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; i++) {
 		size_t size = frame->buf[i]->size;
 

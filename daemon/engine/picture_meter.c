@@ -72,6 +72,14 @@ bool dd_meter_take(struct dd_meter *m, uint64_t bytes)
 	return true;
 }
 
+bool dd_meter_fits(const struct dd_meter *m, uint64_t bytes)
+{
+	uint64_t limit = atomic_load_explicit(&m->limit, memory_order_relaxed);
+	uint64_t held = atomic_load_explicit(&m->held, memory_order_relaxed);
+
+	return !limit || (held + bytes >= held && held + bytes <= limit);
+}
+
 void dd_meter_give(struct dd_meter *m, uint64_t bytes)
 {
 	atomic_fetch_sub_explicit(&m->held, bytes, memory_order_relaxed);
@@ -94,13 +102,11 @@ uint64_t dd_meter_refusals(const struct dd_meter *m, uint64_t *wanted)
 	return atomic_load_explicit(&m->refusals, memory_order_relaxed);
 }
 
-int dd_meter_check(const struct dd_meter *m, uint64_t *seen, struct dd_error *err)
+int dd_meter_fail(const struct dd_meter *m, struct dd_error *err)
 {
-	uint64_t wanted, n = dd_meter_refusals(m, &wanted);
+	uint64_t wanted;
 
-	if (n == *seen)
-		return 0;
-	*seen = n;
+	dd_meter_refusals(m, &wanted);
 	return dd_fail_kind(err, DD_ERR_NO_MEMORY, "the decoder's pictures would hold %" PRIu64
 			    " KiB, past the %" PRIu64 " KiB its stream may take (the stream's claim "
 			    "on the memory budget)", (wanted + 1023) / 1024, (dd_meter_limit(m) + 1023) / 1024);

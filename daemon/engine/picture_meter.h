@@ -43,6 +43,11 @@ uint64_t dd_meter_limit(const struct dd_meter *m);
  * are kept for dd_meter_refusal().
  */
 bool dd_meter_take(struct dd_meter *m, uint64_t bytes);
+/*
+ * Whether bytes more would fit now; counts nothing (another thread may take them first):
+ * for a caller that can give some back before it takes.
+ */
+bool dd_meter_fits(const struct dd_meter *m, uint64_t bytes);
 /* A picture's bytes come back. */
 void dd_meter_give(struct dd_meter *m, uint64_t bytes);
 
@@ -52,15 +57,12 @@ uint64_t dd_meter_peak(const struct dd_meter *m);
 
 /*
  * Refusals since the meter was made; *wanted (if not NULL): what the pictures would have
- * held at the last one. A backend compares the count before and after a frame to tell a
- * refused picture from other allocation failures.
+ * held at the last one. A backend compares the count before and after it sends a frame
+ * (or marks the packet whose allocation was refused) to tell which frame failed for it.
  */
 uint64_t dd_meter_refusals(const struct dd_meter *m, uint64_t *wanted);
 
-/*
- * For a backend whose frame failed: -1 with err (DD_ERR_NO_MEMORY, the bytes wanted and the
- * limit) when the meter refused a picture since *seen, which it then moves on; else 0.
- */
-int dd_meter_check(const struct dd_meter *m, uint64_t *seen, struct dd_error *err);
+/* -1 with err: DD_ERR_NO_MEMORY, the bytes the pictures would have held, the limit. */
+int dd_meter_fail(const struct dd_meter *m, struct dd_error *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "log.h"
 #include "picture.h"
+#include "picture_meter.h"
 
 /* The engine's kind of failure as the protocol's reason code (the words are for the log). */
 static uint32_t reason_code(enum dd_error_kind kind)
@@ -51,11 +52,11 @@ static int open_stream(struct dm_context *ctx, enum dd_codec codec, uint32_t fou
 
 void dm_decode_close(struct dm_context *ctx)
 {
-	uint64_t held, peak;
-
 	if (ctx->stream) {
+		struct dd_meter *m = dd_stream_meter(ctx->stream);
+		uint64_t peak = m ? dd_meter_peak(m) : 0;
+
 		/* what the estimate was worth: the pictures' peak against the claim */
-		dd_stream_memory(ctx->stream, &held, &peak);
 		if (peak)
 			dm_info("ctx %u: %s pictures held at most %" PRIu64 " KiB of the %" PRIu64
 				" KiB claimed", ctx->id, dd_codec_name(ctx->codec), peak / 1024,
@@ -240,9 +241,12 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	/*
 	 * The claim bounds the decoder's pictures too (picture_meter.h): a library that would
 	 * hold more than the estimate of a conformant stream fails that frame, and the memory
-	 * stays with the other streams' claims. With no budget there is no bound.
+	 * stays with the other streams' claims. With no budget there is no bound; a job that
+	 * claimed nothing (no size: a VP8 inter frame on a new decoder, which fails anyway) gets
+	 * no picture either, rather than no limit.
 	 */
-	dd_stream_set_memory_limit(ctx->stream, ctx->svc->memory->limit ? ctx->claim.bytes : 0);
+	dd_stream_set_memory_limit(ctx->stream, !ctx->svc->memory->limit ? 0 :
+				   ctx->claim.bytes ? ctx->claim.bytes : 1);
 	/* the application restarted the stream (a seek): nothing from before it applies */
 	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
 		dd_stream_flush(ctx->stream);

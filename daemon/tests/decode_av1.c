@@ -25,11 +25,13 @@
  *                tile cut to 2 bytes): the job must fail, so must every later job predicting
  *                from a failed one, and the next shown key frame must decode (prints
  *                fault/resync lines for run_clips.py)
- *   --starve N   jobs 0..N-1 decode with a picture memory limit of one byte
- *                (dd_stream_set_memory_limit: a decoder past its stream's claim), lifted after
- *                the client waited for them: they must fail, at least one with
- *                DD_ERR_NO_MEMORY (dav1d's picture allocation refused), and the stream must
- *                match again from the next shown key frame, as after --corrupt
+ *   --starve [A:]B  jobs A..B-1 (A = 0 if not given) decode with a picture memory limit of
+ *                one byte (dd_stream_set_memory_limit: a decoder past its stream's claim),
+ *                with the jobs before A still in flight (dav1d allocates a frame's picture
+ *                when it is sent; with frame contexts it may take the frame and keep the
+ *                error); the client waits for its jobs before B, then the limit goes. They
+ *                must fail, job A with DD_ERR_NO_MEMORY, and the stream must match again
+ *                from the next shown key frame, as after --corrupt
  *   --forward-key  turn the first (shown) key frame into a forward key frame: the job says
  *                show_frame = 0, showable_frame = 1, error resilient (implied for a shown key
  *                frame), refresh slot 0 only; then, as from a show_existing_frame of that slot,
@@ -399,7 +401,8 @@ static void print_pic(long display, const struct pic *p)
 /* Everything decided once a job is done, in decode order. */
 struct run {
 	long jobs, failures, fuzz_from, fuzz_to, corrupt_at;
-	long starve_until, no_memory; /* --starve N, and the jobs failed DD_ERR_NO_MEMORY */
+	long starve_from, starve_to; /* --starve: jobs starve_from..starve_to - 1 */
+	int starve_kind; /* how job starve_from failed (-1: it did not) */
 	bool fuzzed, key_after_fuzz, key_after_corrupt;
 	int status;
 	/* since --corrupt: the failed jobs, which later jobs must not decode from */
@@ -430,7 +433,8 @@ static void finish(struct run *run, struct inflight *in, bool ok, const struct d
 	if (!ok) {
 		in->p->failed = 1;
 		run->failures++;
-		run->no_memory += err->kind == DD_ERR_NO_MEMORY;
+		if (in->index == run->starve_from)
+			run->starve_kind = (int)err->kind;
 		if (!excused) {
 			fprintf(stderr, "job %ld failed: %s\n", in->index, err->msg);
 			run->status = 1;
@@ -532,7 +536,8 @@ int main(int argc, char **argv)
 	struct dd_engine_config cfg = { .log = log_cb };
 	static struct av1_job job;
 	struct roundtrip rt = { 0 };
-	struct run run = { .fuzz_from = -1, .fuzz_to = -1, .corrupt_at = -1 };
+	struct run run = { .fuzz_from = -1, .fuzz_to = -1, .corrupt_at = -1, .starve_from = -1,
+			   .starve_to = -1, .starve_kind = -1 };
 	struct shown sh = { 0 };
 	struct av1_client client;
 	struct pic *slots[8] = { 0 };
@@ -584,9 +589,14 @@ int main(int argc, char **argv)
 			share_changes = atoi(optarg);
 			break;
 		case 'M':
-			/* from job 0 on, failures are judged as after --corrupt 0 */
-			run.starve_until = atol(optarg);
-			run.corrupt_at = 0;
+			if (sscanf(optarg, "%ld:%ld", &run.starve_from, &run.starve_to) != 2) {
+				run.starve_from = 0;
+				run.starve_to = atol(optarg);
+			}
+			if (run.starve_from < 0 || run.starve_to <= run.starve_from)
+				return 2;
+			/* from job A on, failures are judged as after --corrupt A */
+			run.corrupt_at = run.starve_from;
 			break;
 		case 'c':
 			if (sscanf(optarg, "%ld:%15s", &run.corrupt_at, mode) < 1 ||
@@ -648,10 +658,10 @@ int main(int argc, char **argv)
 				av1_client_done(&client, &job, ts);
 				continue;
 			}
-			if (run.jobs < run.starve_until) {
+			if (run.jobs >= run.starve_from && run.jobs < run.starve_to) {
 				dd_stream_set_memory_limit(stream, 1);
-			} else if (run.jobs == run.starve_until) {
-				/* the client waits for the starved jobs; frame threads allocate late */
+			} else if (run.jobs == run.starve_to) {
+				/* the client waits for the starved jobs */
 				dd_stream_sync(stream);
 				while (count)
 					if (!collect_one(stream, &run, ring, ring_size, &head,
@@ -685,12 +695,12 @@ int main(int argc, char **argv)
 				run.fuzzed = in->fuzzed = true;
 			}
 			if (run.jobs == run.corrupt_at) {
-				if (!run.starve_until)
+				if (run.starve_from < 0)
 					corrupt(&job, truncate);
 				in->corrupted = true;
 				printf("fault %ld\n", sh.count);
 			}
-			if (run.jobs < run.starve_until)
+			if (run.jobs >= run.starve_from && run.jobs < run.starve_to)
 				in->corrupted = true; /* must fail */
 			if (copy_job(&in->job, &job)) {
 				fprintf(stderr, "out of memory\n");
@@ -759,8 +769,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no shown key frame decoded after the damaged job\n");
 		run.status = 1;
 	}
-	if (run.starve_until > 0 && !run.no_memory) {
-		fprintf(stderr, "--starve: no job failed for the memory limit\n");
+	if (run.starve_from >= 0 && run.starve_kind != DD_ERR_NO_MEMORY) {
+		fprintf(stderr, "--starve: job %ld did not fail for the memory limit\n",
+			run.starve_from);
 		run.status = 1;
 	}
 	/* shared from the first job, and back at a later key frame when the clip has one */
@@ -789,7 +800,8 @@ int main(int argc, char **argv)
 	if (rt.parser)
 		gst_av1_parser_free(rt.parser);
 	av1_client_free(&client);
-	dd_stream_close(stream);
+	if (stream_close_counted(stream))
+		run.status = 1;
 	dd_engine_free(engine);
 	ivf_free(&ivf);
 	return run.status;

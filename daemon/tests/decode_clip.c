@@ -41,12 +41,15 @@
  *                    engine must notice: some job before the next keyframe must fail (pick a
  *                    frame whose loss a decoder can notice; the pictures in between are not
  *                    compared)
- *   --starve N       jobs 0..N-1 decode with a picture memory limit of one byte
- *                    (dd_stream_set_memory_limit: a decoder past its stream's claim), then
- *                    the limit is lifted after the client waited for them: those jobs must
- *                    fail, at least one with DD_ERR_NO_MEMORY (the library's allocation
- *                    refused, nothing else broken), and the stream must be bit-exact again
- *                    from the next keyframe (with --lookahead, frame threads refuse it)
+ *   --starve [A:]B   jobs A..B-1 (A = 0 if not given) decode with a picture memory limit of
+ *                    one byte (dd_stream_set_memory_limit: a decoder past its stream's
+ *                    claim); the client waits for the jobs before A and before B (frame
+ *                    threads allocate after the submit), then the limit goes. Those jobs
+ *                    must fail, job A with DD_ERR_NO_MEMORY (its picture refused in the
+ *                    library, with --lookahead on a frame thread), and the stream must be
+ *                    bit-exact again from the next keyframe.
+ * At the end the stream is closed: its pictures must then hold no bytes (every picture
+ * counted was given back once) and must have held some (the count works).
  *   --corrupt N:lost job N fails before the engine sees it, and the engine is told
  *                    (dd_stream_lost(): a job the kernel withdrew while the daemon was
  *                    stopped, or cancelled before it started); the client's slots follow the
@@ -208,9 +211,11 @@ struct rec {
 static struct {
 	long jobs_ok, jobs_failed, hidden;
 	long corrupt_at, fuzz_from, fuzz_to;
-	long starve_until, no_memory; /* --starve N, and the jobs failed DD_ERR_NO_MEMORY */
+	long starve_from, starve_to; /* --starve: the jobs starve_from..starve_to - 1 */
+	int starve_kind; /* how job starve_from failed (-1: it did not) */
 	int bad, faulted, drop_unnoticed;
-} run = { .corrupt_at = -1, .fuzz_from = -1, .fuzz_to = -1 };
+} run = { .corrupt_at = -1, .fuzz_from = -1, .fuzz_to = -1, .starve_from = -1,
+	    .starve_to = -1, .starve_kind = -1 };
 
 static void job_result(struct rec *r, int ret, const struct dd_error *err)
 {
@@ -226,10 +231,11 @@ static void job_result(struct rec *r, int ret, const struct dd_error *err)
 			fprintf(stderr, "job %zu: failure without a reason\n", i);
 			run.bad = 1;
 		}
-		run.no_memory += err->kind == DD_ERR_NO_MEMORY;
+		if ((long)i == run.starve_from)
+			run.starve_kind = (int)err->kind;
 		if (!r->expect_fail && !(run.corrupt_at >= 0 && (long)i > run.corrupt_at) &&
 		    !(run.fuzz_from >= 0 && (long)i > run.fuzz_from) &&
-		    !(run.starve_until > 0 && run.faulted)) {
+		    !(run.starve_from >= 0 && (long)i > run.starve_from && run.faulted)) {
 			fprintf(stderr, "job %zu: UNEXPECTED failure\n", i);
 			run.bad = 1;
 		}
@@ -310,6 +316,7 @@ int main(int argc, char **argv)
 	unsigned int switch_every = 0, expect_switches = 0;
 	struct mode_switch ms;
 	bool fresh = true; /* no job submitted since open or flush */
+	bool starving = false; /* --starve: the limit is one byte */
 	enum corruption corrupt = C_NONE;
 	struct vp8_client vp8 = { 0 };
 	struct vp9_client vp9 = { 0 };
@@ -381,7 +388,14 @@ int main(int argc, char **argv)
 			expect_switches = (unsigned int)atoi(optarg);
 			break;
 		case 'M':
-			run.starve_until = atol(optarg);
+			if (sscanf(optarg, "%ld:%ld", &run.starve_from, &run.starve_to) != 2) {
+				run.starve_from = 0;
+				run.starve_to = atol(optarg);
+			}
+			if (run.starve_from < 0 || run.starve_to <= run.starve_from) {
+				fprintf(stderr, "bad --starve %s\n", optarg);
+				return 2;
+			}
 			break;
 		default:
 			return 2;
@@ -474,18 +488,23 @@ int main(int argc, char **argv)
 		expect_fail = expect_fail_next;
 		flush_probe = expect_fail_next;
 		expect_fail_next = 0;
-		if ((long)i < run.starve_until) {
-			if (!i) {
-				run.faulted = 1;
-				printf("fault %ld\n", display);
-			}
-			expect_fail = 1;
+		/* frames shown again by show_existing_frame make no job: from the first one on */
+		if (!starving && run.starve_from >= 0 && (long)i >= run.starve_from &&
+		    (long)i < run.starve_to) {
+			/* the client waits first: frame threads allocate after the submit */
+			sync_all(stream);
+			run.starve_from = (long)i;
+			run.faulted = 1;
+			printf("fault %ld\n", display);
 			dd_stream_set_memory_limit(stream, 1);
-		} else if ((long)i == run.starve_until) {
-			/* the client waits for the starved jobs; frame threads allocate late */
+			starving = true;
+		} else if (starving && (long)i >= run.starve_to) {
 			sync_all(stream);
 			dd_stream_set_memory_limit(stream, 0);
+			starving = false;
 		}
+		if (starving)
+			expect_fail = 1;
 		if ((long)i == run.corrupt_at) {
 			expect_fail = 1;
 			run.faulted = 1;
@@ -703,10 +722,12 @@ int main(int argc, char **argv)
 		ivf.count, run.jobs_ok, run.jobs_failed, run.hidden, shown_existing, display,
 		dd_stream_backend_name(stream),
 		decode_ns ? (run.jobs_ok + run.jobs_failed) * 1e9 / (double)decode_ns : 0.0);
-	if (run.starve_until > 0 && !run.no_memory) {
-		fprintf(stderr, "--starve: no job failed for the memory limit\n");
+	if (run.starve_from >= 0 && run.starve_kind != DD_ERR_NO_MEMORY) {
+		fprintf(stderr, "--starve: job %ld did not fail for the memory limit\n",
+			run.starve_from);
 		run.bad = 1;
 	}
+
 	if (ms.every) {
 		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,
 			expect_switches);
@@ -715,7 +736,8 @@ int main(int argc, char **argv)
 	}
 	for (int s = 0; s < 8; s++)
 		pic_unref(slots[s]);
-	dd_stream_close(stream);
+	if (stream_close_counted(stream))
+		run.bad = 1;
 	dd_engine_free(engine);
 	ivf_free(&ivf);
 	return run.bad;

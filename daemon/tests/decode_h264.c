@@ -45,10 +45,12 @@
  *                     POC state start over, and decoding resumes at request B (an I-frame);
  *                     prints "seek A B". Leading pictures of a non-IDR I-frame may fail
  *                     (h264-client-check.py allows it), never show garbage
- *   --starve N        requests 0..N-1 decode with a picture memory limit of one byte
- *                     (dd_stream_set_memory_limit: a decoder past its stream's claim), lifted
- *                     after the client waited for them: they must fail, at least one with
- *                     DD_ERR_NO_MEMORY, and everything from the next access point must match
+ *   --starve [A:]B    requests A..B-1 (A = 0 if not given) decode with a picture memory
+ *                     limit of one byte (dd_stream_set_memory_limit: a decoder past its
+ *                     stream's claim); the client waits for its requests before A and before
+ *                     B (frame threads allocate after the submit), then the limit goes. They
+ *                     must fail, request A with DD_ERR_NO_MEMORY (its picture refused in the
+ *                     library), and everything from the next access point must match
  *   --lookahead N     keep up to N jobs submitted (dd_stream_submit; the engine's frame_delay N:
  *                     FFmpeg frame threads) before collecting the oldest; every picture must
  *                     come out as with N = 1, and the oldest must be finished without waiting
@@ -116,9 +118,10 @@ struct rec {
 
 static struct {
 	long failed;
-	long no_memory; /* requests failed with DD_ERR_NO_MEMORY */
+	long starve_from; /* --starve's first request, and how it failed (-1: it did not) */
+	int starve_kind;
 	int status;
-} run;
+} run = { .starve_from = -1, .starve_kind = -1 };
 
 /* A request's result, once all its slices are collected (or failed at submit). */
 static void request_done(struct rec *rc)
@@ -126,7 +129,8 @@ static void request_done(struct rec *rc)
 	if (rc->failed) {
 		fprintf(stderr, "request %ld failed%s: %s\n", rc->n,
 			rc->allowed ? " (allowed)" : "", rc->err.msg);
-		run.no_memory += rc->err.kind == DD_ERR_NO_MEMORY;
+		if (rc->n == run.starve_from)
+			run.starve_kind = (int)rc->err.kind;
 		printf("pic %ld FAILED\n", rc->n);
 		run.failed++;
 		if (!rc->allowed)
@@ -295,7 +299,7 @@ int main(int argc, char **argv)
 	struct mode_switch ms;
 	bool fresh = true; /* nothing submitted since open or a flush */
 	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
-	long starve_until = -1;
+	long starve_to = -1;
 	int32_t ra_poc = 0;
 	bool ra_leading = false;
 	static struct h264_job job;
@@ -365,7 +369,12 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'M':
-			starve_until = atol(optarg);
+			if (sscanf(optarg, "%ld:%ld", &run.starve_from, &starve_to) != 2) {
+				run.starve_from = 0;
+				starve_to = atol(optarg);
+			}
+			if (run.starve_from < 0 || starve_to <= run.starve_from)
+				return 2;
 			break;
 		default:
 			return 2;
@@ -445,21 +454,22 @@ int main(int argc, char **argv)
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
+		if (n == run.starve_from)
+			sync_all(stream); /* the client waits: frame threads allocate late */
 		if (n == forget_at || n == corrupt_at || n == garble_at || n == cut_at ||
-		    (!n && starve_until > 0)) {
+		    n == run.starve_from) {
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
-		if (n < starve_until) {
+		if (n >= run.starve_from && n < starve_to) {
 			dd_stream_set_memory_limit(stream, 1);
-		} else if (n == starve_until) {
-			/* the client waits for the starved requests; frame threads allocate late */
+		} else if (n == starve_to) {
 			sync_all(stream);
 			dd_stream_set_memory_limit(stream, 0);
 		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
 		if (faulted && !resynced && n != corrupt_at && n != garble_at && n != cut_at &&
-		    n >= starve_until &&
+		    !(n >= run.starve_from && n < starve_to) &&
 		    (idr || (intra && garble_at < 0))) {
 			printf("resync %ld\n", n);
 			resynced = true;
@@ -484,7 +494,8 @@ int main(int argc, char **argv)
 					   (faulted && !resynced) || (ra_leading && n > ra_at &&
 						   job.dp.top_field_order_cnt < ra_poc),
 					   (n == forget_at && !intra) || n == corrupt_at ||
-					   (n == garble_at && garble_fails) || n < starve_until))
+					   (n == garble_at && garble_fails) ||
+					   (n >= run.starve_from && n < starve_to)))
 				fresh = false;
 			mode_switch_after(&ms, stream, n, may_switch);
 			if (ms.every && depth == 1) {
@@ -521,15 +532,18 @@ int main(int argc, char **argv)
 
 			fprintf(stderr, "request %ld failed%s: %s\n", n,
 				allowed ? " (allowed)" : "", err.msg);
-			run.no_memory += err.kind == DD_ERR_NO_MEMORY;
+			if (n == run.starve_from)
+				run.starve_kind = (int)err.kind;
 			printf("pic %ld FAILED\n", n);
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
 		} else if ((n == forget_at && !intra) || n == corrupt_at ||
-			   (n == garble_at && garble_fails) || n < starve_until) {
+			   (n == garble_at && garble_fails) ||
+			   (n >= run.starve_from && n < starve_to)) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
-				"it names pictures the engine never decoded" : n < starve_until ?
+				"it names pictures the engine never decoded" :
+				n >= run.starve_from && n < starve_to ?
 				"its picture memory limit is one byte" : "its slices are garbage");
 			run.status = 1;
 		} else {
@@ -551,8 +565,9 @@ next:
 	}
 	fprintf(stderr, "decode_h264: %ld requests, %ld failed, lookahead %u\n", n, run.failed,
 		lookahead);
-	if (starve_until > 0 && !run.no_memory) {
-		fprintf(stderr, "--starve: no request failed for the memory limit\n");
+	if (run.starve_from >= 0 && run.starve_kind != DD_ERR_NO_MEMORY) {
+		fprintf(stderr, "--starve: request %ld did not fail for the memory limit\n",
+			run.starve_from);
 		run.status = 1;
 	}
 	if (ms.every) {
@@ -561,7 +576,8 @@ next:
 		if (ms.bad || ms.switches < expect_switches)
 			run.status = 1;
 	}
-	dd_stream_close(stream);
+	if (stream_close_counted(stream))
+		run.status = 1;
 	dd_engine_free(engine);
 	h264_client_free(&client);
 	free(data);

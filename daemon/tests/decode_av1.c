@@ -50,6 +50,7 @@
 #include "av1_obu_writer.h"
 #include "engine.h"
 #include "ivf.h"
+#include "stream_close.h"
 #include "test_picture.h"
 
 static int verbose;
@@ -435,6 +436,12 @@ static void finish(struct run *run, struct inflight *in, bool ok, const struct d
 		run->failures++;
 		if (in->index == run->starve_from)
 			run->starve_kind = (int)err->kind;
+		if (err->kind == DD_ERR_NO_MEMORY &&
+		    !(in->index >= run->starve_from && in->index < run->starve_to)) {
+			fprintf(stderr, "job %ld failed for the memory limit outside --starve\n",
+				in->index);
+			run->status = 1;
+		}
 		if (!excused) {
 			fprintf(stderr, "job %ld failed: %s\n", in->index, err->msg);
 			run->status = 1;

@@ -69,6 +69,7 @@
 #include "ivf.h"
 #include "md5.h"
 #include "mode_switch.h"
+#include "stream_close.h"
 #include "test_picture.h"
 #include "vp8_client.h"
 #include "vp9_client.h"
@@ -233,6 +234,11 @@ static void job_result(struct rec *r, int ret, const struct dd_error *err)
 		}
 		if ((long)i == run.starve_from)
 			run.starve_kind = (int)err->kind;
+		if (err->kind == DD_ERR_NO_MEMORY &&
+		    !((long)i >= run.starve_from && (long)i < run.starve_to)) {
+			fprintf(stderr, "job %zu: failed for the memory limit outside --starve\n", i);
+			run.bad = 1;
+		}
 		if (!r->expect_fail && !(run.corrupt_at >= 0 && (long)i > run.corrupt_at) &&
 		    !(run.fuzz_from >= 0 && (long)i > run.fuzz_from) &&
 		    !(run.starve_from >= 0 && (long)i > run.starve_from && run.faulted)) {

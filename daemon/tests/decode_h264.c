@@ -76,6 +76,7 @@
 #include "file_load.h"
 #include "h264_client.h"
 #include "mode_switch.h"
+#include "stream_close.h"
 #include "test_picture.h"
 
 static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
@@ -118,10 +119,19 @@ struct rec {
 
 static struct {
 	long failed;
-	long starve_from; /* --starve's first request, and how it failed (-1: it did not) */
-	int starve_kind;
+	long starve_from, starve_to; /* --starve's requests, and how the first failed */
+	int starve_kind; /* -1: it did not */
 	int status;
-} run = { .starve_from = -1, .starve_kind = -1 };
+} run = { .starve_from = -1, .starve_to = -1, .starve_kind = -1 };
+
+/* Only a request decoded under --starve's limit may fail for the memory limit. */
+static void no_memory_outside(long n, const struct dd_error *err)
+{
+	if (err->kind == DD_ERR_NO_MEMORY && !(n >= run.starve_from && n < run.starve_to)) {
+		fprintf(stderr, "request %ld failed for the memory limit outside --starve\n", n);
+		run.status = 1;
+	}
+}
 
 /* A request's result, once all its slices are collected (or failed at submit). */
 static void request_done(struct rec *rc)
@@ -131,6 +141,7 @@ static void request_done(struct rec *rc)
 			rc->allowed ? " (allowed)" : "", rc->err.msg);
 		if (rc->n == run.starve_from)
 			run.starve_kind = (int)rc->err.kind;
+		no_memory_outside(rc->n, &rc->err);
 		printf("pic %ld FAILED\n", rc->n);
 		run.failed++;
 		if (!rc->allowed)
@@ -299,7 +310,6 @@ int main(int argc, char **argv)
 	struct mode_switch ms;
 	bool fresh = true; /* nothing submitted since open or a flush */
 	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
-	long starve_to = -1;
 	int32_t ra_poc = 0;
 	bool ra_leading = false;
 	static struct h264_job job;
@@ -369,11 +379,11 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'M':
-			if (sscanf(optarg, "%ld:%ld", &run.starve_from, &starve_to) != 2) {
+			if (sscanf(optarg, "%ld:%ld", &run.starve_from, &run.starve_to) != 2) {
 				run.starve_from = 0;
-				starve_to = atol(optarg);
+				run.starve_to = atol(optarg);
 			}
-			if (run.starve_from < 0 || starve_to <= run.starve_from)
+			if (run.starve_from < 0 || run.starve_to <= run.starve_from)
 				return 2;
 			break;
 		default:
@@ -461,15 +471,15 @@ int main(int argc, char **argv)
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
-		if (n >= run.starve_from && n < starve_to) {
+		if (n >= run.starve_from && n < run.starve_to) {
 			dd_stream_set_memory_limit(stream, 1);
-		} else if (n == starve_to) {
+		} else if (n == run.starve_to) {
 			sync_all(stream);
 			dd_stream_set_memory_limit(stream, 0);
 		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
 		if (faulted && !resynced && n != corrupt_at && n != garble_at && n != cut_at &&
-		    !(n >= run.starve_from && n < starve_to) &&
+		    !(n >= run.starve_from && n < run.starve_to) &&
 		    (idr || (intra && garble_at < 0))) {
 			printf("resync %ld\n", n);
 			resynced = true;
@@ -495,7 +505,7 @@ int main(int argc, char **argv)
 						   job.dp.top_field_order_cnt < ra_poc),
 					   (n == forget_at && !intra) || n == corrupt_at ||
 					   (n == garble_at && garble_fails) ||
-					   (n >= run.starve_from && n < starve_to)))
+					   (n >= run.starve_from && n < run.starve_to)))
 				fresh = false;
 			mode_switch_after(&ms, stream, n, may_switch);
 			if (ms.every && depth == 1) {
@@ -534,16 +544,17 @@ int main(int argc, char **argv)
 				allowed ? " (allowed)" : "", err.msg);
 			if (n == run.starve_from)
 				run.starve_kind = (int)err.kind;
+			no_memory_outside(n, &err);
 			printf("pic %ld FAILED\n", n);
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
 		} else if ((n == forget_at && !intra) || n == corrupt_at ||
 			   (n == garble_at && garble_fails) ||
-			   (n >= run.starve_from && n < starve_to)) {
+			   (n >= run.starve_from && n < run.starve_to)) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
 				"it names pictures the engine never decoded" :
-				n >= run.starve_from && n < starve_to ?
+				n >= run.starve_from && n < run.starve_to ?
 				"its picture memory limit is one byte" : "its slices are garbage");
 			run.status = 1;
 		} else {

@@ -25,11 +25,4 @@ void pic_unref(struct pic *p);
 /* MD5 of the frame as planar yuv420p / yuv420p10le, the way framemd5 hashes it. */
 void pic_md5(const struct pic *p, char out[33]);
 
-/*
- * Closes the stream. Every picture is released then, so the meter of its pictures must be
- * back at 0 (a byte not given back, or given back twice, shows) and must have counted
- * something: 1 (and why on stderr) when not.
- */
-int stream_close_counted(struct dd_stream *stream);
-
 #endif

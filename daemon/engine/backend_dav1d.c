@@ -79,6 +79,9 @@ struct dd_backend_stream {
 	/* the pictures' bytes against the stream's limit (dav1d_pictures.h) */
 	struct dd_meter *meter;
 	struct dd_dav1d_pictures *pictures;
+	/* an older frame's error props that submit_failed() took from dav1d, for route() */
+	Dav1dDataProps kept_props;
+	bool kept_props_valid;
 };
 
 struct async_job {
@@ -177,6 +180,8 @@ static void d_close(struct dd_backend_stream *s)
 	if (!s)
 		return;
 	/* frees the tags of frames still in flight, through tag_free() */
+	if (s->kept_props_valid)
+		s->be->lib.dav1d_data_props_unref(&s->kept_props);
 	if (s->ctx)
 		s->be->lib.dav1d_close(&s->ctx);
 	/* pictures the caller still holds keep the allocator, and it the meter */
@@ -277,6 +282,9 @@ static int d_set_shared(struct dd_backend_stream *s, bool shared, struct dd_erro
 	if (!ctx)
 		return -1; /* the old one decodes on */
 	/* nothing is in flight: no frame's tag is left to free */
+	if (s->kept_props_valid) /* the old decoder's */
+		s->be->lib.dav1d_data_props_unref(&s->kept_props);
+	s->kept_props_valid = false;
 	s->be->lib.dav1d_close(&s->ctx);
 	s->ctx = ctx;
 	s->frame_delay = want;
@@ -311,10 +319,10 @@ static int grow(struct dd_backend_stream *s, size_t need, struct dd_error *err)
 }
 
 /*
- * The meter refused a picture since it counted `before`: what dav1d allocated while a frame
- * was sent and its picture taken is that frame's (its picture, or the film grain copy of
- * it), so the frame failed for it, whatever dav1d returned (with frame contexts dav1d may
- * even accept the data: it hands out an older picture first and keeps the error).
+ * The meter refused a picture since it counted `before`: what dav1d allocates while a frame
+ * is sent is that frame's picture, and in feed() (one frame context) the film grain copy of
+ * it too, so the frame failed for it, whatever dav1d returned (with frame contexts dav1d
+ * may even accept the data: submit_failed()).
  */
 static bool refused_since(const struct dd_backend_stream *s, uint64_t before)
 {
@@ -688,10 +696,33 @@ static const struct frame_tag *tag_of(const Dav1dDataProps *m)
 }
 
 /*
- * One result of dav1d_get_picture(): a picture (ret 0) goes into its job's CAPTURE buffer;
- * an error fails the job the error's data props name. Returns false for EAGAIN.
+ * The data props of dav1d's last decoding error, which taking empties: those that
+ * submit_failed() took for an older frame first, else dav1d's own.
  */
-static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic)
+static void take_error_props(struct dd_backend_stream *s, Dav1dDataProps *props)
+{
+	if (s->kept_props_valid) {
+		*props = s->kept_props;
+		s->kept_props_valid = false;
+		return;
+	}
+	s->be->lib.dav1d_get_decode_error_data_props(s->ctx, props);
+}
+
+static void drop_error_props(struct dd_backend_stream *s)
+{
+	if (s->kept_props_valid)
+		s->be->lib.dav1d_data_props_unref(&s->kept_props);
+	s->kept_props_valid = false;
+}
+
+/*
+ * One result of dav1d_get_picture(): a picture (ret 0) goes into its job's CAPTURE buffer;
+ * an error fails the job the error's data props name, or with refused (the meter refused a
+ * picture during the call: the film grain copy of the picture being output) the oldest job
+ * without a result. Returns false for EAGAIN.
+ */
+static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic, bool refused)
 {
 	const struct dd_dav1d_lib *lib = &s->be->lib;
 	const struct frame_tag *tag;
@@ -721,8 +752,8 @@ static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic)
 	take_dav1d_error(s, msg, sizeof(msg));
 	if (!msg[0])
 		snprintf(msg, sizeof(msg), "%s", strerror(-ret));
-	lib->dav1d_get_decode_error_data_props(s->ctx, &props);
-	tag = tag_of(&props);
+	take_error_props(s, &props);
+	tag = refused ? NULL : tag_of(&props);
 	i = tag ? q_find(s, tag->cookie) : -1;
 	if (i < 0) {
 		/* no data to name the frame: the oldest job without a result takes the blame */
@@ -732,13 +763,57 @@ static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic)
 	if (i < (int)s->q_count) {
 		j = q_at(s, (unsigned int)i);
 		fail_before(s, (unsigned int)i);
-		if (!j->done)
+		if (!j->done && refused) {
+			j->done = true;
+			j->res.ret = dd_meter_fail(s->meter, &j->res.err);
+		} else if (!j->done) {
 			job_failed(j, tag && tag->replay ?
 				   "dav1d failed to re-show the key frame: %s" :
 				   "dav1d failed to decode the frame: %s", msg);
+		}
 	}
 	lib->dav1d_data_props_unref(&props);
 	return true;
+}
+
+/* dav1d_get_picture() and its result routed (route()). */
+static bool get_and_route(struct dd_backend_stream *s)
+{
+	Dav1dPicture pic = { 0 };
+	uint64_t refusals = dd_meter_refusals(s->meter, NULL);
+	int ret = s->be->lib.dav1d_get_picture(s->ctx, &pic);
+
+	return route(s, ret, &pic, refused_since(s, refusals));
+}
+
+/*
+ * Whether the frame tagged cookie failed in dav1d's submit although dav1d took its data: with
+ * frame contexts dav1d 1.5 first moves the older picture held in the context it reuses out
+ * for output, then a failing submit (a refused picture, a reference of a size it cannot
+ * scale from, its own allocation failures) only records the frame's data props as the last
+ * error's and the send returns 0. Without this check the frame would count as sent, its
+ * slots as refreshed, and a later frame could be decoded against the pictures dav1d still
+ * has in them. Props of another frame are kept for route().
+ */
+static bool submit_failed(struct dd_backend_stream *s, uint64_t cookie)
+{
+	Dav1dDataProps props = { 0 };
+	const struct frame_tag *tag;
+
+	s->be->lib.dav1d_get_decode_error_data_props(s->ctx, &props);
+	tag = tag_of(&props);
+	if (tag && tag->cookie == cookie) {
+		s->be->lib.dav1d_data_props_unref(&props);
+		return true;
+	}
+	if (tag) {
+		drop_error_props(s);
+		s->kept_props = props;
+		s->kept_props_valid = true;
+	} else {
+		s->be->lib.dav1d_data_props_unref(&props);
+	}
+	return false;
 }
 
 /*
@@ -748,13 +823,10 @@ static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic)
  */
 static void drain_all(struct dd_backend_stream *s)
 {
-	const struct dd_dav1d_lib *lib = &s->be->lib;
 	int idle = 0;
 
 	while (idle < 2) {
-		Dav1dPicture pic = { 0 };
-
-		if (route(s, lib->dav1d_get_picture(s->ctx, &pic), &pic))
+		if (get_and_route(s))
 			idle = 0;
 		else
 			idle++;
@@ -770,7 +842,6 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 {
 	const struct dd_dav1d_lib *lib = &s->be->lib;
 	Dav1dData data = { 0 };
-	Dav1dPicture pic = { 0 };
 	struct frame_tag *tag;
 	char msg[160];
 	uint8_t *p;
@@ -797,13 +868,13 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 		refusals = dd_meter_refusals(s->meter, NULL);
 		ret = lib->dav1d_send_data(s->ctx, &data);
 		if (ret == DAV1D_ERR(EAGAIN) && tries++ < 16) {
-			ret = lib->dav1d_get_picture(s->ctx, &pic);
-			route(s, ret, &pic);
+			get_and_route(s);
 			continue;
 		}
 		if (ret < 0) {
 			lib->dav1d_data_unref(&data);
 			take_dav1d_error(s, msg, sizeof(msg));
+			submit_failed(s, cookie); /* the frame's props, if dav1d kept them */
 			if (refused_since(s, refusals))
 				return dd_meter_fail(s->meter, err);
 			return dd_fail(err, "dav1d rejected the frame: %s",
@@ -811,14 +882,18 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 		}
 	}
 	/*
-	 * Accepted, but its picture may have been refused all the same (refused_since()): the
-	 * caller's error path then finishes the frames before it and flushes, as for a frame
-	 * dav1d rejects, instead of counting on slots dav1d never filled.
+	 * Accepted, but its submit may have failed all the same (submit_failed(); its picture
+	 * refused: refused_since()): the caller's error path then finishes the frames before it
+	 * and flushes, as for a frame dav1d rejects, instead of counting on slots dav1d never
+	 * filled.
 	 */
-	if (refused_since(s, refusals))
-		return dd_meter_fail(s->meter, err);
-	ret = lib->dav1d_get_picture(s->ctx, &pic);
-	route(s, ret, &pic);
+	if (submit_failed(s, cookie) || refused_since(s, refusals)) {
+		take_dav1d_error(s, msg, sizeof(msg));
+		if (refused_since(s, refusals))
+			return dd_meter_fail(s->meter, err);
+		return dd_fail(err, "dav1d could not start the frame%s%s", msg[0] ? ": " : "", msg);
+	}
+	get_and_route(s);
 	return 0;
 }
 
@@ -861,6 +936,7 @@ static int d_submit(struct dd_backend_stream *s, const struct dd_job *job, uint6
 		j->res.ret = -1;
 		d_sync(s);
 		lib->dav1d_flush(s->ctx);
+		drop_error_props(s);
 		dd_av1_state_reset(&s->state);
 		s->q_count--;
 		return -1;
@@ -888,6 +964,7 @@ static int d_collect(struct dd_backend_stream *s, bool wait, struct dd_backend_r
 static void d_flush(struct dd_backend_stream *s)
 {
 	s->be->lib.dav1d_flush(s->ctx);
+	drop_error_props(s);
 	dd_av1_state_reset(&s->state);
 	/* the frames in flight are gone: their jobs fail, and are still collected */
 	for (unsigned int i = 0; i < s->q_count; i++)

@@ -175,13 +175,20 @@ static bool d_supports(void *backend, enum dd_codec codec, uint32_t fourcc, unsi
 	return true;
 }
 
+/* Forgets the error props submit_failed() kept (their decoder is flushed or gone). */
+static void drop_error_props(struct dd_backend_stream *s)
+{
+	if (s->kept_props_valid)
+		s->be->lib.dav1d_data_props_unref(&s->kept_props);
+	s->kept_props_valid = false;
+}
+
 static void d_close(struct dd_backend_stream *s)
 {
 	if (!s)
 		return;
+	drop_error_props(s);
 	/* frees the tags of frames still in flight, through tag_free() */
-	if (s->kept_props_valid)
-		s->be->lib.dav1d_data_props_unref(&s->kept_props);
 	if (s->ctx)
 		s->be->lib.dav1d_close(&s->ctx);
 	/* pictures the caller still holds keep the allocator, and it the meter */
@@ -282,9 +289,7 @@ static int d_set_shared(struct dd_backend_stream *s, bool shared, struct dd_erro
 	if (!ctx)
 		return -1; /* the old one decodes on */
 	/* nothing is in flight: no frame's tag is left to free */
-	if (s->kept_props_valid) /* the old decoder's */
-		s->be->lib.dav1d_data_props_unref(&s->kept_props);
-	s->kept_props_valid = false;
+	drop_error_props(s); /* the old decoder's */
 	s->be->lib.dav1d_close(&s->ctx);
 	s->ctx = ctx;
 	s->frame_delay = want;
@@ -707,13 +712,6 @@ static void take_error_props(struct dd_backend_stream *s, Dav1dDataProps *props)
 		return;
 	}
 	s->be->lib.dav1d_get_decode_error_data_props(s->ctx, props);
-}
-
-static void drop_error_props(struct dd_backend_stream *s)
-{
-	if (s->kept_props_valid)
-		s->be->lib.dav1d_data_props_unref(&s->kept_props);
-	s->kept_props_valid = false;
 }
 
 /*

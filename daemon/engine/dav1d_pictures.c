@@ -115,13 +115,11 @@ static struct pic_block *block_get(struct dd_dav1d_pictures *p, size_t size)
 
 	pthread_mutex_lock(&p->lock);
 	k = kept_for(p, size);
-	if (!dd_meter_fits(p->meter, 0))
-		for (unsigned int i = 0; i < KEPT_SIZES; i++)
-			drop_kept(p, &p->kept[i]);
-	b = k->blocks;
+	/* a limit below what is held hands out no kept block: the next check drops them all */
+	b = dd_meter_fits(p->meter, 0) ? k->blocks : NULL;
 	if (b)
 		k->blocks = b->next;
-	if (!b && !dd_meter_fits(p->meter, size))
+	else if (!dd_meter_fits(p->meter, size))
 		for (unsigned int i = 0; i < KEPT_SIZES; i++)
 			drop_kept(p, &p->kept[i]);
 	taken = b || dd_meter_take(p->meter, size);

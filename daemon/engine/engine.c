@@ -279,17 +279,17 @@ void dd_stream_close(struct dd_stream *s)
 	free(s);
 }
 
-void dd_stream_set_memory_limit(struct dd_stream *s, uint64_t bytes)
-{
-	struct dd_meter *m = s->ops->meter ? s->ops->meter(s->bs) : NULL;
-
-	if (m)
-		dd_meter_set_limit(m, bytes);
-}
-
 struct dd_meter *dd_stream_meter(const struct dd_stream *s)
 {
 	return s->ops->meter ? s->ops->meter(s->bs) : NULL;
+}
+
+void dd_stream_set_memory_limit(struct dd_stream *s, uint64_t bytes)
+{
+	struct dd_meter *m = dd_stream_meter(s);
+
+	if (m)
+		dd_meter_set_limit(m, bytes);
 }
 
 const char *dd_stream_backend_name(const struct dd_stream *s)

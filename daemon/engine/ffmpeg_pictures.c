@@ -46,32 +46,35 @@ static int wrap(const struct dd_ffmpeg_lib *lib, struct dd_meter *meter, AVBuffe
 	return 0;
 }
 
+/* The frame's buffers: buf[] up to its first empty entry, then extended_buf[]. */
+static AVBufferRef **frame_buffer(AVFrame *frame, int i)
+{
+	int n = 0;
+
+	while (n < AV_NUM_DATA_POINTERS && frame->buf[n])
+		n++;
+	if (i < n)
+		return &frame->buf[i];
+	return i - n < frame->nb_extended_buf ? &frame->extended_buf[i - n] : NULL;
+}
+
 int ff_meter_frame(const struct dd_ffmpeg_lib *lib, struct dd_meter *meter, AVFrame *frame,
 		   bool *refused)
 {
 	uint64_t unwrapped = 0;
-	int i;
+	AVBufferRef **slot;
 
 	*refused = false;
-	for (i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; i++)
-		unwrapped += frame->buf[i]->size;
-	for (i = 0; i < frame->nb_extended_buf; i++)
-		unwrapped += frame->extended_buf[i]->size;
+	for (int i = 0; (slot = frame_buffer(frame, i)); i++)
+		unwrapped += (*slot)->size;
 	if (!dd_meter_take(meter, unwrapped)) {
 		*refused = true;
 		goto fail;
 	}
-	for (i = 0; i < AV_NUM_DATA_POINTERS && frame->buf[i]; i++) {
-		size_t size = frame->buf[i]->size;
+	for (int i = 0; (slot = frame_buffer(frame, i)); i++) {
+		size_t size = (*slot)->size;
 
-		if (wrap(lib, meter, &frame->buf[i]))
-			goto no_memory;
-		unwrapped -= size;
-	}
-	for (i = 0; i < frame->nb_extended_buf; i++) {
-		size_t size = frame->extended_buf[i]->size;
-
-		if (wrap(lib, meter, &frame->extended_buf[i]))
+		if (wrap(lib, meter, slot))
 			goto no_memory;
 		unwrapped -= size;
 	}

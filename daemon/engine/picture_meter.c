@@ -109,5 +109,6 @@ int dd_meter_fail(const struct dd_meter *m, struct dd_error *err)
 	dd_meter_refusals(m, &wanted);
 	return dd_fail_kind(err, DD_ERR_NO_MEMORY, "the decoder's pictures would hold %" PRIu64
 			    " KiB, past the %" PRIu64 " KiB its stream may take (the stream's claim "
-			    "on the memory budget)", (wanted + 1023) / 1024, (dd_meter_limit(m) + 1023) / 1024);
+			    "on the memory budget)", (wanted + 1023) / 1024,
+			    (dd_meter_limit(m) + 1023) / 1024);
 }

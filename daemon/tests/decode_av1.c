@@ -50,7 +50,7 @@
 #include "av1_obu_writer.h"
 #include "engine.h"
 #include "ivf.h"
-#include "stream_close.h"
+#include "meter_checks.h"
 #include "test_picture.h"
 
 static int verbose;
@@ -402,8 +402,7 @@ static void print_pic(long display, const struct pic *p)
 /* Everything decided once a job is done, in decode order. */
 struct run {
 	long jobs, failures, fuzz_from, fuzz_to, corrupt_at;
-	long starve_from, starve_to; /* --starve: jobs starve_from..starve_to - 1 */
-	int starve_kind; /* how job starve_from failed (-1: it did not) */
+	struct starve starve;
 	bool fuzzed, key_after_fuzz, key_after_corrupt;
 	int status;
 	/* since --corrupt: the failed jobs, which later jobs must not decode from */
@@ -434,14 +433,7 @@ static void finish(struct run *run, struct inflight *in, bool ok, const struct d
 	if (!ok) {
 		in->p->failed = 1;
 		run->failures++;
-		if (in->index == run->starve_from)
-			run->starve_kind = (int)err->kind;
-		if (err->kind == DD_ERR_NO_MEMORY &&
-		    !(in->index >= run->starve_from && in->index < run->starve_to)) {
-			fprintf(stderr, "job %ld failed for the memory limit outside --starve\n",
-				in->index);
-			run->status = 1;
-		}
+		run->status |= starve_failed(&run->starve, in->index, err);
 		if (!excused) {
 			fprintf(stderr, "job %ld failed: %s\n", in->index, err->msg);
 			run->status = 1;
@@ -543,8 +535,8 @@ int main(int argc, char **argv)
 	struct dd_engine_config cfg = { .log = log_cb };
 	static struct av1_job job;
 	struct roundtrip rt = { 0 };
-	struct run run = { .fuzz_from = -1, .fuzz_to = -1, .corrupt_at = -1, .starve_from = -1,
-			   .starve_to = -1, .starve_kind = -1 };
+	struct run run = { .fuzz_from = -1, .fuzz_to = -1, .corrupt_at = -1,
+			   .starve = STARVE_NONE };
 	struct shown sh = { 0 };
 	struct av1_client client;
 	struct pic *slots[8] = { 0 };
@@ -596,14 +588,10 @@ int main(int argc, char **argv)
 			share_changes = atoi(optarg);
 			break;
 		case 'M':
-			if (sscanf(optarg, "%ld:%ld", &run.starve_from, &run.starve_to) != 2) {
-				run.starve_from = 0;
-				run.starve_to = atol(optarg);
-			}
-			if (run.starve_from < 0 || run.starve_to <= run.starve_from)
+			if (starve_parse(&run.starve, optarg))
 				return 2;
 			/* from job A on, failures are judged as after --corrupt A */
-			run.corrupt_at = run.starve_from;
+			run.corrupt_at = run.starve.from;
 			break;
 		case 'c':
 			if (sscanf(optarg, "%ld:%15s", &run.corrupt_at, mode) < 1 ||
@@ -665,9 +653,9 @@ int main(int argc, char **argv)
 				av1_client_done(&client, &job, ts);
 				continue;
 			}
-			if (run.jobs >= run.starve_from && run.jobs < run.starve_to) {
+			if (starve_in(&run.starve, run.jobs)) {
 				dd_stream_set_memory_limit(stream, 1);
-			} else if (run.jobs == run.starve_to) {
+			} else if (run.jobs == run.starve.to) {
 				/* the client waits for the starved jobs */
 				dd_stream_sync(stream);
 				while (count)
@@ -702,12 +690,12 @@ int main(int argc, char **argv)
 				run.fuzzed = in->fuzzed = true;
 			}
 			if (run.jobs == run.corrupt_at) {
-				if (run.starve_from < 0)
+				if (run.starve.from < 0)
 					corrupt(&job, truncate);
 				in->corrupted = true;
 				printf("fault %ld\n", sh.count);
 			}
-			if (run.jobs >= run.starve_from && run.jobs < run.starve_to)
+			if (starve_in(&run.starve, run.jobs))
 				in->corrupted = true; /* must fail */
 			if (copy_job(&in->job, &job)) {
 				fprintf(stderr, "out of memory\n");
@@ -776,11 +764,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no shown key frame decoded after the damaged job\n");
 		run.status = 1;
 	}
-	if (run.starve_from >= 0 && run.starve_kind != DD_ERR_NO_MEMORY) {
-		fprintf(stderr, "--starve: job %ld did not fail for the memory limit\n",
-			run.starve_from);
-		run.status = 1;
-	}
+	run.status |= starve_done(&run.starve);
 	/* shared from the first job, and back at a later key frame when the clip has one */
 	if (shared_every && share_switches < share_changes) {
 		fprintf(stderr, "--shared-every: dav1d's frame contexts changed %d times, not %d\n",

@@ -69,7 +69,7 @@
 #include "ivf.h"
 #include "md5.h"
 #include "mode_switch.h"
-#include "stream_close.h"
+#include "meter_checks.h"
 #include "test_picture.h"
 #include "vp8_client.h"
 #include "vp9_client.h"
@@ -212,11 +212,9 @@ struct rec {
 static struct {
 	long jobs_ok, jobs_failed, hidden;
 	long corrupt_at, fuzz_from, fuzz_to;
-	long starve_from, starve_to; /* --starve: the jobs starve_from..starve_to - 1 */
-	int starve_kind; /* how job starve_from failed (-1: it did not) */
+	struct starve starve;
 	int bad, faulted, drop_unnoticed;
-} run = { .corrupt_at = -1, .fuzz_from = -1, .fuzz_to = -1, .starve_from = -1,
-	    .starve_to = -1, .starve_kind = -1 };
+} run = { .corrupt_at = -1, .fuzz_from = -1, .fuzz_to = -1, .starve = STARVE_NONE };
 
 static void job_result(struct rec *r, int ret, const struct dd_error *err)
 {
@@ -232,16 +230,10 @@ static void job_result(struct rec *r, int ret, const struct dd_error *err)
 			fprintf(stderr, "job %zu: failure without a reason\n", i);
 			run.bad = 1;
 		}
-		if ((long)i == run.starve_from)
-			run.starve_kind = (int)err->kind;
-		if (err->kind == DD_ERR_NO_MEMORY &&
-		    !((long)i >= run.starve_from && (long)i < run.starve_to)) {
-			fprintf(stderr, "job %zu: failed for the memory limit outside --starve\n", i);
-			run.bad = 1;
-		}
+		run.bad |= starve_failed(&run.starve, (long)i, err);
 		if (!r->expect_fail && !(run.corrupt_at >= 0 && (long)i > run.corrupt_at) &&
 		    !(run.fuzz_from >= 0 && (long)i > run.fuzz_from) &&
-		    !(run.starve_from >= 0 && (long)i > run.starve_from && run.faulted)) {
+		    !(run.starve.from >= 0 && (long)i > run.starve.from && run.faulted)) {
 			fprintf(stderr, "job %zu: UNEXPECTED failure\n", i);
 			run.bad = 1;
 		}
@@ -394,14 +386,8 @@ int main(int argc, char **argv)
 			expect_switches = (unsigned int)atoi(optarg);
 			break;
 		case 'M':
-			if (sscanf(optarg, "%ld:%ld", &run.starve_from, &run.starve_to) != 2) {
-				run.starve_from = 0;
-				run.starve_to = atol(optarg);
-			}
-			if (run.starve_from < 0 || run.starve_to <= run.starve_from) {
-				fprintf(stderr, "bad --starve %s\n", optarg);
+			if (starve_parse(&run.starve, optarg))
 				return 2;
-			}
 			break;
 		default:
 			return 2;
@@ -495,16 +481,15 @@ int main(int argc, char **argv)
 		flush_probe = expect_fail_next;
 		expect_fail_next = 0;
 		/* frames shown again by show_existing_frame make no job: from the first one on */
-		if (!starving && run.starve_from >= 0 && (long)i >= run.starve_from &&
-		    (long)i < run.starve_to) {
+		if (!starving && starve_in(&run.starve, (long)i)) {
 			/* the client waits first: frame threads allocate after the submit */
 			sync_all(stream);
-			run.starve_from = (long)i;
+			run.starve.from = (long)i;
 			run.faulted = 1;
 			printf("fault %ld\n", display);
 			dd_stream_set_memory_limit(stream, 1);
 			starving = true;
-		} else if (starving && (long)i >= run.starve_to) {
+		} else if (starving && (long)i >= run.starve.to) {
 			sync_all(stream);
 			dd_stream_set_memory_limit(stream, 0);
 			starving = false;
@@ -728,11 +713,7 @@ int main(int argc, char **argv)
 		ivf.count, run.jobs_ok, run.jobs_failed, run.hidden, shown_existing, display,
 		dd_stream_backend_name(stream),
 		decode_ns ? (run.jobs_ok + run.jobs_failed) * 1e9 / (double)decode_ns : 0.0);
-	if (run.starve_from >= 0 && run.starve_kind != DD_ERR_NO_MEMORY) {
-		fprintf(stderr, "--starve: job %ld did not fail for the memory limit\n",
-			run.starve_from);
-		run.bad = 1;
-	}
+	run.bad |= starve_done(&run.starve);
 
 	if (ms.every) {
 		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,

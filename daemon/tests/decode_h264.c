@@ -76,7 +76,7 @@
 #include "file_load.h"
 #include "h264_client.h"
 #include "mode_switch.h"
-#include "stream_close.h"
+#include "meter_checks.h"
 #include "test_picture.h"
 
 static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
@@ -119,19 +119,9 @@ struct rec {
 
 static struct {
 	long failed;
-	long starve_from, starve_to; /* --starve's requests, and how the first failed */
-	int starve_kind; /* -1: it did not */
+	struct starve starve;
 	int status;
-} run = { .starve_from = -1, .starve_to = -1, .starve_kind = -1 };
-
-/* Only a request decoded under --starve's limit may fail for the memory limit. */
-static void no_memory_outside(long n, const struct dd_error *err)
-{
-	if (err->kind == DD_ERR_NO_MEMORY && !(n >= run.starve_from && n < run.starve_to)) {
-		fprintf(stderr, "request %ld failed for the memory limit outside --starve\n", n);
-		run.status = 1;
-	}
-}
+} run = { .starve = STARVE_NONE };
 
 /* A request's result, once all its slices are collected (or failed at submit). */
 static void request_done(struct rec *rc)
@@ -139,9 +129,7 @@ static void request_done(struct rec *rc)
 	if (rc->failed) {
 		fprintf(stderr, "request %ld failed%s: %s\n", rc->n,
 			rc->allowed ? " (allowed)" : "", rc->err.msg);
-		if (rc->n == run.starve_from)
-			run.starve_kind = (int)rc->err.kind;
-		no_memory_outside(rc->n, &rc->err);
+		run.status |= starve_failed(&run.starve, rc->n, &rc->err);
 		printf("pic %ld FAILED\n", rc->n);
 		run.failed++;
 		if (!rc->allowed)
@@ -379,11 +367,7 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'M':
-			if (sscanf(optarg, "%ld:%ld", &run.starve_from, &run.starve_to) != 2) {
-				run.starve_from = 0;
-				run.starve_to = atol(optarg);
-			}
-			if (run.starve_from < 0 || run.starve_to <= run.starve_from)
+			if (starve_parse(&run.starve, optarg))
 				return 2;
 			break;
 		default:
@@ -464,22 +448,22 @@ int main(int argc, char **argv)
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
-		if (n == run.starve_from)
+		if (n == run.starve.from)
 			sync_all(stream); /* the client waits: frame threads allocate late */
 		if (n == forget_at || n == corrupt_at || n == garble_at || n == cut_at ||
-		    n == run.starve_from) {
+		    n == run.starve.from) {
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
-		if (n >= run.starve_from && n < run.starve_to) {
+		if (starve_in(&run.starve, n)) {
 			dd_stream_set_memory_limit(stream, 1);
-		} else if (n == run.starve_to) {
+		} else if (n == run.starve.to) {
 			sync_all(stream);
 			dd_stream_set_memory_limit(stream, 0);
 		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
 		if (faulted && !resynced && n != corrupt_at && n != garble_at && n != cut_at &&
-		    !(n >= run.starve_from && n < run.starve_to) &&
+		    !starve_in(&run.starve, n) &&
 		    (idr || (intra && garble_at < 0))) {
 			printf("resync %ld\n", n);
 			resynced = true;
@@ -505,7 +489,7 @@ int main(int argc, char **argv)
 						   job.dp.top_field_order_cnt < ra_poc),
 					   (n == forget_at && !intra) || n == corrupt_at ||
 					   (n == garble_at && garble_fails) ||
-					   (n >= run.starve_from && n < run.starve_to)))
+					   starve_in(&run.starve, n)))
 				fresh = false;
 			mode_switch_after(&ms, stream, n, may_switch);
 			if (ms.every && depth == 1) {
@@ -542,19 +526,17 @@ int main(int argc, char **argv)
 
 			fprintf(stderr, "request %ld failed%s: %s\n", n,
 				allowed ? " (allowed)" : "", err.msg);
-			if (n == run.starve_from)
-				run.starve_kind = (int)err.kind;
-			no_memory_outside(n, &err);
+			run.status |= starve_failed(&run.starve, n, &err);
 			printf("pic %ld FAILED\n", n);
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
 		} else if ((n == forget_at && !intra) || n == corrupt_at ||
 			   (n == garble_at && garble_fails) ||
-			   (n >= run.starve_from && n < run.starve_to)) {
+			   starve_in(&run.starve, n)) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
 				"it names pictures the engine never decoded" :
-				n >= run.starve_from && n < run.starve_to ?
+				starve_in(&run.starve, n) ?
 				"its picture memory limit is one byte" : "its slices are garbage");
 			run.status = 1;
 		} else {
@@ -576,11 +558,7 @@ next:
 	}
 	fprintf(stderr, "decode_h264: %ld requests, %ld failed, lookahead %u\n", n, run.failed,
 		lookahead);
-	if (run.starve_from >= 0 && run.starve_kind != DD_ERR_NO_MEMORY) {
-		fprintf(stderr, "--starve: request %ld did not fail for the memory limit\n",
-			run.starve_from);
-		run.status = 1;
-	}
+	run.status |= starve_done(&run.starve);
 	if (ms.every) {
 		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,
 			expect_switches);

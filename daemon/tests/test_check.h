@@ -19,4 +19,15 @@
 		}                                                            \
 	} while (0)
 
+/* The end of a test's main(): a line saying how it went, and the exit status. */
+static inline int check_summary(const char *test, int failed)
+{
+	if (failed) {
+		fprintf(stderr, "%s: %d failures\n", test, failed);
+		return 1;
+	}
+	printf("%s: ok\n", test);
+	return 0;
+}
+
 #endif

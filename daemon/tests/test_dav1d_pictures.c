@@ -210,10 +210,5 @@ int main(void)
 	layouts();
 	counting();
 	threads();
-	if (failures) {
-		fprintf(stderr, "test_dav1d_pictures: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_dav1d_pictures: ok\n");
-	return 0;
+	return check_summary("test_dav1d_pictures", failures);
 }

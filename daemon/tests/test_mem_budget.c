@@ -211,10 +211,5 @@ int main(void)
 	claims();
 	user_shares();
 	default_budget();
-	if (failures) {
-		fprintf(stderr, "test_mem_budget: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_mem_budget: ok\n");
-	return 0;
+	return check_summary("test_mem_budget", failures);
 }

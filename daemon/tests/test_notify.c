@@ -145,10 +145,5 @@ int main(void)
 	setenv("WATCHDOG_USEC", "0", 1);
 	CHECK(dm_notify_watchdog_ms() == 0, "0 is no watchdog");
 
-	if (failures) {
-		fprintf(stderr, "test_notify: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_notify: PASS\n");
-	return 0;
+	return check_summary("test_notify", failures);
 }

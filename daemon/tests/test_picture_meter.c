@@ -115,10 +115,5 @@ int main(void)
 {
 	single();
 	threads();
-	if (failures) {
-		fprintf(stderr, "test_picture_meter: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_picture_meter: ok\n");
-	return 0;
+	return check_summary("test_picture_meter", failures);
 }

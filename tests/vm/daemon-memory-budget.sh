@@ -13,9 +13,10 @@
 # bit-exact, the daemon lives, and once the first has closed its memory is back: a new stream
 # decodes bit-exact. The claim also bounds the first stream's decoder: its pictures were
 # counted against it (the peak the daemon logs at the close is above 0 and within the claim;
-# refusals past it are tested with the real libraries by meson's *-starved clip tests). Then one user's share (--memory-per-user): with room for three streams
-# and a share of one, a user's second stream is refused with the reason naming its share,
-# while another user's stream decodes bit-exact beside the first. (The default budget, three
+# refusals past it are tested with the real libraries by meson's *-starved clip tests).
+# Then one user's share (--memory-per-user): with room for three streams and a share of one,
+# a user's second stream is refused with the reason naming its share, while another user's
+# stream decodes bit-exact beside the first. (The default budget, three
 # quarters of the unit's MemoryMax, is checked under systemd by packages.sh.)
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"

@@ -248,21 +248,110 @@ static int header_against_controls(const struct dd_h264_slice_header *sh,
 	return 0;
 }
 
+/* Whether the DPB holds a picture for reference: parity 1 top field, 2 bottom, 0 either. */
+static bool dpb_holds(const struct v4l2_ctrl_h264_decode_params *dp, bool long_term,
+		      uint32_t frame_num, uint32_t pic_num, uint32_t max_frame_num,
+		      unsigned int parity)
+{
+	const uint32_t want = V4L2_H264_DPB_ENTRY_FLAG_VALID | V4L2_H264_DPB_ENTRY_FLAG_ACTIVE;
+
+	for (unsigned int i = 0; i < V4L2_H264_NUM_DPB_ENTRIES; i++) {
+		const struct v4l2_h264_dpb_entry *e = &dp->dpb[i];
+
+		if ((e->flags & want) != want ||
+		    !!(e->flags & V4L2_H264_DPB_ENTRY_FLAG_LONG_TERM) != long_term)
+			continue;
+		/* a client that leaves `fields` 0 says nothing about parity */
+		if (parity && e->fields && !(e->fields & parity))
+			continue;
+		/*
+		 * Short-term: frame_num as the slice header has it (the V4L2 API wraps it in the
+		 * driver). Long-term: clients put LongTermFrameIdx in frame_num (the API's rule)
+		 * or LongTermPicNum in pic_num; either will do.
+		 */
+		if (long_term ? e->frame_num == frame_num || e->pic_num == pic_num :
+				e->frame_num % max_frame_num == frame_num)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * 8.2.4.3: each reference list modification names a picture by its picture number, which
+ * must be one the DPB holds for reference. A damaged header names another (the fault
+ * matrix's flipped bit turned an abs_diff_pic_num_minus1 of 1 into 2, naming a frame_num no
+ * picture had), and libavcodec then logs "reference picture missing during reorder", puts
+ * another picture in the list and decodes a wrong picture that it reports as good, even
+ * with AV_EF_EXPLODE. The DPB is the client's: it is what a hardware decoder would predict
+ * from, and what the daemon checks the references against.
+ */
+static int ref_mods_against_dpb(const struct dd_h264_slice_header *sh,
+				const struct scan_state *st, struct dd_error *err)
+{
+	uint32_t max_frame_num = 1u << (st->sps->log2_max_frame_num_minus4 + 4u);
+	uint32_t max_pic_num = sh->field_pic ? 2 * max_frame_num : max_frame_num;
+	uint32_t curr = sh->field_pic ? 2 * sh->frame_num + 1 : sh->frame_num;
+	unsigned int same = sh->bottom_field ? 2 : 1;
+
+	for (unsigned int l = 0; l < 2; l++) {
+		uint32_t pred = curr;
+
+		for (unsigned int i = 0; i < sh->num_ref_mods[l]; i++) {
+			const struct dd_h264_ref_mod *m = &sh->ref_mods[l][i];
+			uint32_t num, frame;
+			unsigned int parity = 0;
+			bool long_term = m->idc == 2;
+
+			if (long_term) {
+				num = m->value;
+			} else {
+				/* picNumLXNoWrap (8-34, 8-35); the reader bounded the difference */
+				uint32_t d = m->value + 1;
+
+				pred = m->idc ? (pred + d) % max_pic_num :
+						(pred + max_pic_num - d) % max_pic_num;
+				num = pred;
+			}
+			/* a field's picture numbers are 2 * frame + 1 for its own parity (8-28) */
+			frame = sh->field_pic ? num >> 1 : num;
+			if (sh->field_pic)
+				parity = num & 1 ? same : 3 - same;
+			if (dpb_holds(st->dp, long_term, frame, num, max_frame_num, parity))
+				continue;
+			/* a second field may name its own first field, which a DPB may leave out */
+			if (sh->field_pic && !long_term && frame == sh->frame_num && parity != same)
+				continue;
+			return dd_fail(err, "H.264 slice's reference list %u, entry %u names %s "
+				       "picture %u, which DECODE_PARAMS' DPB does not hold for "
+				       "reference", l, i, long_term ? "long-term" : "short-term",
+				       num);
+		}
+	}
+	return 0;
+}
+
 static int note_slice(void *opaque, const uint8_t *nal, size_t len, struct dd_error *err)
 {
 	struct scan_state *st = opaque;
 	struct dd_h264_slice_header sh;
+	enum dd_h264_header_fault f;
 
-	if (dd_h264_read_slice_header(nal, len, st->sps, st->pps, &sh))
-		return dd_fail(err, "H.264 slice header cut short or slice_type %u invalid",
-			       sh.slice_type);
+	f = dd_h264_read_slice_header(nal, len, st->sps, st->pps, &sh);
+	if (f)
+		return dd_fail(err, "H.264 slice header: %s (slice_type %u, frame_num %u)",
+			       dd_h264_header_fault_name(f), sh.slice_type, sh.frame_num);
 	if (sh.idr)
 		st->idr++;
 	else
 		st->non_idr++;
 	if (sh.slice_type % 5 != 2 && sh.slice_type % 5 != 4) /* I and SI are intra */
 		st->inter++;
-	return header_against_controls(&sh, st, err);
+	if (header_against_controls(&sh, st, err))
+		return -1;
+	/* with gaps in frame_num, clients list the "non-existing" frames each their own way */
+	if (st->sps->flags & V4L2_H264_SPS_FLAG_GAPS_IN_FRAME_NUM_VALUE_ALLOWED)
+		return 0;
+	return ref_mods_against_dpb(&sh, st, err);
 }
 
 int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct dd_error *err)

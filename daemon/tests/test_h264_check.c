@@ -5,6 +5,9 @@
  * the slice header (PPS id, frame_num, field or frame, idr_pic_id, the picture order count
  * fields) fails the job when one bit of it differs, as a damaged header does. The fields
  * VA-API does not carry pass when the control leaves them 0 (what a VA-API bridge sends).
+ * The rest of the header: a reference list modification must name a picture the DPB holds
+ * (short-term across a frame_num wrap, long-term, fields of either parity), and values out of
+ * 7.4.3's ranges or CABAC alignment bits that are not ones fail the job, each for its reason.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,7 +42,30 @@ struct header {
 	uint32_t pps_id, frame_num, idr_pic_id, poc_lsb;
 	int32_t delta_bottom;
 	int32_t delta[2];	/* pic_order_cnt_type 1 */
+	/* the rest of a P slice's header: list 0's modifications (idc, value) */
+	unsigned int num_mods;
+	uint32_t mods[4][2];
+	uint32_t refs;		/* num_ref_idx_l0_active_minus1 + 1 if overridden, or 0 */
+	uint32_t mmco;		/* one adaptive marking operation (1..6; 7 is invalid) */
+	int32_t qp_delta;
+	bool cabac, zero_align;	/* CABAC; a 0 among the alignment bits */
+	bool p_in_idr;		/* slice_type P although the NAL unit is IDR */
 };
+
+/* The DPB the controls carry (frames 8 and 7, short-term, unless a test says otherwise). */
+static struct v4l2_h264_dpb_entry dpb[V4L2_H264_NUM_DPB_ENTRIES];
+
+static void set_dpb(unsigned int n, const uint16_t *frame_nums, uint32_t flags, uint32_t fields)
+{
+	memset(dpb, 0, sizeof(dpb));
+	for (unsigned int i = 0; i < n; i++)
+		dpb[i] = (struct v4l2_h264_dpb_entry){
+			.reference_ts = 1000u * (i + 1), .frame_num = frame_nums[i],
+			.pic_num = frame_nums[i], .fields = (uint8_t)fields,
+			.flags = V4L2_H264_DPB_ENTRY_FLAG_VALID | V4L2_H264_DPB_ENTRY_FLAG_ACTIVE |
+				 flags,
+		};
+}
 
 /* The sequence the slices belong to: pic_order_cnt_type 0 or 1, fields allowed or not. */
 static unsigned int poc_type;
@@ -48,16 +74,18 @@ static bool frames_only;
 /*
  * An Annex B slice NAL unit: the header for an SPS with 4-bit frame_num, pic_order_cnt_type
  * poc_type (type 0: a 6-bit lsb), field pictures unless frames_only, and a PPS with the
- * bottom field POC fields; then slice_qp_delta and a few bytes of "data" (no byte of it may
- * look like a start code).
+ * bottom field POC fields, one reference by default, no weights and no deblocking fields;
+ * then a few bytes of "data" (no byte of it may look like a start code).
  */
+static bool ended_aligned; /* the last header write_slice() wrote needed no alignment bits */
+
 static size_t write_slice(uint8_t *out, const struct header *h)
 {
 	struct bw w = { 0 };
 
 	put(&w, h->idr ? 0x65 : 0x41, 8);
 	put_ue(&w, 0);			/* first_mb_in_slice */
-	put_ue(&w, h->idr ? 7 : 5);	/* I or P, all slices alike */
+	put_ue(&w, h->idr && !h->p_in_idr ? 7 : 5); /* I or P, all slices alike */
 	put_ue(&w, h->pps_id);
 	put(&w, h->frame_num, 4);
 	if (!frames_only) {
@@ -76,7 +104,43 @@ static size_t write_slice(uint8_t *out, const struct header *h)
 		if (!h->field)
 			put_se(&w, h->delta[1]);
 	}
-	put_ue(&w, 3); /* stands for the rest of the header and the slice data */
+	if (!h->idr || h->p_in_idr) {
+		put(&w, h->refs != 0, 1); /* num_ref_idx_active_override_flag */
+		if (h->refs)
+			put_ue(&w, h->refs - 1);
+		put(&w, h->num_mods != 0, 1); /* ref_pic_list_modification_flag_l0 */
+		for (unsigned int i = 0; i < h->num_mods; i++) {
+			put_ue(&w, h->mods[i][0]);
+			put_ue(&w, h->mods[i][1]);
+		}
+		if (h->num_mods)
+			put_ue(&w, 3);
+	}
+	if (h->idr) {
+		put(&w, 0, 2); /* no_output_of_prior_pics_flag, long_term_reference_flag */
+	} else {
+		put(&w, h->mmco != 0, 1); /* adaptive_ref_pic_marking_mode_flag */
+		if (h->mmco) {
+			put_ue(&w, h->mmco);
+			if (h->mmco != 5)
+				put_ue(&w, 0);
+			if (h->mmco == 3)
+				put_ue(&w, 0);
+			put_ue(&w, 0);
+		}
+	}
+	if (h->cabac && (!h->idr || h->p_in_idr))
+		put_ue(&w, 0); /* cabac_init_idc */
+	put_se(&w, h->qp_delta);
+	ended_aligned = w.pos % 8 == 0;
+	if (h->cabac) {
+		bool first = true;
+
+		while (w.pos % 8) {
+			put(&w, !(h->zero_align && first), 1);
+			first = false;
+		}
+	}
 	put(&w, 0x5a5a5a, 24);
 	put(&w, 1, 1); /* rbsp_stop_one_bit */
 	memcpy(out, "\0\0\1", 3);
@@ -97,7 +161,8 @@ static int check(const struct header *slice, const struct header *ctrl, struct d
 	};
 	struct v4l2_ctrl_h264_pps pps = {
 		.pic_parameter_set_id = (uint8_t)ctrl->pps_id,
-		.flags = V4L2_H264_PPS_FLAG_BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT,
+		.flags = V4L2_H264_PPS_FLAG_BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT |
+			 (slice->cabac ? V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE : 0),
 	};
 	struct v4l2_ctrl_h264_decode_params dp = {
 		.frame_num = (uint16_t)ctrl->frame_num,
@@ -110,10 +175,11 @@ static int check(const struct header *slice, const struct header *ctrl, struct d
 			 (ctrl->field ? V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC : 0) |
 			 (ctrl->bottom ? V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD : 0),
 	};
-	uint8_t bitstream[64];
+	uint8_t bitstream[80];
 	struct dd_job job = { .codec = DD_CODEC_H264 };
 	struct dd_expectation x;
 
+	memcpy(dp.dpb, dpb, sizeof(dpb));
 	job.ctrl.h264.sps = &sps;
 	job.ctrl.h264.pps = &pps;
 	job.ctrl.h264.decode_params = &dp;
@@ -131,15 +197,123 @@ static void agree(const char *what, const struct header *h)
 	CHECK(check(h, h, &err) == 0, "%s: slice and controls agree, but: %s", what, err.msg);
 }
 
-/* The slice says `h` with one field changed; the controls say `h`. */
-static void differ(const char *what, const struct header *h, const struct header *slice)
+/*
+ * The slice says `h` with one field changed; the controls say `h`. The job must fail for
+ * the reason `why` names (a part of the message), not for another.
+ */
+static void refused(const char *what, const struct header *h, const struct header *slice,
+		    const char *why)
 {
 	struct dd_error err;
 
 	CHECK(check(slice, h, &err) == -1, "%s: a slice that disagrees with the controls passed",
 	      what);
 	CHECK(err.kind == DD_ERR_DATA, "%s: error kind %d, want DD_ERR_DATA", what, err.kind);
+	CHECK(strstr(err.msg, why), "%s: failed for another reason than \"%s\": %s", what, why,
+	      err.msg);
 	printf("ok   %s: %s\n", what, err.msg);
+}
+
+static void differ(const char *what, const struct header *h, const struct header *slice)
+{
+	refused(what, h, slice, "DECODE_PARAMS");
+}
+
+/* A slice whose header is wrong in itself: the controls say the same. */
+static void invalid(const char *what, const struct header *h, const char *why)
+{
+	refused(what, h, h, why);
+}
+
+/* Reference list modifications against the DPB (frames 8 and 7 for P frame 9). */
+static void ref_mods(const struct header *p)
+{
+	struct header h = *p;
+
+	h.refs = 2, h.num_mods = 2;
+	h.mods[0][0] = 0, h.mods[0][1] = 1; /* 9 - 2: frame 7 */
+	h.mods[1][0] = 1, h.mods[1][1] = 0; /* 7 + 1: frame 8 */
+	agree("modifications naming frames 7 and 8", &h);
+	/* the matrix's flipped bit: abs_diff_pic_num_minus1 1 became 2 */
+	h.mods[0][1] = 2;
+	invalid("modification naming frame 6, not in the DPB", &h, "DPB does not hold");
+	h.mods[0][1] = 1, h.mods[1][1] = 1;
+	invalid("modification naming frame 9, the picture itself", &h, "DPB does not hold");
+
+	/* across the wrap (MaxFrameNum 16): frame 1 predicting from 15 and 0 */
+	set_dpb(2, (const uint16_t[]){ 15, 0 }, 0, V4L2_H264_FRAME_REF);
+	h = *p, h.frame_num = 1, h.refs = 2, h.num_mods = 2;
+	h.mods[0][0] = 0, h.mods[0][1] = 1; /* 1 - 2 + 16 */
+	h.mods[1][0] = 1, h.mods[1][1] = 0; /* 15 + 1 - 16 */
+	agree("modifications across the frame_num wrap", &h);
+	h.mods[1][1] = 1;
+	invalid("modification across the wrap naming frame 1", &h, "DPB does not hold");
+
+	/* long-term: LongTermFrameIdx 2 in frame_num, as the API asks */
+	set_dpb(2, (const uint16_t[]){ 8, 2 }, 0, V4L2_H264_FRAME_REF);
+	dpb[1].flags |= V4L2_H264_DPB_ENTRY_FLAG_LONG_TERM;
+	h = *p, h.num_mods = 1;
+	h.mods[0][0] = 2, h.mods[0][1] = 2;
+	agree("modification naming long-term picture 2", &h);
+	h.mods[0][1] = 8;
+	invalid("modification naming long-term 8, a short-term frame", &h, "long-term");
+
+	/* fields: top field 7 names (CurrPicNum 15) its own bottom field and top field 6 */
+	if (!frames_only) {
+		set_dpb(1, (const uint16_t[]){ 6 }, 0, V4L2_H264_TOP_FIELD_REF);
+		h = *p, h.field = true, h.frame_num = 7, h.delta_bottom = 0, h.refs = 2;
+		h.num_mods = 2;
+		h.mods[0][0] = 0, h.mods[0][1] = 0; /* 14: frame 7, the other parity */
+		h.mods[1][0] = 0, h.mods[1][1] = 0; /* 13: frame 6, this parity */
+		agree("second field naming its first field and a top field", &h);
+		set_dpb(1, (const uint16_t[]){ 6 }, 0, V4L2_H264_BOTTOM_FIELD_REF);
+		invalid("field naming a top field the DPB holds as bottom only", &h,
+			"DPB does not hold");
+	}
+	set_dpb(2, (const uint16_t[]){ 8, 7 }, 0, V4L2_H264_FRAME_REF);
+}
+
+/* Values out of 7.4.3's ranges, each refused for its own reason. */
+static void ranges(const struct header *p, const struct header *idr)
+{
+	struct header h = *p;
+
+	h.refs = 17;
+	invalid("17 references for a frame", &h, "num_ref_idx");
+	h = *p, h.num_mods = 2;
+	h.mods[0][0] = 0, h.mods[0][1] = 0;
+	h.mods[1][0] = 0, h.mods[1][1] = 0;
+	invalid("two modifications for one reference", &h, "ref_pic_list_modification");
+	h = *p, h.num_mods = 1, h.mods[0][0] = 4;
+	invalid("modification_of_pic_nums_idc 4", &h, "ref_pic_list_modification");
+	h = *p, h.num_mods = 1, h.mods[0][1] = 16;
+	invalid("abs_diff_pic_num of 17 with MaxPicNum 16", &h, "ref_pic_list_modification");
+	h = *p, h.mmco = 3;
+	agree("marking operation 3", &h);
+	h.mmco = 7;
+	invalid("marking operation 7", &h, "dec_ref_pic_marking");
+	h = *p, h.qp_delta = 25;
+	agree("slice QP 51", &h);
+	h.qp_delta = 26;
+	invalid("slice QP 52", &h, "slice QP");
+	h = *p, h.qp_delta = -27;
+	invalid("slice QP -1 at 8 bits", &h, "slice QP");
+	h = *idr, h.p_in_idr = true;
+	invalid("a P slice in an IDR picture", &h, "IDR picture");
+	/* slice_qp_delta 0 or 1 (1 or 3 bits): one of them leaves alignment bits to clear */
+	for (unsigned int i = 0; i < 4; i++) {
+		uint8_t buf[80];
+
+		h = i < 2 ? *p : *idr;
+		h.cabac = true, h.qp_delta = i % 2;
+		agree(i < 2 ? "CABAC P frame" : "CABAC IDR frame", &h);
+		write_slice(buf, &h);
+		if (ended_aligned)
+			continue;
+		h.zero_align = true;
+		invalid(i < 2 ? "CABAC P frame, alignment bit 0" : "CABAC IDR frame, alignment bit 0",
+			&h, "cabac_alignment_one_bit");
+	}
 }
 
 int main(void)
@@ -159,8 +333,9 @@ int main(void)
 	agree("top field", &top);
 	agree("bottom field", &bottom);
 
+	set_dpb(2, (const uint16_t[]){ 8, 7 }, 0, V4L2_H264_FRAME_REF);
 	h = idr, h.pps_id ^= 1;
-	differ("PPS id", &idr, &h);
+	refused("PPS id", &idr, &h, "PPS control");
 	h = p, h.frame_num ^= 4;
 	differ("frame_num", &p, &h);
 	h = idr, h.idr_pic_id ^= 2;
@@ -174,7 +349,7 @@ int main(void)
 	h = p, h.field = true;
 	differ("field for a frame", &p, &h);
 	h = p, h.idr = true;
-	differ("IDR slice in a non-IDR job", &p, &h);
+	refused("IDR slice in a non-IDR job", &p, &h, "slices say IDR");
 
 	/* a VA-API bridge: no PPS id, idr_pic_id or POC fields in the controls */
 	h = idr, h.pps_id = 0, h.idr_pic_id = 0, h.poc_lsb = 0, h.delta_bottom = 0;
@@ -185,6 +360,9 @@ int main(void)
 	CHECK(check(&p, &h, &err) == -1, "P, fields VA-API lacks left 0, frame_num off by one: "
 	      "passed");
 
+	ref_mods(&p);
+	ranges(&p, &idr);
+
 	/* frames only: no field_pic_flag in the header */
 	frames_only = true;
 	agree("frames-only P frame", &p);
@@ -192,6 +370,8 @@ int main(void)
 	differ("frames-only frame_num", &p, &h);
 	h = p, h.poc_lsb ^= 1;
 	differ("frames-only pic_order_cnt_lsb", &p, &h);
+	ref_mods(&p);
+	ranges(&p, &idr);
 
 	/* pic_order_cnt_type 1: the two deltas instead of the lsb */
 	poc_type = 1;

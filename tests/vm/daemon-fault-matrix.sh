@@ -221,7 +221,6 @@ known=(
 	"vp9 truncate=libavcodec's VP9 decoder returns no error for a frame whose only tile ends halfway through its data, and the daemon has no other signal: the pictures until the key frame differ"
 	"vp9 flip-data=a flipped bit in VP9's entropy-coded data decodes without an error from libavcodec: the pictures until the key frame differ"
 	"h264 garbage=slice data replaced by noise decodes as valid CABAC data: libavcodec finds no error, conceals nothing and logs nothing, even at its verbose level (the engine's decode_h264 --garble 4 on this clip shows it without the device): the pictures until the next I picture differ"
-	"h264 flip-header=the flipped bit (bit 27 of picture 4's slice header) lands in ref_pic_list_modification(), which frame-based DECODE_PARAMS does not carry: the daemon compares frame_num, the field flags, the PPS id, idr_pic_id and the POC fields with the controls (before them), not the reference list changes, the QP or the weights: the pictures until the next I picture differ"
 )
 # Cells that failed in some runs and passed in others, not understood yet ("CODEC FAULT=REASON").
 # (VP9 and H.264 daemon-stop were: the daemon's decoder lacked a job the watchdog withdrew.)

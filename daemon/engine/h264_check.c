@@ -248,6 +248,18 @@ static int header_against_controls(const struct dd_h264_slice_header *sh,
 	return 0;
 }
 
+/*
+ * Long-term entries: the API asks for LongTermFrameIdx in frame_num and LongTermPicNum in
+ * pic_num; clients differ (Chromium swaps them; FFmpeg's v4l2-request forks have put FrameNum
+ * in frame_num and in pic_num whichever LongTermPicNum a modification named last, for fields
+ * either parity's). Any of these values in either field will do: a check missed costs less
+ * than a good picture refused.
+ */
+static bool long_term_matches(uint32_t v, uint32_t idx, uint32_t num, unsigned int parity)
+{
+	return v == idx || v == num || (parity && v == (num ^ 1));
+}
+
 /* Whether the DPB holds a picture for reference: parity 1 top field, 2 bottom, 0 either. */
 static bool dpb_holds(const struct v4l2_ctrl_h264_decode_params *dp, bool long_term,
 		      uint32_t frame_num, uint32_t pic_num, uint32_t max_frame_num,
@@ -264,12 +276,9 @@ static bool dpb_holds(const struct v4l2_ctrl_h264_decode_params *dp, bool long_t
 		/* a client that leaves `fields` 0 says nothing about parity */
 		if (parity && e->fields && !(e->fields & parity))
 			continue;
-		/*
-		 * Short-term: frame_num as the slice header has it (the V4L2 API wraps it in the
-		 * driver). Long-term: clients put LongTermFrameIdx in frame_num (the API's rule)
-		 * or LongTermPicNum in pic_num; either will do.
-		 */
-		if (long_term ? e->frame_num == frame_num || e->pic_num == pic_num :
+		/* short-term: frame_num as the slice header has it (the driver wraps it) */
+		if (long_term ? long_term_matches(e->frame_num, frame_num, pic_num, parity) ||
+				long_term_matches(e->pic_num, frame_num, pic_num, parity) :
 				e->frame_num % max_frame_num == frame_num)
 			return true;
 	}

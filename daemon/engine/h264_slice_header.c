@@ -5,6 +5,7 @@
 struct rbsp {
 	const uint8_t *p;
 	size_t len, pos; /* byte position */
+	size_t emulation; /* emulation prevention bytes skipped */
 	unsigned int bit, zeros;
 	bool overrun;
 };
@@ -16,6 +17,7 @@ static unsigned int rbsp_bit(struct rbsp *r)
 	if (r->bit == 0) {
 		if (r->pos < r->len && r->zeros >= 2 && r->p[r->pos] == 3) {
 			r->pos++;
+			r->emulation++;
 			r->zeros = 0;
 		}
 		if (r->pos >= r->len) {
@@ -210,7 +212,7 @@ enum dd_h264_header_fault dd_h264_read_slice_header(const uint8_t *nal, size_t l
 	max_pic_num = (sh->field_pic ? 2u : 1u) << (sps->log2_max_frame_num_minus4 + 4u);
 
 	if (flags & V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT && rbsp_ue(&r) > 127)
-		return DD_H264_HEADER_SLICE_TYPE;
+		return r.overrun ? DD_H264_HEADER_CUT : DD_H264_HEADER_REDUNDANT;
 	if (type == 1)
 		rbsp_bit(&r); /* direct_spatial_mv_pred_flag */
 	if (lists) {
@@ -260,6 +262,7 @@ enum dd_h264_header_fault dd_h264_read_slice_header(const uint8_t *nal, size_t l
 	}
 	if (r.overrun)
 		return DD_H264_HEADER_CUT;
+	sh->header_bits = (uint32_t)((r.pos - r.emulation) * 8 + r.bit);
 	/* 7.3.4: CABAC slice data starts on a byte boundary, the bits before it all ones */
 	if (flags & V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE)
 		while (r.bit)
@@ -276,7 +279,9 @@ const char *dd_h264_header_fault_name(enum dd_h264_header_fault f)
 	case DD_H264_HEADER_CUT:
 		return "the slice ends inside its header";
 	case DD_H264_HEADER_SLICE_TYPE:
-		return "slice_type or redundant_pic_cnt out of range, or an inter slice in an IDR picture";
+		return "slice_type out of range, or an inter slice in an IDR picture";
+	case DD_H264_HEADER_REDUNDANT:
+		return "redundant_pic_cnt out of range";
 	case DD_H264_HEADER_REF_COUNT:
 		return "num_ref_idx_active_minus1 out of range";
 	case DD_H264_HEADER_REF_MODS:

@@ -39,6 +39,7 @@ struct dd_h264_slice_header {
 	uint32_t num_ref_idx_active[2];	/* after the override; 0 for lists the slice lacks */
 	uint8_t num_ref_mods[2];
 	struct dd_h264_ref_mod ref_mods[2][DD_H264_MAX_REF_MODS];
+	uint32_t header_bits;		/* RBSP bits after the NAL header byte, before alignment */
 };
 
 /* Why a header was refused (dd_h264_read_slice_header's return value). */
@@ -46,6 +47,7 @@ enum dd_h264_header_fault {
 	DD_H264_HEADER_OK = 0,
 	DD_H264_HEADER_CUT,		/* the unit ends inside the header */
 	DD_H264_HEADER_SLICE_TYPE,	/* above 9, or not intra in an IDR picture */
+	DD_H264_HEADER_REDUNDANT,	/* redundant_pic_cnt above 127 */
 	DD_H264_HEADER_REF_COUNT,	/* num_ref_idx_lX_active_minus1 past 15 (frame) or 31 */
 	DD_H264_HEADER_REF_MODS,	/* idc above 3, too many, abs_diff_pic_num past MaxPicNum */
 	DD_H264_HEADER_WEIGHTS,		/* a denominator past 7, a weight or offset past 8 bits */
@@ -59,7 +61,10 @@ enum dd_h264_header_fault {
  * Reads the header of one slice NAL unit (NAL header byte included, emulation prevention
  * bytes allowed), up to the start of the slice data. Fields the SPS and PPS leave out of the
  * header are 0. FMO's slice_group_change_cycle is not read: the job check refuses slice
- * groups before. Returns DD_H264_HEADER_OK or the first fault found.
+ * groups before. The PPS's default reference counts are read from the control, as is the
+ * PPS the daemon writes for libavcodec: a client that leaves them 0 (a VA-API bridge made for
+ * slice-based decoders may) misleads libavcodec's parse as much as this one. Returns
+ * DD_H264_HEADER_OK or the first fault found.
  */
 enum dd_h264_header_fault dd_h264_read_slice_header(const uint8_t *nal, size_t len,
 						    const struct v4l2_ctrl_h264_sps *sps,

@@ -9,8 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* a test that writes longer headers defines BW_BYTES before including this */
+#ifndef BW_BYTES
+#define BW_BYTES 64
+#endif
+
 struct bw {
-	uint8_t buf[64];
+	uint8_t buf[BW_BYTES];
 	size_t pos;
 };
 

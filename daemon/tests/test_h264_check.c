@@ -8,15 +8,22 @@
  * The rest of the header: a reference list modification must name a picture the DPB holds
  * (short-term across a frame_num wrap, long-term, fields of either parity), and values out of
  * 7.4.3's ranges or CABAC alignment bits that are not ones fail the job, each for its reason.
+ * The reader's length: headers with every optional part (B and SP/SI slices, both lists'
+ * weights with chroma, every marking operation, deblocking offsets, redundant_pic_cnt, a field
+ * with 32 references) end where they were written to end, or a misread length would make the
+ * alignment check refuse good pictures.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+/* a field slice header with 32 references, their modifications and weights */
+#define BW_BYTES 256
 #include "bit_writer.h"
 #include "engine.h"
 #include "expectation.h"
 #include "h264_check.h"
+#include "h264_slice_header.h"
 #include "test_check.h"
 
 static int failures;
@@ -316,6 +323,166 @@ static void ranges(const struct header *p, const struct header *idr)
 	}
 }
 
+
+/* A header with every optional part the reader knows, for its length (see lengths()). */
+struct full {
+	unsigned int type;		/* 0 P, 1 B, 2 I, 3 SP, 4 SI */
+	bool idr, field, mono, cabac, redundant, wp, dbf;
+	unsigned int ref_idc, wb;	/* nal_ref_idc, weighted_bipred_idc */
+	uint32_t refs[2];		/* overridden num_ref_idx_active, or 0 */
+	unsigned int mods;		/* modifications per list (idc 0, 1, 2 in turn) */
+	unsigned int mmcos;		/* marking operations 1, 2, 3, 4, 6, 5 in turn (up to 6) */
+	unsigned int dbf_idc;
+};
+
+static uint32_t write_full(struct bw *w, const struct full *f, struct v4l2_ctrl_h264_sps *sps,
+			   struct v4l2_ctrl_h264_pps *pps)
+{
+	static const uint32_t ops[] = { 1, 2, 3, 4, 6, 5 };
+	unsigned int t = f->type % 5;
+	unsigned int lists = t == 1 ? 2 : t == 2 || t == 4 ? 0 : 1;
+	uint32_t active[2] = { 1, 1 };
+	uint32_t start;
+
+	*sps = (struct v4l2_ctrl_h264_sps){
+		.profile_idc = 100, .chroma_format_idc = f->mono ? 0 : 1,
+		.log2_max_pic_order_cnt_lsb_minus4 = 2, .max_num_ref_frames = 16,
+	};
+	*pps = (struct v4l2_ctrl_h264_pps){
+		.weighted_bipred_idc = (uint8_t)f->wb,
+		.flags = (f->cabac ? V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE : 0) |
+			 (f->redundant ? V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT : 0) |
+			 (f->wp ? V4L2_H264_PPS_FLAG_WEIGHTED_PRED : 0) |
+			 (f->dbf ? V4L2_H264_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT : 0),
+	};
+	put(w, (f->ref_idc << 5) | (f->idr ? 5 : 1), 8);
+	start = (uint32_t)w->pos;
+	put_ue(w, 0);
+	put_ue(w, f->type);
+	put_ue(w, 0);
+	put(w, 3, 4);			/* frame_num */
+	put(w, f->field, 1);
+	if (f->field)
+		put(w, 1, 1);		/* bottom */
+	if (f->idr)
+		put_ue(w, 1);
+	put(w, 9, 6);			/* pic_order_cnt_lsb */
+	if (f->redundant)
+		put_ue(w, 5);
+	if (t == 1)
+		put(w, 1, 1);		/* direct_spatial_mv_pred_flag */
+	if (lists) {
+		put(w, f->refs[0] != 0, 1);
+		if (f->refs[0]) {
+			put_ue(w, f->refs[0] - 1);
+			active[0] = f->refs[0];
+			if (lists > 1) {
+				put_ue(w, f->refs[1] - 1);
+				active[1] = f->refs[1];
+			}
+		}
+		for (unsigned int l = 0; l < lists; l++) {
+			put(w, f->mods != 0, 1);
+			for (unsigned int i = 0; i < f->mods; i++) {
+				put_ue(w, i % 3);
+				put_ue(w, i % 8); /* below MaxPicNum (16 or 32) */
+			}
+			if (f->mods)
+				put_ue(w, 3);
+		}
+	}
+	if ((f->wp && (t == 0 || t == 3)) || (f->wb == 1 && t == 1)) {
+		put_ue(w, 5);
+		if (!f->mono)
+			put_ue(w, 4);
+		for (unsigned int l = 0; l < lists; l++)
+			for (uint32_t i = 0; i < active[l]; i++) {
+				put(w, i % 2, 1); /* luma weights for every other entry */
+				if (i % 2) {
+					put_se(w, -128);
+					put_se(w, 127);
+				}
+				if (f->mono)
+					continue;
+				put(w, 1, 1);
+				for (unsigned int c = 0; c < 2; c++) {
+					put_se(w, 100);
+					put_se(w, -100);
+				}
+			}
+	}
+	if (f->ref_idc) {
+		if (f->idr) {
+			put(w, 1, 2);
+		} else {
+			put(w, f->mmcos != 0, 1);
+			for (unsigned int i = 0; i < f->mmcos; i++) {
+				put_ue(w, ops[i]);
+				if (ops[i] != 5)
+					put_ue(w, 2);
+				if (ops[i] == 3)
+					put_ue(w, 1);
+			}
+			if (f->mmcos)
+				put_ue(w, 0);
+		}
+	}
+	if (f->cabac && lists)
+		put_ue(w, 2);
+	put_se(w, -3);
+	if (t == 3)
+		put(w, 1, 1);
+	if (t == 3 || t == 4)
+		put_se(w, 4);
+	if (f->dbf) {
+		put_ue(w, f->dbf_idc);
+		if (f->dbf_idc != 1) {
+			put_se(w, -6);
+			put_se(w, 6);
+		}
+	}
+	return (uint32_t)w->pos - start;
+}
+
+static void lengths(void)
+{
+	static const struct full cases[] = {
+		{ .type = 1, .ref_idc = 1, .wb = 1, .refs = { 3, 3 }, .mods = 3, .mmcos = 6,
+		  .cabac = true, .dbf = true },
+		{ .type = 1, .wb = 2, .refs = { 2, 2 }, .mods = 2, .dbf = true, .dbf_idc = 2 },
+		{ .type = 0, .field = true, .ref_idc = 2, .wp = true, .refs = { 32 }, .mods = 32,
+		  .mono = true },
+		{ .type = 0, .ref_idc = 3, .wp = true, .mmcos = 3, .redundant = true,
+		  .cabac = true },
+		{ .type = 3, .ref_idc = 1, .wp = true, .refs = { 4 }, .mods = 1, .dbf = true,
+		  .dbf_idc = 1 },
+		{ .type = 4, .ref_idc = 1, .redundant = true },
+		{ .type = 2, .idr = true, .ref_idc = 3, .cabac = true, .dbf = true },
+		{ .type = 7, .idr = true, .ref_idc = 3, .dbf = true, .dbf_idc = 1 },
+	};
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct v4l2_ctrl_h264_sps sps;
+		struct v4l2_ctrl_h264_pps pps;
+		struct dd_h264_slice_header sh;
+		struct bw w = { 0 };
+		uint32_t bits = write_full(&w, &cases[i], &sps, &pps);
+		enum dd_h264_header_fault f;
+
+		put(&w, 0xff, 8); /* alignment ones and some data; the stop bit */
+		put(&w, 0x80, 8);
+		CHECK(w.pos <= 8 * sizeof(w.buf), "header %u overflows the writer", i);
+		f = dd_h264_read_slice_header(w.buf, (w.pos + 7) / 8, &sps, &pps, &sh);
+		CHECK(f == DD_H264_HEADER_OK, "header %u (slice_type %u): %s", i, cases[i].type,
+		      dd_h264_header_fault_name(f));
+		CHECK(sh.header_bits == bits, "header %u (slice_type %u): %u bits read, %u written",
+		      i, cases[i].type, sh.header_bits, bits);
+		if (f == DD_H264_HEADER_OK && sh.header_bits == bits)
+			printf("ok   header %u (slice_type %u): %u bits, read whole\n", i,
+			       cases[i].type, bits);
+	}
+}
+
 int main(void)
 {
 	const struct header idr = { .idr = true, .pps_id = 3, .frame_num = 0, .idr_pic_id = 5,
@@ -362,6 +529,7 @@ int main(void)
 
 	ref_mods(&p);
 	ranges(&p, &idr);
+	lengths();
 
 	/* frames only: no field_pic_flag in the header */
 	frames_only = true;

@@ -123,7 +123,8 @@ CLIPS = {
     # cropped: 22x13 macroblocks decoded, 350x198 shown
     "h264-odd": ("h264", [("350x198", 10, ["-bf", "2"])]),
     # interlaced, MBAFF (x264 codes frames with field/frame macroblock pairs, never field
-    # pictures: PAFF needs other encoders)
+    # pictures: PAFF needs other encoders). Coded bottom field first despite tff=1: libavcodec's
+    # libx264 wrapper takes the field order from each frame, and the source's frames say none
     "h264-mbaff": ("h264", [("352x288", 12, ["-bf", "2", "-flags", "+ildct+ilme"] + x264(
         "interlaced=1", "tff=1"))]),
     # open GOPs: the I-frames that start a GOP are not IDR and the B-frames before them in
@@ -317,14 +318,19 @@ def make_clip(ffmpeg, workdir, name):
     return path
 
 
+def source_command(ffmpeg, size, count, source):
+    """an ffmpeg command up to the encoder's options: count pictures of a part's source"""
+    return [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", (source or [SOURCE])[0].format(size=size),
+            "-frames:v", str(count)]
+
+
 def encode_clip(ffmpeg, path, name, codec, parts, ext):
     """Writes the clip at path, which appears last and atomically (os.replace)."""
     header, frames, next_pts = None, [], 0
     for n, (size, count, extra, *source) in enumerate(parts):
         part = f"{path}.part{n}.{UNIQUE}.ivf"
-        common = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                  "-f", "lavfi", "-i", (source or [SOURCE])[0].format(size=size),
-                  "-frames:v", str(count)]
+        common = source_command(ffmpeg, size, count, source)
         enc = ENCODER[codec] + extra
         log = f"{path}.part{n}.{UNIQUE}"
         if ext != "ivf":

@@ -27,6 +27,10 @@
  *   --corrupt N       request N's buffer after its first 8 bytes (slice header fields)
  *                     becomes garbage: it must fail, later requests may fail until the next
  *                     access point, as above
+ *   --flip-header N   one bit in the middle of request N's first slice header flipped, the
+ *                     fault matrix's flip-header (bit 0x10 of byte 1 + (end - 1) / 2, the
+ *                     header's end rounded up to bytes): it must fail, later requests may
+ *                     fail until the next access point, as with --corrupt
  *   --garble N        the second half of request N's buffer (slice data) becomes garbage:
  *                     no decoder can tell all such damage from data (entropy-coded data
  *                     decodes to something), so the request may decode or fail and the
@@ -277,6 +281,7 @@ int main(int argc, char **argv)
 		{ "forget-at", required_argument, NULL, 'g' },
 		{ "drop", required_argument, NULL, 'd' },
 		{ "corrupt", required_argument, NULL, 'c' },
+		{ "flip-header", required_argument, NULL, 'F' },
 		{ "garble", required_argument, NULL, 'b' },
 		{ "seek", required_argument, NULL, 'k' },
 		{ "no-access-point", no_argument, NULL, 'a' },
@@ -293,7 +298,7 @@ int main(int argc, char **argv)
 	bool slices = false, start_codes = true, planar = false, faulted = false;
 	bool resynced = false, no_access_point = false, garble_fails = false;
 	long forget_at = -1, corrupt_at = -1, garble_at = -1, cut_at = -1, n = 0;
-	long seek_from = -1, seek_to = -1, drop_at = -1;
+	long seek_from = -1, seek_to = -1, drop_at = -1, flip_at = -1;
 	unsigned int lookahead = 1, stall_every = 0, switch_every = 0, expect_switches = 0;
 	struct mode_switch ms;
 	bool fresh = true; /* nothing submitted since open or a flush */
@@ -334,6 +339,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			corrupt_at = atol(optarg);
+			break;
+		case 'F':
+			flip_at = atol(optarg);
 			break;
 		case 'b':
 			garble_at = atol(optarg);
@@ -448,9 +456,12 @@ int main(int argc, char **argv)
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
+		if (n == flip_at && job.slice_hdr_end > 2 && job.slice_hdr_end <= job.size)
+			job.buf[1 + (job.slice_hdr_end - 1) / 2] ^= 0x10;
+		bool damaged = n == corrupt_at || n == flip_at;
 		if (n == run.starve.from)
 			sync_all(stream); /* the client waits: frame threads allocate late */
-		if (n == forget_at || n == corrupt_at || n == garble_at || n == cut_at ||
+		if (n == forget_at || damaged || n == garble_at || n == cut_at ||
 		    n == run.starve.from) {
 			printf("fault %ld\n", n);
 			faulted = true;
@@ -462,7 +473,7 @@ int main(int argc, char **argv)
 			dd_stream_set_memory_limit(stream, 0);
 		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
-		if (faulted && !resynced && n != corrupt_at && n != garble_at && n != cut_at &&
+		if (faulted && !resynced && !damaged && n != garble_at && n != cut_at &&
 		    !starve_in(&run.starve, n) &&
 		    (idr || (intra && garble_at < 0))) {
 			printf("resync %ld\n", n);
@@ -487,7 +498,7 @@ int main(int argc, char **argv)
 			if (submit_request(stream, &job, &dj, spans, ns, n, p, depth,
 					   (faulted && !resynced) || (ra_leading && n > ra_at &&
 						   job.dp.top_field_order_cnt < ra_poc),
-					   (n == forget_at && !intra) || n == corrupt_at ||
+					   (n == forget_at && !intra) || damaged ||
 					   (n == garble_at && garble_fails) ||
 					   starve_in(&run.starve, n)))
 				fresh = false;
@@ -531,13 +542,14 @@ int main(int argc, char **argv)
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
-		} else if ((n == forget_at && !intra) || n == corrupt_at ||
+		} else if ((n == forget_at && !intra) || damaged ||
 			   (n == garble_at && garble_fails) ||
 			   starve_in(&run.starve, n)) {
 			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
 				"it names pictures the engine never decoded" :
 				starve_in(&run.starve, n) ?
-				"its picture memory limit is one byte" : "its slices are garbage");
+				"its picture memory limit is one byte" : n == flip_at ?
+				"a bit of its slice header is flipped" : "its slices are garbage");
 			run.status = 1;
 		} else {
 			print_md5(n, p, &job);

@@ -308,7 +308,7 @@ static int ref_mods_against_dpb(const struct dd_h264_slice_header *sh,
 		for (unsigned int i = 0; i < sh->num_ref_mods[l]; i++) {
 			const struct dd_h264_ref_mod *m = &sh->ref_mods[l][i];
 			uint32_t num, frame;
-			unsigned int parity = 0;
+			unsigned int parity;
 			bool long_term = m->idc == 2;
 
 			if (long_term) {
@@ -323,8 +323,7 @@ static int ref_mods_against_dpb(const struct dd_h264_slice_header *sh,
 			}
 			/* a field's picture numbers are 2 * frame + 1 for its own parity (8-28) */
 			frame = sh->field_pic ? num >> 1 : num;
-			if (sh->field_pic)
-				parity = num & 1 ? same : 3 - same;
+			parity = !sh->field_pic ? 0 : num & 1 ? same : 3 - same;
 			if (dpb_holds(st->dp, long_term, frame, num, max_frame_num, parity))
 				continue;
 			/* a second field may name its own first field, which a DPB may leave out */

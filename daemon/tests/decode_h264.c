@@ -28,9 +28,8 @@
  *                     becomes garbage: it must fail, later requests may fail until the next
  *                     access point, as above
  *   --flip-header N   one bit in the middle of request N's first slice header flipped, the
- *                     fault matrix's flip-header (bit 0x10 of byte 1 + (end - 1) / 2, the
- *                     header's end rounded up to bytes): it must fail, later requests may
- *                     fail until the next access point, as with --corrupt
+ *                     fault matrix's flip-header (fault_damage.h): it must fail, later
+ *                     requests may fail until the next access point, as with --corrupt
  *   --garble N        the second half of request N's buffer (slice data) becomes garbage:
  *                     no decoder can tell all such damage from data (entropy-coded data
  *                     decodes to something), so the request may decode or fail and the
@@ -77,6 +76,7 @@
 #include <linux/videodev2.h>
 
 #include "engine.h"
+#include "fault_damage.h"
 #include "file_load.h"
 #include "h264_client.h"
 #include "mode_switch.h"
@@ -456,8 +456,8 @@ int main(int argc, char **argv)
 		if (n == corrupt_at || n == garble_at)
 			for (size_t i = n == corrupt_at ? 8 : job.size / 2; i < job.size; i++)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
-		if (n == flip_at && job.slice_hdr_end > 2 && job.slice_hdr_end <= job.size)
-			job.buf[1 + (job.slice_hdr_end - 1) / 2] ^= 0x10;
+		if (n == flip_at && job.slice_hdr_end <= job.size)
+			job.buf[fault_flip_header_byte(job.slice_hdr_end)] ^= FAULT_FLIP_MASK;
 		bool damaged = n == corrupt_at || n == flip_at;
 		if (n == run.starve.from)
 			sync_all(stream); /* the client waits: frame threads allocate late */

@@ -44,6 +44,8 @@ B_FRAMES = ("OpenH264 2.6 decodes this Main/High clip with B-frames into other p
 OPENH264_WRONG = {n: B_FRAMES for n in ("h264-high-cqm", "h264-main-bpyramid", "h264-odd",
                                         "h264-opengop", "h264-slices", "h264-slices-gop",
                                         "h264-idr-gops")}
+
+
 def ru(v, a):
     return (v + a - 1) // a * a
 

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "dv_common.h"
+#include "fault_damage.h"
 
 static const char *const kind_names[] = {
 	[DV_FAULT_TRUNCATE] = "truncate", [DV_FAULT_GARBAGE] = "garbage",
@@ -136,9 +137,8 @@ const uint8_t *dv_fault_bytes(struct dv_fault *f, long unit, const uint8_t *data
 		dv_bitstream_fill(f->copy + hdr_end, n - hdr_end, 0xfa, (unsigned int)unit);
 		break;
 	case DV_FAULT_FLIP_HEADER:
-		/* past the first byte where there is more (a NAL header, a frame marker) */
-		i = hdr_end > 2 ? 1 + (hdr_end - 1) / 2 : 0;
-		f->copy[i] ^= 0x10;
+		i = fault_flip_header_byte(hdr_end);
+		f->copy[i] ^= FAULT_FLIP_MASK;
 		break;
 	case DV_FAULT_FLIP_DATA:
 		if (n > hdr_end)

@@ -94,8 +94,8 @@ static void fill_pps(struct v4l2_ctrl_h264_pps *p, const GstH264PPS *g, bool sps
 		p->flags |= V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT;
 	if (g->transform_8x8_mode_flag)
 		p->flags |= V4L2_H264_PPS_FLAG_TRANSFORM_8X8_MODE;
-	/* GStreamer: lists in the SPS or the PPS; Chromium: lists in the PPS only */
-	if (g->pic_scaling_matrix_present_flag ||
+	/* GStreamer: lists in the SPS or the PPS; Chromium: lists in the PPS only; FFmpeg: always */
+	if (g->pic_scaling_matrix_present_flag || pattern == H264_PATTERN_FFMPEG ||
 	    (pattern == H264_PATTERN_GST && sps_lists))
 		p->flags |= V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT;
 }
@@ -182,9 +182,9 @@ static void start_picture(struct h264_client *c, struct h264_job *job, const Gst
 	if (c->never_flag_matrix)
 		job->pps.flags &= ~V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT;
 	fill_matrix(&job->matrix, pps);
-	job->send_sps_pps = c->pattern == H264_PATTERN_CHROMIUM || sps->id != c->last_sps_id ||
+	job->send_sps_pps = c->pattern != H264_PATTERN_GST || sps->id != c->last_sps_id ||
 			    pps->id != c->last_pps_id;
-	job->send_matrix = c->pattern == H264_PATTERN_CHROMIUM ||
+	job->send_matrix = c->pattern != H264_PATTERN_GST ||
 			   (job->pps.flags & V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT);
 	c->last_sps_id = sps->id;
 	c->last_pps_id = pps->id;

@@ -7,6 +7,9 @@
  *             sent only then (GStreamer)
  *   chromium  SPS, PPS, scaling matrix and decode parameters in every request, the PPS flag
  *             only for lists in the PPS itself, DECODE_MODE set in every request (Chromium)
+ *   ffmpeg    SPS, PPS, scaling matrix and decode parameters in every request, the PPS flag
+ *             always set: the lists are the effective ones, flat when the stream has none
+ *             (FFmpeg's v4l2-request hwaccel)
  * The DPB is a sliding window of the last max_num_ref_frames reference pictures, named by
  * their timestamps: enough for the decoder, which takes its references from the slices, and
  * for the daemon's check that every named picture was decoded (streams with memory
@@ -29,6 +32,7 @@
 enum h264_pattern {
 	H264_PATTERN_GST,
 	H264_PATTERN_CHROMIUM,
+	H264_PATTERN_FFMPEG,
 };
 
 struct h264_job {

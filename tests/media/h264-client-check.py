@@ -25,7 +25,7 @@ def main():
                                                             if c.startswith("h264")))
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--client", required=True)
-    ap.add_argument("--pattern", default="gst", choices=["gst", "chromium"])
+    ap.add_argument("--pattern", default="gst", choices=["gst", "chromium", "ffmpeg"])
     ap.add_argument("--ffmpeg", default="ffmpeg")
     ap.add_argument("--fault", action="store_true", help="the client damages a request")
     ap.add_argument("--garbage", action="store_true",

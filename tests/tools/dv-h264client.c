@@ -8,6 +8,10 @@
  *   --pattern chromium  SPS, PPS, scaling matrix, decode parameters and DECODE_MODE in every
  *                       request, the PPS flag only for lists in the PPS, timestamps = CAPTURE
  *                       buffer index (reused, as Chromium does)
+ *   --pattern ffmpeg    FFmpeg's v4l2-request hwaccel (mpv, Kodi): every control in every
+ *                       request, the PPS flag always set, up to 4 requests in flight, buffers
+ *                       made one CREATE_BUFS at a time, CAPTURE read through EXPBUF dma-bufs
+ *                       (dv_h264_ffmpeg.h, dv_request_pipe.h); no other option applies
  *   --no-matrix-flag    (with chromium) never set the PPS flag, as for lists in the SPS:
  *                       the matrix applies only because it is in the request
  *   --capture mmap|dmabuf-import|dmabuf-import-rotate
@@ -57,6 +61,7 @@
 #include <linux/v4l2-controls.h>
 
 #include "dv_fault.h"
+#include "dv_h264_ffmpeg.h"
 #include "dv_v4l2.h"
 #include "file_load.h"
 #include "h264_client.h"
@@ -258,7 +263,7 @@ int main(int argc, char **argv)
 	uint64_t cap_ts[DV_MAX_BUFS] = { 0 };
 	enum dv_mem mem = DV_MEM_MMAP;
 	unsigned int ncap = NCAP;
-	int req = -1, c, r, status = 0;
+	int req = -1, c, r, status = 0, others = 0;
 	long jobs = 0, failed = 0, fault_at = 0, held_job = -1, resync_at = -1;
 	bool started = false, no_flag = false, rotate = false, held_bad = false;
 	enum hold_fault hold = HOLD_NONE;
@@ -272,10 +277,12 @@ int main(int argc, char **argv)
 
 		if (fo < 0)
 			return 2;
+		others += c != 'p';
 		if (fo)
 			continue;
 		if (c == 'p')
 			pattern = !strcmp(optarg, "chromium") ? H264_PATTERN_CHROMIUM :
+				  !strcmp(optarg, "ffmpeg")   ? H264_PATTERN_FFMPEG :
 				  H264_PATTERN_GST;
 		else if (c == 'd')
 			video = optarg;
@@ -299,7 +306,7 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: dv-h264client [--pattern gst|chromium] [--no-matrix-flag] "
+		fprintf(stderr, "usage: dv-h264client [--pattern gst|chromium|ffmpeg] [--no-matrix-flag] "
 			"[--capture mmap|dmabuf-import|dmabuf-import-rotate] "
 			"[--hold-fault unpaired|flush|flush-running|failed-piece|restart-piece] "
 			"[--fault-at N] "
@@ -314,6 +321,20 @@ int main(int argc, char **argv)
 			fprintf(stderr, "--hold-fault restart-piece needs --gate\n");
 			return 2;
 		}
+	}
+	if (pattern == H264_PATTERN_FFMPEG) {
+		/* a client of its own: no fault, hold or CAPTURE memory option */
+		if (others) {
+			fprintf(stderr, "--pattern ffmpeg takes no other option\n");
+			return 2;
+		}
+		data = file_load(argv[optind], &size);
+		if (!data || h264_client_init(&client, pattern, data, size))
+			return 1;
+		status = dv_h264_ffmpeg_run(&client);
+		h264_client_free(&client);
+		free(data);
+		return status;
 	}
 	dv_fault_start(&fault);
 	data = file_load(argv[optind], &size);

@@ -8,6 +8,10 @@
  * pictures by CAPTURE buffer index (timestamp = index, reused as Chromium does), and keeps
  * one request in flight. A key frame of another size or bit depth drains, frees both queues
  * and sets the formats again, as Chromium's resolution change does.
+ *   --pattern ffmpeg
+ *       FFmpeg's v4l2-request hwaccel instead (mpv, Kodi; dv_vpx_ffmpeg.h): up to 4
+ *       requests in flight, buffers made one CREATE_BUFS at a time, pictures read through
+ *       exported dma-bufs; no other option applies. --pattern chromium is the default.
  *   --capture mmap|dmabuf-import|dmabuf-import-rotate
  *       CAPTURE memory: MMAP (12 buffers), or Chromium's frame pool: 32 dma-bufs from
  *       /dev/dma_heap/system imported as DMABUF and read back through their own mapping
@@ -35,56 +39,20 @@
 #include "dv_capture_md5.h"
 #include "dv_fault.h"
 #include "dv_v4l2.h"
+#include "dv_vpx_ffmpeg.h"
+#include "dv_vpx_frame.h"
 #include "ivf.h"
 #include "test_picture.h"
-#include "vp8_client.h"
-#include "vp9_client.h"
 
 #define NCAP 12
-
-struct frame {
-	bool vp9, key, show, show_existing;
-	unsigned int show_slot;
-	uint32_t width, height, fourcc;
-	struct v4l2_ctrl_vp8_frame c8;
-	struct v4l2_ctrl_vp9_frame c9;
-	struct v4l2_ctrl_vp9_compressed_hdr ch9;
-	struct vp8_frame_info i8;
-	struct vp9_frame_info i9;
-};
-
-/* The frame's header into its controls; -1 if it cannot be parsed. */
-static int parse(struct frame *fr, struct vp8_client *vp8, struct vp9_client *vp9,
-		 const uint8_t *data, size_t size)
-{
-	if (!fr->vp9) {
-		if (vp8_client_fill(vp8, data, size, &fr->c8, &fr->i8))
-			return -1;
-		fr->key = fr->i8.key_frame;
-		fr->show = fr->i8.show_frame;
-		fr->width = fr->c8.width;
-		fr->height = fr->c8.height;
-		fr->fourcc = V4L2_PIX_FMT_NV12;
-		return 0;
-	}
-	if (vp9_client_fill(vp9, data, size, &fr->c9, &fr->ch9, &fr->i9))
-		return -1;
-	fr->show_existing = fr->i9.show_existing_frame;
-	fr->show_slot = fr->i9.frame_to_show & 7;
-	fr->key = fr->i9.key_frame;
-	fr->show = fr->i9.show_frame;
-	fr->width = fr->i9.width;
-	fr->height = fr->i9.height;
-	fr->fourcc = fr->c9.bit_depth > 8 ? V4L2_PIX_FMT_P010 : V4L2_PIX_FMT_NV12;
-	return 0;
-}
 
 /*
  * Formats and buffers for a stream of this size and depth. For 10-bit VP9 Chromium first
  * sets a VP9_FRAME of profile 2 (SetExtCtrls10Bit: profile, depth and 4:2:0 subsampling, the
  * rest zero, the frame size too) so that CAPTURE offers P010.
  */
-static int setup(struct dv_dev *d, const struct frame *fr, unsigned int ncap, enum dv_mem mem)
+static int setup(struct dv_dev *d, const struct dv_vpx_frame *fr, unsigned int ncap,
+		 enum dv_mem mem)
 {
 	uint32_t coded = fr->vp9 ? V4L2_PIX_FMT_VP9_FRAME : V4L2_PIX_FMT_VP8_FRAME;
 
@@ -110,43 +78,12 @@ static int setup(struct dv_dev *d, const struct frame *fr, unsigned int ncap, en
 }
 
 /* Where the frame's header ends: what the controls describe (dv_fault.h). */
-static size_t header_end(const struct frame *fr)
+static size_t header_end(const struct dv_vpx_frame *fr)
 {
 	if (fr->vp9)
 		return (size_t)fr->c9.uncompressed_header_size + fr->c9.compressed_header_size;
 	/* the frame tag (3 bytes, 10 for a key frame), then the first partition's header */
 	return (fr->key ? 10u : 3u) + fr->c8.first_part_header_bits / 8;
-}
-
-/* The reference slots after the frame, its picture in CAPTURE buffer @cap (-1: none). */
-static void update_slots(const struct frame *fr, int slot_buf[8], int cap)
-{
-	int last = slot_buf[0], gold = slot_buf[1], alt = slot_buf[2];
-
-	if (fr->vp9) {
-		for (int s = 0; s < 8; s++)
-			if (fr->i9.refresh_frame_flags & (1u << s))
-				slot_buf[s] = cap;
-		return;
-	}
-	/* libvpx's order: the altref copy first, the golden copy may see it */
-	if (fr->i8.copy_to_alt == 1)
-		alt = last;
-	else if (fr->i8.copy_to_alt == 2)
-		alt = gold;
-	if (fr->i8.copy_to_golden == 1)
-		gold = last;
-	else if (fr->i8.copy_to_golden == 2)
-		gold = alt;
-	if (fr->i8.refresh_golden)
-		gold = cap;
-	if (fr->i8.refresh_alt)
-		alt = cap;
-	if (fr->i8.refresh_last)
-		last = cap;
-	slot_buf[0] = last;
-	slot_buf[1] = gold;
-	slot_buf[2] = alt;
 }
 
 int main(int argc, char **argv)
@@ -155,6 +92,7 @@ int main(int argc, char **argv)
 		{ "video", required_argument, NULL, 'd' },
 		{ "capture", required_argument, NULL, 'C' },
 		{ "cycle", no_argument, NULL, 'y' },
+		{ "pattern", required_argument, NULL, 'p' },
 		DV_FAULT_OPTIONS,
 		{ 0 },
 	};
@@ -171,7 +109,8 @@ int main(int argc, char **argv)
 	uint32_t cur_w = 0, cur_h = 0, cur_fourcc = 0;
 	enum dv_mem mem = DV_MEM_MMAP;
 	unsigned int ncap = NCAP, changes = 0, last_cap = NCAP - 1;
-	bool cycle = false;
+	bool cycle = false, ffmpeg = false;
+	int others = 0;
 	long display = 0, jobs = 0, failed = 0;
 	int req = -1, c, status = 0;
 	bool rotate = false, is_vp9;
@@ -183,9 +122,12 @@ int main(int argc, char **argv)
 
 		if (fo < 0)
 			return 2;
+		others += c != 'p';
 		if (fo)
 			continue;
-		if (c == 'd')
+		if (c == 'p' && (!strcmp(optarg, "ffmpeg") || !strcmp(optarg, "chromium")))
+			ffmpeg = !strcmp(optarg, "ffmpeg");
+		else if (c == 'd')
 			video = optarg;
 		else if (c == 'y')
 			cycle = true;
@@ -195,8 +137,13 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: dv-vpxclient [--capture mmap|dmabuf-import|"
-			"dmabuf-import-rotate] [--cycle] " DV_FAULT_USAGE " [--video DEV] clip.ivf\n");
+		fprintf(stderr, "usage: dv-vpxclient [--pattern chromium|ffmpeg] [--capture mmap|"
+			"dmabuf-import|dmabuf-import-rotate] [--cycle] " DV_FAULT_USAGE
+			" [--video DEV] clip.ivf\n");
+		return 2;
+	}
+	if (ffmpeg && others) {
+		fprintf(stderr, "--pattern ffmpeg takes no other option\n");
 		return 2;
 	}
 	dv_fault_start(&fault);
@@ -207,15 +154,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: not a VP8 or VP9 IVF file\n", argv[optind]);
 		return 1;
 	}
+	if (ffmpeg) {
+		status = dv_vpx_ffmpeg_run(&ivf, is_vp9);
+		ivf_free(&ivf);
+		return status;
+	}
 	if (dv_open(&dev, video))
 		return 1;
 	dev.pool_rotate = rotate;
 	for (int i = 0; i < 8; i++)
 		slot_buf[i] = -1;
 	for (size_t i = 0; i < ivf.count && !status; i++) {
-		static struct frame fr;
+		static struct dv_vpx_frame fr;
 		struct v4l2_ext_control ctl[2];
-		unsigned int cap, k, n = 0;
+		unsigned int cap, k, n;
 		const uint8_t *bits;
 		uint64_t ts;
 		size_t size;
@@ -225,7 +177,7 @@ int main(int argc, char **argv)
 
 		memset(&fr, 0, sizeof(fr));
 		fr.vp9 = is_vp9;
-		if (parse(&fr, &vp8, &vp9, ivf.frames[i].data, ivf.frames[i].size)) {
+		if (dv_vpx_parse(&fr, &vp8, &vp9, ivf.frames[i].data, ivf.frames[i].size)) {
 			fprintf(stderr, "frame %zu: cannot parse its header\n", i);
 			status = 1;
 			break;
@@ -279,7 +231,7 @@ int main(int argc, char **argv)
 		if (dv_fault_skips(&fault, (long)i)) {
 			/* never queued: its picture is one the device never had */
 			dv_fault_announce(&fault, display);
-			update_slots(&fr, slot_buf, -1);
+			dv_vpx_update_slots(&fr, slot_buf, -1);
 			if (is_vp9)
 				vp9_client_update_refs(&vp9, &fr.i9, dv_fault_ghost_ts((long)i));
 			else
@@ -307,16 +259,7 @@ int main(int argc, char **argv)
 		last_cap = cap;
 		/* Chromium: tv_usec = the CAPTURE buffer's index, references named by it */
 		ts = (uint64_t)cap * 1000;
-		if (is_vp9) {
-			ctl[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_VP9_FRAME,
-				.size = sizeof(fr.c9), .ptr = &fr.c9 };
-			ctl[n++] = (struct v4l2_ext_control){
-				.id = V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
-				.size = sizeof(fr.ch9), .ptr = &fr.ch9 };
-		} else {
-			ctl[n++] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_VP8_FRAME,
-				.size = sizeof(fr.c8), .ptr = &fr.c8 };
-		}
+		n = dv_vpx_controls(&fr, ctl);
 		size = ivf.frames[i].size;
 		bits = dv_fault_bytes(&fault, (long)i, ivf.frames[i].data, &size,
 				      header_end(&fr), display);
@@ -347,7 +290,7 @@ int main(int argc, char **argv)
 			dv_fault_pic(&fault);
 		}
 		/* the reference slots follow the bitstream */
-		update_slots(&fr, slot_buf, (int)cap);
+		dv_vpx_update_slots(&fr, slot_buf, (int)cap);
 		if (is_vp9)
 			vp9_client_update_refs(&vp9, &fr.i9, ts);
 		else

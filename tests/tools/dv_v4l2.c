@@ -15,7 +15,7 @@
 #include <linux/media.h>
 #include <linux/udmabuf.h>
 
-static int xioctl(int fd, unsigned long req, void *arg)
+int dv_xioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 
@@ -51,7 +51,7 @@ int dv_open(struct dv_dev *d, const char *video)
 		else
 			snprintf(path, sizeof(path), "/dev/video%d", i);
 		d->vfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		if (d->vfd >= 0 && (xioctl(d->vfd, VIDIOC_QUERYCAP, &cap) ||
+		if (d->vfd >= 0 && (dv_xioctl(d->vfd, VIDIOC_QUERYCAP, &cap) ||
 				    !is_ours((const char *)cap.driver))) {
 			close(d->vfd);
 			d->vfd = -1;
@@ -76,7 +76,7 @@ int dv_open(struct dv_dev *d, const char *video)
 		d->mfd = open(path, O_RDWR | O_CLOEXEC);
 		if (d->mfd < 0)
 			continue;
-		ret = xioctl(d->mfd, MEDIA_IOC_DEVICE_INFO, &info);
+		ret = dv_xioctl(d->mfd, MEDIA_IOC_DEVICE_INFO, &info);
 		if (!ret && !strcmp(info.driver, (const char *)cap.driver) &&
 		    !strcmp(info.bus_info, (const char *)cap.bus_info)) {
 			snprintf(d->media, sizeof(d->media), "%s", path);
@@ -129,19 +129,19 @@ int dv_set_formats(struct dv_dev *d, uint32_t coded, unsigned int w,
 	o->fmt.pix_mp.width = w;
 	o->fmt.pix_mp.height = h;
 	o->fmt.pix_mp.num_planes = 1;
-	ret = xioctl(d->vfd, VIDIOC_S_FMT, o);
+	ret = dv_xioctl(d->vfd, VIDIOC_S_FMT, o);
 	if (ret)
 		FAIL(ret, "S_FMT OUTPUT %.4s %ux%u", (char *)&coded, w, h);
 	if (o->fmt.pix_mp.pixelformat != coded)
 		FAIL(-EINVAL, "OUTPUT format %.4s not accepted", (char *)&coded);
 	memset(c, 0, sizeof(*c));
 	c->type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
-	ret = xioctl(d->vfd, VIDIOC_G_FMT, c);
+	ret = dv_xioctl(d->vfd, VIDIOC_G_FMT, c);
 	if (ret)
 		FAIL(ret, "G_FMT CAPTURE");
 	if (cap_fourcc && c->fmt.pix_mp.pixelformat != cap_fourcc) {
 		c->fmt.pix_mp.pixelformat = cap_fourcc;
-		ret = xioctl(d->vfd, VIDIOC_S_FMT, c);
+		ret = dv_xioctl(d->vfd, VIDIOC_S_FMT, c);
 		if (ret)
 			FAIL(ret, "S_FMT CAPTURE");
 		if (c->fmt.pix_mp.pixelformat != cap_fourcc)
@@ -165,7 +165,7 @@ static int alloc_dmabuf(struct dv_plane *pl, size_t len, enum dv_mem mem)
 
 		if (heap < 0)
 			FAIL(-errno, "open /dev/dma_heap/system");
-		ret = xioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a);
+		ret = dv_xioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a);
 		close(heap);
 		if (ret)
 			FAIL(ret, "DMA_HEAP_IOCTL_ALLOC %zu", len);
@@ -208,7 +208,7 @@ static int alloc_queue(struct dv_dev *d, enum v4l2_buf_type type, unsigned int n
 		.count = n, .type = type,
 		.memory = mem == DV_MEM_MMAP ? V4L2_MEMORY_MMAP : V4L2_MEMORY_DMABUF,
 	};
-	int ret = xioctl(d->vfd, VIDIOC_REQBUFS, &rb);
+	int ret = dv_xioctl(d->vfd, VIDIOC_REQBUFS, &rb);
 
 	if (ret)
 		FAIL(ret, "REQBUFS %u type %u", n, type);
@@ -238,7 +238,7 @@ static int alloc_queue(struct dv_dev *d, enum v4l2_buf_type type, unsigned int n
 		bufs[i].nplanes = f->fmt.pix_mp.num_planes;
 		for (unsigned int p = 0; p < DV_MAX_PLANES; p++)
 			bufs[i].p[p] = (struct dv_plane){ .dmabuf = -1, .memfd = -1 };
-		ret = xioctl(d->vfd, VIDIOC_QUERYBUF, &b);
+		ret = dv_xioctl(d->vfd, VIDIOC_QUERYBUF, &b);
 		if (ret)
 			FAIL(ret, "QUERYBUF %u", i);
 		if (b.length != bufs[i].nplanes)
@@ -299,7 +299,7 @@ int dv_free(struct dv_dev *d)
 				  V4L2_MEMORY_MMAP,
 		};
 
-		ret = xioctl(d->vfd, VIDIOC_REQBUFS, &rb);
+		ret = dv_xioctl(d->vfd, VIDIOC_REQBUFS, &rb);
 		if (ret)
 			FAIL(ret, "REQBUFS 0 type %u", types[i]);
 	}
@@ -357,7 +357,7 @@ int dv_cap_sync(const struct dv_dev *d, unsigned int slot, bool start)
 
 		if (b->p[p].dmabuf < 0)
 			continue;
-		ret = xioctl(b->p[p].dmabuf, DMA_BUF_IOCTL_SYNC, &sync);
+		ret = dv_xioctl(b->p[p].dmabuf, DMA_BUF_IOCTL_SYNC, &sync);
 		if (ret)
 			FAIL(ret, "DMA_BUF_IOCTL_SYNC %s slot %u plane %u",
 			     start ? "START" : "END", slot, p);
@@ -370,7 +370,7 @@ int dv_stream(struct dv_dev *d, bool on)
 	int types[2] = { V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE };
 
 	for (int i = 0; i < 2; i++) {
-		int ret = xioctl(d->vfd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &types[i]);
+		int ret = dv_xioctl(d->vfd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &types[i]);
 
 		if (ret)
 			FAIL(ret, "%s type %d", on ? "STREAMON" : "STREAMOFF", types[i]);
@@ -395,7 +395,7 @@ int dv_queue_capture(struct dv_dev *d, unsigned int index)
 		planes[p].m.fd = mem->p[p].dmabuf;
 		planes[p].length = (uint32_t)mem->p[p].len;
 	}
-	ret = xioctl(d->vfd, VIDIOC_QBUF, &b);
+	ret = dv_xioctl(d->vfd, VIDIOC_QBUF, &b);
 	if (ret)
 		FAIL(ret, "QBUF CAPTURE %u", index);
 	return 0;
@@ -419,7 +419,7 @@ int dv_queue_output(struct dv_dev *d, unsigned int index, int req,
 		b.flags |= V4L2_BUF_FLAG_REQUEST_FD;
 		b.request_fd = req;
 	}
-	ret = xioctl(d->vfd, VIDIOC_QBUF, &b);
+	ret = dv_xioctl(d->vfd, VIDIOC_QBUF, &b);
 	if (ret)
 		FAIL(ret, "QBUF OUTPUT %u", index);
 	return 0;
@@ -435,7 +435,7 @@ int dv_dequeue(struct dv_dev *d, enum v4l2_buf_type type, struct v4l2_buffer *b,
 		    V4L2_MEMORY_DMABUF : V4L2_MEMORY_MMAP;
 	b->m.planes = planes;
 	b->length = VIDEO_MAX_PLANES;
-	return xioctl(d->vfd, VIDIOC_DQBUF, b);
+	return dv_xioctl(d->vfd, VIDIOC_DQBUF, b);
 }
 
 int dv_wait(int fd, short events, int ms)
@@ -454,7 +454,7 @@ int dv_wait(int fd, short events, int ms)
 int dv_req_alloc(struct dv_dev *d)
 {
 	int fd = -1;
-	int ret = xioctl(d->mfd, MEDIA_IOC_REQUEST_ALLOC, &fd);
+	int ret = dv_xioctl(d->mfd, MEDIA_IOC_REQUEST_ALLOC, &fd);
 
 	if (ret)
 		FAIL(ret, "MEDIA_IOC_REQUEST_ALLOC");
@@ -468,7 +468,7 @@ int dv_req_set_ctrls(struct dv_dev *d, int req, struct v4l2_ext_control *c,
 		.which = V4L2_CTRL_WHICH_REQUEST_VAL, .request_fd = req,
 		.count = n, .controls = c,
 	};
-	int ret = xioctl(d->vfd, VIDIOC_S_EXT_CTRLS, &cs);
+	int ret = dv_xioctl(d->vfd, VIDIOC_S_EXT_CTRLS, &cs);
 
 	if (ret)
 		FAIL(ret, "S_EXT_CTRLS (request, %u controls, error_idx %u, id %#x)", n,
@@ -481,7 +481,7 @@ int dv_set_ctrls(struct dv_dev *d, struct v4l2_ext_control *c, unsigned int n)
 	struct v4l2_ext_controls cs = {
 		.which = V4L2_CTRL_WHICH_CUR_VAL, .count = n, .controls = c,
 	};
-	int ret = xioctl(d->vfd, VIDIOC_S_EXT_CTRLS, &cs);
+	int ret = dv_xioctl(d->vfd, VIDIOC_S_EXT_CTRLS, &cs);
 
 	if (ret)
 		FAIL(ret, "S_EXT_CTRLS (%u controls)", n);
@@ -575,7 +575,7 @@ int dv_decode_one(struct dv_dev *d, int req, unsigned int cap, uint64_t ts_ns,
 int dv_flush(struct dv_dev *d)
 {
 	struct v4l2_decoder_cmd dc = { .cmd = V4L2_DEC_CMD_FLUSH };
-	int ret = xioctl(d->vfd, VIDIOC_DECODER_CMD, &dc);
+	int ret = dv_xioctl(d->vfd, VIDIOC_DECODER_CMD, &dc);
 
 	if (ret)
 		FAIL(ret, "DECODER_CMD FLUSH");

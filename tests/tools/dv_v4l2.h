@@ -62,6 +62,8 @@ struct dv_dev {
 	uint32_t held_flags;
 };
 
+/* ioctl, again after EINTR: 0 or -errno. */
+int dv_xioctl(int fd, unsigned long req, void *arg);
 /* Find (or use @video) the daedalus-v4l2 node and its media node, open both. */
 int dv_open(struct dv_dev *d, const char *video);
 void dv_close(struct dv_dev *d);

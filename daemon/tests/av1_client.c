@@ -405,3 +405,16 @@ void av1_client_done(struct av1_client *c, struct av1_job *job, uint64_t ts)
 		if (job->fh.refresh_frame_flags & (1u << i))
 			c->slot_ts[i] = ts;
 }
+
+unsigned int av1_job_controls(struct av1_job *job, struct v4l2_ext_control c[4], bool grain)
+{
+	c[0] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_AV1_SEQUENCE,
+		.size = sizeof(job->seq), .ptr = &job->seq };
+	c[1] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_AV1_FRAME,
+		.size = sizeof(job->frame), .ptr = &job->frame };
+	c[2] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY,
+		.size = (uint32_t)(sizeof(job->tiles[0]) * job->num_tiles), .ptr = job->tiles };
+	c[3] = (struct v4l2_ext_control){ .id = V4L2_CID_STATELESS_AV1_FILM_GRAIN,
+		.size = sizeof(job->grain), .ptr = &job->grain };
+	return grain ? 4 : 3;
+}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <linux/v4l2-controls.h>
+#include <linux/videodev2.h>
 
 #define GST_USE_UNSTABLE_API
 #include <gst/codecparsers/gstav1parser.h>
@@ -65,6 +66,12 @@ void av1_client_start_tu(struct av1_client *c, const uint8_t *data, size_t size)
  * makes), 0 when the unit is consumed, -1 on a parse error.
  */
 int av1_client_next(struct av1_client *c, struct av1_job *job, uint64_t ts);
+
+/*
+ * The job's controls into @c: AV1_SEQUENCE, AV1_FRAME, the tile group entries, and with
+ * @grain FILM_GRAIN. Their count.
+ */
+unsigned int av1_job_controls(struct av1_job *job, struct v4l2_ext_control c[4], bool grain);
 
 /* After a job's frame was decoded (or shown): the parser's and the slots' reference update. */
 void av1_client_done(struct av1_client *c, struct av1_job *job, uint64_t ts);

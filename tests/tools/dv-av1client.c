@@ -7,6 +7,10 @@
  *   --layout chromium  the whole temporal unit, timestamps = CAPTURE buffer index (reused,
  *                      as Chromium does), no FILM_GRAIN control
  *   --layout tiles     the tile data only (the Raspberry Pi FFmpeg fork's span)
+ *   --layout ffmpeg    FFmpeg's v4l2-request hwaccel (mpv, Kodi; dv_av1_ffmpeg.h): the tile
+ *                      data only, up to 4 requests in flight, buffers made one CREATE_BUFS
+ *                      at a time, pictures read through exported dma-bufs; no other option
+ *                      applies
  *   --capture mmap|dmabuf-import|dmabuf-import-rotate
  *                      CAPTURE memory: MMAP (12 buffers), or Chromium's frame pool: 32
  *                      dma-bufs from /dev/dma_heap/system imported as DMABUF (dv_v4l2.h)
@@ -35,6 +39,7 @@
 #include <linux/v4l2-controls.h>
 
 #include "av1_client.h"
+#include "dv_av1_ffmpeg.h"
 #include "dv_capture_md5.h"
 #include "dv_fault.h"
 #include "dv_v4l2.h"
@@ -46,18 +51,10 @@
 static int decode_one(struct dv_dev *d, int req, struct av1_job *job, unsigned int cap,
 		      uint64_t ts, bool grain, const uint8_t *bits, size_t size)
 {
-	struct v4l2_ext_control c[4] = {
-		{ .id = V4L2_CID_STATELESS_AV1_SEQUENCE, .size = sizeof(job->seq),
-		  .ptr = &job->seq },
-		{ .id = V4L2_CID_STATELESS_AV1_FRAME, .size = sizeof(job->frame),
-		  .ptr = &job->frame },
-		{ .id = V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY,
-		  .size = (uint32_t)(sizeof(job->tiles[0]) * job->num_tiles), .ptr = job->tiles },
-		{ .id = V4L2_CID_STATELESS_AV1_FILM_GRAIN, .size = sizeof(job->grain),
-		  .ptr = &job->grain },
-	};
+	struct v4l2_ext_control c[4];
+	unsigned int n = av1_job_controls(job, c, grain);
 
-	return dv_decode_one(d, req, cap, ts, c, grain ? 4 : 3, bits, size);
+	return dv_decode_one(d, req, cap, ts, c, n, bits, size);
 }
 
 int main(int argc, char **argv)
@@ -85,7 +82,8 @@ int main(int argc, char **argv)
 	bool rotate = false;
 	long display = 0, jobs = 0, failed = 0, corrupt = -1;
 	bool faulted = false, resynced = false;
-	bool started = false;
+	bool started = false, ffmpeg = false;
+	int others = 0;
 	struct ivf ivf;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -93,9 +91,12 @@ int main(int argc, char **argv)
 
 		if (fo < 0)
 			return 2;
+		others += c != 'l';
 		if (fo)
 			continue;
-		if (c == 'l')
+		if (c == 'l' && !strcmp(optarg, "ffmpeg"))
+			ffmpeg = true;
+		else if (c == 'l')
 			layout = !strcmp(optarg, "chromium") ? AV1_LAYOUT_CHROMIUM :
 				 !strcmp(optarg, "tiles") ? AV1_LAYOUT_TILES : AV1_LAYOUT_GST;
 		else if (c == 'd')
@@ -108,10 +109,21 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: dv-av1client [--layout gst|chromium|tiles] [--capture "
+		fprintf(stderr, "usage: dv-av1client [--layout gst|chromium|tiles|ffmpeg] [--capture "
 			"mmap|dmabuf-import|dmabuf-import-rotate] [--corrupt N] " DV_FAULT_USAGE
 			" [--video DEV] clip.ivf\n");
 		return 2;
+	}
+	if (ffmpeg) {
+		if (others) {
+			fprintf(stderr, "--layout ffmpeg takes no other option\n");
+			return 2;
+		}
+		if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01"))
+			return 1;
+		status = dv_av1_ffmpeg_run(&ivf);
+		ivf_free(&ivf);
+		return status;
 	}
 	dv_fault_start(&fault);
 	if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01") ||

@@ -12,14 +12,14 @@
 # scaling-matrix flag always set with the effective lists; VP9: the first frame header set
 # outside any request before the CAPTURE format is chosen), the video node closed before the
 # buffers' mappings, dma-bufs and requests are released. Every picture must equal the software
-# decode (FFmpeg's h264 for H.264 in decoding order, libvpx for VP8 and VP9 in display order:
-# hidden frames, show_existing_frame, key frames of another size that set the hwaccel up
-# anew). Under the debug kernel one clip per codec and depth: what the pattern does differently
+# decode (FFmpeg's h264 for H.264 in decoding order, libvpx for VP8 and VP9 and libdav1d for AV1
+# in display order: hidden frames, show_existing_frame, key frames of another size that set
+# the hwaccel up anew; AV1 with the tile data only in OUTPUT, as the hwaccel sends it). Under the debug kernel one clip per codec and depth: what the pattern does differently
 # reaches the kernel.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 T=$CK/build/tests
-for b in dv-vpxclient dv-h264client; do
+for b in dv-vpxclient dv-h264client dv-av1client; do
 	[ -x "$T/$b" ] || { echo "FAIL: $T/$b is not built (make tools)"; exit 1; }
 done
 media_setup
@@ -50,28 +50,32 @@ h264_pipelined() { # clip
 	line=$("$T/dv-h264client" --pattern ffmpeg "$f" 2>&1 >/dev/null | grep "in flight")
 	pipelined "$1 through dv-h264client" "$line" 3
 }
-vpx() { # clip first-pool
-	local out rc
+# run_clips.py: every shown picture against libvpx / libdav1d, in display order
+clip() { # client option clip first-pool|-
+	local client=$1 opt=$2 c=$3 out rc
 	out=$(python3 "$CK/daemon/tests/run_clips.py" --workdir "$WORK/engine-clips" \
-		--decode-clip "$T/dv-vpxclient" --clip "$1" -- --pattern ffmpeg 2>&1)
+		--decode-clip "$T/$client" --clip "$c" -- "$opt" ffmpeg 2>&1)
 	rc=$?
 	echo "$out" | grep -E "pictures match|ERROR|differ|exited|picture [0-9]+:" | head -n 20
 	if [ $rc != 0 ]; then
 		echo "$out" | tail -n 5 | sed 's/^/     /'
-		echo "FAIL $1 through dv-vpxclient, FFmpeg's pattern"
+		echo "FAIL $c through $client, FFmpeg's pattern"
 		failures=$((failures + 1))
 		return
 	fi
-	pipelined "$1 through dv-vpxclient" "$(echo "$out" | grep "in flight" | tail -n 1)" "$2"
+	pipelined "$c through $client" "$(echo "$out" | grep "in flight" | tail -n 1)" "$4"
 }
+vpx() { clip dv-vpxclient --pattern "$@"; }
+av1() { clip dv-av1client --layout "$@"; }
 
-# first pools: FFmpeg's initial_pool_size for VP8 (4) and VP9 (10)
+# first pools: FFmpeg's initial_pool_size for VP8 (4) and VP9 (10); 8 for AV1
 h264_pipelined h264-main-bpyramid
 if [ "${DAEDALUS_KERNEL:-normal}" = debug ]; then
 	h264 h264-main-bpyramid
 	h264 h264-high10
 	vpx vp8-350x198 4
 	vpx vp9-p2-10bit 10
+	av1 av1-svt-10bit-grain 8
 else
 	for c in h264-main-bpyramid h264-high-cqm h264-odd h264-high10 h264-slices h264-mbaff \
 		h264-opengop h264-intra-refresh; do
@@ -83,6 +87,10 @@ else
 		vpx "$c" 10
 	done
 	vpx vp9-reschange -
+	for c in av1-aom-350x198 av1-svt-350x198 av1-aom-10bit av1-svt-10bit-grain av1-aom-tiles \
+		av1-svt-tiles av1-aom-grain av1-svt-intraonly av1-svt-superres av1-aom-tools; do
+		av1 "$c" -
+	done
 fi
 daemon_alive
 daemon_stop

@@ -182,6 +182,12 @@ static void start_picture(struct h264_client *c, struct h264_job *job, const Gst
 	if (c->never_flag_matrix)
 		job->pps.flags &= ~V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT;
 	fill_matrix(&job->matrix, pps);
+	/* FFmpeg fills the 8x8 lists of Cb and Cr only for 4:4:4 */
+	if (c->pattern == H264_PATTERN_FFMPEG && sps->chroma_format_idc != 3)
+		memset(job->matrix.scaling_list_8x8[2], 0, sizeof(job->matrix.scaling_list_8x8[0]) * 4);
+	job->reorder = sps->vui_parameters_present_flag &&
+		       sps->vui_parameters.bitstream_restriction_flag ?
+		       (int)sps->vui_parameters.num_reorder_frames : -1;
 	job->send_sps_pps = c->pattern != H264_PATTERN_GST || sps->id != c->last_sps_id ||
 			    pps->id != c->last_pps_id;
 	job->send_matrix = c->pattern != H264_PATTERN_GST ||
@@ -219,11 +225,15 @@ static void start_picture(struct h264_client *c, struct h264_job *job, const Gst
 	if (sh->bottom_field_flag)
 		dp->flags |= V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD;
 	for (unsigned int i = 0; i < c->num_refs; i++) {
+		/* FFmpeg lists its short-term references newest first */
+		unsigned int k = c->pattern == H264_PATTERN_FFMPEG ? c->num_refs - 1 - i : i;
 		struct v4l2_h264_dpb_entry *e = &dp->dpb[i];
 
-		e->reference_ts = c->refs[i].ts;
-		e->frame_num = c->refs[i].frame_num;
-		e->pic_num = c->refs[i].frame_num;
+		e->reference_ts = c->refs[k].ts;
+		e->frame_num = c->refs[k].frame_num;
+		e->pic_num = c->refs[k].frame_num;
+		e->top_field_order_cnt = c->refs[k].top_poc;
+		e->bottom_field_order_cnt = c->refs[k].bottom_poc;
 		e->fields = V4L2_H264_FRAME_REF;
 		e->flags = V4L2_H264_DPB_ENTRY_FLAG_VALID | V4L2_H264_DPB_ENTRY_FLAG_ACTIVE;
 	}
@@ -311,5 +321,7 @@ void h264_client_done(struct h264_client *c, const struct h264_job *job, uint64_
 	}
 	c->refs[c->num_refs].ts = ts;
 	c->refs[c->num_refs].frame_num = job->dp.frame_num;
+	c->refs[c->num_refs].top_poc = job->dp.top_field_order_cnt;
+	c->refs[c->num_refs].bottom_poc = job->dp.bottom_field_order_cnt;
 	c->num_refs++;
 }

@@ -11,7 +11,7 @@
  *             always set: the lists are the effective ones, flat when the stream has none
  *             (FFmpeg's v4l2-request hwaccel)
  * The DPB is a sliding window of the last max_num_ref_frames reference pictures, named by
- * their timestamps: enough for the decoder, which takes its references from the slices, and
+ * their timestamps, with their POCs (oldest first; FFmpeg's pattern newest first): enough for the decoder, which takes its references from the slices, and
  * for the daemon's check that every named picture was decoded (streams with memory
  * management operations may list a picture the stream already dropped; that is harmless
  * here). POCs are computed for POC types 0 and 2 (type 1 is left zero), as clients do: the
@@ -50,6 +50,7 @@ struct h264_job {
 	uint32_t crop_x, crop_y, crop_w, crop_h;
 	uint32_t width, height; /* macroblock-aligned coded size */
 	unsigned int bit_depth;
+	int reorder;            /* the SPS's num_reorder_frames, -1 if its VUI does not say */
 };
 
 struct h264_client {
@@ -66,6 +67,7 @@ struct h264_client {
 	struct {
 		uint64_t ts;
 		uint16_t frame_num;
+		int32_t top_poc, bottom_poc;
 	} refs[16];
 	unsigned int num_refs;
 	/* POC state of the previous reference picture (8.2.1) */

@@ -91,6 +91,10 @@ def main():
           f"{matched}/{expected} pictures match, in decoding order"
           f"{f', {failed} failed as allowed' if args.fault or seek else ''}"
           f"{f', {garbled} differ after undetectable damage' if args.garbage else ''}")
+    # the client's own summary (how many requests it had in flight, how far its pool grew)
+    for line in proc.stderr.decode(errors="replace").splitlines():
+        if "in flight" in line:
+            print(f"  {line}")
     return 0 if not problems else 1
 
 

@@ -7,10 +7,10 @@
  *   --layout chromium  the whole temporal unit, timestamps = CAPTURE buffer index (reused,
  *                      as Chromium does), no FILM_GRAIN control
  *   --layout tiles     the tile data only (the Raspberry Pi FFmpeg fork's span)
- *   --layout ffmpeg    FFmpeg's v4l2-request hwaccel (mpv, Kodi; dv_av1_ffmpeg.h): the tile
- *                      data only, up to 4 requests in flight, buffers made one CREATE_BUFS
- *                      at a time, pictures read through exported dma-bufs; no other option
- *                      applies
+ *   --layout ffmpeg    FFmpeg's v4l2-request device handling (mpv, Kodi; dv_av1_ffmpeg.h):
+ *                      the tile data only, hidden frames in flight, buffers made one
+ *                      CREATE_BUFS at a time, pictures read through exported dma-bufs; no
+ *                      other option applies
  *   --capture mmap|dmabuf-import|dmabuf-import-rotate
  *                      CAPTURE memory: MMAP (12 buffers), or Chromium's frame pool: 32
  *                      dma-bufs from /dev/dma_heap/system imported as DMABUF (dv_v4l2.h)

@@ -9,9 +9,10 @@
  *                       request, the PPS flag only for lists in the PPS, timestamps = CAPTURE
  *                       buffer index (reused, as Chromium does)
  *   --pattern ffmpeg    FFmpeg's v4l2-request hwaccel (mpv, Kodi): every control in every
- *                       request, the PPS flag always set, up to 4 requests in flight, buffers
- *                       made one CREATE_BUFS at a time, CAPTURE read through EXPBUF dma-bufs
- *                       (dv_h264_ffmpeg.h, dv_request_pipe.h); no other option applies
+ *                       request, the PPS flag always set, requests waited for only after the
+ *                       reorder delay, buffers made one CREATE_BUFS at a time, CAPTURE read
+ *                       through EXPBUF dma-bufs (dv_h264_ffmpeg.h, dv_request_pipe.h); no
+ *                       other option applies
  *   --no-matrix-flag    (with chromium) never set the PPS flag, as for lists in the SPS:
  *                       the matrix applies only because it is in the request
  *   --capture mmap|dmabuf-import|dmabuf-import-rotate

@@ -9,9 +9,9 @@
  * one request in flight. A key frame of another size or bit depth drains, frees both queues
  * and sets the formats again, as Chromium's resolution change does.
  *   --pattern ffmpeg
- *       FFmpeg's v4l2-request hwaccel instead (mpv, Kodi; dv_vpx_ffmpeg.h): up to 4
- *       requests in flight, buffers made one CREATE_BUFS at a time, pictures read through
- *       exported dma-bufs; no other option applies. --pattern chromium is the default.
+ *       FFmpeg's v4l2-request hwaccel instead (mpv, Kodi; dv_vpx_ffmpeg.h): hidden frames
+ *       in flight, buffers made one CREATE_BUFS at a time, pictures read through exported
+ *       dma-bufs; no other option applies. --pattern chromium is the default.
  *   --capture mmap|dmabuf-import|dmabuf-import-rotate
  *       CAPTURE memory: MMAP (12 buffers), or Chromium's frame pool: 32 dma-bufs from
  *       /dev/dma_heap/system imported as DMABUF and read back through their own mapping

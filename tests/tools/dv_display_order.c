@@ -42,18 +42,24 @@ void dv_display_expect(struct dv_display *d, unsigned int cap, long display, uin
 	d->pend[cap].h = h;
 }
 
-int dv_display_again(struct dv_display *d, int cap, long display)
+int dv_display_shown(struct dv_display *d, unsigned int cap)
 {
-	if (!d->open || dv_rp_drain(&d->rp))
-		return -1;
-	if (cap >= 0)
-		return print_picture(d, (unsigned int)cap, display);
-	printf("pic %ld FAILED\n", display);
-	d->failed++;
-	return 0;
+	return dv_rp_wait_capture(&d->rp, cap);
 }
 
-int dv_display_stop(struct dv_display *d)
+int dv_display_again(struct dv_display *d, int cap, long display)
+{
+	if (cap < 0) {
+		printf("pic %ld FAILED\n", display);
+		d->failed++;
+		return 0;
+	}
+	if (!d->open || dv_rp_wait_capture(&d->rp, (unsigned int)cap))
+		return -1;
+	return print_picture(d, (unsigned int)cap, display);
+}
+
+int dv_display_stop(struct dv_display *d, struct dv_rp *pool)
 {
 	int ret = dv_rp_drain(&d->rp);
 
@@ -61,7 +67,11 @@ int dv_display_stop(struct dv_display *d)
 		d->max_in_flight = d->rp.max_in_flight;
 	if (d->rp.ncap > d->max_pool)
 		d->max_pool = d->rp.ncap;
-	dv_rp_close(&d->rp);
+	dv_rp_close_node(&d->rp);
+	if (pool)
+		*pool = d->rp;
+	else
+		dv_rp_release_pool(&d->rp);
 	d->open = false;
 	memset(d->cap_err, 0, sizeof(d->cap_err));
 	return ret;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The pictures of a VP8, VP9 or AV1 stream decoded through dv_request_pipe.h, printed in
- * display order: a frame shown when decoded is printed when its CAPTURE buffer comes back
- * (requests complete in order), a frame shown again (show_existing_frame) once everything
- * before it is back. "pic <n> <w>x<h> <md5>", or "pic <n> FAILED" for a picture whose request
+ * display order, handed out as FFmpeg hands them to the application: a frame shown when
+ * decoded is waited for right after it is queued (the hwaccel's post_process), so only
+ * hidden frames stay in flight behind it; a frame shown again (show_existing_frame) waits for
+ * its buffer alone. "pic <n> <w>x<h> <md5>", or "pic <n> FAILED" for a picture whose request
  * came back with V4L2_BUF_FLAG_ERROR.
  */
 #ifndef DV_DISPLAY_ORDER_H
@@ -35,9 +36,15 @@ int dv_display_back(void *opaque, unsigned int cap, uint32_t flags);
 /* CAPTURE @cap will hold a frame of @w x @h shown as picture @display (-1: not shown now). */
 void dv_display_expect(struct dv_display *d, unsigned int cap, long display, uint32_t w,
 		       uint32_t h);
-/* Picture @display shows CAPTURE @cap again (-1: nothing decoded there): after the rest. */
+/* The frame just queued into CAPTURE @cap is shown: wait for it (it prints when back). */
+int dv_display_shown(struct dv_display *d, unsigned int cap);
+/* Picture @display shows CAPTURE @cap again (-1: nothing decoded there). */
 int dv_display_again(struct dv_display *d, int cap, long display);
-/* Everything in flight back, the node closed, the maxima kept: before a new setup, at the end. */
-int dv_display_stop(struct dv_display *d);
+/*
+ * Everything in flight back, the node closed, the maxima kept. With @pool the frame pool
+ * stays open there, for the caller to release after the next setup (FFmpeg keeps its old
+ * frames while it sets the hwaccel up anew); else it is released too.
+ */
+int dv_display_stop(struct dv_display *d, struct dv_rp *pool);
 
 #endif

@@ -95,6 +95,7 @@ static int probe_video(struct dv_rp *p, uint32_t coded, unsigned int w, unsigned
 	struct v4l2_create_buffers cb = { .memory = V4L2_MEMORY_MMAP, .format.type = OUT_TYPE };
 	struct v4l2_frmsizeenum fs = { .pixel_format = coded };
 	uint32_t caps;
+	int r;
 
 	if (dv_xioctl(p->vfd, VIDIOC_QUERYCAP, &cap))
 		FAIL("QUERYCAP");
@@ -114,40 +115,53 @@ static int probe_video(struct dv_rp *p, uint32_t coded, unsigned int w, unsigned
 		fprintf(stderr, "%s: coded format not listed\n", p->video);
 		return -1;
 	}
-	if (dv_xioctl(p->vfd, VIDIOC_ENUM_FRAMESIZES, &fs))
-		FAIL("ENUM_FRAMESIZES");
-	if (fs.type == V4L2_FRMSIZE_TYPE_DISCRETE ?
-	    fs.discrete.width != w || fs.discrete.height != h :
-	    w < fs.stepwise.min_width || w > fs.stepwise.max_width ||
-	    h < fs.stepwise.min_height || h > fs.stepwise.max_height) {
-		fprintf(stderr, "%s: %ux%u outside the frame sizes\n", p->video, w, h);
-		return -1;
-	}
-	return 0;
+	/* any entry that holds the size; a driver without the ioctl is taken at its word */
+	for (fs.index = 0; !(r = dv_xioctl(p->vfd, VIDIOC_ENUM_FRAMESIZES, &fs)); fs.index++)
+		if (fs.type == V4L2_FRMSIZE_TYPE_DISCRETE ?
+		    fs.discrete.width == w && fs.discrete.height == h :
+		    w <= fs.stepwise.max_width && h <= fs.stepwise.max_height &&
+		    fs.stepwise.step_width && fs.stepwise.step_height &&
+		    !(w % fs.stepwise.step_width) && !(h % fs.stepwise.step_height))
+			return 0;
+	if (r == -ENOTTY && !fs.index)
+		return 0;
+	fprintf(stderr, "%s: %ux%u in no ENUM_FRAMESIZES entry\n", p->video, w, h);
+	return -1;
 }
 
-/* G_FMT CAPTURE; a format FFmpeg knows is set back with sizeimage 0, else the first listed. */
-static int select_capture(struct dv_rp *p)
+/* The CAPTURE formats FFmpeg's hwaccel knows (those this kernel's headers name). */
+static bool known_capture(uint32_t f)
 {
-	static const uint32_t known[] = { V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_P010 };
+	return f == V4L2_PIX_FMT_NV12 || f == V4L2_PIX_FMT_NV12_32L32 || f == V4L2_PIX_FMT_NV16 ||
+	       f == V4L2_PIX_FMT_P010;
+}
+
+/*
+ * The driver's CAPTURE format if FFmpeg knows it, else the first known one ENUM_FMT lists;
+ * set with a fresh format of the coded size.
+ */
+static int select_capture(struct dv_rp *p, unsigned int w, unsigned int h)
+{
 	struct v4l2_format f = { .type = CAP_TYPE };
+	struct v4l2_fmtdesc d = { .type = CAP_TYPE };
 	uint32_t pick = 0;
 
 	if (dv_xioctl(p->vfd, VIDIOC_G_FMT, &f))
 		FAIL("G_FMT CAPTURE");
-	for (unsigned int i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (f.fmt.pix_mp.pixelformat == known[i])
-			pick = known[i];
-	for (unsigned int i = 0; !pick && i < sizeof(known) / sizeof(known[0]); i++)
-		if (lists_format(p->vfd, CAP_TYPE, known[i]))
-			pick = known[i];
+	if (known_capture(f.fmt.pix_mp.pixelformat))
+		pick = f.fmt.pix_mp.pixelformat;
+	for (d.index = 0; !pick && !dv_xioctl(p->vfd, VIDIOC_ENUM_FMT, &d); d.index++)
+		if (known_capture(d.pixelformat))
+			pick = d.pixelformat;
 	if (!pick) {
 		fprintf(stderr, "%s: no CAPTURE format FFmpeg knows\n", p->video);
 		return -1;
 	}
+	memset(&f, 0, sizeof(f));
+	f.type = CAP_TYPE;
+	f.fmt.pix_mp.width = w;
+	f.fmt.pix_mp.height = h;
 	f.fmt.pix_mp.pixelformat = pick;
-	f.fmt.pix_mp.num_planes = 1;
-	f.fmt.pix_mp.plane_fmt[0].sizeimage = 0;
 	if (dv_xioctl(p->vfd, VIDIOC_S_FMT, &f))
 		FAIL("S_FMT CAPTURE");
 	p->cap_fmt.type = CAP_TYPE;
@@ -212,7 +226,9 @@ int dv_rp_open(struct dv_rp *p, uint32_t coded, unsigned int w, unsigned int h,
 		FAIL("S_FMT OUTPUT");
 	if (dv_rp_set(p, init, ninit))
 		return -1;
-	return select_capture(p);
+	p->w = w;
+	p->h = h;
+	return select_capture(p, w, h);
 }
 
 int64_t dv_rp_default(struct dv_rp *p, uint32_t id)
@@ -267,19 +283,17 @@ static int add_output(struct dv_rp *p, unsigned int i)
 		FAIL("mmap OUTPUT");
 	p->out[i].map = m;
 	p->out[i].len = planes[0].length;
-	if (dv_xioctl(p->mfd, MEDIA_IOC_REQUEST_ALLOC, &p->out[i].req))
-		FAIL("MEDIA_IOC_REQUEST_ALLOC");
 	return 0;
 }
 
-int dv_rp_add_capture(struct dv_rp *p)
+/* One more CAPTURE buffer, exported: its index, or -1. */
+static int add_capture(struct dv_rp *p)
 {
 	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_exportbuffer e = { .type = CAP_TYPE, .flags = O_RDONLY | O_CLOEXEC };
+	struct v4l2_exportbuffer e = { .type = CAP_TYPE, .flags = O_RDONLY };
 	struct v4l2_buffer b;
 	struct rp_capture *c;
 	int i;
-	void *m;
 
 	if (p->ncap == RP_MAX_CAPTURE)
 		return -1;
@@ -296,10 +310,7 @@ int dv_rp_add_capture(struct dv_rp *p)
 	c = &p->cap[p->ncap++];
 	c->dmabuf = e.fd;
 	c->len = planes[0].length;
-	m = mmap(NULL, c->len, PROT_READ, MAP_SHARED, c->dmabuf, 0);
-	if (m == MAP_FAILED)
-		FAIL("mmap of the exported CAPTURE dma-buf");
-	c->map = m;
+	c->frame = -1;
 	return i;
 }
 
@@ -316,12 +327,18 @@ int dv_rp_start(struct dv_rp *p, unsigned int ncap, rp_done_fn done, void *opaqu
 {
 	p->done = done;
 	p->opaque = opaque;
+	/* the frame pool first (FFmpeg makes it with the frames context), free in this order */
+	for (unsigned int i = 0; i < ncap; i++) {
+		if (add_capture(p) < 0)
+			return -1;
+		p->cap[i].freed_at = ++p->clock;
+	}
 	for (unsigned int i = 0; i < RP_OUTPUTS; i++)
 		if (add_output(p, i))
 			return -1;
-	for (unsigned int i = 0; i < ncap; i++)
-		if (dv_rp_add_capture(p) < 0)
-			return -1;
+	for (unsigned int i = 0; i < RP_OUTPUTS; i++)
+		if (dv_xioctl(p->mfd, MEDIA_IOC_REQUEST_ALLOC, &p->out[i].req))
+			FAIL("MEDIA_IOC_REQUEST_ALLOC");
 	if (stream(p, OUT_TYPE, true) || stream(p, CAP_TYPE, true))
 		return -1;
 	p->streaming = true;
@@ -354,9 +371,36 @@ static int dequeue(struct dv_rp *p, uint32_t type, struct v4l2_buffer *b)
 	return 1;
 }
 
-int dv_rp_reap(struct dv_rp *p, int ms)
+/* A CAPTURE buffer is back: checked, counted, handed to the caller's callback. */
+static int capture_back(struct dv_rp *p, const struct v4l2_buffer *b)
+{
+	struct rp_capture *c = &p->cap[b->index];
+
+	if (b->index >= p->ncap || !c->queued) {
+		fprintf(stderr, "dv-request-pipe: CAPTURE %u back unqueued\n", b->index);
+		return -1;
+	}
+	if (ts_of(b) != dv_rp_ts(b->index)) {
+		fprintf(stderr, "dv-request-pipe: CAPTURE %u back with timestamp %llu\n", b->index,
+			(unsigned long long)ts_of(b));
+		return -1;
+	}
+	/* requests complete in the order they were queued */
+	if (c->frame != p->completed) {
+		fprintf(stderr, "dv-request-pipe: frame %ld back before frame %ld\n", c->frame,
+			p->completed);
+		return -1;
+	}
+	c->queued = false;
+	p->in_flight--;
+	p->completed++;
+	return p->done(p->opaque, b->index, b->flags);
+}
+
+int dv_rp_reap(struct dv_rp *p, bool wait)
 {
 	struct v4l2_buffer b;
+	struct pollfd pf = { .fd = p->vfd, .events = POLLIN | POLLOUT };
 	bool got = false;
 	int r;
 
@@ -372,53 +416,53 @@ int dv_rp_reap(struct dv_rp *p, int ms)
 		if (r < 0)
 			return -1;
 		while ((r = dequeue(p, CAP_TYPE, &b)) == 1) {
-			if (b.index >= p->ncap || !p->cap[b.index].queued) {
-				fprintf(stderr, "dv-request-pipe: CAPTURE %u back unqueued\n", b.index);
+			if (capture_back(p, &b))
 				return -1;
-			}
-			if (ts_of(&b) != (b.index + 1ull) * 1000) {
-				fprintf(stderr, "dv-request-pipe: CAPTURE %u back with timestamp %llu\n",
-					b.index, (unsigned long long)ts_of(&b));
-				return -1;
-			}
-			p->cap[b.index].queued = false;
-			p->in_flight--;
-			p->completed++;
 			got = true;
-			if (p->done(p->opaque, b.index, b.flags))
-				return -1;
 		}
 		if (r < 0)
 			return -1;
-		if (got || ms <= 0)
+		if (got || !wait)
 			return 0;
-		struct pollfd pf = { .fd = p->vfd, .events = POLLIN | POLLOUT };
-
-		r = poll(&pf, 1, ms);
+		/* the m2m poll says POLLERR at once when neither queue holds a buffer */
+		r = poll(&pf, 1, RP_WAIT_MS);
 		if (r < 0 && errno != EINTR)
 			FAIL("poll");
 		if (!r) {
 			fprintf(stderr, "dv-request-pipe: nothing back within %d ms (%u in flight)\n",
-				ms, p->in_flight);
+				RP_WAIT_MS, p->in_flight);
+			return -1;
+		}
+		if (r > 0 && (pf.revents & POLLERR)) {
+			fprintf(stderr, "dv-request-pipe: waiting with nothing queued\n");
 			return -1;
 		}
 	}
 }
 
-/* The request of OUTPUT buffer @o, once done: POLLPRI on it, then REINIT. */
-static int reuse_request(struct rp_output *o)
+int dv_rp_wait_capture(struct dv_rp *p, unsigned int cap)
+{
+	while (cap < p->ncap && p->cap[cap].queued)
+		if (dv_rp_reap(p, true))
+			return -1;
+	return 0;
+}
+
+/* Before request @o is used again: POLLPRI once it was queued, then REINIT, as FFmpeg. */
+static int reinit_request(struct rp_output *o)
 {
 	struct pollfd pf = { .fd = o->req, .events = POLLPRI };
 	int r;
 
-	if (!o->used)
-		return 0;
-	do {
-		r = poll(&pf, 1, 10000);
-	} while (r < 0 && errno == EINTR);
-	if (r <= 0) {
-		fprintf(stderr, "dv-request-pipe: request not complete within 10 s\n");
-		return -1;
+	if (o->used) {
+		do {
+			r = poll(&pf, 1, RP_WAIT_MS);
+		} while (r < 0 && errno == EINTR);
+		if (r <= 0) {
+			fprintf(stderr, "dv-request-pipe: request not complete within %d ms\n",
+				RP_WAIT_MS);
+			return -1;
+		}
 	}
 	if (dv_xioctl(o->req, MEDIA_REQUEST_IOC_REINIT, NULL))
 		FAIL("MEDIA_REQUEST_IOC_REINIT");
@@ -446,7 +490,7 @@ int dv_rp_submit(struct dv_rp *p, unsigned int cap, uint64_t ts_ns,
 		.length = 1, .timestamp = tv,
 	};
 
-	if (ts_ns != (cap + 1ull) * 1000 || cap >= p->ncap || p->cap[cap].queued) {
+	if (ts_ns != dv_rp_ts(cap) || cap >= p->ncap || p->cap[cap].queued) {
 		fprintf(stderr, "dv-request-pipe: CAPTURE %u cannot take this frame\n", cap);
 		return -1;
 	}
@@ -455,9 +499,9 @@ int dv_rp_submit(struct dv_rp *p, unsigned int cap, uint64_t ts_ns,
 		return -1;
 	}
 	while (o->busy)
-		if (dv_rp_reap(p, 10000))
+		if (dv_rp_reap(p, true))
 			return -1;
-	if (reuse_request(o))
+	if (reinit_request(o))
 		return -1;
 	cs.request_fd = o->req;
 	if (dv_xioctl(p->vfd, VIDIOC_S_EXT_CTRLS, &cs))
@@ -471,6 +515,8 @@ int dv_rp_submit(struct dv_rp *p, unsigned int cap, uint64_t ts_ns,
 	if (dv_xioctl(p->vfd, VIDIOC_QBUF, &cb))
 		FAIL("QBUF CAPTURE");
 	p->cap[cap].queued = true;
+	p->cap[cap].taken = true;
+	p->cap[cap].frame = p->submitted;
 	if (dv_xioctl(o->req, MEDIA_REQUEST_IOC_QUEUE, NULL))
 		FAIL("MEDIA_REQUEST_IOC_QUEUE");
 	o->used = true;
@@ -497,12 +543,26 @@ int dv_rp_named(const struct dv_rp *p, uint64_t ts)
 int dv_rp_pick_capture(struct dv_rp *p)
 {
 	for (;;) {
-		for (unsigned int i = 0; i < p->ncap; i++)
-			if (!p->cap[i].queued && p->needed_until[i] < p->completed)
-				return (int)i;
+		int best = -1;
+
+		for (unsigned int i = 0; i < p->ncap; i++) {
+			struct rp_capture *c = &p->cap[i];
+
+			if (c->queued || p->needed_until[i] >= p->completed)
+				continue;
+			if (c->taken) {
+				/* free since the last look: back in the pool, on top */
+				c->taken = false;
+				c->freed_at = ++p->clock;
+			}
+			if (best < 0 || c->freed_at > p->cap[best].freed_at)
+				best = (int)i;
+		}
+		if (best >= 0)
+			return best;
 		if (p->ncap < RP_MAX_CAPTURE)
-			return dv_rp_add_capture(p);
-		if (dv_rp_reap(p, 10000))
+			return add_capture(p);
+		if (dv_rp_reap(p, true))
 			return -1;
 	}
 }
@@ -523,50 +583,68 @@ int dv_rp_md5(const struct dv_rp *p, unsigned int cap, uint32_t x, uint32_t y, u
 {
 	const struct v4l2_pix_format_mplane *f = &p->cap_fmt.fmt.pix_mp;
 	const struct rp_capture *c = &p->cap[cap];
-	uint32_t stride = f->plane_fmt[0].bytesperline;
+	size_t stride = f->plane_fmt[0].bytesperline;
 	size_t bps = f->pixelformat == V4L2_PIX_FMT_P010 ? 2 : 1;
 	struct pic pic = { .fourcc = f->pixelformat, .width = w, .height = h };
+	uint8_t *map;
+	int r;
 
-	/* one memory plane: CbCr after the luma plane of the format's height */
-	pic.dst.planes[0].data = c->map + (size_t)stride * y + x * bps;
-	pic.dst.planes[0].stride = stride;
-	pic.dst.planes[1].data = c->map + (size_t)stride * f->height + (size_t)stride * (y / 2) +
-				 (x / 2) * 2 * bps;
-	pic.dst.planes[1].stride = stride;
-	if (sync_read(c->dmabuf, true))
+	/* the picture, and the CbCr plane after the luma plane of the format's height */
+	if ((size_t)(x + w) * bps > stride || y + h > f->height ||
+	    stride * f->height + stride * ((y + h + 1) / 2) > c->len) {
+		fprintf(stderr, "dv-request-pipe: %ux%u at %u,%u outside CAPTURE %u\n", w, h, x, y,
+			cap);
 		return -1;
-	pic_md5(&pic, out);
-	return sync_read(c->dmabuf, false);
+	}
+	map = mmap(NULL, c->len, PROT_READ, MAP_SHARED, c->dmabuf, 0);
+	if (map == MAP_FAILED)
+		FAIL("mmap of the exported CAPTURE dma-buf");
+	pic.dst.planes[0].data = map + stride * y + x * bps;
+	pic.dst.planes[0].stride = (uint32_t)stride;
+	pic.dst.planes[1].data = map + stride * f->height + stride * (y / 2) + (x / 2) * 2 * bps;
+	pic.dst.planes[1].stride = (uint32_t)stride;
+	r = sync_read(c->dmabuf, true);
+	if (!r) {
+		pic_md5(&pic, out);
+		r = sync_read(c->dmabuf, false);
+	}
+	munmap(map, c->len);
+	return r;
 }
 
 int dv_rp_drain(struct dv_rp *p)
 {
 	while (p->in_flight)
-		if (dv_rp_reap(p, 10000))
+		if (dv_rp_reap(p, true))
 			return -1;
 	return 0;
 }
 
-void dv_rp_close(struct dv_rp *p)
+void dv_rp_close_node(struct dv_rp *p)
 {
 	if (p->streaming) {
 		stream(p, OUT_TYPE, false);
 		stream(p, CAP_TYPE, false);
-	}
-	/* the node goes first: FFmpeg frees its frame pool after the hwaccel's context */
-	if (p->vfd >= 0)
-		close(p->vfd);
-	for (unsigned int i = 0; i < p->ncap; i++) {
-		if (p->cap[i].map)
-			munmap(p->cap[i].map, p->cap[i].len);
-		close(p->cap[i].dmabuf);
+		p->streaming = false;
 	}
 	for (unsigned int i = 0; i < RP_OUTPUTS; i++) {
 		if (p->out[i].map)
 			munmap(p->out[i].map, p->out[i].len);
+		p->out[i].map = NULL;
 		if (p->out[i].req >= 0)
 			close(p->out[i].req);
+		p->out[i].req = -1;
 	}
+	if (p->vfd >= 0)
+		close(p->vfd);
 	if (p->mfd >= 0)
 		close(p->mfd);
+	p->vfd = p->mfd = -1;
+}
+
+void dv_rp_release_pool(struct dv_rp *p)
+{
+	for (unsigned int i = 0; i < p->ncap; i++)
+		close(p->cap[i].dmabuf);
+	p->ncap = 0;
 }

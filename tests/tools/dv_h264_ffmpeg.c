@@ -2,7 +2,6 @@
 /* H.264 in FFmpeg's v4l2-request pattern: see dv_h264_ffmpeg.h. */
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <linux/v4l2-controls.h>
 
 #include "dv_h264_ffmpeg.h"

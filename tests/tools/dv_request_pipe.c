@@ -226,8 +226,6 @@ int dv_rp_open(struct dv_rp *p, uint32_t coded, unsigned int w, unsigned int h,
 		FAIL("S_FMT OUTPUT");
 	if (dv_rp_set(p, init, ninit))
 		return -1;
-	p->w = w;
-	p->h = h;
 	return select_capture(p, w, h);
 }
 

@@ -65,7 +65,6 @@ struct dv_rp {
 	char video[64], media[64];
 	int vfd, mfd;
 	struct v4l2_format out_fmt, cap_fmt;
-	unsigned int w, h;	/* the coded size the device was set up for */
 	bool can_hold;	/* V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF on OUTPUT */
 	struct rp_output out[RP_OUTPUTS];
 	unsigned int next_out, in_flight, max_in_flight;

@@ -435,10 +435,16 @@ void daedalus_bridge_mark_done(struct daedalus_bridge *br, struct daedalus_kjob 
 {
 	spin_lock(&br->lock);
 	job->result = state;
-	job->done = true;
-	spin_unlock(&br->lock);
+	/*
+	 * Before done: once the lock is dropped, another finisher may return
+	 * the buffers (daedalus_return_done()) and the client may free them
+	 * (REQBUFS 0 after STREAMOFF, which has no job left to wait for) or
+	 * queue the buffer for a new picture, which the mark would then fail.
+	 */
 	if (state != VB2_BUF_STATE_DONE)
 		daedalus_cap_failed(&job->dst->vb2_buf);
+	job->done = true;
+	spin_unlock(&br->lock);
 }
 
 /**

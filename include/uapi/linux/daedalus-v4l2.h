@@ -259,7 +259,8 @@ struct daedalus_ref {
  *		without the flag.
  * @reserved:	zero
  * @picture:	layout of @capture (and of every FOUND reference)
- * @output:	the OUTPUT (bitstream) buffer, mapped read-only
+ * @output:	the OUTPUT (bitstream) buffer: read-only when the module
+ *		allocated it (MMAP), as the client's file when it was imported
  * @capture:	the CAPTURE buffer to decode into
  * @refs:	reference slots
  * @ctrls:	control payloads, in the ctrl_data area

@@ -52,17 +52,20 @@ static struct ff_backend *log_backend;
 
 static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags);
 
-/* The PIPE stream a line is about: every av_log context starts with its AVClass. */
-static struct dd_backend_stream *pipe_log_stream(const struct ff_backend *be, void *avcl)
+/*
+ * The packet of a PIPE stream a line is about (its stream and number), or NULL: every
+ * av_log context starts with its AVClass.
+ */
+static const struct ff_packet_ref *pipe_log_packet(const struct ff_backend *be, void *avcl)
 {
 	AVCodecContext *ctx = avcl;
-	struct dd_backend_stream *s;
+	const struct ff_packet_ref *ref;
 
 	if (!avcl || *(const AVClass *const *)avcl != be->codec_class ||
 	    ctx->get_buffer2 != capture_get_buffer2)
 		return NULL;
-	s = ctx->opaque;
-	return s->frame_threads && s->codec == DD_CODEC_H264 ? s : NULL;
+	ref = ctx->opaque;
+	return ref->tag && ref->s->frame_threads && ref->s->codec == DD_CODEC_H264 ? ref : NULL;
 }
 
 /*
@@ -79,7 +82,7 @@ static bool benign_error(const char *line)
 static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 {
 	struct ff_backend *be = log_backend;
-	struct dd_backend_stream *s;
+	const struct ff_packet_ref *ref;
 	char line[256];
 	int print_prefix = 1;
 	size_t n;
@@ -90,9 +93,9 @@ static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	s = level <= AV_LOG_ERROR ? pipe_log_stream(be, avcl) : NULL;
-	if (s && !benign_error(line))
-		ff_pipe_log_error(s, line);
+	ref = level <= AV_LOG_ERROR ? pipe_log_packet(be, avcl) : NULL;
+	if (ref && !benign_error(line))
+		ff_pipe_log_error(ref->s, ref->tag, line);
 	if (be->log)
 		be->log(be->log_opaque, DD_LOG_DEBUG, line);
 }
@@ -107,7 +110,7 @@ static void av_log_hook(void *avcl, int level, const char *fmt, va_list ap)
 static int slice_execute(AVCodecContext *c, int (*func)(AVCodecContext *c2, void *arg),
 			 void *arg2, int *ret, int count, int size)
 {
-	struct dd_backend_stream *s = c->opaque;
+	struct dd_backend_stream *s = ((const struct ff_packet_ref *)c->opaque)->s;
 	int local[64], *rets = ret, r;
 
 	if (!rets && count > 0)
@@ -220,7 +223,7 @@ static bool ff_supports(void *backend, enum dd_codec codec, uint32_t fourcc,
 
 static int capture_get_buffer2(AVCodecContext *ctx, AVFrame *frame, int flags)
 {
-	struct dd_backend_stream *s = ctx->opaque;
+	struct dd_backend_stream *s = ((const struct ff_packet_ref *)ctx->opaque)->s;
 	uintptr_t tag = (uintptr_t)frame->opaque; /* PIPE: the packet (gone with a refusal) */
 	int ret = s->be->lib.avcodec_default_get_buffer2(ctx, frame, flags);
 	bool refused = false;
@@ -318,7 +321,9 @@ static AVCodecContext *open_codec(struct dd_backend_stream *s, unsigned int fram
 		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
-	ctx->opaque = s;
+	s->no_packet.s = s;
+	s->no_packet.tag = 0;
+	ctx->opaque = &s->no_packet;
 	ctx->get_buffer2 = capture_get_buffer2;
 	/*
 	 * SYNC: H.264 reports most of what it finds wrong only when asked to fail on it: damaged

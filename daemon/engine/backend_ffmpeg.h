@@ -32,12 +32,27 @@ struct ff_backend {
 /* Capture slots, indexed by packet number: more than the packets libavcodec has in flight. */
 #define FF_CAPTURE_SLOTS 32
 
+struct dd_backend_stream;
+
+/*
+ * What a libavcodec context's opaque points to: the stream, and the packet being sent.
+ * libavcodec copies the user's opaque into a frame thread's own context whenever it hands
+ * that thread a packet (pthread_frame.c, update_context_from_user(), before the thread
+ * starts on it), so in PIPE mode the context a log line comes with names the packet that
+ * thread decodes, even one that allocates no picture (an H.264 second field).
+ */
+struct ff_packet_ref {
+	struct dd_backend_stream *s;
+	uintptr_t tag; /* PIPE mode: the packet's number; 0 = none (SYNC mode) */
+};
+
 /*
  * PIPE mode: what libavcodec's frame threads did for one packet in flight, filled by its
  * worker threads (get_buffer2 and the log hook), under capture_lock.
  */
 struct ff_capture {
 	uintptr_t tag;            /* the packet's number (pkt->opaque); 0 = free */
+	struct ff_packet_ref ref; /* the contexts' opaque while the packet is sent */
 	AVFrame *pic;             /* the last picture allocated for it */
 	unsigned int allocations;
 	bool capture_failed;
@@ -90,7 +105,7 @@ struct dd_backend_stream {
 	unsigned int frame_threads;
 	bool pipe_capable;
 	uintptr_t sent;          /* packets sent since open or flush, fillers included */
-	uintptr_t sending_tag;   /* the packet being sent, for lines logged by this thread */
+	struct ff_packet_ref no_packet; /* the context's opaque between sends, and in SYNC mode */
 	pthread_mutex_t capture_lock;
 	struct ff_capture cap[FF_CAPTURE_SLOTS];
 	uint8_t vpx_header;      /* first byte of the last VP8/VP9 frame sent (version/profile) */
@@ -158,8 +173,8 @@ int ff_pipe_submit(struct dd_backend_stream *s, const struct dd_job *job, uint64
 		   struct dd_error *err);
 int ff_pipe_collect(struct dd_backend_stream *s, bool wait, struct dd_backend_result *res);
 void ff_pipe_sync(struct dd_backend_stream *s);
-/* get_buffer2 and the log hook in PIPE mode (worker threads). */
+/* get_buffer2 and the log hook in PIPE mode (worker threads); tag: the line's packet. */
 void ff_pipe_capture(struct dd_backend_stream *s, AVFrame *frame);
-void ff_pipe_log_error(struct dd_backend_stream *s, const char *line);
+void ff_pipe_log_error(struct dd_backend_stream *s, uintptr_t tag, const char *line);
 
 #endif

@@ -27,11 +27,13 @@
  *    takes over the decoder state (update_thread_context), and with EXPLODE a marking
  *    complaint there (after a seek, "mmco: unref short failure" for a picture the decoder
  *    never had) fails that packet and every later one until a flush. So PIPE mode still
- *    reads the errors libavcodec logs (the only report left): a worker thread decodes one
- *    packet at a time, and a line it logs after allocating a picture belongs to that
- *    picture's packet. Lines it logs before (header errors) would name the worker's
- *    previous packet, which is always finished by then and so ignored: those errors come
- *    back as the packet's return code instead. SYNC mode reads no log (backend_ffmpeg.c).
+ *    reads the errors libavcodec logs (the only report left), each for the packet named by
+ *    the opaque of the context it is logged with: libavcodec copies the user context's
+ *    opaque into a worker's context with each packet it hands over (struct ff_packet_ref),
+ *    and pipe_send() points it at the packet's own. A worker's last picture allocation
+ *    would not do: a packet may allocate none (an H.264 second field, which decodes into
+ *    its first field's picture), and its lines would then go to an older packet.
+ *    SYNC mode reads no log (backend_ffmpeg.c).
  *
  * sync has to finish the jobs in flight without the drain that drops the references
  * (send(NULL) then flush), so it sends T - 1 packets that change no decoder state:
@@ -61,12 +63,6 @@
 
 #include "backend_ffmpeg.h"
 #include "error.h"
-
-/* Set by get_buffer2 in libavcodec's worker threads: the packet this thread decodes. */
-static _Thread_local struct dd_backend_stream *worker_stream;
-static _Thread_local uintptr_t worker_tag;
-/* Set on the thread that sends, while it sends (its lines are about the packet sent). */
-static _Thread_local struct dd_backend_stream *pipe_sending;
 
 int ff_pipe_open(struct dd_backend_stream *s)
 {
@@ -103,8 +99,6 @@ void ff_pipe_capture(struct dd_backend_stream *s, AVFrame *frame)
 	uintptr_t tag = (uintptr_t)frame->opaque;
 	struct ff_capture *c = &s->cap[tag % FF_CAPTURE_SLOTS];
 
-	worker_stream = s;
-	worker_tag = tag;
 	pthread_mutex_lock(&s->capture_lock);
 	if (tag && c->tag == tag) {
 		s->be->lib.av_frame_unref(c->pic);
@@ -120,27 +114,16 @@ void ff_pipe_refused(struct dd_backend_stream *s, uintptr_t tag)
 {
 	struct ff_capture *c = &s->cap[tag % FF_CAPTURE_SLOTS];
 
-	/* what this worker logs next ("get_buffer() failed") is about this packet too */
-	worker_stream = s;
-	worker_tag = tag;
 	pthread_mutex_lock(&s->capture_lock);
 	if (tag && c->tag == tag)
 		c->refused = true;
 	pthread_mutex_unlock(&s->capture_lock);
 }
 
-void ff_pipe_log_error(struct dd_backend_stream *s, const char *line)
+void ff_pipe_log_error(struct dd_backend_stream *s, uintptr_t tag, const char *line)
 {
-	uintptr_t tag;
-	struct ff_capture *c;
+	struct ff_capture *c = &s->cap[tag % FF_CAPTURE_SLOTS];
 
-	if (worker_stream == s)
-		tag = worker_tag;
-	else if (pipe_sending == s)
-		tag = s->sending_tag;
-	else
-		return; /* a thread that decodes nothing of ours */
-	c = &s->cap[tag % FF_CAPTURE_SLOTS];
 	pthread_mutex_lock(&s->capture_lock);
 	/* the first error wins; a finished packet's slot is free (tag 0) */
 	if (tag && c->tag == tag && !c->av_error[0])
@@ -250,14 +233,19 @@ static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t si
 #ifdef AV_CODEC_FLAG_COPY_OPAQUE
 	s->pkt->opaque = (void *)tag;
 #endif
-	s->sending_tag = tag;
-	pipe_sending = s;
+	/*
+	 * The packet reaches a frame thread during this send or its drain (the drain ends when
+	 * libavcodec has no packet left to hand out), together with this opaque.
+	 */
+	c->ref.s = s;
+	c->ref.tag = tag;
+	s->ctx->opaque = &c->ref;
 	sent = lib->avcodec_send_packet(s->ctx, s->pkt);
 	do {
 		received = lib->avcodec_receive_frame(s->ctx, s->drained);
 		lib->av_frame_unref(s->drained);
 	} while (received >= 0);
-	pipe_sending = NULL;
+	s->ctx->opaque = &s->no_packet;
 	s->pkt->data = NULL;
 	s->pkt->size = 0;
 #ifdef AV_CODEC_FLAG_COPY_OPAQUE

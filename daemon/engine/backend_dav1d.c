@@ -552,7 +552,9 @@ static int build_frame(struct dd_backend_stream *s, const struct dd_job *job,
 	if (in.seq->flags & V4L2_AV1_SEQUENCE_FLAG_MONO_CHROME)
 		return dd_fail_kind(err, DD_ERR_UNSUPPORTED,
 				    "monochrome AV1 is not supported (no capture format for it)");
+	pthread_mutex_lock(&s->log_lock); /* dav1d's frame threads may be logging */
 	s->dav1d_error[0] = '\0';
+	pthread_mutex_unlock(&s->log_lock);
 	if (replay_key_reshow(s, f, replay_cookie, err) || check_refs(s, f, err))
 		return -1;
 	need = SEQ_OBU_MAX + FRAME_OBU_MAX +

@@ -159,8 +159,13 @@ static void reap(struct dm_context *ctx, bool wait)
 			fail.reason = DAEDALUS_REASON_INTERNAL;
 			dd_fail(&fail.why, "the decoder lost the job");
 		} else if (cookie != f->job->msg.job_id) {
+			/* never reached while the engine keeps its order: its picture is unknown */
 			dm_err("ctx %u: the engine returned job %" PRIu64 " for job %" PRIu64,
 			       ctx->id, cookie, (uint64_t)f->job->msg.job_id);
+			c = DD_COLLECT_FAILED;
+			dm_decode_lost(ctx, f->job);
+			fail.reason = DAEDALUS_REASON_INTERNAL;
+			dd_fail(&fail.why, "the decoder returned another job");
 		}
 		dm_decode_finish(ctx, f, c == DD_COLLECT_OK);
 		finish_job(ctx, f->job, c == DD_COLLECT_OK ? 0 : -1, &fail, &f->t0);
@@ -247,6 +252,7 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		fail.reason = DAEDALUS_REASON_NO_MEMORY;
 		dd_fail_kind(&fail.why, DD_ERR_NO_MEMORY, "out of memory");
+		dm_decode_lost(ctx, job);
 		finish_job(ctx, job, -1, &fail, &now);
 		return false;
 	}

@@ -216,12 +216,17 @@ static void forget_failed_refs(struct dm_context *ctx, const struct dm_job *job)
 
 
 /* A job failed before the engine saw it: the decoder lacks that frame (dd_stream_lost()). */
-static int lost(struct dm_context *ctx, const struct dm_job *job)
+void dm_decode_lost(struct dm_context *ctx, const struct dm_job *job)
 {
 	uint64_t ts = job->msg.capture.timestamp;
 
 	if (ctx->stream)
 		dd_stream_lost(ctx->stream, &ts);
+}
+
+static int lost(struct dm_context *ctx, const struct dm_job *job)
+{
+	dm_decode_lost(ctx, job);
 	return -1;
 }
 

@@ -40,6 +40,11 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
  */
 enum dd_collect dm_decode_collect(struct dm_context *ctx, bool wait, uint64_t *cookie,
 				  struct dm_failure *fail);
+/*
+ * A job that fails before the engine sees it: the stream is told its picture is lost, so
+ * that later pictures predicted from it fail instead of decoding against the state before it.
+ */
+void dm_decode_lost(struct dm_context *ctx, const struct dm_job *job);
 /* Ends the dmabuf access of a collected job (ok: its picture is written, for the log). */
 void dm_decode_finish(struct dm_context *ctx, struct dm_flight *f, bool ok);
 /* Finishes every job in flight without losing references: all collectable at once. */

@@ -46,7 +46,7 @@
  * mode whether a job failed is decided from return codes (below), never from the words of a
  * line or from which thread logged it. PIPE mode has no return code for a damaged H.264
  * slice (backend_ffmpeg_pipe.c explains why), so there an error line logged with one of our
- * decoders' contexts goes to the packet its thread decodes.
+ * decoders' contexts goes to the packet that context's opaque names (struct ff_packet_ref).
  */
 static struct ff_backend *log_backend;
 

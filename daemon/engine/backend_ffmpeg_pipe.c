@@ -234,8 +234,10 @@ static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t si
 	s->pkt->opaque = (void *)tag;
 #endif
 	/*
-	 * The packet reaches a frame thread during this send or its drain (the drain ends when
-	 * libavcodec has no packet left to hand out), together with this opaque.
+	 * The packet reaches a frame thread during this send, together with this opaque: the
+	 * previous drain left libavcodec nothing buffered, so the send submits it at once. (A
+	 * VP9 superframe's later frames may wait for the next send and get its opaque; only
+	 * H.264's lines are read, and VP9 takes just the stream from it.)
 	 */
 	c->ref.s = s;
 	c->ref.tag = tag;

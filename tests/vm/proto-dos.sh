@@ -17,6 +17,9 @@
 #   and job table); the next REQBUFS gets EBUSY and the kernel says why, while opening the node
 #   to probe it still works; another user decodes intact beside them; CAP_SYS_RESOURCE exempts
 #   (given to that user: exempt; taken from root: limited); closing gives the share back.
+#   Inside a user namespace the instances count for the namespace's owner: a namespace of
+#   user 65534 mapping subordinate uids (as a rootless container's) gets 65534's share once,
+#   not one per uid it maps.
 # - Every job names its instance's user to a peer that asked (HELLO_FLAG_OWNER), the same for
 #   all jobs of a context (the daemon shares its decoders' memory by it), and none to a peer
 #   that did not ask.
@@ -124,6 +127,49 @@ hold() {
 	shift 2
 	setpriv "$@" -- python3 -c "$holder" "$video" "$max" >"$WORK/$name.out" 2>&1 &
 	holders+=($!)
+	hold_wait "$name"
+}
+# A user namespace of OWNER (argv[1]) mapping uids 0-15 inside to BASE-BASE+15 outside
+# (argv[2]), as newuidmap maps a rootless container's subordinate uids: root writes the map,
+# as newuidmap would; then argv[4:] runs as uid argv[3] inside it, keeping the video group.
+# Forwards SIGTERM, so the runner's pid is what to kill.
+userns_run='
+import grp, os, signal, sys
+owner, base, inner = (int(a) for a in sys.argv[1:4])
+made_r, made_w = os.pipe()
+mapped_r, mapped_w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.setgroups([grp.getgrnam("video").gr_gid])
+    os.setresgid(owner, owner, owner)
+    os.setresuid(owner, owner, owner)
+    try:
+        os.unshare(os.CLONE_NEWUSER)
+    except OSError as e:
+        print("charged 0 refused unshare:" + os.strerror(e.errno).replace(" ", "_"),
+              "probe none", flush=True)
+        os._exit(1)
+    os.write(made_w, b"1")
+    os.read(mapped_r, 1)
+    os.setresuid(inner, inner, inner)
+    os.execvp(sys.argv[4], sys.argv[4:])
+signal.signal(signal.SIGTERM, lambda *_: (os.kill(pid, signal.SIGTERM), os._exit(0)))
+if os.read(made_r, 1):
+    with open("/proc/%d/uid_map" % pid, "w") as f:
+        f.write("0 %d 16\n" % base)
+    os.write(mapped_w, b"1")
+os.waitpid(pid, 0)
+'
+# hold_userns NAME MAX INNER-UID: the holder as INNER-UID in user 65534's namespace
+hold_userns() {
+	local name=$1 max=$2
+	python3 -c "$userns_run" 65534 100000 "$3" python3 -c "$holder" "$video" "$max" \
+		>"$WORK/$name.out" 2>&1 &
+	holders+=($!)
+	hold_wait "$name"
+}
+hold_wait() { # NAME
+	local name=$1
 	for _ in $(seq 1200); do # up to 60 s
 		log_has "$WORK/$name.out" '^charged' && break
 		nap 0.05
@@ -176,6 +222,27 @@ check "once its instances are closed, user 65534 decodes intact again ($CLIENT_S
 	test "$CLIENT_RC" = 0
 CLIENT_AS=()
 check "debugfs: no instance left counted ($(grep "^users:" "$STATE"))" \
+	grep -q "^users: 0 with instances in use" "$STATE"
+# Subordinate uids count for their namespace's owner. The kernel needs user namespaces
+# (CONFIG_USER_NS): without them the holder reports unshare's error and the checks fail.
+nsbusy0=$(klines "user 65534 has $limit decoder instances in use, refusing another")
+hold_userns ns-root $((limit * 2)) 0
+check "uid 0 of user 65534's namespace (uid 100000) got 65534's $limit, no more (${charged:-none}, ${refused:-none})" \
+	test "${charged:-0}" = $limit -a "${refused:-}" = Device_or_resource_busy
+hold_userns ns-1 $((limit * 2)) 1
+check "uid 1 of that namespace (uid 100001) got none: the same share (${charged:-none}, ${refused:-none})" \
+	test "${charged:-1}" = 0 -a "${refused:-}" = Device_or_resource_busy
+hold plain $((limit * 2)) "${user[@]}"
+check "user 65534 outside it got none either (${charged:-none}, ${refused:-none})" \
+	test "${charged:-1}" = 0 -a "${refused:-}" = Device_or_resource_busy
+check "debugfs counts one user ($(grep "^users:" "$STATE"))" \
+	grep -q "^users: 1 with instances in use, at most $limit each" "$STATE"
+nsbusy=$(($(klines "user 65534 has $limit decoder instances in use, refusing another") - nsbusy0))
+check "the kernel named the owner, user 65534, in its refusals ($nsbusy lines)" test "$nsbusy" -gt 0
+unhold
+unhold
+unhold
+check "debugfs: none counted once the namespace's holders have gone ($(grep "^users:" "$STATE"))" \
 	grep -q "^users: 0 with instances in use" "$STATE"
 echo "$limit_was" >"$param"
 stop_peer

@@ -163,6 +163,14 @@ int dd_h264_for_each_slice(const uint8_t *buf, size_t len, bool annex_b, dd_h264
 	int slices = 0, r;
 
 	if (!annex_b) {
+		/*
+		 * A NAL unit never holds 00 00 01 (emulation prevention), and the decoder, which
+		 * gets the buffer behind one start code, would split it there: a slice, SEI or
+		 * parameter set hidden behind it would reach the library past every check here.
+		 */
+		if (next_start_code(buf, len, 0) < len)
+			return dd_fail(err, "a start code inside an H.264 slice sent without start "
+				       "codes (START_CODE is NONE)");
 		r = one_nal(buf, len, fn, opaque, err);
 		return r < 0 ? -1 : r;
 	}

@@ -43,6 +43,13 @@ static bool unknown_ref(const struct dd_h264_access *a, const struct dd_expectat
 {
 	if (x->may_ref_self && ts == self)
 		return false;
+	/*
+	 * A picture that failed since the access point: known exactly, also when the set of
+	 * decoded pictures has overflowed and says yes to everything (4096 pictures after the
+	 * last IDR, an open-GOP or intra-refresh stream).
+	 */
+	if (dd_ref_set_holds(&a->bad, ts))
+		return true;
 	return !dd_ref_set_contains(decoded, ts) && !dd_ref_set_contains(&a->exempt, ts);
 }
 

@@ -64,6 +64,11 @@ bool dd_ref_set_contains(const struct dd_ref_set *set, uint64_t ts)
 	return set->alloc_failed || set->overflowed || find(set, ts) >= 0;
 }
 
+bool dd_ref_set_holds(const struct dd_ref_set *set, uint64_t ts)
+{
+	return !set->alloc_failed && find(set, ts) >= 0;
+}
+
 bool dd_ref_set_empty(const struct dd_ref_set *set)
 {
 	return !set->count && !set->overflowed;

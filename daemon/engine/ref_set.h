@@ -32,6 +32,8 @@ void dd_ref_set_clear(struct dd_ref_set *set);
 void dd_ref_set_add(struct dd_ref_set *set, uint64_t ts);
 void dd_ref_set_remove(struct dd_ref_set *set, uint64_t ts);
 bool dd_ref_set_contains(const struct dd_ref_set *set, uint64_t ts);
+/* Exact membership: false for what a full set forgot (only a positive answer means anything). */
+bool dd_ref_set_holds(const struct dd_ref_set *set, uint64_t ts);
 bool dd_ref_set_empty(const struct dd_ref_set *set);
 /* Adds every entry of from to to, and empties from. */
 void dd_ref_set_move_all(struct dd_ref_set *from, struct dd_ref_set *to);

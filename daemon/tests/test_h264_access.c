@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The H.264 access rules (h264_access.c) when the engine's set of decoded pictures has
+ * overflowed, as it does 4096 pictures after the last IDR of an open-GOP stream: it then
+ * says "decoded" to every timestamp, and a picture that failed must still not be usable as
+ * a reference.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "h264_access.h"
+#include "ref_set.h"
+
+static int failures;
+
+#include "test_check.h"
+
+/* A P picture with POC poc at timestamp ts whose DPB lists ref; 0 if it may decode. */
+static int check_p(struct dd_h264_access *a, const struct dd_ref_set *decoded, uint64_t ts,
+		   uint64_t ref, struct dd_error *err)
+{
+	struct v4l2_ctrl_h264_decode_params dp = { .top_field_order_cnt = 100,
+						   .bottom_field_order_cnt = 100 };
+	struct dd_job job = { .codec = DD_CODEC_H264, .timestamp = ts };
+	struct dd_expectation x = { .num_refs = 1, .ref_ts = { ref } };
+
+	job.ctrl.h264.decode_params = &dp;
+	memset(err, 0, sizeof(*err));
+	return dd_h264_access_check(a, &job, &x, decoded, err);
+}
+
+int main(void)
+{
+	struct dd_h264_access a;
+	struct dd_ref_set decoded;
+	struct dd_error err;
+	uint64_t ts;
+
+	dd_h264_access_init(&a);
+	dd_ref_set_init(&decoded);
+	for (ts = 1; ts <= 10; ts++)
+		dd_ref_set_add(&decoded, ts * 1000);
+	CHECK(check_p(&a, &decoded, 11000, 5000, &err) == 0,
+	      "a P picture predicted from a decoded picture failed: %s", err.msg);
+	CHECK(check_p(&a, &decoded, 11000, 99000, &err) == -1,
+	      "a P picture predicted from a picture never decoded passed");
+
+	/* past the set's capacity: every timestamp counts as decoded from now on */
+	for (ts = 11; ts <= DD_REF_SET_CAPACITY + 20; ts++)
+		dd_ref_set_add(&decoded, ts * 1000);
+	CHECK(dd_ref_set_contains(&decoded, 99000), "the full set still answers exactly");
+	/* picture 5000 decoded again, and failed this time */
+	dd_ref_set_remove(&decoded, 5000);
+	dd_h264_access_failed(&a, 5000, false);
+	CHECK(check_p(&a, &decoded, 9999000, 5000, &err) == -1,
+	      "with the decoded set full, a P picture predicted from a failed picture passed");
+	if (strstr(err.msg, "was not decoded"))
+		printf("ok   a full decoded set, a reference that failed: %s\n", err.msg);
+	CHECK(check_p(&a, &decoded, 9999000, 6000, &err) == 0,
+	      "with the decoded set full, a reference that did not fail was refused: %s",
+	      err.msg);
+
+	dd_h264_access_free(&a);
+	dd_ref_set_free(&decoded);
+	if (failures)
+		fprintf(stderr, "%d check(s) failed\n", failures);
+	return failures ? 1 : 0;
+}

@@ -96,6 +96,8 @@ struct dd_backend_stream {
 	struct dd_h264_packet h264;
 	AVFrame *kept;     /* the picture of the last decoded H.264 job, for its second field */
 	uint64_t kept_ts;  /* that job's timestamp */
+	unsigned int kept_fields;  /* and its field (1 top, 2 bottom) */
+	uint16_t kept_frame_num;
 	/*
 	 * PIPE mode (backend_ffmpeg_pipe.c): frame_threads = libavcodec's thread_count with
 	 * FF_THREAD_FRAME; 0 = SYNC mode (slice threads, each job decoded when submitted).

@@ -60,6 +60,7 @@ int ff_finish_h264(struct dd_backend_stream *s, const struct dd_job *job, unsign
 		   int ret, struct dd_decoded *out, struct dd_error *err)
 {
 	const struct dd_ffmpeg_lib *lib = &s->be->lib;
+	const uint16_t frame_num = job->ctrl.h264.decode_params->frame_num;
 	const AVFrame *pic;
 
 	if (!ret && s->av_error[0]) /* PIPE mode only: a line logged for this packet */
@@ -76,12 +77,16 @@ int ff_finish_h264(struct dd_backend_stream *s, const struct dd_job *job, unsign
 				goto fail;
 			}
 			s->kept_ts = job->timestamp;
+			s->kept_fields = fields;
+			s->kept_frame_num = frame_num;
 		}
-	} else if (fields != 3 && s->kept->buf[0] && s->kept_ts == job->timestamp) {
+	} else if (fields != 3 && s->kept->buf[0] && s->kept_ts == job->timestamp &&
+		   fields != s->kept_fields && frame_num == s->kept_frame_num) {
 		pic = s->kept; /* the second field, decoded into its first field's picture */
 	} else {
 		ret = dd_fail(err, "libavcodec decoded no picture for this H.264 request%s",
-			      fields != 3 ? " (a second field without its first)" : "");
+			      fields != 3 ? " (a second field without its first: one of the other "
+			      "parity and the same frame_num)" : "");
 		goto fail;
 	}
 	ret = ff_write_picture(s, pic, job, fields, out, err);

@@ -199,7 +199,7 @@ struct scan_state {
 	const struct v4l2_ctrl_h264_sps *sps;
 	const struct v4l2_ctrl_h264_pps *pps;
 	const struct v4l2_ctrl_h264_decode_params *dp;
-	unsigned int idr, non_idr, inter;
+	unsigned int idr, non_idr, inter, redundant;
 };
 
 /*
@@ -362,6 +362,8 @@ static int note_slice(void *opaque, const uint8_t *nal, size_t len, struct dd_er
 		st->non_idr++;
 	if (sh.slice_type % 5 != 2 && sh.slice_type % 5 != 4) /* I and SI are intra */
 		st->inter++;
+	if (sh.redundant_pic_cnt)
+		st->redundant++;
 	if (header_against_controls(&sh, st, err))
 		return -1;
 	/* with gaps in frame_num, clients list the "non-existing" frames each their own way */
@@ -388,6 +390,14 @@ int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct
 		return -1;
 	if (!n)
 		return dd_fail(err, "no H.264 slice in the OUTPUT buffer");
+	/*
+	 * libavcodec skips redundant slices (as clients do before sending): a request of nothing
+	 * else would decode nothing, and a second field's would leave its first field's picture
+	 * with the other field's lines never decoded.
+	 */
+	if ((unsigned int)n == st.redundant)
+		return dd_fail(err, "only redundant H.264 slices (redundant_pic_cnt > 0) in the "
+			       "OUTPUT buffer: no primary picture to decode");
 	idr = dp->flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC;
 	if (st.idr && st.non_idr)
 		return dd_fail(err, "IDR and non-IDR slices in one H.264 picture");

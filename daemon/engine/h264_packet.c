@@ -106,6 +106,18 @@ int dd_h264_packet_add(struct dd_h264_packet *p, const struct dd_job *job, struc
 	if (p->pieces >= DD_H264_MAX_PIECES)
 		return dd_fail(err, "more than %u H.264 requests for one CAPTURE buffer",
 			       DD_H264_MAX_PIECES);
+	if (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC)
+		fields = dp->flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD ? 2 : 1;
+	/*
+	 * The pieces of one CAPTURE buffer are slices of one picture, or the fields of one
+	 * frame. Anything else decodes into two pictures of which only the last is written,
+	 * with the lines the other one decoded missing.
+	 */
+	if (p->pieces && (p->frame != (fields == 3) || p->frame_num != dp->frame_num))
+		return dd_fail(err, "H.264 requests for one CAPTURE buffer that are not one "
+			       "picture or the two fields of one frame (%s frame_num %u after %s "
+			       "frame_num %u)", fields == 3 ? "frame" : "field", dp->frame_num,
+			       p->frame ? "frame" : "field", p->frame_num);
 	/* a flat matrix is the default; without High profile the PPS cannot carry one */
 	if (m && (is_flat(m) || !dd_h264_high_profile(sps->profile_idc)))
 		m = NULL;
@@ -118,9 +130,9 @@ int dd_h264_packet_add(struct dd_h264_packet *p, const struct dd_job *job, struc
 	if (dd_h264_for_each_slice(job->bitstream, job->bitstream_size, job->ctrl.h264.annex_b,
 				   add_slice, p, err) <= 0)
 		goto fail;
-	if (dp->flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC)
-		fields = dp->flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD ? 2 : 1;
 	p->fields |= fields;
+	p->frame = fields == 3;
+	p->frame_num = dp->frame_num;
 	p->timestamp = job->timestamp;
 	p->pieces++;
 	return 0;

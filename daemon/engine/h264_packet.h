@@ -29,6 +29,9 @@ struct dd_h264_packet {
 	uint64_t timestamp;    /* of those jobs */
 	/* which lines the pieces decode: 1 top field, 2 bottom field, 3 the whole frame */
 	unsigned int fields;
+	/* the pieces' picture: all of one frame, or of fields of one frame (one frame_num) */
+	bool frame;
+	uint16_t frame_num;
 	/* the parameter sets the decoder has last been given (len 0: none / forget) */
 	uint8_t sps[DD_H264_PARAM_NAL_MAX], pps[DD_H264_PARAM_NAL_MAX];
 	size_t sps_len, pps_len;

@@ -211,8 +211,11 @@ enum dd_h264_header_fault dd_h264_read_slice_header(const uint8_t *nal, size_t l
 	lists = type == 1 ? 2 : type == 2 || type == 4 ? 0 : 1;
 	max_pic_num = (sh->field_pic ? 2u : 1u) << (sps->log2_max_frame_num_minus4 + 4u);
 
-	if (flags & V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT && rbsp_ue(&r) > 127)
-		return r.overrun ? DD_H264_HEADER_CUT : DD_H264_HEADER_REDUNDANT;
+	if (flags & V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT) {
+		sh->redundant_pic_cnt = rbsp_ue(&r);
+		if (sh->redundant_pic_cnt > 127)
+			return r.overrun ? DD_H264_HEADER_CUT : DD_H264_HEADER_REDUNDANT;
+	}
 	if (type == 1)
 		rbsp_bit(&r); /* direct_spatial_mv_pred_flag */
 	if (lists) {

@@ -36,6 +36,7 @@ struct dd_h264_slice_header {
 	uint32_t pic_order_cnt_lsb;	/* pic_order_cnt_type 0 */
 	int32_t delta_pic_order_cnt_bottom;
 	int32_t delta_pic_order_cnt[2];	/* pic_order_cnt_type 1 */
+	uint32_t redundant_pic_cnt;	/* 0: a primary picture's slice */
 	uint32_t num_ref_idx_active[2];	/* after the override; 0 for lists the slice lacks */
 	uint8_t num_ref_mods[2];
 	struct dd_h264_ref_mod ref_mods[2][DD_H264_MAX_REF_MODS];

@@ -57,6 +57,7 @@ struct header {
 	int32_t qp_delta;
 	bool cabac, zero_align;	/* CABAC; a 0 among the alignment bits */
 	bool p_in_idr;		/* slice_type P although the NAL unit is IDR */
+	uint32_t redundant;	/* redundant_pic_cnt, when the PPS has it (redundant_present) */
 };
 
 /* The DPB the controls carry (frames 8 and 7, short-term, unless a test says otherwise). */
@@ -87,6 +88,7 @@ static bool frames_only;
 static bool ended_aligned; /* the last header write_slice() wrote needed no alignment bits */
 /* check(): the slice without its start code (START_CODE_NONE), followed by `tail` */
 static bool bare;
+static bool redundant_present; /* the PPS's redundant_pic_cnt_present_flag */
 static const uint8_t *tail;
 static size_t tail_len;
 
@@ -115,6 +117,8 @@ static size_t write_slice(uint8_t *out, const struct header *h)
 		if (!h->field)
 			put_se(&w, h->delta[1]);
 	}
+	if (redundant_present)
+		put_ue(&w, h->redundant);
 	if (!h->idr || h->p_in_idr) {
 		put(&w, h->refs != 0, 1); /* num_ref_idx_active_override_flag */
 		if (h->refs)
@@ -173,7 +177,8 @@ static int check(const struct header *slice, const struct header *ctrl, struct d
 	struct v4l2_ctrl_h264_pps pps = {
 		.pic_parameter_set_id = (uint8_t)ctrl->pps_id,
 		.flags = V4L2_H264_PPS_FLAG_BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT |
-			 (slice->cabac ? V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE : 0),
+			 (slice->cabac ? V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE : 0) |
+			 (redundant_present ? V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT : 0),
 	};
 	struct v4l2_ctrl_h264_decode_params dp = {
 		.frame_num = (uint16_t)ctrl->frame_num,
@@ -555,6 +560,13 @@ int main(void)
 	invalid("the same bytes with start codes (ANNEX_B): the SPS is seen and refused", &p,
 		"SPS NAL unit");
 	tail_len = 0;
+
+	/* redundant slices: libavcodec skips them, so a request of nothing else decodes nothing */
+	redundant_present = true;
+	agree("a primary slice, redundant_pic_cnt present", &bottom);
+	h = bottom, h.redundant = 1;
+	invalid("a second field of redundant slices only", &h, "only redundant");
+	redundant_present = false;
 
 	/* frames only: no field_pic_flag in the header */
 	frames_only = true;

@@ -202,7 +202,7 @@ static int check(const struct header *slice, const struct header *ctrl, struct d
 	job.ctrl.h264.annex_b = !bare;
 	job.bitstream = bitstream + (bare ? 3 : 0);
 	job.bitstream_size = write_slice(bitstream, slice) - (bare ? 3 : 0);
-	if (tail_len <= sizeof(bitstream) - 3 - job.bitstream_size) {
+	if (tail_len && tail_len <= sizeof(bitstream) - 3 - job.bitstream_size) {
 		memcpy(bitstream + (bare ? 3 : 0) + job.bitstream_size, tail, tail_len);
 		job.bitstream_size += tail_len;
 	}

@@ -108,6 +108,14 @@ int dd_check_vp9_job(const struct dd_job *job, struct dd_expectation *x,
 	if (frames > 1)
 		return dd_fail(err, "buffer holds a VP9 superframe of %u frames; each frame must be "
 			       "its own request", frames);
+	/*
+	 * An index of one frame: libavcodec splits it off before decoding and refuses the packet
+	 * when the size is wrong, so no frame thread gets it and PIPE mode's count of packets
+	 * in flight would be one off. Only an index that describes the data before it passes.
+	 */
+	if (frames == 1 && !dd_vp9_superframe_exact(job->bitstream, job->bitstream_size))
+		return dd_fail(err, "VP9 superframe index of one frame whose size is not that of "
+			       "the data before it");
 	if (dd_vp9_peek(job->bitstream, job->bitstream_size, &h, err))
 		return -1;
 	if (h.show_existing_frame)

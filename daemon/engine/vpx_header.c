@@ -140,3 +140,25 @@ unsigned int dd_vp9_superframe_count(const uint8_t *data, size_t size)
 		return 0;
 	return frames;
 }
+
+bool dd_vp9_superframe_exact(const uint8_t *data, size_t size)
+{
+	unsigned int frames = dd_vp9_superframe_count(data, size), mag;
+	const uint8_t *p;
+	uint64_t total = 0;
+
+	if (!frames)
+		return false;
+	mag = ((data[size - 1] >> 3) & 3) + 1;
+	p = data + size - 1 - (size_t)mag * frames;
+	for (unsigned int f = 0; f < frames; f++) {
+		uint32_t frame_size = 0;
+
+		for (unsigned int b = 0; b < mag; b++)
+			frame_size |= (uint32_t)*p++ << (8 * b);
+		if (!frame_size)
+			return false;
+		total += frame_size;
+	}
+	return total == size - (2 + (size_t)mag * frames);
+}

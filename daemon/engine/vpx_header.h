@@ -44,5 +44,12 @@ int dd_vp9_peek(const uint8_t *data, size_t size, struct dd_vp9_peek *hdr,
 
 /* Number of frames in a VP9 superframe index at the end of data, 0 if there is none. */
 unsigned int dd_vp9_superframe_count(const uint8_t *data, size_t size);
+/*
+ * With a superframe index at the end of data: whether its frame sizes are all above 0 and
+ * add up to exactly the bytes before it. libavcodec's superframe splitter refuses sizes
+ * past the data and passes a size of 0 on as an empty packet, both before any decoder
+ * thread sees the packet.
+ */
+bool dd_vp9_superframe_exact(const uint8_t *data, size_t size);
 
 #endif

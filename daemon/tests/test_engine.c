@@ -332,9 +332,21 @@ static void test_headers(void)
 	sf[9] = 4;
 	sf[10] = 0xc1;
 	CHECK(dd_vp9_superframe_count(sf, 11) == 2);
+	CHECK(dd_vp9_superframe_exact(sf, 11));
 	CHECK(dd_vp9_superframe_count(sf, 10) == 0);
+	sf[9] = 5; /* 3 + 5 bytes: past the 7 before the index */
+	CHECK(!dd_vp9_superframe_exact(sf, 11));
+	sf[9] = 3; /* 3 + 3: short of them */
+	CHECK(!dd_vp9_superframe_exact(sf, 11));
+	sf[8] = 0, sf[9] = 7; /* a frame of 0 bytes */
+	CHECK(!dd_vp9_superframe_exact(sf, 11));
 	sf[7] = 0;
 	CHECK(dd_vp9_superframe_count(sf, 11) == 0);
+	/* an index of one frame, 1-byte size: c0 07 c0 after 7 bytes */
+	sf[7] = 0xc0, sf[8] = 7, sf[9] = 0xc0;
+	CHECK(dd_vp9_superframe_count(sf, 10) == 1 && dd_vp9_superframe_exact(sf, 10));
+	sf[8] = 0xff; /* claims 255 bytes */
+	CHECK(dd_vp9_superframe_count(sf, 10) == 1 && !dd_vp9_superframe_exact(sf, 10));
 }
 
 static void test_ref_set(void)
@@ -521,6 +533,21 @@ static void test_job_validation(void)
 	c9.compressed_header_size = 60;
 	CHECK_ERR(dd_stream_decode(s, &job, &err), err, "truncated");
 	c9.compressed_header_size = 10;
+	{
+		/* an index of one frame claiming 255 bytes: libavcodec would refuse the packet
+		 * before decoding, out of PIPE mode's count */
+		uint8_t sf1[sizeof(b.buf) + 3];
+
+		memcpy(sf1, b.buf, sizeof(b.buf));
+		sf1[sizeof(b.buf)] = 0xc0;
+		sf1[sizeof(b.buf) + 1] = 0xff;
+		sf1[sizeof(b.buf) + 2] = 0xc0;
+		job.bitstream = sf1;
+		job.bitstream_size = sizeof(sf1);
+		CHECK_ERR(dd_stream_decode(s, &job, &err), err, "superframe index of one frame");
+		job.bitstream = b.buf;
+		job.bitstream_size = sizeof(b.buf);
+	}
 	/* headers fine, but the "tile data" is zeros: libavcodec must refuse, not crash */
 	CHECK_ERR(dd_stream_decode(s, &job, &err), err, "libavcodec");
 	dst.planes[1].size = 10;

@@ -340,6 +340,17 @@ static bool ref_known(const struct dd_stream *s, uint64_t ts)
 }
 
 /*
+ * Whether a frame starts the chain afresh: a key frame that takes nothing from the frames
+ * before it. A VP8 key frame with segmentation on and no new segment map keeps the previous
+ * frame's map (libavcodec and libvpx alike), so it does not, and after a lost or failed frame
+ * it decodes with a map the decoder never had.
+ */
+static bool resets_chain(const struct dd_expectation *x)
+{
+	return x->key_frame && !x->inherits;
+}
+
+/*
  * A chained codec's decoder lacks the job at position seq (or got it and failed): the jobs
  * after it fail until a key frame after it decodes. The latest such position counts, since a
  * key frame before it does not make up for it.
@@ -366,7 +377,7 @@ static bool broken_now(const struct dd_stream *s)
 	for (unsigned int i = s->pend_count; i-- > s->pend_final;) {
 		if (s->head_seq + i < s->broken_seq)
 			break;
-		if (pending_at(s, i)->x.key_frame)
+		if (resets_chain(&pending_at(s, i)->x))
 			return false;
 	}
 	return true;
@@ -383,7 +394,7 @@ static int check_refs(struct dd_stream *s, const struct dd_job *job, struct dd_e
 {
 	const struct dd_codec_ops *c = s->codec_ops;
 
-	if (c->chained && !x->key_frame && broken_now(s)) {
+	if (c->chained && !resets_chain(x) && broken_now(s)) {
 		char which[48] = "";
 
 		if (s->broken_ts_known)
@@ -477,7 +488,7 @@ static void record_success(struct dd_stream *s, const struct dd_job *job,
 {
 	if (x->key_frame)
 		dd_ref_set_clear(&s->refs);
-	if (x->key_frame && s->broken && seq >= s->broken_seq)
+	if (resets_chain(x) && s->broken && seq >= s->broken_seq)
 		s->broken = false;
 	if (s->codec_state)
 		s->codec_ops->access->decoded(s->codec_state, job, x, &s->refs);
@@ -502,7 +513,7 @@ static void doom_dependents(struct dd_stream *s, unsigned int failed)
 	for (unsigned int i = failed + 1; s->codec_ops->chained && i < s->pend_count; i++) {
 		struct dd_pending *e = pending_at(s, i);
 
-		if (e->x.key_frame)
+		if (resets_chain(&e->x))
 			break;
 		if (!e->doomed) {
 			e->doomed = e->doomed_chained = true;

@@ -50,6 +50,11 @@
  *                    bit-exact again from the next keyframe.
  * At the end the stream is closed: its pictures must then hold no bytes (every picture
  * counted was given back once) and must have held some (the count works).
+ *   --inherit-next-key  (VP8, with --corrupt) the first key frame after the corrupted job
+ *                    says, in its controls, that it keeps the previous frame's segment map
+ *                    (segmentation on, no map update: libavcodec then takes the map from
+ *                    the frame before, which the decoder lacks): that job must fail, and
+ *                    decoding resumes at the key frame after it
  *   --corrupt N:lost job N fails before the engine sees it, and the engine is told
  *                    (dd_stream_lost(): a job the kernel withdrew while the daemon was
  *                    stopped, or cancelled before it started); the client's slots follow the
@@ -305,6 +310,7 @@ int main(int argc, char **argv)
 		{ "switch-every", required_argument, NULL, 'W' },
 		{ "expect-switches", required_argument, NULL, 'E' },
 		{ "starve", required_argument, NULL, 'M' },
+		{ "inherit-next-key", no_argument, NULL, 'I' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
@@ -315,6 +321,7 @@ int main(int argc, char **argv)
 	struct mode_switch ms;
 	bool fresh = true; /* no job submitted since open or flush */
 	bool starving = false; /* --starve: the limit is one byte */
+	bool inherit_next_key = false;
 	enum corruption corrupt = C_NONE;
 	struct vp8_client vp8 = { 0 };
 	struct vp9_client vp9 = { 0 };
@@ -347,6 +354,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			flush_at = atol(optarg);
+			break;
+		case 'I':
+			inherit_next_key = true;
 			break;
 		case 'c':
 			if (parse_corruption(optarg, &run.corrupt_at, &corrupt)) {
@@ -561,6 +571,14 @@ int main(int argc, char **argv)
 			}
 		}
 
+		if (inherit_next_key && codec == DD_CODEC_VP8 && key && run.corrupt_at >= 0 &&
+		    (long)i > run.corrupt_at) {
+			c8.segment.flags |= V4L2_VP8_SEGMENT_FLAG_ENABLED;
+			c8.segment.flags &= ~V4L2_VP8_SEGMENT_FLAG_UPDATE_MAP;
+			expect_fail = 1;
+			inherit_next_key = false;
+			fprintf(stderr, "job %zu: key frame said to keep the segment map\n", i);
+		}
 		if ((long)i >= run.fuzz_from && (long)i <= run.fuzz_to) {
 			if (!run.faulted)
 				printf("fault %ld\n", display);

@@ -77,6 +77,12 @@ struct dd_stream {
 	bool shared, want_shared;
 	unsigned int client_lookahead; /* the caller's lookahead, before the share */
 	bool fresh; /* no job reached the backend since open or flush */
+	/*
+	 * VP9: no frame that sets every saved probability context (dd_expectation.sets_probs)
+	 * decoded since open or flush: libavcodec's contexts are zeros, or what frames before a
+	 * seek left.
+	 */
+	bool probs_unset;
 	/* the pending jobs: a ring of pend_cap, the oldest at pend_head */
 	struct dd_pending *pend;
 	unsigned int pend_cap, pend_head, pend_count;
@@ -261,6 +267,7 @@ struct dd_stream *dd_stream_open(struct dd_engine *e, enum dd_codec codec, uint3
 		   s->ops->sync;
 	s->lookahead = s->want_lookahead = s->client_lookahead = max_lookahead(e);
 	s->fresh = true;
+	s->probs_unset = true;
 	dd_ref_set_init(&s->refs);
 	elog(e, DD_LOG_INFO, "%s stream opened with the %s backend", dd_codec_name(codec),
 	     s->ops->name);
@@ -383,6 +390,17 @@ static bool broken_now(const struct dd_stream *s)
 	return true;
 }
 
+/* Whether a job submitted now loads probabilities that nothing decoded or in flight has set. */
+static bool probs_unset_now(const struct dd_stream *s)
+{
+	if (!s->probs_unset)
+		return false;
+	for (unsigned int i = s->pend_final; i < s->pend_count; i++)
+		if (pending_at(s, i)->x.sets_probs)
+			return false;
+	return true;
+}
+
 /*
  * The references a job names, by the codec's own rules (codec_ops->access) or the engine's:
  * every one decoded since the last key frame or flush, or in flight. The codec's rules need
@@ -404,6 +422,11 @@ static int check_refs(struct dd_stream *s, const struct dd_job *job, struct dd_e
 				    "depends on every frame since the key frame, so decoding "
 				    "resumes at the next key frame", which, dd_codec_name(s->codec));
 	}
+	if (x->needs_probs && probs_unset_now(s))
+		return dd_fail_kind(err, DD_ERR_REFERENCE,
+				    "VP9 intra-only frame that loads a saved probability context, "
+				    "and no frame since the stream started or was flushed set them "
+				    "(decoding resumes at a key frame)");
 	if (c->access) {
 		if (s->pend_final < s->pend_count) {
 			e->access_later = true;
@@ -490,6 +513,8 @@ static void record_success(struct dd_stream *s, const struct dd_job *job,
 		dd_ref_set_clear(&s->refs);
 	if (resets_chain(x) && s->broken && seq >= s->broken_seq)
 		s->broken = false;
+	if (x->sets_probs)
+		s->probs_unset = false;
 	if (s->codec_state)
 		s->codec_ops->access->decoded(s->codec_state, job, x, &s->refs);
 	dd_ref_set_add(&s->refs, job->timestamp);
@@ -629,6 +654,7 @@ void dd_stream_flush(struct dd_stream *s)
 		s->codec_ops->access->reset(s->codec_state);
 	s->broken = false;
 	s->fresh = true;
+	s->probs_unset = true;
 }
 
 /*

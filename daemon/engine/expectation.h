@@ -29,6 +29,12 @@ struct dd_expectation {
 	/* H.264 second field: one of ref_ts may be this very picture's first field */
 	bool may_ref_self;
 	bool intra;   /* H.264: only I (or SI) slices */
+	/*
+	 * VP9: the frame sets all four saved probability contexts (a key frame, error resilient,
+	 * an intra-only frame that resets them all), or loads one that only earlier frames set
+	 * (an intra-only frame without that reset: its probabilities are context 0's).
+	 */
+	bool sets_probs, needs_probs;
 	bool leading; /* H.264: rejected as a leading picture of a random access point */
 };
 

@@ -160,7 +160,9 @@ int dd_check_vp9_job(const struct dd_job *job, struct dd_expectation *x,
 		.bit_depth = c->bit_depth,
 		.profile = c->profile,
 		.key_frame = key,
+		.sets_probs = key || er || (intra_only && h.reset_frame_context == 3),
 	};
+	x->needs_probs = intra_only && !x->sets_probs;
 	if (!key && !intra_only) {
 		x->num_refs = 3;
 		x->ref_ts[0] = c->last_frame_ts;

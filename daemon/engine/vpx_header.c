@@ -102,7 +102,7 @@ int dd_vp9_peek(const uint8_t *data, size_t size, struct dd_vp9_peek *h, struct 
 	} else {
 		h->intra_only = h->show_frame ? 0 : get_bits(&b, 1);
 		if (!h->error_resilient)
-			get_bits(&b, 2); /* reset_frame_context */
+			h->reset_frame_context = get_bits(&b, 2);
 		if (h->intra_only) {
 			if (!vp9_sync_code(&b))
 				return dd_fail(err, "VP9 intra-only frame without sync code");

@@ -33,6 +33,7 @@ struct dd_vp9_peek {
 	bool show_frame;
 	bool error_resilient;
 	bool intra_only;
+	unsigned int reset_frame_context; /* the bitstream's 0..3 (3: reset all four) */
 	bool has_size;      /* keyframes and intra-only frames carry an explicit size */
 	unsigned int bit_depth; /* valid when has_size */
 	uint32_t width;

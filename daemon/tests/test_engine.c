@@ -589,6 +589,42 @@ static void test_job_validation(void)
 		inter.buf[0] |= 0x08;
 		CHECK_ERR(dd_stream_decode(s, &job, &err), err, "show_existing_frame");
 	}
+	/*
+	 * An intra-only frame right after a flush loads probability context 0, which no frame
+	 * since set (libvpx: "Uninitialized entropy context"), unless it resets all four.
+	 */
+	for (unsigned int reset = 0; reset < 4; reset += 3) {
+		struct bw io = { { 0 }, 0 };
+
+		dd_stream_flush(s);
+		put(&io, 2, 2);
+		put(&io, 0, 2);
+		put(&io, 0, 1); /* show_existing */
+		put(&io, 1, 1); /* NON_KEY */
+		put(&io, 0, 1); /* hidden */
+		put(&io, 0, 1); /* error_res */
+		put(&io, 1, 1); /* intra_only */
+		put(&io, reset, 2); /* reset_frame_context */
+		put(&io, 0x498342, 24);
+		put(&io, 1, 8); /* refresh_frame_flags */
+		put(&io, 63, 16);
+		put(&io, 47, 16);
+		job.bitstream = io.buf;
+		job.bitstream_size = sizeof(io.buf);
+		c9.flags = V4L2_VP9_FRAME_FLAG_INTRA_ONLY;
+		c9.frame_width_minus_1 = 63;
+		c9.frame_height_minus_1 = 47;
+		if (reset != 3) {
+			CHECK_ERR(dd_stream_decode(s, &job, &err), err,
+				  "intra-only frame that loads a saved probability");
+			CHECK(err.kind == DD_ERR_REFERENCE);
+		} else {
+			/* it reaches the decoder (and fails there: no tile data) */
+			err.msg[0] = '\0';
+			CHECK(dd_stream_decode(s, &job, &err) == -1);
+			CHECK(!strstr(err.msg, "intra-only frame that loads"));
+		}
+	}
 	dd_stream_flush(s);
 	dd_stream_close(s);
 	dd_engine_free(e);

@@ -321,8 +321,6 @@ static AVCodecContext *open_codec(struct dd_backend_stream *s, unsigned int fram
 		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
-	s->no_packet.s = s;
-	s->no_packet.tag = 0;
 	ctx->opaque = &s->no_packet;
 	ctx->get_buffer2 = capture_get_buffer2;
 	/*
@@ -396,6 +394,7 @@ static struct dd_backend_stream *open_stream(struct ff_backend *be, enum dd_code
 	}
 	s->be = be;
 	s->codec = codec;
+	s->no_packet.s = s;
 	s->pkt = be->lib.av_packet_alloc();
 	s->captured = be->lib.av_frame_alloc();
 	s->drained = be->lib.av_frame_alloc();

@@ -52,7 +52,7 @@ struct ff_packet_ref {
  */
 struct ff_capture {
 	uintptr_t tag;            /* the packet's number (pkt->opaque); 0 = free */
-	struct ff_packet_ref ref; /* the contexts' opaque while the packet is sent */
+	struct ff_packet_ref ref; /* the contexts' opaque while the packet is sent (.s: set once) */
 	AVFrame *pic;             /* the last picture allocated for it */
 	unsigned int allocations;
 	bool capture_failed;
@@ -107,7 +107,7 @@ struct dd_backend_stream {
 	unsigned int frame_threads;
 	bool pipe_capable;
 	uintptr_t sent;          /* packets sent since open or flush, fillers included */
-	struct ff_packet_ref no_packet; /* the context's opaque between sends, and in SYNC mode */
+	struct ff_packet_ref no_packet; /* the contexts' opaque between sends and in SYNC mode */
 	pthread_mutex_t capture_lock;
 	struct ff_capture cap[FF_CAPTURE_SLOTS];
 	uint8_t vpx_header;      /* first byte of the last VP8/VP9 frame sent (version/profile) */

@@ -74,6 +74,7 @@ int ff_pipe_open(struct dd_backend_stream *s)
 		return -1;
 	}
 	for (unsigned int i = 0; i < FF_CAPTURE_SLOTS; i++) {
+		s->cap[i].ref.s = s;
 		s->cap[i].pic = s->be->lib.av_frame_alloc();
 		if (!s->cap[i].pic)
 			return -1;
@@ -239,7 +240,6 @@ static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t si
 	 * VP9 superframe's later frames may wait for the next send and get its opaque; only
 	 * H.264's lines are read, and VP9 takes just the stream from it.)
 	 */
-	c->ref.s = s;
 	c->ref.tag = tag;
 	s->ctx->opaque = &c->ref;
 	sent = lib->avcodec_send_packet(s->ctx, s->pkt);

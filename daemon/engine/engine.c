@@ -766,7 +766,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	if (s->codec_ops->predicts_from)
 		e->num_names = s->codec_ops->predicts_from(job, &e->x, e->names);
 	if ((s->want_lookahead != s->lookahead || s->want_shared != s->shared) &&
-	    ((e->x.key_frame && !e->x.inherits) || s->fresh))
+	    (resets_chain(&e->x) || s->fresh))
 		switch_mode(s);
 	s->fresh = false;
 	if (s->async) {

@@ -122,10 +122,16 @@ int dd_vp9_peek(const uint8_t *data, size_t size, struct dd_vp9_peek *h, struct 
 	return 0;
 }
 
+/* Bytes per frame size in the index a superframe marker byte announces. */
+static unsigned int superframe_mag(uint8_t marker)
+{
+	return ((marker >> 3) & 3) + 1;
+}
+
 unsigned int dd_vp9_superframe_count(const uint8_t *data, size_t size)
 {
 	uint8_t marker;
-	unsigned int frames, mag;
+	unsigned int frames;
 	size_t index_size;
 
 	if (size < 1)
@@ -134,8 +140,7 @@ unsigned int dd_vp9_superframe_count(const uint8_t *data, size_t size)
 	if ((marker & 0xe0) != 0xc0)
 		return 0;
 	frames = (marker & 7) + 1;
-	mag = ((marker >> 3) & 3) + 1;
-	index_size = 2 + (size_t)mag * frames;
+	index_size = 2 + (size_t)superframe_mag(marker) * frames;
 	if (size < index_size || data[size - index_size] != marker)
 		return 0;
 	return frames;
@@ -144,13 +149,15 @@ unsigned int dd_vp9_superframe_count(const uint8_t *data, size_t size)
 bool dd_vp9_superframe_exact(const uint8_t *data, size_t size)
 {
 	unsigned int frames = dd_vp9_superframe_count(data, size), mag;
+	size_t index_size;
 	const uint8_t *p;
 	uint64_t total = 0;
 
 	if (!frames)
 		return false;
-	mag = ((data[size - 1] >> 3) & 3) + 1;
-	p = data + size - 1 - (size_t)mag * frames;
+	mag = superframe_mag(data[size - 1]);
+	index_size = 2 + (size_t)mag * frames;
+	p = data + size - index_size + 1;
 	for (unsigned int f = 0; f < frames; f++) {
 		uint32_t frame_size = 0;
 
@@ -160,5 +167,5 @@ bool dd_vp9_superframe_exact(const uint8_t *data, size_t size)
 			return false;
 		total += frame_size;
 	}
-	return total == size - (2 + (size_t)mag * frames);
+	return total == size - index_size;
 }

@@ -62,7 +62,5 @@ int main(void)
 
 	dd_h264_access_free(&a);
 	dd_ref_set_free(&decoded);
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return check_summary("h264-access", failures);
 }

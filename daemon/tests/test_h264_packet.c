@@ -79,7 +79,5 @@ int main(void)
 	refused(&p, "a frame, then a field", 3, 5, 1, 5);
 	refused(&p, "a frame of frame_num 5, a slice of 6", 3, 5, 3, 6);
 	dd_h264_packet_free(&p);
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return check_summary("h264-packet", failures);
 }

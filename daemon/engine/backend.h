@@ -105,6 +105,14 @@ struct dd_backend_ops {
 	/* Forget all pictures and state (seek / STREAMOFF). */
 	void (*flush)(struct dd_backend_stream *stream);
 	/*
+	 * Optional, for a backend that checks a job's references itself (dav1d's slots): the
+	 * picture this timestamp named is gone from the client's buffer (a job with it failed or
+	 * never reached the backend), or with NULL, pictures of unknown timestamps are. A later
+	 * job that names such a picture must fail, not predict from what the decoder still
+	 * holds under the name. The engine's own reference set is told apart from this.
+	 */
+	void (*forget)(struct dd_backend_stream *stream, const uint64_t *timestamp);
+	/*
 	 * Optional: decodes codec's sample (warm_samples.h) in a stream of its own as a job's
 	 * data would be decoded, and drops the pictures. The number of pictures decoded, or -1
 	 * with err: the sample did not decode, so neither would a client's stream.

@@ -972,6 +972,18 @@ static void d_flush(struct dd_backend_stream *s)
 			job_failed(q_at(s, i), "%s", "the stream was flushed before the job finished");
 }
 
+/*
+ * Clients reuse timestamps (a CAPTURE buffer's), so a slot naming one may hold an older
+ * picture than the client now means by it. Unknown timestamps: any slot may be stale, and
+ * decoding resumes at the next shown key frame (which refreshes all eight).
+ */
+static void d_forget(struct dd_backend_stream *s, const uint64_t *ts)
+{
+	for (int i = 0; i < DD_AV1_NUM_SLOTS; i++)
+		if (!ts || s->state.slot[i].ts == *ts)
+			s->state.slot[i].valid = false;
+}
+
 static struct dd_meter *d_meter(struct dd_backend_stream *s)
 {
 	return s->meter;
@@ -989,6 +1001,7 @@ const struct dd_backend_ops dd_backend_dav1d = {
 	.sync = d_sync,
 	.set_shared = d_set_shared,
 	.flush = d_flush,
+	.forget = d_forget,
 	.close = d_close,
 	.warm_up = d_warm_up,
 	.meter = d_meter,

@@ -476,6 +476,15 @@ static int check_job(struct dd_stream *s, const struct dd_job *job, struct dd_pe
 	return dd_picture_check(job->dst, x->width, x->height, x->bit_depth, err);
 }
 
+/* ts (NULL: unknown ones) no longer names an intact picture: see dd_backend_ops.forget. */
+static void forget_picture(struct dd_stream *s, const uint64_t *ts)
+{
+	if (ts)
+		dd_ref_set_remove(&s->refs, *ts);
+	if (s->ops->forget)
+		s->ops->forget(s->bs, ts);
+}
+
 /* seq: the job's position (head_seq numbering), for a chained codec. */
 static void record_failure(struct dd_stream *s, uint64_t ts, const struct dd_expectation *x,
 			   uint64_t seq)
@@ -483,24 +492,23 @@ static void record_failure(struct dd_stream *s, uint64_t ts, const struct dd_exp
 	s->failures++;
 	mark_broken(s, seq, &ts);
 	/* whatever this timestamp named before, its picture is now garbage */
-	dd_ref_set_remove(&s->refs, ts);
+	forget_picture(s, &ts);
 	if (s->codec_state)
 		s->codec_ops->access->failed(s->codec_state, ts, x);
 }
 
 void dd_stream_forget(struct dd_stream *s, uint64_t ts)
 {
-	dd_ref_set_remove(&s->refs, ts);
+	forget_picture(s, &ts);
 }
 
 void dd_stream_lost(struct dd_stream *s, const uint64_t *ts)
 {
-	if (ts) {
+	forget_picture(s, ts);
+	if (ts && s->codec_state) {
 		struct dd_expectation none = { 0 };
 
-		dd_ref_set_remove(&s->refs, *ts);
-		if (s->codec_state)
-			s->codec_ops->access->failed(s->codec_state, *ts, &none);
+		s->codec_ops->access->failed(s->codec_state, *ts, &none);
 	}
 	mark_broken(s, s->head_seq + s->pend_count, ts);
 }

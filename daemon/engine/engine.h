@@ -310,7 +310,10 @@ void dd_stream_forget(struct dd_stream *stream, uint64_t timestamp);
  * dd_stream_forget), a codec whose decoder state depends on every frame since the key
  * frame (VP8, VP9: probability contexts, the previous frame's motion vectors, the segment
  * map) fails every later job until the next key frame, and H.264 counts the picture as lost,
- * so that decoding resumes at an access point with a restarted decoder.
+ * so that decoding resumes at an access point with a restarted decoder. AV1 empties the
+ * reference slots that hold the timestamp (every slot when it is unknown: the lost frames
+ * may have refreshed any, under reused timestamps), so jobs that predict from them fail
+ * until the slots are refreshed (a shown key frame refreshes all).
  */
 void dd_stream_lost(struct dd_stream *stream, const uint64_t *timestamp);
 

@@ -32,6 +32,16 @@
  *                error); the client waits for its jobs before B, then the limit goes. They
  *                must fail, job A with DD_ERR_NO_MEMORY, and the stream must match again
  *                from the next shown key frame, as after --corrupt
+ *   --lose-recycled JOB  from job JOB on, the first inter frame that replaces every slot holding
+ *                some picture it does not predict from gets that picture's timestamp (as a
+ *                client that names pictures by CAPTURE buffer reuses the buffer: Chromium,
+ *                FFmpeg's v4l2-request) and never reaches the engine, which is told
+ *                (dd_stream_lost(): cancelled before it started); the client's slots follow
+ *                the bitstream. A later job names the timestamp meaning the lost frame: it
+ *                must fail for its reference (DD_ERR_REFERENCE), not decode from the older
+ *                picture dav1d still holds under it,
+ *                and the pictures shown until the next shown key frame must match or have
+ *                FAILED (run_clips.py --shown-exact)
  *   --forward-key  turn the first (shown) key frame into a forward key frame: the job says
  *                show_frame = 0, showable_frame = 1, error resilient (implied for a shown key
  *                frame), refresh slot 0 only; then, as from a show_existing_frame of that slot,
@@ -404,6 +414,10 @@ struct run {
 	long jobs, failures, fuzz_from, fuzz_to, corrupt_at;
 	struct starve starve;
 	bool fuzzed, key_after_fuzz, key_after_corrupt;
+	long lose_from;      /* --lose-recycled, or -1 */
+	bool lost;           /* the recycled job was lost */
+	bool lost_ts_named;  /* a later job named its timestamp (and failed) */
+	uint64_t lost_ts;
 	int status;
 	/* since --corrupt: the failed jobs, which later jobs must not decode from */
 	uint64_t failed_ts[256];
@@ -448,6 +462,23 @@ static void finish(struct run *run, struct inflight *in, bool ok, const struct d
 			run->status = 1;
 		if (run->corrupt_at >= 0 && !run->key_after_corrupt)
 			fprintf(stderr, "job %ld failed as expected: %s\n", in->index, err->msg);
+		/*
+		 * The engine must know the picture is gone: dav1d may reject the frame too when
+		 * the older picture's order hint desyncs its header parse, but that is chance (a
+		 * stream without order hints would decode from the wrong picture).
+		 */
+		for (unsigned int n = 0; run->lost && !run->key_after_corrupt && n < in->num_names;
+		     n++) {
+			if (in->names[n] != run->lost_ts || run->lost_ts_named)
+				continue;
+			run->lost_ts_named = true;
+			if (err->kind != DD_ERR_REFERENCE) {
+				fprintf(stderr, "job %ld names the lost frame's ts %llu and failed, "
+					"but not for its reference: %s\n", in->index,
+					(unsigned long long)run->lost_ts, err->msg);
+				run->status = 1;
+			}
+		}
 	} else {
 		if (in->corrupted) {
 			fprintf(stderr, "job %ld was damaged and decoded anyway\n", in->index);
@@ -494,6 +525,36 @@ static void show(struct shown *sh, struct pic *p)
 	sh->pics[sh->count++] = p ? pic_ref(p) : NULL;
 }
 
+/*
+ * --lose-recycled: a timestamp the job may take, as a client whose pictures are named by
+ * the buffer they are in: every slot holding it is refreshed by the job, which does not
+ * predict from it (so a buffer-recycling client may decode into that buffer). 1 with *ts.
+ */
+static int recyclable_ts(const struct av1_client *c, const struct av1_job *job, uint64_t *ts)
+{
+	const struct v4l2_ctrl_av1_frame *f = &job->frame;
+
+	if (f->frame_type != V4L2_AV1_INTER_FRAME)
+		return 0;
+	for (int k = 0; k < 8; k++) {
+		uint64_t t = c->slot_ts[k];
+		bool ok = true;
+
+		for (int i = 0; i < 8; i++)
+			if (c->slot_ts[i] == t && !(job->fh.refresh_frame_flags & (1u << i)))
+				ok = false;
+		for (int i = 0; i < V4L2_AV1_REFS_PER_FRAME; i++)
+			if (f->ref_frame_idx[i] >= 0 && f->ref_frame_idx[i] < 8 &&
+			    c->slot_ts[f->ref_frame_idx[i]] == t)
+				ok = false;
+		if (ok) {
+			*ts = t;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Collects the oldest job in flight; false when the engine returned another one. */
 static bool collect_one(struct dd_stream *stream, struct run *run, struct inflight *ring,
 			unsigned int ring_size, unsigned int *head, unsigned int *count, bool wait)
@@ -529,13 +590,14 @@ int main(int argc, char **argv)
 		{ "shared-every", required_argument, NULL, 's' },
 		{ "share-changes", required_argument, NULL, 'S' },
 		{ "starve", required_argument, NULL, 'M' },
+		{ "lose-recycled", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	enum av1_layout layout = AV1_LAYOUT_GST;
 	struct dd_engine_config cfg = { .log = log_cb };
 	static struct av1_job job;
 	struct roundtrip rt = { 0 };
-	struct run run = { .fuzz_from = -1, .fuzz_to = -1, .corrupt_at = -1,
+	struct run run = { .fuzz_from = -1, .fuzz_to = -1, .corrupt_at = -1, .lose_from = -1,
 			   .starve = STARVE_NONE };
 	struct shown sh = { 0 };
 	struct av1_client client;
@@ -593,6 +655,11 @@ int main(int argc, char **argv)
 			/* from job A on, failures are judged as after --corrupt A */
 			run.corrupt_at = run.starve.from;
 			break;
+		case 'R':
+			run.lose_from = atol(optarg);
+			if (run.lose_from < 0)
+				return 2;
+			break;
 		case 'c':
 			if (sscanf(optarg, "%ld:%15s", &run.corrupt_at, mode) < 1 ||
 			    run.corrupt_at < 0 || (mode[0] && strcmp(mode, "garbage") &&
@@ -608,7 +675,8 @@ int main(int argc, char **argv)
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: decode_av1 [--layout gst|chromium|tiles] [--roundtrip] "
 			"[--fuzz SEED:FROM:TO] [--threads N] [--lookahead N] "
-			"[--corrupt JOB[:garbage|truncate]] [--shared-every N [--share-changes M]] clip.ivf\n");
+			"[--corrupt JOB[:garbage|truncate]] [--lose-recycled JOB] "
+			"[--shared-every N [--share-changes M]] clip.ivf\n");
 		return 2;
 	}
 	if (ivf_load(&ivf, argv[optind], 0) || strcmp(ivf.fourcc, "AV01")) {
@@ -651,6 +719,28 @@ int main(int argc, char **argv)
 						slots[i] = pic_ref(slots[job.show_slot & 7]);
 					}
 				av1_client_done(&client, &job, ts);
+				continue;
+			}
+			if (run.lose_from >= 0 && run.jobs >= run.lose_from && !run.lost &&
+			    recyclable_ts(&client, &job, &run.lost_ts)) {
+				/* cancelled before it started: the daemon tells the engine so */
+				ts = run.lost_ts;
+				dd_stream_lost(stream, &ts);
+				run.lost = true;
+				run.corrupt_at = run.jobs;
+				printf("fault %ld\n", sh.count);
+				fprintf(stderr, "job %ld lost, named ts %llu as the picture it replaces\n",
+					run.jobs, (unsigned long long)ts);
+				if (job.fh.show_frame)
+					show(&sh, NULL);
+				for (int i = 0; i < 8; i++)
+					if (job.fh.refresh_frame_flags & (1u << i)) {
+						pic_unref(slots[i]);
+						slots[i] = NULL;
+					}
+				run.failed_ts[run.num_failed++] = ts;
+				av1_client_done(&client, &job, ts);
+				run.jobs++;
 				continue;
 			}
 			if (starve_in(&run.starve, run.jobs)) {
@@ -762,6 +852,12 @@ int main(int argc, char **argv)
 	}
 	if (run.corrupt_at >= 0 && !run.key_after_corrupt) {
 		fprintf(stderr, "no shown key frame decoded after the damaged job\n");
+		run.status = 1;
+	}
+	if (run.lose_from >= 0 && !run.lost_ts_named) {
+		fprintf(stderr, "--lose-recycled: %s\n", run.lost ?
+			"no job named the lost frame's timestamp before the next key frame" :
+			"no job could recycle a picture's timestamp");
 		run.status = 1;
 	}
 	run.status |= starve_done(&run.starve);

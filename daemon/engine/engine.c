@@ -77,6 +77,7 @@ struct dd_stream {
 	bool shared, want_shared;
 	unsigned int client_lookahead; /* the caller's lookahead, before the share */
 	bool fresh; /* no job reached the backend since open or flush */
+	bool submitted; /* some job reached the backend since open */
 	/*
 	 * VP9: no frame that sets every saved probability context (dd_expectation.sets_probs)
 	 * decoded since open or flush: libavcodec's contexts are zeros, or what frames before a
@@ -422,6 +423,16 @@ static int check_refs(struct dd_stream *s, const struct dd_job *job, struct dd_e
 				    "depends on every frame since the key frame, so decoding "
 				    "resumes at the next key frame", which, dd_codec_name(s->codec));
 	}
+	/*
+	 * After a flush that followed decoding (a seek), the decoder has no segment map of
+	 * this stream's, only the zeros a decoder starts with: right at open, those are the
+	 * map the encoder started from too; after a seek, the frame before it had another.
+	 */
+	if (x->inherits && s->fresh && s->submitted)
+		return dd_fail_kind(err, DD_ERR_REFERENCE,
+				    "VP8 key frame that keeps the segment map of the frame before "
+				    "it, first after a flush (a seek): the decoder lost that map, "
+				    "so decoding resumes at a key frame that sends its map");
 	if (x->needs_probs && probs_unset_now(s))
 		return dd_fail_kind(err, DD_ERR_REFERENCE,
 				    "VP9 intra-only frame that loads a saved probability context, "
@@ -777,6 +788,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	    (resets_chain(&e->x) || s->fresh))
 		switch_mode(s);
 	s->fresh = false;
+	s->submitted = true;
 	if (s->async) {
 		if (s->ops->submit(s->bs, job, s->head_seq + s->pend_count, err))
 			goto fail;

@@ -47,7 +47,11 @@
  *   --seek A:B        after request A-1, a seek: the engine is flushed, the client's DPB and
  *                     POC state start over, and decoding resumes at request B (an I-frame);
  *                     prints "seek A B". Leading pictures of a non-IDR I-frame may fail
- *                     (h264-client-check.py allows it), never show garbage
+ *                     (h264-client-check.py allows it), never show garbage. A seek that
+ *                     lands on a picture with P or B slices (no access point: a client
+ *                     that seeks to any frame, or into an intra-refresh stream) is a fault:
+ *                     that request must fail (its DPB is empty), later ones may until the
+ *                     next access point
  *   --starve [A:]B    requests A..B-1 (A = 0 if not given) decode with a picture memory
  *                     limit of one byte (dd_stream_set_memory_limit: a decoder past its
  *                     stream's claim); the client waits for its requests before A and before
@@ -459,10 +463,21 @@ int main(int argc, char **argv)
 		if (n == flip_at && job.slice_hdr_end <= job.size)
 			job.buf[fault_flip_header_byte(job.slice_hdr_end)] ^= FAULT_FLIP_MASK;
 		bool damaged = n == corrupt_at || n == flip_at;
+		/* the seek landed on no access point: nothing to predict from */
+		bool blind = n == seek_to && !intra;
+		/* requests that must fail, and why */
+		const char *must_fail = n == forget_at && !intra ?
+					"it names pictures the engine never decoded" :
+					blind ? "it has P or B slices and the seek emptied its DPB" :
+					starve_in(&run.starve, n) ?
+					"its picture memory limit is one byte" :
+					n == flip_at ? "a bit of its slice header is flipped" :
+					damaged || (n == garble_at && garble_fails) ?
+					"its slices are garbage" : NULL;
 		if (n == run.starve.from)
 			sync_all(stream); /* the client waits: frame threads allocate late */
 		if (n == forget_at || damaged || n == garble_at || n == cut_at ||
-		    n == run.starve.from) {
+		    n == run.starve.from || blind) {
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
@@ -474,7 +489,7 @@ int main(int argc, char **argv)
 		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
 		if (faulted && !resynced && !damaged && n != garble_at && n != cut_at &&
-		    !starve_in(&run.starve, n) &&
+		    !starve_in(&run.starve, n) && !blind &&
 		    (idr || (intra && garble_at < 0))) {
 			printf("resync %ld\n", n);
 			resynced = true;
@@ -498,9 +513,7 @@ int main(int argc, char **argv)
 			if (submit_request(stream, &job, &dj, spans, ns, n, p, depth,
 					   (faulted && !resynced) || (ra_leading && n > ra_at &&
 						   job.dp.top_field_order_cnt < ra_poc),
-					   (n == forget_at && !intra) || damaged ||
-					   (n == garble_at && garble_fails) ||
-					   starve_in(&run.starve, n)))
+					   must_fail != NULL))
 				fresh = false;
 			mode_switch_after(&ms, stream, n, may_switch);
 			if (ms.every && depth == 1) {
@@ -542,14 +555,8 @@ int main(int argc, char **argv)
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
-		} else if ((n == forget_at && !intra) || damaged ||
-			   (n == garble_at && garble_fails) ||
-			   starve_in(&run.starve, n)) {
-			fprintf(stderr, "request %ld decoded although %s\n", n, n == forget_at ?
-				"it names pictures the engine never decoded" :
-				starve_in(&run.starve, n) ?
-				"its picture memory limit is one byte" : n == flip_at ?
-				"a bit of its slice header is flipped" : "its slices are garbage");
+		} else if (must_fail) {
+			fprintf(stderr, "request %ld decoded although %s\n", n, must_fail);
 			run.status = 1;
 		} else {
 			print_md5(n, p, &job);

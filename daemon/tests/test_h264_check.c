@@ -511,11 +511,19 @@ int main(void)
 	struct header h;
 
 	agree("IDR frame", &idr);
+	/* P and B slices need a reference: with none in the DPB (a seek to no access point) */
+	CHECK(check(&p, &p, &err) == -1 && err.kind == DD_ERR_REFERENCE &&
+	      strstr(err.msg, "no picture for reference"),
+	      "P frame with an empty DPB: %s", err.msg[0] ? err.msg : "passed");
+	dpb[0] = (struct v4l2_h264_dpb_entry){ .reference_ts = 1000, .frame_num = 8,
+		.fields = V4L2_H264_FRAME_REF, .flags = V4L2_H264_DPB_ENTRY_FLAG_VALID };
+	CHECK(check(&p, &p, &err) == -1 && err.kind == DD_ERR_REFERENCE,
+	      "P frame whose DPB holds a picture not used for reference: %s",
+	      err.msg[0] ? err.msg : "passed");
+	set_dpb(2, (const uint16_t[]){ 8, 7 }, 0, V4L2_H264_FRAME_REF);
 	agree("P frame", &p);
 	agree("top field", &top);
 	agree("bottom field", &bottom);
-
-	set_dpb(2, (const uint16_t[]){ 8, 7 }, 0, V4L2_H264_FRAME_REF);
 	h = idr, h.pps_id ^= 1;
 	refused("PPS id", &idr, &h, "PPS control");
 	h = p, h.frame_num ^= 4;

@@ -427,8 +427,11 @@ static int check_refs(struct dd_stream *s, const struct dd_job *job, struct dd_e
 	 * After a flush that followed decoding (a seek), the decoder has no segment map of
 	 * this stream's, only the zeros a decoder starts with: right at open, those are the
 	 * map the encoder started from too; after a seek, the frame before it had another.
+	 * Unless the size changed: decoders start a new, zero map then (GStreamer restarts
+	 * streaming at a resolution change, which flushes).
 	 */
-	if (x->inherits && s->fresh && s->submitted)
+	if (x->inherits && s->fresh && s->submitted && x->width == s->last_width &&
+	    x->height == s->last_height)
 		return dd_fail_kind(err, DD_ERR_REFERENCE,
 				    "VP8 key frame that keeps the segment map of the frame before "
 				    "it, first after a flush (a seek): the decoder lost that map, "

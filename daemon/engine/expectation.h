@@ -36,6 +36,8 @@ struct dd_expectation {
 	 */
 	bool sets_probs, needs_probs;
 	bool leading; /* H.264: rejected as a leading picture of a random access point */
+	/* H.264: P or B slices, and the DPB (checked: no gaps in frame_num) lists no reference */
+	bool no_refs;
 };
 
 #endif

@@ -24,6 +24,7 @@ void dd_h264_access_reset(struct dd_h264_access *a)
 	dd_ref_set_clear(&a->bad);
 	dd_ref_set_clear(&a->exempt);
 	a->after_flush = true;
+	a->concealed = false;
 	a->leading = false;
 	a->poc = 0;
 }
@@ -65,6 +66,19 @@ int dd_h264_access_check(const struct dd_h264_access *a, const struct dd_job *jo
 				    "leading picture (POC %d) of a non-IDR access point (POC %d): "
 				    "its references precede the access point", picture_poc(dp), a->poc);
 	}
+	/*
+	 * P or B slices with nothing to predict from. The first picture after a flush may be
+	 * one: a client resumes at an intra-refresh stream's recovery point (a P picture whose
+	 * recovery-point SEI it read; we never see SEI) with its DPB reset, and hides the
+	 * pictures until the recovery frame count itself (Chromium, libavcodec). Anywhere else
+	 * the client dropped references the picture uses, and libavcodec would conceal them
+	 * without an error.
+	 */
+	if (x->no_refs && !a->after_flush)
+		return dd_fail_kind(err, DD_ERR_REFERENCE,
+				    "H.264 picture with P or B slices and no picture for reference "
+				    "in its DPB, not the first after a flush: it predicts from "
+				    "pictures the client dropped");
 	/* I slices use no reference: what the DPB lists cannot make them wrong */
 	if (x->intra)
 		return 0;
@@ -84,7 +98,7 @@ bool dd_h264_access_restart(const struct dd_h264_access *a, const struct dd_job 
 	if (a->after_flush || !x->intra || x->key_frame)
 		return false;
 	/* the access point dd_h264_access_decoded() will make of it */
-	if (!dd_ref_set_empty(&a->bad))
+	if (!dd_ref_set_empty(&a->bad) || a->concealed)
 		return true;
 	for (unsigned int i = 0; i < x->num_refs; i++)
 		if (unknown_ref(a, x, x->ref_ts[i], job->timestamp, decoded))
@@ -106,6 +120,7 @@ void dd_h264_access_decoded(struct dd_h264_access *a, const struct dd_job *job,
 		dd_ref_set_clear(&a->exempt);
 		a->leading = false;
 		a->after_flush = false;
+		a->concealed = false;
 		return;
 	}
 	/*
@@ -113,7 +128,7 @@ void dd_h264_access_decoded(struct dd_h264_access *a, const struct dd_job *job,
 	 * pictures, or DPB entries this stream never decoded (a daemon restart). The first
 	 * picture after a flush is one whatever its type: the client has reset its DPB.
 	 */
-	if (a->after_flush || !dd_ref_set_empty(&a->bad)) {
+	if (a->after_flush || a->concealed || !dd_ref_set_empty(&a->bad)) {
 		access_point = a->after_flush || x->intra;
 	} else if (x->intra) {
 		for (unsigned int i = 0; i < x->num_refs && !access_point; i++)
@@ -126,6 +141,7 @@ void dd_h264_access_decoded(struct dd_h264_access *a, const struct dd_job *job,
 				dd_ref_set_add(&a->exempt, x->ref_ts[i]);
 		a->leading = true;
 		a->poc = poc;
+		a->concealed = a->after_flush && x->no_refs;
 	} else if (a->leading && dp->nal_ref_idc && poc > a->poc) {
 		a->leading = false; /* an anchor after the access point: no more leading pictures */
 	}

@@ -33,6 +33,12 @@ struct dd_h264_access {
 	struct dd_ref_set bad;    /* pictures that failed since the last access point */
 	struct dd_ref_set exempt; /* pictures before the current access point: listed, unused */
 	bool after_flush;         /* nothing decoded since the stream opened or flushed */
+	/*
+	 * The access point is a P or B picture with an empty DPB (an intra-refresh recovery
+	 * point): libavcodec concealed its references and made up frames for its DPB, so the
+	 * next I picture is an access point with a restarted decoder, as after lost pictures.
+	 */
+	bool concealed;
 	bool leading;             /* in the leading run of a non-IDR access point */
 	int32_t poc;              /* that access point's POC */
 };

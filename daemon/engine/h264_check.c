@@ -433,16 +433,7 @@ int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct
 		if ((e->flags & want) == want && x->num_refs < DD_MAX_JOB_REFS)
 			x->ref_ts[x->num_refs++] = e->reference_ts;
 	}
-	/*
-	 * P and B slices predict from at least one picture. With none in the DPB (a seek that
-	 * landed on no access point, an intra-refresh stream's recovery point whose SEI never
-	 * reaches us) libavcodec conceals the missing pictures, often without an error, and
-	 * the picture would pass as good with nothing to check against.
-	 */
-	if (!x->intra && !x->num_refs)
-		return dd_fail_kind(err, DD_ERR_REFERENCE,
-				    "H.264 picture with P or B slices and no picture for reference "
-				    "in its DPB: it predicts from pictures this stream does not have "
-				    "(decoding resumes at an IDR or I picture)");
+	/* P and B slices predict from at least one picture: h264_access.c judges an empty DPB */
+	x->no_refs = !x->intra && !x->num_refs;
 	return 0;
 }

@@ -233,11 +233,14 @@ static int lost(struct dm_context *ctx, const struct dm_job *job)
 int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_failure *fail)
 {
 	const struct dm_job *job = f->job;
+	bool opened;
 
 	if (dm_job_to_engine(job, &f->ctrl, &f->pic, &f->dj, fail))
 		return lost(ctx, job);
 	if (claim_memory(ctx, job, &f->dj, fail))
 		return lost(ctx, job);
+	/* claim_memory() may have closed the decoder */
+	opened = !ctx->stream || ctx->codec != f->dj.codec;
 	if (open_stream(ctx, f->dj.codec, f->pic.fourcc, fail)) {
 		/* no decoder holds the memory: the claim goes back until one opens */
 		dm_mem_release(ctx->svc->memory, &ctx->claim);
@@ -256,6 +259,15 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
 		dd_stream_flush(ctx->stream);
 		dm_dbg("ctx %u: stream (re)started, decoder state dropped", ctx->id);
+	} else if (opened) {
+		/*
+		 * A decoder new to a stream the client started earlier (this daemon restarted,
+		 * or the decoder was closed to give its memory back): it lacks every frame
+		 * before this one, which VP8 and VP9 key frames that keep state from the frame
+		 * before them (a segment map) would need.
+		 */
+		dd_stream_lost(ctx->stream, NULL);
+		dm_dbg("ctx %u: decoder opened mid-stream: earlier frames count as lost", ctx->id);
 	}
 	/* what the client does decides the decoder's mode, from the next key frame on */
 	dd_stream_set_lookahead(ctx->stream, ctx->lookahead);

@@ -58,6 +58,9 @@
  *                    decoding resumes at the key frame after it (after the flush the
  *                    client sends no inter frame first: it seeks to the key frame, and
  *                    after the failed one to the next)
+ *   --inherit-new-size  with --inherit-next-key --flush-at: that key frame has another size
+ *                    than the frames before the flush, where every decoder starts a new,
+ *                    zero map (as continuous decoding would): it must decode, and match
  *   --corrupt N:lost job N fails before the engine sees it, and the engine is told
  *                    (dd_stream_lost(): a job the kernel withdrew while the daemon was
  *                    stopped, or cancelled before it started); the client's slots follow the
@@ -207,6 +210,7 @@ static void show_pic(long display, struct pic *p)
 struct rec {
 	size_t i;
 	int key, show, expect_fail;
+	bool want_reference; /* it must fail with DD_ERR_REFERENCE, for its references */
 	long display; /* the picture number it would have when shown */
 	struct pic *p;
 	uint8_t *copy;
@@ -239,6 +243,11 @@ static void job_result(struct rec *r, int ret, const struct dd_error *err)
 			run.bad = 1;
 		}
 		run.bad |= starve_failed(&run.starve, (long)i, err);
+		if (r->want_reference && err->kind != DD_ERR_REFERENCE) {
+			fprintf(stderr, "job %zu: failed, but not for what it takes from earlier "
+				"frames\n", i);
+			run.bad = 1;
+		}
 		if (!r->expect_fail && !(run.corrupt_at >= 0 && (long)i > run.corrupt_at) &&
 		    !(run.fuzz_from >= 0 && (long)i > run.fuzz_from) &&
 		    !(run.starve.from >= 0 && (long)i > run.starve.from && run.faulted)) {
@@ -314,6 +323,7 @@ int main(int argc, char **argv)
 		{ "expect-switches", required_argument, NULL, 'E' },
 		{ "starve", required_argument, NULL, 'M' },
 		{ "inherit-next-key", no_argument, NULL, 'I' },
+		{ "inherit-new-size", no_argument, NULL, 'N' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
@@ -324,7 +334,7 @@ int main(int argc, char **argv)
 	struct mode_switch ms;
 	bool fresh = true; /* no job submitted since open or flush */
 	bool starving = false; /* --starve: the limit is one byte */
-	bool inherit_next_key = false, inherit_skip = false;
+	bool inherit_next_key = false, inherit_skip = false, inherit_new_size = false;
 	enum corruption corrupt = C_NONE;
 	struct vp8_client vp8 = { 0 };
 	struct vp9_client vp9 = { 0 };
@@ -360,6 +370,9 @@ int main(int argc, char **argv)
 			break;
 		case 'I':
 			inherit_next_key = true;
+			break;
+		case 'N':
+			inherit_new_size = true;
 			break;
 		case 'c':
 			if (parse_corruption(optarg, &run.corrupt_at, &corrupt)) {
@@ -443,6 +456,7 @@ int main(int argc, char **argv)
 		struct dd_job job = { .codec = codec, .timestamp = (uint64_t)i * 1000 };
 		uint8_t *copy = NULL;
 		int key, show, flush_probe, expect_fail;
+		bool want_reference = false;
 		bool lost = false;
 		uint32_t w, h, fourcc;
 		struct pic *p;
@@ -577,12 +591,16 @@ int main(int argc, char **argv)
 		if (inherit_next_key && codec == DD_CODEC_VP8 && key &&
 		    ((run.corrupt_at >= 0 && (long)i > run.corrupt_at) ||
 		     (flush_at >= 0 && (long)i > flush_at))) {
-			inherit_skip = flush_at >= 0;
 			c8.segment.flags |= V4L2_VP8_SEGMENT_FLAG_ENABLED;
 			c8.segment.flags &= ~V4L2_VP8_SEGMENT_FLAG_UPDATE_MAP;
-			expect_fail = 1;
+			if (!inherit_new_size) {
+				inherit_skip = flush_at >= 0;
+				expect_fail = 1;
+				want_reference = true;
+			}
 			inherit_next_key = false;
-			fprintf(stderr, "job %zu: key frame said to keep the segment map\n", i);
+			fprintf(stderr, "job %zu: key frame said to keep the segment map%s\n", i,
+				inherit_new_size ? ", at a new size: it must decode" : "");
 		}
 		if ((long)i >= run.fuzz_from && (long)i <= run.fuzz_to) {
 			if (!run.faulted)
@@ -603,7 +621,7 @@ int main(int argc, char **argv)
 		if (!r)
 			return 2;
 		*r = (struct rec){ .i = i, .key = key, .show = show, .expect_fail = expect_fail,
-				   .display = display, .p = pic_ref(p), .copy = copy,
+				   .want_reference = want_reference, .display = display, .p = pic_ref(p), .copy = copy,
 				   .c8 = c8, .c9 = c9, .ch9 = ch9, .job = job };
 		if (codec == DD_CODEC_VP8) {
 			r->job.ctrl.vp8.frame = &r->c8;

@@ -48,10 +48,17 @@
  *                     POC state start over, and decoding resumes at request B (an I-frame);
  *                     prints "seek A B". Leading pictures of a non-IDR I-frame may fail
  *                     (h264-client-check.py allows it), never show garbage. A seek that
- *                     lands on a picture with P or B slices (no access point: a client
- *                     that seeks to any frame, or into an intra-refresh stream) is a fault:
- *                     that request must fail (its DPB is empty), later ones may until the
- *                     next access point
+ *                     lands on a picture with P or B slices (an intra-refresh stream's
+ *                     recovery point, which the client found by its SEI) is a fault
+ *                     ("fault B"): that request must decode, its empty DPB being the
+ *                     client's reset one, and the pictures may differ until the next I
+ *                     picture or --recovers-at (h264-client-check.py --garbage)
+ *   --recovers-at R   with such a seek: from request R on every picture must match (the
+ *                     intra refresh has swept the whole picture; prints "resync R")
+ *   --empty-dpb N     request N's DPB is emptied by the client mid-stream: with P or B
+ *                     slices it must fail (nothing to predict from; libavcodec would
+ *                     conceal without an error), later requests may fail until the next
+ *                     access point, as with --corrupt
  *   --starve [A:]B    requests A..B-1 (A = 0 if not given) decode with a picture memory
  *                     limit of one byte (dd_stream_set_memory_limit: a decoder past its
  *                     stream's claim); the client waits for its requests before A and before
@@ -289,6 +296,8 @@ int main(int argc, char **argv)
 		{ "garble", required_argument, NULL, 'b' },
 		{ "seek", required_argument, NULL, 'k' },
 		{ "no-access-point", no_argument, NULL, 'a' },
+		{ "recovers-at", required_argument, NULL, 'r' },
+		{ "empty-dpb", required_argument, NULL, 'e' },
 		{ "garble-fails", no_argument, NULL, 'G' },
 		{ "cut-slices", required_argument, NULL, 'u' },
 		{ "starve", required_argument, NULL, 'M' },
@@ -303,6 +312,7 @@ int main(int argc, char **argv)
 	bool resynced = false, no_access_point = false, garble_fails = false;
 	long forget_at = -1, corrupt_at = -1, garble_at = -1, cut_at = -1, n = 0;
 	long seek_from = -1, seek_to = -1, drop_at = -1, flip_at = -1;
+	long recovers_at = -1, empty_at = -1;
 	unsigned int lookahead = 1, stall_every = 0, switch_every = 0, expect_switches = 0;
 	struct mode_switch ms;
 	bool fresh = true; /* nothing submitted since open or a flush */
@@ -358,6 +368,12 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			no_access_point = true;
+			break;
+		case 'r':
+			recovers_at = atol(optarg);
+			break;
+		case 'e':
+			empty_at = atol(optarg);
 			break;
 		case 'L':
 			lookahead = (unsigned int)atoi(optarg);
@@ -463,12 +479,16 @@ int main(int argc, char **argv)
 		if (n == flip_at && job.slice_hdr_end <= job.size)
 			job.buf[fault_flip_header_byte(job.slice_hdr_end)] ^= FAULT_FLIP_MASK;
 		bool damaged = n == corrupt_at || n == flip_at;
-		/* the seek landed on no access point: nothing to predict from */
+		/* the seek landed on P or B slices: an intra-refresh recovery point */
 		bool blind = n == seek_to && !intra;
+		bool emptied = n == empty_at && !intra;
+
+		if (n == empty_at)
+			memset(job.dp.dpb, 0, sizeof(job.dp.dpb));
 		/* requests that must fail, and why */
 		const char *must_fail = n == forget_at && !intra ?
 					"it names pictures the engine never decoded" :
-					blind ? "it has P or B slices and the seek emptied its DPB" :
+					emptied ? "it has P or B slices and its DPB was emptied" :
 					starve_in(&run.starve, n) ?
 					"its picture memory limit is one byte" :
 					n == flip_at ? "a bit of its slice header is flipped" :
@@ -477,7 +497,7 @@ int main(int argc, char **argv)
 		if (n == run.starve.from)
 			sync_all(stream); /* the client waits: frame threads allocate late */
 		if (n == forget_at || damaged || n == garble_at || n == cut_at ||
-		    n == run.starve.from || blind) {
+		    n == run.starve.from || blind || emptied) {
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
@@ -489,8 +509,8 @@ int main(int argc, char **argv)
 		}
 		/* an I picture uses no reference: a restart right before it loses nothing */
 		if (faulted && !resynced && !damaged && n != garble_at && n != cut_at &&
-		    !starve_in(&run.starve, n) && !blind &&
-		    (idr || (intra && garble_at < 0))) {
+		    !starve_in(&run.starve, n) && !blind && !emptied &&
+		    (idr || (intra && garble_at < 0) || n == recovers_at)) {
 			printf("resync %ld\n", n);
 			resynced = true;
 			/* its leading pictures, as after a seek */

@@ -33,6 +33,8 @@ CLIPS = {
     "vp9-p2-10bit": ("vp9", [("350x198", 40, ["-pix_fmt", "yuv420p10le", "-profile:v", "2"])]),
     "vp9-tiles": ("vp9", [("1024x576", 40, ["-tile-columns", "2"])]),
     "vp8-reschange": ("vp8", [("352x288", 20, []), ("350x198", 20, []), ("176x144", 10, [])]),
+    # three key frames of one size (each part starts with one)
+    "vp8-keys": ("vp8", [("350x198", 8, []), ("350x198", 8, []), ("350x198", 8, [])]),
     "vp9-reschange": ("vp9", [("352x288", 20, []), ("350x198", 20, []),
                               ("176x144", 10, ["-pix_fmt", "yuv420p10le", "-profile:v", "2"])]),
     # AV1: the encoder is part of the arguments (see AOM, SVT below)

@@ -3,7 +3,8 @@
  * The H.264 access rules (h264_access.c) when the engine's set of decoded pictures has
  * overflowed, as it does 4096 pictures after the last IDR of an open-GOP stream: it then
  * says "decoded" to every timestamp, and a picture that failed must still not be usable as
- * a reference.
+ * a reference. And the empty DPB of a picture with P or B slices: allowed only first after a
+ * flush (an intra-refresh recovery point the client resumed at).
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,49 @@ static int check_p(struct dd_h264_access *a, const struct dd_ref_set *decoded, u
 	job.ctrl.h264.decode_params = &dp;
 	memset(err, 0, sizeof(*err));
 	return dd_h264_access_check(a, &job, &x, decoded, err);
+}
+
+/* A P picture whose DPB lists nothing for reference (dd_expectation.no_refs). */
+static int check_no_refs(struct dd_h264_access *a, const struct dd_ref_set *decoded,
+			 struct dd_error *err)
+{
+	struct v4l2_ctrl_h264_decode_params dp = { .top_field_order_cnt = 8,
+						   .bottom_field_order_cnt = 8 };
+	struct dd_job job = { .codec = DD_CODEC_H264, .timestamp = 7000 };
+	struct dd_expectation x = { .no_refs = true };
+
+	job.ctrl.h264.decode_params = &dp;
+	memset(err, 0, sizeof(*err));
+	return dd_h264_access_check(a, &job, &x, decoded, err);
+}
+
+static void empty_dpb(void)
+{
+	struct v4l2_ctrl_h264_decode_params dp = { .top_field_order_cnt = 4,
+						   .bottom_field_order_cnt = 4 };
+	struct dd_job job = { .codec = DD_CODEC_H264, .timestamp = 6000 };
+	struct dd_expectation p = { .num_refs = 0, .no_refs = true };
+	struct dd_h264_access a;
+	struct dd_ref_set decoded;
+	struct dd_error err;
+
+	dd_h264_access_init(&a);
+	dd_ref_set_init(&decoded);
+	job.ctrl.h264.decode_params = &dp;
+	CHECK(check_no_refs(&a, &decoded, &err) == 0,
+	      "first picture after open, P slices, empty DPB (a recovery point) refused: %s",
+	      err.msg);
+	/* it decoded: the next such picture is mid-stream */
+	dd_h264_access_decoded(&a, &job, &p, &decoded);
+	dd_ref_set_add(&decoded, 6000);
+	CHECK(check_no_refs(&a, &decoded, &err) == -1 && err.kind == DD_ERR_REFERENCE &&
+	      strstr(err.msg, "no picture for reference"),
+	      "mid-stream P picture with an empty DPB: %s", err.msg[0] ? err.msg : "passed");
+	dd_h264_access_reset(&a); /* a flush */
+	CHECK(check_no_refs(&a, &decoded, &err) == 0,
+	      "first picture after a flush, P slices, empty DPB refused: %s", err.msg);
+	dd_h264_access_free(&a);
+	dd_ref_set_free(&decoded);
 }
 
 int main(void)
@@ -62,5 +106,6 @@ int main(void)
 
 	dd_h264_access_free(&a);
 	dd_ref_set_free(&decoded);
+	empty_dpb();
 	return check_summary("h264-access", failures);
 }

@@ -626,7 +626,11 @@ static int d_decode(struct dd_backend_stream *s, const struct dd_job *job, struc
 	}
 	ret = take_picture(&pic, job->dst, out, err);
 	lib->dav1d_picture_unref(&pic);
-	/* the frame is in dav1d's slots whether or not it fit the CAPTURE buffer */
+	/*
+	 * The frame is in dav1d's slots whether or not it fit the CAPTURE buffer; when it did
+	 * not, the job fails and the engine empties the slots again (d_forget), since the
+	 * client's buffer under that timestamp holds no picture.
+	 */
 	dd_av1_state_update(&s->state, &info, job->timestamp);
 	log_frame(s, job, &info);
 	return ret;

@@ -402,9 +402,16 @@ static struct dd_backend_stream *open_stream(struct ff_backend *be, enum dd_code
 	s->meter = dd_meter_new();
 	dd_h264_packet_init(&s->h264);
 	s->frame_threads = frame_threads;
-	/* capture slots for PIPE mode, which the stream may enter later (ff_set_frame_delay) */
+	if (!s->pkt || !s->captured || !s->drained || !s->kept || !s->meter) {
+		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
+		goto fail;
+	}
+	/*
+	 * Capture slots for PIPE mode, which the stream may enter later (ff_set_frame_delay).
+	 * Set only here: ff_pipe_close() destroys the lock ff_pipe_open() made when it is set.
+	 */
 	s->pipe_capable = stream_frame_threads(be, UINT_MAX) && be->frame_delay > 1;
-	if (!s->pkt || !s->captured || !s->drained || !s->kept || !s->meter || ff_pipe_open(s)) {
+	if (ff_pipe_open(s)) {
 		dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory");
 		goto fail;
 	}

@@ -236,9 +236,11 @@ static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t si
 #endif
 	/*
 	 * The packet reaches a frame thread during this send, together with this opaque: the
-	 * previous drain left libavcodec nothing buffered, so the send submits it at once. (A
-	 * VP9 superframe's later frames may wait for the next send and get its opaque; only
-	 * H.264's lines are read, and VP9 takes just the stream from it.)
+	 * previous drain left libavcodec nothing buffered, so the send submits it at once (VP9
+	 * superframes that could leave frames waiting are refused by the check, vpx_check.c).
+	 * Not handled: a send that fails before the packet reaches a thread (an allocation in
+	 * libavcodec failed) still counts as a turn, so with three or more frame threads the
+	 * packets in flight complete one turn early until T - 1 more sends.
 	 */
 	c->ref.tag = tag;
 	s->ctx->opaque = &c->ref;

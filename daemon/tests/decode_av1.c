@@ -856,8 +856,8 @@ int main(int argc, char **argv)
 	}
 	if (run.lose_from >= 0 && !run.lost_ts_named) {
 		fprintf(stderr, "--lose-recycled: %s\n", run.lost ?
-			"no job named the lost frame's timestamp before the next key frame" :
-			"no job could recycle a picture's timestamp");
+			"no job that named the lost frame's timestamp before the next key frame "
+			"failed" : "no job could recycle a picture's timestamp");
 		run.status = 1;
 	}
 	run.status |= starve_done(&run.starve);

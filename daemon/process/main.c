@@ -448,6 +448,10 @@ int main(int argc, char **argv)
 	 * The bridge is open and FFmpeg and dav1d are loaded: nothing from here on needs a
 	 * privilege or a new file, and everything from here on handles untrusted data.
 	 */
+	/* the sandbox lets notices out only through a socket connected before it */
+	r = dm_notify_open();
+	if (r < 0)
+		dm_warn("cannot connect to $NOTIFY_SOCKET: %s", strerror(-r));
 	sandbox.user = opt.user;
 	sandbox.probe = opt.sandbox_probe;
 	if (dm_sandbox_enter(&sandbox)) {

@@ -40,17 +40,17 @@ unsigned int dm_notify_watchdog_ms(void)
 	return us ? (unsigned int)us : 1;
 }
 
-int dm_notify(const char *state)
+/* The socket dm_notify_open() connected, or -1. */
+static int notify_fd = -1;
+
+/* A datagram socket connected to NAME (not empty): the fd, or -errno. */
+static int connect_to(const char *name)
 {
-	const char *name = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	socklen_t sa_len;
 	size_t len;
-	ssize_t sent;
-	int fd, err = 0;
+	int fd;
 
-	if (!name || !name[0])
-		return 0;
 	/* systemd also knows vsock addresses (for VMs); a service on the host never gets one */
 	if (name[0] != '/' && name[0] != '@')
 		return -EAFNOSUPPORT;
@@ -67,11 +67,51 @@ int dm_notify(const char *state)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, sa_len);
+	if (connect(fd, (struct sockaddr *)&sa, sa_len) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int dm_notify_open(void)
+{
+	const char *name = getenv("NOTIFY_SOCKET");
+	int fd;
+
+	if (notify_fd >= 0)
+		close(notify_fd);
+	notify_fd = -1;
+	if (!name || !name[0])
+		return 0;
+	fd = connect_to(name);
+	if (fd < 0)
+		return fd;
+	notify_fd = fd;
+	return 0;
+}
+
+int dm_notify(const char *state)
+{
+	const char *name = getenv("NOTIFY_SOCKET");
+	size_t len = strlen(state);
+	ssize_t sent;
+	int fd, err = 0;
+
+	if (!name || !name[0])
+		return 0;
+	fd = notify_fd >= 0 ? notify_fd : connect_to(name);
+	if (fd < 0)
+		return fd;
+	/* send(): sendto without an address, the only kind the sandbox lets through */
+	sent = send(fd, state, len, MSG_NOSIGNAL);
 	if (sent < 0)
 		err = -errno;
-	else if ((size_t)sent != strlen(state))
+	else if ((size_t)sent != len)
 		err = -EMSGSIZE;
-	close(fd);
+	if (fd != notify_fd)
+		close(fd);
 	return err;
 }

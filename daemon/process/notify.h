@@ -7,9 +7,19 @@
 #define DAEDALUS_DAEMON_NOTIFY_H
 
 /*
+ * Connects a socket to the one named by $NOTIFY_SOCKET, for every later dm_notify(): before
+ * the sandbox, which allows sending only on connected sockets (a taken-over decoder must not
+ * reach, or pass fds to, any socket it chooses). 0 when connected or when there is no such
+ * variable; -errno when the variable is unusable or the connect failed (then each notice
+ * connects a socket of its own, which the sandbox refuses). Closes the socket it made before.
+ */
+int dm_notify_open(void);
+
+/*
  * Sends STATE (newline-separated VAR=value assignments) to the socket named by
- * $NOTIFY_SOCKET. 0 when sent or when there is no such variable (not started as a
- * Type=notify service); -errno when the variable is unusable or the send failed.
+ * $NOTIFY_SOCKET, through dm_notify_open()'s socket, or else a socket connected for this
+ * notice. 0 when sent or when there is no such variable (not started as a Type=notify
+ * service); -errno when the variable is unusable or the send failed.
  */
 int dm_notify(const char *state);
 

@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,8 +136,10 @@ static int allow_if(scmp_filter_ctx f, const char *name, struct scmp_arg_cmp cmp
 /*
  * What a running daemon calls, and nothing else: the bridge and dmabuf ioctls, memory
  * (mappings never executable: the libraries are loaded already), threads, futexes, time,
- * signals, logging to stderr or syslog and sd_notify (both AF_UNIX datagrams). No open():
- * every file the daemon uses is an fd it holds or the bridge hands it.
+ * signals, logging to stderr or syslog and sd_notify (datagrams on sockets connected before
+ * the filter). No open(): every file the daemon uses is an fd it holds or the bridge hands
+ * it. No new socket and no send to an address: a taken-over decoder could otherwise pass
+ * the bridge's fd or clients' dmabufs (SCM_RIGHTS) to any socket its uid can reach.
  */
 static const char *const plain_calls[] = {
 	/* I/O on fds the daemon holds: the bridge, dmabufs, stderr, the signalfd, sockets */
@@ -147,17 +150,12 @@ static const char *const plain_calls[] = {
 	/* threads and their synchronisation (clone: below, threads only) */
 	"futex", "futex_waitv", "set_robust_list", "get_robust_list", "rseq", "sched_yield",
 	"sched_getaffinity", "exit", "exit_group",
-	/* signals: the signalfd's mask, abort(), pthread_kill */
-	"rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "sigaltstack", "tgkill", "restart_syscall",
+	/* signals: the signalfd's mask, abort(), pthread_kill (tgkill: below, own threads only) */
+	"rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "sigaltstack", "restart_syscall",
 	/* time and identity, read-only */
 	"clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
 	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
 	"getrandom", "sysinfo", "uname", "getrlimit",
-	/*
-	 * syslog (connected before the filter) and sd_notify (sendto an address): datagrams
-	 * only, and no connect(), so no stream socket such as the system bus's is reachable
-	 */
-	"sendto", "sendmsg",
 };
 
 static int build_filter(scmp_filter_ctx f)
@@ -166,8 +164,6 @@ static int build_filter(scmp_filter_ctx f)
 		DAEDALUS_IOC_HELLO, DAEDALUS_IOC_GET_MSG, DAEDALUS_IOC_COMPLETE, DMA_BUF_IOCTL_SYNC,
 	};
 	/* the type's low bits: SOCK_CLOEXEC and SOCK_NONBLOCK may be or-ed in */
-	const struct scmp_arg_cmp dgram[2] = { SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
-					       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM) };
 	const struct scmp_arg_cmp own[2] = { SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0) };
 
 	for (size_t i = 0; i < sizeof(plain_calls) / sizeof(plain_calls[0]); i++)
@@ -182,7 +178,13 @@ static int build_filter(scmp_filter_ctx f)
 	    allow_if(f, "mmap", SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) ||
 	    allow_if(f, "mprotect", SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)))
 		return -1;
-	if (rule(f, SCMP_ACT_ALLOW, "socket", 2, dgram))
+	/*
+	 * syslog's and sd_notify's sockets were connected before the filter: send() is sendto()
+	 * without an address, the only kind allowed (no sendmsg: no fds passed either)
+	 */
+	if (allow_if(f, "sendto", SCMP_A4(SCMP_CMP_EQ, 0)))
+		return -1;
+	if (allow_if(f, "tgkill", SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())))
 		return -1;
 	/* new threads, never a new process (fork, vfork and posix_spawn lack CLONE_THREAD) */
 	if (allow_if(f, "clone", SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)))
@@ -234,6 +236,8 @@ static void probe_result(const char *what, int r)
 /* Tests only (--sandbox-probe): a decoder taken over would try these; each must fail. */
 static void probe(void)
 {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/shm/x" };
+	struct msghdr msg = { 0 };
 	int r;
 	pid_t pid;
 
@@ -245,6 +249,15 @@ static void probe(void)
 	probe_result("socket(AF_UNIX, SOCK_STREAM) (the system bus's kind)", r);
 	if (r >= 0)
 		close(r);
+	r = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	probe_result("socket(AF_UNIX, SOCK_DGRAM)", r);
+	if (r >= 0)
+		close(r);
+	/* fd -1: the filter answers before the kernel would look at the fd (EBADF) */
+	r = (int)sendto(-1, "x", 1, MSG_NOSIGNAL, (const struct sockaddr *)&sa, sizeof(sa));
+	probe_result("sendto(an address) (another process's socket)", r);
+	r = (int)sendmsg(-1, &msg, MSG_NOSIGNAL);
+	probe_result("sendmsg() (fds to another process)", r);
 	r = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 	probe_result("open(/proc/self/status)", r);
 	if (r >= 0)

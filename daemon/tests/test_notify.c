@@ -92,8 +92,18 @@ int main(void)
 	r = dm_notify("READY=1\nSTATUS=x");
 	CHECK(r == 0, "path: %s", strerror(-r));
 	expect_datagram(fd, "READY=1\nSTATUS=x", "path");
+	/* connected once (before the sandbox), then every notice on that socket */
+	r = dm_notify_open();
+	CHECK(r == 0, "dm_notify_open: %s", strerror(-r));
+	CHECK(dm_notify("WATCHDOG=1") == 0, "a notice on the connected socket failed");
+	expect_datagram(fd, "WATCHDOG=1", "first notice on the connected socket");
+	CHECK(dm_notify("STOPPING=1") == 0, "a notice on the connected socket failed");
+	expect_datagram(fd, "STOPPING=1", "second notice on the connected socket");
 	close(fd);
 	unlink(path);
+	CHECK(dm_notify("STOPPING=1") < 0, "a notice to a listener that is gone succeeded");
+	setenv("NOTIFY_SOCKET", path, 1);
+	CHECK(dm_notify_open() == -ENOENT, "dm_notify_open to a path without a listener");
 	r = dm_notify("STOPPING=1");
 	CHECK(r == -ENOENT || r == -ECONNREFUSED, "path without a listener: got %d", r);
 	rmdir(dir);

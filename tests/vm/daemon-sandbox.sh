@@ -62,8 +62,8 @@ notify_name=daedalus-sandbox-notify-$$
 notify_listen "$notify_name" /tmp/notify.log
 NOTIFY_SOCKET=@$notify_name WATCHDOG_USEC=1000000 daemon_start --sandbox-probe
 check_confined "$daemon_pid" "probing daemon"
-for call in "socket(AF_INET)" "socket(AF_UNIX, SOCK_STREAM)" "open(/proc/self/status)" \
-	"fork()" "setuid(0)"; do
+for call in "socket(AF_INET)" "socket(AF_UNIX, SOCK_STREAM)" "socket(AF_UNIX, SOCK_DGRAM)" \
+	"sendto(an address)" "sendmsg()" "open(/proc/self/status)" "fork()" "setuid(0)"; do
 	line=$(grep -F "sandbox probe: $call" "$DAEMON_LOG")
 	case "$line" in
 	*"failed: Operation not permitted") ok "confined, $call fails: ${line#*probe: }" ;;

@@ -178,8 +178,8 @@ systemctl restart "$UNIT"
 wait_active "with --sandbox-probe"
 pid=$(prop MainPID)
 confined "$pid" "the probing daemon"
-for call in "socket(AF_INET)" "socket(AF_UNIX, SOCK_STREAM)" "open(/proc/self/status)" \
-	"fork()" "setuid(0)"; do
+for call in "socket(AF_INET)" "socket(AF_UNIX, SOCK_STREAM)" "socket(AF_UNIX, SOCK_DGRAM)" \
+	"sendto(an address)" "sendmsg()" "open(/proc/self/status)" "fork()" "setuid(0)"; do
 	line=$(journal | grep -F "sandbox probe: $call" | tail -n 1)
 	case "$line" in
 	*"failed: Operation not permitted") ok "under systemd, $call fails: ${line#*probe: }" ;;

@@ -329,9 +329,8 @@ static void mangle(struct daedalus_job *msg, const struct fz_mangle *m)
 		msg->num_ctrls = m->value;
 		break;
 	case FZ_FIELD_CTRL_BYTES:
-		/* never more than the payload area the daemon was given (GET_MSG's size) */
-		if (m->value < msg->ctrl_bytes)
-			msg->ctrl_bytes = m->value;
+		/* more than the payload area (GET_MSG's size): dm_job_new() must refuse it */
+		msg->ctrl_bytes = m->value;
 		break;
 	default:
 		break;
@@ -339,6 +338,9 @@ static void mangle(struct daedalus_job *msg, const struct fz_mangle *m)
 }
 
 /* One job through the daemon's path; false when the input is used up. */
+/* The payload area, as GET_MSG's: the tables and every control's payload fit. */
+#define CTRL_AREA_SIZE (FZ_MAX_CTRLS * 8 + sizeof(union dm_job_ctrls) + 64)
+
 static bool one_job(struct run *r, struct fz_reader *rd, struct ctrls *c, uint8_t *ctrl_data,
 		    unsigned int *capture, bool *held)
 {
@@ -397,7 +399,14 @@ static bool one_job(struct run *r, struct fz_reader *rd, struct ctrls *c, uint8_
 		collect(r, true);
 	s = &r->slots[(r->head + r->count) % MAX_INFLIGHT];
 	s->capture = *capture;
-	s->job = dm_job_new(&msg, ctrl_data, &r->cache, &fail);
+	s->job = dm_job_new(&msg, ctrl_data, CTRL_AREA_SIZE, &r->cache, &fail);
+	if (msg.ctrl_bytes > CTRL_AREA_SIZE) {
+		if (s->job)
+			fatal("dm_job_new took a payload larger than the area it was read into");
+		fz_stats.refused++;
+		dm_bufcache_gone(&r->cache, out_handle);
+		return true;
+	}
 	if (!s->job)
 		fatal("dm_job_new refused a well-formed message");
 	if (dm_job_to_engine(s->job, &s->ctrl, &s->pic, &s->dj, &fail)) {
@@ -440,7 +449,7 @@ static bool one_job(struct run *r, struct fz_reader *rd, struct ctrls *c, uint8_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t ctrl_data[FZ_MAX_CTRLS * 8 + sizeof(union dm_job_ctrls) + 64];
+	static uint8_t ctrl_data[CTRL_AREA_SIZE];
 	struct fz_reader rd = { data, size, 0 };
 	struct fz_stream hdr;
 	struct ctrls c = { 0 };

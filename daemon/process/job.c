@@ -16,10 +16,17 @@ static int fail_with(struct dm_failure *fail, uint32_t reason, const char *what)
 }
 
 struct dm_job *dm_job_new(const struct daedalus_job *msg, const uint8_t *ctrl_data,
-			  struct dm_bufcache *cache, struct dm_failure *fail)
+			  size_t ctrl_size, struct dm_bufcache *cache, struct dm_failure *fail)
 {
-	struct dm_job *job = calloc(1, sizeof(*job));
+	struct dm_job *job;
 
+	/* the kernel never says more than it wrote; a mangled message must not read past */
+	if (msg->ctrl_bytes > ctrl_size) {
+		fail_with(fail, DAEDALUS_REASON_INTERNAL,
+			  "the job's control payload is larger than the area it was read into");
+		return NULL;
+	}
+	job = calloc(1, sizeof(*job));
 	if (!job) {
 		fail_with(fail, DAEDALUS_REASON_NO_MEMORY, "out of memory");
 		return NULL;

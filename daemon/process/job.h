@@ -32,12 +32,13 @@ struct dm_failure {
 };
 
 /*
- * Copies the message and payloads and takes references on the OUTPUT and CAPTURE
- * mappings. NULL with *fail filled if the job cannot even be held (unknown buffer, no
- * memory); the caller completes it with an error.
+ * Copies the message and payloads (ctrl_data: the area GET_MSG filled, ctrl_size bytes) and
+ * takes references on the OUTPUT and CAPTURE mappings. NULL with *fail filled if the job
+ * cannot even be held (unknown buffer, no memory, a payload said to be larger than the
+ * area); the caller completes it with an error.
  */
 struct dm_job *dm_job_new(const struct daedalus_job *msg, const uint8_t *ctrl_data,
-			  struct dm_bufcache *cache, struct dm_failure *fail);
+			  size_t ctrl_size, struct dm_bufcache *cache, struct dm_failure *fail);
 void dm_job_free(struct dm_job *job, struct dm_bufcache *cache);
 
 /* The job's codec in engine terms; false for codecs the engine has no notion of. */

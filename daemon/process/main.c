@@ -101,7 +101,7 @@ static void on_job(struct daemon *d, const struct daedalus_job *msg)
 		if (msg->refs[i].flags & DAEDALUS_REF_FLAG_FOUND)
 			take_fds(d, &msg->refs[i].buf);
 
-	job = dm_job_new(msg, d->bridge.ctrl_area, &d->cache, &fail);
+	job = dm_job_new(msg, d->bridge.ctrl_area, d->bridge.ctrl_area_size, &d->cache, &fail);
 	if (!job) {
 		struct dm_job shell = { .msg = *msg };
 

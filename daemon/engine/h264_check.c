@@ -433,7 +433,11 @@ int dd_check_h264_job(const struct dd_job *job, struct dd_expectation *x, struct
 		if ((e->flags & want) == want && x->num_refs < DD_MAX_JOB_REFS)
 			x->ref_ts[x->num_refs++] = e->reference_ts;
 	}
-	/* P and B slices predict from at least one picture: h264_access.c judges an empty DPB */
-	x->no_refs = !x->intra && !x->num_refs;
+	/*
+	 * P and B slices predict from at least one picture: h264_access.c judges an empty DPB.
+	 * Not for a field: the second field of an I/P pair may predict from its own first
+	 * field only, which a client's DPB may leave out (ref_mods_against_dpb()).
+	 */
+	x->no_refs = !x->intra && !x->num_refs && !field;
 	return 0;
 }

@@ -526,6 +526,9 @@ int main(void)
 		.fields = V4L2_H264_FRAME_REF, .flags = V4L2_H264_DPB_ENTRY_FLAG_VALID };
 	agree("P frame, DPB with a picture not used for reference", &p);
 	CHECK(checked.no_refs, "P frame whose DPB holds no picture for reference: no_refs not set");
+	/* a field may predict from its own first field only, which the DPB may leave out */
+	agree("bottom P field, empty DPB", &bottom);
+	CHECK(!checked.no_refs, "a P field with an empty DPB counted as predicting from nothing");
 	set_dpb(2, (const uint16_t[]){ 8, 7 }, 0, V4L2_H264_FRAME_REF);
 	agree("P frame", &p);
 	CHECK(!checked.no_refs && checked.num_refs == 2, "P frame with two references: no_refs %d, "

@@ -98,7 +98,13 @@ bool dd_h264_access_restart(const struct dd_h264_access *a, const struct dd_job 
 	if (a->after_flush || !x->intra || x->key_frame)
 		return false;
 	/* the access point dd_h264_access_decoded() will make of it */
-	if (!dd_ref_set_empty(&a->bad) || a->concealed)
+	if (!dd_ref_set_empty(&a->bad))
+		return true;
+	/*
+	 * After a concealed landing, only at a picture sent whole: a restart at the first of
+	 * several requests (slices) would drop the references its later slices, if P, name.
+	 */
+	if (a->concealed && !job->hold)
 		return true;
 	for (unsigned int i = 0; i < x->num_refs; i++)
 		if (unknown_ref(a, x, x->ref_ts[i], job->timestamp, decoded))
@@ -128,8 +134,14 @@ void dd_h264_access_decoded(struct dd_h264_access *a, const struct dd_job *job,
 	 * pictures, or DPB entries this stream never decoded (a daemon restart). The first
 	 * picture after a flush is one whatever its type: the client has reset its DPB.
 	 */
-	if (a->after_flush || a->concealed || !dd_ref_set_empty(&a->bad)) {
+	if (a->after_flush || !dd_ref_set_empty(&a->bad)) {
 		access_point = a->after_flush || x->intra;
+	} else if (a->concealed) {
+		/*
+		 * No restart came before this picture (an I picture sent in slices: restart()):
+		 * libavcodec's made-up DPB stays, so it is no access point; an IDR or an I
+		 * picture sent whole is.
+		 */
 	} else if (x->intra) {
 		for (unsigned int i = 0; i < x->num_refs && !access_point; i++)
 			access_point = unknown_ref(a, x, x->ref_ts[i], job->timestamp, decoded);

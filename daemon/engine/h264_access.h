@@ -36,7 +36,8 @@ struct dd_h264_access {
 	/*
 	 * The access point is a P or B picture with an empty DPB (an intra-refresh recovery
 	 * point): libavcodec concealed its references and made up frames for its DPB, so the
-	 * next I picture is an access point with a restarted decoder, as after lost pictures.
+	 * next I picture sent whole is an access point with a restarted decoder, as after lost
+	 * pictures (one sent in slices is not: see dd_h264_access_restart()).
 	 */
 	bool concealed;
 	bool leading;             /* in the leading run of a non-IDR access point */

@@ -337,10 +337,10 @@ static void mangle(struct daedalus_job *msg, const struct fz_mangle *m)
 	}
 }
 
-/* One job through the daemon's path; false when the input is used up. */
 /* The payload area, as GET_MSG's: the tables and every control's payload fit. */
 #define CTRL_AREA_SIZE (FZ_MAX_CTRLS * 8 + sizeof(union dm_job_ctrls) + 64)
 
+/* One job through the daemon's path; false when the input is used up. */
 static bool one_job(struct run *r, struct fz_reader *rd, struct ctrls *c, uint8_t *ctrl_data,
 		    unsigned int *capture, bool *held)
 {

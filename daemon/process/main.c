@@ -444,14 +444,14 @@ int main(int argc, char **argv)
 	dm_cpu_share_init(&d.share, opt.cpus ? opt.cpus : dm_cpu_share_count_cpus());
 	/* before the sandbox too: the default reads the cgroup's files */
 	init_memory_budget(&d.memory, &opt, d.bridge.owners);
-	/*
-	 * The bridge is open and FFmpeg and dav1d are loaded: nothing from here on needs a
-	 * privilege or a new file, and everything from here on handles untrusted data.
-	 */
 	/* the sandbox lets notices out only through a socket connected before it */
 	r = dm_notify_open();
 	if (r < 0)
 		dm_warn("cannot connect to $NOTIFY_SOCKET: %s", strerror(-r));
+	/*
+	 * The bridge is open and FFmpeg and dav1d are loaded: nothing from here on needs a
+	 * privilege or a new file, and everything from here on handles untrusted data.
+	 */
 	sandbox.user = opt.user;
 	sandbox.probe = opt.sandbox_probe;
 	if (dm_sandbox_enter(&sandbox)) {

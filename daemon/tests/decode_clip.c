@@ -621,7 +621,8 @@ int main(int argc, char **argv)
 		if (!r)
 			return 2;
 		*r = (struct rec){ .i = i, .key = key, .show = show, .expect_fail = expect_fail,
-				   .want_reference = want_reference, .display = display, .p = pic_ref(p), .copy = copy,
+				   .want_reference = want_reference, .display = display,
+				   .p = pic_ref(p), .copy = copy,
 				   .c8 = c8, .c9 = c9, .ch9 = ch9, .job = job };
 		if (codec == DD_CODEC_VP8) {
 			r->job.ctrl.vp8.frame = &r->c8;

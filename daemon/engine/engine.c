@@ -47,6 +47,8 @@ struct dd_pending {
 	uint64_t doomed_by;
 	/* submitted behind unfinalized jobs: the codec's access check waits for finalize */
 	bool access_later;
+	/* dd_job.bitstream_lost was set once the bitstream had been read */
+	bool input_lost;
 	int ret;
 	struct dd_decoded got;
 	struct dd_error err;
@@ -581,6 +583,12 @@ static void doom_dependents(struct dd_stream *s, unsigned int failed)
 	}
 }
 
+static int input_lost(struct dd_error *err)
+{
+	return dd_fail_kind(err, DD_ERR_INPUT_LOST, "the memory of its bitstream went away while "
+			    "it was read");
+}
+
 /* The post-decode checks and the reference bookkeeping of a finished job, in order. */
 static void finalize(struct dd_stream *s, unsigned int i)
 {
@@ -590,6 +598,8 @@ static void finalize(struct dd_stream *s, unsigned int i)
 	struct dd_error *err = &e->err;
 	int ret = e->ret;
 
+	if (!ret && e->input_lost)
+		ret = input_lost(err);
 	if (!ret && got->pending)
 		return; /* a held slice or field: checked with the job that completes it */
 	if (!ret && e->doomed && e->doomed_chained)
@@ -799,6 +809,8 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 		e->ret = s->ops->decode(s->bs, job, &e->got, &e->err);
 		e->finished = true;
 	}
+	/* the backends copy the bitstream in their submit (decode), on this thread */
+	e->input_lost = job->bitstream_lost && atomic_load(job->bitstream_lost);
 	s->pend_count++;
 	/* a synchronous backend's job is finalized at once, as dd_stream_decode() always did */
 	finalize_ready(s);

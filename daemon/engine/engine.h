@@ -17,6 +17,7 @@
 #ifndef DAEDALUS_ENGINE_H
 #define DAEDALUS_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,7 @@ enum dd_error_kind {
 	DD_ERR_REFERENCE,   /* a reference the picture needs was lost: not decoded, or failed */
 	DD_ERR_UNSUPPORTED, /* a feature or format this build does not decode */
 	DD_ERR_NO_MEMORY,
+	DD_ERR_INPUT_LOST,  /* the memory holding the bitstream went away while it was read */
 };
 
 /* Why a job failed (or a stream could not be opened); msg always NUL-terminated. */
@@ -129,6 +131,13 @@ struct dd_job {
 	} ctrl;
 	const uint8_t *bitstream;
 	size_t bitstream_size;
+	/*
+	 * Optional: set (by anyone, at any time) when the memory behind bitstream went away,
+	 * so that what was read is not what the client sent (the daemon's sigbus_guard.h).
+	 * Read once the engine and the library have taken the bitstream (in the submit): the
+	 * job then fails (DD_ERR_INPUT_LOST), as if the library had refused it.
+	 */
+	const atomic_bool *bitstream_lost;
 	const struct dd_picture *dst;
 };
 

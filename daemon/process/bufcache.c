@@ -20,6 +20,7 @@ static struct dm_mapping **bucket(struct dm_bufcache *c, uint64_t handle)
 
 static void release(struct dm_mapping *m)
 {
+	dm_sigbus_forget(m->guard);
 	munmap(m->addr, m->len);
 	close(m->fd);
 	free(m);
@@ -80,7 +81,11 @@ int dm_bufcache_add(struct dm_bufcache *c, uint64_t handle, int fd, uint32_t len
 		return -1;
 	}
 	m = calloc(1, sizeof(*m));
-	if (!m) {
+	if (m)
+		m->guard = dm_sigbus_watch(addr, length, writable);
+	if (!m || !m->guard) {
+		dm_err("buffer %llu: out of memory", (unsigned long long)handle);
+		free(m);
 		munmap(addr, length);
 		close(fd);
 		return -1;
@@ -132,6 +137,12 @@ void dm_bufcache_put(struct dm_bufcache *c, struct dm_mapping *m)
 		return;
 	pthread_mutex_lock(&c->lock);
 	last = --m->refs == 0;
+	/*
+	 * A lost mapping's pages are anonymous memory of the daemon's now, which a picture
+	 * written after the loss filled: nothing reads them, every later job using it fails
+	 */
+	if (!last && dm_sigbus_lost(m->guard))
+		madvise(m->addr, m->len, MADV_DONTNEED);
 	pthread_mutex_unlock(&c->lock);
 	if (last)
 		release(m);
@@ -159,6 +170,16 @@ void dm_bufcache_gone(struct dm_bufcache *c, uint64_t handle)
 	       last ? "" : " (unmapped when its job finishes)");
 	if (last)
 		release(m);
+}
+
+bool dm_mapping_lost(const struct dm_mapping *m)
+{
+	return dm_sigbus_lost(m->guard);
+}
+
+const atomic_bool *dm_mapping_lost_flag(const struct dm_mapping *m)
+{
+	return dm_sigbus_lost_flag(m->guard);
 }
 
 int dm_mapping_sync(const struct dm_mapping *m, bool start, bool write)

@@ -7,6 +7,9 @@
  * a buffer whose job the kernel has already cancelled when BUF_GONE arrives, so mappings
  * are reference counted: BUF_GONE removes the handle from the cache, and the memory is
  * unmapped and the fd closed when the last job using it lets go.
+ *
+ * Each mapping is watched for SIGBUS (sigbus_guard.h): an exporter that takes the memory
+ * back loses that buffer its jobs (dm_mapping_lost()), not the daemon its life.
  */
 #ifndef DAEDALUS_DAEMON_BUFCACHE_H
 #define DAEDALUS_DAEMON_BUFCACHE_H
@@ -16,12 +19,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sigbus_guard.h"
+
 struct dm_mapping {
 	uint64_t handle;
 	int fd;
 	uint8_t *addr;
 	size_t len;
 	bool writable;
+	struct dm_sigbus_slot *guard;
 	unsigned int refs; /* the cache's own reference + one per job holding it */
 	struct dm_mapping *next;
 };
@@ -45,6 +51,14 @@ void dm_bufcache_put(struct dm_bufcache *c, struct dm_mapping *m);
 
 /* BUF_GONE: forget handle; unmapped now or when its last job lets go. */
 void dm_bufcache_gone(struct dm_bufcache *c, uint64_t handle);
+
+/*
+ * Whether the memory behind the mapping went away under it (a SIGBUS, now anonymous memory):
+ * what a job read from it or wrote into it is lost, for good.
+ */
+bool dm_mapping_lost(const struct dm_mapping *m);
+/* Where that is said, for whoever checks it later (dd_job.bitstream_lost). */
+const atomic_bool *dm_mapping_lost_flag(const struct dm_mapping *m);
 
 /* DMA_BUF_IOCTL_SYNC start/end around CPU access; callers pair them strictly. */
 int dm_mapping_sync(const struct dm_mapping *m, bool start, bool write);

@@ -166,6 +166,8 @@ static void reap(struct dm_context *ctx, bool wait)
 			dm_decode_lost(ctx, f->job);
 			fail.reason = DAEDALUS_REASON_INTERNAL;
 			dd_fail(&fail.why, "the decoder returned another job");
+		} else if (c == DD_COLLECT_OK && dm_decode_check_written(f, &fail)) {
+			c = DD_COLLECT_FAILED;
 		}
 		dm_decode_finish(ctx, f, c == DD_COLLECT_OK);
 		finish_job(ctx, f->job, c == DD_COLLECT_OK ? 0 : -1, &fail, &f->t0);

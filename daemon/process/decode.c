@@ -20,6 +20,8 @@ static uint32_t reason_code(enum dd_error_kind kind)
 		return DAEDALUS_REASON_UNSUPPORTED;
 	case DD_ERR_NO_MEMORY:
 		return DAEDALUS_REASON_NO_MEMORY;
+	case DD_ERR_INPUT_LOST:
+		return DAEDALUS_REASON_INTERNAL;
 	case DD_ERR_DATA:
 	default:
 		return DAEDALUS_REASON_BITSTREAM;
@@ -176,6 +178,15 @@ err_output:
 	return dd_fail(&fail->why, "DMA_BUF_SYNC_START on the OUTPUT dmabuf failed");
 }
 
+/* Whether an exporter took back memory the job uses (sigbus_guard.h): it stays lost. */
+static bool any_lost(struct dm_mapping *const *m, unsigned int n)
+{
+	while (n--)
+		if (dm_mapping_lost(m[n]))
+			return true;
+	return false;
+}
+
 static void log_format(struct dm_context *ctx, const struct dd_job *dj)
 {
 	uint32_t w, h;
@@ -214,6 +225,23 @@ static void forget_failed_refs(struct dm_context *ctx, const struct dm_job *job)
 	}
 }
 
+/* Points the picture at scratch memory of its size: 0, or -1 when there is none. */
+static int to_scratch(struct dm_flight *f)
+{
+	size_t total = 0;
+
+	for (unsigned int i = 0; i < f->pic.num_planes; i++)
+		total += f->pic.planes[i].size;
+	f->scratch = malloc(total ? total : 1);
+	if (!f->scratch)
+		return -1;
+	total = 0;
+	for (unsigned int i = 0; i < f->pic.num_planes; i++) {
+		f->pic.planes[i].data = f->scratch + total;
+		total += f->pic.planes[i].size;
+	}
+	return 0;
+}
 
 /* A job failed before the engine saw it: the decoder lacks that frame (dd_stream_lost()). */
 void dm_decode_lost(struct dm_context *ctx, const struct dm_job *job)
@@ -234,6 +262,7 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 {
 	const struct dm_job *job = f->job;
 	bool opened;
+	int r;
 
 	if (dm_job_to_engine(job, &f->ctrl, &f->pic, &f->dj, fail))
 		return lost(ctx, job);
@@ -284,13 +313,52 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 		/* never decoded: jobs that name its timestamp fail, VP8/VP9 until a key frame */
 		return lost(ctx, job);
 	}
+	/* a bitstream lost before: the decoder must not see its zeros */
+	if (any_lost(&job->output, 1)) {
+		sync_end(job, f->cap, f->ncap);
+		fail->reason = DAEDALUS_REASON_INTERNAL;
+		dd_fail(&fail->why, "the memory of its OUTPUT buffer went away (SIGBUS from the "
+			"dmabuf's exporter)");
+		return lost(ctx, job);
+	}
+	/*
+	 * A picture with nowhere to go: decoded all the same (into scratch memory), so that the
+	 * decoder's state stays whole for the frames after it, and failed when collected
+	 */
+	if (any_lost(f->cap, f->ncap)) {
+		f->capture_lost = true;
+		if (to_scratch(f)) {
+			sync_end(job, f->cap, f->ncap);
+			fail->reason = DAEDALUS_REASON_NO_MEMORY;
+			dd_fail_kind(&fail->why, DD_ERR_NO_MEMORY, "out of memory");
+			return lost(ctx, job);
+		}
+	}
 	forget_failed_refs(ctx, job);
-	if (dd_stream_submit(ctx->stream, &f->dj, job->msg.job_id, &fail->why)) {
+	r = dd_stream_submit(ctx->stream, &f->dj, job->msg.job_id, &fail->why);
+	if (r) {
 		sync_end(job, f->cap, f->ncap);
 		fail->reason = reason_code(fail->why.kind);
+		/* the library may have refused the zeros of a bitstream lost while it was read */
+		if (any_lost(&job->output, 1)) {
+			fail->reason = DAEDALUS_REASON_INTERNAL;
+			dd_fail_kind(&fail->why, DD_ERR_INPUT_LOST, "the memory of its bitstream "
+				     "went away while it was read");
+		}
 		return -1;
 	}
 	return 0;
+}
+
+int dm_decode_check_written(const struct dm_flight *f, struct dm_failure *fail)
+{
+	/* a cancelled job's scratch is not the buffer's loss */
+	if (!f->capture_lost && (f->scratch || !any_lost(f->cap, f->ncap)))
+		return 0;
+	/* the decoder's own picture is intact: later pictures predicted from it are too */
+	fail->reason = DAEDALUS_REASON_INTERNAL;
+	return dd_fail_kind(&fail->why, DD_ERR_INPUT_LOST, "the memory of its CAPTURE buffer "
+			    "went away (SIGBUS from the dmabuf's exporter)");
 }
 
 enum dd_collect dm_decode_collect(struct dm_context *ctx, bool wait, uint64_t *cookie,
@@ -330,21 +398,9 @@ void dm_decode_flush(struct dm_context *ctx)
 
 void dm_decode_shield(struct dm_flight *f)
 {
-	size_t total = 0;
-
 	if (f->scratch || !atomic_load(&f->job->cancelled))
 		return;
-	for (unsigned int i = 0; i < f->pic.num_planes; i++)
-		total += f->pic.planes[i].size;
-	f->scratch = malloc(total ? total : 1);
-	if (!f->scratch) {
+	if (to_scratch(f))
 		dm_err("ctx %u: out of memory: cancelled job %" PRIu64 " may still write its "
 		       "CAPTURE buffer", f->job->msg.ctx_id, (uint64_t)f->job->msg.job_id);
-		return;
-	}
-	total = 0;
-	for (unsigned int i = 0; i < f->pic.num_planes; i++) {
-		f->pic.planes[i].data = f->scratch + total;
-		total += f->pic.planes[i].size;
-	}
 }

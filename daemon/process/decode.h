@@ -22,7 +22,9 @@ struct dm_flight {
 	struct dd_picture pic;
 	struct dm_mapping *cap[DAEDALUS_MAX_MEM_PLANES]; /* distinct CAPTURE mappings */
 	unsigned int ncap;
-	uint8_t *scratch; /* cancelled: where pic points now, so the buffer is never written */
+	/* cancelled, or its CAPTURE memory lost: where pic points now, so the buffer is never written */
+	uint8_t *scratch;
+	bool capture_lost; /* at its submit: decoded into scratch, fails when collected */
 	struct timespec t0;
 	union dm_job_ctrls ctrl;
 };
@@ -45,6 +47,11 @@ enum dd_collect dm_decode_collect(struct dm_context *ctx, bool wait, uint64_t *c
  * that later pictures predicted from it fail instead of decoding against the state before it.
  */
 void dm_decode_lost(struct dm_context *ctx, const struct dm_job *job);
+/*
+ * After a collect that said OK: -1 with *fail filled if the picture did not reach the
+ * client, its CAPTURE memory having gone away while it was written (sigbus_guard.h).
+ */
+int dm_decode_check_written(const struct dm_flight *f, struct dm_failure *fail);
 /* Ends the dmabuf access of a collected job (ok: its picture is written, for the log). */
 void dm_decode_finish(struct dm_context *ctx, struct dm_flight *f, bool ok);
 /* Finishes every job in flight without losing references: all collectable at once. */

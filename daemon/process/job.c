@@ -288,6 +288,7 @@ static int get_bitstream(const struct dm_job *job, struct dd_job *out, struct dm
 		return fail_with(fail, DAEDALUS_REASON_BITSTREAM,
 				 "the bitstream lies outside its OUTPUT buffer");
 	out->bitstream = job->output->addr + p->data_offset;
+	out->bitstream_lost = dm_mapping_lost_flag(job->output);
 	out->bitstream_size = p->bytesused;
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "options.h"
 #include "sandbox.h"
+#include "sigbus_guard.h"
 
 #ifndef DAEDALUS_VERSION
 #define DAEDALUS_VERSION "unknown"
@@ -405,6 +406,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* before the first buffer is mapped: an exporter's SIGBUS fails jobs, not the daemon */
+	r = dm_sigbus_install();
+	if (r) {
+		dm_err("SIGBUS handler: %s", strerror(-r));
+		return 1;
+	}
 	raise_fd_limit();
 	d.svc.reap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d.svc.reap_fd < 0) {

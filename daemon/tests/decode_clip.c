@@ -34,6 +34,10 @@
  *                    a flush), in its one-job mode each picture must be done at its submit,
  *                    and every picture must still equal the reference
  *   --expect-switches M  with --switch-every: at least M mode changes (the first included)
+ *   --corrupt N:spoil job N is intact, but its dd_job.bitstream_lost says its memory went
+ *                    away while it was read (the daemon's SIGBUS guard): it must fail with
+ *                    DD_ERR_INPUT_LOST, and the (inter) job after it too, the decoder's
+ *                    state counting it as failed
  *   --corrupt N:drop job N is never sent, as by a client whose parser rejected the frame
  *                    (GStreamer did so with daemon-faults.sh's damaged VP9 frame), and the
  *                    client's reference slots keep what they had. The decoder then lacks what that
@@ -96,13 +100,17 @@ static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
 
 enum corruption {
 	C_NONE, C_TRUNCATE, C_TRUNCATE_HEADER, C_GARBAGE, C_SIZE, C_PROFILE, C_DEPTH, C_KEYFLAG,
-	C_DROP, C_LOST
+	C_DROP, C_LOST, C_SPOIL
 };
+
+/* What the daemon's bitstream mappings say once their memory went away (SIGBUS). */
+static const atomic_bool bitstream_lost = true;
 
 static int parse_corruption(const char *s, long *at, enum corruption *kind)
 {
 	static const char *const names[] = { "", "truncate", "truncate-header", "garbage",
-					     "size", "profile", "depth", "keyflag", "drop", "lost" };
+					     "size", "profile", "depth", "keyflag", "drop", "lost",
+					     "spoil" };
 	char *end;
 
 	*at = strtol(s, &end, 10);
@@ -211,6 +219,7 @@ struct rec {
 	size_t i;
 	int key, show, expect_fail;
 	bool want_reference; /* it must fail with DD_ERR_REFERENCE, for its references */
+	bool spoiled; /* its bitstream said lost (dd_job.bitstream_lost): it must fail for that */
 	long display; /* the picture number it would have when shown */
 	struct pic *p;
 	uint8_t *copy;
@@ -243,6 +252,10 @@ static void job_result(struct rec *r, int ret, const struct dd_error *err)
 			run.bad = 1;
 		}
 		run.bad |= starve_failed(&run.starve, (long)i, err);
+		if (r->spoiled && err->kind != DD_ERR_INPUT_LOST) {
+			fprintf(stderr, "job %zu: spoiled, but failed for something else\n", i);
+			run.bad = 1;
+		}
 		if (r->want_reference && err->kind != DD_ERR_REFERENCE) {
 			fprintf(stderr, "job %zu: failed, but not for what it takes from earlier "
 				"frames\n", i);
@@ -457,7 +470,7 @@ int main(int argc, char **argv)
 		uint8_t *copy = NULL;
 		int key, show, flush_probe, expect_fail;
 		bool want_reference = false;
-		bool lost = false;
+		bool lost = false, spoil = false;
 		uint32_t w, h, fourcc;
 		struct pic *p;
 		struct rec *r;
@@ -583,6 +596,15 @@ int main(int argc, char **argv)
 			case C_LOST:
 				lost = true;
 				break;
+			case C_SPOIL:
+				/*
+				 * intact data, but its mapping says lost once it has been read:
+				 * the decoder's state after it counts as lost, so the next
+				 * (inter) frame of a chained codec must fail too
+				 */
+				spoil = true;
+				expect_fail_next = 1;
+				break;
 			default:
 				break;
 			}
@@ -621,7 +643,8 @@ int main(int argc, char **argv)
 		if (!r)
 			return 2;
 		*r = (struct rec){ .i = i, .key = key, .show = show, .expect_fail = expect_fail,
-				   .want_reference = want_reference, .display = display,
+				   .want_reference = want_reference, .spoiled = spoil,
+				   .display = display,
 				   .p = pic_ref(p), .copy = copy,
 				   .c8 = c8, .c9 = c9, .ch9 = ch9, .job = job };
 		if (codec == DD_CODEC_VP8) {
@@ -632,6 +655,8 @@ int main(int argc, char **argv)
 		}
 		r->job.bitstream = data;
 		r->job.bitstream_size = size;
+		if (spoil)
+			r->job.bitstream_lost = &bitstream_lost;
 		r->job.dst = &p->dst;
 		err.msg[0] = '\0';
 		clock_gettime(CLOCK_MONOTONIC, &t0);

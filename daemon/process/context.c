@@ -629,6 +629,22 @@ void dm_context_detach(struct dm_context *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+int64_t dm_context_stuck_ns(const struct dm_context *ctx, int64_t now_ns)
+{
+	int64_t since = atomic_load(&ctx->decoder_call_ns);
+
+	return since && now_ns > since ? now_ns - since : 0;
+}
+
+void dm_context_excuse_ns(struct dm_context *ctx, int64_t gap_ns)
+{
+	long long since = atomic_load(&ctx->decoder_call_ns);
+
+	/* fails, and rightly so, if the worker has left the call (0) or begun another */
+	if (since)
+		atomic_compare_exchange_strong(&ctx->decoder_call_ns, &since, since + gap_ns);
+}
+
 bool dm_context_reap(struct dm_context *ctx, bool wait)
 {
 	if (!wait && !atomic_load(&ctx->ended))

@@ -52,6 +52,11 @@ struct dm_context {
 	/* whether to wait for the client's next job before a drain (under lock) */
 	struct dm_grace grace;
 	atomic_bool ended; /* the worker has closed the stream and returns: join it at once */
+	/*
+	 * CLOCK_MONOTONIC ns at which the worker's current call into the decoder began, 0
+	 * outside one (decode.c): the main loop's hang watch reads it (dm_context_stuck_ns()).
+	 */
+	atomic_llong decoder_call_ns;
 	/* touched by the worker only */
 	struct dd_stream *stream;
 	/* for the engine stream (dd_stream_set_lookahead): 1 for a client that waits, else 0 */
@@ -86,6 +91,13 @@ void dm_context_detach(struct dm_context *ctx);
  * ends; without, only if it has ended already (then the join does not block). True if freed.
  */
 bool dm_context_reap(struct dm_context *ctx, bool wait);
+/*
+ * How long the worker has been inside one call into the decoder, at now_ns (CLOCK_MONOTONIC):
+ * 0 when it is in none. Any thread may ask, for a context not yet reaped.
+ */
+int64_t dm_context_stuck_ns(const struct dm_context *ctx, int64_t now_ns);
+/* The call in progress, if any, began gap_ns later: time the whole process was stopped. */
+void dm_context_excuse_ns(struct dm_context *ctx, int64_t gap_ns);
 /* dm_context_detach(), then dm_context_reap() waiting. */
 void dm_context_stop(struct dm_context *ctx);
 

@@ -28,6 +28,23 @@ static uint32_t reason_code(enum dd_error_kind kind)
 	}
 }
 
+/*
+ * Around each call into the decoder that may take long (every one that decodes, waits for
+ * a picture, or opens or closes a decoder): what the main loop's hang watch reads.
+ */
+static void call_begins(struct dm_context *ctx)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	atomic_store(&ctx->decoder_call_ns, (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+}
+
+static void call_ends(struct dm_context *ctx)
+{
+	atomic_store(&ctx->decoder_call_ns, 0);
+}
+
 /* The engine wants streams opened and closed from one thread at a time. */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -36,11 +53,14 @@ static int open_stream(struct dm_context *ctx, enum dd_codec codec, uint32_t fou
 {
 	if (ctx->stream && ctx->codec == codec)
 		return 0;
+	/* the lock's wait counts too: a close that hangs holds it */
+	call_begins(ctx);
 	pthread_mutex_lock(&open_lock);
 	if (ctx->stream)
 		dd_stream_close(ctx->stream);
 	ctx->stream = dd_stream_open(ctx->svc->engine, codec, fourcc, &fail->why);
 	pthread_mutex_unlock(&open_lock);
+	call_ends(ctx);
 	if (!ctx->stream) {
 		fail->reason = reason_code(fail->why.kind);
 		return -1;
@@ -63,9 +83,11 @@ void dm_decode_close(struct dm_context *ctx)
 			dm_info("ctx %u: %s pictures held at most %" PRIu64 " KiB of the %" PRIu64
 				" KiB claimed", ctx->id, dd_codec_name(ctx->codec), peak / 1024,
 				ctx->claim.bytes / 1024);
+		call_begins(ctx);
 		pthread_mutex_lock(&open_lock);
 		dd_stream_close(ctx->stream);
 		pthread_mutex_unlock(&open_lock);
+		call_ends(ctx);
 		ctx->stream = NULL;
 	}
 	/* after the close: the memory is free only once the decoder is gone */
@@ -286,7 +308,9 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 				   ctx->claim.bytes ? ctx->claim.bytes : 1);
 	/* the application restarted the stream (a seek): nothing from before it applies */
 	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
+		call_begins(ctx);
 		dd_stream_flush(ctx->stream);
+		call_ends(ctx);
 		dm_dbg("ctx %u: stream (re)started, decoder state dropped", ctx->id);
 	} else if (opened) {
 		/*
@@ -335,7 +359,9 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 		}
 	}
 	forget_failed_refs(ctx, job);
+	call_begins(ctx);
 	r = dd_stream_submit(ctx->stream, &f->dj, job->msg.job_id, &fail->why);
+	call_ends(ctx);
 	if (r) {
 		sync_end(job, f->cap, f->ncap);
 		fail->reason = reason_code(fail->why.kind);
@@ -368,7 +394,9 @@ enum dd_collect dm_decode_collect(struct dm_context *ctx, bool wait, uint64_t *c
 
 	if (!ctx->stream)
 		return DD_COLLECT_NONE;
+	call_begins(ctx);
 	c = dd_stream_collect(ctx->stream, wait, cookie, &fail->why);
+	call_ends(ctx);
 	if (c == DD_COLLECT_FAILED)
 		fail->reason = reason_code(fail->why.kind);
 	return c;
@@ -386,14 +414,20 @@ void dm_decode_finish(struct dm_context *ctx, struct dm_flight *f, bool ok)
 
 void dm_decode_sync(struct dm_context *ctx)
 {
-	if (ctx->stream)
+	if (ctx->stream) {
+		call_begins(ctx);
 		dd_stream_sync(ctx->stream);
+		call_ends(ctx);
+	}
 }
 
 void dm_decode_flush(struct dm_context *ctx)
 {
-	if (ctx->stream)
+	if (ctx->stream) {
+		call_begins(ctx);
 		dd_stream_flush(ctx->stream);
+		call_ends(ctx);
+	}
 }
 
 void dm_decode_shield(struct dm_flight *f)

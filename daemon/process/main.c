@@ -41,6 +41,8 @@ struct daemon {
 	struct dm_context *contexts;
 	/* closed by the kernel (CTX_GONE): their workers wind down on their own threads */
 	struct dm_context *closing;
+	unsigned int hang_timeout_ms; /* --hang-timeout: check_hangs() */
+	long long hang_checked_ms; /* when check_hangs() last ran */
 };
 
 static void describe_codecs(struct dd_engine *engine, FILE *to)
@@ -221,6 +223,45 @@ static long long now_ms(void)
 }
 
 /*
+ * A call into a decoder that has not returned for --hang-timeout: a decoder hung on what a
+ * stream sent (a library bug, maybe spinning on a CPU). One thread of a process cannot be
+ * stopped, and it would keep its stream's memory claim and its CPU after the client closed,
+ * for as many such streams as clients open. So the daemon aborts (a core for the bug
+ * report); its service manager starts it again (Restart=on-failure), the kernel fails the
+ * jobs it held, and every stream resumes at its next key frame, as after any restart.
+ * Streams still decoding are counted, open or closed: a closed one's worker is the case
+ * the kernel's watchdog no longer sees.
+ */
+static void check_hangs(struct daemon *d, int interval_ms)
+{
+	struct dm_context *lists[2] = { d->contexts, d->closing };
+	long long now_in_ms = now_ms(), late = now_in_ms - d->hang_checked_ms - 2 * interval_ms;
+	int64_t limit = (int64_t)d->hang_timeout_ms * 1000000, now = now_in_ms * 1000000;
+
+	/*
+	 * This loop wakes every interval: a gap far longer is time the whole process did not
+	 * run (SIGSTOP, a debugger), not a decoder's
+	 */
+	for (int l = 0; l < 2 && d->hang_checked_ms && late > 0; l++)
+		for (struct dm_context *ctx = lists[l]; ctx; ctx = ctx->next)
+			dm_context_excuse_ns(ctx, late * 1000000);
+	d->hang_checked_ms = now_in_ms;
+	for (int l = 0; l < 2 && d->hang_timeout_ms; l++) {
+		for (const struct dm_context *ctx = lists[l]; ctx; ctx = ctx->next) {
+			int64_t ns = dm_context_stuck_ns(ctx, now);
+
+			if (ns <= limit)
+				continue;
+			dm_err("ctx %u%s: a decoder call has not returned for %lld ms "
+			       "(--hang-timeout %u): the decoder hangs on its stream; aborting, "
+			       "to be started again", ctx->id, l ? " (closed)" : "",
+			       (long long)(ns / 1000000), d->hang_timeout_ms);
+			abort();
+		}
+	}
+}
+
+/*
  * The loop that hands out every job is what must stay alive: it pings systemd's watchdog
  * (WatchdogSec= in the unit) between messages, so a main thread stuck in a decoder's or a
  * worker's hang gets the daemon restarted instead of every stream waiting forever.
@@ -233,10 +274,12 @@ static int event_loop(struct daemon *d, int sigfd)
 		{ .fd = d->svc.reap_fd, .events = POLLIN },
 	};
 	unsigned int watchdog_ms = dm_notify_watchdog_ms();
+	/* a hang is seen at most a quarter of the timeout late */
+	int hang_check_ms = d->hang_timeout_ms ? (int)(d->hang_timeout_ms / 4) + 1 : -1;
 	long long next_ping = now_ms();
 
 	for (;;) {
-		int timeout = -1;
+		int timeout = hang_check_ms;
 
 		if (watchdog_ms) {
 			long long now = now_ms();
@@ -245,7 +288,8 @@ static int event_loop(struct daemon *d, int sigfd)
 				notify("WATCHDOG=1");
 				next_ping = now + watchdog_ms;
 			}
-			timeout = (int)(next_ping - now);
+			if (timeout < 0 || next_ping - now < timeout)
+				timeout = (int)(next_ping - now);
 		}
 		if (poll(pfd, 3, timeout) < 0) {
 			if (errno == EINTR)
@@ -253,6 +297,8 @@ static int event_loop(struct daemon *d, int sigfd)
 			dm_err("poll: %s", strerror(errno));
 			return -1;
 		}
+		if (hang_check_ms > 0)
+			check_hangs(d, hang_check_ms);
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -475,6 +521,7 @@ int main(int argc, char **argv)
 	d.svc.bridge = &d.bridge;
 	d.svc.cache = &d.cache;
 	d.svc.threads = opt.threads;
+	d.hang_timeout_ms = opt.hang_timeout_ms;
 	d.svc.share = &d.share;
 	d.svc.memory = &d.memory;
 	d.svc.frames = cfg.frame_delay ? cfg.frame_delay : 1;

@@ -35,6 +35,11 @@ static void usage(FILE *f, const char *prog)
 		"      --memory-per-user MIB  of the budget, what one user's streams may take\n"
 		"                     together (the others keep the rest); 0 = no share;\n"
 		"                     default: two thirds of the budget\n"
+		"      --hang-timeout MS  a decoder call that has not returned after MS\n"
+		"                     milliseconds is taken for a hung decoder: the daemon\n"
+		"                     aborts, for its service manager to start it again\n"
+		"                     (every stream resumes at its next key frame); 0 = never;\n"
+		"                     default %u\n"
 		"      --device PATH  the bridge device (default %s)\n"
 		"      --user NAME    started as root: the user to run as once the bridge is\n"
 		"                     open (default %s)\n"
@@ -44,7 +49,8 @@ static void usage(FILE *f, const char *prog)
 		"                     (the first stream of each codec then starts slower)\n"
 		"  -V, --version      print the version and which codecs can be decoded here\n"
 		"  -h, --help         this text\n",
-		prog, DAEDALUS_DEVICE_PATH, DM_DEFAULT_MAX_INFLIGHT, DAEDALUS_DEVICE_PATH,
+		prog, DAEDALUS_DEVICE_PATH, DM_DEFAULT_MAX_INFLIGHT, DM_DEFAULT_HANG_TIMEOUT_MS,
+		DAEDALUS_DEVICE_PATH,
 		DM_SANDBOX_DEFAULT_USER);
 }
 
@@ -76,6 +82,7 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "memory-budget", required_argument, NULL, 'M' },
 		{ "memory-per-user", required_argument, NULL, 'U' },
+		{ "hang-timeout", required_argument, NULL, 'H' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "sandbox-probe", no_argument, NULL, 'P' },
 		{ "no-warm-up", no_argument, NULL, 'W' },
@@ -86,7 +93,8 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 	int c;
 
 	*o = (struct dm_options){ .device = DAEDALUS_DEVICE_PATH, .user = DM_SANDBOX_DEFAULT_USER,
-				  .max_inflight = DM_DEFAULT_MAX_INFLIGHT };
+				  .max_inflight = DM_DEFAULT_MAX_INFLIGHT,
+				  .hang_timeout_ms = DM_DEFAULT_HANG_TIMEOUT_MS };
 	while ((c = getopt_long(argc, argv, "fvt:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -121,6 +129,11 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 					&o->memory_per_user_mib))
 				return -1;
 			o->memory_per_user_set = true;
+			break;
+		case 'H':
+			if (parse_count(argv[0], "hang-timeout", optarg, 0, 3600000,
+					&o->hang_timeout_ms))
+				return -1;
 			break;
 		case 'u':
 			o->user = optarg;

@@ -11,6 +11,12 @@
  */
 #define DM_DEFAULT_MAX_INFLIGHT 2
 
+/*
+ * How long one decoder call may take before the decoder is taken for hung (main.c): a
+ * hundred times a 2160p frame on a slow core, far past the kernel's job timeout.
+ */
+#define DM_DEFAULT_HANG_TIMEOUT_MS 30000
+
 struct dm_options {
 	bool foreground;
 	bool verbose;
@@ -18,6 +24,7 @@ struct dm_options {
 	unsigned int threads; /* 0 = automatic */
 	unsigned int max_inflight; /* jobs of one context in flight to ask the module for */
 	unsigned int cpus; /* CPUs the busy streams share (cpu_share.h); 0 = the affinity mask */
+	unsigned int hang_timeout_ms; /* a decoder call longer than this ends the daemon; 0: never */
 	const char *device;
 	const char *user;  /* the user to drop to when started as root */
 	bool sandbox_probe; /* tests: try forbidden calls once confined (sandbox.h) */

@@ -598,7 +598,8 @@ static void finalize(struct dd_stream *s, unsigned int i)
 	struct dd_error *err = &e->err;
 	int ret = e->ret;
 
-	if (!ret && e->input_lost)
+	/* whatever the library made of what it read, the reason is the lost memory */
+	if (e->input_lost)
 		ret = input_lost(err);
 	if (!ret && got->pending)
 		return; /* a held slice or field: checked with the job that completes it */

@@ -182,13 +182,14 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		return;	/* the access is retried, on the anonymous memory */
 	}
 	if (s && !own) {
-		/* another thread is replacing the same mapping: retry once it has */
+		/*
+		 * Another thread is replacing the same mapping: retry once it has. Had its
+		 * swap failed, the retried access comes back here and swaps or gives up itself.
+		 */
 		while (atomic_load_explicit(&s->state, memory_order_acquire) == SLOT_SWAPPING)
 			;
-		if (dm_sigbus_lost(s)) {
-			errno = saved_errno;
-			return;
-		}
+		errno = saved_errno;
+		return;
 	}
 	/* not a buffer's fault, or no memory to swap in: what was there before (ASan's, or the
 	 * default action), at the retried access, or now for a signal that nothing retries */

@@ -636,13 +636,14 @@ int64_t dm_context_stuck_ns(const struct dm_context *ctx, int64_t now_ns)
 	return since && now_ns > since ? now_ns - since : 0;
 }
 
-void dm_context_excuse_ns(struct dm_context *ctx, int64_t gap_ns)
+void dm_context_excuse_ns(struct dm_context *ctx, int64_t gap_ns, int64_t now_ns)
 {
 	long long since = atomic_load(&ctx->decoder_call_ns);
+	long long later = since + gap_ns < now_ns ? since + gap_ns : now_ns;
 
 	/* fails, and rightly so, if the worker has left the call (0) or begun another */
-	if (since)
-		atomic_compare_exchange_strong(&ctx->decoder_call_ns, &since, since + gap_ns);
+	if (since && later > since)
+		atomic_compare_exchange_strong(&ctx->decoder_call_ns, &since, later);
 }
 
 bool dm_context_reap(struct dm_context *ctx, bool wait)

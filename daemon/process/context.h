@@ -34,6 +34,7 @@ struct dm_services {
 	struct dm_mem_budget *memory;
 	unsigned int frames; /* frames a stream decodes at once (the engine's frame_delay) */
 	int reap_fd; /* an eventfd a worker of a closed context signals when it has ended, or -1 */
+	unsigned int test_stall_ms; /* --test-stall-ms (decode.c) */
 };
 
 struct dm_context {
@@ -96,8 +97,11 @@ bool dm_context_reap(struct dm_context *ctx, bool wait);
  * 0 when it is in none. Any thread may ask, for a context not yet reaped.
  */
 int64_t dm_context_stuck_ns(const struct dm_context *ctx, int64_t now_ns);
-/* The call in progress, if any, began gap_ns later: time the whole process was stopped. */
-void dm_context_excuse_ns(struct dm_context *ctx, int64_t gap_ns);
+/*
+ * The call in progress, if any, began gap_ns later (but not after now_ns): time in which the
+ * watching thread did not run.
+ */
+void dm_context_excuse_ns(struct dm_context *ctx, int64_t gap_ns, int64_t now_ns);
 /* dm_context_detach(), then dm_context_reap() waiting. */
 void dm_context_stop(struct dm_context *ctx);
 

@@ -38,6 +38,12 @@ static void call_begins(struct dm_context *ctx)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	atomic_store(&ctx->decoder_call_ns, (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+	if (ctx->svc->test_stall_ms) {
+		t.tv_sec = ctx->svc->test_stall_ms / 1000;
+		t.tv_nsec = (long)(ctx->svc->test_stall_ms % 1000) * 1000000;
+		while (nanosleep(&t, &t))
+			;
+	}
 }
 
 static void call_ends(struct dm_context *ctx)
@@ -53,14 +59,14 @@ static int open_stream(struct dm_context *ctx, enum dd_codec codec, uint32_t fou
 {
 	if (ctx->stream && ctx->codec == codec)
 		return 0;
-	/* the lock's wait counts too: a close that hangs holds it */
-	call_begins(ctx);
+	/* not the wait for the lock: a close that hangs is its own context's call */
 	pthread_mutex_lock(&open_lock);
+	call_begins(ctx);
 	if (ctx->stream)
 		dd_stream_close(ctx->stream);
 	ctx->stream = dd_stream_open(ctx->svc->engine, codec, fourcc, &fail->why);
-	pthread_mutex_unlock(&open_lock);
 	call_ends(ctx);
+	pthread_mutex_unlock(&open_lock);
 	if (!ctx->stream) {
 		fail->reason = reason_code(fail->why.kind);
 		return -1;
@@ -83,11 +89,11 @@ void dm_decode_close(struct dm_context *ctx)
 			dm_info("ctx %u: %s pictures held at most %" PRIu64 " KiB of the %" PRIu64
 				" KiB claimed", ctx->id, dd_codec_name(ctx->codec), peak / 1024,
 				ctx->claim.bytes / 1024);
-		call_begins(ctx);
 		pthread_mutex_lock(&open_lock);
+		call_begins(ctx);
 		dd_stream_close(ctx->stream);
-		pthread_mutex_unlock(&open_lock);
 		call_ends(ctx);
+		pthread_mutex_unlock(&open_lock);
 		ctx->stream = NULL;
 	}
 	/* after the close: the memory is free only once the decoder is gone */
@@ -381,7 +387,11 @@ int dm_decode_check_written(const struct dm_flight *f, struct dm_failure *fail)
 	/* a cancelled job's scratch is not the buffer's loss */
 	if (!f->capture_lost && (f->scratch || !any_lost(f->cap, f->ncap)))
 		return 0;
-	/* the decoder's own picture is intact: later pictures predicted from it are too */
+	/*
+	 * The decoder's own picture is intact, so is its state: the frames after it decode on,
+	 * but for those that name this picture, which the kernel marks failed in its buffer
+	 * (forget_failed_refs())
+	 */
 	fail->reason = DAEDALUS_REASON_INTERNAL;
 	return dd_fail_kind(&fail->why, DD_ERR_INPUT_LOST, "the memory of its CAPTURE buffer "
 			    "went away (SIGBUS from the dmabuf's exporter)");

@@ -226,39 +226,46 @@ static long long now_ms(void)
  * A call into a decoder that has not returned for --hang-timeout: a decoder hung on what a
  * stream sent (a library bug, maybe spinning on a CPU). One thread of a process cannot be
  * stopped, and it would keep its stream's memory claim and its CPU after the client closed,
- * for as many such streams as clients open. So the daemon aborts (a core for the bug
- * report); its service manager starts it again (Restart=on-failure), the kernel fails the
- * jobs it held, and every stream resumes at its next key frame, as after any restart.
- * Streams still decoding are counted, open or closed: a closed one's worker is the case
- * the kernel's watchdog no longer sees.
+ * for as many such streams as clients open. So the daemon exits (DM_EXIT_HUNG; no core:
+ * one would hold every user's pictures, and an attacker could repeat it); its service
+ * manager starts it again (Restart=on-failure), the kernel fails the jobs it held, and
+ * every stream resumes at its next key frame, as after any restart. Contexts still
+ * decoding are watched, open or closed: a closed one's worker is the case the kernel's
+ * watchdog no longer sees.
  */
 static void check_hangs(struct daemon *d, int interval_ms)
 {
-	struct dm_context *lists[2] = { d->contexts, d->closing };
-	long long now_in_ms = now_ms(), late = now_in_ms - d->hang_checked_ms - 2 * interval_ms;
-	int64_t limit = (int64_t)d->hang_timeout_ms * 1000000, now = now_in_ms * 1000000;
+	struct dm_context *lists[2] = { d->contexts, d->closing }, *worst = NULL;
+	long long now_in_ms = now_ms(), late = now_in_ms - d->hang_checked_ms - interval_ms;
+	int64_t now = now_in_ms * 1000000, worst_ns = 0;
+	bool worst_closed = false;
 
 	/*
-	 * This loop wakes every interval: a gap far longer is time the whole process did not
-	 * run (SIGSTOP, a debugger), not a decoder's
+	 * This loop wakes every interval: what it was late is time the process did not run
+	 * (SIGSTOP, a debugger) or this thread did not, not the decoders'
 	 */
 	for (int l = 0; l < 2 && d->hang_checked_ms && late > 0; l++)
 		for (struct dm_context *ctx = lists[l]; ctx; ctx = ctx->next)
-			dm_context_excuse_ns(ctx, late * 1000000);
+			dm_context_excuse_ns(ctx, late * 1000000, now);
 	d->hang_checked_ms = now_in_ms;
-	for (int l = 0; l < 2 && d->hang_timeout_ms; l++) {
-		for (const struct dm_context *ctx = lists[l]; ctx; ctx = ctx->next) {
+	for (int l = 0; l < 2; l++) {
+		for (struct dm_context *ctx = lists[l]; ctx; ctx = ctx->next) {
 			int64_t ns = dm_context_stuck_ns(ctx, now);
 
-			if (ns <= limit)
-				continue;
-			dm_err("ctx %u%s: a decoder call has not returned for %lld ms "
-			       "(--hang-timeout %u): the decoder hangs on its stream; aborting, "
-			       "to be started again", ctx->id, l ? " (closed)" : "",
-			       (long long)(ns / 1000000), d->hang_timeout_ms);
-			abort();
+			if (ns > worst_ns) {
+				worst_ns = ns;
+				worst = ctx;
+				worst_closed = l == 1;
+			}
 		}
 	}
+	if (worst_ns <= (int64_t)d->hang_timeout_ms * 1000000)
+		return;
+	dm_err("ctx %u%s: a decoder call has not returned for %lld ms (hang timeout %u ms): "
+	       "the decoder hangs on its stream; exiting, to be started again", worst->id,
+	       worst_closed ? " (closed)" : "",
+	       (long long)(worst_ns / 1000000), d->hang_timeout_ms);
+	_exit(DM_EXIT_HUNG);
 }
 
 /*
@@ -522,6 +529,13 @@ int main(int argc, char **argv)
 	d.svc.cache = &d.cache;
 	d.svc.threads = opt.threads;
 	d.hang_timeout_ms = opt.hang_timeout_ms;
+	d.svc.test_stall_ms = opt.test_stall_ms;
+	/* a decode may take the module's job timeout (raised for slow machines), and more */
+	if (!opt.hang_timeout_set && d.hang_timeout_ms <
+	    (uint64_t)d.bridge.hello.job_timeout_ms * DM_HANG_JOB_TIMEOUTS)
+		d.hang_timeout_ms = d.bridge.hello.job_timeout_ms * DM_HANG_JOB_TIMEOUTS;
+	if (d.hang_timeout_ms)
+		dm_info("hang timeout %u ms", d.hang_timeout_ms);
 	d.svc.share = &d.share;
 	d.svc.memory = &d.memory;
 	d.svc.frames = cfg.frame_delay ? cfg.frame_delay : 1;

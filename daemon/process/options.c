@@ -37,19 +37,23 @@ static void usage(FILE *f, const char *prog)
 		"                     default: two thirds of the budget\n"
 		"      --hang-timeout MS  a decoder call that has not returned after MS\n"
 		"                     milliseconds is taken for a hung decoder: the daemon\n"
-		"                     aborts, for its service manager to start it again\n"
-		"                     (every stream resumes at its next key frame); 0 = never;\n"
-		"                     default %u\n"
+		"                     exits (status %u), for its service manager to start it\n"
+		"                     again (every stream resumes at its next key frame);\n"
+		"                     0 = never; default %u, or %u times the module's job\n"
+		"                     timeout if that is longer\n"
 		"      --device PATH  the bridge device (default %s)\n"
 		"      --user NAME    started as root: the user to run as once the bridge is\n"
 		"                     open (default %s)\n"
+		"      --test-stall-ms MS  for tests: every call into a decoder sleeps MS\n"
+		"                     first (the hang watch)\n"
 		"      --sandbox-probe  for tests: once confined, try calls the sandbox forbids\n"
 		"                     and log that each failed\n"
 		"      --no-warm-up   do not decode a tiny picture of each codec before serving\n"
 		"                     (the first stream of each codec then starts slower)\n"
 		"  -V, --version      print the version and which codecs can be decoded here\n"
 		"  -h, --help         this text\n",
-		prog, DAEDALUS_DEVICE_PATH, DM_DEFAULT_MAX_INFLIGHT, DM_DEFAULT_HANG_TIMEOUT_MS,
+		prog, DAEDALUS_DEVICE_PATH, DM_DEFAULT_MAX_INFLIGHT, DM_EXIT_HUNG, DM_DEFAULT_HANG_TIMEOUT_MS,
+		DM_HANG_JOB_TIMEOUTS,
 		DAEDALUS_DEVICE_PATH,
 		DM_SANDBOX_DEFAULT_USER);
 }
@@ -83,6 +87,7 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		{ "memory-budget", required_argument, NULL, 'M' },
 		{ "memory-per-user", required_argument, NULL, 'U' },
 		{ "hang-timeout", required_argument, NULL, 'H' },
+		{ "test-stall-ms", required_argument, NULL, 'S' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "sandbox-probe", no_argument, NULL, 'P' },
 		{ "no-warm-up", no_argument, NULL, 'W' },
@@ -133,6 +138,12 @@ int dm_options_parse(struct dm_options *o, int argc, char **argv)
 		case 'H':
 			if (parse_count(argv[0], "hang-timeout", optarg, 0, 3600000,
 					&o->hang_timeout_ms))
+				return -1;
+			o->hang_timeout_set = true;
+			break;
+		case 'S':
+			if (parse_count(argv[0], "test-stall-ms", optarg, 0, 3600000,
+					&o->test_stall_ms))
 				return -1;
 			break;
 		case 'u':

@@ -13,9 +13,13 @@
 
 /*
  * How long one decoder call may take before the decoder is taken for hung (main.c): a
- * hundred times a 2160p frame on a slow core, far past the kernel's job timeout.
+ * hundred times a 2160p frame on a slow core. Unless the option is given, at least
+ * DM_HANG_JOB_TIMEOUTS times the module's job timeout, which a decode may take.
  */
 #define DM_DEFAULT_HANG_TIMEOUT_MS 30000
+#define DM_HANG_JOB_TIMEOUTS 4
+/* The exit status when a decoder hangs (EX_SOFTWARE): the unit's Restart=on-failure */
+#define DM_EXIT_HUNG 70
 
 struct dm_options {
 	bool foreground;
@@ -25,6 +29,8 @@ struct dm_options {
 	unsigned int max_inflight; /* jobs of one context in flight to ask the module for */
 	unsigned int cpus; /* CPUs the busy streams share (cpu_share.h); 0 = the affinity mask */
 	unsigned int hang_timeout_ms; /* a decoder call longer than this ends the daemon; 0: never */
+	bool hang_timeout_set; /* else: the default, raised to the module's job timeout */
+	unsigned int test_stall_ms; /* tests: every decoder call sleeps this long first */
 	const char *device;
 	const char *user;  /* the user to drop to when started as root */
 	bool sandbox_probe; /* tests: try forbidden calls once confined (sandbox.h) */

@@ -127,6 +127,10 @@ CLIPS = {
     # libx264 wrapper takes the field order from each frame, and the source's frames say none
     "h264-mbaff": ("h264", [("352x288", 12, ["-bf", "2", "-flags", "+ildct+ilme"] + x264(
         "interlaced=1", "tff=1"))]),
+    # field pictures (PAFF): every frame coded as two fields, from no encoder here but
+    # tests/media/h264-paff.py (GENERATED below): I_PCM and P fields predicting from fields
+    # of both parities, the bottom field first in every fifth frame, two slices per field
+    "h264-paff": ("h264", [("352x288", 24, [])]),
     # open GOPs: the I-frames that start a GOP are not IDR and the B-frames before them in
     # display order refer to the previous GOP
     "h264-opengop": ("h264", [("320x240", 36, ["-bf", "2", "-g", "12"] + x264(
@@ -135,6 +139,13 @@ CLIPS = {
     # macroblocks; its access points are recovery-point SEIs
     "h264-intra-refresh": ("h264", [("320x240", 40, ["-bf", "0"] + x264(
         "intra-refresh=1", "keyint=15"))]),
+}
+
+# Clips no encoder here can make, written by a program of ours: its arguments after the
+# output file (size and frame count come from the clip's part). The program's text is part
+# of the recipe, so a changed generator makes a new clip.
+GENERATED = {
+    "h264-paff": ("h264-paff.py", ["--bottom-first-every", "5", "--slices", "2"]),
 }
 
 REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libdav1d", "h264": "h264"}
@@ -306,6 +317,11 @@ def _break_stale(lock, token):
 def make_clip(ffmpeg, workdir, name):
     codec, parts = CLIPS[name]
     recipe = json.dumps([SOURCE, ENCODER[codec], codec, parts])
+    if name in GENERATED:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               GENERATED[name][0]), "rb") as fh:
+            recipe = json.dumps([GENERATED[name][1], codec, parts,
+                                 hashlib.sha256(fh.read()).hexdigest()])
     tag = hashlib.sha256(recipe.encode()).hexdigest()[:10]
     ext = CONTAINER.get(codec, "ivf")
     path = os.path.join(workdir, f"{name}-{tag}.{ext}")
@@ -325,8 +341,26 @@ def source_command(ffmpeg, size, count, source):
             "-frames:v", str(count)]
 
 
+def generate_clip(ffmpeg, path, name, parts):
+    """A GENERATED clip: its program's Annex-B stream (kept as the clip's annexb()), in
+    Matroska like the encoded H.264 clips, one packet per field at twice the frame rate."""
+    program, extra = GENERATED[name]
+    (size, count, _), = parts
+    w, h = size.split("x")
+    tmp_h264 = f"{path}.{UNIQUE}.h264"
+    tmp = f"{path}.{UNIQUE}.mkv"
+    run(["python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), program),
+         tmp_h264, "--width", w, "--height", h, "--frames", str(count)] + extra)
+    run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-framerate", "50",
+         "-f", "h264", "-i", tmp_h264, "-c:v", "copy", tmp])
+    os.replace(tmp_h264, annexb_path(path))
+    os.replace(tmp, path)
+
+
 def encode_clip(ffmpeg, path, name, codec, parts, ext):
     """Writes the clip at path, which appears last and atomically (os.replace)."""
+    if name in GENERATED:
+        return generate_clip(ffmpeg, path, name, parts)
     header, frames, next_pts = None, [], 0
     for n, (size, count, extra, *source) in enumerate(parts):
         part = f"{path}.part{n}.{UNIQUE}.ivf"

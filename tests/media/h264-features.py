@@ -36,6 +36,12 @@ FEATURES = {
     "h264-odd": [("cropping", "frame_cropping_flag", lambda v: v == {1})],
     "h264-mbaff": [("MBAFF", "mb_adaptive_frame_field_flag", lambda v: v == {1}),
                    ("interlaced", "frame_mbs_only_flag", lambda v: v == {0})],
+    "h264-paff": [("field pictures", "field_pic_flag", lambda v: v == {1}),
+                  ("bottom fields", "bottom_field_flag", lambda v: v == {0, 1}),
+                  ("interlaced", "frame_mbs_only_flag", lambda v: v == {0}),
+                  ("several slices per picture", "first_mb_in_slice", lambda v: len(v) >= 2),
+                  ("several field references", "num_ref_idx_l0_active_minus1",
+                   lambda v: max(v) >= 3)],
     # an I slice outside an IDR picture starts each open GOP
     "h264-opengop": [("non-IDR I-frames", "nonidr_i", lambda v: bool(v))],
 }

@@ -3,7 +3,8 @@
 # testbed-kernels: normal
 # testbed-batch: yes
 # testbed-seconds: 30
-# H.264 through the device end to end: GStreamer's v4l2slh264dec decodes x264 clips through
+# H.264 through the device end to end: GStreamer's v4l2slh264dec decodes x264 clips (and a clip
+# of field pictures, which no encoder here makes: tests/media/h264-paff.py) through
 # daedalus-v4l2 and daedalus-v4l2d (SPS/PPS rebuilt from the controls); every frame must equal
 # FFmpeg's software decode. First in the default mode (frame based, Annex-B start codes), then
 # slice based without start codes (one request per slice, held with HOLD_CAPTURE_BUF): the
@@ -14,7 +15,7 @@ set -u
 media_setup
 PARAMS=/sys/module/daedalus_v4l2/parameters
 all="h264-baseline h264-main-bpyramid h264-high-cqm h264-slices h264-high10 h264-odd
-	h264-mbaff h264-opengop"
+	h264-mbaff h264-paff h264-opengop"
 daemon_start
 # Each group of checks in one process (check_clips); the module parameters are read when a
 # client opens the device, so they hold for every clip of the group.
@@ -28,7 +29,14 @@ check_clips "${checks[@]}" "--clip h264-opengop --seek 8:0.8"
 echo "--- slice based, no start codes"
 echo 1 >"$PARAMS/h264_slice_based"
 echo 1 >"$PARAMS/h264_no_start_code"
-check_clips "--clip h264-slices" "--clip h264-main-bpyramid" "--clip h264-mbaff" "--clip h264-high10"
+check_clips "--clip h264-slices" "--clip h264-main-bpyramid" "--clip h264-mbaff" "--clip h264-high10" \
+	"--clip h264-paff"
+# h264-paff's 24 frames are 48 field pictures of two slices each: one request per field
+# frame based, one per slice slice based (no clip of the others has as many jobs)
+check "h264-paff came as field pictures: a stream of 48 jobs, frame based" \
+	log_has "$DAEMON_LOG" "ctx [0-9]+: closed after 48 jobs, 0 failed"
+check "h264-paff came as field pictures: a stream of 96 jobs, slice based" \
+	log_has "$DAEMON_LOG" "ctx [0-9]+: closed after 96 jobs, 0 failed"
 echo "--- slice based, Annex B"
 echo 0 >"$PARAMS/h264_no_start_code"
 check_clip --clip h264-slices

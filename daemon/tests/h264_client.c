@@ -169,6 +169,15 @@ static void compute_poc(struct h264_client *c, const GstH264NalUnit *n, const Gs
 	}
 }
 
+/* V4L2_H264_TOP_FIELD_REF or _BOTTOM_, or both for a frame picture. */
+static uint8_t field_parity(const struct v4l2_ctrl_h264_decode_params *dp)
+{
+	if (!(dp->flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC))
+		return V4L2_H264_FRAME_REF;
+	return dp->flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD ? V4L2_H264_BOTTOM_FIELD_REF :
+	       V4L2_H264_TOP_FIELD_REF;
+}
+
 /* Controls of the picture from its first slice. */
 static void start_picture(struct h264_client *c, struct h264_job *job, const GstH264NalUnit *n,
 			  const GstH264SliceHdr *sh)
@@ -224,6 +233,9 @@ static void start_picture(struct h264_client *c, struct h264_job *job, const Gst
 		dp->flags |= V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC;
 	if (sh->bottom_field_flag)
 		dp->flags |= V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD;
+	job->second_field = sh->field_pic_flag && c->field_open &&
+			    c->open_frame_num == sh->frame_num &&
+			    c->open_parity != field_parity(dp) && !n->idr_pic_flag;
 	for (unsigned int i = 0; i < c->num_refs; i++) {
 		/* FFmpeg lists its short-term references newest first */
 		unsigned int k = c->pattern == H264_PATTERN_FFMPEG ? c->num_refs - 1 - i : i;
@@ -234,7 +246,7 @@ static void start_picture(struct h264_client *c, struct h264_job *job, const Gst
 		e->pic_num = c->refs[k].frame_num;
 		e->top_field_order_cnt = c->refs[k].top_poc;
 		e->bottom_field_order_cnt = c->refs[k].bottom_poc;
-		e->fields = V4L2_H264_FRAME_REF;
+		e->fields = c->refs[k].fields;
 		e->flags = V4L2_H264_DPB_ENTRY_FLAG_VALID | V4L2_H264_DPB_ENTRY_FLAG_ACTIVE;
 	}
 }
@@ -301,6 +313,7 @@ int h264_client_next(struct h264_client *c, struct h264_job *job)
 void h264_client_seek(struct h264_client *c)
 {
 	c->num_refs = 0;
+	c->field_open = false;
 	c->prev_poc_msb = c->prev_poc_lsb = c->frame_num_offset = 0;
 	c->prev_frame_num = 0;
 }
@@ -308,13 +321,28 @@ void h264_client_seek(struct h264_client *c)
 void h264_client_done(struct h264_client *c, const struct h264_job *job, uint64_t ts)
 {
 	unsigned int max = job->sps.max_num_ref_frames ? job->sps.max_num_ref_frames : 1;
+	uint8_t parity = field_parity(&job->dp);
 
 	c->frame_num_offset = c->cur_frame_num_offset;
 	c->prev_frame_num = job->dp.frame_num;
+	/* a first field opens its frame, whose second field is the next job or never comes */
+	c->field_open = parity != V4L2_H264_FRAME_REF && !job->second_field;
+	c->open_parity = parity;
+	c->open_frame_num = job->dp.frame_num;
 	if (!job->reference)
 		return;
 	c->prev_poc_msb = c->poc_msb;
 	c->prev_poc_lsb = c->poc_lsb;
+	if (job->second_field && c->num_refs &&
+	    c->refs[c->num_refs - 1].frame_num == job->dp.frame_num) {
+		/* its frame's entry (8.2.5.1: no sliding window for a second field) */
+		c->refs[c->num_refs - 1].fields |= parity;
+		if (parity == V4L2_H264_BOTTOM_FIELD_REF)
+			c->refs[c->num_refs - 1].bottom_poc = job->dp.bottom_field_order_cnt;
+		else
+			c->refs[c->num_refs - 1].top_poc = job->dp.top_field_order_cnt;
+		return;
+	}
 	while (c->num_refs >= max) {
 		memmove(&c->refs[0], &c->refs[1], (c->num_refs - 1) * sizeof(c->refs[0]));
 		c->num_refs--;
@@ -323,5 +351,6 @@ void h264_client_done(struct h264_client *c, const struct h264_job *job, uint64_
 	c->refs[c->num_refs].frame_num = job->dp.frame_num;
 	c->refs[c->num_refs].top_poc = job->dp.top_field_order_cnt;
 	c->refs[c->num_refs].bottom_poc = job->dp.bottom_field_order_cnt;
+	c->refs[c->num_refs].fields = parity;
 	c->num_refs++;
 }

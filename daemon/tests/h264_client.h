@@ -10,8 +10,11 @@
  *   ffmpeg    SPS, PPS, scaling matrix and decode parameters in every request, the PPS flag
  *             always set: the lists are the effective ones, flat when the stream has none
  *             (FFmpeg's v4l2-request hwaccel)
- * The DPB is a sliding window of the last max_num_ref_frames reference pictures, named by
- * their timestamps, with their POCs (oldest first; FFmpeg's pattern newest first): enough for the decoder, which takes its references from the slices, and
+ * The DPB is a sliding window of the last max_num_ref_frames reference frames, named by
+ * their timestamps, with their POCs (oldest first; FFmpeg's pattern newest first) and which
+ * of their fields are references (a field picture is one job: the second field of a frame
+ * joins the first field's entry, and says so in h264_job.second_field, for a client to send
+ * it into the first field's CAPTURE buffer under its timestamp): enough for the decoder, which takes its references from the slices, and
  * for the daemon's check that every named picture was decoded (streams with memory
  * management operations may list a picture the stream already dropped; that is harmless
  * here). POCs are computed for POC types 0 and 2 (type 1 is left zero), as clients do: the
@@ -43,6 +46,8 @@ struct h264_job {
 	bool send_sps_pps;  /* in this request (else: sticky from an earlier one) */
 	bool send_matrix;
 	bool reference;     /* nal_ref_idc != 0 */
+	/* a field picture whose frame's other field was the job before (same frame_num) */
+	bool second_field;
 	uint8_t *buf;       /* the OUTPUT buffer */
 	size_t size, cap;
 	size_t slice_hdr_end; /* where the first slice's header ends in buf (bytes, rounded up) */
@@ -68,8 +73,13 @@ struct h264_client {
 		uint64_t ts;
 		uint16_t frame_num;
 		int32_t top_poc, bottom_poc;
+		uint8_t fields; /* V4L2_H264_{TOP,BOTTOM}_FIELD_REF, both for a frame */
 	} refs[16];
 	unsigned int num_refs;
+	/* the last job was a first field (of this parity flag, this frame_num) */
+	bool field_open;
+	uint8_t open_parity;
+	uint16_t open_frame_num;
 	/* POC state of the previous reference picture (8.2.1) */
 	int32_t prev_poc_msb, prev_poc_lsb, frame_num_offset;
 	int prev_frame_num;

@@ -11,8 +11,10 @@
  *   --pattern ffmpeg    FFmpeg's v4l2-request hwaccel (mpv, Kodi): every control in every
  *                       request, the PPS flag always set, requests waited for only after the
  *                       reorder delay, buffers made one CREATE_BUFS at a time, CAPTURE read
- *                       through EXPBUF dma-bufs (dv_h264_ffmpeg.h, dv_request_pipe.h); no
- *                       other option applies
+ *                       through EXPBUF dma-bufs (dv_h264_ffmpeg.h, dv_request_pipe.h);
+ *                       field pictures each alone, the second field into the first's
+ *                       CAPTURE buffer once that is back; no other option applies
+ *                       (the other patterns send frame pictures only: no field pairs)
  *   --no-matrix-flag    (with chromium) never set the PPS flag, as for lists in the SPS:
  *                       the matrix applies only because it is in the request
  *   --capture mmap|dmabuf-import|dmabuf-import-rotate

@@ -13,11 +13,22 @@
 
 struct run {
 	struct dv_rp rp;
-	/* what each CAPTURE buffer in flight holds, for its check when it comes back */
+	/*
+	 * What each CAPTURE buffer in flight holds, for its check when it comes back: job, the
+	 * request that starts its frame, or -1 for a first field (half a picture, not shown)
+	 */
 	struct {
 		long job;
 		uint32_t crop_x, crop_y, crop_w, crop_h;
 	} pend[RP_MAX_CAPTURE];
+	/*
+	 * Field pictures: the hwaccel sends each field alone, the second into the CAPTURE
+	 * buffer of the first, queued again once the first is back (no HOLD_CAPTURE_BUF)
+	 */
+	int field_cap;		/* the first field's CAPTURE buffer, -1: none open */
+	long field_job;		/* its request */
+	int32_t field_poc;
+	bool field_failed;	/* it came back with ERROR: so does its frame */
 	/*
 	 * FFmpeg's output: decoded pictures wait here in POC order until more than @delay do,
 	 * and a picture goes to the application (its request waited for) when it leaves
@@ -38,7 +49,13 @@ static int picture_back(void *opaque, unsigned int idx, uint32_t flags)
 	struct run *r = opaque;
 	char md5[33];
 
-	if (flags & V4L2_BUF_FLAG_ERROR) {
+	if (r->pend[idx].job < 0) {
+		/* a first field: its frame is checked when the second field is back */
+		r->field_failed = flags & V4L2_BUF_FLAG_ERROR;
+		return 0;
+	}
+	if ((flags & V4L2_BUF_FLAG_ERROR) || r->field_failed) {
+		r->field_failed = false;
 		fprintf(stderr, "request %ld (CAPTURE %u) came back with ERROR\n", r->pend[idx].job,
 			idx);
 		printf("pic %ld FAILED\n", r->pend[idx].job);
@@ -102,6 +119,7 @@ static int start(struct run *r, struct h264_job *job)
 		return -1;
 	/* the SPS's reorder depth when its VUI gives one, else none until one shows */
 	r->delay = job->reorder > 0 ? job->reorder : 0;
+	r->field_cap = -1;
 	r->last_out = INT_MIN;
 	fprintf(stderr, "dv-h264client: %s + %s, CAPTURE %.4s, HOLD_CAPTURE_BUF %s\n",
 		r->rp.video, r->rp.media, (const char *)&r->rp.cap_fmt.fmt.pix_mp.pixelformat,
@@ -136,9 +154,25 @@ static int one_picture(struct run *r, struct h264_client *client, struct h264_jo
 		if ((job->dp.dpb[i].flags & V4L2_H264_DPB_ENTRY_FLAG_VALID) && named >= 0)
 			dv_rp_needs(&r->rp, (unsigned int)named);
 	}
-	cap = dv_rp_pick_capture(&r->rp);
-	if (cap < 0)
-		return -1;
+	if (job->second_field && r->field_cap >= 0) {
+		/* into its first field's buffer, once the hwaccel has that back */
+		cap = r->field_cap;
+		if (dv_rp_wait_capture(&r->rp, (unsigned int)cap))
+			return -1;
+		n = r->field_job;
+	} else {
+		cap = dv_rp_pick_capture(&r->rp);
+		if (cap < 0)
+			return -1;
+	}
+	r->field_cap = -1;
+	if ((job->dp.flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC) && !job->second_field) {
+		r->field_cap = cap;
+		r->field_job = n;
+		r->field_poc = job->dp.flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD ?
+			       job->dp.bottom_field_order_cnt : job->dp.top_field_order_cnt;
+		n = -1;
+	}
 	r->pend[cap].job = n;
 	r->pend[cap].crop_x = job->crop_x;
 	r->pend[cap].crop_y = job->crop_y;
@@ -148,7 +182,10 @@ static int one_picture(struct run *r, struct h264_client *client, struct h264_jo
 			 job->size))
 		return -1;
 	h264_client_done(client, job, dv_rp_ts((unsigned int)cap));
-	r->held[r->nheld].poc = job->dp.top_field_order_cnt < job->dp.bottom_field_order_cnt ?
+	if (n < 0)
+		return dv_rp_reap(&r->rp, false); /* a frame goes out once both fields are in */
+	r->held[r->nheld].poc = job->second_field ? r->field_poc :
+				job->dp.top_field_order_cnt < job->dp.bottom_field_order_cnt ?
 				job->dp.top_field_order_cnt : job->dp.bottom_field_order_cnt;
 	r->held[r->nheld++].cap = (unsigned int)cap;
 	while ((int)r->nheld > r->delay)

@@ -95,6 +95,9 @@ else
 	done
 	# no B-frames: each picture is handed out, and waited for, as soon as it is queued
 	h264 h264-intra-refresh 1 -
+	# field pictures, each field a request of its own: the second goes into the first's
+	# CAPTURE buffer once that is back (no HOLD_CAPTURE_BUF), so one request at a time
+	h264 h264-paff 1 -
 	for c in vp8-reschange vp9-tiles vp9-p2-10bit vp9-reschange; do
 		vpx "$c" 2 -
 	done

@@ -102,6 +102,12 @@ struct dd_codec_ops {
 	 * fails until the next key frame.
 	 */
 	bool chained;
+	/*
+	 * NULL, or true for a job of a stream that must decode one frame at a time whatever the
+	 * client's lookahead (the engine switches at that stream's first job, or its next key
+	 * frame): H.264 that may code field pictures, see codec_h264.c.
+	 */
+	bool (*no_frame_threads)(const struct dd_job *job);
 };
 
 /* NULL for a codec the engine does not know. */

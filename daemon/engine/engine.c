@@ -77,6 +77,8 @@ struct dd_stream {
 	unsigned int lookahead, want_lookahead;
 	/* decoding one frame at a time for the CPU share, and asked for (dd_stream_set_shared()) */
 	bool shared, want_shared;
+	/* codec_ops->no_frame_threads() said so of a job: one frame at a time from then on */
+	bool no_frame_threads;
 	unsigned int client_lookahead; /* the caller's lookahead, before the share */
 	bool fresh; /* no job reached the backend since open or flush */
 	bool submitted; /* some job reached the backend since open */
@@ -756,7 +758,7 @@ done:
 /* The lookahead to decode for: the caller's, or 1 while the CPUs are shared. */
 static void want_mode(struct dd_stream *s)
 {
-	s->want_lookahead = s->want_shared ? 1 : s->client_lookahead;
+	s->want_lookahead = s->want_shared || s->no_frame_threads ? 1 : s->client_lookahead;
 }
 
 void dd_stream_set_lookahead(struct dd_stream *s, unsigned int lookahead)
@@ -798,6 +800,14 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 		restart_decoder(s, job);
 	if (s->codec_ops->predicts_from)
 		e->num_names = s->codec_ops->predicts_from(job, &e->x, e->names);
+	if (!s->no_frame_threads && s->codec_ops->no_frame_threads &&
+	    s->codec_ops->no_frame_threads(job)) {
+		elog(s->engine, DD_LOG_INFO, "%s stream: its pictures may be fields: one frame at a "
+		     "time (frame threads and a field sent alone do not mix)",
+		     dd_codec_name(s->codec));
+		s->no_frame_threads = true;
+		want_mode(s);
+	}
 	if ((s->want_lookahead != s->lookahead || s->want_shared != s->shared) &&
 	    (resets_chain(&e->x) || s->fresh))
 		switch_mode(s);

@@ -76,6 +76,10 @@
  *                     after open or a flush), in the one-job mode each picture done at its
  *                     submit, every picture equal to the reference
  *   --expect-switches M  with --switch-every: at least M mode changes (the first included)
+ * Field pictures go as FFmpeg's v4l2-request sends them: each field a request of its own,
+ * the second into the first's picture under its timestamp once the first is back (every
+ * request collected first); the frame is printed after the second, as the first field's
+ * request, and fails if either field failed.
  * Damage prints "fault <n>" for h264-client-check.py. DD_TEST_DEBUG=1 in the environment also
  * prints the engine's debug lines (libavcodec's log among them).
  */
@@ -128,6 +132,7 @@ struct rec {
 	struct dd_job *dj;     /* one per slice */
 	unsigned int remaining; /* slices not collected yet */
 	bool failed, allowed, must_fail;
+	bool first_field; /* half a frame: its result waits for the second field's */
 	struct dd_error err;
 	struct pic *p;
 };
@@ -136,11 +141,26 @@ static struct {
 	long failed;
 	struct starve starve;
 	int status;
+	/* the first field of the frame being decoded failed: so does the frame */
+	bool field_failed;
+	struct dd_error field_err;
 } run = { .starve = STARVE_NONE };
 
 /* A request's result, once all its slices are collected (or failed at submit). */
 static void request_done(struct rec *rc)
 {
+	if (rc->first_field) {
+		run.field_failed = rc->failed;
+		run.field_err = rc->err;
+		if (rc->failed && !rc->allowed)
+			run.status = 1;
+		goto free;
+	}
+	if (run.field_failed && !rc->failed) {
+		rc->failed = true;
+		rc->err = run.field_err;
+	}
+	run.field_failed = false;
 	if (rc->failed) {
 		fprintf(stderr, "request %ld failed%s: %s\n", rc->n,
 			rc->allowed ? " (allowed)" : "", rc->err.msg);
@@ -155,6 +175,7 @@ static void request_done(struct rec *rc)
 	} else {
 		print_md5(rc->n, rc->p, &rc->job);
 	}
+free:
 	pic_unref(rc->p);
 	free(rc->job.buf);
 	free(rc->dj);
@@ -229,7 +250,7 @@ static unsigned int split_slices(const struct h264_job *job, bool start_codes,
 static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 			   const struct dd_job *tmpl, const struct slice_span *spans,
 			   unsigned int ns, long n, struct pic *p, unsigned int lookahead,
-			   bool allowed, bool must_fail)
+			   bool allowed, bool must_fail, bool first_field)
 {
 	struct rec *rc = calloc(1, sizeof(*rc));
 
@@ -246,6 +267,7 @@ static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 	rc->p = pic_ref(p);
 	rc->allowed = allowed;
 	rc->must_fail = must_fail;
+	rc->first_field = first_field;
 	rc->remaining = ns;
 	for (unsigned int s = 0; s < ns; s++) {
 		struct dd_job *dj = &rc->dj[s];
@@ -319,6 +341,8 @@ int main(int argc, char **argv)
 	long ra_at = -1; /* the last non-IDR access point: a seek's landing or a resync */
 	int32_t ra_poc = 0;
 	bool ra_leading = false;
+	struct pic *field_p = NULL; /* the picture of an open first field, and its request */
+	long field_n = -1;
 	static struct h264_job job;
 	static struct slice_span spans[512];
 	struct h264_client client;
@@ -425,13 +449,18 @@ int main(int argc, char **argv)
 		bool ten = job.bit_depth > 8;
 		uint32_t fourcc = planar ? V4L2_PIX_FMT_YUV420M :
 				  ten ? V4L2_PIX_FMT_P010 : V4L2_PIX_FMT_NV12;
-		struct pic *p = pic_new(fourcc, job.width, job.height);
+		/* a second field: into its first field's picture, under its timestamp */
+		bool second = job.second_field && field_p;
+		bool first = (job.dp.flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC) && !second;
+		long shown = second ? field_n : n;
+		uint64_t ts = (uint64_t)(shown + 1) * 1000;
+		struct pic *p = second ? pic_ref(field_p) : pic_new(fourcc, job.width, job.height);
 		bool idr = job.dp.flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC;
 		bool intra = !(job.dp.flags & (V4L2_H264_DECODE_PARAM_FLAG_PFRAME |
 					       V4L2_H264_DECODE_PARAM_FLAG_BFRAME));
 		struct dd_job dj = {
 			.codec = DD_CODEC_H264,
-			.timestamp = (uint64_t)(n + 1) * 1000,
+			.timestamp = ts,
 			.ctrl.h264 = {
 				.sps = &job.sps, .pps = &job.pps, .decode_params = &job.dp,
 				.scaling_matrix = job.pps.flags &
@@ -522,6 +551,9 @@ int main(int argc, char **argv)
 			spans[0].nal = job.buf;
 			spans[0].len = job.size;
 		}
+		/* the client has the first field's buffer back before it queues the second */
+		if (second)
+			sync_all(stream);
 		if (lookahead > 1) {
 			unsigned int depth = mode_switch_before(&ms, stream);
 			bool may_switch = idr || fresh; /* the engine's rule */
@@ -530,10 +562,10 @@ int main(int argc, char **argv)
 			if (ms.every && depth == 1 && dd_stream_pending(stream))
 				sync_all(stream);
 
-			if (submit_request(stream, &job, &dj, spans, ns, n, p, depth,
+			if (submit_request(stream, &job, &dj, spans, ns, shown, p, depth,
 					   (faulted && !resynced) || (ra_leading && n > ra_at &&
 						   job.dp.top_field_order_cnt < ra_poc),
-					   must_fail != NULL))
+					   must_fail != NULL, first))
 				fresh = false;
 			mode_switch_after(&ms, stream, n, may_switch);
 			if (ms.every && depth == 1) {
@@ -564,6 +596,20 @@ int main(int argc, char **argv)
 			}
 			r = dd_stream_decode(stream, &dj, &err);
 		}
+		if (first) {
+			/* half a frame: its result waits for the second field's */
+			run.field_failed = r != 0;
+			run.field_err = err;
+			if (r)
+				fprintf(stderr, "request %ld (a first field) failed: %s\n", n,
+					err.msg);
+			goto next;
+		}
+		if (!r && run.field_failed) {
+			r = -1;
+			err = run.field_err;
+		}
+		run.field_failed = false;
 		if (r) {
 			bool allowed = (faulted && !resynced) ||
 				       (ra_leading && n > ra_at && job.dp.top_field_order_cnt < ra_poc);
@@ -571,7 +617,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "request %ld failed%s: %s\n", n,
 				allowed ? " (allowed)" : "", err.msg);
 			run.status |= starve_failed(&run.starve, n, &err);
-			printf("pic %ld FAILED\n", n);
+			printf("pic %ld FAILED\n", shown);
 			run.failed++;
 			if (!allowed)
 				run.status = 1;
@@ -579,14 +625,23 @@ int main(int argc, char **argv)
 			fprintf(stderr, "request %ld decoded although %s\n", n, must_fail);
 			run.status = 1;
 		} else {
-			print_md5(n, p, &job);
+			print_md5(shown, p, &job);
 		}
 next:
+		if (first) {
+			pic_unref(field_p);
+			field_p = pic_ref(p);
+			field_n = n;
+		} else if (second) {
+			pic_unref(field_p);
+			field_p = NULL;
+		}
 		pic_unref(p);
-		h264_client_done(&client, &job, (uint64_t)(n + 1) * 1000);
+		h264_client_done(&client, &job, ts);
 		n++;
 	}
 	sync_all(stream);
+	pic_unref(field_p);
 	if (r < 0) {
 		fprintf(stderr, "GStreamer's parser failed after %ld pictures\n", n);
 		run.status = 1;

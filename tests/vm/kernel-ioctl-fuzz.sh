@@ -104,17 +104,30 @@ fuzz no-daemon "$SEED"
 param=/sys/module/daedalus_v4l2/parameters/max_inflight
 old_max=$(cat "$param")
 echo 4 >"$param"
-start_peer chaos1 --mode chaos --seed "$SEED" --jitter-ms 40 --pipeline 4 || finish "(no peer)"
-DUMP_PIDS=$PEER_PID
-fuzz chaos-pipelined $((SEED + 1))
-stop_peer
+# Most random requests fail in the kernel; how many reach the peer in a phase depends on the
+# host's load (a loaded CI host once let 9 through the debug kernel's 20 s, for 10 wanted):
+# a second phase with another seed when the first fell short, the counts summed.
+peer_jobs=0 peer_caps=0
+for phase in 1 2; do
+	start_peer chaos1 --mode chaos --seed "$((SEED + 100 * (phase - 1)))" --jitter-ms 40 \
+		--pipeline 4 || finish "(no peer)"
+	DUMP_PIDS=$PEER_PID
+	fuzz chaos-pipelined $((SEED + 1 + 100 * (phase - 1)))
+	stop_peer
+	check "the chaos peer was granted 4 jobs in flight per context" \
+		test "$(field granted_inflight "$PEER_SUMMARY")" = 4
+	check "chaos peer (pipelined): only well-formed jobs and documented answers ($PEER_SUMMARY)" \
+		test "$PEER_RC" = 0
+	n=$(field jobs "$PEER_SUMMARY")
+	peer_jobs=$((peer_jobs + ${n:-0}))
+	n=$(num capture_done)
+	peer_caps=$((peer_caps + ${n:-0}))
+	[ "$peer_jobs" -ge 10 ] && [ "$peer_caps" -ge 1 ] && break
+	[ "$phase" = 1 ] && echo "NOTE only $peer_jobs jobs reached the peer in one phase: one more"
+done
 echo "$old_max" >"$param"
-check "the chaos peer was granted 4 jobs in flight per context" \
-	test "$(field granted_inflight "$PEER_SUMMARY")" = 4
-check "chaos peer (pipelined): only well-formed jobs and documented answers ($PEER_SUMMARY)" \
-	test "$PEER_RC" = 0
-check "requests reached the peer: $(field jobs "$PEER_SUMMARY") jobs, $(num requests_queued) requests queued, $(num capture_done) CAPTURE buffers back" \
-	test "$(field jobs "$PEER_SUMMARY")" -ge 10 -a "$(num capture_done)" -ge 1
+check "requests reached the peer: $peer_jobs jobs, $peer_caps CAPTURE buffers back" \
+	test "$peer_jobs" -ge 10 -a "$peer_caps" -ge 1
 
 # 3. chaos peer, one job at a time, SIGKILLed halfway; another one attaches after it
 start_peer chaos2 --mode chaos --seed $((SEED + 7)) --jitter-ms 20 || finish "(no peer)"

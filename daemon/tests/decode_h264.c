@@ -79,7 +79,8 @@
  * Field pictures go as FFmpeg's v4l2-request sends them: each field a request of its own,
  * the second into the first's picture under its timestamp once the first is back (every
  * request collected first); the frame is printed after the second, as the first field's
- * request, and fails if either field failed.
+ * request, and fails if either field failed. A first field whose second never comes is
+ * an error of this client; the fault and seek options take no field streams (no case does).
  * Damage prints "fault <n>" for h264-client-check.py. DD_TEST_DEBUG=1 in the environment also
  * prints the engine's debug lines (libavcodec's log among them).
  */
@@ -451,6 +452,15 @@ int main(int argc, char **argv)
 				  ten ? V4L2_PIX_FMT_P010 : V4L2_PIX_FMT_NV12;
 		/* a second field: into its first field's picture, under its timestamp */
 		bool second = job.second_field && field_p;
+
+		if (field_p && !second) {
+			fprintf(stderr, "request %ld: a first field whose second never came: this "
+				"client shows no lone field\n", field_n);
+			run.status = 1;
+			pic_unref(field_p);
+			field_p = NULL;
+			run.field_failed = false;
+		}
 		bool first = (job.dp.flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC) && !second;
 		long shown = second ? field_n : n;
 		uint64_t ts = (uint64_t)(shown + 1) * 1000;

@@ -235,7 +235,8 @@ static void start_picture(struct h264_client *c, struct h264_job *job, const Gst
 		dp->flags |= V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD;
 	job->second_field = sh->field_pic_flag && c->field_open &&
 			    c->open_frame_num == sh->frame_num &&
-			    c->open_parity != field_parity(dp) && !n->idr_pic_flag;
+			    c->open_parity != field_parity(dp) && !n->idr_pic_flag &&
+			    c->open_reference == (n->ref_idc != 0);
 	for (unsigned int i = 0; i < c->num_refs; i++) {
 		/* FFmpeg lists its short-term references newest first */
 		unsigned int k = c->pattern == H264_PATTERN_FFMPEG ? c->num_refs - 1 - i : i;
@@ -328,6 +329,7 @@ void h264_client_done(struct h264_client *c, const struct h264_job *job, uint64_
 	/* a first field opens its frame, whose second field is the next job or never comes */
 	c->field_open = parity != V4L2_H264_FRAME_REF && !job->second_field;
 	c->open_parity = parity;
+	c->open_reference = job->reference;
 	c->open_frame_num = job->dp.frame_num;
 	if (!job->reference)
 		return;

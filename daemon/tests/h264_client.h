@@ -78,6 +78,7 @@ struct h264_client {
 	unsigned int num_refs;
 	/* the last job was a first field (of this parity flag, this frame_num) */
 	bool field_open;
+	bool open_reference; /* a pair is two reference fields or two non-reference ones */
 	uint8_t open_parity;
 	uint16_t open_frame_num;
 	/* POC state of the previous reference picture (8.2.1) */

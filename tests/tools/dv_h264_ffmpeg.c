@@ -154,6 +154,11 @@ static int one_picture(struct run *r, struct h264_client *client, struct h264_jo
 		if ((job->dp.dpb[i].flags & V4L2_H264_DPB_ENTRY_FLAG_VALID) && named >= 0)
 			dv_rp_needs(&r->rp, (unsigned int)named);
 	}
+	if (r->field_cap >= 0 && !job->second_field) {
+		fprintf(stderr, "request %ld: a first field whose second never came: this client "
+			"shows no lone field\n", r->field_job);
+		return -1;
+	}
 	if (job->second_field && r->field_cap >= 0) {
 		/* into its first field's buffer, once the hwaccel has that back */
 		cap = r->field_cap;
@@ -184,9 +189,15 @@ static int one_picture(struct run *r, struct h264_client *client, struct h264_jo
 	h264_client_done(client, job, dv_rp_ts((unsigned int)cap));
 	if (n < 0)
 		return dv_rp_reap(&r->rp, false); /* a frame goes out once both fields are in */
-	r->held[r->nheld].poc = job->second_field ? r->field_poc :
-				job->dp.top_field_order_cnt < job->dp.bottom_field_order_cnt ?
-				job->dp.top_field_order_cnt : job->dp.bottom_field_order_cnt;
+	{
+		int32_t poc = job->dp.top_field_order_cnt < job->dp.bottom_field_order_cnt ?
+			      job->dp.top_field_order_cnt : job->dp.bottom_field_order_cnt;
+
+		/* a frame of fields: the lower of its fields' POCs, as FFmpeg orders it */
+		if (job->second_field && r->field_poc < poc)
+			poc = r->field_poc;
+		r->held[r->nheld].poc = poc;
+	}
 	r->held[r->nheld++].cap = (unsigned int)cap;
 	while ((int)r->nheld > r->delay)
 		if (output_one(r))

@@ -68,6 +68,7 @@ else
 fi
 # H.264 frame based: whole pictures, no HOLD, pipelined like the others
 before=$(in_flight_since 0)
+# (h264-mbaff is interlaced: its decoder runs one frame at a time, its jobs still come in pairs)
 check_kind h264-main-bpyramid -- h264-mbaff
 inflight=$(in_flight_since "$before")
 if [ "$inflight" -gt 0 ]; then

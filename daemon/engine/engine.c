@@ -585,6 +585,12 @@ static void doom_dependents(struct dd_stream *s, unsigned int failed)
 	}
 }
 
+/* dd_job.bitstream_lost, read once the backend has taken the bitstream (in the submit). */
+static bool bitstream_lost(const struct dd_job *job)
+{
+	return job->bitstream_lost && atomic_load(job->bitstream_lost);
+}
+
 static int input_lost(struct dd_error *err)
 {
 	return dd_fail_kind(err, DD_ERR_INPUT_LOST, "the memory of its bitstream went away while "
@@ -821,12 +827,15 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 		e->finished = true;
 	}
 	/* the backends copy the bitstream in their submit (decode), on this thread */
-	e->input_lost = job->bitstream_lost && atomic_load(job->bitstream_lost);
+	e->input_lost = bitstream_lost(job);
 	s->pend_count++;
 	/* a synchronous backend's job is finalized at once, as dd_stream_decode() always did */
 	finalize_ready(s);
 	return 0;
 fail:
+	/* whatever the checks or the library made of what they read, as in finalize() */
+	if (bitstream_lost(job))
+		input_lost(err);
 	record_failure(s, job->timestamp, &e->x, s->head_seq + s->pend_count);
 	return -1;
 }

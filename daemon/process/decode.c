@@ -370,13 +370,8 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	call_ends(ctx);
 	if (r) {
 		sync_end(job, f->cap, f->ncap);
+		/* a bitstream lost while read fails as DD_ERR_INPUT_LOST (engine.c) */
 		fail->reason = reason_code(fail->why.kind);
-		/* the library may have refused the zeros of a bitstream lost while it was read */
-		if (any_lost(&job->output, 1)) {
-			fail->reason = DAEDALUS_REASON_INTERNAL;
-			dd_fail_kind(&fail->why, DD_ERR_INPUT_LOST, "the memory of its bitstream "
-				     "went away while it was read");
-		}
 		return -1;
 	}
 	return 0;

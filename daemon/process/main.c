@@ -244,14 +244,15 @@ static void check_hangs(struct daemon *d, int interval_ms)
 	 * This loop wakes every interval: what it was late is time the process did not run
 	 * (SIGSTOP, a debugger) or this thread did not, not the decoders'
 	 */
-	for (int l = 0; l < 2 && d->hang_checked_ms && late > 0; l++)
-		for (struct dm_context *ctx = lists[l]; ctx; ctx = ctx->next)
-			dm_context_excuse_ns(ctx, late * 1000000, now);
+	if (!d->hang_checked_ms || late < 0)
+		late = 0;
 	d->hang_checked_ms = now_in_ms;
 	for (int l = 0; l < 2; l++) {
 		for (struct dm_context *ctx = lists[l]; ctx; ctx = ctx->next) {
-			int64_t ns = dm_context_stuck_ns(ctx, now);
+			int64_t ns;
 
+			dm_context_excuse_ns(ctx, late * 1000000, now);
+			ns = dm_context_stuck_ns(ctx, now);
 			if (ns > worst_ns) {
 				worst_ns = ns;
 				worst = ctx;

@@ -52,9 +52,8 @@ static void usage(FILE *f, const char *prog)
 		"                     (the first stream of each codec then starts slower)\n"
 		"  -V, --version      print the version and which codecs can be decoded here\n"
 		"  -h, --help         this text\n",
-		prog, DAEDALUS_DEVICE_PATH, DM_DEFAULT_MAX_INFLIGHT, DM_EXIT_HUNG, DM_DEFAULT_HANG_TIMEOUT_MS,
-		DM_HANG_JOB_TIMEOUTS,
-		DAEDALUS_DEVICE_PATH,
+		prog, DAEDALUS_DEVICE_PATH, DM_DEFAULT_MAX_INFLIGHT, DM_EXIT_HUNG,
+		DM_DEFAULT_HANG_TIMEOUT_MS, DM_HANG_JOB_TIMEOUTS, DAEDALUS_DEVICE_PATH,
 		DM_SANDBOX_DEFAULT_USER);
 }
 

@@ -74,7 +74,6 @@ static struct dm_sigbus_slot *claim_any(void)
 struct dm_sigbus_slot *dm_sigbus_watch(void *addr, size_t len, bool writable)
 {
 	struct dm_sigbus_slot *s = claim_any();
-
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
 	if (!s)
@@ -100,14 +99,14 @@ void dm_sigbus_forget(struct dm_sigbus_slot *s)
 	}
 }
 
-bool dm_sigbus_lost(const struct dm_sigbus_slot *s)
-{
-	return s && atomic_load((atomic_bool *)&s->lost);
-}
-
 const atomic_bool *dm_sigbus_lost_flag(const struct dm_sigbus_slot *s)
 {
 	return s ? &s->lost : NULL;
+}
+
+bool dm_sigbus_lost(const struct dm_sigbus_slot *s)
+{
+	return s && atomic_load(dm_sigbus_lost_flag(s));
 }
 
 static bool inside(struct dm_sigbus_slot *s, uintptr_t addr)

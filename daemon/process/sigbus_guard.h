@@ -12,7 +12,8 @@
  * protection (mmap MAP_FIXED, which the sandbox allows) and marks it lost; the faulting
  * access is then retried and succeeds, reads seeing zeros and writes landing nowhere the
  * client can see. Whoever used the mapping checks the mark afterwards and fails its job
- * (context.c). A SIGBUS anywhere else keeps its default action: a core dump at the fault.
+ * (decode.c). A SIGBUS anywhere else goes to the handler that was there before (the default
+ * action, a core dump at the fault; or a sanitizer's report).
  *
  * The handler takes no lock: the registry is a chain of fixed slots that is only ever
  * appended to, each slot's state changed by compare-and-exchange, so that a slot being

@@ -147,21 +147,33 @@ static struct {
 	struct dd_error field_err;
 } run = { .starve = STARVE_NONE };
 
+/*
+ * A first field's result is held for its frame (true: nothing more to do with it now); any
+ * other picture takes on the failure of the first field held before it.
+ */
+static bool field_result(bool first_field, bool *failed, struct dd_error *err)
+{
+	if (first_field) {
+		run.field_failed = *failed;
+		run.field_err = *err;
+		return true;
+	}
+	if (run.field_failed && !*failed) {
+		*failed = true;
+		*err = run.field_err;
+	}
+	run.field_failed = false;
+	return false;
+}
+
 /* A request's result, once all its slices are collected (or failed at submit). */
 static void request_done(struct rec *rc)
 {
-	if (rc->first_field) {
-		run.field_failed = rc->failed;
-		run.field_err = rc->err;
+	if (field_result(rc->first_field, &rc->failed, &rc->err)) {
 		if (rc->failed && !rc->allowed)
 			run.status = 1;
 		goto free;
 	}
-	if (run.field_failed && !rc->failed) {
-		rc->failed = true;
-		rc->err = run.field_err;
-	}
-	run.field_failed = false;
 	if (rc->failed) {
 		fprintf(stderr, "request %ld failed%s: %s\n", rc->n,
 			rc->allowed ? " (allowed)" : "", rc->err.msg);
@@ -465,6 +477,7 @@ int main(int argc, char **argv)
 		long shown = second ? field_n : n;
 		uint64_t ts = (uint64_t)(shown + 1) * 1000;
 		struct pic *p = second ? pic_ref(field_p) : pic_new(fourcc, job.width, job.height);
+		bool failed;
 		bool idr = job.dp.flags & V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC;
 		bool intra = !(job.dp.flags & (V4L2_H264_DECODE_PARAM_FLAG_PFRAME |
 					       V4L2_H264_DECODE_PARAM_FLAG_BFRAME));
@@ -606,21 +619,14 @@ int main(int argc, char **argv)
 			}
 			r = dd_stream_decode(stream, &dj, &err);
 		}
-		if (first) {
-			/* half a frame: its result waits for the second field's */
-			run.field_failed = r != 0;
-			run.field_err = err;
-			if (r)
+		failed = r != 0;
+		if (field_result(first, &failed, &err)) {
+			if (failed)
 				fprintf(stderr, "request %ld (a first field) failed: %s\n", n,
 					err.msg);
 			goto next;
 		}
-		if (!r && run.field_failed) {
-			r = -1;
-			err = run.field_err;
-		}
-		run.field_failed = false;
-		if (r) {
+		if (failed) {
 			bool allowed = (faulted && !resynced) ||
 				       (ra_leading && n > ra_at && job.dp.top_field_order_cnt < ra_poc);
 

@@ -318,8 +318,7 @@ def make_clip(ffmpeg, workdir, name):
     codec, parts = CLIPS[name]
     recipe = json.dumps([SOURCE, ENCODER[codec], codec, parts])
     if name in GENERATED:
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                               GENERATED[name][0]), "rb") as fh:
+        with open(generator(name), "rb") as fh:
             recipe = json.dumps([GENERATED[name][1], codec, parts,
                                  hashlib.sha256(fh.read()).hexdigest()])
     tag = hashlib.sha256(recipe.encode()).hexdigest()[:10]
@@ -341,16 +340,21 @@ def source_command(ffmpeg, size, count, source):
             "-frames:v", str(count)]
 
 
+def generator(name):
+    """the program that writes a GENERATED clip, beside this file"""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), GENERATED[name][0])
+
+
 def generate_clip(ffmpeg, path, name, parts):
     """A GENERATED clip: its program's Annex-B stream (kept as the clip's annexb()), in
     Matroska like the encoded H.264 clips, one packet per field at twice the frame rate."""
-    program, extra = GENERATED[name]
+    extra = GENERATED[name][1]
     (size, count, _), = parts
     w, h = size.split("x")
     tmp_h264 = f"{path}.{UNIQUE}.h264"
     tmp = f"{path}.{UNIQUE}.mkv"
-    run(["python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), program),
-         tmp_h264, "--width", w, "--height", h, "--frames", str(count)] + extra)
+    run(["python3", generator(name), tmp_h264, "--width", w, "--height", h,
+         "--frames", str(count)] + extra)
     run([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-framerate", "50",
          "-f", "h264", "-i", tmp_h264, "-c:v", "copy", tmp])
     os.replace(tmp_h264, annexb_path(path))

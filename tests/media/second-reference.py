@@ -198,7 +198,8 @@ def main():
             else:
                 passed[who] += 1
                 print(f"PASS {name}: {len(ref)} pictures, {refname} == {who}")
-    h264 = sum(1 for n, (c, _) in clips.CLIPS.items() if c == "h264" and n not in clips.GENERATED)
+    h264 = sum(1 for n, (c, _) in clips.CLIPS.items()
+               if c == "h264" and n not in clips.GENERATED)
     print(f"clips agreeing: {passed['libaom']} AV1 with libaom, {passed['x264']} of {h264} "
           f"H.264 with x264's reconstruction, {passed['OpenH264']} with OpenH264; "
           f"{failed} failed; {not_checked} not checked by x264 or OpenH264 (above)")

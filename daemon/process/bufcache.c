@@ -20,10 +20,40 @@ static struct dm_mapping **bucket(struct dm_bufcache *c, uint64_t handle)
 
 static void release(struct dm_mapping *m)
 {
-	dm_sigbus_forget(m->guard);
-	munmap(m->addr, m->len);
+	if (m->addr) {
+		dm_sigbus_forget(m->guard);
+		munmap(m->addr, m->len);
+	}
 	close(m->fd);
 	free(m);
+}
+
+/*
+ * Maps m->fd, writable if the fd allows it; 0, or an errno. OUTPUT buffers come read-only:
+ * their fds refuse a writable shared mapping.
+ */
+static int map(struct dm_mapping *m)
+{
+	bool writable = true;
+	void *addr;
+	int err;
+
+	addr = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (addr == MAP_FAILED && (errno == EACCES || errno == EPERM)) {
+		writable = false;
+		addr = mmap(NULL, m->len, PROT_READ, MAP_SHARED, m->fd, 0);
+	}
+	if (addr == MAP_FAILED)
+		return errno;
+	m->guard = dm_sigbus_watch(addr, m->len, writable);
+	if (!m->guard) {
+		err = ENOMEM;
+		munmap(addr, m->len);
+		return err;
+	}
+	m->addr = addr;
+	m->writable = writable;
+	return 0;
 }
 
 void dm_bufcache_init(struct dm_bufcache *c)
@@ -60,42 +90,33 @@ static struct dm_mapping **find(struct dm_bufcache *c, uint64_t handle)
 int dm_bufcache_add(struct dm_bufcache *c, uint64_t handle, int fd, uint32_t length)
 {
 	struct dm_mapping *m;
-	void *addr;
-	bool writable = true;
+	int err;
 
 	if (length == 0) {
 		dm_err("buffer %llu: the kernel sent a zero-length dmabuf", (unsigned long long)handle);
 		close(fd);
 		return -1;
 	}
-	/* OUTPUT buffers come read-only: their fds refuse a writable shared mapping */
-	addr = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (addr == MAP_FAILED && (errno == EACCES || errno == EPERM)) {
-		writable = false;
-		addr = mmap(NULL, length, PROT_READ, MAP_SHARED, fd, 0);
-	}
-	if (addr == MAP_FAILED) {
-		dm_err("buffer %llu: cannot map %u bytes: %s", (unsigned long long)handle, length,
-		       strerror(errno));
-		close(fd);
-		return -1;
-	}
 	m = calloc(1, sizeof(*m));
-	if (m)
-		m->guard = dm_sigbus_watch(addr, length, writable);
-	if (!m || !m->guard) {
+	if (!m) {
 		dm_err("buffer %llu: out of memory", (unsigned long long)handle);
-		free(m);
-		munmap(addr, length);
 		close(fd);
 		return -1;
 	}
 	m->handle = handle;
 	m->fd = fd;
-	m->addr = addr;
 	m->len = length;
-	m->writable = writable;
 	m->refs = 1;
+	/*
+	 * The kernel hands a handle's fd over once per session, so a buffer whose mapping
+	 * fails keeps its fd here, unmapped, and each job that uses it tries again
+	 * (dm_bufcache_get()): vm.max_map_count reached or an allocation refused may pass,
+	 * and the buffer need not stay useless until the client frees its buffers.
+	 */
+	err = map(m);
+	if (err)
+		dm_err("buffer %llu: cannot map %u bytes: %s (tried again at each job using it)",
+		       (unsigned long long)handle, length, strerror(err));
 
 	pthread_mutex_lock(&c->lock);
 	struct dm_mapping **p = find(c, handle);
@@ -112,20 +133,31 @@ int dm_bufcache_add(struct dm_bufcache *c, uint64_t handle, int fd, uint32_t len
 	*bucket(c, handle) = m;
 	c->count++;
 	pthread_mutex_unlock(&c->lock);
-	dm_dbg("buffer %llu: mapped %u bytes%s", (unsigned long long)handle, length,
-	       writable ? "" : " read-only");
-	return 0;
+	if (!err)
+		dm_dbg("buffer %llu: mapped %u bytes%s", (unsigned long long)handle, length,
+		       m->writable ? "" : " read-only");
+	return err ? -1 : 0;
 }
 
 struct dm_mapping *dm_bufcache_get(struct dm_bufcache *c, uint64_t handle)
 {
 	struct dm_mapping *m;
+	int err = 0;
 
 	pthread_mutex_lock(&c->lock);
 	m = *find(c, handle);
+	/* only mapped entries are handed out, so nobody but the cache sees one change here */
+	if (m && !m->addr) {
+		err = map(m);
+		if (err)
+			m = NULL;
+	}
 	if (m)
 		m->refs++;
 	pthread_mutex_unlock(&c->lock);
+	if (err)
+		dm_dbg("buffer %llu: still cannot map it: %s", (unsigned long long)handle,
+		       strerror(err));
 	return m;
 }
 

@@ -24,7 +24,7 @@
 struct dm_mapping {
 	uint64_t handle;
 	int fd;
-	uint8_t *addr;
+	uint8_t *addr; /* NULL while the fd could not be mapped (only the cache holds it then) */
 	size_t len;
 	bool writable;
 	struct dm_sigbus_slot *guard;
@@ -42,10 +42,17 @@ void dm_bufcache_init(struct dm_bufcache *c);
 /* Drops every mapping still held by the cache itself (jobs must have let go). */
 void dm_bufcache_fini(struct dm_bufcache *c);
 
-/* Takes ownership of fd (a fresh dmabuf for handle) and maps length bytes of it. */
+/*
+ * Takes ownership of fd (a fresh dmabuf for handle) and maps length bytes of it; -1 if
+ * that failed. A mapping that failed is kept unmapped with its fd, tried again by
+ * dm_bufcache_get() (the kernel sends a handle's fd only once).
+ */
 int dm_bufcache_add(struct dm_bufcache *c, uint64_t handle, int fd, uint32_t length);
 
-/* A reference to the mapping of handle, or NULL if the kernel never sent it. */
+/*
+ * A reference to the mapping of handle, or NULL if the kernel never sent it or it still
+ * cannot be mapped.
+ */
 struct dm_mapping *dm_bufcache_get(struct dm_bufcache *c, uint64_t handle);
 void dm_bufcache_put(struct dm_bufcache *c, struct dm_mapping *m);
 

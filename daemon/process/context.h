@@ -74,6 +74,8 @@ struct dm_context {
 	bool seq_known;
 	/* failed jobs by DAEDALUS_REASON_*: the first of each is logged, all are counted */
 	uint64_t failed[DAEDALUS_REASON_CANCELLED + 1];
+	/* the main loop refused one of its jobs (no usable buffer) and said so: later ones quietly */
+	bool refusal_logged;
 	struct dm_context *next; /* the main loop's list */
 };
 

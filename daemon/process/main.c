@@ -105,13 +105,17 @@ static void on_job(struct daemon *d, const struct daedalus_job *msg)
 			take_fds(d, &msg->refs[i].buf);
 
 	job = dm_job_new(msg, d->bridge.ctrl_area, d->bridge.ctrl_area_size, &d->cache, &fail);
+	ctx = find_context(d, msg->ctx_id, true);
 	if (!job) {
 		struct dm_job shell = { .msg = *msg };
+		/* a buffer that cannot be mapped fails every job using it: one line per stream */
+		bool quiet = ctx && ctx->refusal_logged;
 
-		dm_fail_job(&d->svc, &shell, &fail, false);
+		if (ctx)
+			ctx->refusal_logged = true;
+		dm_fail_job(&d->svc, &shell, &fail, quiet);
 		return;
 	}
-	ctx = find_context(d, msg->ctx_id, true);
 	if (!ctx) {
 		fail.reason = DAEDALUS_REASON_NO_MEMORY;
 		strcpy(fail.why.msg, "cannot start a worker for the context");

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A buffer whose first mapping fails is tried again at its next job, not lost for the
+ * session: the kernel sends a handle's fd only once. The fd the cache keeps is first one
+ * that cannot be mapped (a pipe's), then, under the same number, a memfd (dup2()), as
+ * vm.max_map_count or a refused allocation passing would make the same dmabuf mappable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bufcache.h"
+#include "sigbus_guard.h"
+#include "test_check.h"
+
+#define LEN 8192
+
+static int failures;
+
+static int memfd(bool sealed)
+{
+	int fd = memfd_create("bufcache-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, LEN) || pwrite(fd, "\x42", 1, 5) != 1 ||
+	    (sealed && fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE))) {
+		perror("memfd");
+		exit(1);
+	}
+	return fd;
+}
+
+/* An fd mmap() refuses (ENODEV), handed to the cache; its number is returned. */
+static int add_unmappable(struct dm_bufcache *c, uint64_t handle)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC)) {
+		perror("pipe");
+		exit(1);
+	}
+	close(p[1]);
+	CHECK(dm_bufcache_add(c, handle, p[0], LEN) == -1, "a pipe was mapped");
+	return p[0];
+}
+
+static bool is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
+}
+
+static void mapped_at_a_later_job(struct dm_bufcache *c, bool sealed)
+{
+	uint64_t handle = sealed ? 2 : 1;
+	int mem = memfd(sealed); /* first: a number the cache closed must not come back as it */
+	int fd = add_unmappable(c, handle);
+	struct dm_mapping *m;
+
+	CHECK(c->count == 1, "the unmapped buffer was dropped (%u in the cache)", c->count);
+	CHECK(is_open(fd), "the unmapped buffer's fd was closed");
+	CHECK(!dm_bufcache_get(c, handle), "a job got a buffer that cannot be mapped");
+	CHECK(!dm_bufcache_get(c, handle), "a job got a buffer that cannot be mapped (again)");
+
+	/* the same fd number, now mappable */
+	CHECK(dup2(mem, fd) == fd, "dup2");
+	m = dm_bufcache_get(c, handle);
+	CHECK(m && m->addr, "the next job after the mapping became possible got nothing");
+	if (m) {
+		CHECK(m->writable == !sealed, "mapped %s", m->writable ? "writable" : "read-only");
+		CHECK(m->len == LEN && m->addr[5] == 0x42, "not the memfd's memory");
+		CHECK(dm_bufcache_get(c, handle) == m, "a second job got another mapping");
+		dm_bufcache_put(c, m);
+		dm_bufcache_put(c, m);
+	}
+	dm_bufcache_gone(c, handle);
+	CHECK(!is_open(fd), "BUF_GONE left the fd open");
+	close(mem);
+}
+
+static void gone_while_unmapped(struct dm_bufcache *c)
+{
+	int fd = add_unmappable(c, 3);
+
+	CHECK(!dm_bufcache_get(c, 3), "a job got a buffer that cannot be mapped");
+	dm_bufcache_gone(c, 3);
+	CHECK(c->count == 0, "%u buffers left after BUF_GONE", c->count);
+	CHECK(!is_open(fd), "BUF_GONE of an unmapped buffer left its fd open");
+}
+
+/* A new session's fd for the handle replaces the unmapped one, and the cache's end closes it. */
+static void replaced_then_finished(struct dm_bufcache *c)
+{
+	int fd = add_unmappable(c, 4);
+	int mem = memfd(false);
+	int held = dup(mem);
+
+	CHECK(dm_bufcache_add(c, 4, held, LEN) == 0, "a mappable fd was refused");
+	CHECK(!is_open(fd), "the unmapped fd was not closed when replaced");
+	CHECK(c->count == 1, "%u buffers after the replacement", c->count);
+	fd = add_unmappable(c, 5);
+	dm_bufcache_fini(c);
+	CHECK(!is_open(fd), "the cache's end left an unmapped buffer's fd open");
+	CHECK(!is_open(held), "the cache's end left a mapped buffer's fd open");
+	close(mem);
+	dm_bufcache_init(c);
+}
+
+int main(void)
+{
+	struct dm_bufcache cache;
+
+	if (dm_sigbus_install()) {
+		fprintf(stderr, "cannot install the SIGBUS handler\n");
+		return 1;
+	}
+	dm_bufcache_init(&cache);
+	mapped_at_a_later_job(&cache, false);
+	mapped_at_a_later_job(&cache, true);
+	gone_while_unmapped(&cache);
+	replaced_then_finished(&cache);
+	CHECK(cache.count == 0, "%u mappings left in the cache", cache.count);
+	dm_bufcache_fini(&cache);
+	return check_summary("bufcache", failures);
+}

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -214,16 +216,61 @@ const atomic_bool *dm_mapping_lost_flag(const struct dm_mapping *m)
 	return dm_sigbus_lost_flag(m->guard);
 }
 
-int dm_mapping_sync(const struct dm_mapping *m, bool start, bool write)
+static int64_t now_ms(void)
 {
-	struct dma_buf_sync sync = {
-		.flags = (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
-			 (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
-	};
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Waits for the fences other devices left on the buffer, as SYNC_START would, but not for
+ * ever: a client's dmabuf may carry a fence that signals late or never (GPU work still
+ * pending, a fence imported with DMA_BUF_IOCTL_IMPORT_SYNC_FILE), which would hold the
+ * worker, the stream's decoder and its memory claim past the client's close, where no
+ * hang watch sees it (it is not a decoder call). A dmabuf is readable once its writers'
+ * fences signalled and writable once all of them did (dma_buf_poll()).
+ */
+static int wait_fences(int fd, bool write, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = write ? POLLOUT : POLLIN };
+	int64_t deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int r = poll(&p, 1, left > 0 ? (int)left : 0);
+
+		if (r > 0)
+			return p.revents & POLLNVAL ? -EBADF : 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int sync_ioctl(const struct dm_mapping *m, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
 
 	while (ioctl(m->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
 		if (errno != EINTR && errno != EAGAIN)
 			return -errno;
 	}
 	return 0;
+}
+
+int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int timeout_ms)
+{
+	int r = wait_fences(m->fd, write, timeout_ms);
+
+	if (r)
+		return r;
+	return sync_ioctl(m, DMA_BUF_SYNC_START | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ));
+}
+
+int dm_mapping_sync_end(const struct dm_mapping *m, bool write)
+{
+	return sync_ioctl(m, DMA_BUF_SYNC_END | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ));
 }

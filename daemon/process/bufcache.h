@@ -67,7 +67,12 @@ bool dm_mapping_lost(const struct dm_mapping *m);
 /* Where that is said, for whoever checks it later (dd_job.bitstream_lost). */
 const atomic_bool *dm_mapping_lost_flag(const struct dm_mapping *m);
 
-/* DMA_BUF_IOCTL_SYNC start/end around CPU access; callers pair them strictly. */
-int dm_mapping_sync(const struct dm_mapping *m, bool start, bool write);
+/*
+ * DMA_BUF_IOCTL_SYNC start/end around CPU access; callers pair them strictly. The start
+ * waits at most timeout_ms for other devices' fences on the buffer: -ETIMEDOUT then, and
+ * no end is due.
+ */
+int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int timeout_ms);
+int dm_mapping_sync_end(const struct dm_mapping *m, bool write);
 
 #endif

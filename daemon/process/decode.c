@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "decode.h"
 #include "error.h"
@@ -180,30 +183,48 @@ static unsigned int capture_mappings(const struct dm_job *job, struct dm_mapping
 static void sync_end(const struct dm_job *job, struct dm_mapping **cap, unsigned int ncap)
 {
 	while (ncap--)
-		if (dm_mapping_sync(cap[ncap], false, true))
+		if (dm_mapping_sync_end(cap[ncap], true))
 			dm_warn("ctx %u: DMA_BUF_SYNC_END on CAPTURE failed", job->msg.ctx_id);
-	if (dm_mapping_sync(job->output, false, false))
+	if (dm_mapping_sync_end(job->output, false))
 		dm_warn("ctx %u: DMA_BUF_SYNC_END on OUTPUT failed", job->msg.ctx_id);
 }
 
-static int sync_start(const struct dm_job *job, struct dm_mapping **cap, unsigned int ncap,
-		      struct dm_failure *fail)
+static int sync_failed(struct dm_failure *fail, int err, const char *which, int timeout_ms)
 {
-	unsigned int done;
+	fail->reason = DAEDALUS_REASON_INTERNAL;
+	if (err == -ETIMEDOUT)
+		return dd_fail(&fail->why, "%s dmabuf is still in use by another device (its fences "
+			       "did not signal within %d ms)", which, timeout_ms);
+	return dd_fail(&fail->why, "DMA_BUF_SYNC_START on %s dmabuf failed: %s", which,
+		       strerror(-err));
+}
 
-	if (dm_mapping_sync(job->output, true, false))
-		goto err_output;
-	for (done = 0; done < ncap; done++)
-		if (dm_mapping_sync(cap[done], true, true))
-			goto err_capture;
+/* The kernel fails the job at its timeout: no use waiting longer for a buffer's fences. */
+static int fence_timeout_ms(const struct dm_context *ctx)
+{
+	unsigned int ms = ctx->svc->bridge->hello.job_timeout_ms;
+
+	return ms && ms < INT_MAX ? (int)ms : 2000;
+}
+
+static int sync_start(const struct dm_context *ctx, const struct dm_job *job,
+		      struct dm_mapping **cap, unsigned int ncap, struct dm_failure *fail)
+{
+	int timeout_ms = fence_timeout_ms(ctx);
+	unsigned int done;
+	int err;
+
+	err = dm_mapping_sync_start(job->output, false, timeout_ms);
+	if (err)
+		return sync_failed(fail, err, "the OUTPUT", timeout_ms);
+	for (done = 0; done < ncap; done++) {
+		err = dm_mapping_sync_start(cap[done], true, timeout_ms);
+		if (err) {
+			sync_end(job, cap, done);
+			return sync_failed(fail, err, "a CAPTURE", timeout_ms);
+		}
+	}
 	return 0;
-err_capture:
-	sync_end(job, cap, done);
-	fail->reason = DAEDALUS_REASON_INTERNAL;
-	return dd_fail(&fail->why, "DMA_BUF_SYNC_START on a CAPTURE dmabuf failed");
-err_output:
-	fail->reason = DAEDALUS_REASON_INTERNAL;
-	return dd_fail(&fail->why, "DMA_BUF_SYNC_START on the OUTPUT dmabuf failed");
 }
 
 /* Whether an exporter took back memory the job uses (sigbus_guard.h): it stays lost. */
@@ -333,7 +354,7 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	/* and whether the CPUs go to other streams' frames too (cpu_share.h) */
 	dd_stream_set_shared(ctx->stream, ctx->held_to_one);
 	f->ncap = capture_mappings(job, f->cap);
-	if (sync_start(job, f->cap, f->ncap, fail))
+	if (sync_start(ctx, job, f->cap, f->ncap, fail))
 		return lost(ctx, job);
 	/* a cancelled job's CAPTURE buffer may already be back with the application */
 	if (atomic_load(&job->cancelled)) {

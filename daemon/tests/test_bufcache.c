@@ -4,12 +4,16 @@
  * session: the kernel sends a handle's fd only once. The fd the cache keeps is first one
  * that cannot be mapped (a pipe's), then, under the same number, a memfd (dup2()), as
  * vm.max_map_count or a refused allocation passing would make the same dmabuf mappable.
+ *
+ * And SYNC_START gives up on fences that do not signal: a pipe stands in for a dmabuf whose
+ * fences are pending (poll() says not ready, as dma_buf_poll() does then).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bufcache.h"
@@ -107,6 +111,47 @@ static void replaced_then_finished(struct dm_bufcache *c)
 	dm_bufcache_init(c);
 }
 
+static long long ms_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+static void fences_that_do_not_signal(void)
+{
+	struct dm_mapping m = { .len = LEN };
+	char fill[4096] = { 0 };
+	long long t0;
+	int p[2], r;
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK)) {
+		perror("pipe");
+		exit(1);
+	}
+	/* reading waits for the writers' fences: an empty pipe is never readable */
+	m.fd = p[0];
+	t0 = ms_now();
+	r = dm_mapping_sync_start(&m, false, 100);
+	CHECK(r == -ETIMEDOUT, "a read start on pending fences returned %d", r);
+	CHECK(ms_now() - t0 >= 90, "gave up after %lld ms, not 100", ms_now() - t0);
+	/* writing waits for every fence: a full pipe is never writable */
+	while (write(p[1], fill, sizeof(fill)) > 0)
+		;
+	m.fd = p[1];
+	r = dm_mapping_sync_start(&m, true, 20);
+	CHECK(r == -ETIMEDOUT, "a write start on pending fences returned %d", r);
+	/* signalled: the wait ends at once and the ioctl runs (a pipe has none: ENOTTY) */
+	m.fd = p[0];
+	t0 = ms_now();
+	r = dm_mapping_sync_start(&m, false, 5000);
+	CHECK(r == -ENOTTY, "a read start on signalled fences returned %d", r);
+	CHECK(ms_now() - t0 < 1000, "waited %lld ms for signalled fences", ms_now() - t0);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	struct dm_bufcache cache;
@@ -120,6 +165,7 @@ int main(void)
 	mapped_at_a_later_job(&cache, true);
 	gone_while_unmapped(&cache);
 	replaced_then_finished(&cache);
+	fences_that_do_not_signal();
 	CHECK(cache.count == 0, "%u mappings left in the cache", cache.count);
 	dm_bufcache_fini(&cache);
 	return check_summary("bufcache", failures);

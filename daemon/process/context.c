@@ -114,9 +114,13 @@ static void finish_job(struct dm_context *ctx, const struct dm_job *job, int r,
 			ms);
 	if (atomic_load(&job->cancelled)) {
 		/*
-		 * Nothing was written after the cancel. Say so: after a timeout the kernel
-		 * keeps the buffers from the application until this COMPLETE; after the
-		 * application's STREAMOFF or close the job is gone already (ENOENT).
+		 * Say so: after a timeout the kernel keeps the buffers from the application
+		 * until this COMPLETE or its second watchdog expiry; after the application's
+		 * STREAMOFF or close the job is gone already (ENOENT). The shield points the
+		 * picture at scratch memory before each engine call after the cancel; a call
+		 * already under way then still writes the real buffer, which the application
+		 * got back with ERROR (never shown as a picture), before this worker's next
+		 * job writes it again.
 		 */
 		if (r)
 			ctx->failures++;

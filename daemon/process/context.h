@@ -37,6 +37,8 @@ struct dm_services {
 	unsigned int test_stall_ms; /* --test-stall-ms (decode.c) */
 };
 
+#define DM_REFUSAL_REASONS (DAEDALUS_REASON_CANCELLED + 1)
+
 struct dm_context {
 	uint32_t id;
 	const struct dm_services *svc;
@@ -74,8 +76,8 @@ struct dm_context {
 	bool seq_known;
 	/* failed jobs by DAEDALUS_REASON_*: the first of each is logged, all are counted */
 	uint64_t failed[DAEDALUS_REASON_CANCELLED + 1];
-	/* the main loop refused one of its jobs (no usable buffer) and said so: later ones quietly */
-	bool refusal_logged;
+	/* its jobs the main loop refused (no usable buffer), by reason: the first one is logged */
+	uint64_t refusals[DM_REFUSAL_REASONS];
 	struct dm_context *next; /* the main loop's list */
 };
 

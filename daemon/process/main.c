@@ -108,11 +108,10 @@ static void on_job(struct daemon *d, const struct daedalus_job *msg)
 	ctx = find_context(d, msg->ctx_id, true);
 	if (!job) {
 		struct dm_job shell = { .msg = *msg };
-		/* a buffer that cannot be mapped fails every job using it: one line per stream */
-		bool quiet = ctx && ctx->refusal_logged;
+		/* a buffer that cannot be mapped fails every job using it: a line per stream and reason */
+		uint32_t reason = fail.reason < DM_REFUSAL_REASONS ? fail.reason : 0;
+		bool quiet = ctx && ctx->refusals[reason]++;
 
-		if (ctx)
-			ctx->refusal_logged = true;
 		dm_fail_job(&d->svc, &shell, &fail, quiet);
 		return;
 	}
@@ -178,13 +177,22 @@ static void on_cancel(struct daemon *d, uint64_t job_id)
 		}
 }
 
-/* 0: all pending messages handled; -1: the bridge failed. */
+/*
+ * Messages handled per wake-up of the main loop. Jobs that fail at once let the kernel send
+ * the next at once, and enough of them would keep the loop here for ever: no watchdog ping,
+ * no hang check, no signal, no reaping. The rest wait for the next poll(), which returns
+ * at once.
+ */
+#define MESSAGES_PER_WAKE 64
+
+/* 0: the pending messages handled, or as many as one wake-up takes; -1: the bridge failed. */
 static int drain_messages(struct daemon *d)
 {
 	struct daedalus_msg msg;
-	int r;
+	unsigned int n = 0;
+	int r = 0;
 
-	while ((r = dm_bridge_get(&d->bridge, &msg)) > 0) {
+	while (n++ < MESSAGES_PER_WAKE && (r = dm_bridge_get(&d->bridge, &msg)) > 0) {
 		switch (msg.type) {
 		case DAEDALUS_MSG_JOB:
 			on_job(d, &msg.u.job);
@@ -202,7 +210,7 @@ static int drain_messages(struct daemon *d)
 			dm_warn("ignoring message of unknown type %u", msg.type);
 		}
 	}
-	return r;
+	return r < 0 ? r : 0;
 }
 
 #define READY_NOTICE "READY=1\nSTATUS=attached to the bridge, decoding"

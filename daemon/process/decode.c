@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decode.h"
 #include "error.h"
@@ -207,10 +208,27 @@ static int fence_timeout_ms(const struct dm_context *ctx)
 	return ms && ms < INT_MAX ? (int)ms : 2000;
 }
 
+static long long ms_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* What is left of the job's time for the next buffer's fences: one bound for all of them. */
+static int fence_time_left(long long deadline)
+{
+	long long left = deadline - ms_now();
+
+	return left > 0 ? (int)left : 0;
+}
+
 static int sync_start(const struct dm_context *ctx, const struct dm_job *job,
 		      struct dm_mapping **cap, unsigned int ncap, struct dm_failure *fail)
 {
 	int timeout_ms = fence_timeout_ms(ctx);
+	long long deadline = ms_now() + timeout_ms;
 	unsigned int done;
 	int err;
 
@@ -218,7 +236,7 @@ static int sync_start(const struct dm_context *ctx, const struct dm_job *job,
 	if (err)
 		return sync_failed(fail, err, "the OUTPUT", timeout_ms);
 	for (done = 0; done < ncap; done++) {
-		err = dm_mapping_sync_start(cap[done], true, timeout_ms);
+		err = dm_mapping_sync_start(cap[done], true, fence_time_left(deadline));
 		if (err) {
 			sync_end(job, cap, done);
 			return sync_failed(fail, err, "a CAPTURE", timeout_ms);

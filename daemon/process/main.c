@@ -43,6 +43,15 @@ struct daemon {
 	struct dm_context *closing;
 	unsigned int hang_timeout_ms; /* --hang-timeout: check_hangs() */
 	long long hang_checked_ms; /* when check_hangs() last ran */
+	/*
+	 * The jobs refused of the last stream without a worker (none of its jobs reached
+	 * one): counted here, not by starting a worker thread for a stream that may never
+	 * decode (pthread_create needs mappings, which may be what ran out).
+	 */
+	struct {
+		uint32_t ctx, reason;
+		uint64_t count;
+	} refused;
 };
 
 static void describe_codecs(struct dd_engine *engine, FILE *to)
@@ -92,6 +101,30 @@ static struct dm_context *find_context(struct daemon *d, uint32_t id, bool creat
 	return ctx;
 }
 
+/*
+ * A job the main loop cannot hand to a worker (a buffer that cannot be mapped fails every
+ * job using it): one line per stream and reason, the rest counted for the stream's close.
+ */
+static void refuse(struct daemon *d, const struct daedalus_job *msg, const struct dm_failure *fail)
+{
+	struct dm_job shell = { .msg = *msg };
+	struct dm_context *ctx = find_context(d, msg->ctx_id, false);
+	uint32_t reason = fail->reason < DM_REFUSAL_REASONS ? fail->reason : 0;
+	bool quiet;
+
+	if (ctx) {
+		quiet = ctx->refusals[reason]++ > 0;
+	} else {
+		if (d->refused.ctx != msg->ctx_id || d->refused.reason != reason ||
+		    !d->refused.count)
+			d->refused.count = 0;
+		quiet = d->refused.count++ > 0;
+		d->refused.ctx = msg->ctx_id;
+		d->refused.reason = reason;
+	}
+	dm_fail_job(&d->svc, &shell, fail, quiet);
+}
+
 static void on_job(struct daemon *d, const struct daedalus_job *msg)
 {
 	struct dm_failure fail = { DAEDALUS_REASON_INTERNAL, { "", DD_ERR_DATA } };
@@ -105,16 +138,11 @@ static void on_job(struct daemon *d, const struct daedalus_job *msg)
 			take_fds(d, &msg->refs[i].buf);
 
 	job = dm_job_new(msg, d->bridge.ctrl_area, d->bridge.ctrl_area_size, &d->cache, &fail);
-	ctx = find_context(d, msg->ctx_id, true);
 	if (!job) {
-		struct dm_job shell = { .msg = *msg };
-		/* a buffer that cannot be mapped fails every job using it: a line per stream and reason */
-		uint32_t reason = fail.reason < DM_REFUSAL_REASONS ? fail.reason : 0;
-		bool quiet = ctx && ctx->refusals[reason]++;
-
-		dm_fail_job(&d->svc, &shell, &fail, quiet);
+		refuse(d, msg, &fail);
 		return;
 	}
+	ctx = find_context(d, msg->ctx_id, true);
 	if (!ctx) {
 		fail.reason = DAEDALUS_REASON_NO_MEMORY;
 		strcpy(fail.why.msg, "cannot start a worker for the context");
@@ -128,13 +156,32 @@ static void on_job(struct daemon *d, const struct daedalus_job *msg)
 	dm_context_push(ctx, job);
 }
 
+static void log_refusals(uint32_t id, const uint64_t *counts)
+{
+	uint64_t n = 0;
+
+	for (uint32_t r = 0; r < DM_REFUSAL_REASONS; r++)
+		n += counts[r];
+	if (n)
+		dm_info("ctx %u: %" PRIu64 " jobs refused before reaching its decoder (no usable "
+			"buffer)", id, n);
+}
+
 static void on_ctx_gone(struct daemon *d, uint32_t id)
 {
+	if (d->refused.ctx == id && d->refused.count) {
+		uint64_t counts[DM_REFUSAL_REASONS] = { 0 };
+
+		counts[d->refused.reason] = d->refused.count;
+		log_refusals(id, counts);
+		d->refused.count = 0;
+	}
 	for (struct dm_context **p = &d->contexts; *p; p = &(*p)->next) {
 		struct dm_context *ctx = *p;
 
 		if (ctx->id != id)
 			continue;
+		log_refusals(id, ctx->refusals);
 		/*
 		 * Never wait for the worker here: it may be inside a slow or hung decode, and
 		 * this thread hands out every other stream's jobs. It ends on its own and

@@ -11,6 +11,7 @@
 #include <linux/dma-buf.h>
 
 #include "bufcache.h"
+#include "clock.h"
 #include "log.h"
 
 #define NUM_BUCKETS (sizeof(((struct dm_bufcache *)0)->buckets) / sizeof(struct dm_mapping *))
@@ -216,14 +217,6 @@ const atomic_bool *dm_mapping_lost_flag(const struct dm_mapping *m)
 	return dm_sigbus_lost_flag(m->guard);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /*
  * Waits for the fences other devices left on the buffer, as SYNC_START would, but not for
  * ever: a client's dmabuf may carry a fence that signals late or never (GPU work still
@@ -235,10 +228,10 @@ static int64_t now_ms(void)
 static int wait_fences(int fd, bool write, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = write ? POLLOUT : POLLIN };
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = dm_now_ms() + timeout_ms;
 
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - dm_now_ms();
 		int r = poll(&p, 1, left > 0 ? (int)left : 0);
 
 		if (r > 0)

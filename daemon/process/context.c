@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "clock.h"
 #include "error.h"
 #include "decode.h"
 #include "grace.h"
@@ -79,14 +80,6 @@ static int64_t ns_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return ns_between(t0, &t1);
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 static long ms_since(const struct timespec *t0)
@@ -387,7 +380,7 @@ static void probe_start(struct dm_context *ctx)
  */
 static void wait_for_job(struct dm_context *ctx)
 {
-	int64_t left = dm_cpu_share_idle_in_ns(&ctx->share, now_ns());
+	int64_t left = dm_cpu_share_idle_in_ns(&ctx->share, dm_now_ns());
 	struct timespec until;
 
 	if (!left) {
@@ -396,7 +389,7 @@ static void wait_for_job(struct dm_context *ctx)
 	}
 	deadline_in(&until, left);
 	if (pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) == ETIMEDOUT)
-		dm_cpu_share_idle(ctx->svc->share, &ctx->share, now_ns());
+		dm_cpu_share_idle(ctx->svc->share, &ctx->share, dm_now_ns());
 }
 
 /* The frames at once the context's client can use: the grant if it keeps requests out. */
@@ -487,7 +480,7 @@ static void *worker(void *arg)
 		 * then see each other when they choose their mode
 		 */
 		if (ctx->head)
-			dm_cpu_share_job(ctx->svc->share, &ctx->share, client_depth(ctx), now_ns());
+			dm_cpu_share_job(ctx->svc->share, &ctx->share, client_depth(ctx), dm_now_ns());
 		probe_start(ctx);
 		job = ctx->head;
 		if (job) {
@@ -529,12 +522,12 @@ static void *worker(void *arg)
 			if (alone)
 				drain(ctx, false);
 			/* a decode that outlasts the idle time leaves the stream busy */
-			dm_cpu_share_touch(&ctx->share, now_ns());
+			dm_cpu_share_touch(&ctx->share, dm_now_ns());
 			continue;
 		}
 		if (idle || stopping) {
 			drain(ctx, false);
-			dm_cpu_share_touch(&ctx->share, now_ns());
+			dm_cpu_share_touch(&ctx->share, dm_now_ns());
 		}
 		if (lone) {
 			int64_t drain_ns = ns_since(&timed_out);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "decode.h"
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "picture.h"
@@ -208,18 +209,10 @@ static int fence_timeout_ms(const struct dm_context *ctx)
 	return ms && ms < INT_MAX ? (int)ms : 2000;
 }
 
-static long long ms_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 /* What is left of the job's time for the next buffer's fences: one bound for all of them. */
-static int fence_time_left(long long deadline)
+static int fence_time_left(int64_t deadline)
 {
-	long long left = deadline - ms_now();
+	int64_t left = deadline - dm_now_ms();
 
 	return left > 0 ? (int)left : 0;
 }
@@ -228,7 +221,7 @@ static int sync_start(const struct dm_context *ctx, const struct dm_job *job,
 		      struct dm_mapping **cap, unsigned int ncap, struct dm_failure *fail)
 {
 	int timeout_ms = fence_timeout_ms(ctx);
-	long long deadline = ms_now() + timeout_ms;
+	int64_t deadline = dm_now_ms() + timeout_ms;
 	unsigned int done;
 	int err;
 

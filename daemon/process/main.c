@@ -19,6 +19,7 @@
 
 #include "bridge.h"
 #include "bufcache.h"
+#include "clock.h"
 #include "context.h"
 #include "engine.h"
 #include "log.h"
@@ -273,14 +274,6 @@ static void notify(const char *state)
 			strerror(-r));
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /*
  * A call into a decoder that has not returned for --hang-timeout: a decoder hung on what a
  * stream sent (a library bug, maybe spinning on a CPU). One thread of a process cannot be
@@ -295,7 +288,7 @@ static long long now_ms(void)
 static void check_hangs(struct daemon *d, int interval_ms)
 {
 	struct dm_context *lists[2] = { d->contexts, d->closing }, *worst = NULL;
-	long long now_in_ms = now_ms(), late = now_in_ms - d->hang_checked_ms - interval_ms;
+	long long now_in_ms = dm_now_ms(), late = now_in_ms - d->hang_checked_ms - interval_ms;
 	int64_t now = now_in_ms * 1000000, worst_ns = 0;
 	bool worst_closed = false;
 
@@ -343,13 +336,13 @@ static int event_loop(struct daemon *d, int sigfd)
 	unsigned int watchdog_ms = dm_notify_watchdog_ms();
 	/* a hang is seen at most a quarter of the timeout late */
 	int hang_check_ms = d->hang_timeout_ms ? (int)(d->hang_timeout_ms / 4) + 1 : -1;
-	long long next_ping = now_ms();
+	long long next_ping = dm_now_ms();
 
 	for (;;) {
 		int timeout = hang_check_ms;
 
 		if (watchdog_ms) {
-			long long now = now_ms();
+			long long now = dm_now_ms();
 
 			if (now >= next_ping) {
 				notify("WATCHDOG=1");

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bufcache.h"
+#include "clock.h"
 #include "sigbus_guard.h"
 #include "test_check.h"
 
@@ -111,19 +111,11 @@ static void replaced_then_finished(struct dm_bufcache *c)
 	dm_bufcache_init(c);
 }
 
-static long long ms_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 static void fences_that_do_not_signal(void)
 {
 	struct dm_mapping m = { .len = LEN };
 	char fill[4096] = { 0 };
-	long long t0;
+	int64_t t0;
 	int p[2], r;
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK)) {
@@ -132,10 +124,11 @@ static void fences_that_do_not_signal(void)
 	}
 	/* reading waits for the writers' fences: an empty pipe is never readable */
 	m.fd = p[0];
-	t0 = ms_now();
+	t0 = dm_now_ms();
 	r = dm_mapping_sync_start(&m, false, 100);
 	CHECK(r == -ETIMEDOUT, "a read start on pending fences returned %d", r);
-	CHECK(ms_now() - t0 >= 90, "gave up after %lld ms, not 100", ms_now() - t0);
+	CHECK(dm_now_ms() - t0 >= 90, "gave up after %lld ms, not 100",
+	      (long long)(dm_now_ms() - t0));
 	/* writing waits for every fence: a full pipe is never writable */
 	while (write(p[1], fill, sizeof(fill)) > 0)
 		;
@@ -144,10 +137,11 @@ static void fences_that_do_not_signal(void)
 	CHECK(r == -ETIMEDOUT, "a write start on pending fences returned %d", r);
 	/* signalled: the wait ends at once and the ioctl runs (a pipe has none: ENOTTY) */
 	m.fd = p[0];
-	t0 = ms_now();
+	t0 = dm_now_ms();
 	r = dm_mapping_sync_start(&m, false, 5000);
 	CHECK(r == -ENOTTY, "a read start on signalled fences returned %d", r);
-	CHECK(ms_now() - t0 < 1000, "waited %lld ms for signalled fences", ms_now() - t0);
+	CHECK(dm_now_ms() - t0 < 1000, "waited %lld ms for signalled fences",
+	      (long long)(dm_now_ms() - t0));
 	close(p[0]);
 	close(p[1]);
 }

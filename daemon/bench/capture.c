@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/videodev2.h>
 
@@ -87,6 +88,9 @@ const struct dd_picture *capture_ring_next(struct capture_ring *r, uint32_t four
 	const struct dd_picture *pic;
 
 	if (!r->bufs || r->fourcc != fourcc || r->width != w || r->height != h) {
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		free_bufs(r);
 		r->bufs = calloc(r->count, sizeof(*r->bufs));
 		if (!r->bufs)
@@ -101,6 +105,8 @@ const struct dd_picture *capture_ring_next(struct capture_ring *r, uint32_t four
 		r->height = h;
 		r->next = 0;
 		r->allocations++;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		r->alloc_s += (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	}
 	pic = &r->bufs[r->next].pic;
 	r->next = (r->next + 1) % r->count;

@@ -649,6 +649,7 @@ int main(int argc, char **argv)
 		r.repeat = o.repeat;
 		r.shown = f->shown;
 		r.maxrss_kib = ru.ru_maxrss; /* KiB on Linux */
+		r.capture_alloc_s = ring.alloc_s;
 		if (last.dst) {
 			r.width = last.bj.crop_w;
 			r.height = last.bj.crop_h;

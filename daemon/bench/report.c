@@ -44,10 +44,10 @@ void bench_report_json(FILE *out, const struct bench_result *r)
 		"\"repeat\":%u,\"jobs\":%ld,"
 		"\"pictures\":%ld,\"shown\":%ld,\"failed\":%ld,\"width\":%u,\"height\":%u,"
 		"\"bits\":%u,\"fourcc\":\"%s\",\"wall_s\":%.6f,\"cpu_s\":%.6f,\"decode_s\":%.6f,"
-		"\"drains\":%ld,\"grace_waits\":%ld,\"maxrss_kib\":%ld",
+		"\"drains\":%ld,\"grace_waits\":%ld,\"maxrss_kib\":%ld,\"capture_alloc_s\":%.6f",
 		r->threads, r->lookahead, r->inflight, r->frame_delay, r->repeat, r->jobs, r->pictures, r->shown, r->failed,
 		r->width, r->height, r->bits, fourcc_name(r->fourcc), r->wall_s, r->cpu_s,
-		r->decode_s, r->drains, r->grace_waits, r->maxrss_kib);
+		r->decode_s, r->drains, r->grace_waits, r->maxrss_kib, r->capture_alloc_s);
 	if (r->md5_last) {
 		fputs(",\"md5_last\":", out);
 		json_string(out, r->md5_last);

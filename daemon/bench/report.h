@@ -27,6 +27,7 @@ struct bench_result {
 	long drains;            /* --inflight: complete syncs with all granted jobs in flight */
 	long grace_waits;       /* --sync-client: waits of the grace period before a drain */
 	long maxrss_kib;
+	double capture_alloc_s; /* of wall_s: the CAPTURE buffers allocated (capture.h) */
 	const char *md5_last;   /* NULL: not asked for, or some job failed */
 };
 

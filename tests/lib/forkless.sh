@@ -16,9 +16,11 @@ nap() {
 		return 0
 	fi
 	# a timeout is read's status above 128; anything else (the FIFO would not open) must not
-	# turn a caller's bounded poll into a busy loop
-	read -r -t "$1" _ 2>/dev/null <>"$fifo"
-	[ $? -gt 128 ] || sleep "$1"
+	# turn a caller's bounded poll into a busy loop. (|| keeps a caller's set -e from ending
+	# it at the timeout: scripts/bench-daemon-args-guest died there.)
+	local rc=0
+	read -r -t "$1" _ 2>/dev/null <>"$fifo" || rc=$?
+	[ "$rc" -gt 128 ] || sleep "$1"
 }
 
 # The readers take the whole file with mapfile (a builtin; a last line without a newline

@@ -66,6 +66,9 @@ struct dd_codec_access_ops {
 			const struct dd_expectation *x, const struct dd_ref_set *decoded);
 };
 
+/* dd_codec_ops.fields(): the sequence may code field pictures */
+#define DD_FIELDS_POSSIBLE 4u
+
 struct dd_codec_ops {
 	enum dd_codec codec;
 	const char *name; /* for people: "H.264" */
@@ -103,11 +106,13 @@ struct dd_codec_ops {
 	 */
 	bool chained;
 	/*
-	 * NULL, or true for a job of a stream that must decode one frame at a time whatever the
-	 * client's lookahead (the engine switches at that stream's first job, or its next key
-	 * frame): H.264 that may code field pictures, see codec_h264.c.
+	 * NULL, or which fields of a frame the job's picture codes: 1 the top one, 2 the bottom
+	 * one, 3 both (a frame picture); with DD_FIELDS_POSSIBLE when its sequence allows field
+	 * pictures at all. A CAPTURE picture completed by one field (a field sent alone, the
+	 * client waiting for it before it sends the other) must be finished before the other
+	 * field comes, which frame threads cannot do (codec_h264.c): see engine.c, want_mode().
 	 */
-	bool (*no_frame_threads)(const struct dd_job *job);
+	unsigned int (*fields)(const struct dd_job *job);
 };
 
 /* NULL for a codec the engine does not know. */

@@ -87,20 +87,28 @@ static void h264_coded_size(const struct dd_job *job, uint32_t *width, uint32_t 
 }
 
 /*
- * A stream whose SPS allows field pictures decodes one frame at a time. A client that sends
+ * A stream that may code field pictures starts one frame at a time. A client that sends
  * each field as a request of its own (FFmpeg's v4l2-request) waits for the first field's
  * request before it queues the second into the same CAPTURE buffer, so the first has to be
  * finished alone; with libavcodec's frame threads that takes packets sent after it (the
  * sync's fillers, backend_ffmpeg_pipe.c), and each packet's frame thread repeats the
  * reference marking of the picture before it when it takes over the decoder state: the
  * first field's marking twice, a reference frame slid out of the DPB too early, and
- * "Missing reference picture" two frames later (h264-paff-lookahead without this). Fields
- * sent in one packet (GStreamer holds the first) would not need it, but which kind of
- * client it is shows only at the first field, too late for the frames in flight.
+ * "Missing reference picture" two frames later (h264-paff-lookahead without the rule).
+ * Which kind of client it is shows only at its first field pair, and a broadcast stream
+ * may code MBAFF frames first and field pictures later: the engine turns to frame threads
+ * only once the client sent the fields of a frame together (GStreamer holds the first
+ * field's CAPTURE buffer for the second: one packet), and back for good at a lone field.
  */
-static bool h264_no_frame_threads(const struct dd_job *job)
+static unsigned int h264_fields(const struct dd_job *job)
 {
-	return !(job->ctrl.h264.sps->flags & V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY);
+	uint32_t flags = job->ctrl.h264.decode_params->flags;
+	unsigned int possible = job->ctrl.h264.sps->flags & V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY ?
+				0 : DD_FIELDS_POSSIBLE;
+
+	if (!(flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC))
+		return possible | 3;
+	return possible | (flags & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD ? 2 : 1);
 }
 
 const struct dd_codec_ops dd_codec_h264 = {
@@ -109,5 +117,5 @@ const struct dd_codec_ops dd_codec_h264 = {
 	.check = dd_check_h264_job,
 	.coded_size = h264_coded_size,
 	.access = &h264_access,
-	.no_frame_threads = h264_no_frame_threads,
+	.fields = h264_fields,
 };

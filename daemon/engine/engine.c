@@ -77,8 +77,15 @@ struct dd_stream {
 	unsigned int lookahead, want_lookahead;
 	/* decoding one frame at a time for the CPU share, and asked for (dd_stream_set_shared()) */
 	bool shared, want_shared;
-	/* codec_ops->no_frame_threads() said so of a job: one frame at a time from then on */
+	/*
+	 * One frame at a time for the fields (codec_ops->fields()): while the sequence may code
+	 * fields and no field pair came together yet, and for good after a lone field.
+	 */
 	bool no_frame_threads;
+	bool field_pairs, lone_fields; /* seen since open */
+	/* the fields the jobs since the CAPTURE picture being written began coded, 0-3 */
+	unsigned int picture_fields;
+	bool picture_has_field; /* one of those jobs was a field picture */
 	unsigned int client_lookahead; /* the caller's lookahead, before the share */
 	bool fresh; /* no job reached the backend since open or flush */
 	bool submitted; /* some job reached the backend since open */
@@ -786,10 +793,49 @@ unsigned int dd_stream_lookahead(const struct dd_stream *s)
 	return s->lookahead;
 }
 
+/*
+ * The fields of the CAPTURE picture the job writes (codec_ops->fields()), from the job that
+ * starts it to the one not held: whether frame threads may decode the stream (see
+ * codec_h264.c). True when the job completes the picture with one field only.
+ */
+static bool note_fields(struct dd_stream *s, const struct dd_job *job)
+{
+	unsigned int f;
+	bool lone = false, one_at_a_time;
+
+	if (!s->codec_ops->fields)
+		return false;
+	f = s->codec_ops->fields(job);
+	if (job->new_frame) {
+		s->picture_fields = 0;
+		s->picture_has_field = false;
+	}
+	s->picture_fields |= f & 3;
+	s->picture_has_field |= (f & 3) != 3;
+	if (!job->hold && s->picture_has_field) {
+		lone = s->picture_fields != 3;
+		s->lone_fields |= lone;
+		s->field_pairs |= !lone;
+	}
+	one_at_a_time = s->lone_fields || ((f & DD_FIELDS_POSSIBLE) && !s->field_pairs);
+	if (one_at_a_time != s->no_frame_threads) {
+		elog(s->engine, DD_LOG_INFO, "%s stream: %s", dd_codec_name(s->codec),
+		     !one_at_a_time ? "the fields of a frame came together: frames in parallel "
+		     "from the next key frame" : s->lone_fields ? "a field came alone: one frame "
+		     "at a time (frame threads and a field sent alone do not mix)" :
+		     "its pictures may be fields: one frame at a time until the fields of a "
+		     "frame come together");
+		s->no_frame_threads = one_at_a_time;
+		want_mode(s);
+	}
+	return lone;
+}
+
 int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t cookie,
 		     struct dd_error *err)
 {
 	struct dd_pending *e;
+	bool lone;
 
 	s->jobs++;
 	if (!job)
@@ -806,17 +852,22 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 		restart_decoder(s, job);
 	if (s->codec_ops->predicts_from)
 		e->num_names = s->codec_ops->predicts_from(job, &e->x, e->names);
-	if (!s->no_frame_threads && s->codec_ops->no_frame_threads &&
-	    s->codec_ops->no_frame_threads(job)) {
-		elog(s->engine, DD_LOG_INFO, "%s stream: its pictures may be fields: one frame at a "
-		     "time (frame threads and a field sent alone do not mix)",
-		     dd_codec_name(s->codec));
-		s->no_frame_threads = true;
-		want_mode(s);
-	}
+	lone = note_fields(s, job);
 	if ((s->want_lookahead != s->lookahead || s->want_shared != s->shared) &&
 	    (resets_chain(&e->x) || s->fresh))
 		switch_mode(s);
+	/*
+	 * Frame threads cannot finish a lone field without the filler packets that break the
+	 * reference marking (codec_h264.c): a client that held the fields of earlier frames
+	 * together and now sends one alone loses the frames until the decoder can start
+	 * afresh, one frame at a time (at the next key frame).
+	 */
+	if (lone && s->lookahead > 1) {
+		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "a field sent alone while the stream decodes "
+			     "frames in parallel (the fields of earlier frames came together): "
+			     "decoded one frame at a time from the next key frame");
+		goto fail;
+	}
 	s->fresh = false;
 	s->submitted = true;
 	if (s->async) {

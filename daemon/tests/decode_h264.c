@@ -76,7 +76,17 @@
  *                     after open or a flush), in the one-job mode each picture done at its
  *                     submit, every picture equal to the reference
  *   --expect-switches M  with --switch-every: at least M mode changes (the first included)
- * Field pictures go as FFmpeg's v4l2-request sends them: each field a request of its own,
+ *   --hold-fields N   the first field of each frame before request N is held for its second
+ *                     (HOLD_CAPTURE_BUF, GStreamer's pattern: both fields decode as one
+ *                     packet, the second queued at once); from request N on each field goes
+ *                     alone, as below. With --lookahead the fields from N on are a fault:
+ *                     the engine decodes frames in parallel and refuses a lone field there,
+ *                     so they may fail until the next IDR, which must decode (printed
+ *                     "fault N"); N = 0 sends every field alone
+ *   --expect-lookahead L  at the end the engine decodes for a lookahead of L
+ *                     (dd_stream_lookahead(): 1 one frame at a time, more frame threads)
+ * Field pictures go (unless --hold-fields) as FFmpeg's v4l2-request sends them: each field a
+ * request of its own,
  * the second into the first's picture under its timestamp once the first is back (every
  * request collected first); the frame is printed after the second, as the first field's
  * request, and fails if either field failed. A first field whose second never comes is
@@ -145,6 +155,7 @@ static struct {
 	/* the first field of the frame being decoded failed: so does the frame */
 	bool field_failed;
 	struct dd_error field_err;
+	bool held_fields; /* --hold-fields: some jobs in flight are held first fields */
 } run = { .starve = STARVE_NONE };
 
 /*
@@ -263,7 +274,7 @@ static unsigned int split_slices(const struct h264_job *job, bool start_codes,
 static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 			   const struct dd_job *tmpl, const struct slice_span *spans,
 			   unsigned int ns, long n, struct pic *p, unsigned int lookahead,
-			   bool allowed, bool must_fail, bool first_field)
+			   bool allowed, bool must_fail, bool first_field, bool held, bool continues)
 {
 	struct rec *rc = calloc(1, sizeof(*rc));
 
@@ -286,8 +297,11 @@ static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 		struct dd_job *dj = &rc->dj[s];
 
 		while (dd_stream_pending(stream) >= lookahead) {
-			/* held slices take no decoder slot: only whole pictures are timed */
-			if (collect_one(stream, ns > 1 ? true : false))
+			/*
+			 * held slices and fields take no decoder slot: only whole pictures are
+			 * timed (a held piece is a job in flight of no packet)
+			 */
+			if (collect_one(stream, ns > 1 || run.held_fields))
 				continue;
 			fprintf(stderr, "request %ld: the oldest of %u jobs in flight is not "
 				"finished\n", n, dd_stream_pending(stream));
@@ -302,8 +316,9 @@ static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 			dj->ctrl.h264.scaling_matrix = &rc->job.matrix;
 		dj->bitstream = rc->job.buf + (spans[s].nal - job->buf);
 		dj->bitstream_size = spans[s].len;
-		dj->new_frame = s == 0;
-		dj->hold = s + 1 < ns;
+		/* a held first field's picture goes on with its second field */
+		dj->new_frame = s == 0 && !continues;
+		dj->hold = s + 1 < ns || held;
 		if (dd_stream_submit(stream, dj, (uint64_t)(uintptr_t)rc, &rc->err)) {
 			/* failed at once: never pending, nor are the slices not sent */
 			rc->failed = true;
@@ -340,6 +355,8 @@ int main(int argc, char **argv)
 		{ "stall-every", required_argument, NULL, 'S' },
 		{ "switch-every", required_argument, NULL, 'W' },
 		{ "expect-switches", required_argument, NULL, 'E' },
+		{ "hold-fields", required_argument, NULL, 'h' },
+		{ "expect-lookahead", required_argument, NULL, 'l' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
@@ -347,7 +364,8 @@ int main(int argc, char **argv)
 	bool resynced = false, no_access_point = false, garble_fails = false;
 	long forget_at = -1, corrupt_at = -1, garble_at = -1, cut_at = -1, n = 0;
 	long seek_from = -1, seek_to = -1, drop_at = -1, flip_at = -1;
-	long recovers_at = -1, empty_at = -1;
+	long recovers_at = -1, empty_at = -1, hold_fields = 0;
+	long expect_lookahead = 0;
 	unsigned int lookahead = 1, stall_every = 0, switch_every = 0, expect_switches = 0;
 	struct mode_switch ms;
 	bool fresh = true; /* nothing submitted since open or a flush */
@@ -356,6 +374,8 @@ int main(int argc, char **argv)
 	bool ra_leading = false;
 	struct pic *field_p = NULL; /* the picture of an open first field, and its request */
 	long field_n = -1;
+	bool field_held = false; /* that first field was held for its second (--hold-fields) */
+	bool lone_seen = false;  /* a first field went alone */
 	static struct h264_job job;
 	static struct slice_span spans[512];
 	struct h264_client client;
@@ -426,6 +446,13 @@ int main(int argc, char **argv)
 		case 'E':
 			expect_switches = (unsigned int)atoi(optarg);
 			break;
+		case 'h':
+			hold_fields = atol(optarg);
+			run.held_fields = hold_fields > 0;
+			break;
+		case 'l':
+			expect_lookahead = atol(optarg);
+			break;
 		case 'k':
 			if (sscanf(optarg, "%ld:%ld", &seek_from, &seek_to) != 2 ||
 			    seek_to < seek_from)
@@ -471,9 +498,12 @@ int main(int argc, char **argv)
 			run.status = 1;
 			pic_unref(field_p);
 			field_p = NULL;
+			field_held = false;
 			run.field_failed = false;
 		}
 		bool first = (job.dp.flags & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC) && !second;
+		bool hold_first = first && n < hold_fields;
+		bool continues = second && field_held;
 		long shown = second ? field_n : n;
 		uint64_t ts = (uint64_t)(shown + 1) * 1000;
 		struct pic *p = second ? pic_ref(field_p) : pic_new(fourcc, job.width, job.height);
@@ -548,8 +578,14 @@ int main(int argc, char **argv)
 					"its slices are garbage" : NULL;
 		if (n == run.starve.from)
 			sync_all(stream); /* the client waits: frame threads allocate late */
+		/* the first field sent alone after held ones, while frames decode in parallel */
+		bool lone_switch = lookahead > 1 && hold_fields > 0 && first && !hold_first &&
+				   !lone_seen;
+
+		lone_seen |= first && !hold_first;
+
 		if (n == forget_at || damaged || n == garble_at || n == cut_at ||
-		    n == run.starve.from || blind || emptied) {
+		    n == run.starve.from || blind || emptied || lone_switch) {
 			printf("fault %ld\n", n);
 			faulted = true;
 		}
@@ -575,7 +611,7 @@ int main(int argc, char **argv)
 			spans[0].len = job.size;
 		}
 		/* the client has the first field's buffer back before it queues the second */
-		if (second)
+		if (second && !continues)
 			sync_all(stream);
 		if (lookahead > 1) {
 			unsigned int depth = mode_switch_before(&ms, stream);
@@ -588,7 +624,7 @@ int main(int argc, char **argv)
 			if (submit_request(stream, &job, &dj, spans, ns, shown, p, depth,
 					   (faulted && !resynced) || (ra_leading && n > ra_at &&
 						   job.dp.top_field_order_cnt < ra_poc),
-					   must_fail != NULL, first))
+					   must_fail != NULL, first, hold_first, continues))
 				fresh = false;
 			mode_switch_after(&ms, stream, n, may_switch);
 			if (ms.every && depth == 1) {
@@ -609,8 +645,8 @@ int main(int argc, char **argv)
 		for (unsigned int s = 0; s < ns && !r; s++) {
 			dj.bitstream = spans[s].nal;
 			dj.bitstream_size = spans[s].len;
-			dj.new_frame = s == 0;
-			dj.hold = s + 1 < ns;
+			dj.new_frame = s == 0 && !continues;
+			dj.hold = s + 1 < ns || hold_first;
 			if (n == cut_at && !dj.hold) {
 				/* the last slice never comes: no picture for this request */
 				r = -1;
@@ -648,9 +684,11 @@ next:
 			pic_unref(field_p);
 			field_p = pic_ref(p);
 			field_n = n;
+			field_held = hold_first;
 		} else if (second) {
 			pic_unref(field_p);
 			field_p = NULL;
+			field_held = false;
 		}
 		pic_unref(p);
 		h264_client_done(&client, &job, ts);
@@ -674,6 +712,11 @@ next:
 			expect_switches);
 		if (ms.bad || ms.switches < expect_switches)
 			run.status = 1;
+	}
+	if (expect_lookahead && dd_stream_lookahead(stream) != (unsigned int)expect_lookahead) {
+		fprintf(stderr, "the engine decodes for a lookahead of %u at the end, not %ld\n",
+			dd_stream_lookahead(stream), expect_lookahead);
+		run.status = 1;
 	}
 	if (stream_close_counted(stream))
 		run.status = 1;

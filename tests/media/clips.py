@@ -131,6 +131,8 @@ CLIPS = {
     # tests/media/h264-paff.py (GENERATED below): I_PCM and P fields predicting from fields
     # of both parities, the bottom field first in every fifth frame, two slices per field
     "h264-paff": ("h264", [("352x288", 24, [])]),
+    # the same with an IDR every 8 frames: access points to resume at after a fault
+    "h264-paff-idr": ("h264", [("352x288", 24, [])]),
     # open GOPs: the I-frames that start a GOP are not IDR and the B-frames before them in
     # display order refer to the previous GOP
     "h264-opengop": ("h264", [("320x240", 36, ["-bf", "2", "-g", "12"] + x264(
@@ -146,6 +148,8 @@ CLIPS = {
 # of the recipe, so a changed generator makes a new clip.
 GENERATED = {
     "h264-paff": ("h264-paff.py", ["--bottom-first-every", "5", "--slices", "2"]),
+    "h264-paff-idr": ("h264-paff.py", ["--bottom-first-every", "5", "--slices", "2",
+                                       "--idr-every", "8"]),
 }
 
 REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libdav1d", "h264": "h264"}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
 """h264-paff.py OUT.h264 [--width W] [--height H] [--frames N] [--seed S]
-                         [--bottom-first-every N] [--slices K]
+                         [--bottom-first-every N] [--slices K] [--idr-every N]
 
 Writes an H.264 Annex B elementary stream whose every frame is coded as two field pictures
 (PAFF, field_pic_flag 1), which neither x264 nor OpenH264 can produce. Written from the
@@ -20,6 +20,9 @@ needs no encoder and no reconstruction: no macroblock carries a residual.
    N-th frame, counting from 1) code their bottom field first. POC: frame i's first field
    2i, its second 2i+1, so output order is decoding order.
  - --slices K: K slices per field, split at macroblock row boundaries.
+ - --idr-every N: frames 0, N, 2N, ... start with an IDR I field as frame 0 does (frame_num
+   and POC start again there, idr_pic_id alternates 0 and 1): a stream with access points
+   a decoder can resume at.
 The output depends only on the arguments (random.Random(seed)).
 """
 import argparse
@@ -209,7 +212,7 @@ def pps_rbsp():
 
 
 def slice_header(b, first_mb, slice_type, frame_num, bottom, idr, poc_lsb, log2_max_poc_lsb,
-                 num_ref_minus1):
+                 num_ref_minus1, idr_pic_id=0):
     """7.3.3 for a field picture of a stream with the SPS and PPS above; nal_ref_idc != 0."""
     b.ue(first_mb)                      # first_mb_in_slice
     b.ue(slice_type)
@@ -218,7 +221,7 @@ def slice_header(b, first_mb, slice_type, frame_num, bottom, idr, poc_lsb, log2_
     b.u(1, 1)                           # field_pic_flag
     b.u(1, bottom)                      # bottom_field_flag
     if idr:
-        b.ue(0)                         # idr_pic_id
+        b.ue(idr_pic_id)                # idr_pic_id
     b.u(log2_max_poc_lsb, poc_lsb)      # pic_order_cnt_lsb
     if slice_type == SLICE_P:
         override = num_ref_minus1 != 0  # the PPS default is 0
@@ -350,7 +353,7 @@ def ref_fields_available(frame, second):
     return 2 * min(frame, MAX_NUM_REF_FRAMES - 1) + 1
 
 
-def write_stream(out, width, height, frames, seed, bottom_first_every, slices):
+def write_stream(out, width, height, frames, seed, bottom_first_every, slices, idr_every=0):
     rng = random.Random(seed)
     pic = Picture(width, height, seed)
     width_mbs, frame_height_mbs = width // 16, height // 16
@@ -366,19 +369,22 @@ def write_stream(out, width, height, frames, seed, bottom_first_every, slices):
     out.write(nal(3, NAL_PPS, pps_rbsp()))
     for i in range(frames):
         bottom_first = bool(bottom_first_every) and i % bottom_first_every == bottom_first_every - 1
-        frame_num = i % (1 << LOG2_MAX_FRAME_NUM)
+        # frames since the last IDR: frame_num, POC and the references start again there
+        since = i % idr_every if idr_every else i
+        frame_num = since % (1 << LOG2_MAX_FRAME_NUM)
         for second in (0, 1):
             bottom = int(bottom_first) ^ second
             t = 2 * i + second
-            poc_lsb = t % max_poc_lsb
-            idr = i == 0 and not second
-            num_ref = min(ref_fields_available(i, second), MAX_ACTIVE_REFS)
+            poc_lsb = (2 * since + second) % max_poc_lsb
+            idr = since == 0 and not second
+            num_ref = min(ref_fields_available(since, second), MAX_ACTIVE_REFS)
             mf = MotionField(width_mbs, field_mbs)
             for k in range(slices):
                 first, end = starts[k], starts[k + 1]
                 b = BitWriter()
                 slice_header(b, first, SLICE_I if idr else SLICE_P, frame_num, bottom, idr,
-                             poc_lsb, log2_max_poc_lsb, num_ref - 1)
+                             poc_lsb, log2_max_poc_lsb, num_ref - 1,
+                             (i // idr_every) % 2 if idr_every else 0)
                 if idr:
                     for addr in range(first, end):
                         write_pcm(b, MB_I_PCM_I,
@@ -398,6 +404,8 @@ def main():
     ap.add_argument("--bottom-first-every", type=int, default=0, metavar="N",
                     help="every N-th frame codes its bottom field first (default: none)")
     ap.add_argument("--slices", type=int, default=1, help="slices per field (default 1)")
+    ap.add_argument("--idr-every", type=int, default=0, metavar="N",
+                    help="an IDR every N frames (default: frame 0 only)")
     args = ap.parse_args()
     if args.width <= 0 or args.width % 16 or args.height <= 0 or args.height % 32:
         ap.error("width must be a multiple of 16, height a multiple of 32")
@@ -409,12 +417,14 @@ def main():
         ap.error("--frames must be at least 1")
     if args.bottom_first_every < 0:
         ap.error("--bottom-first-every must be positive")
+    if args.idr_every < 0:
+        ap.error("--idr-every must be positive")
     if not 1 <= args.slices <= args.height // 32:
         ap.error("--slices must be between 1 and the field's macroblock rows (%d)"
                  % (args.height // 32))
     with open(args.out, "wb") as f:
         write_stream(f, args.width, args.height, args.frames, args.seed,
-                     args.bottom_first_every, args.slices)
+                     args.bottom_first_every, args.slices, args.idr_every)
     return 0
 
 

@@ -89,12 +89,15 @@ struct dd_backend_ops {
 	 * (dd_stream_set_lookahead()); a backend without it decodes as well either way. Called
 	 * only with nothing in flight (every submitted job finished) and right before a job
 	 * that needs no earlier picture (or the first after open or flush), so the backend may
-	 * drop its decoder state. 0: done; 1: not before this job (the backend keeps something
+	 * drop its decoder state; next is that job (held pieces it starts a new picture over
+	 * will never complete). 0: done; 1: not before this job (the backend keeps something
 	 * of the jobs before it: held H.264 slices, a first field), the engine asks again at
 	 * the next such job; -1 with err: it cannot, and decodes on in its old mode.
 	 */
 	int (*set_frame_delay)(struct dd_backend_stream *stream, unsigned int frame_delay,
-			       struct dd_error *err);
+			       const struct dd_job *next, struct dd_error *err);
+	/* Optional: whether it decodes several frames at once now; NULL: never. */
+	bool (*frames_in_parallel)(const struct dd_backend_stream *stream);
 	/*
 	 * Optional: the stream shares the CPUs with other busy streams (dd_stream_set_shared()):
 	 * decode one frame at a time, with no frame-level parallelism of the backend's own

@@ -464,7 +464,7 @@ static int ff_warm_up(void *backend, enum dd_codec codec, struct dd_error *err)
  * seek, and decodes exactly what the old one would have.
  */
 static int ff_set_frame_delay(struct dd_backend_stream *s, unsigned int frame_delay,
-			      struct dd_error *err)
+			      const struct dd_job *next, struct dd_error *err)
 {
 	const struct dd_ffmpeg_lib *lib = &s->be->lib;
 	unsigned int t = s->pipe_capable ? stream_frame_threads(s->be, frame_delay) : 0;
@@ -472,6 +472,13 @@ static int ff_set_frame_delay(struct dd_backend_stream *s, unsigned int frame_de
 
 	if (t == s->frame_threads)
 		return 0;
+	/*
+	 * Held pieces the next job starts a new picture over can never complete (its prepare
+	 * would drop them): they must not keep the mode, e.g. the slices of a lone field the
+	 * engine refused in PIPE mode, whose mode must change at this key frame.
+	 */
+	if (s->codec == DD_CODEC_H264 && s->h264.pieces && next->new_frame)
+		ff_h264_drop_pieces(s, "their CAPTURE buffer was released without its last request");
 	/* part of a picture is in this decoder (a lone first field) or waits for it */
 	if (s->h264.pieces || s->kept->buf[0])
 		return 1;
@@ -489,6 +496,11 @@ static int ff_set_frame_delay(struct dd_backend_stream *s, unsigned int frame_de
 	if (s->codec == DD_CODEC_H264)
 		dd_h264_packet_reset(&s->h264);
 	return 0;
+}
+
+static bool ff_frames_in_parallel(const struct dd_backend_stream *s)
+{
+	return s->frame_threads > 1;
 }
 
 static unsigned int pix_fmt_bit_depth(int format)
@@ -635,6 +647,7 @@ const struct dd_backend_ops dd_backend_ffmpeg = {
 	.collect = ff_pipe_collect,
 	.sync = ff_pipe_sync,
 	.set_frame_delay = ff_set_frame_delay,
+	.frames_in_parallel = ff_frames_in_parallel,
 	.flush = ff_flush,
 	.close = ff_close,
 	.warm_up = ff_warm_up,

@@ -160,6 +160,8 @@ int ff_prepare_h264(struct dd_backend_stream *s, const struct dd_job *job,
 int ff_finish_h264(struct dd_backend_stream *s, const struct dd_job *job, unsigned int fields,
 		   int ret, struct dd_decoded *out, struct dd_error *err);
 void ff_flush_h264(struct dd_backend_stream *s);
+/* Forgets the held pieces of a picture that will not complete, saying why in the log. */
+void ff_h264_drop_pieces(struct dd_backend_stream *s, const char *why);
 
 /* SYNC mode: decodes one job before returning (the backend's decode op). */
 int ff_decode(struct dd_backend_stream *s, const struct dd_job *job, struct dd_decoded *out,

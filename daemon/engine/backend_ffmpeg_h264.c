@@ -21,7 +21,7 @@
 #include "backend_ffmpeg.h"
 #include "error.h"
 
-static void drop_pieces(struct dd_backend_stream *s, const char *why)
+void ff_h264_drop_pieces(struct dd_backend_stream *s, const char *why)
 {
 	char msg[160];
 
@@ -40,9 +40,9 @@ int ff_prepare_h264(struct dd_backend_stream *s, const struct dd_job *job,
 	struct dd_h264_packet *p = &s->h264;
 
 	if (p->pieces && job->new_frame)
-		drop_pieces(s, "their CAPTURE buffer was released without its last request");
+		ff_h264_drop_pieces(s, "their CAPTURE buffer was released without its last request");
 	else if (p->pieces && p->timestamp != job->timestamp)
-		drop_pieces(s, "a request of another timestamp followed them");
+		ff_h264_drop_pieces(s, "a request of another timestamp followed them");
 	if (dd_h264_packet_add(p, job, err)) {
 		/* held pieces may carry parameter sets the decoder never got */
 		dd_h264_packet_reset(p);

@@ -703,6 +703,9 @@ void dd_stream_flush(struct dd_stream *s)
 	s->broken = false;
 	s->fresh = true;
 	s->probs_unset = true;
+	/* the backend forgot the held pieces of the picture being written */
+	s->picture_fields = 0;
+	s->picture_has_field = false;
 }
 
 /*
@@ -718,6 +721,8 @@ static void restart_decoder(struct dd_stream *s, const struct dd_job *job)
 	s->codec_ops->access->reset(s->codec_state);
 	s->broken = false;
 	s->fresh = true;
+	s->picture_fields = 0;
+	s->picture_has_field = false;
 }
 
 /*
@@ -726,14 +731,14 @@ static void restart_decoder(struct dd_stream *s, const struct dd_job *job)
  * old mode's decoder, and no job from this one on predicts from anything before it, so a
  * backend that starts a new decoder here changes no picture.
  */
-static void switch_mode(struct dd_stream *s)
+static void switch_mode(struct dd_stream *s, const struct dd_job *next)
 {
 	struct dd_error err = { "", DD_ERR_DATA };
 	int r = 0;
 
 	if (s->want_lookahead != s->lookahead && s->ops->set_frame_delay) {
 		dd_stream_sync(s);
-		r = s->ops->set_frame_delay(s->bs, s->want_lookahead, &err);
+		r = s->ops->set_frame_delay(s->bs, s->want_lookahead, next, &err);
 		if (r > 0)
 			return; /* the backend holds part of a picture: at the next such job */
 		if (r < 0) {
@@ -791,6 +796,11 @@ void dd_stream_set_shared(struct dd_stream *s, bool shared)
 unsigned int dd_stream_lookahead(const struct dd_stream *s)
 {
 	return s->lookahead;
+}
+
+bool dd_stream_frames_in_parallel(const struct dd_stream *s)
+{
+	return s->ops->frames_in_parallel && s->ops->frames_in_parallel(s->bs);
 }
 
 /*
@@ -855,14 +865,14 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	lone = note_fields(s, job);
 	if ((s->want_lookahead != s->lookahead || s->want_shared != s->shared) &&
 	    (resets_chain(&e->x) || s->fresh))
-		switch_mode(s);
+		switch_mode(s, job);
 	/*
 	 * Frame threads cannot finish a lone field without the filler packets that break the
 	 * reference marking (codec_h264.c): a client that held the fields of earlier frames
 	 * together and now sends one alone loses the frames until the decoder can start
 	 * afresh, one frame at a time (at the next key frame).
 	 */
-	if (lone && s->lookahead > 1) {
+	if (lone && s->ops->frames_in_parallel && s->ops->frames_in_parallel(s->bs)) {
 		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "a field sent alone while the stream decodes "
 			     "frames in parallel (the fields of earlier frames came together): "
 			     "decoded one frame at a time from the next key frame");

@@ -279,6 +279,8 @@ void dd_stream_set_lookahead(struct dd_stream *stream, unsigned int lookahead);
 
 /* The lookahead the stream's backend decodes for now (dd_stream_set_lookahead()). */
 unsigned int dd_stream_lookahead(const struct dd_stream *stream);
+/* Whether its backend decodes several frames at once now (FFmpeg's frame threads). */
+bool dd_stream_frames_in_parallel(const struct dd_stream *stream);
 
 /*
  * Whether the stream shares the CPUs with other busy streams (the daemon's CPU share,

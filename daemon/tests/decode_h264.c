@@ -84,7 +84,8 @@
  *                     so they may fail until the next IDR, which must decode (printed
  *                     "fault N"); N = 0 sends every field alone
  *   --expect-lookahead L  at the end the engine decodes for a lookahead of L
- *                     (dd_stream_lookahead(): 1 one frame at a time, more frame threads)
+ *                     (dd_stream_lookahead()), frames in parallel if L > 1, else one at
+ *                     a time (dd_stream_frames_in_parallel())
  * Field pictures go (unless --hold-fields) as FFmpeg's v4l2-request sends them: each field a
  * request of its own,
  * the second into the first's picture under its timestamp once the first is back (every
@@ -713,9 +714,11 @@ next:
 		if (ms.bad || ms.switches < expect_switches)
 			run.status = 1;
 	}
-	if (expect_lookahead && dd_stream_lookahead(stream) != (unsigned int)expect_lookahead) {
-		fprintf(stderr, "the engine decodes for a lookahead of %u at the end, not %ld\n",
-			dd_stream_lookahead(stream), expect_lookahead);
+	if (expect_lookahead && (dd_stream_lookahead(stream) != (unsigned int)expect_lookahead ||
+				 dd_stream_frames_in_parallel(stream) != (expect_lookahead > 1))) {
+		fprintf(stderr, "the engine decodes for a lookahead of %u at the end, %s, not %ld\n",
+			dd_stream_lookahead(stream), dd_stream_frames_in_parallel(stream) ?
+			"frames in parallel" : "one frame at a time", expect_lookahead);
 		run.status = 1;
 	}
 	if (stream_close_counted(stream))

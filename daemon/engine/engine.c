@@ -687,6 +687,13 @@ static void fail_unfinished(struct dd_stream *s, const char *why)
 	}
 }
 
+/* A new CAPTURE picture begins (note_fields()), or the backend dropped the one begun. */
+static void forget_picture_fields(struct dd_stream *s)
+{
+	s->picture_fields = 0;
+	s->picture_has_field = false;
+}
+
 void dd_stream_flush(struct dd_stream *s)
 {
 	s->ops->flush(s->bs);
@@ -704,8 +711,7 @@ void dd_stream_flush(struct dd_stream *s)
 	s->fresh = true;
 	s->probs_unset = true;
 	/* the backend forgot the held pieces of the picture being written */
-	s->picture_fields = 0;
-	s->picture_has_field = false;
+	forget_picture_fields(s);
 }
 
 /*
@@ -721,8 +727,7 @@ static void restart_decoder(struct dd_stream *s, const struct dd_job *job)
 	s->codec_ops->access->reset(s->codec_state);
 	s->broken = false;
 	s->fresh = true;
-	s->picture_fields = 0;
-	s->picture_has_field = false;
+	forget_picture_fields(s);
 }
 
 /*
@@ -816,10 +821,8 @@ static bool note_fields(struct dd_stream *s, const struct dd_job *job)
 	if (!s->codec_ops->fields)
 		return false;
 	f = s->codec_ops->fields(job);
-	if (job->new_frame) {
-		s->picture_fields = 0;
-		s->picture_has_field = false;
-	}
+	if (job->new_frame)
+		forget_picture_fields(s);
 	s->picture_fields |= f & 3;
 	s->picture_has_field |= (f & 3) != 3;
 	if (!job->hold && s->picture_has_field) {
@@ -872,7 +875,7 @@ int dd_stream_submit(struct dd_stream *s, const struct dd_job *job, uint64_t coo
 	 * together and now sends one alone loses the frames until the decoder can start
 	 * afresh, one frame at a time (at the next key frame).
 	 */
-	if (lone && s->ops->frames_in_parallel && s->ops->frames_in_parallel(s->bs)) {
+	if (lone && dd_stream_frames_in_parallel(s)) {
 		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "a field sent alone while the stream decodes "
 			     "frames in parallel (the fields of earlier frames came together): "
 			     "decoded one frame at a time from the next key frame");

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -39,7 +38,6 @@ static int map(struct dm_mapping *m)
 {
 	bool writable = true;
 	void *addr;
-	int err;
 
 	addr = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
 	if (addr == MAP_FAILED && (errno == EACCES || errno == EPERM)) {
@@ -50,9 +48,8 @@ static int map(struct dm_mapping *m)
 		return errno;
 	m->guard = dm_sigbus_watch(addr, m->len, writable);
 	if (!m->guard) {
-		err = ENOMEM;
 		munmap(addr, m->len);
-		return err;
+		return ENOMEM;
 	}
 	m->addr = addr;
 	m->writable = writable;
@@ -225,13 +222,12 @@ const atomic_bool *dm_mapping_lost_flag(const struct dm_mapping *m)
  * hang watch sees it (it is not a decoder call). A dmabuf is readable once its writers'
  * fences signalled and writable once all of them did (dma_buf_poll()).
  */
-static int wait_fences(int fd, bool write, int timeout_ms)
+static int wait_fences(int fd, bool write, int64_t deadline_ms)
 {
 	struct pollfd p = { .fd = fd, .events = write ? POLLOUT : POLLIN };
-	int64_t deadline = dm_now_ms() + timeout_ms;
 
 	for (;;) {
-		int64_t left = deadline - dm_now_ms();
+		int64_t left = deadline_ms - dm_now_ms();
 		int r = poll(&p, 1, left > 0 ? (int)left : 0);
 
 		if (r > 0)
@@ -254,9 +250,9 @@ static int sync_ioctl(const struct dm_mapping *m, uint64_t flags)
 	return 0;
 }
 
-int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int timeout_ms)
+int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int64_t deadline_ms)
 {
-	int r = wait_fences(m->fd, write, timeout_ms);
+	int r = wait_fences(m->fd, write, deadline_ms);
 
 	if (r)
 		return r;

@@ -69,10 +69,10 @@ const atomic_bool *dm_mapping_lost_flag(const struct dm_mapping *m);
 
 /*
  * DMA_BUF_IOCTL_SYNC start/end around CPU access; callers pair them strictly. The start
- * waits at most timeout_ms for other devices' fences on the buffer: -ETIMEDOUT then, and
- * no end is due.
+ * waits for other devices' fences on the buffer until deadline_ms (dm_now_ms(), clock.h)
+ * at most: -ETIMEDOUT then, and no end is due.
  */
-int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int timeout_ms);
+int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int64_t deadline_ms);
 int dm_mapping_sync_end(const struct dm_mapping *m, bool write);
 
 #endif

@@ -53,8 +53,7 @@ static const char *const reason_names[] = {
 static void fail_counted(struct dm_context *ctx, const struct dm_job *job,
 			 const struct dm_failure *fail)
 {
-	uint32_t r = fail->reason <= DAEDALUS_REASON_CANCELLED ? fail->reason :
-		     DAEDALUS_REASON_INTERNAL;
+	uint32_t r = dm_reason_index(fail->reason);
 
 	dm_fail_job(ctx->svc, job, fail, ctx->failed[r]++ > 0);
 }

@@ -37,7 +37,13 @@ struct dm_services {
 	unsigned int test_stall_ms; /* --test-stall-ms (decode.c) */
 };
 
-#define DM_REFUSAL_REASONS (DAEDALUS_REASON_CANCELLED + 1)
+/* DAEDALUS_REASON_*, for counts by reason; dm_reason_index() maps any value into them */
+#define DM_REASONS (DAEDALUS_REASON_CANCELLED + 1)
+
+static inline uint32_t dm_reason_index(uint32_t reason)
+{
+	return reason < DM_REASONS ? reason : DAEDALUS_REASON_INTERNAL;
+}
 
 struct dm_context {
 	uint32_t id;
@@ -75,9 +81,9 @@ struct dm_context {
 	uint32_t last_seq;
 	bool seq_known;
 	/* failed jobs by DAEDALUS_REASON_*: the first of each is logged, all are counted */
-	uint64_t failed[DAEDALUS_REASON_CANCELLED + 1];
+	uint64_t failed[DM_REASONS];
 	/* its jobs the main loop refused (no usable buffer), by reason: the first one is logged */
-	uint64_t refusals[DM_REFUSAL_REASONS];
+	uint64_t refusals[DM_REASONS];
 	struct dm_context *next; /* the main loop's list */
 };
 

@@ -41,8 +41,7 @@ static void call_begins(struct dm_context *ctx)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	atomic_store(&ctx->decoder_call_ns, (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+	atomic_store(&ctx->decoder_call_ns, dm_now_ns());
 	if (ctx->svc->test_stall_ms) {
 		t.tv_sec = ctx->svc->test_stall_ms / 1000;
 		t.tv_nsec = (long)(ctx->svc->test_stall_ms % 1000) * 1000000;
@@ -209,27 +208,20 @@ static int fence_timeout_ms(const struct dm_context *ctx)
 	return ms && ms < INT_MAX ? (int)ms : 2000;
 }
 
-/* What is left of the job's time for the next buffer's fences: one bound for all of them. */
-static int fence_time_left(int64_t deadline)
-{
-	int64_t left = deadline - dm_now_ms();
-
-	return left > 0 ? (int)left : 0;
-}
-
 static int sync_start(const struct dm_context *ctx, const struct dm_job *job,
 		      struct dm_mapping **cap, unsigned int ncap, struct dm_failure *fail)
 {
 	int timeout_ms = fence_timeout_ms(ctx);
+	/* one bound for the fences of all the job's buffers */
 	int64_t deadline = dm_now_ms() + timeout_ms;
 	unsigned int done;
 	int err;
 
-	err = dm_mapping_sync_start(job->output, false, timeout_ms);
+	err = dm_mapping_sync_start(job->output, false, deadline);
 	if (err)
 		return sync_failed(fail, err, "the OUTPUT", timeout_ms);
 	for (done = 0; done < ncap; done++) {
-		err = dm_mapping_sync_start(cap[done], true, fence_time_left(deadline));
+		err = dm_mapping_sync_start(cap[done], true, deadline);
 		if (err) {
 			sync_end(job, cap, done);
 			return sync_failed(fail, err, "a CAPTURE", timeout_ms);

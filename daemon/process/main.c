@@ -110,14 +110,13 @@ static void refuse(struct daemon *d, const struct daedalus_job *msg, const struc
 {
 	struct dm_job shell = { .msg = *msg };
 	struct dm_context *ctx = find_context(d, msg->ctx_id, false);
-	uint32_t reason = fail->reason < DM_REFUSAL_REASONS ? fail->reason : 0;
+	uint32_t reason = dm_reason_index(fail->reason);
 	bool quiet;
 
 	if (ctx) {
 		quiet = ctx->refusals[reason]++ > 0;
 	} else {
-		if (d->refused.ctx != msg->ctx_id || d->refused.reason != reason ||
-		    !d->refused.count)
+		if (d->refused.ctx != msg->ctx_id || d->refused.reason != reason)
 			d->refused.count = 0;
 		quiet = d->refused.count++ > 0;
 		d->refused.ctx = msg->ctx_id;
@@ -157,12 +156,8 @@ static void on_job(struct daemon *d, const struct daedalus_job *msg)
 	dm_context_push(ctx, job);
 }
 
-static void log_refusals(uint32_t id, const uint64_t *counts)
+static void log_refusals(uint32_t id, uint64_t n)
 {
-	uint64_t n = 0;
-
-	for (uint32_t r = 0; r < DM_REFUSAL_REASONS; r++)
-		n += counts[r];
 	if (n)
 		dm_info("ctx %u: %" PRIu64 " jobs refused before reaching its decoder (no usable "
 			"buffer)", id, n);
@@ -170,19 +165,19 @@ static void log_refusals(uint32_t id, const uint64_t *counts)
 
 static void on_ctx_gone(struct daemon *d, uint32_t id)
 {
-	if (d->refused.ctx == id && d->refused.count) {
-		uint64_t counts[DM_REFUSAL_REASONS] = { 0 };
-
-		counts[d->refused.reason] = d->refused.count;
-		log_refusals(id, counts);
+	if (d->refused.ctx == id) {
+		log_refusals(id, d->refused.count);
 		d->refused.count = 0;
 	}
 	for (struct dm_context **p = &d->contexts; *p; p = &(*p)->next) {
 		struct dm_context *ctx = *p;
+		uint64_t refused = 0;
 
 		if (ctx->id != id)
 			continue;
-		log_refusals(id, ctx->refusals);
+		for (uint32_t r = 0; r < DM_REASONS; r++)
+			refused += ctx->refusals[r];
+		log_refusals(id, refused);
 		/*
 		 * Never wait for the worker here: it may be inside a slow or hung decode, and
 		 * this thread hands out every other stream's jobs. It ends on its own and

@@ -272,6 +272,18 @@ static unsigned int split_slices(const struct h264_job *job, bool start_codes,
  * collecting the oldest while lookahead jobs are in flight: that one must be finished.
  * false if its first slice failed at once (nothing of it reached the decoder).
  */
+/*
+ * Slice s of ns of a request: the first starts the CAPTURE picture unless it continues a
+ * held first field's; all but the last are held, the last too when the request is a first
+ * field held for its second.
+ */
+static void piece_flags(struct dd_job *dj, unsigned int s, unsigned int ns, bool held,
+			bool continues)
+{
+	dj->new_frame = s == 0 && !continues;
+	dj->hold = s + 1 < ns || held;
+}
+
 static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 			   const struct dd_job *tmpl, const struct slice_span *spans,
 			   unsigned int ns, long n, struct pic *p, unsigned int lookahead,
@@ -317,9 +329,7 @@ static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 			dj->ctrl.h264.scaling_matrix = &rc->job.matrix;
 		dj->bitstream = rc->job.buf + (spans[s].nal - job->buf);
 		dj->bitstream_size = spans[s].len;
-		/* a held first field's picture goes on with its second field */
-		dj->new_frame = s == 0 && !continues;
-		dj->hold = s + 1 < ns || held;
+		piece_flags(dj, s, ns, held, continues);
 		if (dd_stream_submit(stream, dj, (uint64_t)(uintptr_t)rc, &rc->err)) {
 			/* failed at once: never pending, nor are the slices not sent */
 			rc->failed = true;
@@ -646,8 +656,7 @@ int main(int argc, char **argv)
 		for (unsigned int s = 0; s < ns && !r; s++) {
 			dj.bitstream = spans[s].nal;
 			dj.bitstream_size = spans[s].len;
-			dj.new_frame = s == 0 && !continues;
-			dj.hold = s + 1 < ns || hold_first;
+			piece_flags(&dj, s, ns, hold_first, continues);
 			if (n == cut_at && !dj.hold) {
 				/* the last slice never comes: no picture for this request */
 				r = -1;

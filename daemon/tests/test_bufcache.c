@@ -125,7 +125,7 @@ static void fences_that_do_not_signal(void)
 	/* reading waits for the writers' fences: an empty pipe is never readable */
 	m.fd = p[0];
 	t0 = dm_now_ms();
-	r = dm_mapping_sync_start(&m, false, 100);
+	r = dm_mapping_sync_start(&m, false, t0 + 100);
 	CHECK(r == -ETIMEDOUT, "a read start on pending fences returned %d", r);
 	CHECK(dm_now_ms() - t0 >= 90, "gave up after %lld ms, not 100",
 	      (long long)(dm_now_ms() - t0));
@@ -133,12 +133,12 @@ static void fences_that_do_not_signal(void)
 	while (write(p[1], fill, sizeof(fill)) > 0)
 		;
 	m.fd = p[1];
-	r = dm_mapping_sync_start(&m, true, 20);
+	r = dm_mapping_sync_start(&m, true, dm_now_ms() + 20);
 	CHECK(r == -ETIMEDOUT, "a write start on pending fences returned %d", r);
 	/* signalled: the wait ends at once and the ioctl runs (a pipe has none: ENOTTY) */
 	m.fd = p[0];
 	t0 = dm_now_ms();
-	r = dm_mapping_sync_start(&m, false, 5000);
+	r = dm_mapping_sync_start(&m, false, t0 + 5000);
 	CHECK(r == -ENOTTY, "a read start on signalled fences returned %d", r);
 	CHECK(dm_now_ms() - t0 < 1000, "waited %lld ms for signalled fences",
 	      (long long)(dm_now_ms() - t0));

@@ -16,6 +16,9 @@
 #   make fuzz       libFuzzer on the daemon's untrusted boundary, FUZZ_SECONDS (600) per codec,
 #                   FUZZ_CODEC=h264|vp8|vp9|av1 for one (docs/security.md); make check runs
 #                   a 20 s run per codec
+#   make fuzz-deep  the same with FFmpeg and dav1d built with coverage and ASan
+#                   (scripts/fuzz-libs: the target's releases from the Debian archive, pinned),
+#                   so the fuzzer also steers by, and checks, the decoders' own code
 #   make fuzz-ioctl the kernel's ioctls under random client sequences in the VM, FUZZ_SECONDS
 #                   (600) in all, FUZZ_KERNEL=debug|normal (debug: KASAN, lockdep, UBSAN),
 #                   FUZZ_SEED (1); make check runs 80 s under each kernel
@@ -27,7 +30,7 @@ BUILD := build
 
 .PHONY: all testbed testbed-debug testbed-arm64 testbed-all module module-debug module-arm64 daemon tools debs \
 	debs-arm64 daemon-arm64 tools-arm64 check check-quick check-unit check-arm64 \
-	check-testbed check-vm demo shell bench bench-inflight clips fuzz fuzz-ioctl soak clean
+	check-testbed check-vm demo shell bench bench-inflight clips fuzz fuzz-deep fuzz-ioctl soak clean
 
 all: testbed module daemon tools
 
@@ -124,6 +127,8 @@ FUZZ_SECONDS ?= 600
 FUZZ_CODEC ?= all
 fuzz: testbed
 	scripts/fuzz $(FUZZ_CODEC) $(FUZZ_SECONDS)
+fuzz-deep: testbed
+	scripts/fuzz --instrumented-libs $(FUZZ_CODEC) $(FUZZ_SECONDS)
 
 # tests/vm/kernel-ioctl-fuzz.sh for longer: its four phases share FUZZ_SECONDS
 FUZZ_KERNEL ?= debug

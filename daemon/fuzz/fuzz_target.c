@@ -77,16 +77,77 @@ static void fatal(const char *what)
 	abort();
 }
 
+/*
+ * FUZZ_LIB_DIR (scripts/fuzz --instrumented-libs): the decoders come from that directory,
+ * FFmpeg and dav1d built with coverage and ASan (scripts/fuzz-libs), so that libFuzzer
+ * steers by their branches too. A run that meant to use them and got the system's
+ * libraries instead would look the same from outside, only blind: the libraries mapped
+ * after the engines opened them are checked, and any other copy aborts the run.
+ */
+static char lib_paths[3][4096];
+
+static void use_lib_dir(struct dd_engine_config *c, const char *dir)
+{
+	static const char *const names[3] = {
+		"libavcodec.so.61", "libavutil.so.59", "libdav1d.so.7" };
+
+	for (int i = 0; i < 3; i++)
+		if (snprintf(lib_paths[i], sizeof(lib_paths[i]), "%s/%s", dir, names[i]) >=
+		    (int)sizeof(lib_paths[i]))
+			fatal("FUZZ_LIB_DIR is too long");
+	c->ffmpeg_avcodec_path = lib_paths[0];
+	c->ffmpeg_avutil_path = lib_paths[1];
+	c->dav1d_path = lib_paths[2];
+}
+
+/* Every mapped libavcodec, libavutil and libdav1d lies in dir, and this codec's is there. */
+static void check_lib_dir(const char *dir)
+{
+	const char *want = FUZZ_CODEC == DD_CODEC_AV1 ? "/libdav1d.so" : "/libavcodec.so";
+	char line[4608], real_dir[4096];
+	bool found = false;
+	FILE *maps;
+
+	if (!realpath(dir, real_dir))
+		fatal("FUZZ_LIB_DIR does not exist");
+	maps = fopen("/proc/self/maps", "r");
+	if (!maps)
+		fatal("cannot read /proc/self/maps");
+	while (fgets(line, sizeof(line), maps)) {
+		char *path = strchr(line, '/');
+
+		if (!path || !(strstr(path, "/libavcodec.so") || strstr(path, "/libavutil.so") ||
+			       strstr(path, "/libdav1d.so")))
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (strncmp(path, real_dir, strlen(real_dir)) || path[strlen(real_dir)] != '/') {
+			fprintf(stderr, "fuzz_%s: %s is mapped, not the copy in %s\n",
+				dd_codec_name(FUZZ_CODEC), path, real_dir);
+			fatal("a decoder library from outside FUZZ_LIB_DIR");
+		}
+		found |= strstr(path, want) != NULL;
+	}
+	fclose(maps);
+	if (!found)
+		fatal("the codec's library from FUZZ_LIB_DIR is not mapped");
+	fprintf(stderr, "fuzz_%s: decoders from %s\n", dd_codec_name(FUZZ_CODEC), real_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct dd_engine_config one = { .threads = 1, .log = engine_log };
 	struct dd_engine_config many = { .threads = 2, .frame_delay = MAX_INFLIGHT,
 					 .log = engine_log };
+	const char *lib_dir = getenv("FUZZ_LIB_DIR");
 	struct dd_error why;
 
 	(void)argc;
 	(void)argv;
 	verbose = getenv("FUZZ_VERBOSE") != NULL;
+	if (lib_dir && *lib_dir) {
+		use_lib_dir(&one, lib_dir);
+		use_lib_dir(&many, lib_dir);
+	}
 	engines[0] = dd_engine_new(&one);
 	engines[1] = dd_engine_new(&many);
 	if (!engines[0] || !engines[1])
@@ -96,6 +157,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_%s: %s\n", dd_codec_name(FUZZ_CODEC), why.msg);
 		fatal("this engine cannot decode the codec");
 	}
+	if (lib_dir && *lib_dir)
+		check_lib_dir(lib_dir);
 	return 0;
 }
 

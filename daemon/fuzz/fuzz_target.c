@@ -34,8 +34,8 @@
 #include "job.h"
 #include "log.h"
 
-#ifndef FUZZ_CODEC
-#error "FUZZ_CODEC (a DD_CODEC_*) must be defined"
+#if !defined(FUZZ_CODEC) || !defined(FUZZ_NAME)
+#error "FUZZ_CODEC (a DD_CODEC_*) and FUZZ_NAME (its target's name) must be defined"
 #endif
 
 #define POOL 8          /* CAPTURE buffers, more than jobs in flight */
@@ -130,7 +130,8 @@ static void check_lib_dir(const char *dir)
 	fclose(maps);
 	if (!found)
 		fatal("the codec's library from FUZZ_LIB_DIR is not mapped");
-	fprintf(stderr, "fuzz_%s: decoders from %s\n", dd_codec_name(FUZZ_CODEC), real_dir);
+	/* scripts/fuzz looks for this line; it is not of the form of an error ("fuzz_CODEC: ") */
+	fprintf(stderr, "fuzz_%s uses the decoders in %s\n", FUZZ_NAME, real_dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -110,7 +110,7 @@ struct dd_codec_ops {
 	 * one, 3 both (a frame picture); with DD_FIELDS_POSSIBLE when its sequence allows field
 	 * pictures at all. A CAPTURE picture completed by one field (a field sent alone, the
 	 * client waiting for it before it sends the other) must be finished before the other
-	 * field comes, which frame threads cannot do (codec_h264.c): see engine.c, want_mode().
+	 * field comes, which frame threads cannot do (codec_h264.c): see engine.c, note_fields().
 	 */
 	unsigned int (*fields)(const struct dd_job *job);
 };

@@ -157,6 +157,8 @@ static struct {
 	bool field_failed;
 	struct dd_error field_err;
 	bool held_fields; /* --hold-fields: some jobs in flight are held first fields */
+	/* fields the engine refused as sent alone while frames decode in parallel */
+	long refused_lone;
 } run = { .starve = STARVE_NONE };
 
 /*
@@ -181,6 +183,9 @@ static bool field_result(bool first_field, bool *failed, struct dd_error *err)
 /* A request's result, once all its slices are collected (or failed at submit). */
 static void request_done(struct rec *rc)
 {
+	/* its own failure, before a first field's is passed on to its frame */
+	if (rc->failed && rc->err.kind == DD_ERR_UNSUPPORTED)
+		run.refused_lone++;
 	if (field_result(rc->first_field, &rc->failed, &rc->err)) {
 		if (rc->failed && !rc->allowed)
 			run.status = 1;
@@ -387,6 +392,7 @@ int main(int argc, char **argv)
 	long field_n = -1;
 	bool field_held = false; /* that first field was held for its second (--hold-fields) */
 	bool lone_seen = false;  /* a first field went alone */
+	bool lone_fault = false; /* ... after held ones, with frames in parallel */
 	static struct h264_job job;
 	static struct slice_span spans[512];
 	struct h264_client client;
@@ -589,11 +595,16 @@ int main(int argc, char **argv)
 					"its slices are garbage" : NULL;
 		if (n == run.starve.from)
 			sync_all(stream); /* the client waits: frame threads allocate late */
-		/* the first field sent alone after held ones, while frames decode in parallel */
+		/*
+		 * The first field sent alone after held ones, while frames decode in parallel.
+		 * Not at an IDR: there the engine knows a whole field is alone before it changes
+		 * mode, and decodes it one frame at a time.
+		 */
 		bool lone_switch = lookahead > 1 && hold_fields > 0 && first && !hold_first &&
-				   !lone_seen;
+				   !lone_seen && !idr;
 
 		lone_seen |= first && !hold_first;
+		lone_fault |= lone_switch;
 
 		if (n == forget_at || damaged || n == garble_at || n == cut_at ||
 		    n == run.starve.from || blind || emptied || lone_switch) {
@@ -729,6 +740,16 @@ next:
 			dd_stream_lookahead(stream), dd_stream_frames_in_parallel(stream) ?
 			"frames in parallel" : "one frame at a time", expect_lookahead);
 		run.status = 1;
+	}
+	/*
+	 * Failing is not enough: a lone field that reached the frame threads could fail there
+	 * too, for the wrong reason, or show a wrong picture. The engine must refuse it first.
+	 */
+	if (lone_fault && lookahead > 1) {
+		fprintf(stderr, "%ld fields refused as sent alone while frames decode in parallel\n",
+			run.refused_lone);
+		if (!run.refused_lone)
+			run.status = 1;
 	}
 	if (stream_close_counted(stream))
 		run.status = 1;

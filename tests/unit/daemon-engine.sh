@@ -21,8 +21,13 @@ for dir in daemon daemon-asan; do
 			meson setup ${opts[*]} -Dall_tests=enabled build/$dir daemon >/dev/null
 		fi
 		ninja -C build/$dir >/dev/null
-		meson test -C build/$dir --print-errorlogs --num-processes 2 2>&1 | tail -n 25
-		exit \${PIPESTATUS[0]}
+		st=0
+		meson test -C build/$dir --print-errorlogs --num-processes 2 >build/$dir/meson-test.out 2>&1 || st=\$?
+		tail -n 25 build/$dir/meson-test.out
+		# a known failure (should_fail in meson.build): counted by tests/run, with its place
+		sed -n 's|^ *[0-9]*/[0-9]* [^ ]* / \\([^ ]*\\) *EXPECTEDFAIL.*|XFAIL build/$dir \\1: fails as marked (the reason: its comment in daemon/tests/meson.build)|p' \
+			build/$dir/meson-test.out
+		exit \$st
 	"; then
 		echo "FAIL: meson test in build/$dir"
 		status=1

@@ -479,9 +479,19 @@ static int ff_set_frame_delay(struct dd_backend_stream *s, unsigned int frame_de
 	 */
 	if (s->codec == DD_CODEC_H264 && s->h264.pieces && next->new_frame)
 		ff_h264_drop_pieces(s, "their CAPTURE buffer was released without its last request");
-	/* part of a picture is in this decoder (a lone first field) or waits for it */
-	if (s->h264.pieces || s->kept->buf[0])
+	/* part of a picture is in this decoder (a lone first field SYNC mode decoded) */
+	if (s->kept->buf[0])
 		return 1;
+	/*
+	 * Held pieces are bytes no decoder has seen yet (the picture goes to libavcodec at its
+	 * last piece, in either mode): they move to the new decoder, with their parameter sets
+	 * in front. Done first: should the new decoder not open, the old one gets them too,
+	 * parameter sets it already has. A client's lone field learnt only at its last slice,
+	 * at the key frame where frame threads began, so decodes one frame at a time instead of
+	 * being refused with its GOP (docs/frame-parallel.md).
+	 */
+	if (s->codec == DD_CODEC_H264 && dd_h264_packet_restart(&s->h264, err))
+		return 1; /* kept as they are: the mode changes at a later key frame */
 	ctx = open_codec(s, t, err);
 	if (!ctx)
 		return -1; /* the old one decodes on */
@@ -492,9 +502,6 @@ static int ff_set_frame_delay(struct dd_backend_stream *s, unsigned int frame_de
 	s->lib_execute = s->new_execute;
 	lib->av_frame_unref(s->captured);
 	ff_pipe_restart(s);
-	/* the new decoder has no parameter sets yet */
-	if (s->codec == DD_CODEC_H264)
-		dd_h264_packet_reset(&s->h264);
 	return 0;
 }
 

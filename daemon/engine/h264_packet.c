@@ -22,6 +22,7 @@ void dd_h264_packet_clear(struct dd_h264_packet *p)
 	p->len = 0;
 	p->pieces = 0;
 	p->fields = 0;
+	p->lead_params = p->params_later = false;
 }
 
 void dd_h264_packet_reset(struct dd_h264_packet *p)
@@ -94,13 +95,39 @@ static int add_param_set(struct dd_h264_packet *p, uint8_t *last, size_t *last_l
 	return 0;
 }
 
+int dd_h264_packet_restart(struct dd_h264_packet *p, struct dd_error *err)
+{
+	size_t lead = p->sps_len + p->pps_len;
+
+	if (!p->pieces) {
+		dd_h264_packet_reset(p);
+		return 0;
+	}
+	if (p->lead_params)
+		return 0; /* the new decoder gets them with the pieces */
+	/*
+	 * The first piece came under the parameter sets the old decoder had; unless a later
+	 * piece changed them, those are still the ones remembered.
+	 */
+	if (p->params_later || !p->sps_len || !p->pps_len)
+		return dd_fail(err, "the held H.264 pieces' parameter sets changed between them");
+	if (reserve(p, lead, err))
+		return -1;
+	memmove(p->data + lead, p->data, p->len);
+	memcpy(p->data, p->sps, p->sps_len);
+	memcpy(p->data + p->sps_len, p->pps, p->pps_len);
+	p->len += lead;
+	p->lead_params = true;
+	return 0;
+}
+
 int dd_h264_packet_add(struct dd_h264_packet *p, const struct dd_job *job, struct dd_error *err)
 {
 	const struct v4l2_ctrl_h264_sps *sps = job->ctrl.h264.sps;
 	const struct v4l2_ctrl_h264_decode_params *dp = job->ctrl.h264.decode_params;
 	const struct v4l2_ctrl_h264_scaling_matrix *m = job->ctrl.h264.scaling_matrix;
 	uint8_t nal[DD_H264_PARAM_NAL_MAX];
-	size_t old_len = p->len, n;
+	size_t old_len = p->len, n, sps_end;
 	unsigned int fields = 3;
 
 	if (p->pieces >= DD_H264_MAX_PIECES)
@@ -124,9 +151,15 @@ int dd_h264_packet_add(struct dd_h264_packet *p, const struct dd_job *job, struc
 	n = dd_h264_write_sps(sps, nal, sizeof(nal));
 	if (!n || add_param_set(p, p->sps, &p->sps_len, nal, n, err))
 		goto fail;
+	sps_end = p->len;
 	n = dd_h264_write_pps(job->ctrl.h264.pps, m, nal, sizeof(nal));
 	if (!n || add_param_set(p, p->pps, &p->pps_len, nal, n, err))
 		goto fail;
+	/* which parameter sets the pieces carry (dd_h264_packet_restart()) */
+	if (!p->pieces)
+		p->lead_params = sps_end != old_len && p->len != sps_end;
+	else
+		p->params_later |= p->len != old_len;
 	if (dd_h264_for_each_slice(job->bitstream, job->bitstream_size, job->ctrl.h264.annex_b,
 				   add_slice, p, err) <= 0)
 		goto fail;

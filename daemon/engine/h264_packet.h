@@ -35,6 +35,8 @@ struct dd_h264_packet {
 	/* the parameter sets the decoder has last been given (len 0: none / forget) */
 	uint8_t sps[DD_H264_PARAM_NAL_MAX], pps[DD_H264_PARAM_NAL_MAX];
 	size_t sps_len, pps_len;
+	/* data begins with both parameter sets; a piece after the first carried one */
+	bool lead_params, params_later;
 };
 
 void dd_h264_packet_init(struct dd_h264_packet *p);
@@ -45,6 +47,16 @@ void dd_h264_packet_clear(struct dd_h264_packet *p);
 
 /* Also forgets which parameter sets the decoder has (after a flush or a failed decode). */
 void dd_h264_packet_reset(struct dd_h264_packet *p);
+
+/*
+ * The decoder is replaced by a new one, which has no parameter sets, in the middle of a
+ * picture (a mode change at a held piece): the pieces held so far get the parameter sets
+ * they were added under in front, so that they decode in the new decoder as they would
+ * have in the old. Without pieces, the same as dd_h264_packet_reset(). -1 with err: the
+ * pieces cannot be carried over (their parameter sets changed between pieces and the
+ * first piece's are no longer known, or out of memory); nothing changed.
+ */
+int dd_h264_packet_restart(struct dd_h264_packet *p, struct dd_error *err);
 
 /* Appends the job's parameter sets (if changed) and slices. -1 with err: nothing appended. */
 int dd_h264_packet_add(struct dd_h264_packet *p, const struct dd_job *job, struct dd_error *err);

@@ -60,6 +60,53 @@ static void refused(struct dd_h264_packet *p, const char *what, unsigned int fir
 		printf("ok   %s: %s\n", what, err.msg);
 }
 
+/*
+ * A new decoder in the middle of a picture (a mode change at a held piece): the held pieces
+ * must reach it with the parameter sets they were added under in front.
+ */
+static void restart_checks(struct dd_h264_packet *p)
+{
+	int failed_before = failures;
+	struct dd_error err;
+	size_t len, lead;
+
+	dd_h264_packet_reset(p);
+	CHECK(add(p, 3, 5, &err) == 0, "a frame refused: %s", err.msg);
+	len = p->len;
+	CHECK(p->lead_params && dd_h264_packet_restart(p, &err) == 0 && p->len == len,
+	      "pieces that begin with their parameter sets were changed: %zu bytes, were %zu",
+	      p->len, len);
+	/* the decoder has the parameter sets: the next picture's pieces do not carry them */
+	dd_h264_packet_clear(p);
+	CHECK(add(p, 0, 6, &err) == 0 && add(p, 1, 6, &err) == 0, "a pair refused: %s", err.msg);
+	len = p->len;
+	lead = p->sps_len + p->pps_len;
+	CHECK(!p->lead_params && lead, "a pair after a frame came with parameter sets");
+	CHECK(dd_h264_packet_restart(p, &err) == 0, "the pair was not carried over: %s",
+	      err.msg);
+	CHECK(p->len == len + lead && !memcmp(p->data, p->sps, p->sps_len) &&
+	      !memcmp(p->data + p->sps_len, p->pps, p->pps_len),
+	      "the carried pair does not begin with its SPS and PPS (%zu bytes, %zu + %zu)",
+	      p->len, len, lead);
+	CHECK(p->sps_len && p->pps_len, "the parameter sets the new decoder gets were forgotten");
+	CHECK(dd_h264_packet_restart(p, &err) == 0 && p->len == len + lead,
+	      "a second restart added them again");
+	/* a later piece carried a parameter set: the first piece's are no longer known */
+	dd_h264_packet_clear(p);
+	CHECK(add(p, 0, 7, &err) == 0, "a field refused: %s", err.msg);
+	p->pps_len = 0; /* as if the decoder had lost its PPS: the next piece carries one */
+	CHECK(add(p, 1, 7, &err) == 0 && p->params_later, "the second field carried no PPS");
+	len = p->len;
+	CHECK(dd_h264_packet_restart(p, &err) == -1 && p->len == len && p->pieces == 2,
+	      "pieces whose parameter sets changed between them were carried over");
+	/* no pieces: the decoder simply has nothing */
+	dd_h264_packet_clear(p);
+	CHECK(dd_h264_packet_restart(p, &err) == 0 && !p->sps_len && !p->pps_len,
+	      "a restart without pieces kept the parameter sets");
+	if (failures == failed_before)
+		printf("ok   held pieces carried to a new decoder with their parameter sets\n");
+}
+
 int main(void)
 {
 	struct dd_h264_packet p;
@@ -78,6 +125,7 @@ int main(void)
 	refused(&p, "a field, then a frame", 0, 5, 3, 5);
 	refused(&p, "a frame, then a field", 3, 5, 1, 5);
 	refused(&p, "a frame of frame_num 5, a slice of 6", 3, 5, 3, 6);
+	restart_checks(&p);
 	dd_h264_packet_free(&p);
 	return check_summary("h264-packet", failures);
 }

@@ -91,8 +91,10 @@ struct dd_backend_ops {
 	 * that needs no earlier picture (or the first after open or flush), so the backend may
 	 * drop its decoder state; next is that job (held pieces it starts a new picture over
 	 * will never complete). 0: done; 1: not before this job (the backend keeps something
-	 * of the jobs before it: held H.264 slices, a first field), the engine asks again at
-	 * the next such job; -1 with err: it cannot, and decodes on in its old mode.
+	 * of the jobs before it that cannot move to a new decoder: a first field decoded alone,
+	 * held H.264 slices whose parameter sets changed between them; err may say which), the
+	 * engine asks again at the next such job; -1 with err: it cannot, and decodes on in its
+	 * old mode.
 	 */
 	int (*set_frame_delay)(struct dd_backend_stream *stream, unsigned int frame_delay,
 			       const struct dd_job *next, struct dd_error *err);

@@ -744,8 +744,13 @@ static void switch_mode(struct dd_stream *s, const struct dd_job *next)
 	if (s->want_lookahead != s->lookahead && s->ops->set_frame_delay) {
 		dd_stream_sync(s);
 		r = s->ops->set_frame_delay(s->bs, s->want_lookahead, next, &err);
-		if (r > 0)
-			return; /* the backend holds part of a picture: at the next such job */
+		if (r > 0) {
+			/* the backend holds part of a picture: at the next such job */
+			if (err.msg[0])
+				elog(s->engine, DD_LOG_INFO, "%s stream: the mode changes at a "
+				     "later key frame: %s", dd_codec_name(s->codec), err.msg);
+			return;
+		}
 		if (r < 0) {
 			/* the old mode stays in force: tried again at the next key frame */
 			elog(s->engine, DD_LOG_WARNING, "%s stream: cannot change mode for a "

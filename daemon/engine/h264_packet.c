@@ -109,8 +109,10 @@ int dd_h264_packet_restart(struct dd_h264_packet *p, struct dd_error *err)
 	 * The first piece came under the parameter sets the old decoder had; unless a later
 	 * piece changed them, those are still the ones remembered.
 	 */
-	if (p->params_later || !p->sps_len || !p->pps_len)
+	if (p->params_later)
 		return dd_fail(err, "the held H.264 pieces' parameter sets changed between them");
+	if (!p->sps_len || !p->pps_len)
+		return dd_fail(err, "the parameter sets of the held H.264 pieces were forgotten");
 	if (reserve(p, lead, err))
 		return -1;
 	memmove(p->data + lead, p->data, p->len);
@@ -128,6 +130,7 @@ int dd_h264_packet_add(struct dd_h264_packet *p, const struct dd_job *job, struc
 	const struct v4l2_ctrl_h264_scaling_matrix *m = job->ctrl.h264.scaling_matrix;
 	uint8_t nal[DD_H264_PARAM_NAL_MAX];
 	size_t old_len = p->len, n, sps_end;
+	bool old_lead = p->lead_params, old_later = p->params_later;
 	unsigned int fields = 3;
 
 	if (p->pieces >= DD_H264_MAX_PIECES)
@@ -174,6 +177,8 @@ fail:
 		dd_fail(err, "H.264 parameter set does not fit %d bytes", DD_H264_PARAM_NAL_MAX);
 	/* the decoder never saw what was appended: forget the parameter sets too */
 	p->len = old_len;
+	p->lead_params = old_lead;
+	p->params_later = old_later;
 	p->sps_len = p->pps_len = 0;
 	return -1;
 }

@@ -68,6 +68,7 @@ static void restart_checks(struct dd_h264_packet *p)
 {
 	int failed_before = failures;
 	struct dd_error err;
+	uint8_t before[256];
 	size_t len, lead;
 
 	dd_h264_packet_reset(p);
@@ -81,16 +82,31 @@ static void restart_checks(struct dd_h264_packet *p)
 	CHECK(add(p, 0, 6, &err) == 0 && add(p, 1, 6, &err) == 0, "a pair refused: %s", err.msg);
 	len = p->len;
 	lead = p->sps_len + p->pps_len;
-	CHECK(!p->lead_params && lead, "a pair after a frame came with parameter sets");
+	CHECK(!p->lead_params && lead && len <= sizeof(before),
+	      "a pair after a frame came with parameter sets");
+	memcpy(before, p->data, len < sizeof(before) ? len : sizeof(before));
+	/* what an earlier picture left past the end must not pass for moved slices */
+	memset(p->data + p->len, 0xee, p->cap - p->len);
 	CHECK(dd_h264_packet_restart(p, &err) == 0, "the pair was not carried over: %s",
 	      err.msg);
 	CHECK(p->len == len + lead && !memcmp(p->data, p->sps, p->sps_len) &&
 	      !memcmp(p->data + p->sps_len, p->pps, p->pps_len),
 	      "the carried pair does not begin with its SPS and PPS (%zu bytes, %zu + %zu)",
 	      p->len, len, lead);
+	CHECK(p->len == len + lead && !memcmp(p->data + lead, before, len),
+	      "the carried pair's slices changed");
 	CHECK(p->sps_len && p->pps_len, "the parameter sets the new decoder gets were forgotten");
 	CHECK(dd_h264_packet_restart(p, &err) == 0 && p->len == len + lead,
 	      "a second restart added them again");
+	/* the first piece carried its PPS only: both go in front, its PPS then once more */
+	dd_h264_packet_clear(p);
+	p->pps_len = 0;
+	CHECK(add(p, 0, 8, &err) == 0 && add(p, 1, 8, &err) == 0 && !p->lead_params,
+	      "a pair carrying only its PPS counted as carrying both");
+	len = p->len;
+	lead = p->sps_len + p->pps_len;
+	CHECK(dd_h264_packet_restart(p, &err) == 0 && p->len == len + lead &&
+	      !memcmp(p->data, p->sps, p->sps_len), "a pair carrying only its PPS got no SPS");
 	/* a later piece carried a parameter set: the first piece's are no longer known */
 	dd_h264_packet_clear(p);
 	CHECK(add(p, 0, 7, &err) == 0, "a field refused: %s", err.msg);

@@ -2,14 +2,8 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include <dav1d/version.h>
-
 #include "dav1d_lib.h"
 #include "error.h"
-
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define DAV1D_SONAME "libdav1d.so." STR(DAV1D_API_VERSION_MAJOR)
 
 /* Assigning a data pointer from dlsym() to a function pointer needs a detour in ISO C. */
 #define RESOLVE(field)                                                                  \
@@ -25,7 +19,7 @@
 
 int dd_dav1d_lib_load(struct dd_dav1d_lib *lib, const char *path, struct dd_error *why)
 {
-	const char *name = path ? path : DAV1D_SONAME;
+	const char *name = path ? path : DD_DAV1D_SONAME;
 	unsigned int v;
 
 	memset(lib, 0, sizeof(*lib));

@@ -8,8 +8,14 @@
 #define DAEDALUS_DAV1D_LIB_H
 
 #include <dav1d/dav1d.h>
+#include <dav1d/version.h>
 
 #include "engine.h"
+
+/* The library's name for the headers' API major (what dd_dav1d_lib_load() opens by default) */
+#define DD_DAV1D_STR2(x) #x
+#define DD_DAV1D_STR(x) DD_DAV1D_STR2(x)
+#define DD_DAV1D_SONAME "libdav1d.so." DD_DAV1D_STR(DAV1D_API_VERSION_MAJOR)
 
 #define DD_FN(name) __typeof__(name) *name
 

@@ -5,11 +5,6 @@
 #include "error.h"
 #include "ffmpeg_lib.h"
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define AVCODEC_SONAME "libavcodec.so." STR(LIBAVCODEC_VERSION_MAJOR)
-#define AVUTIL_SONAME "libavutil.so." STR(LIBAVUTIL_VERSION_MAJOR)
-
 static int resolve(void *handle, const char *lib_name, const char *sym, void **out,
 		   struct dd_error *why)
 {
@@ -35,8 +30,8 @@ static int resolve(void *handle, const char *lib_name, const char *sym, void **o
 int dd_ffmpeg_lib_load(struct dd_ffmpeg_lib *lib, const char *avcodec_path,
 		       const char *avutil_path, struct dd_error *why)
 {
-	const char *cname = avcodec_path ? avcodec_path : AVCODEC_SONAME;
-	const char *uname = avutil_path ? avutil_path : AVUTIL_SONAME;
+	const char *cname = avcodec_path ? avcodec_path : DD_AVCODEC_SONAME;
+	const char *uname = avutil_path ? avutil_path : DD_AVUTIL_SONAME;
 	unsigned int cv, uv;
 
 	memset(lib, 0, sizeof(*lib));

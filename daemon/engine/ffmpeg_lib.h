@@ -14,6 +14,10 @@
 
 #include "engine.h"
 
+/* The libraries' names for the headers' majors (what dd_ffmpeg_lib_load() opens by default) */
+#define DD_AVCODEC_SONAME "libavcodec.so." AV_STRINGIFY(LIBAVCODEC_VERSION_MAJOR)
+#define DD_AVUTIL_SONAME "libavutil.so." AV_STRINGIFY(LIBAVUTIL_VERSION_MAJOR)
+
 #define DD_FN(name) __typeof__(name) *name
 
 struct dd_ffmpeg_lib {

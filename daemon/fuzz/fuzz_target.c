@@ -29,6 +29,10 @@
 #include <linux/videodev2.h>
 
 #include "error.h"
+#include "ffmpeg_lib.h"
+#ifdef DD_HAVE_DAV1D
+#include "dav1d_lib.h"
+#endif
 #include "fuzz_input.h"
 #include "fuzz_target.h"
 #include "job.h"
@@ -84,20 +88,25 @@ static void fatal(const char *what)
  * libraries instead would look the same from outside, only blind: the libraries mapped
  * after the engines opened them are checked, and any other copy aborts the run.
  */
-static char lib_paths[3][4096];
+static const char *const lib_names[] = {
+	DD_AVCODEC_SONAME, DD_AVUTIL_SONAME,
+#ifdef DD_HAVE_DAV1D
+	DD_DAV1D_SONAME,
+#endif
+};
+static char lib_paths[sizeof(lib_names) / sizeof(lib_names[0])][4096];
 
 static void use_lib_dir(struct dd_engine_config *c, const char *dir)
 {
-	static const char *const names[3] = {
-		"libavcodec.so.61", "libavutil.so.59", "libdav1d.so.7" };
-
-	for (int i = 0; i < 3; i++)
-		if (snprintf(lib_paths[i], sizeof(lib_paths[i]), "%s/%s", dir, names[i]) >=
+	for (size_t i = 0; i < sizeof(lib_names) / sizeof(lib_names[0]); i++)
+		if (snprintf(lib_paths[i], sizeof(lib_paths[i]), "%s/%s", dir, lib_names[i]) >=
 		    (int)sizeof(lib_paths[i]))
 			fatal("FUZZ_LIB_DIR is too long");
 	c->ffmpeg_avcodec_path = lib_paths[0];
 	c->ffmpeg_avutil_path = lib_paths[1];
+#ifdef DD_HAVE_DAV1D
 	c->dav1d_path = lib_paths[2];
+#endif
 }
 
 /* Every mapped libavcodec, libavutil and libdav1d lies in dir, and this codec's is there. */

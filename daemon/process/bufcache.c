@@ -239,27 +239,35 @@ static int wait_fences(int fd, bool write, int64_t deadline_ms)
 	}
 }
 
-static int sync_ioctl(const struct dm_mapping *m, uint64_t flags)
+int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int64_t deadline_ms)
 {
-	struct dma_buf_sync sync = { .flags = flags };
+	struct dma_buf_sync sync = {
+		.flags = DMA_BUF_SYNC_START | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
+	};
+	int r = wait_fences(m->fd, write, deadline_ms);
+
+	if (r)
+		return r;
+	/* interrupted by the caller's deadline signal, or by another: retried until it is due */
+	while (ioctl(m->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+		if (dm_now_ms() >= deadline_ms)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* The end waits for no fence (the dma-buf core calls only the exporter's cache maintenance). */
+int dm_mapping_sync_end(const struct dm_mapping *m, bool write)
+{
+	struct dma_buf_sync sync = {
+		.flags = DMA_BUF_SYNC_END | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
+	};
 
 	while (ioctl(m->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
 		if (errno != EINTR && errno != EAGAIN)
 			return -errno;
 	}
 	return 0;
-}
-
-int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int64_t deadline_ms)
-{
-	int r = wait_fences(m->fd, write, deadline_ms);
-
-	if (r)
-		return r;
-	return sync_ioctl(m, DMA_BUF_SYNC_START | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ));
-}
-
-int dm_mapping_sync_end(const struct dm_mapping *m, bool write)
-{
-	return sync_ioctl(m, DMA_BUF_SYNC_END | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ));
 }

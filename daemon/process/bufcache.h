@@ -70,7 +70,10 @@ const atomic_bool *dm_mapping_lost_flag(const struct dm_mapping *m);
 /*
  * DMA_BUF_IOCTL_SYNC start/end around CPU access; callers pair them strictly. The start
  * waits for other devices' fences on the buffer until deadline_ms (dm_now_ms(), clock.h)
- * at most: -ETIMEDOUT then, and no end is due.
+ * at most: -ETIMEDOUT then, and no end is due. It polls the buffer first, but a fence
+ * added after the poll is waited for inside the ioctl, which has no timeout: the caller
+ * keeps a dm_deadline (deadline_signal.h) armed for deadline_ms around the start, whose
+ * signal ends that wait.
  */
 int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int64_t deadline_ms);
 int dm_mapping_sync_end(const struct dm_mapping *m, bool write);

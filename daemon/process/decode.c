@@ -10,6 +10,7 @@
 
 #include "decode.h"
 #include "clock.h"
+#include "deadline_signal.h"
 #include "error.h"
 #include "log.h"
 #include "picture.h"
@@ -214,19 +215,31 @@ static int sync_start(const struct dm_context *ctx, const struct dm_job *job,
 	int timeout_ms = fence_timeout_ms(ctx);
 	/* one bound for the fences of all the job's buffers */
 	int64_t deadline = dm_now_ms() + timeout_ms;
+	struct dm_deadline bound;
 	unsigned int done;
 	int err;
 
+	/* what ends a wait for a fence added after dm_mapping_sync_start()'s poll */
+	err = dm_deadline_arm(&bound, deadline);
+	if (err) {
+		fail->reason = DAEDALUS_REASON_INTERNAL;
+		return dd_fail(&fail->why, "cannot bound the wait for the buffers' fences: %s",
+			       strerror(-err));
+	}
 	err = dm_mapping_sync_start(job->output, false, deadline);
-	if (err)
+	if (err) {
+		dm_deadline_disarm(&bound);
 		return sync_failed(fail, err, "the OUTPUT", timeout_ms);
+	}
 	for (done = 0; done < ncap; done++) {
 		err = dm_mapping_sync_start(cap[done], true, deadline);
 		if (err) {
+			dm_deadline_disarm(&bound);
 			sync_end(job, cap, done);
 			return sync_failed(fail, err, "a CAPTURE", timeout_ms);
 		}
 	}
+	dm_deadline_disarm(&bound);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "bufcache.h"
 #include "clock.h"
 #include "context.h"
+#include "deadline_signal.h"
 #include "engine.h"
 #include "log.h"
 #include "mem_budget.h"
@@ -511,6 +512,12 @@ int main(int argc, char **argv)
 	r = dm_sigbus_install();
 	if (r) {
 		dm_err("SIGBUS handler: %s", strerror(-r));
+		return 1;
+	}
+	/* before any worker: its signal's default action would end the daemon */
+	r = dm_deadline_install();
+	if (r) {
+		dm_err("deadline signal handler: %s", strerror(-r));
 		return 1;
 	}
 	raise_fd_limit();

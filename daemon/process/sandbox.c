@@ -152,6 +152,8 @@ static const char *const plain_calls[] = {
 	"sched_getaffinity", "exit", "exit_group",
 	/* signals: the signalfd's mask, abort(), pthread_kill (tgkill: below, own threads only) */
 	"rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "sigaltstack", "restart_syscall",
+	/* a deadline for the fences' wait (deadline_signal.h; timer_create: below) */
+	"timer_settime", "timer_delete",
 	/* time and identity, read-only */
 	"clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
 	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
@@ -185,6 +187,12 @@ static int build_filter(scmp_filter_ctx f)
 	if (allow_if(f, "sendto", SCMP_A4(SCMP_CMP_EQ, 0)))
 		return -1;
 	if (allow_if(f, "tgkill", SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())))
+		return -1;
+	/*
+	 * timers on the monotonic clock only (another process's CPU clock would tell its
+	 * timing); their signal the kernel lets reach only a thread of this process
+	 */
+	if (allow_if(f, "timer_create", SCMP_A0(SCMP_CMP_EQ, CLOCK_MONOTONIC)))
 		return -1;
 	/* new threads, never a new process (fork, vfork and posix_spawn lack CLONE_THREAD) */
 	if (allow_if(f, "clone", SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)))

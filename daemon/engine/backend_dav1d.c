@@ -200,6 +200,19 @@ static void d_close(struct dd_backend_stream *s)
 	free(s);
 }
 
+/*
+ * The kind of a failure dav1d returned (its DAV1D_ERR codes are negated errnos): its own
+ * allocations failing is no fault of the stream, a feature it does not decode is a limit.
+ */
+static enum dd_error_kind dav1d_error_kind(int ret)
+{
+	if (ret == DAV1D_ERR(ENOMEM))
+		return DD_ERR_NO_MEMORY;
+	if (ret == DAV1D_ERR(ENOPROTOOPT))
+		return DD_ERR_UNSUPPORTED;
+	return DD_ERR_DATA;
+}
+
 /* A dav1d decoder for stream s that runs up to frame_delay frames at once; NULL with err. */
 static Dav1dContext *open_decoder(struct dd_backend_stream *s, unsigned int frame_delay,
 				  struct dd_error *err)
@@ -234,8 +247,8 @@ static Dav1dContext *open_decoder(struct dd_backend_stream *s, unsigned int fram
 	set.allocator = dd_dav1d_pictures_allocator(s->pictures);
 	ret = be->lib.dav1d_open(&ctx, &set);
 	if (ret < 0) {
-		dd_fail_kind(err, DD_ERR_UNSUPPORTED, "cannot open a dav1d decoder: %s",
-			     strerror(-ret));
+		dd_fail_kind(err, ret == DAV1D_ERR(ENOMEM) ? DD_ERR_NO_MEMORY : DD_ERR_UNSUPPORTED,
+			     "cannot open a dav1d decoder: %s", strerror(-ret));
 		return NULL;
 	}
 	return ctx;
@@ -360,8 +373,8 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 			lib->dav1d_data_unref(&data);
 			if (refused_since(s, refusals))
 				return dd_meter_fail(s->meter, err);
-			return dd_fail(err, "dav1d rejected the frame: %s",
-				       s->dav1d_error[0] ? s->dav1d_error : strerror(-ret));
+			return dd_fail_kind(err, dav1d_error_kind(ret), "dav1d rejected the frame: %s",
+					    s->dav1d_error[0] ? s->dav1d_error : strerror(-ret));
 		}
 	}
 	memset(pic, 0, sizeof(*pic));
@@ -377,8 +390,8 @@ static int feed(struct dd_backend_stream *s, size_t len, Dav1dPicture *pic, stru
 		return dd_fail(err, "dav1d decoded no picture for this frame%s%s",
 			       s->dav1d_error[0] ? ": " : "", s->dav1d_error);
 	if (ret < 0)
-		return dd_fail(err, "dav1d failed: %s",
-			       s->dav1d_error[0] ? s->dav1d_error : strerror(-ret));
+		return dd_fail_kind(err, dav1d_error_kind(ret), "dav1d failed: %s",
+				    s->dav1d_error[0] ? s->dav1d_error : strerror(-ret));
 	return 0;
 }
 
@@ -671,10 +684,11 @@ static int q_find(const struct dd_backend_stream *s, uint64_t cookie)
 	return -1;
 }
 
-static void job_failed(struct async_job *j, const char *fmt, const char *detail)
+static void job_failed(struct async_job *j, enum dd_error_kind kind, const char *fmt,
+		       const char *detail)
 {
 	j->done = true;
-	j->res.ret = dd_fail(&j->res.err, fmt, detail);
+	j->res.ret = dd_fail_kind(&j->res.err, kind, fmt, detail);
 }
 
 /* dav1d's first log line since the last call (frame threads log from their own threads). */
@@ -691,7 +705,7 @@ static void fail_before(struct dd_backend_stream *s, unsigned int end)
 {
 	for (unsigned int i = 0; i < end; i++)
 		if (!q_at(s, i)->done)
-			job_failed(q_at(s, i), "dav1d made no picture for this frame%s",
+			job_failed(q_at(s, i), DD_ERR_DATA, "dav1d made no picture for this frame%s",
 				   " (it or a frame it predicts from failed to decode)");
 }
 
@@ -771,7 +785,7 @@ static bool route(struct dd_backend_stream *s, int ret, Dav1dPicture *pic, bool 
 			j->done = true;
 			j->res.ret = dd_meter_fail(s->meter, &j->res.err);
 		} else if (!j->done) {
-			job_failed(j, tag && tag->replay ?
+			job_failed(j, dav1d_error_kind(ret), tag && tag->replay ?
 				   "dav1d failed to re-show the key frame: %s" :
 				   "dav1d failed to decode the frame: %s", msg);
 		}
@@ -881,8 +895,8 @@ static int send_tagged(struct dd_backend_stream *s, size_t len, uint64_t cookie,
 			submit_failed(s, cookie); /* the frame's props, if dav1d kept them */
 			if (refused_since(s, refusals))
 				return dd_meter_fail(s->meter, err);
-			return dd_fail(err, "dav1d rejected the frame: %s",
-				       msg[0] ? msg : strerror(-ret));
+			return dd_fail_kind(err, dav1d_error_kind(ret), "dav1d rejected the frame: %s",
+					    msg[0] ? msg : strerror(-ret));
 		}
 	}
 	/*
@@ -973,7 +987,8 @@ static void d_flush(struct dd_backend_stream *s)
 	/* the frames in flight are gone: their jobs fail, and are still collected */
 	for (unsigned int i = 0; i < s->q_count; i++)
 		if (!q_at(s, i)->done)
-			job_failed(q_at(s, i), "%s", "the stream was flushed before the job finished");
+			job_failed(q_at(s, i), DD_ERR_DATA, "%s",
+				   "the stream was flushed before the job finished");
 }
 
 /*

@@ -555,6 +555,19 @@ int ff_send(struct dd_backend_stream *s, const uint8_t *data, size_t size,
 	return ff_sent_status(s, sent, ret, err);
 }
 
+/*
+ * The kind of a failure libavcodec returned: its allocations failing is no fault of the
+ * stream, a feature it does not implement (AVERROR_PATCHWELCOME) is a limit.
+ */
+static enum dd_error_kind ff_error_kind(int ret)
+{
+	if (ret == AVERROR(ENOMEM))
+		return DD_ERR_NO_MEMORY;
+	if (ret == AVERROR_PATCHWELCOME || ret == AVERROR(ENOSYS))
+		return DD_ERR_UNSUPPORTED;
+	return DD_ERR_DATA;
+}
+
 int ff_sent_status(struct dd_backend_stream *s, int sent, int ret, struct dd_error *err)
 {
 	const struct dd_ffmpeg_lib *lib = &s->be->lib;
@@ -562,11 +575,12 @@ int ff_sent_status(struct dd_backend_stream *s, int sent, int ret, struct dd_err
 
 	if (sent < 0) {
 		lib->av_strerror(sent, msg, sizeof(msg));
-		return dd_fail(err, "libavcodec rejected the frame: %s", msg);
+		return dd_fail_kind(err, ff_error_kind(sent), "libavcodec rejected the frame: %s",
+				    msg);
 	}
 	if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) {
 		lib->av_strerror(ret, msg, sizeof(msg));
-		return dd_fail(err, "libavcodec failed: %s", msg);
+		return dd_fail_kind(err, ff_error_kind(ret), "libavcodec failed: %s", msg);
 	}
 	if (s->slice_error == AVERROR(ENOMEM))
 		return dd_fail_kind(err, DD_ERR_NO_MEMORY, "out of memory while decoding slices");

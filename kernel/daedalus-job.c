@@ -118,6 +118,29 @@ static void daedalus_note_session(struct daedalus_bridge *br, struct daedalus_kj
 	buf->session = br->session;
 }
 
+/*
+ * The job that completes a picture (no HOLD) is about to be published: the
+ * picture in its CAPTURE buffer is this job's from now on, whose verdict the
+ * daemon learns itself (a failure in flight marks the buffer at once:
+ * daedalus_cap_failed()). The held pieces before it left the buffer marked
+ * (daedalus_cap_done()), and a job built while this one is in flight would
+ * take that for the failure of the picture it names as a reference and drop
+ * it. A lost piece keeps the mark: the daemon fails this job. The job's own
+ * references were described before: a second field's own slot still shows
+ * its first field as held.
+ *
+ * Bridge lock held, after daedalus_note_session(), before the job is
+ * published.
+ */
+static void daedalus_cap_in_flight(struct daedalus_bridge *br, struct daedalus_kjob *job)
+{
+	struct daedalus_buf *buf = daedalus_vb_to_buf(&job->dst->vb2_buf);
+
+	lockdep_assert_held(&br->lock);
+	if (!(job->msg.flags & DAEDALUS_JOB_FLAG_HOLD))
+		WRITE_ONCE(buf->error, buf->lost);
+}
+
 /**
  * daedalus_bridge_submit() - publish a job to the daemon
  * @br:		the bridge
@@ -186,6 +209,7 @@ enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 	if (br->owners)
 		job->msg.owner = from_kuid_munged(&init_user_ns, ctx->owner);
 	daedalus_note_session(br, job);
+	daedalus_cap_in_flight(br, job);
 	list_add_tail(&job->table, &br->jobs);
 	br->nr_jobs++;
 	if (pipelined) {
@@ -520,8 +544,10 @@ unsigned int daedalus_bridge_cancel_inflight(struct daedalus_bridge *br,
  * older jobs): jobs built meanwhile that name its CAPTURE buffer as a
  * reference see it at once, which matters for a job that failed in the
  * kernel, of which the daemon knows nothing. Only a job that starts a new
- * picture in the buffer clears it, and the buffer is out of the client's
- * hands until it is returned, so nothing clears it before that.
+ * picture in the buffer (daedalus_job_fill()) or completes one
+ * (daedalus_cap_in_flight()) clears it; the failed job was the picture's
+ * last, and the buffer is out of the client's hands until it is returned, so
+ * nothing clears it before that.
  */
 void daedalus_cap_failed(struct vb2_buffer *vb)
 {

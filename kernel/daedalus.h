@@ -391,10 +391,12 @@ struct daedalus_ctx {
  * @error:	this CAPTURE buffer holds no correct picture: a job of its
  *		picture failed, or its last job only gave the daemon pieces to
  *		hold (HOLD_CAPTURE_BUF). Cleared by the job that starts a new
- *		picture in it (NEW_FRAME): a job in flight beside it that names
- *		it as a reference must not see the verdict on the buffer's
- *		previous picture. Set at once when a pipelined job fails
- *		(daedalus_cap_failed()). Written by the job builder and by
+ *		picture in it (NEW_FRAME) and by the submit of the job that
+ *		completes one (daedalus_cap_in_flight()): a job in flight beside
+ *		it that names it as a reference must not see the verdict on the
+ *		buffer's previous picture, nor on its held pieces. Set at once
+ *		when a pipelined job fails (daedalus_cap_failed()). Written by
+ *		the job builder and submit and by
  *		whoever fails or finishes the job, read by DQBUF and by jobs
  *		naming the buffer as a reference, which hold no common lock:
  *		READ_ONCE/WRITE_ONCE

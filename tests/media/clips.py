@@ -112,6 +112,11 @@ CLIPS = {
     "h264-high-cqm": ("h264", [("352x288", 12, ["-profile:v", "high"] + x264(
         "8x8dct=1", f"cqm4iy={CQM4}", f"cqm8p={CQM8}"))]),
     "h264-slices": ("h264", [("352x288", 12, ["-bf", "2"] + x264("slices=4"))]),
+    # slices cut by size (slice-max-size): an I-frame of several slices, then P-frames of one
+    # slice that predict from it; sent slice based, a picture's last slice and the next
+    # picture's only one are in flight together, the former completing a held CAPTURE buffer
+    "h264-slices-sized": ("h264", [("352x288", 12, ["-bf", "0", "-g", "6"] + x264(
+        "slice-max-size=1500", "keyint=6"))]),
     # the same with a second (closed) GOP: an IDR to resync at after a fault
     "h264-slices-gop": ("h264", [("352x288", 12, ["-bf", "2", "-g", "6"] + x264(
         "slices=4", "keyint=6", "b-adapt=0"))]),

@@ -31,6 +31,10 @@ FEATURES = {
                        lambda v: 1 in v)],
     "h264-slices": [("several slices per picture", "first_mb_in_slice",
                      lambda v: len(v) >= 4)],
+    "h264-slices-sized": [("several slices per picture", "first_mb_in_slice",
+                           lambda v: len(v) >= 2),
+                          ("a picture of one slice after one of several", "one_after_several",
+                           lambda v: bool(v))],
     "h264-high10": [("High 10 profile", "profile_idc", lambda v: v == {110}),
                     ("10-bit", "bit_depth_luma_minus8", lambda v: v == {2})],
     "h264-odd": [("cropping", "frame_cropping_flag", lambda v: v == {1})],
@@ -55,13 +59,19 @@ def values(path):
     out = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", path, "-c", "copy",
                           "-bsf:v", "trace_headers", "-f", "null", "-"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True).stdout
-    seen, nal_type, ref_idc = {}, None, 0
+    seen, nal_type, ref_idc, slices = {}, None, 0, []
     for line in out.decode(errors="replace").splitlines():
         m = LINE.search(line)
         if not m:
             continue
         name, val = m.group(1), int(m.group(2))
         seen.setdefault(name, set()).add(val)
+        # slices per picture (a picture starts at macroblock 0)
+        if name == "first_mb_in_slice":
+            if val == 0:
+                slices.append(0)
+            if slices:
+                slices[-1] += 1
         if name == "nal_unit_type":
             nal_type = val
         if name == "nal_ref_idc":
@@ -70,6 +80,8 @@ def values(path):
             seen.setdefault("ref_b", set()).add(1)
         if name == "slice_type" and nal_type == 1 and val % 5 == 2:
             seen.setdefault("nonidr_i", set()).add(1)
+    if any(a > 1 and b == 1 for a, b in zip(slices, slices[1:])):
+        seen.setdefault("one_after_several", set()).add(1)
     return seen
 
 

@@ -30,7 +30,7 @@ echo "--- slice based, no start codes"
 echo 1 >"$PARAMS/h264_slice_based"
 echo 1 >"$PARAMS/h264_no_start_code"
 check_clips "--clip h264-slices" "--clip h264-main-bpyramid" "--clip h264-mbaff" "--clip h264-high10" \
-	"--clip h264-paff"
+	"--clip h264-paff" "--clip h264-slices-sized"
 # h264-paff's 24 frames are 48 field pictures of two slices each: one request per field
 # frame based, one per slice slice based (no clip of the others has as many jobs)
 check "h264-paff came as field pictures: a stream of 48 jobs, frame based" \

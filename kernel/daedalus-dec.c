@@ -351,9 +351,14 @@ static void daedalus_device_run(void *priv)
 	src->sequence = ctx->out_seq++;
 	if (!ctx->out_seq)
 		ctx->out_seq = 1;
-	dst->sequence = ctx->cap_seq;
-	if (!hold)
-		ctx->cap_seq++;
+	/*
+	 * Pictures are numbered at their first piece, as daedalus_job_fill()
+	 * tells a new one: a held picture whose rest never comes (the m2m core
+	 * hands it back with ERROR) keeps its own number, and the next picture
+	 * gets the following one, as for any dropped frame.
+	 */
+	if (ctx->fh.m2m_ctx->new_frame || daedalus_vb_to_buf(&dst->vb2_buf)->fresh)
+		dst->sequence = ctx->cap_seq++;
 	dst->field = V4L2_FIELD_NONE;
 
 	/* Also for a request that failed: a pipelined one fails in order. */

@@ -46,6 +46,8 @@
  *                       starts the client's DPB and POC state over), go on after a failed
  *                       request, wait N ms before each request (dv_fault.h)
  * One request at a time; a CAPTURE buffer is reused only when the DPB does not hold it.
+ * Every CAPTURE buffer must carry a sequence number of its own, increasing (a held picture
+ * handed back unfinished included): a repeat fails the run.
  * Prints "pic <n> <w>x<h> <md5>" per request in decode order (the picture cropped as the
  * SPS says, hashed like framemd5), for tests/media/h264-client-check.py; "pic <n> FAILED" for
  * a request that came back with V4L2_BUF_FLAG_ERROR. Exit status 1 if a request fails
@@ -485,6 +487,11 @@ int main(int argc, char **argv)
 	}
 	if (held_bad)
 		status = 1;
+	if (dev.cap_seq_repeats) {
+		fprintf(stderr, "%u CAPTURE buffers came back with a sequence number already given\n",
+			dev.cap_seq_repeats);
+		status = 1;
+	}
 	if (hold && resync_at < 0) {
 		fprintf(stderr, "no IDR after the held request %ld to resync at\n", fault_at);
 		status = 1;

@@ -375,6 +375,8 @@ int dv_stream(struct dv_dev *d, bool on)
 		if (ret)
 			FAIL(ret, "%s type %d", on ? "STREAMON" : "STREAMOFF", types[i]);
 	}
+	/* the kernel numbers CAPTURE buffers from 0 again */
+	d->cap_seq_any = false;
 	return 0;
 }
 
@@ -428,6 +430,8 @@ int dv_queue_output(struct dv_dev *d, unsigned int index, int req,
 int dv_dequeue(struct dv_dev *d, enum v4l2_buf_type type, struct v4l2_buffer *b,
 	       struct v4l2_plane *planes)
 {
+	int ret;
+
 	memset(b, 0, sizeof(*b));
 	memset(planes, 0, VIDEO_MAX_PLANES * sizeof(*planes));
 	b->type = type;
@@ -435,7 +439,17 @@ int dv_dequeue(struct dv_dev *d, enum v4l2_buf_type type, struct v4l2_buffer *b,
 		    V4L2_MEMORY_DMABUF : V4L2_MEMORY_MMAP;
 	b->m.planes = planes;
 	b->length = VIDEO_MAX_PLANES;
-	return dv_xioctl(d->vfd, VIDIOC_DQBUF, b);
+	ret = dv_xioctl(d->vfd, VIDIOC_DQBUF, b);
+	if (ret || type != V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE)
+		return ret;
+	if (d->cap_seq_any && b->sequence < d->cap_seq_next) {
+		fprintf(stderr, "CAPTURE buffer %u has sequence %u, after %u\n", b->index,
+			b->sequence, d->cap_seq_next - 1);
+		d->cap_seq_repeats++;
+	}
+	d->cap_seq_any = true;
+	d->cap_seq_next = b->sequence + 1;
+	return 0;
 }
 
 int dv_wait(int fd, short events, int ms)

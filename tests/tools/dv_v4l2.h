@@ -60,6 +60,13 @@ struct dv_dev {
 	int held;
 	bool held_back;
 	uint32_t held_flags;
+	/*
+	 * CAPTURE sequence numbers since the last STREAMON: each picture must get a number of its
+	 * own, increasing (a held picture abandoned included); repeats counts those that did not.
+	 */
+	bool cap_seq_any;
+	uint32_t cap_seq_next;
+	unsigned int cap_seq_repeats;
 };
 
 /* ioctl, again after EINTR: 0 or -errno. */

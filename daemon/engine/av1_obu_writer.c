@@ -1212,6 +1212,7 @@ long dd_av1_write_tile_group(const struct dd_av1_frame_info *info,
 	unsigned int num = info->tile_cols * info->tile_rows;
 	int order[V4L2_AV1_MAX_TILE_COUNT];
 	size_t payload = 0, pos, reserve;
+	uint64_t tiles_bytes = 0;
 
 	if (!num || num > V4L2_AV1_MAX_TILE_COUNT)
 		return dd_fail(err, "AV1 frame has %u tiles", num);
@@ -1235,6 +1236,16 @@ long dd_av1_write_tile_group(const struct dd_av1_frame_info *info,
 		if (!t->tile_size || t->tile_offset > size || t->tile_size > size - t->tile_offset)
 			return dd_fail(err, "AV1 tile %u (offset %u, %u bytes) lies outside the "
 				       "%zu-byte bitstream", i, t->tile_offset, t->tile_size, size);
+		/*
+		 * Each tile lies in the bitstream, and together they fit in it: tiles of a real
+		 * stream never overlap, and overlapping ones could add up past SIZE_MAX on a
+		 * 32-bit build (512 tiles of 32 MiB), making the room check below pass.
+		 */
+		tiles_bytes += t->tile_size;
+		if (tiles_bytes > size)
+			return dd_fail(err, "AV1 tiles overlap: %u tiles of %llu bytes or more in "
+				       "the %zu-byte bitstream", i + 1,
+				       (unsigned long long)tiles_bytes, size);
 		order[k] = (int)i;
 		payload += t->tile_size + (k + 1 < num ? info->tile_size_bytes : 0);
 	}

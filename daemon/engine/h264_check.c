@@ -356,6 +356,15 @@ static int note_slice(void *opaque, const uint8_t *nal, size_t len, struct dd_er
 	if (f)
 		return dd_fail(err, "H.264 slice header: %s (slice_type %u, frame_num %u)",
 			       dd_h264_header_fault_name(f), sh.slice_type, sh.frame_num);
+	/*
+	 * Extended profile's switching slices: libavcodec reads sp_for_switch_flag and
+	 * slice_qs_delta and drops them, decoding SP as P and SI as I, a wrong picture with no
+	 * error. Refused, so that the client knows.
+	 */
+	if (sh.slice_type % 5 == 3 || sh.slice_type % 5 == 4)
+		return dd_fail_kind(err, DD_ERR_UNSUPPORTED, "H.264 %s slice (Extended profile "
+				    "stream switching): libavcodec does not decode it",
+				    sh.slice_type % 5 == 3 ? "SP" : "SI");
 	if (sh.idr)
 		st->idr++;
 	else

@@ -108,7 +108,10 @@ size_t dd_h264_write_sps(const struct v4l2_ctrl_h264_sps *sps, uint8_t *out, siz
 	uint32_t f = sps->flags;
 
 	put_bits(&w, 8, sps->profile_idc);
-	put_bits(&w, 8, sps->constraint_set_flags & 0xfc); /* low 2 bits: reserved_zero */
+	/* V4L2 keeps constraint_set0_flag in bit 0, the bitstream first: then reserved_zero_2bits */
+	for (unsigned int i = 0; i < 6; i++)
+		put_flag(&w, sps->constraint_set_flags & (1u << i));
+	put_bits(&w, 2, 0);
 	put_bits(&w, 8, sps->level_idc);
 	put_ue(&w, sps->seq_parameter_set_id);
 	if (dd_h264_high_profile(sps->profile_idc)) {

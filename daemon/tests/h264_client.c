@@ -28,12 +28,14 @@ static void fill_sps(struct v4l2_ctrl_h264_sps *s, const GstH264SPS *g)
 {
 	memset(s, 0, sizeof(*s));
 	s->profile_idc = g->profile_idc;
-	s->constraint_set_flags = (uint8_t)(g->constraint_set0_flag << 7 |
-					    g->constraint_set1_flag << 6 |
-					    g->constraint_set2_flag << 5 |
-					    g->constraint_set3_flag << 4 |
-					    g->constraint_set4_flag << 3 |
-					    g->constraint_set5_flag << 2);
+	/* as GStreamer, FFmpeg and Chromium fill it: constraint_set0_flag in bit 0 */
+	s->constraint_set_flags =
+		(uint8_t)((g->constraint_set0_flag ? V4L2_H264_SPS_CONSTRAINT_SET0_FLAG : 0) |
+			  (g->constraint_set1_flag ? V4L2_H264_SPS_CONSTRAINT_SET1_FLAG : 0) |
+			  (g->constraint_set2_flag ? V4L2_H264_SPS_CONSTRAINT_SET2_FLAG : 0) |
+			  (g->constraint_set3_flag ? V4L2_H264_SPS_CONSTRAINT_SET3_FLAG : 0) |
+			  (g->constraint_set4_flag ? V4L2_H264_SPS_CONSTRAINT_SET4_FLAG : 0) |
+			  (g->constraint_set5_flag ? V4L2_H264_SPS_CONSTRAINT_SET5_FLAG : 0));
 	s->level_idc = g->level_idc;
 	s->seq_parameter_set_id = (uint8_t)g->id;
 	s->chroma_format_idc = g->chroma_format_idc;

@@ -92,6 +92,38 @@ static void plausible(struct v4l2_ctrl_av1_sequence *seq, struct v4l2_ctrl_av1_f
 		((uint8_t *)f)[rnd() % sizeof(*f)] ^= (uint8_t)(1u << (rnd() % 8));
 }
 
+/*
+ * Tiles that each lie in the bitstream but overlap are refused: a client's sizes could
+ * otherwise add up past SIZE_MAX on a 32-bit build and slip past the room check (here,
+ * on 64 bits, four copies of the whole bitstream would be written).
+ */
+static int overlapping_tiles(const uint8_t *data, size_t size, uint8_t *out, size_t cap)
+{
+	struct v4l2_ctrl_av1_tile_group_entry tiles[4] = { 0 };
+	struct dd_av1_frame_info info = { .tile_cols = 2, .tile_rows = 2, .tile_size_bytes = 4 };
+	struct dd_error err = { 0 };
+	long len;
+
+	for (unsigned int i = 0; i < 4; i++) {
+		tiles[i].tile_row = i / 2;
+		tiles[i].tile_col = i % 2;
+		tiles[i].tile_size = (uint32_t)size;
+	}
+	len = dd_av1_write_tile_group(&info, tiles, 4, data, size, out, cap, &err);
+	if (len >= 0 || !strstr(err.msg, "overlap"))
+		return printf("FAIL overlapping tiles: %ld bytes written, \"%s\"\n", len,
+			      err.msg), 1;
+	/* the same tiles one after the other are fine */
+	for (unsigned int i = 0; i < 4; i++) {
+		tiles[i].tile_offset = (uint32_t)(i * size / 4);
+		tiles[i].tile_size = (uint32_t)(size / 4);
+	}
+	len = dd_av1_write_tile_group(&info, tiles, 4, data, size, out, cap, &err);
+	if (len < 0)
+		return printf("FAIL disjoint tiles refused: \"%s\"\n", err.msg), 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct v4l2_ctrl_av1_tile_group_entry tiles[V4L2_AV1_MAX_TILE_COUNT + 1];
@@ -107,6 +139,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < DD_AV1_NUM_SLOTS; i++)
 		st.slot[i].valid = true;
 	randomize(data, sizeof(data));
+	if (overlapping_tiles(data, sizeof(data), out, sizeof(out)))
+		return 1;
 	for (long it = 0; it < iterations; it++) {
 		struct dd_av1_frame_in in = { &seq, &frame, rnd() % 4 ? &grain : NULL };
 		struct dd_av1_frame_info info;

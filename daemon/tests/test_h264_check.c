@@ -57,6 +57,7 @@ struct header {
 	int32_t qp_delta;
 	bool cabac, zero_align;	/* CABAC; a 0 among the alignment bits */
 	bool p_in_idr;		/* slice_type P although the NAL unit is IDR */
+	bool sp;		/* slice_type SP (Extended profile): a P slice's header and more */
 	uint32_t redundant;	/* redundant_pic_cnt, when the PPS has it (redundant_present) */
 };
 
@@ -98,7 +99,7 @@ static size_t write_slice(uint8_t *out, const struct header *h)
 
 	put(&w, h->idr ? 0x65 : 0x41, 8);
 	put_ue(&w, 0);			/* first_mb_in_slice */
-	put_ue(&w, h->idr && !h->p_in_idr ? 7 : 5); /* I or P, all slices alike */
+	put_ue(&w, h->sp ? 8 : h->idr && !h->p_in_idr ? 7 : 5); /* I, P or SP, all alike */
 	put_ue(&w, h->pps_id);
 	put(&w, h->frame_num, 4);
 	if (!frames_only) {
@@ -147,6 +148,10 @@ static size_t write_slice(uint8_t *out, const struct header *h)
 	if (h->cabac && (!h->idr || h->p_in_idr))
 		put_ue(&w, 0); /* cabac_init_idc */
 	put_se(&w, h->qp_delta);
+	if (h->sp) {
+		put(&w, 0, 1); /* sp_for_switch_flag */
+		put_se(&w, 0); /* slice_qs_delta */
+	}
 	ended_aligned = w.pos % 8 == 0;
 	if (h->cabac) {
 		bool first = true;
@@ -551,6 +556,11 @@ int main(void)
 	differ("field for a frame", &p, &h);
 	h = p, h.idr = true;
 	refused("IDR slice in a non-IDR job", &p, &h, "slices say IDR");
+	/* libavcodec would decode an SP slice as P, ignoring what makes it SP: not as good */
+	h = p, h.sp = true;
+	CHECK(check(&h, &h, &err) == -1 && err.kind == DD_ERR_UNSUPPORTED &&
+	      strstr(err.msg, "SP slice"), "an SP slice was not refused as unsupported: %s",
+	      err.msg);
 
 	/* a VA-API bridge: no PPS id, idr_pic_id or POC fields in the controls */
 	h = idr, h.pps_id = 0, h.idr_pic_id = 0, h.poc_lsb = 0, h.delta_bottom = 0;

@@ -46,7 +46,7 @@ static void plausible(struct v4l2_ctrl_h264_sps *sps, struct v4l2_ctrl_h264_pps 
 	memset(pps, 0, sizeof(*pps));
 	sps->profile_idc = profiles[rnd() % sizeof(profiles)];
 	high = dd_h264_high_profile(sps->profile_idc);
-	sps->constraint_set_flags = (uint8_t)(rnd() & 0xfc);
+	sps->constraint_set_flags = (uint8_t)(rnd() & 0x3f); /* V4L2's SET0..SET5, bits 0..5 */
 	sps->level_idc = (uint8_t)rnd_range(9, 62);
 	sps->seq_parameter_set_id = (uint8_t)rnd_range(0, 31);
 	sps->chroma_format_idc = high ? (uint8_t)rnd_range(0, 1) : 1;
@@ -116,12 +116,13 @@ static void plausible(struct v4l2_ctrl_h264_sps *sps, struct v4l2_ctrl_h264_pps 
 static void compare_sps(const struct v4l2_ctrl_h264_sps *a, const GstH264SPS *b)
 {
 	bool high = dd_h264_high_profile(a->profile_idc);
-	uint8_t cflags = (uint8_t)(b->constraint_set0_flag << 7 | b->constraint_set1_flag << 6 |
-				   b->constraint_set2_flag << 5 | b->constraint_set3_flag << 4 |
-				   b->constraint_set4_flag << 3 | b->constraint_set5_flag << 2);
+	/* what the parser read, in V4L2's order (V4L2_H264_SPS_CONSTRAINT_SET0_FLAG is bit 0) */
+	uint8_t cflags = (uint8_t)(b->constraint_set0_flag | b->constraint_set1_flag << 1 |
+				   b->constraint_set2_flag << 2 | b->constraint_set3_flag << 3 |
+				   b->constraint_set4_flag << 4 | b->constraint_set5_flag << 5);
 
 	EXPECT(b->profile_idc == a->profile_idc && b->level_idc == a->level_idc &&
-	       cflags == (a->constraint_set_flags & 0xfc) && b->id == a->seq_parameter_set_id,
+	       cflags == (a->constraint_set_flags & 0x3f) && b->id == a->seq_parameter_set_id,
 	       "profile/level/constraints/id");
 	EXPECT(b->chroma_format_idc == a->chroma_format_idc &&
 	       b->bit_depth_luma_minus8 == a->bit_depth_luma_minus8 &&

@@ -239,16 +239,18 @@ static int wait_fences(int fd, bool write, int64_t deadline_ms)
 	}
 }
 
-int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int64_t deadline_ms)
+/*
+ * DMA_BUF_IOCTL_SYNC, again when interrupted (by the caller's deadline signal, or another)
+ * until deadline_ms has passed: -ETIMEDOUT then. The end waits for no fence (the dma-buf
+ * core calls only the exporter's cache maintenance), so it has no deadline (INT64_MAX).
+ */
+static int sync_ioctl(const struct dm_mapping *m, uint64_t start_or_end, bool write,
+		      int64_t deadline_ms)
 {
 	struct dma_buf_sync sync = {
-		.flags = DMA_BUF_SYNC_START | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
+		.flags = start_or_end | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
 	};
-	int r = wait_fences(m->fd, write, deadline_ms);
 
-	if (r)
-		return r;
-	/* interrupted by the caller's deadline signal, or by another: retried until it is due */
 	while (ioctl(m->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
 		if (errno != EINTR && errno != EAGAIN)
 			return -errno;
@@ -258,16 +260,14 @@ int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int64_t deadli
 	return 0;
 }
 
-/* The end waits for no fence (the dma-buf core calls only the exporter's cache maintenance). */
+int dm_mapping_sync_start(const struct dm_mapping *m, bool write, int64_t deadline_ms)
+{
+	int r = wait_fences(m->fd, write, deadline_ms);
+
+	return r ? r : sync_ioctl(m, DMA_BUF_SYNC_START, write, deadline_ms);
+}
+
 int dm_mapping_sync_end(const struct dm_mapping *m, bool write)
 {
-	struct dma_buf_sync sync = {
-		.flags = DMA_BUF_SYNC_END | (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
-	};
-
-	while (ioctl(m->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
-		if (errno != EINTR && errno != EAGAIN)
-			return -errno;
-	}
-	return 0;
+	return sync_ioctl(m, DMA_BUF_SYNC_END, write, INT64_MAX);
 }

@@ -171,7 +171,8 @@ static int daedalus_resolve_refs(struct daedalus_ctx *ctx,
 }
 
 static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job,
-			     struct vb2_v4l2_buffer *src, bool hold, u32 in_req)
+			     struct vb2_v4l2_buffer *src, bool hold, bool new_picture,
+			     u32 in_req)
 {
 	struct daedalus_job *msg = &job->msg;
 	struct daedalus_buf *dst = daedalus_vb_to_buf(&job->dst->vb2_buf);
@@ -193,7 +194,7 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 	 * daemon learns itself (a failure in flight flags it at once:
 	 * daedalus_cap_failed()).
 	 */
-	if (ctx->fh.m2m_ctx->new_frame || dst->fresh) {
+	if (new_picture) {
 		msg->flags |= DAEDALUS_JOB_FLAG_NEW_FRAME;
 		WRITE_ONCE(dst->error, false);
 	}
@@ -325,7 +326,7 @@ static void daedalus_device_run(void *priv)
 	struct vb2_v4l2_buffer *src, *dst;
 	struct media_request *req;
 	struct daedalus_kjob *job = NULL;
-	bool pipelined = false, hold;
+	bool pipelined = false, hold, new_picture;
 	u32 in_req;
 	int ret, why;
 
@@ -352,12 +353,17 @@ static void daedalus_device_run(void *priv)
 	if (!ctx->out_seq)
 		ctx->out_seq = 1;
 	/*
-	 * Pictures are numbered at their first piece, as daedalus_job_fill()
-	 * tells a new one: a held picture whose rest never comes (the m2m core
-	 * hands it back with ERROR) keeps its own number, and the next picture
-	 * gets the following one, as for any dropped frame.
+	 * The job's first piece of a picture: m2m's new_frame, or a buffer
+	 * queued since its last job (daedalus_buf.fresh: Chromium queues a
+	 * buffer again with its old timestamp). The job says so to the daemon
+	 * (NEW_FRAME), and the picture is numbered here: a held picture whose
+	 * rest never comes (the m2m core hands it back with ERROR) keeps its
+	 * own number, and the next picture gets the following one, as for any
+	 * dropped frame.
 	 */
-	if (ctx->fh.m2m_ctx->new_frame || daedalus_vb_to_buf(&dst->vb2_buf)->fresh)
+	new_picture = ctx->fh.m2m_ctx->new_frame ||
+		      daedalus_vb_to_buf(&dst->vb2_buf)->fresh;
+	if (new_picture)
 		dst->sequence = ctx->cap_seq++;
 	dst->field = V4L2_FIELD_NONE;
 
@@ -379,7 +385,8 @@ static void daedalus_device_run(void *priv)
 		job->msg.job_id = atomic64_inc_return(&dev->bridge.next_job_id);
 		daedalus_job_init_fds(&job->msg);
 		if (!ret)
-			ret = daedalus_job_fill(ctx, job, src, hold, in_req);
+			ret = daedalus_job_fill(ctx, job, src, hold, new_picture,
+						in_req);
 	}
 	if (job && daedalus_can_pipeline(ctx, hold)) {
 		pipelined = true;

@@ -198,7 +198,6 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 		msg->flags |= DAEDALUS_JOB_FLAG_NEW_FRAME;
 		WRITE_ONCE(dst->error, false);
 	}
-	dst->fresh = false;
 	if (hold)
 		msg->flags |= DAEDALUS_JOB_FLAG_HOLD;
 	/*
@@ -365,6 +364,13 @@ static void daedalus_device_run(void *priv)
 		      daedalus_vb_to_buf(&dst->vb2_buf)->fresh;
 	if (new_picture)
 		dst->sequence = ctx->cap_seq++;
+	/*
+	 * Here, not where the job is filled: a first piece that fails before
+	 * (its request's controls refused, no memory for the job) has still
+	 * started the picture, and the next piece the held buffer gets must
+	 * not number it again nor tell the daemon it starts one.
+	 */
+	daedalus_vb_to_buf(&dst->vb2_buf)->fresh = false;
 	dst->field = V4L2_FIELD_NONE;
 
 	/* Also for a request that failed: a pipelined one fails in order. */

@@ -411,8 +411,9 @@ struct daedalus_ctx {
  *		false because the client queued it again with the old timestamp
  *		(Chromium does), so that the daemon never adds that picture's
  *		slices to pieces it still holds from the buffer's last picture.
- *		Set by buf_queue, cleared by the job that takes the buffer; both
- *		run while no job holds the buffer, ordered by the m2m core's lock
+ *		Set by buf_queue, cleared by device_run for the job that takes
+ *		the buffer, built or not; both run while no job holds the buffer,
+ *		ordered by the m2m core's lock
  * @session:	bridge session the buffer's last job was queued to: only the
  *		daemon of that session can hold the pieces of the picture given so
  *		far (a failed one set @lost). A later piece queued to another

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -194,6 +196,114 @@ static void request_depth_case(int mfd, const struct v4l2_ctrl_vp9_frame *p8,
 	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "VP9 request: REQBUFS(OUTPUT 0)");
 }
 
+/* Queue OUTPUT buffer @index in a new request with @sps (NULL: none) and DECODE_PARAMS. */
+static int queue_h264(int mfd, unsigned index, uint64_t ts, bool hold,
+		      const struct v4l2_ctrl_h264_sps *sps)
+{
+	struct v4l2_ctrl_h264_decode_params dp = { 0 };
+	struct v4l2_plane pl = { .bytesused = 100 };
+	struct v4l2_buffer b = { .index = index, .type = OUT, .memory = V4L2_MEMORY_MMAP,
+				 .m.planes = &pl, .length = 1, .flags = V4L2_BUF_FLAG_REQUEST_FD };
+	int req = -1, ret = -1;
+
+	if (ioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &req))
+		return -1;
+	if (sps && set_ctrl(V4L2_CID_STATELESS_H264_SPS, (void *)sps, sizeof(*sps),
+			    V4L2_CTRL_WHICH_REQUEST_VAL, req))
+		goto out;
+	if (set_ctrl(V4L2_CID_STATELESS_H264_DECODE_PARAMS, &dp, sizeof(dp),
+		     V4L2_CTRL_WHICH_REQUEST_VAL, req))
+		goto out;
+	if (hold)
+		b.flags |= V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
+	b.timestamp.tv_sec = ts;
+	b.request_fd = req;
+	if (ioctl(vfd, VIDIOC_QBUF, &b) || ioctl(req, MEDIA_REQUEST_IOC_QUEUE))
+		goto out;
+	ret = 0;
+out:
+	close(req);
+	return ret;
+}
+
+/* The next CAPTURE buffer back within 5 s, -1 if none. */
+static int dq_cap(struct v4l2_buffer *cb, struct v4l2_plane *cpl)
+{
+	struct pollfd pfd = { .fd = vfd, .events = POLLIN };
+
+	memset(cb, 0, sizeof(*cb));
+	memset(cpl, 0, sizeof(*cpl) * VIDEO_MAX_PLANES);
+	cb->type = CAP;
+	cb->memory = V4L2_MEMORY_MMAP;
+	cb->m.planes = cpl;
+	cb->length = VIDEO_MAX_PLANES;
+	if (poll(&pfd, 1, 5000) != 1)
+		return -1;
+	return ioctl(vfd, VIDIOC_DQBUF, cb);
+}
+
+/*
+ * The same refused change in the first, held, piece of an H.264 picture (HOLD_CAPTURE_BUF):
+ * its job fails before it is built, and its CAPTURE buffer stays held for the second piece
+ * (same timestamp). That piece continues the picture: the buffer comes back with ERROR and
+ * the picture's number, and the next picture has the following number. The first piece used
+ * to leave the buffer marked as newly queued, so that the second numbered the picture again
+ * (and would have told the daemon it started one): numbers 1 and 2 instead of 0 and 1.
+ * Run with no daemon attached, which fails every job after it is built.
+ */
+static void held_depth_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
+			    const struct v4l2_ctrl_h264_sps *p10)
+{
+	struct v4l2_plane cpl[VIDEO_MAX_PLANES];
+	struct v4l2_buffer cb = { .type = CAP, .memory = V4L2_MEMORY_MMAP,
+				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
+	struct v4l2_requestbuffers rb = { .count = 2, .type = OUT, .memory = V4L2_MEMORY_MMAP };
+	struct v4l2_plane opl;
+	struct v4l2_buffer ob;
+	int type;
+
+	CHECK(!set_out(V4L2_PIX_FMT_H264_SLICE, 1920, 1080), "H.264 held: S_FMT(OUTPUT)");
+	CHECK(!set_ctrl(V4L2_CID_STATELESS_H264_SPS, (void *)p8, sizeof(*p8),
+			V4L2_CTRL_WHICH_CUR_VAL, 0), "H.264 held: 8 bit");
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "H.264 held: REQBUFS(OUTPUT 2)");
+	CHECK(cap_bufs(2) == 2, "H.264 held: REQBUFS(CAPTURE 2)");
+	for (cb.index = 0; cb.index < 2; cb.index++) {
+		memset(cpl, 0, sizeof(cpl));
+		CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "H.264 held: QBUF(CAPTURE %u)", cb.index);
+	}
+	type = OUT;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "H.264 held: STREAMON(OUTPUT)");
+	type = CAP;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "H.264 held: STREAMON(CAPTURE)");
+
+	CHECK(!queue_h264(mfd, 0, 1, true, p10), "H.264 held: first piece (10-bit SPS, HOLD) queued");
+	CHECK(!queue_h264(mfd, 1, 1, false, NULL), "H.264 held: second piece queued");
+	CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && (cb.flags & V4L2_BUF_FLAG_ERROR) &&
+	      cb.sequence == 0, "H.264 held: the picture back with ERROR as number 0 "
+	      "(index %u, flags %#x, sequence %u)", cb.index, cb.flags, cb.sequence);
+	for (unsigned i = 0; i < 2; i++) {
+		memset(&ob, 0, sizeof(ob));
+		memset(&opl, 0, sizeof(opl));
+		ob.type = OUT;
+		ob.memory = V4L2_MEMORY_MMAP;
+		ob.m.planes = &opl;
+		ob.length = 1;
+		CHECK(!ioctl(vfd, VIDIOC_DQBUF, &ob), "H.264 held: DQBUF(OUTPUT) %u", i);
+	}
+	CHECK(!queue_h264(mfd, 0, 2, false, NULL), "H.264 held: the next picture queued");
+	CHECK(!dq_cap(&cb, cpl) && cb.index == 1 && cb.sequence == 1,
+	      "H.264 held: the next picture is number 1 (index %u, sequence %u)",
+	      cb.index, cb.sequence);
+
+	type = OUT;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	type = CAP;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	CHECK(cap_bufs(0) == 0, "H.264 held: REQBUFS(CAPTURE 0)");
+	rb.count = 0;
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "H.264 held: REQBUFS(OUTPUT 0)");
+}
+
 /*
  * CREATE_BUFS takes the plane sizes from the application: larger than the format needs is
  * fine (GStreamer may ask for that), larger than any format of the queue can need is refused
@@ -274,6 +384,7 @@ int main(int argc, char **argv)
 	CHECK(try_ctrl(V4L2_CID_STATELESS_H264_SPS, &big, sizeof(big)) == -EINVAL, "H.264: 4112-pixel-wide SPS refused");
 	depth_case("VP9", V4L2_PIX_FMT_VP9_FRAME, V4L2_CID_STATELESS_VP9_FRAME, &vp8b, &vp10b, sizeof(vp8b));
 	request_depth_case(mfd, &vp8b, &vp10b);
+	held_depth_case(mfd, &sps8, &sps10);
 	CHECK(try_ctrl(V4L2_CID_STATELESS_VP9_FRAME, &vp444, sizeof(vp444)) == -EINVAL, "VP9: profile 1 refused");
 	depth_case("AV1", V4L2_PIX_FMT_AV1_FRAME, V4L2_CID_STATELESS_AV1_SEQUENCE, &seq8, &seq10, sizeof(seq8));
 	CHECK(try_ctrl(V4L2_CID_STATELESS_AV1_SEQUENCE, &seqhigh, sizeof(seqhigh)) == -EINVAL, "AV1: high profile refused");

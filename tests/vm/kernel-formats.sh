@@ -7,7 +7,8 @@
 # formats follow the bit depth set through the SPS / VP9 frame / AV1 sequence control (NV12
 # and YUV420M for 8 bit, P010 for 10 bit) with the documented padding, and a depth change is
 # refused with EBUSY while CAPTURE buffers of the old depth exist (in a request: its job
-# fails and the control keeps its value); try_ctrl refuses what
+# fails and the control keeps its value; in the held first piece of an H.264 picture, the
+# picture keeps its sequence number through its second piece); try_ctrl refuses what
 # the daemon cannot decode; ENUM_FRAMESIZES states 4096x2304; an OUTPUT buffer queued
 # without a request is refused with EBADR; a request without its codec's per-frame control,
 # or without a buffer, is refused with ENOENT; CREATE_BUFS refuses planes larger than any

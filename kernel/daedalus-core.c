@@ -118,6 +118,7 @@ static int daedalus_open(struct file *file)
 	ctx->gone->id = ctx->id;
 	INIT_LIST_HEAD(&ctx->gone->entry);
 	mutex_init(&ctx->q_lock);
+	mutex_init(&ctx->alloc_lock);
 	spin_lock_init(&ctx->fmt_lock);
 	spin_lock_init(&ctx->handle_lock);
 	atomic_set(&ctx->finishing, 0);
@@ -224,10 +225,23 @@ static int daedalus_release(struct file *file)
 	/* After the m2m context: a running job may read the controls. */
 	v4l2_ctrl_handler_free(&ctx->hdl);
 	mutex_destroy(&ctx->done_lock);
+	mutex_destroy(&ctx->alloc_lock);
 	mutex_destroy(&ctx->q_lock);
 	daedalus_user_uncharge(ctx);
 	kfree(ctx);
 	return 0;
+}
+
+/* Not while a REQBUFS or CREATE_BUFS allocates: see &daedalus_ctx.alloc_lock. */
+static int daedalus_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+	int ret;
+
+	mutex_lock(&ctx->alloc_lock);
+	ret = v4l2_m2m_fop_mmap(file, vma);
+	mutex_unlock(&ctx->alloc_lock);
+	return ret;
 }
 
 static const struct v4l2_file_operations daedalus_fops = {
@@ -236,7 +250,7 @@ static const struct v4l2_file_operations daedalus_fops = {
 	.release = daedalus_release,
 	.poll = v4l2_m2m_fop_poll,
 	.unlocked_ioctl = video_ioctl2,
-	.mmap = v4l2_m2m_fop_mmap,
+	.mmap = daedalus_mmap,
 };
 
 static const struct media_device_ops daedalus_media_ops = {

@@ -397,18 +397,34 @@ static int daedalus_reqbufs(struct file *file, void *priv,
 {
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 	struct vb2_queue *q = v4l2_m2m_get_vq(ctx->fh.m2m_ctx, rb->type);
+	int ret;
 
 	if (!vb2_is_streaming(q) &&
 	    !vb2_verify_memory_type(q, rb->memory, rb->type) &&
 	    !(q->waiting_in_dqbuf && rb->count) &&
 	    daedalus_q_has_req_bufs(q)) {
-		int ret = vb2_streamoff(q, q->type);
-
+		ret = vb2_streamoff(q, q->type);
 		if (WARN_ON_ONCE(ret))
 			return ret;
 	}
 	daedalus_queue_put_orphans(q);
-	return v4l2_m2m_ioctl_reqbufs(file, priv, rb);
+	mutex_lock(&ctx->alloc_lock);
+	ret = v4l2_m2m_ioctl_reqbufs(file, priv, rb);
+	mutex_unlock(&ctx->alloc_lock);
+	return ret;
+}
+
+/* See &daedalus_ctx.alloc_lock. */
+static int daedalus_create_bufs(struct file *file, void *priv,
+				struct v4l2_create_buffers *create)
+{
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+	int ret;
+
+	mutex_lock(&ctx->alloc_lock);
+	ret = v4l2_m2m_ioctl_create_bufs(file, priv, create);
+	mutex_unlock(&ctx->alloc_lock);
+	return ret;
 }
 
 /*
@@ -462,7 +478,7 @@ const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 	.vidioc_qbuf = v4l2_m2m_ioctl_qbuf,
 	.vidioc_dqbuf = daedalus_dqbuf,
 	.vidioc_prepare_buf = v4l2_m2m_ioctl_prepare_buf,
-	.vidioc_create_bufs = v4l2_m2m_ioctl_create_bufs,
+	.vidioc_create_bufs = daedalus_create_bufs,
 	.vidioc_expbuf = v4l2_m2m_ioctl_expbuf,
 
 	.vidioc_streamon = v4l2_m2m_ioctl_streamon,

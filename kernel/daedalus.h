@@ -315,6 +315,11 @@ struct daedalus_dev {
  * @hdl:	control handler
  * @ctrls:	controls of each codec, NULL terminated
  * @q_lock:	lock of both vb2 queues
+ * @alloc_lock: held by REQBUFS and CREATE_BUFS around vb2's allocation and by
+ *		mmap(): vb2 (6.12) publishes a buffer and each plane before the
+ *		allocation is complete and frees them on a failure (a plane past
+ *		the memory cgroup's limit, buf_init) without q->mmap_lock, so an
+ *		mmap() of the buffer in between would map freed pages
  * @coded:	current OUTPUT format description
  * @fmt_lock:	guards @out_fmt and @cap_fmt against a torn read: the format
  *		ioctls hold the device's lock, the queue ioctls only @q_lock
@@ -357,6 +362,7 @@ struct daedalus_ctx {
 	struct v4l2_ctrl_handler hdl;
 	struct v4l2_ctrl *ctrls[DAEDALUS_NUM_CODECS][DAEDALUS_MAX_CODEC_CTRLS];
 	struct mutex q_lock;		/* see kernel-doc */
+	struct mutex alloc_lock;	/* see kernel-doc */
 	spinlock_t fmt_lock;
 	const struct daedalus_coded_fmt *coded;
 	struct v4l2_format out_fmt;

@@ -287,6 +287,20 @@ static int daedalus_mem_mmap(void *buf_priv, struct vm_area_struct *vma)
 
 /* dmabuf exporter */
 
+/*
+ * Neighbouring page blocks are often contiguous, and would merge into
+ * segments longer than the importer can map (DMA-API debug warns; a device
+ * behind swiotlb cannot bounce them): no segment past what it supports.
+ */
+static unsigned int daedalus_max_segment(struct device *dev)
+{
+	size_t seg = min_t(size_t, dma_max_mapping_size(dev),
+			   dma_get_max_seg_size(dev));
+
+	seg = min_t(size_t, seg, UINT_MAX);
+	return max_t(size_t, ALIGN_DOWN(seg, PAGE_SIZE), PAGE_SIZE);
+}
+
 static int daedalus_dmabuf_attach(struct dma_buf *dbuf,
 				  struct dma_buf_attachment *dba)
 {
@@ -297,9 +311,11 @@ static int daedalus_dmabuf_attach(struct dma_buf *dbuf,
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	ret = sg_alloc_table_from_pages(&a->sgt, mem->pages, mem->num_pages, 0,
-					(unsigned long)mem->num_pages << PAGE_SHIFT,
-					GFP_KERNEL);
+	ret = sg_alloc_table_from_pages_segment(&a->sgt, mem->pages,
+						mem->num_pages, 0,
+						(unsigned long)mem->num_pages << PAGE_SHIFT,
+						daedalus_max_segment(dba->dev),
+						GFP_KERNEL);
 	if (ret) {
 		kfree(a);
 		return ret;
@@ -319,6 +335,21 @@ static int daedalus_dmabuf_attach(struct dma_buf *dbuf,
 	return 0;
 }
 
+/*
+ * Unmapping syncs for the CPU by default, which on arm64 invalidates every
+ * line of the buffer, whatever the direction but TO_DEVICE: a display that
+ * drops its import (BIDIRECTIONAL, as DRM maps them) while the daemon writes
+ * the buffer's next picture would discard lines not written back yet. As in
+ * begin_cpu_access, only a DMA_FROM_DEVICE mapping counts as a device's write
+ * the CPU must then see; the others skip the sync.
+ */
+static void daedalus_unmap_attach(struct daedalus_mem_attach *a,
+				  enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(a->dev, &a->sgt, dir,
+			  dir == DMA_FROM_DEVICE ? 0 : DMA_ATTR_SKIP_CPU_SYNC);
+}
+
 static void daedalus_dmabuf_detach(struct dma_buf *dbuf,
 				   struct dma_buf_attachment *dba)
 {
@@ -329,7 +360,7 @@ static void daedalus_dmabuf_detach(struct dma_buf *dbuf,
 	list_del(&a->entry);
 	mutex_unlock(&mem->att_lock);
 	if (a->dir != DMA_NONE)
-		dma_unmap_sgtable(a->dev, &a->sgt, a->dir, 0);
+		daedalus_unmap_attach(a, a->dir);
 	sg_free_table(&a->imp);
 	sg_free_table(&a->sgt);
 	kfree(a);
@@ -369,7 +400,7 @@ static struct sg_table *daedalus_dmabuf_map(struct dma_buf_attachment *dba,
 	a->dir = DMA_NONE;
 	mutex_unlock(&mem->att_lock);
 	if (old != DMA_NONE)
-		dma_unmap_sgtable(a->dev, sgt, old, 0);
+		daedalus_unmap_attach(a, old);
 	/* Mapping does the cache maintenance for the device. */
 	ret = dma_map_sgtable(a->dev, sgt, dir, 0);
 	if (ret)

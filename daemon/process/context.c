@@ -100,10 +100,15 @@ static void finish_job(struct dm_context *ctx, const struct dm_job *job, int r,
 {
 	long ms = ms_since(t0);
 
-	/* clients give a frame about a second (GStreamer) before they give up on the device */
-	if (ms >= 500)
-		dm_warn("ctx %u: job %" PRIu64 " took %ld ms", ctx->id, (uint64_t)job->msg.job_id,
-			ms);
+	/*
+	 * Clients give a frame about a second (GStreamer) before they give up on the device.
+	 * The first few are logged, the rest counted for the close: a stream whose every frame
+	 * is slow (a fence that never signals) must not fill the journal.
+	 */
+	if (ms >= 500 && ctx->slow_jobs++ < DM_SLOW_JOBS_LOGGED)
+		dm_warn("ctx %u: job %" PRIu64 " took %ld ms%s", ctx->id,
+			(uint64_t)job->msg.job_id, ms, ctx->slow_jobs == DM_SLOW_JOBS_LOGGED ?
+			" (the next slow ones are counted for the stream's close)" : "");
 	if (atomic_load(&job->cancelled)) {
 		/*
 		 * Say so: after a timeout the kernel keeps the buffers from the application
@@ -165,7 +170,8 @@ static void reap(struct dm_context *ctx, bool wait)
 		} else if (c == DD_COLLECT_OK && dm_decode_check_written(f, &fail)) {
 			c = DD_COLLECT_FAILED;
 		}
-		dm_decode_finish(ctx, f, c == DD_COLLECT_OK);
+		if (dm_decode_finish(ctx, f, c == DD_COLLECT_OK, &fail))
+			c = DD_COLLECT_FAILED;
 		finish_job(ctx, f->job, c == DD_COLLECT_OK ? 0 : -1, &fail, &f->t0);
 		flight_free(ctx, f);
 	}
@@ -190,7 +196,8 @@ static void drain(struct dm_context *ctx, bool flush)
  * the OUTPUT queue started streaming, 0 skipped when it wraps) whether or not they reach the
  * daemon. A jump means that the jobs in between failed in the kernel without being delivered
  * (withdrawn by the watchdog while the daemon was stopped, no fd left in the daemon, controls
- * the kernel refused): frames the decoder never got, which for VP8 and VP9 spoil the frames
+ * the kernel refused), were refused by the main loop, or were cancelled while queued
+ * (dm_context_cancel()): frames the decoder never got, which for VP8 and VP9 spoil the frames
  * after them even where these name only intact pictures (dd_stream_lost()).
  */
 static void note_sequence(struct dm_context *ctx, const struct dm_job *job)
@@ -199,8 +206,8 @@ static void note_sequence(struct dm_context *ctx, const struct dm_job *job)
 
 	if (ctx->seq_known && seq != want && ctx->stream &&
 	    !(job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START)) {
-		dm_info("ctx %u: jobs %" PRIu32 "..%" PRIu32 " failed in the kernel before they "
-			"reached the daemon: the decoder lacks them", ctx->id, want, seq - 1);
+		dm_info("ctx %u: jobs %" PRIu32 "..%" PRIu32 " failed or were cancelled before "
+			"they reached the decoder: it lacks them", ctx->id, want, seq - 1);
 		dd_stream_lost(ctx->stream, NULL);
 	}
 	ctx->last_seq = seq;
@@ -308,6 +315,9 @@ static void worker_end(struct dm_context *ctx)
 			snprintf(counts + used, sizeof(counts) - used, ")");
 		dm_info("ctx %u: closed after %" PRIu64 " jobs, %" PRIu64 " failed%s", ctx->id,
 			ctx->jobs, ctx->failures, counts);
+		if (ctx->slow_jobs > DM_SLOW_JOBS_LOGGED)
+			dm_info("ctx %u: %" PRIu64 " jobs took 500 ms or more", ctx->id,
+				ctx->slow_jobs);
 	}
 	/* a copy under the lock: the main loop may still push (and count an overlap) */
 	pthread_mutex_lock(&ctx->lock);
@@ -362,14 +372,15 @@ static void probe_start(struct dm_context *ctx)
 {
 	struct timespec until;
 
-	if (!ctx->head || ctx->head->next || ctx->flights || ctx->stopping ||
+	if (!ctx->queue.head || ctx->queue.head->next || ctx->flights || ctx->stopping ||
 	    ctx->svc->bridge->max_inflight < 2 || !dm_grace_should_probe_start(&ctx->grace))
 		return;
 	deadline_in(&until, DM_GRACE_START_NS);
-	while (!ctx->head->next && !ctx->stopping)
+	/* the job may leave the queue meanwhile (a JOB_CANCEL: dm_context_cancel()) */
+	while (ctx->queue.head && !ctx->queue.head->next && !ctx->stopping)
 		if (pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) == ETIMEDOUT)
 			break;
-	if (!ctx->head->next && !ctx->stopping)
+	if (ctx->queue.head && !ctx->queue.head->next && !ctx->stopping)
 		dm_grace_start_alone(&ctx->grace);
 }
 
@@ -443,7 +454,7 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&ctx->lock);
 		/* only this thread changes the flights: the decision holds for the whole wait */
-		if (!ctx->head && !ctx->stopping && ctx->flights && !held_back(ctx) &&
+		if (!ctx->queue.head && !ctx->stopping && ctx->flights && !held_back(ctx) &&
 		    dm_grace_should_wait(&ctx->grace)) {
 			const struct dm_flight *young = ctx->flights;
 
@@ -454,7 +465,7 @@ static void *worker(void *arg)
 							     ns_since(&ctx->flights->t0),
 							     wait_limit(ctx)));
 		}
-		while (!ctx->head && !ctx->stopping) {
+		while (!ctx->queue.head && !ctx->stopping) {
 			if (!ctx->flights) {
 				wait_for_job(ctx);
 			} else if (!wait) {
@@ -462,7 +473,7 @@ static void *worker(void *arg)
 				break;
 			} else if (pthread_cond_timedwait(&ctx->wake, &ctx->lock, &until) ==
 				   ETIMEDOUT) {
-				idle = !ctx->head && !ctx->stopping;
+				idle = !ctx->queue.head && !ctx->stopping;
 				if (idle)
 					dm_grace_timed_out(&ctx->grace);
 				/* the drain shows how long a lone job's decode takes */
@@ -478,15 +489,10 @@ static void *worker(void *arg)
 		 * Counted busy before the start probe's wait: streams that start together
 		 * then see each other when they choose their mode
 		 */
-		if (ctx->head)
+		if (ctx->queue.head)
 			dm_cpu_share_job(ctx->svc->share, &ctx->share, client_depth(ctx), dm_now_ns());
 		probe_start(ctx);
-		job = ctx->head;
-		if (job) {
-			ctx->head = job->next;
-			if (!ctx->head)
-				ctx->tail = &ctx->head;
-		}
+		job = dm_job_queue_take(&ctx->queue);
 		/* in neither list until handle() decides: JOB_CANCEL finds it here */
 		ctx->current = job;
 		share_changed = job && choose_lookahead(ctx);
@@ -552,7 +558,7 @@ struct dm_context *dm_context_new(uint32_t id, const struct dm_services *svc)
 		return NULL;
 	ctx->id = id;
 	ctx->svc = svc;
-	ctx->tail = &ctx->head;
+	dm_job_queue_init(&ctx->queue);
 	ctx->flights_tail = &ctx->flights;
 	dm_grace_init(&ctx->grace);
 	pthread_mutex_init(&ctx->lock, NULL);
@@ -582,16 +588,23 @@ void dm_context_push(struct dm_context *ctx, struct dm_job *job)
 	 * flight; a flight leaves the list before its COMPLETE): the client did not wait for
 	 * it, so waiting for its next job pays (grace.c).
 	 */
-	if (ctx->head || ctx->current || ctx->nflights)
+	if (!dm_job_queue_empty(&ctx->queue) || ctx->current || ctx->nflights)
 		dm_grace_overlap(&ctx->grace);
-	*ctx->tail = job;
-	ctx->tail = &job->next;
+	dm_job_queue_push(&ctx->queue, job);
 	pthread_cond_signal(&ctx->wake);
 	pthread_mutex_unlock(&ctx->lock);
 }
 
-bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id)
+void dm_context_unseen(struct dm_context *ctx, uint32_t flags)
 {
+	pthread_mutex_lock(&ctx->lock);
+	dm_job_queue_unseen(&ctx->queue, flags);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id, bool wait)
+{
+	struct dm_job *dropped = NULL;
 	bool found = false;
 
 	pthread_mutex_lock(&ctx->lock);
@@ -607,13 +620,33 @@ bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id)
 			found = true;
 		}
 	}
-	for (struct dm_job *j = ctx->head; j && !found; j = j->next) {
-		if (j->msg.job_id == job_id) {
-			atomic_store(&j->cancelled, true);
+	/*
+	 * Queued: with WAIT (a timeout) the kernel waits for its COMPLETE, which the worker
+	 * sends. Without, the kernel has finished it already and a COMPLETE gets ENOENT: it
+	 * leaves the queue now. Kept there, a client cycling STREAMOFF and STREAMON while its
+	 * worker is held up (a slow decode, a fence wait) would queue job after job, each
+	 * holding its controls and its buffers' mappings, which the kernel no longer counts.
+	 * The worker learns of it from the gap in the sequence numbers (note_sequence()), and
+	 * a dropped stream start restarts the stream at the job after it.
+	 */
+	if (!found && wait) {
+		struct dm_job *queued = dm_job_queue_find(&ctx->queue, job_id);
+
+		if (queued) {
+			atomic_store(&queued->cancelled, true);
 			found = true;
 		}
+	} else if (!found) {
+		dropped = dm_job_queue_remove(&ctx->queue, job_id);
+		found = dropped != NULL;
 	}
 	pthread_mutex_unlock(&ctx->lock);
+	/* not under ctx->lock: the cache's lock is never taken inside it */
+	if (dropped) {
+		dm_dbg("ctx %u: job %" PRIu64 " dropped from the queue", ctx->id,
+		       (uint64_t)dropped->msg.job_id);
+		dm_job_free(dropped, ctx->svc->cache);
+	}
 	return found;
 }
 

@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "grace.h"
 #include "job.h"
+#include "job_queue.h"
 #include "mem_budget.h"
 
 struct dm_flight;
@@ -45,13 +46,17 @@ static inline uint32_t dm_reason_index(uint32_t reason)
 	return reason < DM_REASONS ? reason : DAEDALUS_REASON_INTERNAL;
 }
 
+/* Lines a stream may log at info or warning level for what each of its frames may cause. */
+#define DM_SLOW_JOBS_LOGGED 3
+#define DM_CHANGES_LOGGED 16
+
 struct dm_context {
 	uint32_t id;
 	const struct dm_services *svc;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct dm_job *head, **tail; /* queued jobs, oldest first */
+	struct dm_job_queue queue; /* jobs not taken by the worker yet */
 	/* the job the worker took off the queue and is submitting (neither queued nor in flight) */
 	struct dm_job *current;
 	/* submitted to the engine, not yet collected, oldest first (the worker changes it) */
@@ -77,6 +82,10 @@ struct dm_context {
 	uint32_t fourcc, width, height;
 	struct dm_mem_claim claim; /* on svc->memory, for the size decoded now */
 	uint64_t jobs, failures;
+	/* jobs that took 500 ms or more (the first DM_SLOW_JOBS_LOGGED are logged) */
+	uint64_t slow_jobs;
+	/* format and memory-claim changes logged at info level (DM_CHANGES_LOGGED at most) */
+	unsigned int changes_logged;
 	/* the last job's sequence number (note_sequence() in context.c), once there is one */
 	uint32_t last_seq;
 	bool seq_known;
@@ -90,8 +99,17 @@ struct dm_context {
 struct dm_context *dm_context_new(uint32_t id, const struct dm_services *svc);
 /* Hands a job to the worker (which completes and frees it). */
 void dm_context_push(struct dm_context *ctx, struct dm_job *job);
-/* JOB_CANCEL: true if the job belongs to this context and is marked. */
-bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id);
+/*
+ * JOB_CANCEL: true if the job belongs to this context. It is marked (the worker completes it
+ * with ERROR), or, when only queued and the kernel waits for no COMPLETE (!wait: the
+ * application's STREAMOFF or close), taken off the queue and freed.
+ */
+bool dm_context_cancel(struct dm_context *ctx, uint64_t job_id, bool wait);
+/*
+ * A job of this context that will never reach its worker (the main loop refused it), with
+ * its DAEDALUS_JOB_FLAG_*: a stream start passes to the next job pushed.
+ */
+void dm_context_unseen(struct dm_context *ctx, uint32_t flags);
 /*
  * Tells the worker to finish the jobs in flight, fail what is still queued, close its stream
  * and end; returns at once. The caller still owns the context: dm_context_reap() frees it.

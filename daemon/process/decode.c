@@ -116,6 +116,20 @@ void dm_decode_close(struct dm_context *ctx)
  * nothing in flight the stream's decoder is closed too, giving its memory to the others, and
  * the next job that fits gets a new decoder, which resumes at a key frame.
  */
+/*
+ * The level of a line about a change of the stream's format or memory claim: info for the
+ * first DM_CHANGES_LOGGED, debug after them (VP9 and AV1 may change size at every frame).
+ */
+static enum dd_log_level change_level(struct dm_context *ctx)
+{
+	if (ctx->changes_logged >= DM_CHANGES_LOGGED)
+		return DD_LOG_DEBUG;
+	if (++ctx->changes_logged == DM_CHANGES_LOGGED)
+		dm_info("ctx %u: its next changes of size or memory claim are logged at debug level",
+			ctx->id);
+	return DD_LOG_INFO;
+}
+
 static int claim_memory(struct dm_context *ctx, const struct dm_job *job, const struct dd_job *dj,
 			struct dm_failure *fail)
 {
@@ -161,8 +175,9 @@ static int claim_memory(struct dm_context *ctx, const struct dm_job *job, const 
 	}
 	if (ctx->claim.owner != DM_OWNER_UNKNOWN)
 		snprintf(user, sizeof(user), " for user %" PRIu32, ctx->claim.owner);
-	dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64 " KiB of the memory budget%s",
-		ctx->id, dd_codec_name(dj->codec), w, h, bytes / 1024, user);
+	dm_log(change_level(ctx), "ctx %u: %s %" PRIu32 "x%" PRIu32 " claims %" PRIu64
+	       " KiB of the memory budget%s", ctx->id, dd_codec_name(dj->codec), w, h,
+	       bytes / 1024, user);
 	return 0;
 }
 
@@ -182,13 +197,23 @@ static unsigned int capture_mappings(const struct dm_job *job, struct dm_mapping
 	return n;
 }
 
-static void sync_end(const struct dm_job *job, struct dm_mapping **cap, unsigned int ncap)
+/*
+ * Ends the job's CPU access to its buffers: -1 if that failed for a CAPTURE buffer, whose
+ * exporter may then not have made the picture written through the mapping visible to the
+ * devices that read the buffer (the job must not say it is good). The OUTPUT buffer was
+ * only read: a failure there changes nothing. Not logged here: a client whose exporter
+ * fails every time would have one line per frame; the job's failure says it, once per stream.
+ */
+static int sync_end(const struct dm_job *job, struct dm_mapping **cap, unsigned int ncap)
 {
+	int r = 0;
+
 	while (ncap--)
 		if (dm_mapping_sync_end(cap[ncap], true))
-			dm_warn("ctx %u: DMA_BUF_SYNC_END on CAPTURE failed", job->msg.ctx_id);
+			r = -1;
 	if (dm_mapping_sync_end(job->output, false))
-		dm_warn("ctx %u: DMA_BUF_SYNC_END on OUTPUT failed", job->msg.ctx_id);
+		dm_dbg("ctx %u: DMA_BUF_SYNC_END on OUTPUT failed", job->msg.ctx_id);
+	return r;
 }
 
 static int sync_failed(struct dm_failure *fail, int err, const char *which, int timeout_ms)
@@ -267,10 +292,10 @@ static void log_format(struct dm_context *ctx, const struct dd_job *dj)
 
 	if (ctx->svc->threads)
 		snprintf(threads, sizeof(threads), "%u", ctx->svc->threads);
-	dm_info("ctx %u: %s %" PRIu32 "x%" PRIu32 " into %s %" PRIu32 "x%" PRIu32
-		", backend %s, threads %s", ctx->id, dd_codec_name(dj->codec), w, h,
-		dd_fourcc_name(dj->dst->fourcc, name), dj->dst->width, dj->dst->height,
-		dd_stream_backend_name(ctx->stream), threads);
+	dm_log(change_level(ctx), "ctx %u: %s %" PRIu32 "x%" PRIu32 " into %s %" PRIu32 "x%"
+	       PRIu32 ", backend %s, threads %s", ctx->id, dd_codec_name(dj->codec), w, h,
+	       dd_fourcc_name(dj->dst->fourcc, name), dj->dst->width, dj->dst->height,
+	       dd_stream_backend_name(ctx->stream), threads);
 }
 /*
  * The kernel marks a reference buffer whose last job failed (DAEDALUS_BUF_FLAG_ERROR): a
@@ -444,14 +469,24 @@ enum dd_collect dm_decode_collect(struct dm_context *ctx, bool wait, uint64_t *c
 	return c;
 }
 
-void dm_decode_finish(struct dm_context *ctx, struct dm_flight *f, bool ok)
+int dm_decode_finish(struct dm_context *ctx, struct dm_flight *f, bool ok,
+		     struct dm_failure *fail)
 {
-	sync_end(f->job, f->cap, f->ncap);
+	int ended = sync_end(f->job, f->cap, f->ncap);
+
 	if (!ok || f->scratch)
-		return;
+		return 0;
+	if (ended) {
+		/* as for memory that went away: the decoder's own picture and state are whole */
+		fail->reason = DAEDALUS_REASON_INTERNAL;
+		return dd_fail_kind(&fail->why, DD_ERR_INPUT_LOST, "DMA_BUF_SYNC_END on its "
+				    "CAPTURE dmabuf failed: the picture may not have reached the "
+				    "devices that read the buffer");
+	}
 	log_format(ctx, &f->dj);
 	dm_dbg("ctx %u: job %" PRIu64 " (sequence %u, ts %" PRIu64 ") decoded", ctx->id,
 	       (uint64_t)f->job->msg.job_id, f->job->msg.sequence, (uint64_t)f->dj.timestamp);
+	return 0;
 }
 
 void dm_decode_sync(struct dm_context *ctx)

@@ -52,8 +52,12 @@ void dm_decode_lost(struct dm_context *ctx, const struct dm_job *job);
  * client, its CAPTURE memory having gone away while it was written (sigbus_guard.h).
  */
 int dm_decode_check_written(const struct dm_flight *f, struct dm_failure *fail);
-/* Ends the dmabuf access of a collected job (ok: its picture is written, for the log). */
-void dm_decode_finish(struct dm_context *ctx, struct dm_flight *f, bool ok);
+/*
+ * Ends the dmabuf access of a collected job (ok: its picture is written, for the log): -1
+ * with *fail filled if an ok job's picture may not have reached its CAPTURE buffer.
+ */
+int dm_decode_finish(struct dm_context *ctx, struct dm_flight *f, bool ok,
+		     struct dm_failure *fail);
 /* Finishes every job in flight without losing references: all collectable at once. */
 void dm_decode_sync(struct dm_context *ctx);
 /* Drops the decoder's state (a restarted stream): jobs in flight fail, still collectable. */

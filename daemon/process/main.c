@@ -116,6 +116,8 @@ static void refuse(struct daemon *d, const struct daedalus_job *msg, const struc
 
 	if (ctx) {
 		quiet = ctx->refusals[reason]++ > 0;
+		/* a refused seek must still reset the decoder: the next job does it */
+		dm_context_unseen(ctx, msg->flags);
 	} else {
 		if (d->refused.ctx != msg->ctx_id || d->refused.reason != reason)
 			d->refused.count = 0;
@@ -211,10 +213,10 @@ static void reap_closing(struct daemon *d)
 	}
 }
 
-static void on_cancel(struct daemon *d, uint64_t job_id)
+static void on_cancel(struct daemon *d, uint64_t job_id, uint32_t flags)
 {
 	for (struct dm_context *ctx = d->contexts; ctx; ctx = ctx->next)
-		if (dm_context_cancel(ctx, job_id)) {
+		if (dm_context_cancel(ctx, job_id, flags & DAEDALUS_CANCEL_FLAG_WAIT)) {
 			dm_dbg("ctx %u: job %llu cancelled by the kernel", ctx->id,
 			       (unsigned long long)job_id);
 			return;
@@ -248,7 +250,7 @@ static int drain_messages(struct daemon *d)
 			on_ctx_gone(d, (uint32_t)msg.u.event.id);
 			break;
 		case DAEDALUS_MSG_JOB_CANCEL:
-			on_cancel(d, msg.u.event.id);
+			on_cancel(d, msg.u.event.id, msg.u.event.flags);
 			break;
 		default:
 			dm_warn("ignoring message of unknown type %u", msg.type);

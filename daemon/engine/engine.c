@@ -510,6 +510,21 @@ static void forget_picture(struct dd_stream *s, const uint64_t *ts)
 		s->ops->forget(s->bs, ts);
 }
 
+/*
+ * An access rule (H.264's) learns of a failure in decoding order: the jobs still in flight
+ * before a job that fails at its submit, or that the caller says is lost, are finished
+ * first (a failure found when a job is finalized is in order already). Their verdicts come in later otherwise, and an I picture
+ * among them would be taken for an access point after the failure, excusing the failed
+ * picture it precedes (its successors, which may predict from it, would be decoded against
+ * the picture libavcodec makes up for the missing one, without an error). The synchronous
+ * path sees this order by itself; with frames in flight it costs a drain, on failures only.
+ */
+static void access_in_order(struct dd_stream *s)
+{
+	if (s->codec_state && s->pend_final < s->pend_count)
+		dd_stream_sync(s);
+}
+
 /* seq: the job's position (head_seq numbering), for a chained codec. */
 static void record_failure(struct dd_stream *s, uint64_t ts, const struct dd_expectation *x,
 			   uint64_t seq)
@@ -529,6 +544,8 @@ void dd_stream_forget(struct dd_stream *s, uint64_t ts)
 
 void dd_stream_lost(struct dd_stream *s, const uint64_t *ts)
 {
+	if (ts)
+		access_in_order(s);
 	forget_picture(s, ts);
 	if (ts && s->codec_state) {
 		struct dd_expectation none = { 0 };
@@ -550,6 +567,9 @@ static void record_success(struct dd_stream *s, const struct dd_job *job,
 		s->probs_unset = false;
 	if (s->codec_state)
 		s->codec_ops->access->decoded(s->codec_state, job, x, &s->refs);
+	/* the live references: the last pictures the bounded set would forget */
+	for (unsigned int i = 0; i < x->num_refs; i++)
+		dd_ref_set_touch(&s->refs, x->ref_ts[i]);
 	dd_ref_set_add(&s->refs, job->timestamp);
 	if (got->width != s->last_width || got->height != s->last_height ||
 	    got->bit_depth != s->last_depth) {
@@ -905,6 +925,7 @@ fail:
 	/* whatever the checks or the library made of what they read, as in finalize() */
 	if (bitstream_lost(job))
 		input_lost(err);
+	access_in_order(s);
 	record_failure(s, job->timestamp, &e->x, s->head_seq + s->pend_count);
 	return -1;
 }

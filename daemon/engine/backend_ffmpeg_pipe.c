@@ -194,16 +194,22 @@ static void pipe_complete(struct dd_backend_stream *s, uintptr_t tag, int sent, 
 		c->tag = 0;
 	}
 	pthread_mutex_unlock(&s->capture_lock);
-	if (!j) {
+	if (j) {
+		ret = ff_sent_status(s, sent, received, &j->res.err);
+		if (s->codec == DD_CODEC_H264)
+			j->res.ret = ff_finish_h264(s, j->job, j->fields, ret, &j->res.out,
+						    &j->res.err);
+		else
+			j->res.ret = ff_finish_vpx(s, j->job, ret, &j->res.out, &j->res.err);
+		j->done = true;
+	} else {
 		lib->av_frame_unref(s->captured);
-		return;
 	}
-	ret = ff_sent_status(s, sent, received, &j->res.err);
-	if (s->codec == DD_CODEC_H264)
-		j->res.ret = ff_finish_h264(s, j->job, j->fields, ret, &j->res.out, &j->res.err);
-	else
-		j->res.ret = ff_finish_vpx(s, j->job, ret, &j->res.out, &j->res.err);
-	j->done = true;
+	/*
+	 * This packet's line only: ff_finish_h264() also runs for the jobs decoded one frame
+	 * at a time after a switch (SYNC), which must not fail for a line a PIPE packet logged
+	 */
+	s->av_error[0] = '\0';
 }
 
 /*

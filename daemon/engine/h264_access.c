@@ -46,8 +46,7 @@ static bool unknown_ref(const struct dd_h264_access *a, const struct dd_expectat
 		return false;
 	/*
 	 * A picture that failed since the access point: known exactly, also when the set of
-	 * decoded pictures has overflowed and says yes to everything (4096 pictures after the
-	 * last IDR, an open-GOP or intra-refresh stream).
+	 * decoded pictures says yes to everything (its allocation failed).
 	 */
 	if (dd_ref_set_holds(&a->bad, ts))
 		return true;

@@ -7,20 +7,21 @@ void dd_ref_set_init(struct dd_ref_set *set)
 {
 	*set = (struct dd_ref_set){ 0 };
 	set->ts = malloc(DD_REF_SET_CAPACITY * sizeof(*set->ts));
-	set->alloc_failed = !set->ts;
+	set->used = malloc(DD_REF_SET_CAPACITY * sizeof(*set->used));
+	set->alloc_failed = !set->ts || !set->used;
 }
 
 void dd_ref_set_free(struct dd_ref_set *set)
 {
 	free(set->ts);
+	free(set->used);
 	set->ts = NULL;
+	set->used = NULL;
 }
 
 void dd_ref_set_clear(struct dd_ref_set *set)
 {
 	set->count = 0;
-	set->next = 0;
-	set->overflowed = false;
 }
 
 static int find(const struct dd_ref_set *set, uint64_t ts)
@@ -31,17 +32,40 @@ static int find(const struct dd_ref_set *set, uint64_t ts)
 	return -1;
 }
 
+/* The entry least recently added or named: the one a full set forgets. */
+static unsigned int least_used(const struct dd_ref_set *set)
+{
+	unsigned int oldest = 0;
+
+	for (unsigned int i = 1; i < set->count; i++)
+		if (set->used[i] < set->used[oldest])
+			oldest = i;
+	return oldest;
+}
+
 void dd_ref_set_add(struct dd_ref_set *set, uint64_t ts)
 {
-	if (set->alloc_failed || find(set, ts) >= 0)
+	int i;
+
+	if (set->alloc_failed)
 		return;
-	if (set->count < DD_REF_SET_CAPACITY) {
-		set->ts[set->count++] = ts;
-		return;
+	i = find(set, ts);
+	if (i < 0) {
+		i = set->count < DD_REF_SET_CAPACITY ? (int)set->count++ : (int)least_used(set);
+		set->ts[i] = ts;
 	}
-	set->overflowed = true;
-	set->ts[set->next] = ts;
-	set->next = (set->next + 1) % DD_REF_SET_CAPACITY;
+	set->used[i] = ++set->clock;
+}
+
+void dd_ref_set_touch(struct dd_ref_set *set, uint64_t ts)
+{
+	int i;
+
+	if (set->alloc_failed)
+		return;
+	i = find(set, ts);
+	if (i >= 0)
+		set->used[i] = ++set->clock;
 }
 
 void dd_ref_set_remove(struct dd_ref_set *set, uint64_t ts)
@@ -53,15 +77,15 @@ void dd_ref_set_remove(struct dd_ref_set *set, uint64_t ts)
 	i = find(set, ts);
 	if (i < 0)
 		return;
-	/* order does not matter, except for the ring position once full */
-	set->ts[i] = set->ts[--set->count];
-	if (set->next > set->count)
-		set->next = 0;
+	/* order does not matter: the last entry takes its place */
+	set->count--;
+	set->ts[i] = set->ts[set->count];
+	set->used[i] = set->used[set->count];
 }
 
 bool dd_ref_set_contains(const struct dd_ref_set *set, uint64_t ts)
 {
-	return set->alloc_failed || set->overflowed || find(set, ts) >= 0;
+	return set->alloc_failed || find(set, ts) >= 0;
 }
 
 bool dd_ref_set_holds(const struct dd_ref_set *set, uint64_t ts)
@@ -71,14 +95,12 @@ bool dd_ref_set_holds(const struct dd_ref_set *set, uint64_t ts)
 
 bool dd_ref_set_empty(const struct dd_ref_set *set)
 {
-	return !set->count && !set->overflowed;
+	return !set->count;
 }
 
 void dd_ref_set_move_all(struct dd_ref_set *from, struct dd_ref_set *to)
 {
 	for (unsigned int i = 0; i < from->count; i++)
 		dd_ref_set_add(to, from->ts[i]);
-	if (from->overflowed)
-		to->overflowed = true;
 	dd_ref_set_clear(from);
 }

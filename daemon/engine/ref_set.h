@@ -7,8 +7,11 @@
  * fail instead of showing pictures predicted from the wrong references.
  *
  * A keyframe refreshes every reference slot in VP8 and VP9, so this set is a superset of
- * the live references. It is bounded; once full it forgets the oldest entries and stops
- * failing unknown references (a missing entry then proves nothing).
+ * the live references. It is bounded: once full, an addition forgets the entry least
+ * recently added or named (dd_ref_set_touch(), for every reference of each decoded
+ * picture), which no live reference is, as each picture names them all (H.264's DPB, VP8's
+ * and VP9's slots). It fails closed: a stream thousands of pictures past its last key frame
+ * (WebRTC sends them on demand) still has its dropped references caught.
  */
 #ifndef DAEDALUS_REF_SET_H
 #define DAEDALUS_REF_SET_H
@@ -20,9 +23,9 @@
 
 struct dd_ref_set {
 	uint64_t *ts;
+	uint64_t *used; /* the clock when each entry was last added or named */
+	uint64_t clock;
 	unsigned int count;
-	unsigned int next; /* ring position once full */
-	bool overflowed;
 	bool alloc_failed; /* then nothing can be checked: every lookup succeeds */
 };
 
@@ -31,8 +34,10 @@ void dd_ref_set_free(struct dd_ref_set *set);
 void dd_ref_set_clear(struct dd_ref_set *set);
 void dd_ref_set_add(struct dd_ref_set *set, uint64_t ts);
 void dd_ref_set_remove(struct dd_ref_set *set, uint64_t ts);
+/* A decoded picture named ts as a reference: it is the last the set would forget. */
+void dd_ref_set_touch(struct dd_ref_set *set, uint64_t ts);
 bool dd_ref_set_contains(const struct dd_ref_set *set, uint64_t ts);
-/* Exact membership: false for what a full set forgot (only a positive answer means anything). */
+/* Membership without the allocation failure's yes to everything. */
 bool dd_ref_set_holds(const struct dd_ref_set *set, uint64_t ts);
 bool dd_ref_set_empty(const struct dd_ref_set *set);
 /* Adds every entry of from to to, and empties from. */

@@ -365,9 +365,12 @@ static void test_ref_set(void)
 	for (uint64_t i = 0; i < DD_REF_SET_CAPACITY; i++)
 		dd_ref_set_add(&s, i);
 	CHECK(dd_ref_set_contains(&s, 7) && !dd_ref_set_contains(&s, DD_REF_SET_CAPACITY));
-	/* once full it forgets, so it must stop rejecting */
+	/* once full it forgets the entry least recently added or named, and still rejects */
+	dd_ref_set_touch(&s, 0);
 	dd_ref_set_add(&s, DD_REF_SET_CAPACITY);
-	CHECK(dd_ref_set_contains(&s, 1u << 30));
+	CHECK(!dd_ref_set_contains(&s, 1u << 30));
+	CHECK(dd_ref_set_contains(&s, 0) && !dd_ref_set_contains(&s, 1));
+	CHECK(dd_ref_set_contains(&s, DD_REF_SET_CAPACITY));
 	dd_ref_set_clear(&s);
 	CHECK(!dd_ref_set_contains(&s, 7));
 	dd_ref_set_free(&s);

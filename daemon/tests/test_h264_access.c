@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The H.264 access rules (h264_access.c) when the engine's set of decoded pictures has
- * overflowed, as it does 4096 pictures after the last IDR of an open-GOP stream: it then
- * says "decoded" to every timestamp, and a picture that failed must still not be usable as
- * a reference. And the empty DPB of a picture with P or B slices: allowed only first after a
- * flush (an intra-refresh recovery point the client resumed at).
+ * The H.264 access rules (h264_access.c) when the engine's set of decoded pictures is full,
+ * as it is 4096 pictures after the last IDR of an open-GOP stream: it forgets the pictures
+ * least recently named, never a live reference, and still fails a picture that names one it
+ * forgot or never decoded (it used to say "decoded" to everything once full); a picture that
+ * failed is never usable as a reference. And the empty DPB of a picture with P or B slices:
+ * allowed only first after a flush (an intra-refresh recovery point the client resumed at).
  */
 #include <stdio.h>
 #include <string.h>
@@ -89,10 +90,25 @@ int main(void)
 	CHECK(check_p(&a, &decoded, 11000, 99000, &err) == -1,
 	      "a P picture predicted from a picture never decoded passed");
 
-	/* past the set's capacity: every timestamp counts as decoded from now on */
-	for (ts = 11; ts <= DD_REF_SET_CAPACITY + 20; ts++)
+	/*
+	 * Past the set's capacity, each picture naming 5000 and 6000 (the live references, as
+	 * engine.c's record_success() touches them): the others are forgotten first
+	 */
+	for (ts = 11; ts <= DD_REF_SET_CAPACITY + 20; ts++) {
+		dd_ref_set_touch(&decoded, 5000);
+		dd_ref_set_touch(&decoded, 6000);
 		dd_ref_set_add(&decoded, ts * 1000);
-	CHECK(dd_ref_set_contains(&decoded, 99000), "the full set still answers exactly");
+	}
+	CHECK(!dd_ref_set_contains(&decoded, 12345), "the full set says yes to a picture never "
+	      "decoded");
+	CHECK(!dd_ref_set_contains(&decoded, 2000), "the full set still holds the picture least "
+	      "recently named");
+	CHECK(check_p(&a, &decoded, 9999000, 2000, &err) == -1,
+	      "with the decoded set full, a P picture predicted from a forgotten picture passed");
+	CHECK(dd_ref_set_contains(&decoded, 6000) && dd_ref_set_contains(&decoded, 5000),
+	      "the full set forgot a live reference");
+	CHECK(dd_ref_set_contains(&decoded, (DD_REF_SET_CAPACITY + 20) * 1000),
+	      "the full set lacks the picture added last");
 	/* picture 5000 decoded again, and failed this time */
 	dd_ref_set_remove(&decoded, 5000);
 	dd_h264_access_failed(&a, 5000, false);

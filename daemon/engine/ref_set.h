@@ -9,9 +9,12 @@
  * A keyframe refreshes every reference slot in VP8 and VP9, so this set is a superset of
  * the live references. It is bounded: once full, an addition forgets the entry least
  * recently added or named (dd_ref_set_touch(), for every reference of each decoded
- * picture), which no live reference is, as each picture names them all (H.264's DPB, VP8's
- * and VP9's slots). It fails closed: a stream thousands of pictures past its last key frame
- * (WebRTC sends them on demand) still has its dropped references caught.
+ * picture). H.264's DPB and VP8's three slots name every live reference with each picture,
+ * so none is forgotten; a VP9 frame names the three of its eight slots it uses, so a slot
+ * left unnamed for 4096 pictures and then named fails (until the next key frame: a key
+ * frame request, never a wrong picture). It fails closed: a stream thousands of pictures
+ * past its last key frame (WebRTC sends them on demand) still has its dropped references
+ * caught.
  */
 #ifndef DAEDALUS_REF_SET_H
 #define DAEDALUS_REF_SET_H

@@ -225,15 +225,22 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	enum dd_codec codec;
 
 	note_sequence(ctx, job);
+	/*
+	 * A restarted stream (a seek): nothing from before it applies, whatever becomes of
+	 * this job (cancelled, refused, failed before the decoder saw it); what is in flight
+	 * finishes first
+	 */
+	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
+		if (ctx->flights)
+			drain(ctx, true);
+		else
+			dm_decode_flush(ctx);
+	}
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
 		       (uint64_t)job->msg.job_id);
 		/* never decoded: jobs that name its timestamp fail, VP8/VP9 until a key frame */
-		if (ctx->stream) {
-			uint64_t ts = job->msg.capture.timestamp;
-
-			dd_stream_lost(ctx->stream, &ts);
-		}
+		dm_decode_lost(ctx, job);
 		/* the kernel waits for this answer before it returns the buffers */
 		complete(ctx->svc, job, DAEDALUS_STATUS_ERROR, DAEDALUS_REASON_CANCELLED);
 		return false;
@@ -245,10 +252,8 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 		return false;
 	}
 	ctx->jobs++;
-	/* a restarted stream or another codec: what is in flight finishes first */
-	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START)
-		drain(ctx, true);
-	else if (ctx->flights && (!dm_job_codec(job, &codec) || codec != ctx->codec))
+	/* another codec: what is in flight finishes first */
+	if (ctx->flights && (!dm_job_codec(job, &codec) || codec != ctx->codec))
 		drain(ctx, false);
 	f = calloc(1, sizeof(*f));
 	if (!f) {

@@ -338,8 +338,18 @@ void dm_decode_lost(struct dm_context *ctx, const struct dm_job *job)
 {
 	uint64_t ts = job->msg.capture.timestamp;
 
-	if (ctx->stream)
-		dd_stream_lost(ctx->stream, &ts);
+	if (!ctx->stream)
+		return;
+	/*
+	 * The engine may finish the jobs in flight first (H.264: their verdicts come before
+	 * this loss, in decoding order): a call into the decoder, watched by the hang check,
+	 * writing only pictures that still have their buffers
+	 */
+	for (struct dm_flight *o = ctx->flights; o; o = o->next)
+		dm_decode_shield(o);
+	call_begins(ctx);
+	dd_stream_lost(ctx->stream, &ts);
+	call_ends(ctx);
 }
 
 static int lost(struct dm_context *ctx, const struct dm_job *job)
@@ -374,13 +384,8 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	 */
 	dd_stream_set_memory_limit(ctx->stream, !ctx->svc->memory->limit ? 0 :
 				   ctx->claim.bytes ? ctx->claim.bytes : 1);
-	/* the application restarted the stream (a seek): nothing from before it applies */
-	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
-		call_begins(ctx);
-		dd_stream_flush(ctx->stream);
-		call_ends(ctx);
-		dm_dbg("ctx %u: stream (re)started, decoder state dropped", ctx->id);
-	} else if (opened) {
+	/* a restarted stream (a seek) was flushed already (handle() in context.c) */
+	if (opened && !(job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START)) {
 		/*
 		 * A decoder new to a stream the client started earlier (this daemon restarted,
 		 * or the decoder was closed to give its memory back): it lacks every frame
@@ -504,6 +509,7 @@ void dm_decode_flush(struct dm_context *ctx)
 		call_begins(ctx);
 		dd_stream_flush(ctx->stream);
 		call_ends(ctx);
+		dm_dbg("ctx %u: decoder state dropped", ctx->id);
 	}
 }
 

@@ -232,13 +232,18 @@ static int daedalus_release(struct file *file)
 	return 0;
 }
 
-/* Not while a REQBUFS or CREATE_BUFS allocates: see &daedalus_ctx.alloc_lock. */
+/*
+ * Not while a REQBUFS or CREATE_BUFS allocates: see &daedalus_ctx.alloc_lock.
+ * Interruptible: a large allocation can take a while, and the caller holds
+ * its mm's mmap_lock for writing meanwhile.
+ */
 static int daedalus_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 	int ret;
 
-	mutex_lock(&ctx->alloc_lock);
+	if (mutex_lock_interruptible(&ctx->alloc_lock))
+		return -ERESTARTSYS;
 	ret = v4l2_m2m_fop_mmap(file, vma);
 	mutex_unlock(&ctx->alloc_lock);
 	return ret;

@@ -513,11 +513,12 @@ static void forget_picture(struct dd_stream *s, const uint64_t *ts)
 /*
  * An access rule (H.264's) learns of a failure in decoding order: the jobs still in flight
  * before a job that fails at its submit, or that the caller says is lost, are finished
- * first (a failure found when a job is finalized is in order already). Their verdicts come in later otherwise, and an I picture
- * among them would be taken for an access point after the failure, excusing the failed
- * picture it precedes (its successors, which may predict from it, would be decoded against
- * the picture libavcodec makes up for the missing one, without an error). The synchronous
- * path sees this order by itself; with frames in flight it costs a drain, on failures only.
+ * first (a failure found when a job is finalized is in order already). Their verdicts come
+ * in later otherwise, and an I picture among them would be taken for an access point after
+ * the failure, excusing the failed picture it precedes (its successors, which may predict
+ * from it, would be decoded against the picture libavcodec makes up for the missing one,
+ * without an error). The synchronous path sees this order by itself; with frames in flight
+ * it costs a drain, on failures only.
  */
 static void access_in_order(struct dd_stream *s)
 {

@@ -106,17 +106,6 @@ void dm_decode_close(struct dm_context *ctx)
 }
 
 /*
- * The stream's claim on the decoders' memory for the job (mem_budget.h), before its decoder
- * sees the picture. The size is the coded size, but no larger than the CAPTURE picture: the
- * engine refuses a larger one before the library allocates anything, and the client pays
- * for its CAPTURE buffers itself (its memory cgroup), so a request cannot claim more than
- * its buffers show. A decoder keeps its largest pictures (VP9 and AV1 references of another
- * size, VP8 inter frames that carry no size), so its claim only grows; a new decoder (a new
- * codec, or after a refusal) starts afresh. A claim that does not fit fails the job; with
- * nothing in flight the stream's decoder is closed too, giving its memory to the others, and
- * the next job that fits gets a new decoder, which resumes at a key frame.
- */
-/*
  * The level of a line about a change of the stream's format or memory claim: info for the
  * first DM_CHANGES_LOGGED, debug after them (VP9 and AV1 may change size at every frame).
  */
@@ -130,6 +119,17 @@ static enum dd_log_level change_level(struct dm_context *ctx)
 	return DD_LOG_INFO;
 }
 
+/*
+ * The stream's claim on the decoders' memory for the job (mem_budget.h), before its decoder
+ * sees the picture. The size is the coded size, but no larger than the CAPTURE picture: the
+ * engine refuses a larger one before the library allocates anything, and the client pays
+ * for its CAPTURE buffers itself (its memory cgroup), so a request cannot claim more than
+ * its buffers show. A decoder keeps its largest pictures (VP9 and AV1 references of another
+ * size, VP8 inter frames that carry no size), so its claim only grows; a new decoder (a new
+ * codec, or after a refusal) starts afresh. A claim that does not fit fails the job; with
+ * nothing in flight the stream's decoder is closed too, giving its memory to the others, and
+ * the next job that fits gets a new decoder, which resumes at a key frame.
+ */
 static int claim_memory(struct dm_context *ctx, const struct dm_job *job, const struct dd_job *dj,
 			struct dm_failure *fail)
 {

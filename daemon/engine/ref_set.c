@@ -57,11 +57,16 @@ void dd_ref_set_add(struct dd_ref_set *set, uint64_t ts)
 	set->used[i] = ++set->clock;
 }
 
+/*
+ * Only once full: until then nothing is forgotten, and the live references a picture names
+ * are stamped before the addition that first forgets (record_success() touches them first),
+ * so the add order is recency enough. Saves a search of the set per reference per picture.
+ */
 void dd_ref_set_touch(struct dd_ref_set *set, uint64_t ts)
 {
 	int i;
 
-	if (set->alloc_failed)
+	if (set->alloc_failed || set->count < DD_REF_SET_CAPACITY)
 		return;
 	i = find(set, ts);
 	if (i >= 0)

@@ -177,11 +177,17 @@ static void reap(struct dm_context *ctx, bool wait)
 	}
 }
 
-/* Finishes every job in flight (sync, or flush: a restarted stream) and collects them. */
+/*
+ * Finishes every job in flight (sync) and collects them; or, for a restarted stream (flush),
+ * drops the decoder's state, what is in flight included.
+ */
 static void drain(struct dm_context *ctx, bool flush)
 {
-	if (!ctx->flights)
+	if (!ctx->flights) {
+		if (flush)
+			dm_decode_flush(ctx);
 		return;
+	}
 	for (struct dm_flight *f = ctx->flights; f; f = f->next)
 		dm_decode_shield(f);
 	if (flush)
@@ -230,12 +236,8 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	 * this job (cancelled, refused, failed before the decoder saw it); what is in flight
 	 * finishes first
 	 */
-	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
-		if (ctx->flights)
-			drain(ctx, true);
-		else
-			dm_decode_flush(ctx);
-	}
+	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START)
+		drain(ctx, true);
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
 		       (uint64_t)job->msg.job_id);

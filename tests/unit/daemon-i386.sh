@@ -18,14 +18,9 @@ dir=build/i386/daemon
 QEMU=/usr/bin/qemu-i386-static
 [ -x "$QEMU" ] || { echo "FAIL: no $QEMU (scripts/install-host-deps installs qemu-user-static)"; exit 1; }
 eval "$(scripts/testbed env)" || exit 1
-scripts/testbed chroot -- /bin/bash -c "
-	set -e
-	grep -qs meson-cross-i386 $dir/meson-private/cmd_line.txt || rm -rf $dir
-	[ -f $dir/build.ninja ] || meson setup --buildtype=debugoptimized \
-		--cross-file scripts/testbed.d/meson-cross-i386.ini $dir daemon >/dev/null
-	ninja -C $dir >/dev/null
-	meson introspect $dir --tests >$dir/tests.json
-" || { echo "FAIL: the i386 build"; echo "daemon-i386: FAIL"; exit 1; }
+{ scripts/build daemon i386 >/dev/null &&
+	scripts/testbed chroot -- /bin/bash -c "meson introspect $dir --tests >$dir/tests.json"; } ||
+	{ echo "FAIL: the i386 build"; echo "daemon-i386: FAIL"; exit 1; }
 python3 - "$QEMU" "$ROOTFS" "$CK/$dir" <<'PY'
 import json, os, subprocess, sys, time
 

@@ -28,7 +28,9 @@
  *  - results come out of collect() strictly in submission order, each naming its cookie;
  *    a job that fails after submit() returned 0 comes out failed (err filled);
  *  - sync() finishes every submitted job without dropping the decoder's references;
- *  - flush() fails every job not collected yet (they still come out of collect()).
+ *  - flush() fails every job not collected yet (they still come out of collect());
+ *  - a backend that has to drop its decoder state on its own fails the jobs in flight with
+ *    dd_backend_result.reset set.
  */
 #ifndef DAEDALUS_BACKEND_H
 #define DAEDALUS_BACKEND_H
@@ -53,6 +55,12 @@ struct dd_decoded {
 struct dd_backend_result {
 	uint64_t cookie;
 	int ret; /* 0, or -1 with err filled */
+	/*
+	 * With ret -1: the backend dropped its decoder state with this job (it lost count of
+	 * the jobs in its decoder and flushed it). Every picture decoded before is gone; the
+	 * jobs after it decode as after pictures lost, so nothing may predict from them.
+	 */
+	bool reset;
 	struct dd_decoded out;
 	struct dd_error err;
 };

@@ -213,8 +213,82 @@ static void pipe_complete(struct dd_backend_stream *s, uintptr_t tag, int sent, 
 }
 
 /*
+ * Whether an error avcodec_send_packet() returned for packet tag may have come before the
+ * packet reached a frame thread. Such a send leaves libavcodec with one packet fewer in
+ * flight than counted here, collecting nothing: the packet completed T - 1 sends later would
+ * be one still being decoded, its picture half written. From FFmpeg 7.1's decode.c and
+ * pthread_frame.c, the errors before a thread takes the packet are allocations (the
+ * packet's copy, its properties, the user and thread context updates: ENOMEM) and the
+ * bitstream filters' (none for H.264 and VP8; VP9's superframe split: EINVAL, ENOMEM). Once
+ * a thread took it, the send returns the verdict on the packet it collects: what the
+ * decoders return for damaged data (AVERROR_INVALIDDATA), or ENOMEM when the stream's
+ * picture memory limit refused that packet's picture in its worker (its capture slot says
+ * so). H.264's update_thread_context returns INVALIDDATA before a thread takes the packet
+ * only for reference marking errors under AV_EF_EXPLODE, which PIPE mode leaves off
+ * (backend_ffmpeg.c), and for parameter sets the checks refuse first (h264_check.c).
+ */
+static bool send_may_have_missed(struct dd_backend_stream *s, uintptr_t tag, int sent)
+{
+	uintptr_t collected = tag - (s->frame_threads - 1);
+	struct ff_capture *c = &s->cap[collected % FF_CAPTURE_SLOTS];
+	bool refused;
+
+	if (sent >= 0)
+		return false;
+	/* the first T - 1 sends collect nothing: an error is the send's own */
+	if (tag < s->frame_threads)
+		return true;
+	if (sent == AVERROR_INVALIDDATA)
+		return false;
+	if (sent != AVERROR(ENOMEM))
+		return true;
+	pthread_mutex_lock(&s->capture_lock);
+	refused = c->tag == collected && c->refused;
+	pthread_mutex_unlock(&s->capture_lock);
+	return !refused;
+}
+
+/*
+ * After a send that may have missed (above): libavcodec's count of packets in flight is
+ * unknown, so the decoder is flushed (which waits for every frame thread) and every job in
+ * flight fails, marked reset: the engine then forgets every picture decoded before (as for
+ * pictures lost), so nothing predicts from them. Which packet libavcodec failed is unknown:
+ * the oldest job carries its error, the others say they went with it. Held H.264 slices
+ * stay (a filler's send may be the one that failed, and the slices wait for a job still to
+ * come), as do the parameter sets the packet writer remembers: the flush keeps libavcodec's.
+ */
+static void pipe_reset(struct dd_backend_stream *s, int sent)
+{
+	struct dd_error first = { "", DD_ERR_DATA };
+	bool named = false;
+
+	s->be->lib.avcodec_flush_buffers(s->ctx);
+	s->be->lib.av_frame_unref(s->captured);
+	/* a first field's picture: its second field decodes alone after the flush */
+	s->be->lib.av_frame_unref(s->kept);
+	ff_sent_status(s, sent, AVERROR(EAGAIN), &first);
+	for (unsigned int i = 0; i < s->q_count; i++) {
+		struct ff_async_job *j = q_at(s, i);
+
+		if (j->done)
+			continue;
+		if (!named)
+			j->res.err = first;
+		else
+			dd_fail_kind(&j->res.err, DD_ERR_REFERENCE, "the decoder was flushed while "
+				     "this frame was in flight: %s", first.msg);
+		named = true;
+		j->res.ret = -1;
+		j->res.reset = true;
+		j->done = true;
+	}
+	ff_pipe_restart(s);
+}
+
+/*
  * Sends one packet under the next packet number, drains the output, and completes the
- * packet sent T - 1 before it. -1 only when the packet cannot be sent at all.
+ * packet sent T - 1 before it (or, after an error that leaves the count in doubt, every
+ * packet in flight: pipe_reset(), and 1). -1 only when the packet cannot be sent at all.
  */
 static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t size)
 {
@@ -244,9 +318,7 @@ static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t si
 	 * The packet reaches a frame thread during this send, together with this opaque: the
 	 * previous drain left libavcodec nothing buffered, so the send submits it at once (VP9
 	 * superframes that could leave frames waiting are refused by the check, vpx_check.c).
-	 * Not handled: a send that fails before the packet reaches a thread (an allocation in
-	 * libavcodec failed) still counts as a turn, so with three or more frame threads the
-	 * packets in flight complete one turn early until T - 1 more sends.
+	 * A send that fails before the packet reaches a thread: pipe_reset().
 	 */
 	c->ref.tag = tag;
 	s->ctx->opaque = &c->ref;
@@ -262,6 +334,10 @@ static int pipe_send(struct dd_backend_stream *s, const uint8_t *data, size_t si
 	s->pkt->opaque = NULL;
 #endif
 
+	if (send_may_have_missed(s, tag, sent)) {
+		pipe_reset(s, sent);
+		return 1;
+	}
 	if (tag >= s->frame_threads)
 		pipe_complete(s, tag - (s->frame_threads - 1), sent, received);
 	return 0;
@@ -342,12 +418,18 @@ int ff_pipe_submit(struct dd_backend_stream *s, const struct dd_job *job, uint64
 			return 0;
 		}
 		ret = pipe_send(s, s->h264.data, s->h264.len);
+		/*
+		 * A reset: the packet may never have reached libavcodec, nor the parameter
+		 * sets in it, which the next packet then carries again
+		 */
+		if (ret > 0)
+			dd_h264_packet_reset(&s->h264);
 		dd_h264_packet_clear(&s->h264);
 	} else {
 		s->vpx_header = job->bitstream[0];
 		ret = pipe_send(s, job->bitstream, job->bitstream_size);
 	}
-	if (ret) {
+	if (ret < 0) {
 		s->sent--;
 		s->q_count--;
 		return dd_fail(err, "bitstream of %zu bytes is too large", job->bitstream_size);
@@ -355,19 +437,28 @@ int ff_pipe_submit(struct dd_backend_stream *s, const struct dd_job *job, uint64
 	return 0;
 }
 
-void ff_pipe_sync(struct dd_backend_stream *s)
+/* The newest packet in flight, 0 if none. */
+static uintptr_t last_in_flight(const struct dd_backend_stream *s)
 {
 	uintptr_t last = 0;
 
-	if (!s->frame_threads)
-		return;
 	for (unsigned int i = 0; i < s->q_count; i++) {
 		const struct ff_async_job *j = q_at(s, i);
 
 		if (!j->done && j->tag > last)
 			last = j->tag;
 	}
-	while (last && s->sent < last + s->frame_threads - 1)
+	return last;
+}
+
+void ff_pipe_sync(struct dd_backend_stream *s)
+{
+	uintptr_t last;
+
+	if (!s->frame_threads)
+		return;
+	/* a filler whose send reset the decoder (pipe_reset()) leaves nothing in flight */
+	while ((last = last_in_flight(s)) && s->sent < last + s->frame_threads - 1)
 		send_filler(s);
 }
 

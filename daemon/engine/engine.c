@@ -49,6 +49,8 @@ struct dd_pending {
 	bool access_later;
 	/* dd_job.bitstream_lost was set once the bitstream had been read */
 	bool input_lost;
+	/* the backend dropped its decoder state with this job (dd_backend_result.reset) */
+	bool reset;
 	int ret;
 	struct dd_decoded got;
 	struct dd_error err;
@@ -625,6 +627,20 @@ static int input_lost(struct dd_error *err)
 			    "it was read");
 }
 
+/*
+ * The backend flushed its decoder with the job at seq (dd_backend_result.reset): the
+ * pictures decoded before are gone from it, though the client's buffers still hold them.
+ * As for pictures lost (a daemon restart): later jobs that name them fail, H.264 resumes at
+ * the next access point, a chained codec at the next key frame. Not a flush for the codec's
+ * access rules: the client did not reset its references.
+ */
+static void decoder_was_reset(struct dd_stream *s, uint64_t seq)
+{
+	dd_ref_set_clear(&s->refs);
+	forget_picture(s, NULL);
+	mark_broken(s, seq, NULL);
+}
+
 /* The post-decode checks and the reference bookkeeping of a finished job, in order. */
 static void finalize(struct dd_stream *s, unsigned int i)
 {
@@ -659,6 +675,8 @@ static void finalize(struct dd_stream *s, unsigned int i)
 		ret = dd_fail(err, "controls say profile %d, decoder found %d", x->profile,
 			      got->profile);
 	e->ret = ret;
+	if (e->reset)
+		decoder_was_reset(s, s->head_seq + i);
 	if (ret) {
 		record_failure(s, e->job->timestamp, x, s->head_seq + i);
 		doom_dependents(s, i);
@@ -690,6 +708,7 @@ static bool pull(struct dd_stream *s, bool wait)
 	e = pending_at(s, (unsigned int)(res.cookie - s->head_seq));
 	e->finished = true;
 	e->ret = res.ret;
+	e->reset = res.ret && res.reset;
 	e->got = res.out;
 	e->err = res.err;
 	return true;

@@ -70,7 +70,16 @@
  *                    stopped, or cancelled before it started); the client's slots follow the
  *                    bitstream as after any failed job. Later jobs may fail until the next
  *                    keyframe (run_clips.py --shown-exact: none may show a wrong picture)
+ *   --corrupt N:refused  job N's packet is refused by libavcodec before a frame thread takes
+ *                    it (AVERROR(ENOMEM), as when an allocation fails there), through
+ *                    --avcodec PATH, the send-refusing stand-in (send_refusing_avcodec.c).
+ *                    Job N must fail; the jobs in flight with it (the lookahead - 1 before
+ *                    it) and those up to the next keyframe may; none may show a wrong
+ *                    picture (run_clips.py --shown-exact), and the refusal must have been
+ *                    made
+ *   --avcodec PATH   the libavcodec the engine loads (dd_engine_config.ffmpeg_avcodec_path)
  */
+#include <dlfcn.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -100,7 +109,7 @@ static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
 
 enum corruption {
 	C_NONE, C_TRUNCATE, C_TRUNCATE_HEADER, C_GARBAGE, C_SIZE, C_PROFILE, C_DEPTH, C_KEYFLAG,
-	C_DROP, C_LOST, C_SPOIL
+	C_DROP, C_LOST, C_SPOIL, C_REFUSED
 };
 
 /* What the daemon's bitstream mappings say once their memory went away (SIGBUS). */
@@ -110,7 +119,7 @@ static int parse_corruption(const char *s, long *at, enum corruption *kind)
 {
 	static const char *const names[] = { "", "truncate", "truncate-header", "garbage",
 					     "size", "profile", "depth", "keyflag", "drop", "lost",
-					     "spoil" };
+					     "spoil", "refused" };
 	char *end;
 
 	*at = strtol(s, &end, 10);
@@ -233,9 +242,14 @@ struct rec {
 static struct {
 	long jobs_ok, jobs_failed, hidden;
 	long corrupt_at, fuzz_from, fuzz_to;
+	long refused_from; /* --corrupt N:refused: the first job in flight with job N */
+	/* the jobs submitted and not collected yet (--lookahead), oldest first */
+	struct rec *pending[64];
+	unsigned int pend_head, pend_count;
 	struct starve starve;
 	int bad, faulted, drop_unnoticed;
-} run = { .corrupt_at = -1, .fuzz_from = -1, .fuzz_to = -1, .starve = STARVE_NONE };
+} run = { .corrupt_at = -1, .fuzz_from = -1, .fuzz_to = -1, .refused_from = -1,
+	  .starve = STARVE_NONE };
 
 static void job_result(struct rec *r, int ret, const struct dd_error *err)
 {
@@ -251,7 +265,10 @@ static void job_result(struct rec *r, int ret, const struct dd_error *err)
 			fprintf(stderr, "job %zu: failure without a reason\n", i);
 			run.bad = 1;
 		}
-		run.bad |= starve_failed(&run.starve, (long)i, err);
+		/* the refused packet and those in flight with it fail as out of memory */
+		if (!(run.refused_from >= 0 && (long)i >= run.refused_from &&
+		      (long)i <= run.corrupt_at))
+			run.bad |= starve_failed(&run.starve, (long)i, err);
 		if (r->spoiled && err->kind != DD_ERR_INPUT_LOST) {
 			fprintf(stderr, "job %zu: spoiled, but failed for something else\n", i);
 			run.bad = 1;
@@ -262,6 +279,7 @@ static void job_result(struct rec *r, int ret, const struct dd_error *err)
 			run.bad = 1;
 		}
 		if (!r->expect_fail && !(run.corrupt_at >= 0 && (long)i > run.corrupt_at) &&
+		    !(run.refused_from >= 0 && (long)i >= run.refused_from) &&
 		    !(run.fuzz_from >= 0 && (long)i > run.fuzz_from) &&
 		    !(run.starve.from >= 0 && (long)i > run.starve.from && run.faulted)) {
 			fprintf(stderr, "job %zu: UNEXPECTED failure\n", i);
@@ -301,8 +319,65 @@ static bool collect_one(struct dd_stream *stream, bool wait)
 
 	if (c == DD_COLLECT_NONE)
 		return false;
+	/* results come in submission order */
+	if (run.pend_count) {
+		run.pend_head = (run.pend_head + 1) % 64;
+		run.pend_count--;
+	}
 	job_result((struct rec *)(uintptr_t)cookie, c == DD_COLLECT_FAILED ? -1 : 0, &err);
 	return true;
+}
+
+/* The send-refusing stand-in's controls (send_refusing_avcodec.c), found in PATH. */
+struct refuser {
+	void (*refuse)(unsigned int n);
+	unsigned int (*refused)(void);
+	int (*refused_size)(void);
+};
+
+static int refuser_load(struct refuser *r, const char *path)
+{
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		fprintf(stderr, "--avcodec %s: %s\n", path, dlerror());
+		return -1;
+	}
+	/* left open: the engine loads the same object */
+	*(void **)&r->refuse = dlsym(h, "dd_test_refuse_sends");
+	*(void **)&r->refused = dlsym(h, "dd_test_sends_refused");
+	*(void **)&r->refused_size = dlsym(h, "dd_test_refused_size");
+	return 0;
+}
+
+/*
+ * Job i's packet is refused: the jobs in flight with it must fail too (whether their
+ * pictures were finished when libavcodec's count was lost cannot be known), and the
+ * pictures from the first of them on are compared only if they decode.
+ */
+static void refusal_arm(const struct refuser *r, long i, const long *display_of)
+{
+	run.refused_from = i;
+	for (unsigned int k = 0; k < run.pend_count; k++) {
+		struct rec *q = run.pending[(run.pend_head + k) % 64];
+
+		q->expect_fail = 1;
+		if ((long)q->i < run.refused_from)
+			run.refused_from = (long)q->i;
+	}
+	printf("fault %ld\n", display_of[run.refused_from]);
+	r->refuse(1);
+}
+
+/* Whether the refusal armed for job i hit its packet of size bytes, not another. */
+static int refusal_hit(const struct refuser *r, size_t i, size_t size)
+{
+	if (r->refused() == 1 && r->refused_size() == (int)size)
+		return 0;
+	fprintf(stderr, "job %zu: the stand-in refused %u packets, the last of %d bytes, not "
+		"this job's of %zu: the refusal was not checked\n", i, r->refused(),
+		r->refused_size(), size);
+	return 1;
 }
 
 /* A client that stops sending: every job in flight must finish without waiting. */
@@ -337,6 +412,7 @@ int main(int argc, char **argv)
 		{ "starve", required_argument, NULL, 'M' },
 		{ "inherit-next-key", no_argument, NULL, 'I' },
 		{ "inherit-new-size", no_argument, NULL, 'N' },
+		{ "avcodec", required_argument, NULL, 'A' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
@@ -349,6 +425,8 @@ int main(int argc, char **argv)
 	bool starving = false; /* --starve: the limit is one byte */
 	bool inherit_next_key = false, inherit_skip = false, inherit_new_size = false;
 	enum corruption corrupt = C_NONE;
+	struct refuser refuser = { 0 };
+	long *display_of; /* each frame's picture number (display when it came) */
 	struct vp8_client vp8 = { 0 };
 	struct vp9_client vp9 = { 0 };
 	struct pic *slots[8] = { 0 }; /* VP9 slots, or VP8 last/golden/alt in 0..2 */
@@ -428,6 +506,11 @@ int main(int argc, char **argv)
 			if (starve_parse(&run.starve, optarg))
 				return 2;
 			break;
+		case 'A':
+			cfg.ffmpeg_avcodec_path = optarg;
+			if (refuser_load(&refuser, optarg))
+				return 2;
+			break;
 		default:
 			return 2;
 		}
@@ -437,6 +520,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (ivf_load(&ivf, argv[optind], 1))
+		return 2;
+	if (corrupt == C_REFUSED &&
+	    (!refuser.refuse || !refuser.refused || !refuser.refused_size)) {
+		fprintf(stderr, "--corrupt N:refused needs --avcodec with the send-refusing "
+			"stand-in\n");
+		return 2;
+	}
+	display_of = calloc(ivf.count ? ivf.count : 1, sizeof(*display_of));
+	if (!display_of)
 		return 2;
 	cfg.frame_delay = lookahead;
 	if (!memcmp(ivf.fourcc, "VP80", 4)) {
@@ -470,11 +562,12 @@ int main(int argc, char **argv)
 		uint8_t *copy = NULL;
 		int key, show, flush_probe, expect_fail;
 		bool want_reference = false;
-		bool lost = false, spoil = false;
+		bool lost = false, spoil = false, refuse = false;
 		uint32_t w, h, fourcc;
 		struct pic *p;
 		struct rec *r;
 
+		display_of[i] = display;
 		if (codec == DD_CODEC_VP8) {
 			if (vp8_client_fill(&vp8, data, size, &c8, &i8)) {
 				fprintf(stderr, "frame %zu: cannot parse VP8 header\n", i);
@@ -596,6 +689,10 @@ int main(int argc, char **argv)
 			case C_LOST:
 				lost = true;
 				break;
+			case C_REFUSED:
+				/* the jobs in flight with it go with it (a decoder reset) */
+				refuse = true; /* refusal_arm(), right before the submit */
+				break;
 			case C_SPOIL:
 				/*
 				 * intact data, but its mapping says lost once it has been read:
@@ -665,7 +762,11 @@ int main(int argc, char **argv)
 			dd_stream_lost(stream, &r->job.timestamp);
 			job_result(r, -1, &err);
 		} else if (lookahead == 1) {
+			if (refuse)
+				refusal_arm(&refuser, (long)i, display_of);
 			job_result(r, dd_stream_decode(stream, &r->job, &err), &err);
+			if (refuse)
+				run.bad |= refusal_hit(&refuser, i, size);
 		} else {
 			unsigned int depth = mode_switch_before(&ms, stream);
 			bool may_switch = key || fresh; /* the engine's rule */
@@ -687,10 +788,16 @@ int main(int argc, char **argv)
 				run.bad = 1;
 				collect_one(stream, true);
 			}
-			if (dd_stream_submit(stream, &r->job, (uint64_t)(uintptr_t)r, &err))
+			if (refuse)
+				refusal_arm(&refuser, (long)i, display_of);
+			if (dd_stream_submit(stream, &r->job, (uint64_t)(uintptr_t)r, &err)) {
 				job_result(r, -1, &err); /* failed at once: never pending */
-			else
+			} else {
 				fresh = false;
+				run.pending[(run.pend_head + run.pend_count++) % 64] = r;
+			}
+			if (refuse)
+				run.bad |= refusal_hit(&refuser, i, size);
 			mode_switch_after(&ms, stream, (long)i, may_switch);
 			if (ms.every && depth == 1) {
 				/* one job at a time: done at its submit, else a sync per job */
@@ -791,6 +898,12 @@ int main(int argc, char **argv)
 		dd_stream_backend_name(stream),
 		decode_ns ? (run.jobs_ok + run.jobs_failed) * 1e9 / (double)decode_ns : 0.0);
 	run.bad |= starve_done(&run.starve);
+	if (corrupt == C_REFUSED && refuser.refused() != 1) {
+		fprintf(stderr, "the stand-in refused %u packets, not 1: the refusal was not "
+			"checked\n", refuser.refused());
+		run.bad = 1;
+	}
+	free(display_of);
 
 	if (ms.every) {
 		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,

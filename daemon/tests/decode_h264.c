@@ -83,6 +83,13 @@
  *                     the engine decodes frames in parallel and refuses a lone field there,
  *                     so they may fail until the next IDR, which must decode (printed
  *                     "fault N"); N = 0 sends every field alone
+ *   --refuse N        request N's packet is refused by libavcodec before a frame thread
+ *                     takes it (AVERROR(ENOMEM), as when an allocation fails there), through
+ *                     --avcodec PATH, the send-refusing stand-in (send_refusing_avcodec.c): N
+ *                     must fail, the requests in flight with it (the lookahead - 1 before it)
+ *                     may, and later ones until the next access point, as with --corrupt;
+ *                     the refusal must have been made
+ *   --avcodec PATH    the libavcodec the engine loads (dd_engine_config.ffmpeg_avcodec_path)
  *   --expect-lookahead L  at the end the engine decodes for a lookahead of L
  *                     (dd_stream_lookahead()), frames in parallel if L > 1, else one at
  *                     a time (dd_stream_frames_in_parallel())
@@ -95,6 +102,7 @@
  * Damage prints "fault <n>" for h264-client-check.py. DD_TEST_DEBUG=1 in the environment also
  * prints the engine's debug lines (libavcodec's log among them).
  */
+#include <dlfcn.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,7 +167,53 @@ static struct {
 	bool held_fields; /* --hold-fields: some jobs in flight are held first fields */
 	/* fields the engine refused as sent alone while frames decode in parallel */
 	long refused_lone;
-} run = { .starve = STARVE_NONE };
+	/* --refuse N: the requests in flight with N, and N (they must fail) */
+	long refused_from, refused_to;
+	/* the requests submitted and not collected yet (--lookahead), oldest first */
+	struct rec *pending[64];
+	unsigned int pend_head, pend_count;
+	/* the send-refusing stand-in (--avcodec), and whether the next submit is refused */
+	void (*refuse)(unsigned int n);
+	unsigned int (*refused)(void);
+	int (*refused_size)(void);
+	bool arm_refusal;
+} run = { .starve = STARVE_NONE, .refused_from = -1, .refused_to = -1 };
+
+/* In flight with the refused request, or that request: it fails, out of memory too. */
+static bool refused_window(long n)
+{
+	return run.refused_from >= 0 && n >= run.refused_from && n <= run.refused_to;
+}
+
+/*
+ * Request n's packet is refused: the requests in flight with it must fail too (whether
+ * their pictures were finished when libavcodec's count was lost cannot be known).
+ */
+static void refusal_arm(long n)
+{
+	run.refused_from = run.refused_to = n;
+	for (unsigned int k = 0; k < run.pend_count; k++) {
+		struct rec *q = run.pending[(run.pend_head + k) % 64];
+
+		q->must_fail = q->allowed = true;
+		if (q->n < run.refused_from)
+			run.refused_from = q->n;
+	}
+	run.refuse(1);
+	run.arm_refusal = false;
+}
+
+/* Whether the refusal hit request n's packet of at least size bytes, not another. */
+static int refusal_hit(long n, size_t size)
+{
+	/* the engine's packet: the parameter sets, then the request's slices */
+	if (run.refused() == 1 && run.refused_size() >= (int)size)
+		return 0;
+	fprintf(stderr, "request %ld: the stand-in refused %u packets, the last of %d bytes, "
+		"not this request's (%zu bytes of slices): the refusal was not checked\n", n,
+		run.refused(), run.refused_size(), size);
+	return 1;
+}
 
 /*
  * A first field's result is held for its frame (true: nothing more to do with it now); any
@@ -191,10 +245,13 @@ static void request_done(struct rec *rc)
 			run.status = 1;
 		goto free;
 	}
+	if (rc->failed && refused_window(rc->n))
+		rc->allowed = true;
 	if (rc->failed) {
 		fprintf(stderr, "request %ld failed%s: %s\n", rc->n,
 			rc->allowed ? " (allowed)" : "", rc->err.msg);
-		run.status |= starve_failed(&run.starve, rc->n, &rc->err);
+		if (!refused_window(rc->n))
+			run.status |= starve_failed(&run.starve, rc->n, &rc->err);
 		printf("pic %ld FAILED\n", rc->n);
 		run.failed++;
 		if (!rc->allowed)
@@ -226,8 +283,14 @@ static bool collect_one(struct dd_stream *stream, bool wait)
 		rc->failed = true;
 		rc->err = err;
 	}
-	if (!--rc->remaining)
+	if (!--rc->remaining) {
+		/* results come in submission order */
+		if (run.pend_count && run.pending[run.pend_head] == rc) {
+			run.pend_head = (run.pend_head + 1) % 64;
+			run.pend_count--;
+		}
 		request_done(rc);
+	}
 	return true;
 }
 
@@ -335,7 +398,15 @@ static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 		dj->bitstream = rc->job.buf + (spans[s].nal - job->buf);
 		dj->bitstream_size = spans[s].len;
 		piece_flags(dj, s, ns, held, continues);
-		if (dd_stream_submit(stream, dj, (uint64_t)(uintptr_t)rc, &rc->err)) {
+		bool refusing = run.arm_refusal;
+
+		if (refusing)
+			refusal_arm(n);
+		int failed_now = dd_stream_submit(stream, dj, (uint64_t)(uintptr_t)rc, &rc->err);
+
+		if (refusing)
+			run.status |= refusal_hit(n, dj->bitstream_size);
+		if (failed_now) {
 			/* failed at once: never pending, nor are the slices not sent */
 			rc->failed = true;
 			rc->remaining -= ns - s;
@@ -343,6 +414,8 @@ static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 				request_done(rc);
 			return s > 0;
 		}
+		if (!s && run.pend_count < 64)
+			run.pending[(run.pend_head + run.pend_count++) % 64] = rc;
 	}
 	return true;
 }
@@ -373,6 +446,8 @@ int main(int argc, char **argv)
 		{ "expect-switches", required_argument, NULL, 'E' },
 		{ "hold-fields", required_argument, NULL, 'h' },
 		{ "expect-lookahead", required_argument, NULL, 'l' },
+		{ "refuse", required_argument, NULL, 'R' },
+		{ "avcodec", required_argument, NULL, 'A' },
 		{ 0 },
 	};
 	struct dd_engine_config cfg = { .log = log_cb };
@@ -381,7 +456,7 @@ int main(int argc, char **argv)
 	long forget_at = -1, corrupt_at = -1, garble_at = -1, cut_at = -1, n = 0;
 	long seek_from = -1, seek_to = -1, drop_at = -1, flip_at = -1;
 	long recovers_at = -1, empty_at = -1, hold_fields = 0;
-	long expect_lookahead = 0;
+	long expect_lookahead = 0, refuse_at = -1;
 	unsigned int lookahead = 1, stall_every = 0, switch_every = 0, expect_switches = 0;
 	struct mode_switch ms;
 	bool fresh = true; /* nothing submitted since open or a flush */
@@ -470,6 +545,23 @@ int main(int argc, char **argv)
 		case 'l':
 			expect_lookahead = atol(optarg);
 			break;
+		case 'R':
+			refuse_at = atol(optarg);
+			break;
+		case 'A': {
+			void *h = dlopen(optarg, RTLD_NOW | RTLD_LOCAL);
+
+			if (!h) {
+				fprintf(stderr, "--avcodec %s: %s\n", optarg, dlerror());
+				return 2;
+			}
+			/* left open: the engine loads the same object */
+			cfg.ffmpeg_avcodec_path = optarg;
+			*(void **)&run.refuse = dlsym(h, "dd_test_refuse_sends");
+			*(void **)&run.refused = dlsym(h, "dd_test_sends_refused");
+			*(void **)&run.refused_size = dlsym(h, "dd_test_refused_size");
+			break;
+		}
 		case 'k':
 			if (sscanf(optarg, "%ld:%ld", &seek_from, &seek_to) != 2 ||
 			    seek_to < seek_from)
@@ -485,6 +577,11 @@ int main(int argc, char **argv)
 	}
 	if (cut_at >= 0 && (!slices || lookahead > 1)) {
 		fprintf(stderr, "--cut-slices needs --slices and no --lookahead\n");
+		return 2;
+	}
+	if (refuse_at >= 0 && (!run.refuse || !run.refused || !run.refused_size || slices)) {
+		fprintf(stderr, "--refuse needs --avcodec with the send-refusing stand-in, and "
+			"no --slices\n");
 		return 2;
 	}
 	if (optind + 1 != argc) {
@@ -577,7 +674,7 @@ int main(int argc, char **argv)
 				job.buf[i] = (uint8_t)(job.buf[i] * 167 + i);
 		if (n == flip_at && job.slice_hdr_end <= job.size)
 			job.buf[fault_flip_header_byte(job.slice_hdr_end)] ^= FAULT_FLIP_MASK;
-		bool damaged = n == corrupt_at || n == flip_at;
+		bool damaged = n == corrupt_at || n == flip_at || n == refuse_at;
 		/* the seek landed on P or B slices: an intra-refresh recovery point */
 		bool blind = n == seek_to && !intra;
 		bool emptied = n == empty_at && !intra;
@@ -591,6 +688,7 @@ int main(int argc, char **argv)
 					starve_in(&run.starve, n) ?
 					"its picture memory limit is one byte" :
 					n == flip_at ? "a bit of its slice header is flipped" :
+					n == refuse_at ? "libavcodec refused its packet" :
 					damaged || (n == garble_at && garble_fails) ?
 					"its slices are garbage" : NULL;
 		if (n == run.starve.from)
@@ -643,6 +741,7 @@ int main(int argc, char **argv)
 			if (ms.every && depth == 1 && dd_stream_pending(stream))
 				sync_all(stream);
 
+			run.arm_refusal = n == refuse_at;
 			if (submit_request(stream, &job, &dj, spans, ns, shown, p, depth,
 					   (faulted && !resynced) || (ra_leading && n > ra_at &&
 						   job.dp.top_field_order_cnt < ra_poc),
@@ -674,7 +773,11 @@ int main(int argc, char **argv)
 				snprintf(err.msg, sizeof(err.msg), "its last slice was cut");
 				break;
 			}
+			if (n == refuse_at)
+				refusal_arm(n);
 			r = dd_stream_decode(stream, &dj, &err);
+			if (n == refuse_at)
+				run.status |= refusal_hit(n, dj.bitstream_size);
 		}
 		failed = r != 0;
 		if (field_result(first, &failed, &err)) {
@@ -689,7 +792,8 @@ int main(int argc, char **argv)
 
 			fprintf(stderr, "request %ld failed%s: %s\n", n,
 				allowed ? " (allowed)" : "", err.msg);
-			run.status |= starve_failed(&run.starve, n, &err);
+			if (!refused_window(n))
+				run.status |= starve_failed(&run.starve, n, &err);
 			printf("pic %ld FAILED\n", shown);
 			run.failed++;
 			if (!allowed)
@@ -728,6 +832,11 @@ next:
 	fprintf(stderr, "decode_h264: %ld requests, %ld failed, lookahead %u\n", n, run.failed,
 		lookahead);
 	run.status |= starve_done(&run.starve);
+	if (refuse_at >= 0 && run.refused() != 1) {
+		fprintf(stderr, "the stand-in refused %u packets, not 1: the refusal was not "
+			"checked\n", run.refused());
+		run.status = 1;
+	}
 	if (ms.every) {
 		fprintf(stderr, "%u mode changes of the engine (at least %u wanted)\n", ms.switches,
 			expect_switches);

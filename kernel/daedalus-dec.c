@@ -210,9 +210,7 @@ static int daedalus_job_fill(struct daedalus_ctx *ctx, struct daedalus_kjob *job
 	/* an earlier piece of this picture failed: see daedalus_cap_done() */
 	if (dst->lost)
 		msg->flags |= DAEDALUS_JOB_FLAG_LOST_PIECE;
-	/* out_seq restarts at STREAMON and skips 0 when it wraps */
-	if (!src->sequence)
-		msg->flags |= DAEDALUS_JOB_FLAG_STREAM_START;
+	/* STREAM_START: at the submit (daedalus_ctx.stream_start) */
 	daedalus_fill_picture(ctx, &msg->picture);
 
 	ret = daedalus_describe(ctx, svb, &msg->output, job->out_h);

@@ -205,6 +205,15 @@ enum daedalus_submit daedalus_bridge_submit(struct daedalus_bridge *br,
 	}
 	job->state = DAEDALUS_JOB_QUEUED;
 	job->session = br->session;
+	/*
+	 * The first job queued since STREAMON starts the stream for the
+	 * daemon, also when the ones before it (sequence 0 on) failed here
+	 * without reaching it: it drops what it held from before the restart.
+	 */
+	if (ctx->stream_start) {
+		job->msg.flags |= DAEDALUS_JOB_FLAG_STREAM_START;
+		ctx->stream_start = false;
+	}
 	/* the user's uid in the initial namespace, whichever the daemon runs in */
 	if (br->owners)
 		job->msg.owner = from_kuid_munged(&init_user_ns, ctx->owner);
@@ -284,6 +293,32 @@ static void daedalus_queue_cancel(struct daedalus_bridge *br,
 	list_add_tail(&job->cancel.entry, &br->fifo);
 }
 
+/*
+ * A job that started the stream and fails before the daemon fetched it (its
+ * watchdog while the daemon is stopped, no free fd in the daemon, STREAMOFF)
+ * passes the start on: to the next job of its context still queued, or to the
+ * next one queued. Bridge lock held; @job is off the FIFO.
+ */
+static void daedalus_pass_stream_start(struct daedalus_bridge *br,
+				       struct daedalus_kjob *job)
+{
+	struct daedalus_msgnode *node;
+	struct daedalus_kjob *next;
+
+	if (!(job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START))
+		return;
+	list_for_each_entry(node, &br->fifo, entry) {
+		if (node->type != DAEDALUS_MSG_JOB)
+			continue;
+		next = container_of(node, struct daedalus_kjob, node);
+		if (next->ctx == job->ctx && next->state == DAEDALUS_JOB_QUEUED) {
+			next->msg.flags |= DAEDALUS_JOB_FLAG_STREAM_START;
+			return;
+		}
+	}
+	job->ctx->stream_start = true;
+}
+
 /* Move a job to DONE; bridge lock held. */
 static void __daedalus_claim(struct daedalus_bridge *br,
 			     struct daedalus_kjob *job, bool notify)
@@ -296,6 +331,8 @@ static void __daedalus_claim(struct daedalus_bridge *br,
 	if (br->nr_jobs < DAEDALUS_MAX_JOBS)
 		daedalus_wake_table_waiters(br);
 	list_del_init(&job->node.entry);
+	if (!sent)
+		daedalus_pass_stream_start(br, job);
 	if (job->ctx->job == job)
 		job->ctx->job = NULL;
 	/* A job that timed out has had its JOB_CANCEL already. */

@@ -719,6 +719,8 @@ static int daedalus_start_streaming(struct vb2_queue *q, unsigned int count)
 	/* Never fails for want of a daemon: jobs fail instead. */
 	spin_lock(&ctx->dev->bridge.lock);
 	ctx->abort_requested = false;
+	if (V4L2_TYPE_IS_OUTPUT(q->type))
+		ctx->stream_start = true;
 	spin_unlock(&ctx->dev->bridge.lock);
 	if (V4L2_TYPE_IS_OUTPUT(q->type))
 		ctx->out_seq = 0;

@@ -350,6 +350,9 @@ struct daedalus_dev {
  * @abort_requested: job_abort found no job to claim and no pipelined dispatch:
  *		device_run() fails its job if it has not submitted yet;
  *		cleared by STREAMON (bridge lock)
+ * @stream_start: the OUTPUT queue started streaming and no job since has been
+ *		queued to the daemon: the next one queued carries STREAM_START
+ *		(bridge lock)
  * @finishing:	claimed jobs whose finishing is still in progress, and jobs
  *		device_run() is failing itself
  * @nodaemon_fails: jobs failed because no daemon was attached (device_run)
@@ -385,6 +388,7 @@ struct daedalus_ctx {
 	u32 session;
 	bool dying;
 	bool abort_requested;
+	bool stream_start;
 	atomic_t finishing;
 	unsigned int nodaemon_fails;
 	struct daedalus_msgnode *gone;

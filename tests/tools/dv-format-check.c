@@ -304,6 +304,83 @@ static void held_depth_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
 	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "H.264 held: REQBUFS(OUTPUT 0)");
 }
 
+/* The next OUTPUT buffer back within 5 s, -1 if none. */
+static int dq_out(void)
+{
+	struct pollfd pfd = { .fd = vfd, .events = POLLOUT };
+	struct v4l2_plane opl = { 0 };
+	struct v4l2_buffer ob = { .type = OUT, .memory = V4L2_MEMORY_MMAP, .m.planes = &opl,
+				  .length = 1 };
+
+	if (poll(&pfd, 1, 5000) != 1)
+		return -1;
+	return ioctl(vfd, VIDIOC_DQBUF, &ob) ? -1 : (int)ob.index;
+}
+
+/*
+ * With a daemon (tests/vm/proto-stream-start.sh runs the test peer): the first request
+ * after STREAMON fails in the kernel before it reaches the daemon (its 10-bit SPS refused
+ * while 8-bit CAPTURE buffers exist), so the next job, sequence 1, must start the stream
+ * for the daemon (STREAM_START), which then drops what it held from before; then a seek
+ * (STREAMOFF and STREAMON of OUTPUT) whose first job starts it again. The peer counts the
+ * starts; here, the pictures come back as they must.
+ */
+static void stream_start_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
+			      const struct v4l2_ctrl_h264_sps *p10)
+{
+	struct v4l2_plane cpl[VIDEO_MAX_PLANES];
+	struct v4l2_buffer cb = { .type = CAP, .memory = V4L2_MEMORY_MMAP,
+				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
+	struct v4l2_requestbuffers rb = { .count = 2, .type = OUT, .memory = V4L2_MEMORY_MMAP };
+	int type, out;
+
+	CHECK(!set_out(V4L2_PIX_FMT_H264_SLICE, 1920, 1080), "start: S_FMT(OUTPUT)");
+	CHECK(!set_ctrl(V4L2_CID_STATELESS_H264_SPS, (void *)p8, sizeof(*p8),
+			V4L2_CTRL_WHICH_CUR_VAL, 0), "start: 8 bit");
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "start: REQBUFS(OUTPUT 2)");
+	CHECK(cap_bufs(2) == 2, "start: REQBUFS(CAPTURE 2)");
+	for (cb.index = 0; cb.index < 2; cb.index++) {
+		memset(cpl, 0, sizeof(cpl));
+		CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE %u)", cb.index);
+	}
+	type = OUT;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "start: STREAMON(OUTPUT)");
+	type = CAP;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "start: STREAMON(CAPTURE)");
+
+	CHECK(!queue_h264(mfd, 0, 1, false, p10), "start: first request (10-bit SPS) queued");
+	CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && (cb.flags & V4L2_BUF_FLAG_ERROR),
+	      "start: its picture back with ERROR (index %u, flags %#x)", cb.index, cb.flags);
+	out = dq_out();
+	CHECK(out == 0, "start: its OUTPUT buffer back (%d)", out);
+	CHECK(!queue_h264(mfd, 0, 2, false, NULL), "start: second request queued");
+	CHECK(!dq_cap(&cb, cpl) && cb.index == 1 && !(cb.flags & V4L2_BUF_FLAG_ERROR),
+	      "start: its picture decoded by the daemon (index %u, flags %#x)", cb.index,
+	      cb.flags);
+	out = dq_out();
+	CHECK(out == 0, "start: its OUTPUT buffer back (%d)", out);
+
+	/* a seek */
+	type = OUT;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMOFF, &type), "start: STREAMOFF(OUTPUT)");
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "start: STREAMON(OUTPUT) again");
+	cb.index = 0;
+	memset(cpl, 0, sizeof(cpl));
+	CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE 0)");
+	CHECK(!queue_h264(mfd, 1, 3, false, NULL), "start: request after the seek queued");
+	CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && !(cb.flags & V4L2_BUF_FLAG_ERROR),
+	      "start: its picture decoded by the daemon (index %u, flags %#x)", cb.index,
+	      cb.flags);
+
+	type = OUT;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	type = CAP;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	CHECK(cap_bufs(0) == 0, "start: REQBUFS(CAPTURE 0)");
+	rb.count = 0;
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "start: REQBUFS(OUTPUT 0)");
+}
+
 /*
  * CREATE_BUFS takes the plane sizes from the application: larger than the format needs is
  * fine (GStreamer may ask for that), larger than any format of the queue can need is refused
@@ -358,8 +435,8 @@ int main(int argc, char **argv)
 	struct v4l2_ctrl_vp8_frame vp8f = { .num_dct_parts = 1, .width = 320, .height = 240 };
 	int mfd, req, req2;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: dv-format-check VIDEO MEDIA\n");
+	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "stream-start"))) {
+		fprintf(stderr, "usage: dv-format-check VIDEO MEDIA [stream-start]\n");
 		return 2;
 	}
 	vfd = open(argv[1], O_RDWR);
@@ -378,6 +455,14 @@ int main(int argc, char **argv)
 	seq10.bit_depth = 10;
 	seqhigh.seq_profile = 1;
 	seqhigh.flags = 0;
+
+	if (argc == 4) {
+		/* with the test peer as the daemon: nothing else here needs one */
+		stream_start_case(mfd, &sps8, &sps10);
+		close(mfd);
+		close(vfd);
+		return dv_check_fails ? 1 : 0;
+	}
 
 	depth_case("H.264", V4L2_PIX_FMT_H264_SLICE, V4L2_CID_STATELESS_H264_SPS, &sps8, &sps10, sizeof(sps8));
 	CHECK(try_ctrl(V4L2_CID_STATELESS_H264_SPS, &sps422, sizeof(sps422)) == -EINVAL, "H.264: 4:2:2 SPS refused");

@@ -95,6 +95,8 @@ static struct {
 	unsigned int max_inflight, max_hint_inflight, max_queued, hint_bad;
 	unsigned int garbage, never, reopens;
 	unsigned int held, lost_piece;	/* jobs with DAEDALUS_JOB_FLAG_HOLD, _LOST_PIECE */
+	unsigned int stream_starts;	/* jobs with DAEDALUS_JOB_FLAG_STREAM_START */
+	uint32_t last_start_seq;	/* the sequence of the last of them */
 } st;
 
 static int bridge = -1;
@@ -712,6 +714,10 @@ static void on_job(const struct daedalus_job *j)
 		pj->due_ns += (uint64_t)(rand() % (opt.jitter_ms + 1)) * 1000000ull;
 	st.held += !!(j->flags & DAEDALUS_JOB_FLAG_HOLD);
 	st.lost_piece += !!(j->flags & DAEDALUS_JOB_FLAG_LOST_PIECE);
+	if (j->flags & DAEDALUS_JOB_FLAG_STREAM_START) {
+		st.stream_starts++;
+		st.last_start_seq = j->sequence;
+	}
 	/* --fail-held: a slice or first field the daemon could not use; the rest it answers OK */
 	pj->held = j->flags & DAEDALUS_JOB_FLAG_HOLD;
 	if (opt.fail_held && pj->held)
@@ -737,9 +743,9 @@ static void on_job(const struct daedalus_job *j)
 		if (j->reserved[r])
 			VIOLATION("job %llu: reserved[%u] = %u", j->job_id, r, j->reserved[r]);
 	if (opt.verbose)
-		printf("dv-testpeer: job %llu ctx %u codec %u seq %u ts %llu"
+		printf("dv-testpeer: job %llu ctx %u codec %u seq %u flags %#x ts %llu"
 		       " out %u bytes, %u refs, %u ctrls, inflight %u queued %u\n",
-		       j->job_id, j->ctx_id, j->codec, j->sequence,
+		       j->job_id, j->ctx_id, j->codec, j->sequence, j->flags,
 		       (unsigned long long)j->capture.timestamp,
 		       j->output.mem[0].bytesused, j->num_refs, j->num_ctrls,
 		       j->inflight, j->queued);
@@ -1447,13 +1453,15 @@ int main(int argc, char **argv)
 	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
 	       "granted_inflight=%u max_inflight_hint=%u max_queued_hint=%u "
 	       "garbage=%u never_answered=%u reopens=%u held=%u lost_piece=%u "
+	       "stream_starts=%u last_start_seq=%u "
 	       "unexpected=%u violations=%u ",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
 	       st.cancels, st.cancel_answered, st.cancel_crossed, st.ctx_gone, st.buf_gone, st.fds, st.ref_found,
 	       st.ref_checked_ok, st.ref_fds, st.ref_unknown, st.max_pending, st.probe_enospc, st.probe_efault,
 	       st.raced, st.max_inflight, st.max_hint_inflight, st.max_queued,
-	       st.garbage, st.never, st.reopens, st.held, st.lost_piece, st.unexpected,
+	       st.garbage, st.never, st.reopens, st.held, st.lost_piece, st.stream_starts,
+	       st.last_start_seq, st.unexpected,
 	       st.violations);
 	print_owners(stdout);
 	putchar('\n');

@@ -1,0 +1,45 @@
+#!/bin/bash
+# testbed-run: --no-daemon --timeout 300
+# testbed-batch: yes
+# testbed-kernels: debug
+# testbed-seconds: 5 debug=15
+# A stream whose first request fails in the kernel before it reaches the daemon (its 10-bit
+# SPS refused while 8-bit CAPTURE buffers exist) still starts for the daemon: the next job,
+# sequence 1, carries STREAM_START, at which the daemon drops what it held from before (a
+# seek). Without it the daemon saw only a gap in the sequence (jobs lost), kept the decoder
+# state of the stream before the seek and decoded the new one against it. Then a seek
+# (STREAMOFF and STREAMON of OUTPUT), whose first job, sequence 0, carries it again.
+# dv-format-check plays the client, the test peer the daemon and counts the starts.
+set -u
+. "$(dirname "$0")/../tools/proto-lib.sh"
+. "$CK/tests/lib/v4l2-nodes.sh"
+BIN=$TOOLS/dv-format-check
+[ -x "$BIN" ] || { echo "$TEST: FAIL: $BIN is not built (make tools)"; exit 1; }
+video=$(find_node daedalus-v4l2)
+media=$(media_node_of "$video")
+[ -n "$video" ] && [ -n "$media" ] || { fail=1; finish "(no video or media node)"; }
+
+# the refused job fails in device_run as the running m2m job, and as a pipelined one
+param=/sys/module/daedalus_v4l2/parameters/max_inflight
+old_max=$(cat "$param" 2>/dev/null) || { fail=1; finish "(no max_inflight parameter)"; }
+trap 'echo "$old_max" >"$param"' EXIT
+echo 2 >"$param"
+for peer_args in "" "--pipeline 2"; do
+	what="one job at a time"
+	[ -z "$peer_args" ] || what="jobs in flight ($peer_args)"
+	# shellcheck disable=SC2086 # peer_args: words
+	start_peer peer -v $peer_args || finish "(no peer)"
+	out=$WORK/client.log
+	"$BIN" "$video" "$media" stream-start >"$out" 2>&1
+	rc=$?
+	sed 's/^/    client| /' "$out"
+	check "$what: the client's pictures came back as they must" test "$rc" = 0
+	stop_peer
+	check "$what: peer saw no protocol violation ($PEER_SUMMARY)" test "$PEER_RC" = 0
+	starts=$(field stream_starts "$PEER_SUMMARY")
+	check "$what: 2 jobs started the stream, the first after the refused one and the seek's first (stream_starts=$starts, jobs=$(field jobs "$PEER_SUMMARY"))" \
+		test "$starts" = 2 -a "$(field jobs "$PEER_SUMMARY")" = 2
+	check "$what: the job of sequence 1 (the stream's first to reach the daemon) carried STREAM_START" \
+		grep -Eq "^dv-testpeer: job [0-9]+ ctx [0-9]+ codec [0-9]+ seq 1 flags 0x[0-9a-f]*[4-7c-f] " "$PEER_LOG"
+done
+finish "stream_starts=$starts"

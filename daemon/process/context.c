@@ -236,8 +236,15 @@ static bool handle(struct dm_context *ctx, struct dm_job *job, bool stopping)
 	 * this job (cancelled, refused, failed before the decoder saw it); what is in flight
 	 * finishes first
 	 */
-	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START)
+	if (job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) {
 		drain(ctx, true);
+		/*
+		 * A start past sequence 0: the restarted stream's first jobs failed before they
+		 * reached the decoder (in the kernel, or cancelled here: the start passed on)
+		 */
+		if (job->msg.sequence && ctx->stream)
+			dd_stream_lost(ctx->stream, NULL);
+	}
 	if (atomic_load(&job->cancelled)) {
 		dm_dbg("ctx %u: job %" PRIu64 " cancelled before it started", ctx->id,
 		       (uint64_t)job->msg.job_id);

@@ -384,8 +384,13 @@ int dm_decode_submit(struct dm_context *ctx, struct dm_flight *f, struct dm_fail
 	 */
 	dd_stream_set_memory_limit(ctx->stream, !ctx->svc->memory->limit ? 0 :
 				   ctx->claim.bytes ? ctx->claim.bytes : 1);
-	/* a restarted stream (a seek) was flushed already (handle() in context.c) */
-	if (opened && !(job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START)) {
+	/*
+	 * A restarted stream (a seek) was flushed already (handle() in context.c). Unless its
+	 * first jobs never reached the decoder (a stream start past sequence 0: they failed in
+	 * the kernel, or another daemon had them), a decoder opened for its first job lacks
+	 * nothing.
+	 */
+	if (opened && (!(job->msg.flags & DAEDALUS_JOB_FLAG_STREAM_START) || job->msg.sequence)) {
 		/*
 		 * A decoder new to a stream the client started earlier (this daemon restarted,
 		 * or the decoder was closed to give its memory back): it lacks every frame

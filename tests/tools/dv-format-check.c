@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -317,16 +319,32 @@ static int dq_out(void)
 	return ioctl(vfd, VIDIOC_DQBUF, &ob) ? -1 : (int)ob.index;
 }
 
+/* A seek: OUTPUT streams off and on again, CAPTURE buffer @cap is queued again. */
+static void seek(unsigned int cap)
+{
+	struct v4l2_plane cpl[VIDEO_MAX_PLANES] = { 0 };
+	struct v4l2_buffer cb = { .index = cap, .type = CAP, .memory = V4L2_MEMORY_MMAP,
+				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
+	int type = OUT;
+
+	CHECK(!ioctl(vfd, VIDIOC_STREAMOFF, &type), "start: STREAMOFF(OUTPUT)");
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "start: STREAMON(OUTPUT) again");
+	CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE %u)", cap);
+}
+
 /*
  * With a daemon (tests/vm/proto-stream-start.sh runs the test peer): the first request
  * after STREAMON fails in the kernel before it reaches the daemon (its 10-bit SPS refused
  * while 8-bit CAPTURE buffers exist), so the next job, sequence 1, must start the stream
- * for the daemon (STREAM_START), which then drops what it held from before; then a seek
- * (STREAMOFF and STREAMON of OUTPUT) whose first job starts it again. The peer counts the
- * starts; here, the pictures come back as they must.
+ * for the daemon (STREAM_START), which then drops what it held from before, and the one
+ * after it must not; then a seek (STREAMOFF and STREAMON of OUTPUT) whose first job starts
+ * it again. With the peer's pid, a third stream start whose first job is queued to the
+ * stopped peer (SIGSTOP) and withdrawn by the kernel's watchdog unfetched: the start passes
+ * on to the next job. The peer counts the starts; here, the pictures come back as they
+ * must.
  */
 static void stream_start_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
-			      const struct v4l2_ctrl_h264_sps *p10)
+			      const struct v4l2_ctrl_h264_sps *p10, pid_t peer)
 {
 	struct v4l2_plane cpl[VIDEO_MAX_PLANES];
 	struct v4l2_buffer cb = { .type = CAP, .memory = V4L2_MEMORY_MMAP,
@@ -359,18 +377,42 @@ static void stream_start_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
 	      cb.flags);
 	out = dq_out();
 	CHECK(out == 0, "start: its OUTPUT buffer back (%d)", out);
-
-	/* a seek */
-	type = OUT;
-	CHECK(!ioctl(vfd, VIDIOC_STREAMOFF, &type), "start: STREAMOFF(OUTPUT)");
-	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "start: STREAMON(OUTPUT) again");
 	cb.index = 0;
 	memset(cpl, 0, sizeof(cpl));
 	CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE 0)");
-	CHECK(!queue_h264(mfd, 1, 3, false, NULL), "start: request after the seek queued");
+	CHECK(!queue_h264(mfd, 0, 3, false, NULL), "start: third request queued (no start)");
 	CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && !(cb.flags & V4L2_BUF_FLAG_ERROR),
 	      "start: its picture decoded by the daemon (index %u, flags %#x)", cb.index,
 	      cb.flags);
+	out = dq_out();
+	CHECK(out == 0, "start: its OUTPUT buffer back (%d)", out);
+
+	seek(1);
+	CHECK(!queue_h264(mfd, 1, 4, false, NULL), "start: request after the seek queued");
+	CHECK(!dq_cap(&cb, cpl) && cb.index == 1 && !(cb.flags & V4L2_BUF_FLAG_ERROR),
+	      "start: its picture decoded by the daemon (index %u, flags %#x)", cb.index,
+	      cb.flags);
+	out = dq_out();
+	CHECK(out == 1, "start: its OUTPUT buffer back (%d)", out);
+
+	if (peer > 0) {
+		seek(0);
+		CHECK(!kill(peer, SIGSTOP), "start: the daemon stopped");
+		CHECK(!queue_h264(mfd, 0, 5, false, NULL), "start: request to the stopped daemon");
+		CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && (cb.flags & V4L2_BUF_FLAG_ERROR),
+		      "start: its picture back with ERROR, withdrawn by the watchdog (index %u, "
+		      "flags %#x)", cb.index, cb.flags);
+		out = dq_out();
+		CHECK(out == 0, "start: its OUTPUT buffer back (%d)", out);
+		CHECK(!kill(peer, SIGCONT), "start: the daemon goes on");
+		cb.index = 0;
+		memset(cpl, 0, sizeof(cpl));
+		CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE 0)");
+		CHECK(!queue_h264(mfd, 1, 6, false, NULL), "start: next request queued");
+		CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && !(cb.flags & V4L2_BUF_FLAG_ERROR),
+		      "start: its picture decoded by the daemon (index %u, flags %#x)", cb.index,
+		      cb.flags);
+	}
 
 	type = OUT;
 	ioctl(vfd, VIDIOC_STREAMOFF, &type);
@@ -435,8 +477,8 @@ int main(int argc, char **argv)
 	struct v4l2_ctrl_vp8_frame vp8f = { .num_dct_parts = 1, .width = 320, .height = 240 };
 	int mfd, req, req2;
 
-	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "stream-start"))) {
-		fprintf(stderr, "usage: dv-format-check VIDEO MEDIA [stream-start]\n");
+	if (argc != 3 && !(argc >= 4 && argc <= 5 && !strcmp(argv[3], "stream-start"))) {
+		fprintf(stderr, "usage: dv-format-check VIDEO MEDIA [stream-start [PEER_PID]]\n");
 		return 2;
 	}
 	vfd = open(argv[1], O_RDWR);
@@ -456,9 +498,9 @@ int main(int argc, char **argv)
 	seqhigh.seq_profile = 1;
 	seqhigh.flags = 0;
 
-	if (argc == 4) {
+	if (argc >= 4) {
 		/* with the test peer as the daemon: nothing else here needs one */
-		stream_start_case(mfd, &sps8, &sps10);
+		stream_start_case(mfd, &sps8, &sps10, argc == 5 ? (pid_t)atoi(argv[4]) : 0);
 		close(mfd);
 		close(vfd);
 		return dv_check_fails ? 1 : 0;

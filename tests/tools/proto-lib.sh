@@ -76,6 +76,16 @@ run_client() {
 	CLIENT_SUMMARY=$LOG_SUMMARY
 }
 
+# set_max_inflight N: the module's max_inflight (read at the daemon's HELLO) set to N for the
+# rest of the test, and put back when it exits; a test fails without the parameter.
+set_max_inflight() {
+	MAX_INFLIGHT_PARAM=/sys/module/daedalus_v4l2/parameters/max_inflight
+	MAX_INFLIGHT_OLD=$(cat "$MAX_INFLIGHT_PARAM" 2>/dev/null) ||
+		{ fail=1; finish "(no max_inflight parameter)"; }
+	trap 'echo "$MAX_INFLIGHT_OLD" >"$MAX_INFLIGHT_PARAM"' EXIT
+	echo "$1" >"$MAX_INFLIGHT_PARAM"
+}
+
 # ms_between T0_NS T1_NS
 ms_between() { echo $((($2 - $1) / 1000000)); }
 

@@ -27,10 +27,7 @@ print(clips.annexb("ffmpeg", clips.make_clip("ffmpeg", sys.argv[1], "h264-slices
 	"$CK/build/media/clips") || { fail=1; finish "(no clip h264-slices-gop)"; }
 
 # jobs in flight need the module's max_inflight (read at HELLO); put back afterwards
-param=/sys/module/daedalus_v4l2/parameters/max_inflight
-old_max=$(cat "$param" 2>/dev/null) || { fail=1; finish "(no max_inflight parameter)"; }
-trap 'echo "$old_max" >"$param"' EXIT
-echo 4 >"$param"
+set_max_inflight 4
 
 for peer_args in "--expect-inflight 1" "--pipeline 4 --expect-inflight 4"; do
 	what="one job at a time"

@@ -22,10 +22,7 @@ media=$(media_node_of "$video")
 [ -n "$video" ] && [ -n "$media" ] || { fail=1; finish "(no video or media node)"; }
 
 # the refused job fails in device_run as the running m2m job, and as a pipelined one
-param=/sys/module/daedalus_v4l2/parameters/max_inflight
-old_max=$(cat "$param" 2>/dev/null) || { fail=1; finish "(no max_inflight parameter)"; }
-trap 'echo "$old_max" >"$param"' EXIT
-echo 2 >"$param"
+set_max_inflight 2
 for peer_args in "" "--pipeline 2"; do
 	what="one job at a time"
 	[ -z "$peer_args" ] || what="jobs in flight ($peer_args)"

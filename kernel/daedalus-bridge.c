@@ -340,6 +340,7 @@ static void daedalus_fail_undeliverable(struct daedalus_bridge *br,
 	bool claimed;
 
 	spin_lock(&br->lock);
+	job->delivering = false;
 	/* Unless another path claimed it meanwhile: then job->ctx may be gone. */
 	claimed = job->state == DAEDALUS_JOB_SENT;
 	if (claimed) {
@@ -419,6 +420,7 @@ next:
 	if (node->type == DAEDALUS_MSG_JOB) {
 		job = container_of(node, struct daedalus_kjob, node);
 		job->state = DAEDALUS_JOB_SENT;
+		job->delivering = true;
 		kref_get(&job->ref);
 		/*
 		 * The daemon learns of a context from its first job, so only a
@@ -448,6 +450,8 @@ next:
 	if (ret) {
 		/* Nothing is lost: the message goes back to the head. */
 		spin_lock(&br->lock);
+		if (job)
+			job->delivering = false;
 		if (!job || job->state == DAEDALUS_JOB_SENT) {
 			if (job) {
 				job->state = DAEDALUS_JOB_QUEUED;
@@ -459,6 +463,10 @@ next:
 		spin_unlock(&br->lock);
 	} else if (!job) {
 		daedalus_msg_free(node);
+	} else {
+		spin_lock(&br->lock);
+		job->delivering = false;
+		spin_unlock(&br->lock);
 	}
 	if (job)
 		daedalus_job_put(job);

@@ -295,9 +295,13 @@ static void daedalus_queue_cancel(struct daedalus_bridge *br,
 
 /*
  * A job that started the stream and fails before the daemon fetched it (its
- * watchdog while the daemon is stopped, no free fd in the daemon, STREAMOFF)
+ * watchdog while the daemon is stopped, no free fd in the daemon, STREAMOFF),
+ * or while GET_MSG is still handing it over (whose delivery may then fail),
  * passes the start on: to the next job of its context still queued, or to the
- * next one queued. Bridge lock held; @job is off the FIFO.
+ * next one queued. Delivered after all, the daemon may get both as starts (the
+ * first claimed: cancelled, or answered too late): it flushes at each and
+ * counts the jobs before the second as lost, failing what predicts from the
+ * claimed one. Bridge lock held; @job is off the FIFO.
  */
 static void daedalus_pass_stream_start(struct daedalus_bridge *br,
 				       struct daedalus_kjob *job)
@@ -331,7 +335,7 @@ static void __daedalus_claim(struct daedalus_bridge *br,
 	if (br->nr_jobs < DAEDALUS_MAX_JOBS)
 		daedalus_wake_table_waiters(br);
 	list_del_init(&job->node.entry);
-	if (!sent)
+	if (!sent || job->delivering)
 		daedalus_pass_stream_start(br, job);
 	if (job->ctx->job == job)
 		job->ctx->job = NULL;

@@ -468,11 +468,14 @@ enum daedalus_job_state {
  * @timed_out:	the watchdog expired once and sent a JOB_CANCEL with
  *		DAEDALUS_CANCEL_FLAG_WAIT; the buffers wait for the daemon's
  *		COMPLETE (under the bridge lock)
+ * @delivering:	taken by GET_MSG, which is still handing it over: a claim
+ *		meanwhile may yet see the delivery fail (under the bridge lock)
  * @bridge:	the bridge
  * @out_h:	handles of the OUTPUT planes
  * @cap_h:	handles of the CAPTURE planes
  * @ref_h:	handles of the reference planes
- * @msg:	the wire message, immutable once queued
+ * @msg:	the wire message, immutable once fetched (a queued job's flags
+ *		may gain STREAM_START, under the bridge lock)
  * @ctrl_data:	control payloads (@msg.ctrl_bytes bytes)
  */
 struct daedalus_kjob {
@@ -491,6 +494,7 @@ struct daedalus_kjob {
 	u32 bytesused[DAEDALUS_MAX_MEM_PLANES];
 	struct delayed_work watchdog;
 	bool timed_out;
+	bool delivering;
 	struct daedalus_bridge *bridge;
 	struct daedalus_handle *out_h[DAEDALUS_MAX_MEM_PLANES];
 	struct daedalus_handle *cap_h[DAEDALUS_MAX_MEM_PLANES];

@@ -73,10 +73,11 @@
  *   --corrupt N:refused  job N's packet is refused by libavcodec before a frame thread takes
  *                    it (AVERROR(ENOMEM), as when an allocation fails there), through
  *                    --avcodec PATH, the send-refusing stand-in (send_refusing_avcodec.c).
- *                    Job N must fail; the jobs in flight with it (the lookahead - 1 before
- *                    it) and those up to the next keyframe may; none may show a wrong
- *                    picture (run_clips.py --shown-exact), and the refusal must have been
- *                    made
+ *                    Job N and the jobs in flight with it must fail (whether their
+ *                    pictures were done when libavcodec's count was lost cannot be known),
+ *                    those up to the next keyframe may; none may show a wrong picture
+ *                    (run_clips.py --shown-exact), and the refusal must have hit job N's
+ *                    packet (its size: not a filler's)
  *   --avcodec PATH   the libavcodec the engine loads (dd_engine_config.ffmpeg_avcodec_path)
  */
 #include <dlfcn.h>

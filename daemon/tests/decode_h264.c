@@ -86,9 +86,9 @@
  *   --refuse N        request N's packet is refused by libavcodec before a frame thread
  *                     takes it (AVERROR(ENOMEM), as when an allocation fails there), through
  *                     --avcodec PATH, the send-refusing stand-in (send_refusing_avcodec.c): N
- *                     must fail, the requests in flight with it (the lookahead - 1 before it)
- *                     may, and later ones until the next access point, as with --corrupt;
- *                     the refusal must have been made
+ *                     and the requests in flight with it must fail, later ones may until the
+ *                     next access point, as with --corrupt; the refusal must have hit N's
+ *                     packet (no smaller than its slices: not a filler)
  *   --avcodec PATH    the libavcodec the engine loads (dd_engine_config.ffmpeg_avcodec_path)
  *   --expect-lookahead L  at the end the engine decodes for a lookahead of L
  *                     (dd_stream_lookahead()), frames in parallel if L > 1, else one at

@@ -17,9 +17,20 @@ set -u
 . "$CK/tests/lib/v4l2-nodes.sh"
 BIN=$TOOLS/dv-format-check
 [ -x "$BIN" ] || { echo "$TEST: FAIL: $BIN is not built (make tools)"; exit 1; }
-video=$(find_node daedalus-v4l2)
-media=$(media_node_of "$video")
-[ -n "$video" ] && [ -n "$media" ] || { fail=1; finish "(no video or media node)"; }
+# the nodes, once udev has made them (a batch's settle may time out under the debug kernel)
+video="" media=""
+for _ in $(seq 100); do
+	video=$(find_node daedalus-v4l2)
+	[ -z "$video" ] || media=$(media_node_of "$video")
+	[ -z "$media" ] || break
+	nap 0.2
+done
+if [ -z "$video" ] || [ -z "$media" ]; then
+	ls -l /dev/video* /dev/media* /dev/daedalus-v4l2 2>&1 | sed 's/^/    /'
+	for d in /dev/video*; do v4l2-ctl -d "$d" -D 2>&1 | sed "s|^|    $d: |"; done
+	fail=1
+	finish "(no video or media node after 20 s: video '$video', media '$media')"
+fi
 
 # the refused job fails in device_run as the running m2m job, and as a pipelined one
 set_max_inflight 2

@@ -244,6 +244,48 @@ static int dq_cap(struct v4l2_buffer *cb, struct v4l2_plane *cpl)
 	return ioctl(vfd, VIDIOC_DQBUF, cb);
 }
 
+/* CAPTURE buffer @index queued again (MMAP). */
+static int queue_cap(unsigned int index)
+{
+	struct v4l2_plane cpl[VIDEO_MAX_PLANES] = { 0 };
+	struct v4l2_buffer cb = { .index = index, .type = CAP, .memory = V4L2_MEMORY_MMAP,
+				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
+
+	return ioctl(vfd, VIDIOC_QBUF, &cb);
+}
+
+/* H.264 1920x1080 at 8 bit, two buffers queued on each side, both queues streaming. */
+static void h264_streaming(const char *what, const struct v4l2_ctrl_h264_sps *p8)
+{
+	struct v4l2_requestbuffers rb = { .count = 2, .type = OUT, .memory = V4L2_MEMORY_MMAP };
+	int type;
+
+	CHECK(!set_out(V4L2_PIX_FMT_H264_SLICE, 1920, 1080), "%s: S_FMT(OUTPUT)", what);
+	CHECK(!set_ctrl(V4L2_CID_STATELESS_H264_SPS, (void *)p8, sizeof(*p8),
+			V4L2_CTRL_WHICH_CUR_VAL, 0), "%s: 8 bit", what);
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "%s: REQBUFS(OUTPUT 2)", what);
+	CHECK(cap_bufs(2) == 2, "%s: REQBUFS(CAPTURE 2)", what);
+	for (unsigned int i = 0; i < 2; i++)
+		CHECK(!queue_cap(i), "%s: QBUF(CAPTURE %u)", what, i);
+	type = OUT;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "%s: STREAMON(OUTPUT)", what);
+	type = CAP;
+	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "%s: STREAMON(CAPTURE)", what);
+}
+
+/* Both queues stopped and their buffers freed. */
+static void h264_stopped(const char *what)
+{
+	struct v4l2_requestbuffers rb = { .count = 0, .type = OUT, .memory = V4L2_MEMORY_MMAP };
+	int type = OUT;
+
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	type = CAP;
+	ioctl(vfd, VIDIOC_STREAMOFF, &type);
+	CHECK(cap_bufs(0) == 0, "%s: REQBUFS(CAPTURE 0)", what);
+	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "%s: REQBUFS(OUTPUT 0)", what);
+}
+
 /*
  * The same refused change in the first, held, piece of an H.264 picture (HOLD_CAPTURE_BUF):
  * its job fails before it is built, and its CAPTURE buffer stays held for the second piece
@@ -259,24 +301,10 @@ static void held_depth_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
 	struct v4l2_plane cpl[VIDEO_MAX_PLANES];
 	struct v4l2_buffer cb = { .type = CAP, .memory = V4L2_MEMORY_MMAP,
 				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
-	struct v4l2_requestbuffers rb = { .count = 2, .type = OUT, .memory = V4L2_MEMORY_MMAP };
 	struct v4l2_plane opl;
 	struct v4l2_buffer ob;
-	int type;
 
-	CHECK(!set_out(V4L2_PIX_FMT_H264_SLICE, 1920, 1080), "H.264 held: S_FMT(OUTPUT)");
-	CHECK(!set_ctrl(V4L2_CID_STATELESS_H264_SPS, (void *)p8, sizeof(*p8),
-			V4L2_CTRL_WHICH_CUR_VAL, 0), "H.264 held: 8 bit");
-	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "H.264 held: REQBUFS(OUTPUT 2)");
-	CHECK(cap_bufs(2) == 2, "H.264 held: REQBUFS(CAPTURE 2)");
-	for (cb.index = 0; cb.index < 2; cb.index++) {
-		memset(cpl, 0, sizeof(cpl));
-		CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "H.264 held: QBUF(CAPTURE %u)", cb.index);
-	}
-	type = OUT;
-	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "H.264 held: STREAMON(OUTPUT)");
-	type = CAP;
-	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "H.264 held: STREAMON(CAPTURE)");
+	h264_streaming("H.264 held", p8);
 
 	CHECK(!queue_h264(mfd, 0, 1, true, p10), "H.264 held: first piece (10-bit SPS, HOLD) queued");
 	CHECK(!queue_h264(mfd, 1, 1, false, NULL), "H.264 held: second piece queued");
@@ -296,14 +324,7 @@ static void held_depth_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
 	CHECK(!dq_cap(&cb, cpl) && cb.index == 1 && cb.sequence == 1,
 	      "H.264 held: the next picture is number 1 (index %u, sequence %u)",
 	      cb.index, cb.sequence);
-
-	type = OUT;
-	ioctl(vfd, VIDIOC_STREAMOFF, &type);
-	type = CAP;
-	ioctl(vfd, VIDIOC_STREAMOFF, &type);
-	CHECK(cap_bufs(0) == 0, "H.264 held: REQBUFS(CAPTURE 0)");
-	rb.count = 0;
-	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "H.264 held: REQBUFS(OUTPUT 0)");
+	h264_stopped("H.264 held");
 }
 
 /* The next OUTPUT buffer back within 5 s, -1 if none. */
@@ -322,14 +343,11 @@ static int dq_out(void)
 /* A seek: OUTPUT streams off and on again, CAPTURE buffer @cap is queued again. */
 static void seek(unsigned int cap)
 {
-	struct v4l2_plane cpl[VIDEO_MAX_PLANES] = { 0 };
-	struct v4l2_buffer cb = { .index = cap, .type = CAP, .memory = V4L2_MEMORY_MMAP,
-				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
 	int type = OUT;
 
 	CHECK(!ioctl(vfd, VIDIOC_STREAMOFF, &type), "start: STREAMOFF(OUTPUT)");
 	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "start: STREAMON(OUTPUT) again");
-	CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE %u)", cap);
+	CHECK(!queue_cap(cap), "start: QBUF(CAPTURE %u)", cap);
 }
 
 /*
@@ -347,24 +365,10 @@ static void stream_start_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
 			      const struct v4l2_ctrl_h264_sps *p10, pid_t peer)
 {
 	struct v4l2_plane cpl[VIDEO_MAX_PLANES];
-	struct v4l2_buffer cb = { .type = CAP, .memory = V4L2_MEMORY_MMAP,
-				  .m.planes = cpl, .length = VIDEO_MAX_PLANES };
-	struct v4l2_requestbuffers rb = { .count = 2, .type = OUT, .memory = V4L2_MEMORY_MMAP };
-	int type, out;
+	struct v4l2_buffer cb;
+	int out;
 
-	CHECK(!set_out(V4L2_PIX_FMT_H264_SLICE, 1920, 1080), "start: S_FMT(OUTPUT)");
-	CHECK(!set_ctrl(V4L2_CID_STATELESS_H264_SPS, (void *)p8, sizeof(*p8),
-			V4L2_CTRL_WHICH_CUR_VAL, 0), "start: 8 bit");
-	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb) && rb.count == 2, "start: REQBUFS(OUTPUT 2)");
-	CHECK(cap_bufs(2) == 2, "start: REQBUFS(CAPTURE 2)");
-	for (cb.index = 0; cb.index < 2; cb.index++) {
-		memset(cpl, 0, sizeof(cpl));
-		CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE %u)", cb.index);
-	}
-	type = OUT;
-	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "start: STREAMON(OUTPUT)");
-	type = CAP;
-	CHECK(!ioctl(vfd, VIDIOC_STREAMON, &type), "start: STREAMON(CAPTURE)");
+	h264_streaming("start", p8);
 
 	CHECK(!queue_h264(mfd, 0, 1, false, p10), "start: first request (10-bit SPS) queued");
 	CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && (cb.flags & V4L2_BUF_FLAG_ERROR),
@@ -377,9 +381,7 @@ static void stream_start_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
 	      cb.flags);
 	out = dq_out();
 	CHECK(out == 0, "start: its OUTPUT buffer back (%d)", out);
-	cb.index = 0;
-	memset(cpl, 0, sizeof(cpl));
-	CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE 0)");
+	CHECK(!queue_cap(0), "start: QBUF(CAPTURE 0)");
 	CHECK(!queue_h264(mfd, 0, 3, false, NULL), "start: third request queued (no start)");
 	CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && !(cb.flags & V4L2_BUF_FLAG_ERROR),
 	      "start: its picture decoded by the daemon (index %u, flags %#x)", cb.index,
@@ -405,22 +407,13 @@ static void stream_start_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
 		out = dq_out();
 		CHECK(out == 0, "start: its OUTPUT buffer back (%d)", out);
 		CHECK(!kill(peer, SIGCONT), "start: the daemon goes on");
-		cb.index = 0;
-		memset(cpl, 0, sizeof(cpl));
-		CHECK(!ioctl(vfd, VIDIOC_QBUF, &cb), "start: QBUF(CAPTURE 0)");
+		CHECK(!queue_cap(0), "start: QBUF(CAPTURE 0)");
 		CHECK(!queue_h264(mfd, 1, 6, false, NULL), "start: next request queued");
 		CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && !(cb.flags & V4L2_BUF_FLAG_ERROR),
 		      "start: its picture decoded by the daemon (index %u, flags %#x)", cb.index,
 		      cb.flags);
 	}
-
-	type = OUT;
-	ioctl(vfd, VIDIOC_STREAMOFF, &type);
-	type = CAP;
-	ioctl(vfd, VIDIOC_STREAMOFF, &type);
-	CHECK(cap_bufs(0) == 0, "start: REQBUFS(CAPTURE 0)");
-	rb.count = 0;
-	CHECK(!ioctl(vfd, VIDIOC_REQBUFS, &rb), "start: REQBUFS(OUTPUT 0)");
+	h264_stopped("start");
 }
 
 /*

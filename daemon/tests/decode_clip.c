@@ -80,7 +80,6 @@
  *                    packet (its size: not a filler's)
  *   --avcodec PATH   the libavcodec the engine loads (dd_engine_config.ffmpeg_avcodec_path)
  */
-#include <dlfcn.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -95,6 +94,7 @@
 #include "md5.h"
 #include "mode_switch.h"
 #include "meter_checks.h"
+#include "send_refuser.h"
 #include "test_picture.h"
 #include "vp8_client.h"
 #include "vp9_client.h"
@@ -329,34 +329,12 @@ static bool collect_one(struct dd_stream *stream, bool wait)
 	return true;
 }
 
-/* The send-refusing stand-in's controls (send_refusing_avcodec.c), found in PATH. */
-struct refuser {
-	void (*refuse)(unsigned int n);
-	unsigned int (*refused)(void);
-	int (*refused_size)(void);
-};
-
-static int refuser_load(struct refuser *r, const char *path)
-{
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-
-	if (!h) {
-		fprintf(stderr, "--avcodec %s: %s\n", path, dlerror());
-		return -1;
-	}
-	/* left open: the engine loads the same object */
-	*(void **)&r->refuse = dlsym(h, "dd_test_refuse_sends");
-	*(void **)&r->refused = dlsym(h, "dd_test_sends_refused");
-	*(void **)&r->refused_size = dlsym(h, "dd_test_refused_size");
-	return 0;
-}
-
 /*
  * Job i's packet is refused: the jobs in flight with it must fail too (whether their
  * pictures were finished when libavcodec's count was lost cannot be known), and the
  * pictures from the first of them on are compared only if they decode.
  */
-static void refusal_arm(const struct refuser *r, long i, const long *display_of)
+static void refusal_arm(const struct send_refuser *r, long i, const long *display_of)
 {
 	run.refused_from = i;
 	for (unsigned int k = 0; k < run.pend_count; k++) {
@@ -368,17 +346,6 @@ static void refusal_arm(const struct refuser *r, long i, const long *display_of)
 	}
 	printf("fault %ld\n", display_of[run.refused_from]);
 	r->refuse(1);
-}
-
-/* Whether the refusal armed for job i hit its packet of size bytes, not another. */
-static int refusal_hit(const struct refuser *r, size_t i, size_t size)
-{
-	if (r->refused() == 1 && r->refused_size() == (int)size)
-		return 0;
-	fprintf(stderr, "job %zu: the stand-in refused %u packets, the last of %d bytes, not "
-		"this job's of %zu: the refusal was not checked\n", i, r->refused(),
-		r->refused_size(), size);
-	return 1;
 }
 
 /* A client that stops sending: every job in flight must finish without waiting. */
@@ -426,7 +393,7 @@ int main(int argc, char **argv)
 	bool starving = false; /* --starve: the limit is one byte */
 	bool inherit_next_key = false, inherit_skip = false, inherit_new_size = false;
 	enum corruption corrupt = C_NONE;
-	struct refuser refuser = { 0 };
+	struct send_refuser refuser = { 0 };
 	long *display_of; /* each frame's picture number (display when it came) */
 	struct vp8_client vp8 = { 0 };
 	struct vp9_client vp9 = { 0 };
@@ -509,7 +476,7 @@ int main(int argc, char **argv)
 			break;
 		case 'A':
 			cfg.ffmpeg_avcodec_path = optarg;
-			if (refuser_load(&refuser, optarg))
+			if (send_refuser_load(&refuser, optarg))
 				return 2;
 			break;
 		default:
@@ -522,8 +489,7 @@ int main(int argc, char **argv)
 	}
 	if (ivf_load(&ivf, argv[optind], 1))
 		return 2;
-	if (corrupt == C_REFUSED &&
-	    (!refuser.refuse || !refuser.refused || !refuser.refused_size)) {
+	if (corrupt == C_REFUSED && !send_refuser_found(&refuser)) {
 		fprintf(stderr, "--corrupt N:refused needs --avcodec with the send-refusing "
 			"stand-in\n");
 		return 2;
@@ -767,7 +733,7 @@ int main(int argc, char **argv)
 				refusal_arm(&refuser, (long)i, display_of);
 			job_result(r, dd_stream_decode(stream, &r->job, &err), &err);
 			if (refuse)
-				run.bad |= refusal_hit(&refuser, i, size);
+				run.bad |= send_refuser_hit(&refuser, "job", (long)i, size, true);
 		} else {
 			unsigned int depth = mode_switch_before(&ms, stream);
 			bool may_switch = key || fresh; /* the engine's rule */
@@ -798,7 +764,7 @@ int main(int argc, char **argv)
 				run.pending[(run.pend_head + run.pend_count++) % 64] = r;
 			}
 			if (refuse)
-				run.bad |= refusal_hit(&refuser, i, size);
+				run.bad |= send_refuser_hit(&refuser, "job", (long)i, size, true);
 			mode_switch_after(&ms, stream, (long)i, may_switch);
 			if (ms.every && depth == 1) {
 				/* one job at a time: done at its submit, else a sync per job */

@@ -102,7 +102,6 @@
  * Damage prints "fault <n>" for h264-client-check.py. DD_TEST_DEBUG=1 in the environment also
  * prints the engine's debug lines (libavcodec's log among them).
  */
-#include <dlfcn.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +115,7 @@
 #include "h264_client.h"
 #include "mode_switch.h"
 #include "meter_checks.h"
+#include "send_refuser.h"
 #include "test_picture.h"
 
 static void log_cb(void *opaque, enum dd_log_level level, const char *msg)
@@ -173,9 +173,7 @@ static struct {
 	struct rec *pending[64];
 	unsigned int pend_head, pend_count;
 	/* the send-refusing stand-in (--avcodec), and whether the next submit is refused */
-	void (*refuse)(unsigned int n);
-	unsigned int (*refused)(void);
-	int (*refused_size)(void);
+	struct send_refuser refuser;
 	bool arm_refusal;
 } run = { .starve = STARVE_NONE, .refused_from = -1, .refused_to = -1 };
 
@@ -199,20 +197,8 @@ static void refusal_arm(long n)
 		if (q->n < run.refused_from)
 			run.refused_from = q->n;
 	}
-	run.refuse(1);
+	run.refuser.refuse(1);
 	run.arm_refusal = false;
-}
-
-/* Whether the refusal hit request n's packet of at least size bytes, not another. */
-static int refusal_hit(long n, size_t size)
-{
-	/* the engine's packet: the parameter sets, then the request's slices */
-	if (run.refused() == 1 && run.refused_size() >= (int)size)
-		return 0;
-	fprintf(stderr, "request %ld: the stand-in refused %u packets, the last of %d bytes, "
-		"not this request's (%zu bytes of slices): the refusal was not checked\n", n,
-		run.refused(), run.refused_size(), size);
-	return 1;
 }
 
 /*
@@ -405,7 +391,8 @@ static bool submit_request(struct dd_stream *stream, const struct h264_job *job,
 		int failed_now = dd_stream_submit(stream, dj, (uint64_t)(uintptr_t)rc, &rc->err);
 
 		if (refusing)
-			run.status |= refusal_hit(n, dj->bitstream_size);
+			run.status |= send_refuser_hit(&run.refuser, "request", n,
+							 dj->bitstream_size, false);
 		if (failed_now) {
 			/* failed at once: never pending, nor are the slices not sent */
 			rc->failed = true;
@@ -548,20 +535,11 @@ int main(int argc, char **argv)
 		case 'R':
 			refuse_at = atol(optarg);
 			break;
-		case 'A': {
-			void *h = dlopen(optarg, RTLD_NOW | RTLD_LOCAL);
-
-			if (!h) {
-				fprintf(stderr, "--avcodec %s: %s\n", optarg, dlerror());
-				return 2;
-			}
-			/* left open: the engine loads the same object */
+		case 'A':
 			cfg.ffmpeg_avcodec_path = optarg;
-			*(void **)&run.refuse = dlsym(h, "dd_test_refuse_sends");
-			*(void **)&run.refused = dlsym(h, "dd_test_sends_refused");
-			*(void **)&run.refused_size = dlsym(h, "dd_test_refused_size");
+			if (send_refuser_load(&run.refuser, optarg))
+				return 2;
 			break;
-		}
 		case 'k':
 			if (sscanf(optarg, "%ld:%ld", &seek_from, &seek_to) != 2 ||
 			    seek_to < seek_from)
@@ -579,7 +557,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "--cut-slices needs --slices and no --lookahead\n");
 		return 2;
 	}
-	if (refuse_at >= 0 && (!run.refuse || !run.refused || !run.refused_size || slices)) {
+	if (refuse_at >= 0 && (!send_refuser_found(&run.refuser) || slices)) {
 		fprintf(stderr, "--refuse needs --avcodec with the send-refusing stand-in, and "
 			"no --slices\n");
 		return 2;
@@ -777,7 +755,8 @@ int main(int argc, char **argv)
 				refusal_arm(n);
 			r = dd_stream_decode(stream, &dj, &err);
 			if (n == refuse_at)
-				run.status |= refusal_hit(n, dj.bitstream_size);
+				run.status |= send_refuser_hit(&run.refuser, "request", n,
+								 dj.bitstream_size, false);
 		}
 		failed = r != 0;
 		if (field_result(first, &failed, &err)) {
@@ -832,9 +811,9 @@ next:
 	fprintf(stderr, "decode_h264: %ld requests, %ld failed, lookahead %u\n", n, run.failed,
 		lookahead);
 	run.status |= starve_done(&run.starve);
-	if (refuse_at >= 0 && run.refused() != 1) {
+	if (refuse_at >= 0 && run.refuser.refused() != 1) {
 		fprintf(stderr, "the stand-in refused %u packets, not 1: the refusal was not "
-			"checked\n", run.refused());
+			"checked\n", run.refuser.refused());
 		run.status = 1;
 	}
 	if (ms.every) {

@@ -228,8 +228,12 @@ out:
 	return ret;
 }
 
-/* The next CAPTURE buffer back within 5 s, -1 if none. */
-static int dq_cap(struct v4l2_buffer *cb, struct v4l2_plane *cpl)
+/*
+ * The next CAPTURE buffer back within @ms, -1 if none. Only on POLLIN: the m2m core's poll
+ * also returns POLLERR (a queue with nothing queued), and a blocking DQBUF would then wait
+ * for a buffer that never comes.
+ */
+static int dq_cap_within(struct v4l2_buffer *cb, struct v4l2_plane *cpl, int ms)
 {
 	struct pollfd pfd = { .fd = vfd, .events = POLLIN };
 
@@ -239,9 +243,14 @@ static int dq_cap(struct v4l2_buffer *cb, struct v4l2_plane *cpl)
 	cb->memory = V4L2_MEMORY_MMAP;
 	cb->m.planes = cpl;
 	cb->length = VIDEO_MAX_PLANES;
-	if (poll(&pfd, 1, 5000) != 1)
+	if (poll(&pfd, 1, ms) != 1 || !(pfd.revents & POLLIN))
 		return -1;
 	return ioctl(vfd, VIDIOC_DQBUF, cb);
+}
+
+static int dq_cap(struct v4l2_buffer *cb, struct v4l2_plane *cpl)
+{
+	return dq_cap_within(cb, cpl, 5000);
 }
 
 /* CAPTURE buffer @index queued again (MMAP). */
@@ -335,9 +344,34 @@ static int dq_out(void)
 	struct v4l2_buffer ob = { .type = OUT, .memory = V4L2_MEMORY_MMAP, .m.planes = &opl,
 				  .length = 1 };
 
-	if (poll(&pfd, 1, 5000) != 1)
+	if (poll(&pfd, 1, 5000) != 1 || !(pfd.revents & POLLOUT))
 		return -1;
 	return ioctl(vfd, VIDIOC_DQBUF, &ob) ? -1 : (int)ob.index;
+}
+
+/*
+ * 0 once @pid is stopped (state T in /proc/PID/stat), -1 after 10 s: kill() only queues
+ * SIGSTOP, and a peer still running could fetch the next job before it stops.
+ */
+static int wait_stopped(pid_t pid)
+{
+	char path[64], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		buf[n] = 0;
+		/* "PID (COMM) STATE ...": COMM may hold spaces and parentheses */
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't'))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
 }
 
 /* A seek: OUTPUT streams off and on again, CAPTURE buffer @cap is queued again. */
@@ -399,9 +433,11 @@ static void stream_start_case(int mfd, const struct v4l2_ctrl_h264_sps *p8,
 
 	if (peer > 0) {
 		seek(0);
-		CHECK(!kill(peer, SIGSTOP), "start: the daemon stopped");
+		CHECK(!kill(peer, SIGSTOP) && !wait_stopped(peer), "start: the daemon stopped");
 		CHECK(!queue_h264(mfd, 0, 5, false, NULL), "start: request to the stopped daemon");
-		CHECK(!dq_cap(&cb, cpl) && cb.index == 0 && (cb.flags & V4L2_BUF_FLAG_ERROR),
+		/* the watchdog's period and a loaded machine's delay */
+		CHECK(!dq_cap_within(&cb, cpl, 30000) && cb.index == 0 &&
+		      (cb.flags & V4L2_BUF_FLAG_ERROR),
 		      "start: its picture back with ERROR, withdrawn by the watchdog (index %u, "
 		      "flags %#x)", cb.index, cb.flags);
 		out = dq_out();

@@ -55,9 +55,13 @@ start_peer() {
 	return 1
 }
 
-# stop_peer: SIGTERM, wait; PEER_RC and PEER_SUMMARY are set, the log is printed.
+# stop_peer: SIGTERM, wait; PEER_RC and PEER_SUMMARY are set, the log is printed. SIGCONT
+# too: a test may have stopped the peer (SIGSTOP) and failed before resuming it, and a stopped
+# process acts on SIGTERM only once it runs again, so the wait would last until the test's
+# time limit and tell nothing.
 stop_peer() {
 	kill -TERM "$PEER_PID" 2>/dev/null
+	kill -CONT "$PEER_PID" 2>/dev/null
 	wait "$PEER_PID"
 	PEER_RC=$?
 	print_log "$PEER_LOG" "    peer| " dv-testpeer "^dv-testpeer: job |JOB_CANCEL .* after|rejected with"

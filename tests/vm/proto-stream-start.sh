@@ -17,9 +17,11 @@ set -u
 . "$CK/tests/lib/v4l2-nodes.sh"
 BIN=$TOOLS/dv-format-check
 [ -x "$BIN" ] || { echo "$TEST: FAIL: $BIN is not built (make tools)"; exit 1; }
-# the nodes, once udev has made them (a batch's settle may time out under the debug kernel)
-video="" media=""
-for _ in $(seq 100); do
+# the nodes, once udev has made them (a batch's settle may time out under the debug kernel);
+# bounded by the clock, not a count of rounds: each round forks v4l2-ctl for every node, which
+# takes seconds on a loaded debug kernel
+video="" media="" until=$((SECONDS + 20))
+while [ $SECONDS -lt $until ]; do
 	video=$(find_node daedalus-v4l2)
 	[ -z "$video" ] || media=$(media_node_of "$video")
 	[ -z "$media" ] || break

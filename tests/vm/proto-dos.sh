@@ -35,10 +35,14 @@ full0=$(klines 'job table full')
 
 # --- the job table
 held0=$(held)
+# 160 jobs, 64 at a time, 1.5 s each: about 5 s of waiting, 6.5 s at most measured on an idle
+# host under the debug kernel, over 25 s on one running twice as slow (two VMs on two busy
+# cores): the clients wait up to 60 s for a frame (a hang still fails, and the module's
+# watchdog, 30 s here, would fail a job the table lost)
 start_peer table --delay-ms 1500 || finish "(no peer)"
-"$CLIENT" --codec vp8 --contexts 40 --frames 2 --timeout-ms 25000 >"$WORK/a.log" 2>&1 &
+"$CLIENT" --codec vp8 --contexts 40 --frames 2 --timeout-ms 60000 >"$WORK/a.log" 2>&1 &
 a=$!
-"$CLIENT" --codec vp9 --contexts 40 --frames 2 --timeout-ms 25000 >"$WORK/b.log" 2>&1 &
+"$CLIENT" --codec vp9 --contexts 40 --frames 2 --timeout-ms 60000 >"$WORK/b.log" 2>&1 &
 b=$!
 wait $a
 ra=$?

@@ -90,11 +90,12 @@ check "granted 4, $(field max_in_flight "$PEER_SUMMARY") in flight ($PEER_SUMMAR
 	test "$PEER_RC" = 0 -a "$(field max_inflight_hint "$PEER_SUMMARY")" -le 4
 
 # 5. The client goes away or STREAMOFFs with 4 jobs of its context in flight.
-start_peer abort --pipeline 4 --delay-ms 1500 --expect-all-gone || finish "(no peer)"
+# (a close that waited for the peer would take at least 2700 ms: the limit leaves slack below)
+start_peer abort --pipeline 4 --delay-ms 3000 --expect-all-gone || finish "(no peer)"
 aborts=0
 for how in streamoff close exit kill; do
 	run_client --codec vp9 --frames 6 --depth 4 --abort $how --abort-frame 3 \
-		--abort-delay-ms 300 --max-abort-ms 1000 --expect any --timeout-ms 10000
+		--abort-delay-ms 300 --max-abort-ms 2000 --expect any --timeout-ms 15000
 	check "client $how with 4 jobs in flight (abort took $(field abort_ms "$CLIENT_SUMMARY") ms)" \
 		test "$CLIENT_RC" = 0
 	aborts=$((aborts + 4))

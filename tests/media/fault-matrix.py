@@ -118,10 +118,11 @@ def judge(cell, workdir, job_timeout_ms):
         pending = [r for r in reqs if r[1] < events[0] < r[2]]
         if not pending:
             problems.append("no request was pending at the kill: nothing checked of it")
-        # the daemon's death fails it, not the watchdog, which would take up to
-        # job_timeout_ms from its queueing
-        limit = job_timeout_ms / 2
+        # the daemon's death fails it, not the watchdog, which fails a request the
+        # stopped daemon never fetched job_timeout_ms after its queueing: back within
+        # half that after the kill, and before the watchdog could have ended it
         for unit, t0, t1, ok in pending:
+            limit = min(job_timeout_ms / 2, t0 + job_timeout_ms - events[0])
             lat = t1 - events[0]
             row["notes"].append(f"request {unit} pending at the kill: back "
                                 f"{'ok' if ok else 'ERROR'} {lat:.0f} ms after it")

@@ -20,7 +20,8 @@
 # - the daemon's log shows jobs of one context in flight together (its "in flight 2" hint),
 #   and that its workers learnt which clients keep requests queued and which wait for each
 #   (daemon/process/grace.c: the wait for a next job is kept only for the former).
-# Under the debug kernel (KASAN, lockdep) one clip per codec and mode: the kernel paths are the
+# Run by hand under the debug kernel (make check runs it under the normal kernel only, its kernel
+# paths being the protocol tests'; docs/testing.md) one clip per codec and mode: the kernel paths are the
 # same for every clip, and each GStreamer decode there risks GStreamer's one-second limit per
 # request (a CI run lost av1-svt-10bit-grain to two 1.4 s jobs under load); the full list runs
 # under the normal kernel.

@@ -29,6 +29,9 @@ check "$user gets EACCES without the packaged rule" as_user "$PEER" --expect-ope
 # the packaged rule, as udev applies it (/run/udev/rules.d: this VM's throw-away rules)
 mkdir -p /run/udev/rules.d
 cp "$CK/packaging/udev/60-daedalus-v4l2.rules" /run/udev/rules.d/
+# gone again at the end: the next test of a batch shares this boot (the rule's /dev/video-dec0
+# link once made proto-stream-start take the link for the device node)
+trap 'rm -f /run/udev/rules.d/60-daedalus-v4l2.rules; udevadm control --reload' EXIT
 udevadm control --reload
 udevadm trigger --action=add --subsystem-match=misc --sysname-match=daedalus-v4l2
 udevadm settle --timeout=20

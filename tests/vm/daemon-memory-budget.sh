@@ -43,7 +43,6 @@ stream() { # output file, pace ms[, uid[, client options]]: VP9 350x198, 60 pict
 # (in a directory of their own that the clients' users may write: $WORKD is root's alone)
 HOLDS=$(mktemp -d /tmp/daemon-memory-budget-holds.XXXXXX)
 chmod 1777 "$HOLDS"
-hold_opts() { echo "--hold-at 40:$HOLDS/$1.hold"; }
 release_hold() { # name, pid of its stream
 	while kill -0 "$2" 2>/dev/null && [ ! -e "$HOLDS/$1.hold" ]; do nap 0.05; done
 	rm -f "$HOLDS/$1.hold"
@@ -70,8 +69,7 @@ budget=17
 daemon_start --memory-budget $budget --memory-per-user 0
 grep -o "memory budget of the streams' decoders: .*" "$DAEMON_LOG" | sed 's/^/    /'
 # paced, and held before its picture 40 until the second stream has been refused
-# shellcheck disable=SC2046 # the options: words
-stream "$WORKD/first.log" 200 "" $(hold_opts first) &
+stream "$WORKD/first.log" 200 "" --hold-at "40:$HOLDS/first.hold" &
 first=$!
 until_claimed $first claims
 check "the first stream claimed its memory" test "$(claims)" = 1
@@ -124,8 +122,7 @@ share_refusals() {
 		"$DAEMON_LOG"
 }
 # paced, and held before its picture 40 until both later streams have run
-# shellcheck disable=SC2046 # the options: words
-stream "$WORKD/u1.log" 300 65534 $(hold_opts u1) &
+stream "$WORKD/u1.log" 300 65534 --hold-at "40:$HOLDS/u1.hold" &
 first=$!
 until_claimed $first user_claims 65534
 check "user 65534's first stream claimed its memory for that user" test "$(user_claims 65534)" = 1

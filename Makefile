@@ -21,7 +21,8 @@
 #                   so the fuzzer also steers by, and checks, the decoders' own code
 #   make fuzz-ioctl the kernel's ioctls under random client sequences in the VM, FUZZ_SECONDS
 #                   (600) in all, FUZZ_KERNEL=debug|normal (debug: KASAN, lockdep, UBSAN),
-#                   FUZZ_SEED (1); make check runs 80 s under each kernel
+#                   FUZZ_SEED (1); make check runs 80 s (seed 1) under the normal kernel
+#                   and 60 s (seed 1001) under the debug kernel
 #   make soak       tests/soak/daemon-soak.sh: SOAK_FRAMES (10000) frames, several streams at once,
 #                   under the debug kernel booted with kmemleak=on (docs/testing.md, "Soak")
 

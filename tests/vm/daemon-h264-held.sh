@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 45 debug=95
+# testbed-seconds: 45 debug=80
 # A held CAPTURE buffer (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF: the first of several slices, a
 # first field) whose rest never comes: the m2m core hands it back by itself when the next
 # request has another timestamp (an unpaired field), on V4L2_DEC_CMD_FLUSH with nothing
@@ -31,7 +31,11 @@ media_setup
 daemon_start
 dropped() { grep -c "held request(s) of ts .* dropped" "$DAEMON_LOG"; }
 damaged() { grep -c "failed: no H.264 start code" "$DAEMON_LOG"; }
-for c in "unpaired 0" "flush 2" "flush-running 1" "failed-piece 0" "failed-piece 2"; do
+cases=("unpaired 0" "flush 2" "flush-running 1" "failed-piece 0" "failed-piece 2")
+# Under the debug kernel the failed piece once: at a non-IDR picture (2) the kernel does what it
+# does at the IDR; what differs is the daemon failing the pictures predicted from it (normal)
+[ "${DAEDALUS_KERNEL:-normal}" = debug ] && unset 'cases[4]'
+for c in "${cases[@]}"; do
 	set -- $c
 	before=$(dropped) before_damaged=$(damaged)
 	python3 "$MEDIA/h264-client-check.py" --workdir "$CLIPS" --client "$CLIENT" \

@@ -1,6 +1,6 @@
 #!/bin/bash
 # testbed-run: --timeout 600
-# testbed-seconds: 50
+# testbed-seconds: 45
 # daedalus-v4l2-bench's device and streams modes in the VM, on a small VP9 clip: GStreamer
 # through the device and GStreamer's software decoder must both output every frame (the bench
 # counts them and fails otherwise), 1 and 2 streams at once too, and each result must carry

@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 900
 # testbed-batch: yes
-# testbed-seconds: 60
+# testbed-seconds: 25
 # The daemon built with ASan/UBSan (build/daemon-asan, made by tests/unit/daemon-engine.sh,
 # or here) serving real GStreamer clients: clean clips, two streams at once, a
 # damaged frame and a seek. Any sanitizer report, a crash or a non-zero exit after SIGTERM

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 1200
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 35
+# testbed-seconds: 30
 # AV1 through the device end to end: GStreamer's v4l2slav1dec decodes libaom and SVT-AV1
 # clips through daedalus-v4l2 and daedalus-v4l2d (dav1d fed with OBUs rebuilt from the
 # controls); every frame must equal FFmpeg's libdav1d software decode, film grain included.

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 60
+# testbed-seconds: 70
 # AV1 through the device with our own Request API client (tests/tools/dv-av1client) in the
 # three OUTPUT buffer layouts clients use: GStreamer's OBU payloads, Chromium's whole temporal
 # unit (with Chromium's CAPTURE-index timestamps, reused, and no FILM_GRAIN control) and the

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 1200
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 75
+# testbed-seconds: 65
 # Chromium's V4L2 stateless decoder, as far as it can be without Chromium: what it checks
 # before decoding (tests/tools/dv-chromium-check: MPLANE, requests, the media node paired by
 # bus_info and driver, profiles through QUERYMENU, frame sizes above 1920x1088), then real

@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
-# testbed-seconds: 35
+# testbed-seconds: 25
 # The daemon's command line and attach errors: --version names the codecs it can serve,
 # a bad option is a usage error, a missing bridge and a bridge already in use are clear
 # one-line errors with status 1, and the first daemon keeps working meanwhile.

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=4000
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 140 debug=90
+# testbed-seconds: 130 debug=80
 # The fault matrix (issue 14): every fault below, through the device, with our own clients
 # (dv-vpxclient for VP8 and VP9, dv-av1client, dv-h264client: they check
 # V4L2_BUF_FLAG_ERROR, which GStreamer 1.26 ignores) and their shared fault options

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 90 debug=90
+# testbed-seconds: 80 debug=50
 # FFmpeg's v4l2-request hwaccel (Jonas Karlman's series, what mpv and Kodi decode through),
 # emulated call for call by our clients' --pattern ffmpeg (tests/tools/dv_request_pipe.h):
 # the decoder found through the media topology, no REQBUFS ever but one CREATE_BUFS per buffer

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 45 debug=80
+# testbed-seconds: 35 debug=30
 # A held CAPTURE buffer (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF: the first of several slices, a
 # first field) whose rest never comes: the m2m core hands it back by itself when the next
 # request has another timestamp (an unpaired field), on V4L2_DEC_CMD_FLUSH with nothing

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 60
+# testbed-seconds: 40
 # H.264 through the device with our own Request API client (tests/tools/dv-h264client), in
 # GStreamer's and Chromium's submission patterns: Chromium sends SPS, PPS, scaling matrix,
 # decode parameters and DECODE_MODE in every request, names pictures by CAPTURE index

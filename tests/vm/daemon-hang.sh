@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 400
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 75
+# testbed-seconds: 45
 # A decoder call that never returns (a library hung on what a stream sent) must not keep its
 # thread, CPU and memory for ever, after its client has closed too (docs/security.md): past
 # --hang-timeout the daemon exits (status 70), for its service manager to start it again.

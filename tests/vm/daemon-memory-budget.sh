@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 50
+# testbed-seconds: 65
 # The decoders' memory shared out among the streams (issue 13; daemon/process/mem_budget.h,
 # docs/security.md): the daemon is one process with one memory limit for every client, so a
 # stream claims what its decoder may hold before it decodes, and one that does not fit beside

@@ -3,7 +3,7 @@
 # testbed-arches: amd64 arm64
 # testbed-kernels: debug
 # testbed-batch: yes
-# testbed-seconds: 50 debug=70
+# testbed-seconds: 50 debug=40
 # The short decode check of the arm64 (Pi 5) lane: one clip of every codec the media tests
 # know (the first of each codec in tests/media/clips.py's CLIPS), plus the 10-bit and film
 # grain clips whose FFmpeg/dav1d code paths differ, decoded by GStreamer through the device and

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: normal
-# testbed-seconds: 20
+# testbed-seconds: 15
 # (Not under the debug kernel: there, in one emulated CPU with KASAN, opening three decoders at
 # once takes 1.6-1.8 s per first job, past the 1 s GStreamer waits for a request, so the test
 # would measure the emulator. Parallel contexts under the debug kernel are covered by

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 1500
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 35
+# testbed-seconds: 55
 # Several frames of one stream in flight through the whole device (docs/frame-parallel.md):
 # the module's max_inflight set to 2, the daemon asks for 2 and decodes AV1 with dav1d frame
 # threads (max_frame_delay 2), finishing the jobs in flight with a complete drain when the

@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --timeout 900
 # testbed-arches: amd64 arm64
-# testbed-seconds: 10
+# testbed-seconds: 5
 # The daemon confines itself whatever starts it (docs/security.md). Checked from outside, in
 # /proc/PID/status: first the daemon this VM's init started as root, then one started here
 # with --sandbox-probe: a uid and gid that are not root, every capability set empty (the

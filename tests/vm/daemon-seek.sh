@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: normal
-# testbed-seconds: 10
+# testbed-seconds: 15
 # Seeking: GStreamer plays a WebM clip, and after a few frames seeks (flushing, to the
 # keyframe before 1.2 s). The decoder does STREAMOFF/STREAMON with jobs possibly in flight;
 # every frame it outputs must match libvpx, and every frame from the keyframe on must come.

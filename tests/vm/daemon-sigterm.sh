@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: normal
-# testbed-seconds: 15
+# testbed-seconds: 20
 # SIGTERM while a stream is being decoded: the daemon must finish or fail the jobs it holds
 # and exit 0 within 5 s; the client must not hang (the kernel fails what the daemon no
 # longer serves) and must get every later job failed, not stuck. A new daemon then serves

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-batch: yes
 # testbed-kernels: normal
-# testbed-seconds: 35
+# testbed-seconds: 20
 # VP9 through the device end to end: GStreamer's v4l2slvp9dec decodes libvpx clips through
 # daedalus-v4l2 and daedalus-v4l2d; every frame must equal FFmpeg's libvpx software decode.
 # Hidden alt-refs shown later (show_existing_frame), an odd size, four tile columns, and

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 15 debug=55
+# testbed-seconds: 15 debug=35
 # Where the module does cache maintenance for a dmabuf importer (docs/memory.md, issue 14
 # item 4), seen through the function tracer while dv-cache-check runs: a CAPTURE buffer
 # imported by vimc (vb2-dma-contig, mapped DMA_FROM_DEVICE), a job completing it, DQBUF, then

@@ -3,7 +3,7 @@
 # testbed-batch: yes
 # testbed-kernels: normal debug
 # testbed-arches: amd64 arm64-full
-# testbed-seconds: 75 debug=120
+# testbed-seconds: 75 debug=95
 # v4l2-compliance on the daedalus-v4l2 video node once per OUTPUT format, and on its media
 # node: 0 failures and 0 warnings. No daemon is attached, so every decode job fails at once:
 # this also shows that nothing hangs or oopses without one.

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 15 debug=50
+# testbed-seconds: 15 debug=15
 # The module's own buffer memory (kernel/daedalus-mem.c, docs/memory.md) seen from userspace:
 # MMAP buffers of both queues are exportable (EXPBUF); what a CPU writes through the video
 # node's mapping is read back through the exported dmabuf's mapping and the other way round,

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=15
+# testbed-seconds: 5 debug=10
 # Format negotiation and request validation that v4l2-compliance cannot reach: the CAPTURE
 # formats follow the bit depth set through the SPS / VP9 frame / AV1 sequence control (NV12
 # and YUV420M for 8 bit, P010 for 10 bit) with the documented padding, and a depth change is

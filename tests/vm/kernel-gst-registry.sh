@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=20
+# testbed-seconds: 5 debug=15
 # GStreamer scans media devices when it builds its registry, with no daemon attached: the
 # v4l2codecs plugin must register its four stateless decoders for the daedalus-v4l2 device
 # (the testbed loads only our module, so they can only come from it).

@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=1000
 # testbed-kernels: normal debug
-# testbed-seconds: 115 debug=130
+# testbed-seconds: 105 debug=115
 # testbed-batch: yes
 # A hostile V4L2 client against the module (docs/security.md, "Fuzzing the kernel's ioctls"):
 # dv-ioctl-fuzz drives 4 decoder instances from 3 threads with seeded random, mostly valid

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=20
+# testbed-seconds: 5 debug=50
 # One opener's buffers count against its own memory cgroup, not the machine's (issue 13,
 # docs/security.md "What each layer enforces"): the module allocates buffer pages with
 # GFP_KERNEL_ACCOUNT, and at the cgroup's limit REQBUFS fails with ENOMEM instead of the OOM

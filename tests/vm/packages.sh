@@ -1,7 +1,7 @@
 #!/bin/bash
 # testbed-run: --systemd --timeout 1800
 # testbed-kernels: normal
-# testbed-seconds: 490
+# testbed-seconds: 310
 # The Debian packages as a user gets them (build/deb, `make debs`), on a VM booted with a real
 # systemd as PID 1 (`testbed run --systemd`: x86 kernel with the namespaces, BPF and cgroup
 # controllers the unit's sandbox uses, and a writable overlay root). One boot and one DKMS

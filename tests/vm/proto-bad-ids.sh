@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=15
+# testbed-seconds: 5 debug=5
 # The kernel never trusts the daemon's COMPLETE: for every job the peer first answers with an
 # unknown job id (ENOENT), the wrong context (EINVAL), a reserved field set, an unknown status
 # and OK-with-a-reason (EINVAL), then the real answer, then the same answer again (stale id:

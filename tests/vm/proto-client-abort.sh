@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 400 --module-params job_timeout_ms=30000
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 25 debug=40
+# testbed-seconds: 25 debug=30
 # The application goes away (SIGKILL, exit, close of its fds) or STREAMOFFs while the daemon
 # holds its job. That must not wait for the daemon (close/STREAMOFF return at once), the daemon
 # gets JOB_CANCEL, its late answer is rejected with ENOENT, then it hears CTX_GONE and

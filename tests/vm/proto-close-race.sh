@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 30 debug=90
+# testbed-seconds: 25 debug=60
 # close() racing with jobs that fail without reaching a daemon (issue 14, item 4). With no
 # daemon, device_run() fails each job itself and the m2m core still uses the m2m context
 # after it has woken a close() waiting in v4l2_m2m_cancel_job(); release must not free the

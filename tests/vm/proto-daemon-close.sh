@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600 --module-params job_timeout_ms=30000
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 15 debug=30
+# testbed-seconds: 15 debug=25
 # The daemon goes away while it holds jobs: it closes the bridge, exits, or is killed with
 # SIGKILL. Every held job must complete as ERROR at once (< 5 s after the daemon is gone), and a
 # new daemon (new session) must then serve the device. The watchdog is set to 30 s so that it

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=120000
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 25 debug=80
+# testbed-seconds: 25 debug=65
 # No opener takes the bridge from the others (issue 13, docs/security.md), against the test peer:
 # - Job table: 80 decoder instances with a job each while the peer answers 1.5 s after receiving
 #   it: the device-wide table (64) fills, and the contexts past it must wait for a slot

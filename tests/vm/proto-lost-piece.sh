@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 400
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 20 debug=45
+# testbed-seconds: 15 debug=35
 # A picture whose held piece failed comes back with ERROR even when the job that completes it
 # succeeds: the kernel's own guarantee, whatever the daemon answers. dv-h264client
 # (--hold-fault failed-piece) sends a picture of h264-slices-gop as two requests of one

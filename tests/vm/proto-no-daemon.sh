@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300 --module-params job_timeout_ms=10000
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 5 debug=5
+# testbed-seconds: 5 debug=15
 # With no daemon attached, or with the bridge open but no HELLO yet, a request completes at
 # once with its CAPTURE buffer marked ERROR (no waiting for the watchdog). The kernel says so
 # once per context, not once per frame, and counts the failed frames in one line at close.

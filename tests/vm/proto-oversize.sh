@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=15
+# testbed-seconds: 5 debug=5
 # CAPTURE bytesused from the daemon is checked against the plane: one byte more than the
 # plane (and 4 GiB - 1) gives ERANGE, a wrong plane count EINVAL, and the job stays in flight;
 # the peer's exact answer (bytesused = plane length on every plane) then reaches the

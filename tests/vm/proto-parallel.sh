@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 400 --module-params job_timeout_ms=30000
 # testbed-batch: yes
 # testbed-kernels: normal
-# testbed-seconds: 10
+# testbed-seconds: 5
 # 16 decoder instances at once (8 VP8 + 8 H.264, each its own open of the video node): the peer
 # answers each job 600 ms after receiving it, so if jobs of different contexts were serialised
 # the 48 frames would take 28.8 s. They must all be in the daemon's hands at the same time (the

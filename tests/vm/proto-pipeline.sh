@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=30000
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 20 debug=50
+# testbed-seconds: 20 debug=25
 # Several jobs of one context in flight (module parameter max_inflight, HELLO_FLAG_PIPELINE;
 # docs/frame-parallel.md §3, docs/protocol.md "Jobs in flight"), with the test peer as the
 # daemon:

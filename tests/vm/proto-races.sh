@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600 --module-params job_timeout_ms=500
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 10 debug=40
+# testbed-seconds: 10 debug=25
 # Completions racing with everything else that can finish a job, for KASAN and lockdep to
 # watch (debug kernel):
 #  1. the daemon answers around the watchdog's deadline (job_timeout_ms=500, answers after

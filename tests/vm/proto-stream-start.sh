@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=15
+# testbed-seconds: 5 debug=25
 # A stream whose first request fails in the kernel before it reaches the daemon (its 10-bit
 # SPS refused while 8-bit CAPTURE buffers exist) still starts for the daemon: the next job,
 # sequence 1, carries STREAM_START, at which the daemon drops what it held from before (a

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=25
+# testbed-seconds: 5 debug=15
 # The module cannot be unloaded while the daemon has the bridge open or an application has the
 # video node open (rmmod fails, nothing breaks); once both are gone it unloads, loads again and
 # works from a fresh state (session 1).

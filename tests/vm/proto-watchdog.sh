@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300 --module-params job_timeout_ms=1000
 # testbed-batch: yes
 # testbed-kernels: normal debug
-# testbed-seconds: 25 debug=40
+# testbed-seconds: 25 debug=30
 # A daemon that takes a job and does not answer: after the module's job_timeout_ms (set to
 # 1000 here) it gets a JOB_CANCEL that waits (DAEDALUS_CANCEL_FLAG_WAIT), and the job's
 # buffers go back to the application, as ERROR, only when the daemon answers: a daemon still

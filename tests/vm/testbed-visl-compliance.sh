@@ -2,7 +2,7 @@
 # testbed-run: --no-module --no-daemon --timeout 900
 # testbed-batch: yes
 # testbed-kernels: normal
-# testbed-seconds: 45
+# testbed-seconds: 35
 # The harness's VM self-test: the in-tree visl stateless decoder must pass v4l2-compliance
 # (device and media node) with 0 failures in the testbed, and GStreamer must register its
 # stateless decoders against it. If this breaks, the testbed (kernel config, rootfs, boot)

@@ -70,11 +70,10 @@ for kv in ${FAULT_MATRIX_STOP_AT:-}; do STOPAT[${kv%%=*}]=${kv#*=}; done
 declare -A CLIP
 codecs="vp8 vp9 av1 h264"
 faults="truncate garbage flip-header flip-data seek key-lost daemon-kill daemon-stop client-kill"
-# Under the debug kernel, whose checkers look only at the kernel: one codec, and of the damaged
-# units only truncate (garbage and the flipped bits take the same kernel path, a job the daemon
-# fails; what they test is the daemon, under the normal kernel). H.264: its requests carry the
-# most controls and references (the DPB's, resolved by the kernel at every job); key-lost is a
-# plain decode to the kernel. (VP9 as well took 499 s of a CI host's 5400, 2026-12-07.)
+# The debug kernel's cells (header): garbage and the flipped bits take truncate's kernel path,
+# a job the daemon fails; key-lost is a plain decode to the kernel. H.264, whose requests carry
+# the most controls and references (the DPB's, resolved by the kernel at every job). (VP9 as
+# well took 499 s of a CI host's 5400, 2026-12-07.)
 if [ "${DAEDALUS_KERNEL:-normal}" = debug ]; then
 	codecs="h264"
 	faults="truncate seek daemon-kill daemon-stop client-kill"

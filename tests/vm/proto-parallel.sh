@@ -38,10 +38,7 @@ qa=$(field first_queue_ns "$sa") qb=$(field first_queue_ns "$sb")
 da=$(field last_done_ns "$sa") db=$(field last_done_ns "$sb")
 wall=-1
 if [ -n "$qa" ] && [ -n "$qb" ] && [ -n "$da" ] && [ -n "$db" ]; then
-	first=$qa last=$da
-	[ "$qb" -ge "$first" ] || first=$qb
-	[ "$db" -le "$last" ] || last=$db
-	wall=$(((last - first) / 1000000))
+	wall=$((((da > db ? da : db) - (qa < qb ? qa : qb)) / 1000000))
 fi
 serial=$((16 * frames * delay))
 check "decoding took $wall ms from the first request to the last picture, far below the $serial ms of serialised jobs" \

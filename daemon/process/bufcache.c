@@ -74,7 +74,50 @@ void dm_bufcache_fini(struct dm_bufcache *c)
 		}
 	}
 	c->count = 0;
+	while (c->spares) {
+		struct dm_mapping *m = c->spares;
+
+		c->spares = m->next;
+		free(m);
+	}
+	c->nspares = 0;
 	pthread_mutex_destroy(&c->lock);
+}
+
+int dm_bufcache_reserve(struct dm_bufcache *c, unsigned int n)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&c->lock);
+	while (c->nspares < n) {
+		struct dm_mapping *m = calloc(1, sizeof(*m));
+
+		if (!m) {
+			r = -ENOMEM;
+			break;
+		}
+		m->next = c->spares;
+		c->spares = m;
+		c->nspares++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* A zeroed mapping structure: a spare if there is one, else a new one (NULL if none). */
+static struct dm_mapping *new_mapping(struct dm_bufcache *c)
+{
+	struct dm_mapping *m;
+
+	pthread_mutex_lock(&c->lock);
+	m = c->spares;
+	if (m) {
+		c->spares = m->next;
+		c->nspares--;
+		m->next = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return m ? m : calloc(1, sizeof(*m));
 }
 
 /* with c->lock held */
@@ -97,7 +140,7 @@ int dm_bufcache_add(struct dm_bufcache *c, uint64_t handle, int fd, uint32_t len
 		close(fd);
 		return -1;
 	}
-	m = calloc(1, sizeof(*m));
+	m = new_mapping(c);
 	if (!m) {
 		dm_err("buffer %llu: out of memory", (unsigned long long)handle);
 		close(fd);

@@ -36,6 +36,8 @@ struct dm_bufcache {
 	pthread_mutex_t lock;
 	struct dm_mapping *buckets[64];
 	unsigned int count;
+	struct dm_mapping *spares; /* dm_bufcache_reserve(), linked by next */
+	unsigned int nspares;
 };
 
 void dm_bufcache_init(struct dm_bufcache *c);
@@ -43,9 +45,18 @@ void dm_bufcache_init(struct dm_bufcache *c);
 void dm_bufcache_fini(struct dm_bufcache *c);
 
 /*
+ * Makes sure the next n dm_bufcache_add() calls allocate nothing: 0, or -ENOMEM (the spares
+ * allocated so far are kept). The main loop reserves what one message can carry before it
+ * fetches the message: the kernel hands a handle's fd over once per session, so an fd taken
+ * without a place to keep it would leave its buffer unusable until the client frees it.
+ */
+int dm_bufcache_reserve(struct dm_bufcache *c, unsigned int n);
+
+/*
  * Takes ownership of fd (a fresh dmabuf for handle) and maps length bytes of it; -1 if
  * that failed. A mapping that failed is kept unmapped with its fd, tried again by
- * dm_bufcache_get() (the kernel sends a handle's fd only once).
+ * dm_bufcache_get() (the kernel sends a handle's fd only once). Its structure comes from
+ * the reserve if there is one; without, an allocation that fails closes the fd.
  */
 int dm_bufcache_add(struct dm_bufcache *c, uint64_t handle, int fd, uint32_t length);
 

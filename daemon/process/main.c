@@ -54,6 +54,7 @@ struct daemon {
 		uint32_t ctx, reason;
 		uint64_t count;
 	} refused;
+	int64_t short_since_ms; /* no reserve for a message's fds since then; 0: none */
 };
 
 static void describe_codecs(struct dd_engine *engine, FILE *to)
@@ -231,6 +232,32 @@ static void on_cancel(struct daemon *d, uint64_t job_id, uint32_t flags)
  */
 #define MESSAGES_PER_WAKE 64
 
+/* The most fds one message can carry: its OUTPUT, CAPTURE and reference buffers' planes. */
+#define FDS_PER_MESSAGE ((2 + DAEDALUS_MAX_REFS) * DAEDALUS_MAX_MEM_PLANES)
+
+/*
+ * Whether the cache can keep every fd of the next message (dm_bufcache_reserve() says why
+ * that must be known before fetching it). Without memory for that the message waits in
+ * the kernel, whose watchdog fails its job if the shortage lasts; the loop tries again
+ * after a short sleep, not at once (the bridge stays readable), and says so once.
+ */
+static bool can_take_message(struct daemon *d)
+{
+	if (dm_bufcache_reserve(&d->cache, FDS_PER_MESSAGE) == 0) {
+		if (d->short_since_ms)
+			dm_info("memory for the buffers' fds again after %lld ms: fetching jobs",
+				(long long)(dm_now_ms() - d->short_since_ms));
+		d->short_since_ms = 0;
+		return true;
+	}
+	if (!d->short_since_ms) {
+		d->short_since_ms = dm_now_ms();
+		dm_warn("no memory to keep the fds of the next message: jobs wait in the kernel");
+	}
+	nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+	return false;
+}
+
 /* 0: the pending messages handled, or as many as one wake-up takes; -1: the bridge failed. */
 static int drain_messages(struct daemon *d)
 {
@@ -238,7 +265,8 @@ static int drain_messages(struct daemon *d)
 	unsigned int n = 0;
 	int r = 0;
 
-	while (n++ < MESSAGES_PER_WAKE && (r = dm_bridge_get(&d->bridge, &msg)) > 0) {
+	while (n++ < MESSAGES_PER_WAKE && can_take_message(d) &&
+	       (r = dm_bridge_get(&d->bridge, &msg)) > 0) {
 		switch (msg.type) {
 		case DAEDALUS_MSG_JOB:
 			on_job(d, &msg.u.job);

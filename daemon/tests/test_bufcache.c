@@ -7,6 +7,8 @@
  *
  * And SYNC_START gives up on fences that do not signal: a pipe stands in for a dmabuf whose
  * fences are pending (poll() says not ready, as dma_buf_poll() does then).
+ *
+ * And the fds of a message the main loop fetched go into structures it reserved before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +113,39 @@ static void replaced_then_finished(struct dm_bufcache *c)
 	dm_bufcache_init(c);
 }
 
+/*
+ * What the main loop reserves before it fetches a message is what the message's fds are
+ * kept in: an add takes a reserved structure (so no allocation can fail it and close its
+ * fd), and a reserve tops the spares up to what is asked.
+ */
+static void adds_take_the_reserve(struct dm_bufcache *c)
+{
+	struct dm_mapping *reserved[2], *m;
+	int mem = memfd(false);
+
+	CHECK(dm_bufcache_reserve(c, 2) == 0 && c->nspares == 2, "reserved %u of 2", c->nspares);
+	reserved[0] = c->spares;
+	reserved[1] = c->spares ? c->spares->next : NULL;
+	CHECK(dm_bufcache_add(c, 6, dup(mem), LEN) == 0, "a mappable fd was refused");
+	CHECK(dm_bufcache_add(c, 7, dup(mem), LEN) == 0, "a mappable fd was refused");
+	CHECK(c->nspares == 0, "%u spares left after two adds", c->nspares);
+	for (uint64_t h = 6; h <= 7; h++) {
+		m = dm_bufcache_get(c, h);
+		CHECK(m && (m == reserved[0] || m == reserved[1]),
+		      "buffer %llu was not kept in a reserved structure", (unsigned long long)h);
+		if (m)
+			dm_bufcache_put(c, m);
+	}
+	CHECK(dm_bufcache_reserve(c, 3) == 0 && c->nspares == 3, "topped up to %u of 3",
+	      c->nspares);
+	CHECK(dm_bufcache_reserve(c, 1) == 0 && c->nspares == 3, "a smaller reserve changed %u",
+	      c->nspares);
+	dm_bufcache_gone(c, 6);
+	dm_bufcache_gone(c, 7);
+	close(mem);
+	/* the spares are the cache's: its end frees them (ASan's leak check) */
+}
+
 static void fences_that_do_not_signal(void)
 {
 	struct dm_mapping m = { .len = LEN };
@@ -159,6 +194,7 @@ int main(void)
 	mapped_at_a_later_job(&cache, true);
 	gone_while_unmapped(&cache);
 	replaced_then_finished(&cache);
+	adds_take_the_reserve(&cache);
 	fences_that_do_not_signal();
 	CHECK(cache.count == 0, "%u mappings left in the cache", cache.count);
 	dm_bufcache_fini(&cache);

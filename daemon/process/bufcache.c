@@ -84,23 +84,39 @@ void dm_bufcache_fini(struct dm_bufcache *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
+/*
+ * Allocated without the lock, which workers take at each job's start and end; only the
+ * main thread takes spares, so the count read first cannot go up meanwhile.
+ */
 int dm_bufcache_reserve(struct dm_bufcache *c, unsigned int n)
 {
+	struct dm_mapping *chain = NULL, *last = NULL;
+	unsigned int have, added = 0;
 	int r = 0;
 
 	pthread_mutex_lock(&c->lock);
-	while (c->nspares < n) {
+	have = c->nspares;
+	pthread_mutex_unlock(&c->lock);
+	while (have + added < n) {
 		struct dm_mapping *m = calloc(1, sizeof(*m));
 
 		if (!m) {
 			r = -ENOMEM;
 			break;
 		}
-		m->next = c->spares;
-		c->spares = m;
-		c->nspares++;
+		m->next = chain;
+		chain = m;
+		if (!last)
+			last = m;
+		added++;
 	}
-	pthread_mutex_unlock(&c->lock);
+	if (chain) {
+		pthread_mutex_lock(&c->lock);
+		last->next = c->spares;
+		c->spares = chain;
+		c->nspares += added;
+		pthread_mutex_unlock(&c->lock);
+	}
 	return r;
 }
 

@@ -55,6 +55,7 @@ struct daemon {
 		uint64_t count;
 	} refused;
 	int64_t short_since_ms; /* no reserve for a message's fds since then; 0: none */
+	int64_t short_warned_ms; /* when that was last said */
 };
 
 static void describe_codecs(struct dd_engine *engine, FILE *to)
@@ -232,30 +233,50 @@ static void on_cancel(struct daemon *d, uint64_t job_id, uint32_t flags)
  */
 #define MESSAGES_PER_WAKE 64
 
-/* The most fds one message can carry: its OUTPUT, CAPTURE and reference buffers' planes. */
-#define FDS_PER_MESSAGE ((2 + DAEDALUS_MAX_REFS) * DAEDALUS_MAX_MEM_PLANES)
+/*
+ * The most fds one message of this session can carry: its OUTPUT and CAPTURE buffers'
+ * planes, and its references' if the daemon asked for them (it does not: bridge.c).
+ */
+static unsigned int fds_per_message(const struct daedalus_hello *h)
+{
+	unsigned int planes = h->max_mem_planes, refs = h->max_refs;
+
+	if (planes > DAEDALUS_MAX_MEM_PLANES)
+		planes = DAEDALUS_MAX_MEM_PLANES;
+	if (!(h->flags & DAEDALUS_HELLO_FLAG_REF_FDS))
+		refs = 0;
+	else if (refs > DAEDALUS_MAX_REFS)
+		refs = DAEDALUS_MAX_REFS;
+	return (2 + refs) * planes;
+}
 
 /*
  * Whether the cache can keep every fd of the next message (dm_bufcache_reserve() says why
  * that must be known before fetching it). Without memory for that the message waits in
- * the kernel, whose watchdog fails its job if the shortage lasts; the loop tries again
- * after a short sleep, not at once (the bridge stays readable), and says so once.
+ * the kernel and the main loop polls the bridge again 20 ms later (event_loop()); but not
+ * for longer than the kernel's job timeout: the messages that give memory back (BUF_GONE,
+ * CTX_GONE) wait too, and past that the message is fetched as before the reserve, at the
+ * risk of one buffer's fd. Said at most every 10 s.
  */
 static bool can_take_message(struct daemon *d)
 {
-	if (dm_bufcache_reserve(&d->cache, FDS_PER_MESSAGE) == 0) {
-		if (d->short_since_ms)
-			dm_info("memory for the buffers' fds again after %lld ms: fetching jobs",
+	int64_t now;
+
+	if (dm_bufcache_reserve(&d->cache, fds_per_message(&d->bridge.hello)) == 0) {
+		if (d->short_since_ms && d->short_warned_ms >= d->short_since_ms)
+			dm_info("memory for the buffers' fds again after %lld ms",
 				(long long)(dm_now_ms() - d->short_since_ms));
 		d->short_since_ms = 0;
 		return true;
 	}
-	if (!d->short_since_ms) {
-		d->short_since_ms = dm_now_ms();
-		dm_warn("no memory to keep the fds of the next message: jobs wait in the kernel");
+	now = dm_now_ms();
+	if (!d->short_since_ms)
+		d->short_since_ms = now;
+	if (!d->short_warned_ms || now - d->short_warned_ms >= 10000) {
+		d->short_warned_ms = now;
+		dm_warn("no memory to keep the fds of a message: messages wait in the kernel");
 	}
-	nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
-	return false;
+	return now - d->short_since_ms > (int64_t)d->bridge.hello.job_timeout_ms;
 }
 
 /* 0: the pending messages handled, or as many as one wake-up takes; -1: the bridge failed. */
@@ -377,6 +398,10 @@ static int event_loop(struct daemon *d, int sigfd)
 			if (timeout < 0 || next_ping - now < timeout)
 				timeout = (int)(next_ping - now);
 		}
+		/* short of memory for a message's fds: the bridge is tried again in 20 ms */
+		pfd[0].events = d->short_since_ms ? 0 : POLLIN;
+		if (d->short_since_ms && (timeout < 0 || timeout > 20))
+			timeout = 20;
 		if (poll(pfd, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -398,7 +423,7 @@ static int event_loop(struct daemon *d, int sigfd)
 			dm_err("the bridge device reported an error");
 			return -1;
 		}
-		if ((pfd[0].revents & POLLIN) && drain_messages(d))
+		if ((d->short_since_ms || (pfd[0].revents & POLLIN)) && drain_messages(d))
 			return -1;
 		if (pfd[2].revents & POLLIN)
 			reap_closing(d);

@@ -26,6 +26,20 @@
 
 static int failures;
 
+/* The cache's allocations (linked with --wrap=calloc) fail while this is set. */
+static bool calloc_fails;
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fails) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
 static int memfd(bool sealed)
 {
 	int fd = memfd_create("bufcache-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -116,7 +130,8 @@ static void replaced_then_finished(struct dm_bufcache *c)
 /*
  * What the main loop reserves before it fetches a message is what the message's fds are
  * kept in: an add takes a reserved structure (so no allocation can fail it and close its
- * fd), and a reserve tops the spares up to what is asked.
+ * fd), and a reserve tops the spares up to what is asked. Then the same with every
+ * allocation of the cache failing: the reserved adds keep their fds, the next one does not.
  */
 static void adds_take_the_reserve(struct dm_bufcache *c)
 {
@@ -142,6 +157,33 @@ static void adds_take_the_reserve(struct dm_bufcache *c)
 	      c->nspares);
 	dm_bufcache_gone(c, 6);
 	dm_bufcache_gone(c, 7);
+
+	/* allocations failing: the reserved structures keep the fds, and only those */
+	calloc_fails = true;
+	int fds[4];
+
+	for (int i = 0; i < 4; i++)
+		fds[i] = dup(mem);
+	/* (their mappings may fail too: the SIGBUS guard allocates; then a job maps them) */
+	for (int i = 0; i < 3; i++)
+		dm_bufcache_add(c, 10 + (uint64_t)i, fds[i], LEN);
+	CHECK(is_open(fds[0]) && is_open(fds[1]) && is_open(fds[2]),
+	      "an fd with a reserved structure was closed");
+	CHECK(c->count == 3, "%u buffers kept, not 3", c->count);
+	CHECK(dm_bufcache_add(c, 13, fds[3], LEN) == -1, "an add past the reserve succeeded");
+	CHECK(!is_open(fds[3]), "the fd past the reserve was not closed");
+	CHECK(dm_bufcache_reserve(c, 2) == -ENOMEM && c->nspares == 0,
+	      "a reserve while allocations fail: %u spares", c->nspares);
+	calloc_fails = false;
+	CHECK(dm_bufcache_reserve(c, 2) == 0 && c->nspares == 2, "%u spares once allocations "
+	      "work again", c->nspares);
+	for (int i = 0; i < 3; i++) {
+		m = dm_bufcache_get(c, 10 + (uint64_t)i);
+		CHECK(m && m->addr, "buffer %d kept while allocations failed is not mapped", i);
+		if (m)
+			dm_bufcache_put(c, m);
+		dm_bufcache_gone(c, 10 + (uint64_t)i);
+	}
 	close(mem);
 	/* the spares are the cache's: its end frees them (ASan's leak check) */
 }

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * daedalus-v4l2: debugfs view of the daemon channel and the jobs in flight,
- * /sys/kernel/debug/daedalus-v4l2/state.
+ * /sys/kernel/debug/daedalus-v4l2/state, and, in kernels built with
+ * CONFIG_FAULT_INJECTION_DEBUG_FS, the module's fault points
+ * (Documentation/fault-injection): fail-job-alloc fails the allocation of a
+ * job, which a test uses to reach the path a real shortage would take.
  */
 
 #include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/jiffies.h>
 #include <linux/seq_file.h>
 
@@ -39,10 +43,31 @@ static int daedalus_state_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(daedalus_state);
 
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+/* Off (probability 0) until a test configures it. */
+static DECLARE_FAULT_ATTR(daedalus_job_alloc_fault);
+
+bool daedalus_fail_job_alloc(void)
+{
+	return should_fail(&daedalus_job_alloc_fault, 1);
+}
+
+static void daedalus_debugfs_faults(struct daedalus_dev *dev)
+{
+	fault_create_debugfs_attr("fail-job-alloc", dev->debugfs,
+				  &daedalus_job_alloc_fault);
+}
+#else
+static void daedalus_debugfs_faults(struct daedalus_dev *dev)
+{
+}
+#endif
+
 void daedalus_debugfs_init(struct daedalus_dev *dev)
 {
 	dev->debugfs = debugfs_create_dir(DAEDALUS_NAME, NULL);
 	debugfs_create_file("state", 0400, dev->debugfs, dev, &daedalus_state_fops);
+	daedalus_debugfs_faults(dev);
 }
 
 void daedalus_debugfs_exit(struct daedalus_dev *dev)

@@ -364,16 +364,21 @@ static void daedalus_device_run(void *priv)
 		dst->sequence = ctx->cap_seq++;
 	/*
 	 * Here, not where the job is filled: a first piece that fails before
-	 * (its request's controls refused, no memory for the job) has still
+	 * (its request's controls refused, no memory for its controls) has still
 	 * started the picture, and the next piece the held buffer gets must
 	 * not number it again nor tell the daemon it starts one.
 	 */
 	daedalus_vb_to_buf(&dst->vb2_buf)->fresh = false;
 	dst->field = V4L2_FIELD_NONE;
 
-	/* Also for a request that failed: a pipelined one fails in order. */
-	job = kzalloc(sizeof(*job), GFP_KERNEL);
-	if (!job && !ret)
+	/*
+	 * Reserved when the OUTPUT buffer was prepared, so that it is there
+	 * also for a request that failed: a pipelined one fails in order.
+	 * Without one (vb2 ran a buffer it did not prepare) the job fails at
+	 * once, ahead of any in flight.
+	 */
+	job = daedalus_job_take_reserved(daedalus_vb_to_buf(&src->vb2_buf));
+	if (WARN_ON_ONCE(!job) && !ret)
 		ret = -ENOMEM;
 	if (job) {
 		kref_init(&job->ref);

@@ -19,6 +19,47 @@
 
 #include "daedalus.h"
 
+/* allocation */
+
+/**
+ * daedalus_job_reserve() - allocate the job an OUTPUT buffer's run will fill
+ * @buf: the OUTPUT buffer, being prepared (QBUF, or the queueing of its request)
+ *
+ * Here rather than in device_run(): a shortage is then an error the
+ * application gets from the ioctl that queued the buffer, which it can
+ * queue again, and device_run() never has to fail a job for want of its
+ * structure, which it could only do ahead of the older jobs still in flight
+ * (a job it allocates fails in order, behind them). Charged to the memory
+ * cgroup of the application queueing the buffer.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int daedalus_job_reserve(struct daedalus_buf *buf)
+{
+	if (buf->job)
+		return 0;
+	if (daedalus_fail_job_alloc())
+		return -ENOMEM;
+	buf->job = kzalloc(sizeof(*buf->job), GFP_KERNEL_ACCOUNT);
+	return buf->job ? 0 : -ENOMEM;
+}
+
+/* The buffer goes back without having run (or is freed): its job with it. */
+void daedalus_job_unreserve(struct daedalus_buf *buf)
+{
+	kfree(buf->job);
+	buf->job = NULL;
+}
+
+/* device_run(): the buffer's job, zeroed, for the caller to set up. */
+struct daedalus_kjob *daedalus_job_take_reserved(struct daedalus_buf *buf)
+{
+	struct daedalus_kjob *job = buf->job;
+
+	buf->job = NULL;
+	return job;
+}
+
 /* references */
 
 static void daedalus_job_release(struct kref *ref)
@@ -145,7 +186,8 @@ static void daedalus_cap_in_flight(struct daedalus_bridge *br, struct daedalus_k
  * daedalus_bridge_submit() - publish a job to the daemon
  * @br:		the bridge
  * @ctx:	the job's context
- * @job:	the job, or NULL when none could be allocated
+ * @job:	the job, or NULL when vb2 ran a buffer it had not prepared (none
+ *		was reserved)
  * @err:	non-zero when the job could not be built (it fails)
  * @pipelined:	the job joins @ctx->inflight (its m2m job finishes at
  *		dispatch) instead of being the context's running job

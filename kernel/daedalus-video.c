@@ -572,6 +572,9 @@ static int daedalus_buf_prepare(struct vb2_buffer *vb)
 		if (!V4L2_TYPE_IS_OUTPUT(q->type))
 			vb2_set_plane_payload(vb, i, pix->plane_fmt[i].sizeimage);
 	}
+	/* Its job now: a shortage fails this QBUF or request, not a frame. */
+	if (V4L2_TYPE_IS_OUTPUT(q->type))
+		return daedalus_job_reserve(daedalus_vb_to_buf(vb));
 	return 0;
 }
 
@@ -656,8 +659,12 @@ static void daedalus_buf_finish(struct vb2_buffer *vb)
 {
 	unsigned int i;
 
-	if (V4L2_TYPE_IS_OUTPUT(vb->vb2_queue->type) ||
-	    vb->memory != VB2_MEMORY_MMAP)
+	if (V4L2_TYPE_IS_OUTPUT(vb->vb2_queue->type)) {
+		/* Not run (STREAMOFF): its reserved job is still here. */
+		daedalus_job_unreserve(daedalus_vb_to_buf(vb));
+		return;
+	}
+	if (vb->memory != VB2_MEMORY_MMAP)
 		return;
 	for (i = 0; i < vb->num_planes; i++)
 		daedalus_mem_dequeued(vb->planes[i].mem_priv);
@@ -666,6 +673,11 @@ static void daedalus_buf_finish(struct vb2_buffer *vb)
 static void daedalus_buf_cleanup(struct vb2_buffer *vb)
 {
 	daedalus_buf_put_handles(vb);
+	/*
+	 * Cancelling the queue (buf_finish) has freed it before vb2 frees a
+	 * prepared buffer; kept so that no path of vb2 can leak it.
+	 */
+	daedalus_job_unreserve(daedalus_vb_to_buf(vb));
 }
 
 /**
@@ -677,7 +689,8 @@ static void daedalus_buf_cleanup(struct vb2_buffer *vb)
  * planes the buffer held without calling buf_cleanup, and buf_cleanup runs
  * later only for buffers that hold memory. Their handles, each holding its
  * dmabuf (and one exported by this module holding the module), would then
- * live for good. Called before vb2 frees a queue's buffers;
+ * live for good (and a reserved job with them). Called before vb2 frees a
+ * queue's buffers;
  * daedalus_buf_init() does the same for the buffer it sets up.
  */
 void daedalus_queue_put_orphans(struct vb2_queue *q)
@@ -688,8 +701,10 @@ void daedalus_queue_put_orphans(struct vb2_queue *q)
 	for (i = 0; i < q->max_num_buffers; i++) {
 		struct vb2_buffer *vb = vb2_get_buffer(q, i);
 
-		if (vb && !vb->planes[0].mem_priv)
+		if (vb && !vb->planes[0].mem_priv) {
 			daedalus_buf_put_handles(vb);
+			daedalus_job_unreserve(daedalus_vb_to_buf(vb));
+		}
 	}
 }
 

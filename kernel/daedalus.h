@@ -430,6 +430,10 @@ struct daedalus_ctx {
  *		session sets @lost
  *		(daedalus_note_session()). Written and read by the submit of the
  *		buffer's jobs, under the bridge lock
+ * @job:	OUTPUT: the job the buffer's next device_run() fills, allocated
+ *		when the buffer is prepared (daedalus_job_reserve()); taken by
+ *		device_run(), freed by buf_finish or buf_cleanup when the buffer
+ *		goes back without running. vb2's buffer states order the three
  */
 struct daedalus_buf {
 	struct v4l2_m2m_buffer m2m;
@@ -438,6 +442,7 @@ struct daedalus_buf {
 	bool lost;
 	bool fresh;
 	u32 session;
+	struct daedalus_kjob *job;
 };
 
 enum daedalus_job_state {
@@ -534,6 +539,9 @@ void daedalus_ctrls_update_depth(struct daedalus_ctx *ctx);
 extern const struct v4l2_m2m_ops daedalus_m2m_ops;
 
 /* daedalus-job.c */
+int daedalus_job_reserve(struct daedalus_buf *buf);
+void daedalus_job_unreserve(struct daedalus_buf *buf);
+struct daedalus_kjob *daedalus_job_take_reserved(struct daedalus_buf *buf);
 void daedalus_job_put(struct daedalus_kjob *job);
 /* What daedalus_bridge_submit() did with a job. */
 enum daedalus_submit {
@@ -607,5 +615,13 @@ void daedalus_users_show(struct seq_file *s, struct daedalus_dev *dev);
 /* daedalus-debugfs.c */
 void daedalus_debugfs_init(struct daedalus_dev *dev);
 void daedalus_debugfs_exit(struct daedalus_dev *dev);
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+bool daedalus_fail_job_alloc(void);
+#else
+static inline bool daedalus_fail_job_alloc(void)
+{
+	return false;
+}
+#endif
 
 #endif /* _DAEDALUS_H_ */

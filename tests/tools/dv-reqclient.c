@@ -63,6 +63,7 @@ static struct {
 	double max_abort_ms;
 	const char *go_file;
 	unsigned int pace_ms;		/* wait before queuing each frame after the first */
+	unsigned int enomem_retries;	/* queue a request again after ENOMEM, so often */
 	int verbose;
 } opt = {
 	.codec = &codecs[1], .width = 320, .height = 240, .frames = 4,
@@ -72,7 +73,7 @@ static struct {
 
 /* Per context results, in memory shared with the parent. */
 struct ctx_stats {
-	unsigned int ok, err, verified, failures, done;
+	unsigned int ok, err, verified, failures, done, queue_enomem;
 	double lat_min, lat_max, lat_sum, abort_ms;
 	uint64_t t_first_queue, t_last_done;
 	int finished;
@@ -638,7 +639,15 @@ static int run_context(unsigned int ctx, int go_fd, int ready_fd)
 			for (unsigned int k = 0; k < DAEDALUS_MAX_REFS; k++)
 				f->ref_frame[k] = k < rp.n ? rp.frame[k] : -1;
 			f->t_queue = dv_now_ns();
-			if (!ret && ioctl(f->req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
+			/*
+			 * ENOMEM is a shortage the application may wait out: the
+			 * request, still whole (IDLE), is queued again.
+			 */
+			while (!ret && ioctl(f->req, MEDIA_REQUEST_IOC_QUEUE, NULL)) {
+				if (errno == ENOMEM && s->queue_enomem < opt.enomem_retries) {
+					s->queue_enomem++;
+					continue;
+				}
 				ret = -errno;
 				CFAIL(s, "frame %u: MEDIA_REQUEST_IOC_QUEUE: %s", i, strerror(errno));
 			}
@@ -696,6 +705,8 @@ static void usage(void)
 	      "  --go-file PATH        set up every context, then wait for PATH to exist\n"
 	      "  --video /dev/videoN   skip the device search\n"
 	      "  --pace-ms P           wait P ms before queuing each frame after the first\n"
+	      "  --retry-enomem N      queue a request again when QUEUE fails with ENOMEM,\n"
+	      "                        up to N times per context (counted: queue_enomem)\n"
 	      "  -v                    one line per frame\n", stderr);
 	exit(2);
 }
@@ -725,9 +736,11 @@ int main(int argc, char **argv)
 		{ "video", required_argument, NULL, 'i' },
 		{ "go-file", required_argument, NULL, 'g' },
 		{ "pace-ms", required_argument, NULL, 'p' },
+		{ "retry-enomem", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int ok = 0, err = 0, verified = 0, failures = 0, done = 0, killed = 0;
+	unsigned int queue_enomem = 0;
 	double lat_min = 0, lat_max = 0, lat_sum = 0, abort_max = 0;
 	uint64_t t0, first_queue = 0, last_done = 0;
 	int ready[2], go[2], c;
@@ -806,6 +819,11 @@ int main(int argc, char **argv)
 			if (opt.pace_ms > 60000)
 				usage();
 			break;
+		case 'R':
+			opt.enomem_retries = (unsigned int)strtoul(optarg, NULL, 10);
+			if (opt.enomem_retries > 1000)
+				usage();
+			break;
 		case 'v': opt.verbose++; break;
 		default: usage();
 		}
@@ -870,6 +888,7 @@ int main(int argc, char **argv)
 		err += s->err;
 		verified += s->verified;
 		failures += s->failures;
+		queue_enomem += s->queue_enomem;
 		if (s->done && (!done || s->lat_min < lat_min))
 			lat_min = s->lat_min;
 		if (s->lat_max > lat_max)
@@ -897,9 +916,10 @@ int main(int argc, char **argv)
 	}
 	printf("dv-reqclient: %s codec=%s contexts=%u frames=%u done=%u ok=%u error=%u "
 	       "verified=%u lat_ms_min=%.1f lat_ms_avg=%.1f lat_ms_max=%.1f abort_ms=%.1f "
-	       "wall_ms=%.1f first_queue_ns=%" PRIu64 " last_done_ns=%" PRIu64 "\n",
+	       "wall_ms=%.1f first_queue_ns=%" PRIu64 " last_done_ns=%" PRIu64
+	       " queue_enomem=%u\n",
 	       failures ? "FAIL" : "PASS", opt.codec->name, opt.contexts, opt.frames, done,
 	       ok, err, verified, lat_min, done ? lat_sum / done : 0.0, lat_max, abort_max,
-	       dv_ms_since(t0), first_queue, last_done);
+	       dv_ms_since(t0), first_queue, last_done, queue_enomem);
 	return failures ? 1 : 0;
 }

@@ -23,6 +23,10 @@
  *   --fault KIND:N | seek:A:B, --keep-going, --pace-ms N
  *       damage, drop or seek (N, A, B: IVF frames, a superframe's frames counted one by
  *       one), go on after a failed request, wait N ms before each request (dv_fault.h)
+ *   --fence N:MS | N:never
+ *       before IVF frame N is queued, a write fence is attached to its CAPTURE dmabuf
+ *       (dv_fence.h; needs --capture dmabuf-import), signalled MS ms later or only when
+ *       the client ends; prints "fence <frame> <CAPTURE slot> <MS>"
  * A CAPTURE buffer is reused only when no reference slot holds it. Prints
  * "pic <n> <w>x<h> <md5>" per shown picture in display order for daemon/tests/run_clips.py,
  * which compares with libvpx. A show_existing_frame of a buffer that came back with
@@ -38,6 +42,7 @@
 
 #include "dv_capture_md5.h"
 #include "dv_fault.h"
+#include "dv_fence.h"
 #include "dv_v4l2.h"
 #include "dv_vpx_ffmpeg.h"
 #include "dv_vpx_frame.h"
@@ -93,6 +98,7 @@ int main(int argc, char **argv)
 		{ "capture", required_argument, NULL, 'C' },
 		{ "cycle", no_argument, NULL, 'y' },
 		{ "pattern", required_argument, NULL, 'p' },
+		{ "fence", required_argument, NULL, 'F' },
 		DV_FAULT_OPTIONS,
 		{ 0 },
 	};
@@ -106,6 +112,9 @@ int main(int argc, char **argv)
 	/* the buffer's last request came back with ERROR: showing it again shows no picture */
 	bool cap_err[DV_MAX_BUFS] = { 0 };
 	struct dv_fault fault = { 0 };
+	struct dv_fence fence;
+	long fence_at = -1;
+	int fence_ms = -1;
 	uint32_t cur_w = 0, cur_h = 0, cur_fourcc = 0;
 	enum dv_mem mem = DV_MEM_MMAP;
 	unsigned int ncap = NCAP, changes = 0, last_cap = NCAP - 1;
@@ -133,12 +142,20 @@ int main(int argc, char **argv)
 			cycle = true;
 		else if (c == 'C' && !dv_parse_capture(optarg, &mem, &rotate))
 			ncap = mem == DV_MEM_MMAP ? NCAP : DV_CHROMIUM_POOL;
-		else
+		else if (c == 'F' && strchr(optarg, ':')) {
+			const char *ms = strchr(optarg, ':') + 1;
+
+			fence_at = strtol(optarg, NULL, 10);
+			fence_ms = strcmp(ms, "never") ? atoi(ms) : -1;
+			if (fence_at < 0 || (fence_ms < 0 && strcmp(ms, "never")))
+				return 2;
+		} else
 			return 2;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "usage: dv-vpxclient [--pattern chromium|ffmpeg] [--capture mmap|"
-			"dmabuf-import|dmabuf-import-rotate] [--cycle] " DV_FAULT_USAGE
+			"dmabuf-import|dmabuf-import-rotate] [--cycle] [--fence N:MS|N:never] "
+			DV_FAULT_USAGE
 			" [--video DEV] clip.ivf\n");
 		return 2;
 	}
@@ -146,6 +163,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "--pattern ffmpeg takes no other option\n");
 		return 2;
 	}
+	if (fence_at >= 0 && mem == DV_MEM_MMAP) {
+		fprintf(stderr, "--fence needs --capture dmabuf-import\n");
+		return 2;
+	}
+	dv_fence_init(&fence);
 	dv_fault_start(&fault);
 	if (ivf_load(&ivf, argv[optind], 1))
 		return 1;
@@ -265,6 +287,16 @@ int main(int argc, char **argv)
 				      header_end(&fr), display);
 		if (fr.key && fr.show)
 			dv_fault_key(&fault, display);
+		if ((long)i == fence_at) {
+			const struct dv_buf *b = dv_cap_mem(&dev, cap);
+			int fds[DV_MAX_PLANES];
+
+			for (k = 0; k < b->nplanes; k++)
+				fds[k] = b->p[k].dmabuf;
+			if (dv_fence_attach(&fence, fds, b->nplanes, fence_ms))
+				return 1;
+			printf("fence %zu %u %d\n", i, cap, fence_ms);
+		}
 		t0 = dv_fault_before(&fault, (long)i);
 		r = dv_decode_one(&dev, req, cap, ts, ctl, n, bits, size);
 		if (r < 0)
@@ -305,6 +337,7 @@ int main(int argc, char **argv)
 	if (req >= 0)
 		dv_stream(&dev, false);
 	dv_close(&dev);
+	dv_fence_end(&fence);
 	ivf_free(&ivf);
 	dv_fault_free(&fault);
 	return status;

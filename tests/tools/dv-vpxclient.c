@@ -142,13 +142,19 @@ int main(int argc, char **argv)
 			cycle = true;
 		else if (c == 'C' && !dv_parse_capture(optarg, &mem, &rotate))
 			ncap = mem == DV_MEM_MMAP ? NCAP : DV_CHROMIUM_POOL;
-		else if (c == 'F' && strchr(optarg, ':')) {
-			const char *ms = strchr(optarg, ':') + 1;
+		else if (c == 'F') {
+			char *end;
+			long ms = -1;
 
-			fence_at = strtol(optarg, NULL, 10);
-			fence_ms = strcmp(ms, "never") ? atoi(ms) : -1;
-			if (fence_at < 0 || (fence_ms < 0 && strcmp(ms, "never")))
+			fence_at = strtol(optarg, &end, 10);
+			if (end == optarg || *end != ':' || fence_at < 0)
 				return 2;
+			if (strcmp(end + 1, "never")) {
+				ms = strtol(end + 1, &end, 10);
+				if (*end || ms < 0 || ms > 60000)
+					return 2;
+			}
+			fence_ms = (int)ms;
 		} else
 			return 2;
 	}
@@ -163,7 +169,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "--pattern ffmpeg takes no other option\n");
 		return 2;
 	}
-	if (fence_at >= 0 && mem == DV_MEM_MMAP) {
+	/* (rotating, the slot's memory is chosen only as the request is queued) */
+	if (fence_at >= 0 && (mem == DV_MEM_MMAP || rotate)) {
 		fprintf(stderr, "--fence needs --capture dmabuf-import\n");
 		return 2;
 	}
@@ -296,6 +303,7 @@ int main(int argc, char **argv)
 			if (dv_fence_attach(&fence, fds, b->nplanes, fence_ms))
 				return 1;
 			printf("fence %zu %u %d\n", i, cap, fence_ms);
+			fence_at = -2; /* attached */
 		}
 		t0 = dv_fault_before(&fault, (long)i);
 		r = dv_decode_one(&dev, req, cap, ts, ctl, n, bits, size);
@@ -338,6 +346,10 @@ int main(int argc, char **argv)
 		dv_stream(&dev, false);
 	dv_close(&dev);
 	dv_fence_end(&fence);
+	if (fence_at >= 0) {
+		fprintf(stderr, "--fence: frame %ld was never queued: no fence attached\n", fence_at);
+		status = 1;
+	}
 	ivf_free(&ivf);
 	dv_fault_free(&fault);
 	return status;

@@ -76,11 +76,17 @@ int dv_fence_attach(struct dv_fence *f, const int *dmabufs, unsigned int n, int 
 		return err;
 	}
 	if (!f->signaler) {
+		struct timespec now;
 		__u32 one = 1;
 
 		nanosleep(&(struct timespec){ signal_ms / 1000, (long)(signal_ms % 1000) * 1000000 },
 			  NULL);
-		_exit(ioctl(f->timeline, DV_SW_SYNC_INC, &one) ? 1 : 0);
+		if (ioctl(f->timeline, DV_SW_SYNC_INC, &one))
+			_exit(1);
+		/* after the signal, unbuffered (the parent's stdio buffer is not ours to flush) */
+		clock_gettime(CLOCK_REALTIME, &now);
+		dprintf(1, "fence-signalled %.1f\n", now.tv_sec * 1e3 + now.tv_nsec / 1e6);
+		_exit(0);
 	}
 	return 0;
 }

@@ -20,7 +20,8 @@ struct dv_fence {
 void dv_fence_init(struct dv_fence *f);
 /*
  * A new fence on every one of @n dmabufs; it signals @signal_ms ms from now (a child process
- * advances the timeline), or, with @signal_ms < 0, only at dv_fence_end(). 0 or -errno.
+ * advances the timeline and then prints "fence-signalled <ms>" on stdout, CLOCK_REALTIME),
+ * or, with @signal_ms < 0, only at dv_fence_end(). 0 or -errno.
  */
 int dv_fence_attach(struct dv_fence *f, const int *dmabufs, unsigned int n, int signal_ms);
 /* Waits for the signaler; closing the timeline signals what is left (with an error). */

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 600
 # testbed-kernels: debug
 # testbed-batch: yes
-# testbed-seconds: 60 debug=90
+# testbed-seconds: 5 debug=100
 # A CAPTURE buffer that another device still uses: the client (dv-vpxclient, Chromium's
 # pattern, its own dma-heap buffers imported as DMABUF) attaches a real fence to the buffer
 # of one frame before queueing it, a write fence of the kernel's sw_sync driver

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 300
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=30
+# testbed-seconds: 5 debug=20
 # A job's structure is allocated when its OUTPUT buffer is prepared (the queueing of its
 # request), not in device_run: a shortage is an ENOMEM the application gets from
 # MEDIA_REQUEST_IOC_QUEUE and can wait out, never a frame failed ahead of the older jobs still

@@ -30,7 +30,8 @@
  * queue again, and device_run() never has to fail a job for want of its
  * structure, which it could only do ahead of the older jobs still in flight
  * (a job it allocates fails in order, behind them). Charged to the memory
- * cgroup of the application queueing the buffer.
+ * cgroup of the application queueing the buffer, which at its limit gets
+ * ENOMEM rather than its cgroup's OOM killer (as for the buffers' pages).
  *
  * Return: 0, or -ENOMEM.
  */
@@ -40,7 +41,8 @@ int daedalus_job_reserve(struct daedalus_buf *buf)
 		return 0;
 	if (daedalus_fail_job_alloc())
 		return -ENOMEM;
-	buf->job = kzalloc(sizeof(*buf->job), GFP_KERNEL_ACCOUNT);
+	buf->job = kzalloc(sizeof(*buf->job),
+			   GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	return buf->job ? 0 : -ENOMEM;
 }
 

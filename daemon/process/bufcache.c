@@ -85,55 +85,34 @@ void dm_bufcache_fini(struct dm_bufcache *c)
 }
 
 /*
- * Allocated without the lock, which workers take at each job's start and end; only the
- * main thread takes spares, so the count read first cannot go up meanwhile.
+ * The spares are the main thread's alone (reserve and add run there, fini after the workers
+ * are gone): no lock, which the workers take at each job's start and end.
  */
 int dm_bufcache_reserve(struct dm_bufcache *c, unsigned int n)
 {
-	struct dm_mapping *chain = NULL, *last = NULL;
-	unsigned int have, added = 0;
-	int r = 0;
-
-	pthread_mutex_lock(&c->lock);
-	have = c->nspares;
-	pthread_mutex_unlock(&c->lock);
-	while (have + added < n) {
+	while (c->nspares < n) {
 		struct dm_mapping *m = calloc(1, sizeof(*m));
 
-		if (!m) {
-			r = -ENOMEM;
-			break;
-		}
-		m->next = chain;
-		chain = m;
-		if (!last)
-			last = m;
-		added++;
+		if (!m)
+			return -ENOMEM;
+		m->next = c->spares;
+		c->spares = m;
+		c->nspares++;
 	}
-	if (chain) {
-		pthread_mutex_lock(&c->lock);
-		last->next = c->spares;
-		c->spares = chain;
-		c->nspares += added;
-		pthread_mutex_unlock(&c->lock);
-	}
-	return r;
+	return 0;
 }
 
 /* A zeroed mapping structure: a spare if there is one, else a new one (NULL if none). */
 static struct dm_mapping *new_mapping(struct dm_bufcache *c)
 {
-	struct dm_mapping *m;
+	struct dm_mapping *m = c->spares;
 
-	pthread_mutex_lock(&c->lock);
-	m = c->spares;
-	if (m) {
-		c->spares = m->next;
-		c->nspares--;
-		m->next = NULL;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return m ? m : calloc(1, sizeof(*m));
+	if (!m)
+		return calloc(1, sizeof(*m));
+	c->spares = m->next;
+	c->nspares--;
+	m->next = NULL;
+	return m;
 }
 
 /* with c->lock held */

@@ -36,7 +36,8 @@ struct dm_bufcache {
 	pthread_mutex_t lock;
 	struct dm_mapping *buckets[64];
 	unsigned int count;
-	struct dm_mapping *spares; /* dm_bufcache_reserve(), linked by next */
+	/* dm_bufcache_reserve(), linked by next; the main thread's, not under lock */
+	struct dm_mapping *spares;
 	unsigned int nspares;
 };
 
@@ -47,8 +48,9 @@ void dm_bufcache_fini(struct dm_bufcache *c);
 /*
  * Makes sure the next n dm_bufcache_add() calls allocate nothing: 0, or -ENOMEM (the spares
  * allocated so far are kept). Main thread only, as dm_bufcache_add(). The main loop reserves
- * what one message can carry before it fetches the message: the kernel hands a handle's fd over once per session, so an fd taken
- * without a place to keep it would leave its buffer unusable until the client frees it.
+ * what one message can carry before it fetches the message: the kernel hands a handle's fd
+ * over once per session, so an fd taken without a place to keep it would leave its buffer
+ * unusable until the client frees it.
  */
 int dm_bufcache_reserve(struct dm_bufcache *c, unsigned int n);
 

@@ -4,7 +4,9 @@
  * /sys/kernel/debug/daedalus-v4l2/state, and, in kernels built with
  * CONFIG_FAULT_INJECTION_DEBUG_FS, the module's fault points
  * (Documentation/fault-injection): fail-job-alloc fails the allocation of a
- * job, which a test uses to reach the path a real shortage would take.
+ * job, which a test uses to reach the path a real shortage would take, and
+ * fail-sync-end fails the end of a CPU write to a buffer the module exported,
+ * as an exporter that cannot make the write visible to its devices would.
  */
 
 #include <linux/debugfs.h>
@@ -44,18 +46,26 @@ static int daedalus_state_show(struct seq_file *s, void *unused)
 DEFINE_SHOW_ATTRIBUTE(daedalus_state);
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
-/* Off (probability 0) until a test configures it. */
+/* Off (probability 0) until a test configures them. */
 static DECLARE_FAULT_ATTR(daedalus_job_alloc_fault);
+static DECLARE_FAULT_ATTR(daedalus_sync_end_fault);
 
 bool daedalus_fail_job_alloc(void)
 {
 	return should_fail(&daedalus_job_alloc_fault, 1);
 }
 
+bool daedalus_fail_sync_end(void)
+{
+	return should_fail(&daedalus_sync_end_fault, 1);
+}
+
 static void daedalus_debugfs_faults(struct daedalus_dev *dev)
 {
 	fault_create_debugfs_attr("fail-job-alloc", dev->debugfs,
 				  &daedalus_job_alloc_fault);
+	fault_create_debugfs_attr("fail-sync-end", dev->debugfs,
+				  &daedalus_sync_end_fault);
 }
 #else
 static void daedalus_debugfs_faults(struct daedalus_dev *dev)

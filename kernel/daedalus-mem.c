@@ -449,8 +449,12 @@ static int daedalus_dmabuf_end_cpu(struct dma_buf *dbuf,
 				   enum dma_data_direction dir)
 {
 	/* A CPU that only read left nothing to write back. */
-	if (dir != DMA_FROM_DEVICE)
-		daedalus_mem_sync_importers(dbuf->priv);
+	if (dir == DMA_FROM_DEVICE)
+		return 0;
+	/* the debug kernel's stand-in for an exporter whose maintenance fails */
+	if (daedalus_fail_sync_end())
+		return -EIO;
+	daedalus_mem_sync_importers(dbuf->priv);
 	return 0;
 }
 

@@ -617,8 +617,14 @@ void daedalus_debugfs_init(struct daedalus_dev *dev);
 void daedalus_debugfs_exit(struct daedalus_dev *dev);
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 bool daedalus_fail_job_alloc(void);
+bool daedalus_fail_sync_end(void);
 #else
 static inline bool daedalus_fail_job_alloc(void)
+{
+	return false;
+}
+
+static inline bool daedalus_fail_sync_end(void)
 {
 	return false;
 }

@@ -146,6 +146,10 @@ def judge(cell, workdir, job_timeout_ms):
                                 f"{'ok' if ok else 'ERROR'} {t1 - t0:.0f} ms after it was "
                                 f"queued (must be ERROR, within 2 x {job_timeout_ms} + "
                                 "1000 ms)")
+    if fault == "sync-end" and at is not None:
+        # the picture whose write could not be ended is not known to be right
+        if pics.get(at[0], [""])[0] != "FAILED":
+            problems.append(f"picture {at[0]}, whose SYNC_END failed, was not flagged ERROR")
     if fault == "client-kill":
         # the other stream must not notice
         if row["flagged"] or row["skipped"] or not all(good):

@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900 --module-params job_timeout_ms=4000
 # testbed-kernels: normal debug
 # testbed-batch: yes
-# testbed-seconds: 130 debug=80
+# testbed-seconds: 130 debug=90
 # The fault matrix (issue 14): every fault below, through the device, with our own clients
 # (dv-vpxclient for VP8 and VP9, dv-av1client, dv-h264client: they check
 # V4L2_BUF_FLAG_ERROR, which GStreamer 1.26 ignores) and their shared fault options
@@ -30,8 +30,12 @@
 #               daemon learnt of lost jobs (docs/testing.md, "The fault matrix")
 #   client-kill another stream of the same codec killed mid-stream: this one and the daemon
 #               must not notice
-# Under the debug kernel (slow under TCG) only H.264 runs, without key-lost, and of the damage
-# only truncate: the kernel paths of the cells (a job the daemon fails, a flushing seek, the
+#   sync-end    (debug kernel: its fault point fail-sync-end) the end of the daemon's write
+#               into the CAPTURE buffer of the damage unit fails, as with an exporter that
+#               cannot make the write visible to its devices: that picture must come back
+#               with ERROR and the reason in the daemon's log, nothing after it shown wrong
+# Under the debug kernel (slow under TCG) only H.264 runs, without key-lost, of the damage
+# only truncate, and sync-end, which needs the debug kernel's fault injection: the kernel paths of the cells (a job the daemon fails, a flushing seek, the
 # daemon killed or stopped with a request pending, a client killed with one queued) are the
 # same for every codec; the codecs' own requests and references run there in
 # daemon-one-clip-per-codec. The normal kernel runs the whole matrix.
@@ -76,7 +80,7 @@ faults="truncate garbage flip-header flip-data seek key-lost daemon-kill daemon-
 # well took 499 s of a CI host's 5400, 2026-12-07.)
 if [ "${DAEDALUS_KERNEL:-normal}" = debug ]; then
 	codecs="h264"
-	faults="truncate seek daemon-kill daemon-stop client-kill"
+	faults="truncate seek daemon-kill daemon-stop client-kill sync-end"
 fi
 codecs=${FAULT_MATRIX_CODECS:-$codecs}
 faults=${FAULT_MATRIX_FAULTS:-$faults}
@@ -206,6 +210,35 @@ for ((r = 1; r <= repeat; r++)); do
 			failures=$((failures + 1))
 		fi
 		cells+=("$c client-kill ${NAME[$c]} $o.client-kill $st")
+	fi
+	# the daemon's SYNC_END on the CAPTURE dmabuf of the damage unit fails, once
+	if want sync-end; then
+		sf=/sys/kernel/debug/daedalus-v4l2/fail-sync-end
+		if [ ! -d "$sf" ]; then
+			echo "FAIL $c sync-end: no fault point $sf (the debug kernel has it)"
+			failures=$((failures + 1))
+		else
+			rm -f "$OUT/hold" "$OUT/hold.go"
+			client "$c" "$o.sync-end" --keep-going --hold-at "${DAMAGE[$c]}:$OUT/hold" &
+			pid=$!
+			while kill -0 "$pid" 2>/dev/null && [ ! -e "$OUT/hold" ]; do nap 0.01; done
+			# one request at a time: the next write the daemon ends is that unit's
+			# (quiet: no stack dump, which would fail the run as a kernel problem)
+			echo 0 >"$sf/verbose"
+			echo 1 >"$sf/interval"
+			echo 1 >"$sf/times"
+			echo 100 >"$sf/probability"
+			now_ms; t=$NOW
+			rm -f "$OUT/hold"
+			wait "$pid"
+			rc=$?
+			echo 0 >"$sf/probability"
+			check "$c sync-end: the fault point failed one SYNC_END ($((1 - $(cat "$sf/times"))) injected)" \
+				test "$(cat "$sf/times")" = 0
+			check "$c sync-end: the daemon logged the reason" \
+				grep -q "DMA_BUF_SYNC_END on its CAPTURE dmabuf failed" "$DAEMON_LOG"
+			cells+=("$c sync-end ${NAME[$c]} $o.sync-end $rc $t")
+		fi
 	fi
 	daemon_alive
 done

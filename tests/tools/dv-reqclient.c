@@ -11,6 +11,7 @@
  * PASS.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -62,6 +63,7 @@ static struct {
 	unsigned int abort_frame, abort_delay_ms;
 	double max_abort_ms;
 	const char *go_file;
+	const char *abort_when;		/* abort once this file exists, then create FILE.go */
 	unsigned int pace_ms;		/* wait before queuing each frame after the first */
 	unsigned int enomem_retries;	/* queue a request again after ENOMEM, so often */
 	int verbose;
@@ -405,8 +407,13 @@ static void do_abort(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 {
 	uint64_t t0;
 
-	if (opt.abort_delay_ms)
+	if (opt.abort_when) {
+		/* a test's signal: e.g. the test peer holds the job's GET_MSG */
+		for (int waited = 0; access(opt.abort_when, F_OK) && waited < 30000; waited += 5)
+			usleep(5000);
+	} else if (opt.abort_delay_ms) {
 		usleep(opt.abort_delay_ms * 1000u);
+	}
 	printf("dv-reqclient: ctx %u: aborting (%s) with a job in flight\n", ctx,
 	       opt.abort_how == ABORT_CLOSE ? "close" : opt.abort_how == ABORT_EXIT ? "exit" :
 	       opt.abort_how == ABORT_KILL ? "SIGKILL" : "STREAMOFF");
@@ -434,6 +441,18 @@ static void do_abort(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 	}
 	s->abort_ms = dv_ms_since(t0);
 	printf("dv-reqclient: ctx %u: abort took %.1f ms\n", ctx, s->abort_ms);
+	fflush(stdout);
+	if (opt.abort_when) {
+		char go[4096];
+		int fd = -1;
+
+		if (snprintf(go, sizeof(go), "%s.go", opt.abort_when) < (int)sizeof(go))
+			fd = open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			CFAIL(s, "cannot create %s.go", opt.abort_when);
+		else
+			close(fd);
+	}
 	if (s->abort_ms > opt.max_abort_ms)
 		CFAIL(s, "abort took %.1f ms (> %.0f ms)", s->abort_ms, opt.max_abort_ms);
 }
@@ -702,6 +721,8 @@ static void usage(void)
 	      "  --timeout-ms T        give up on a frame after T ms (default 5000)\n"
 	      "  --abort close|exit|kill|streamoff  with frame --abort-frame K in flight,\n"
 	      "                        after --abort-delay-ms D (must take < --max-abort-ms)\n"
+	      "  --abort-when FILE     abort once FILE exists (not after a delay), then create\n"
+	      "                        FILE.go (close and streamoff)\n"
 	      "  --go-file PATH        set up every context, then wait for PATH to exist\n"
 	      "  --video /dev/videoN   skip the device search\n"
 	      "  --pace-ms P           wait P ms before queuing each frame after the first\n"
@@ -732,6 +753,7 @@ int main(int argc, char **argv)
 		{ "abort", required_argument, NULL, 'a' },
 		{ "abort-frame", required_argument, NULL, 'k' },
 		{ "abort-delay-ms", required_argument, NULL, 'd' },
+		{ "abort-when", required_argument, NULL, 'W' },
 		{ "max-abort-ms", required_argument, NULL, 'A' },
 		{ "video", required_argument, NULL, 'i' },
 		{ "go-file", required_argument, NULL, 'g' },
@@ -811,6 +833,7 @@ int main(int argc, char **argv)
 			break;
 		case 'k': opt.abort_frame = atoi(optarg); break;
 		case 'd': opt.abort_delay_ms = atoi(optarg); break;
+		case 'W': opt.abort_when = optarg; break;
 		case 'A': opt.max_abort_ms = atof(optarg); break;
 		case 'i': opt.video = optarg; break;
 		case 'g': opt.go_file = optarg; break;

@@ -26,6 +26,7 @@
 #include <linux/daedalus-v4l2.h>
 
 #include "dv_common.h"
+#include "dv_uffd_hold.h"
 
 enum peer_mode { MODE_OK, MODE_ERROR, MODE_BADID, MODE_OVERSIZE, MODE_HANG, MODE_CHAOS };
 
@@ -81,6 +82,11 @@ static struct {
 	bool no_ref_fds;		/* HELLO without REF_FDS, as the daemon */
 	bool no_owner;			/* HELLO without OWNER: jobs must name no user */
 	unsigned long long seed;	/* --mode chaos */
+	const char *uffd_file;		/* --uffd-hold N:FILE: hold the GET_MSG after N jobs */
+	unsigned int uffd_after;
+	bool uffd_fail;			/* --uffd-fail: and make its copy fail */
+	bool app_aborts;		/* --app-aborts: a timed-out job may be claimed by it */
+	bool uffd_pause;		/* --uffd-pause: no GET_MSG after the held one until told */
 	int verbose;
 } opt = { .gone_wait_ms = 3000 };
 
@@ -92,6 +98,9 @@ static struct {
 	unsigned int ref_fds;		/* fds that came in a reference slot */
 	unsigned int ref_unknown;	/* FOUND references with a plane of no fd here */
 	unsigned int probe_enospc, probe_efault, raced;
+	unsigned int uffd_held, uffd_efault;	/* --uffd-hold: copies held, and failed */
+	unsigned int wait_claimed;	/* --app-aborts: answers to a waiting cancel refused */
+	int uffd_type;			/* the type of the message the held copy delivered */
 	unsigned int max_inflight, max_hint_inflight, max_queued, hint_bad;
 	unsigned int garbage, never, reopens;
 	unsigned int held, lost_piece;	/* jobs with DAEDALUS_JOB_FLAG_HOLD, _LOST_PIECE */
@@ -377,6 +386,24 @@ static void job_finish(struct pjob *j)
 		/* A timeout: the kernel holds the buffers until this answer. */
 		c.status = DAEDALUS_STATUS_ERROR;
 		c.reason = DAEDALUS_REASON_CANCELLED;
+		if (opt.app_aborts) {
+			/*
+			 * The application's STREAMOFF or close may have claimed it since
+			 * the timeout (job_abort: no second JOB_CANCEL): the answer bounces.
+			 */
+			int e = ioctl(bridge, DAEDALUS_IOC_COMPLETE, &c) ? errno : 0;
+
+			if (!e) {
+				st.cancel_answered++;
+			} else if (e == ENOENT) {
+				st.wait_claimed++;
+			} else {
+				st.unexpected++;
+				fprintf(stderr, "dv-testpeer: UNEXPECTED: COMPLETE after a waiting "
+					"JOB_CANCEL (job %llu) gave %s\n", c.job_id, dv_errname(e));
+			}
+			return;
+		}
 		if (!complete_call(&c, 0, "after a waiting JOB_CANCEL"))
 			st.cancel_answered++;
 		return;
@@ -900,6 +927,82 @@ static int probe_faults(void)
 	return 0;
 }
 
+/*
+ * --uffd-hold: the first GET_MSG once uffd_after jobs were received goes into a
+ * message whose body page is missing, so the kernel's copy of it stops there
+ * (dv_uffd_hold.h) until the test has acted and lets it go on, or fail.
+ */
+static struct dv_uffd_hold uhold;
+static struct daedalus_msg *uhold_msg;
+static bool uhold_over;
+
+/* --uffd-pause: FILE.returned says the held GET_MSG returned; wait for FILE.resume */
+static void uffd_pause(void)
+{
+	char name[4096];
+	FILE *f;
+
+	if (snprintf(name, sizeof(name), "%s.returned", opt.uffd_file) >= (int)sizeof(name))
+		return;
+	f = fopen(name, "w");
+	if (f)
+		fclose(f);
+	snprintf(name, sizeof(name), "%s.resume", opt.uffd_file);
+	for (int waited = 0; access(name, F_OK) && waited < 30000 && !stop; waited += 5)
+		usleep(5000);
+}
+
+static int get_held(void)
+{
+	struct daedalus_msg m;
+	int e, faults;
+
+	if (!uhold_msg) {
+		uhold_msg = dv_uffd_hold_arm(&uhold);
+		if (!uhold_msg) {
+			fprintf(stderr, "dv-testpeer: cannot start the userfaultfd thread\n");
+			st.unexpected++;
+			uhold_over = true;
+			return 0;
+		}
+	}
+	/* the head only: the body is the missing page */
+	uhold_msg->ctrl_data = (uintptr_t)ctrl_area;
+	uhold_msg->ctrl_data_size = ctrl_area_size;
+	uhold_msg->flags = DAEDALUS_GET_FLAG_NONBLOCK;
+	e = ioctl(bridge, DAEDALUS_IOC_GET_MSG, uhold_msg) ? errno : 0;
+	if (e == EAGAIN || e == EINTR)
+		return 0;	/* nothing was pending: still armed */
+	uhold_over = true;
+	faults = dv_uffd_hold_done(&uhold);
+	if (faults < 0) {
+		fprintf(stderr, "dv-testpeer: userfaultfd: %s\n", dv_errname(-faults));
+		st.unexpected++;
+	} else {
+		st.uffd_held += (unsigned int)faults;
+	}
+	printf("dv-testpeer: held GET_MSG returned %s\n", e ? dv_errname(e) : "a message");
+	fflush(stdout);
+	if (opt.uffd_pause)
+		uffd_pause();
+	if (opt.uffd_fail) {
+		/* the body is unmapped now: nothing of it can be read */
+		if (e == EFAULT)
+			st.uffd_efault++;
+		else
+			VIOLATION("GET_MSG whose copy was made to fail: %s, want EFAULT",
+				  e ? dv_errname(e) : "success");
+		return 1;
+	}
+	if (e) {
+		VIOLATION("GET_MSG whose copy was held: %s, want a message", dv_errname(e));
+		return 1;
+	}
+	memcpy(&m, uhold_msg, sizeof(m));
+	st.uffd_type = (int)m.type;
+	return handle_msg(&m);
+}
+
 static int get_one(void)
 {
 	struct daedalus_msg m = {
@@ -910,6 +1013,8 @@ static int get_one(void)
 
 	if (opt.probe_faults && probe_faults())
 		return 1;
+	if (opt.uffd_file && !uhold_over && st.jobs >= opt.uffd_after)
+		return get_held();
 	if (ioctl(bridge, DAEDALUS_IOC_GET_MSG, &m)) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
@@ -1170,6 +1275,15 @@ static void usage(void)
 	      "  --cancel-delay-ms D answer a JOB_CANCEL the kernel waits for (a timeout)\n"
 	      "                      D ms after it, as a daemon still decoding would\n"
 	      "  --ignore-cancel     never answer a JOB_CANCEL the kernel waits for\n"
+	      "  --uffd-hold N:FILE  the first GET_MSG once N jobs were received goes into a\n"
+	      "                      message whose body page is missing (userfaultfd): the\n"
+	      "                      kernel's copy stops there; FILE is created then, and the\n"
+	      "                      copy goes on once FILE.go exists (dv_uffd_hold.h)\n"
+	      "  --uffd-fail         and the copy fails (the page unmapped): EFAULT\n"
+	      "  --uffd-pause        after the held GET_MSG returned, create FILE.returned and\n"
+	      "                      fetch nothing more until FILE.resume exists\n"
+	      "  --app-aborts        the answer to a waiting JOB_CANCEL may get ENOENT: the\n"
+	      "                      application STREAMOFFed or closed since (wait_claimed)\n"
 	      "  --now               print CLOCK_MONOTONIC in ns (for scripts) and exit\n"
 	      "  -v                  print every job and event\n", stderr);
 	exit(2);
@@ -1197,6 +1311,10 @@ int main(int argc, char **argv)
 		{ "open-only", required_argument, NULL, 'O' },
 		{ "now", no_argument, NULL, 'N' },
 		{ "probe-faults", no_argument, NULL, 'P' },
+		{ "uffd-hold", required_argument, NULL, 'Y' },
+		{ "uffd-fail", no_argument, NULL, 'Z' },
+		{ "app-aborts", no_argument, NULL, 'Q' },
+		{ "uffd-pause", no_argument, NULL, 'K' },
 		{ "pipeline", required_argument, NULL, 'L' },
 		{ "expect-inflight", required_argument, NULL, 'I' },
 		{ "lifo", no_argument, NULL, 'F' },
@@ -1248,6 +1366,18 @@ int main(int argc, char **argv)
 		case 'E': open_err = optarg; break;
 		case 'O': open_only_ms = atoi(optarg); break;
 		case 'P': opt.probe_faults = true; break;
+		case 'Y': {
+			char *end;
+
+			opt.uffd_after = (unsigned int)strtoul(optarg, &end, 10);
+			if (end == optarg || *end != ':' || !end[1])
+				usage();
+			opt.uffd_file = end + 1;
+			break;
+		}
+		case 'Z': opt.uffd_fail = true; break;
+		case 'Q': opt.app_aborts = true; break;
+		case 'K': opt.uffd_pause = true; break;
 		case 'L': opt.pipeline = atoi(optarg); break;
 		case 'I': opt.expect_inflight = atoi(optarg); break;
 		case 'F': opt.lifo = true; break;
@@ -1301,6 +1431,15 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if (opt.uffd_file) {
+		int r = dv_uffd_hold_init(&uhold, opt.uffd_file, opt.uffd_fail);
+
+		if (r) {
+			fprintf(stderr, "dv-testpeer: userfaultfd: %s (CONFIG_USERFAULTFD?)\n",
+				dv_errname(-r));
+			return 1;
+		}
+	}
 	if (bridge_open_hello())
 		return 1;
 	write_ready_file();
@@ -1453,7 +1592,8 @@ int main(int argc, char **argv)
 	       "max_in_flight=%u probe_enospc=%u probe_efault=%u answers_raced=%u "
 	       "granted_inflight=%u max_inflight_hint=%u max_queued_hint=%u "
 	       "garbage=%u never_answered=%u reopens=%u held=%u lost_piece=%u "
-	       "stream_starts=%u last_start_seq=%u "
+	       "stream_starts=%u last_start_seq=%u uffd_held=%u uffd_efault=%u uffd_type=%d "
+	       "wait_claimed=%u "
 	       "unexpected=%u violations=%u ",
 	       st.unexpected || st.violations ? "FAIL" : "PASS", session, st.jobs,
 	       st.completed, st.errors_sent, st.rejected_ok, st.late_rejected,
@@ -1461,7 +1601,8 @@ int main(int argc, char **argv)
 	       st.ref_checked_ok, st.ref_fds, st.ref_unknown, st.max_pending, st.probe_enospc, st.probe_efault,
 	       st.raced, st.max_inflight, st.max_hint_inflight, st.max_queued,
 	       st.garbage, st.never, st.reopens, st.held, st.lost_piece, st.stream_starts,
-	       st.last_start_seq, st.unexpected,
+	       st.last_start_seq, st.uffd_held, st.uffd_efault, st.uffd_type,
+	       st.wait_claimed, st.unexpected,
 	       st.violations);
 	print_owners(stdout);
 	putchar('\n');

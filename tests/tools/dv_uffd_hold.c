@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* A GET_MSG held inside the kernel's copy of the message: see dv_uffd_hold.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/userfaultfd.h>
+
+#include "dv_uffd_hold.h"
+
+/* how long the thread waits for FILE.go before it lets the copy go on anyway */
+#define HOLD_LIMIT_MS 30000
+
+static atomic_bool stop_waiting;
+
+int dv_uffd_hold_init(struct dv_uffd_hold *h, const char *file, bool fail)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+
+	memset(h, 0, sizeof(*h));
+	h->file = file;
+	h->fail = fail;
+	h->page = (size_t)sysconf(_SC_PAGESIZE);
+	h->area = mmap(NULL, 2 * h->page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h->area == MAP_FAILED)
+		return -errno;
+	h->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (h->uffd < 0)
+		return -errno;
+	if (ioctl(h->uffd, UFFDIO_API, &api))
+		return -errno;
+	reg = (struct uffdio_register){
+		.range = { .start = (uintptr_t)(h->area + h->page), .len = h->page },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(h->uffd, UFFDIO_REGISTER, &reg))
+		return -errno;
+	return 0;
+}
+
+static void nap_ms(long ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L }, NULL);
+}
+
+static int create_file(const char *path, const char *suffix)
+{
+	char name[4096];
+	int fd;
+
+	if (snprintf(name, sizeof(name), "%s%s", path, suffix) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static bool go_given(const char *path)
+{
+	char name[4096];
+
+	snprintf(name, sizeof(name), "%s.go", path);
+	return !access(name, F_OK);
+}
+
+/* The body page: filled with zeros (the copy goes on), or unmapped (it fails). */
+static int resolve(struct dv_uffd_hold *h)
+{
+	uintptr_t body = (uintptr_t)(h->area + h->page);
+
+	if (h->fail) {
+		struct uffdio_range r = { .start = body, .len = h->page };
+
+		/* the faulting thread sleeps without the mmap lock: the unmap goes through,
+		 * and once woken its retried access finds no mapping */
+		if (munmap(h->area + h->page, h->page))
+			return -errno;
+		return ioctl(h->uffd, UFFDIO_WAKE, &r) ? -errno : 0;
+	} else {
+		static unsigned char zeros[65536];
+		struct uffdio_copy c = {
+			.dst = body, .src = (uintptr_t)zeros, .len = h->page,
+		};
+
+		if (h->page > sizeof(zeros))
+			return -EINVAL;
+		return ioctl(h->uffd, UFFDIO_COPY, &c) ? -errno : 0;
+	}
+}
+
+static void *hold_thread(void *arg)
+{
+	struct dv_uffd_hold *h = arg;
+	struct pollfd pfd = { .fd = h->uffd, .events = POLLIN };
+	struct uffd_msg m;
+	int waited, r;
+
+	for (;;) {
+		if (atomic_load(&stop_waiting))
+			return NULL;	/* the GET_MSG returned without touching the body */
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if (read(h->uffd, &m, sizeof(m)) == (ssize_t)sizeof(m) &&
+		    m.event == UFFD_EVENT_PAGEFAULT)
+			break;
+	}
+	r = create_file(h->file, "");
+	for (waited = 0; !r && !go_given(h->file) && waited < HOLD_LIMIT_MS; waited += 5)
+		nap_ms(5);
+	if (!r)
+		r = resolve(h);
+	if (r)
+		h->error = -r;
+	else
+		h->faults = 1;
+	return NULL;
+}
+
+struct daedalus_msg *dv_uffd_hold_arm(struct dv_uffd_hold *h)
+{
+	struct daedalus_msg *m = (struct daedalus_msg *)(h->area + h->page -
+							  offsetof(struct daedalus_msg, u));
+
+	atomic_store(&stop_waiting, false);
+	if (pthread_create(&h->thread, NULL, hold_thread, h))
+		return NULL;
+	h->running = true;
+	return m;
+}
+
+int dv_uffd_hold_done(struct dv_uffd_hold *h)
+{
+	if (!h->running)
+		return -EINVAL;
+	atomic_store(&stop_waiting, true);
+	pthread_join(h->thread, NULL);
+	h->running = false;
+	return h->error ? -h->error : h->faults;
+}

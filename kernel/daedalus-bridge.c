@@ -337,7 +337,7 @@ static void daedalus_fail_undeliverable(struct daedalus_bridge *br,
 					int err)
 {
 	struct daedalus_ctx *ctx = NULL;
-	bool claimed;
+	bool claimed, unqueued = false;
 
 	spin_lock(&br->lock);
 	job->delivering = false;
@@ -349,8 +349,12 @@ static void daedalus_fail_undeliverable(struct daedalus_bridge *br,
 		/* A dying context's job_abort claims it: as never sent. */
 		job->state = DAEDALUS_JOB_QUEUED;
 		claimed = daedalus_claim_locked(br, job, false);
+	} else {
+		unqueued = daedalus_unqueue_cancel(job);
 	}
 	spin_unlock(&br->lock);
+	if (unqueued)
+		daedalus_job_put(job);	/* the JOB_CANCEL's reference */
 	if (!claimed)
 		return;
 	dev_warn_ratelimited(ctx->dev->v4l2_dev.dev,
@@ -448,6 +452,8 @@ next:
 		goto next;
 	}
 	if (ret) {
+		bool unqueued = false;
+
 		/* Nothing is lost: the message goes back to the head. */
 		spin_lock(&br->lock);
 		if (job)
@@ -459,8 +465,12 @@ next:
 			}
 			list_add(&node->entry, &br->fifo);
 			node = NULL;
+		} else {
+			unqueued = daedalus_unqueue_cancel(job);
 		}
 		spin_unlock(&br->lock);
+		if (unqueued)
+			daedalus_job_put(job);	/* the JOB_CANCEL's reference */
 	} else if (!job) {
 		daedalus_msg_free(node);
 	} else {

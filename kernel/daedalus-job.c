@@ -367,11 +367,38 @@ static void daedalus_pass_stream_start(struct daedalus_bridge *br,
 	job->ctx->stream_start = true;
 }
 
+/**
+ * daedalus_unqueue_cancel() - take a job's JOB_CANCEL back off the FIFO
+ * @job:	the job
+ *
+ * For a job the daemon never got and never will: claimed while GET_MSG was
+ * handing it over and the delivery then failed, or back in the FIFO after a
+ * failed delivery with the WAIT cancel of its watchdog's first expiry behind
+ * it, and then claimed. A cancel would name a job the daemon does not know.
+ * Bridge lock held.
+ *
+ * Return: true if the cancel was queued: the caller drops its reference.
+ */
+bool daedalus_unqueue_cancel(struct daedalus_kjob *job)
+{
+	if (list_empty(&job->cancel.entry))
+		return false;
+	list_del_init(&job->cancel.entry);
+	return true;
+}
+
 /* Move a job to DONE; bridge lock held. */
 static void __daedalus_claim(struct daedalus_bridge *br,
 			     struct daedalus_kjob *job, bool notify)
 {
 	bool sent = job->state == DAEDALUS_JOB_SENT;
+
+	/*
+	 * Never delivered: a cancel left from a failed delivery goes. The
+	 * claimer holds the table's reference, so the cancel's is not the last.
+	 */
+	if (!sent && daedalus_unqueue_cancel(job))
+		refcount_dec(&job->ref.refcount);
 
 	job->state = DAEDALUS_JOB_DONE;
 	list_del_init(&job->table);

@@ -327,15 +327,48 @@ static int daedalus_deliver_job(struct daedalus_bridge *br, struct daedalus_kjob
 }
 
 /*
+ * A job claimed while its delivery failed, whose taking marked its context as
+ * known to this session's daemon (@prev_session differs: no job of it was
+ * delivered before): undo that, so that the daemon gets no CTX_GONE for a
+ * context it never heard of. A context already released has queued its
+ * CTX_GONE (taking the job set the session it is queued for): that goes back
+ * off the FIFO, and the context is not touched. Otherwise @ctx, the job's
+ * context when it was taken (job->ctx is cleared once the job is returned),
+ * lives at least until its release takes the bridge lock, which is held here.
+ *
+ * Return: a CTX_GONE to free once the lock is dropped, or NULL.
+ */
+static struct daedalus_msgnode *
+daedalus_unmark_ctx(struct daedalus_bridge *br, struct daedalus_kjob *job,
+		    struct daedalus_ctx *ctx, u32 prev_session)
+{
+	struct daedalus_msgnode *node;
+
+	if (prev_session == br->session)
+		return NULL;
+	list_for_each_entry(node, &br->fifo, entry) {
+		if (node->type == DAEDALUS_MSG_CTX_GONE &&
+		    node->id == job->msg.ctx_id) {
+			list_del_init(&node->entry);
+			return node;
+		}
+	}
+	ctx->session = prev_session;
+	return NULL;
+}
+
+/*
  * A job GET_MSG could not hand over because the daemon's fd table is full:
  * fail it as the daemon would have, so that this opener's request completes
  * with ERROR and the messages behind it (other openers' jobs, whose buffers
  * have their fds already) still flow. The daemon never saw it: no JOB_CANCEL.
  */
 static void daedalus_fail_undeliverable(struct daedalus_bridge *br,
-					struct daedalus_kjob *job, u32 prev_session,
-					int err)
+					struct daedalus_kjob *job,
+					struct daedalus_ctx *taken_ctx,
+					u32 prev_session, int err)
 {
+	struct daedalus_msgnode *gone = NULL;
 	struct daedalus_ctx *ctx = NULL;
 	bool claimed, unqueued = false;
 
@@ -351,8 +384,11 @@ static void daedalus_fail_undeliverable(struct daedalus_bridge *br,
 		claimed = daedalus_claim_locked(br, job, false);
 	} else {
 		unqueued = daedalus_unqueue_cancel(job);
+		gone = daedalus_unmark_ctx(br, job, taken_ctx, prev_session);
 	}
 	spin_unlock(&br->lock);
+	if (gone)
+		daedalus_msg_free(gone);
 	if (unqueued)
 		daedalus_job_put(job);	/* the JOB_CANCEL's reference */
 	if (!claimed)
@@ -373,6 +409,7 @@ static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
 	struct daedalus_msgnode *node;
 	struct daedalus_kjob *job;
 	struct daedalus_msg *msg;
+	struct daedalus_ctx *taken_ctx;
 	u32 prev_session;
 	bool no_fd;
 	long ret;
@@ -395,6 +432,7 @@ static long daedalus_ioc_get_msg(struct daedalus_bridge *br, struct file *file,
 	}
 next:
 	job = NULL;
+	taken_ctx = NULL;
 	prev_session = 0;
 	no_fd = false;
 	memset(&msg->u, 0, sizeof(msg->u));
@@ -431,6 +469,7 @@ next:
 		 * context with a delivered job is worth a CTX_GONE: a job
 		 * cancelled while still queued never reaches the daemon.
 		 */
+		taken_ctx = job->ctx;
 		prev_session = job->ctx->session;
 		job->ctx->session = br->session;
 	}
@@ -447,11 +486,12 @@ next:
 	}
 
 	if (no_fd) {
-		daedalus_fail_undeliverable(br, job, prev_session, ret);
+		daedalus_fail_undeliverable(br, job, taken_ctx, prev_session, ret);
 		daedalus_job_put(job);
 		goto next;
 	}
 	if (ret) {
+		struct daedalus_msgnode *gone = NULL;
 		bool unqueued = false;
 
 		/* Nothing is lost: the message goes back to the head. */
@@ -467,8 +507,12 @@ next:
 			node = NULL;
 		} else {
 			unqueued = daedalus_unqueue_cancel(job);
+			gone = daedalus_unmark_ctx(br, job, taken_ctx,
+						   prev_session);
 		}
 		spin_unlock(&br->lock);
+		if (gone)
+			daedalus_msg_free(gone);
 		if (unqueued)
 			daedalus_job_put(job);	/* the JOB_CANCEL's reference */
 	} else if (!job) {

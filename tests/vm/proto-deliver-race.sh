@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 400
 # testbed-batch: yes
 # testbed-kernels: debug
-# testbed-seconds: 5 debug=60
+# testbed-seconds: 5 debug=70
 # The application STREAMOFFs or closes while GET_MSG is handing its job to the daemon: the job
 # is off the kernel's queue, its buffers' fds are reserved in the daemon and not installed yet
 # (docs/kernel.md, daedalus_kjob.delivering). The test peer holds GET_MSG right there: the
@@ -12,8 +12,9 @@
 # Either way the abort must not wait for the delivery; delivered, the job reaches the peer
 # followed by its JOB_CANCEL and its late answer is refused; not delivered, the peer hears
 # nothing of that job (no JOB_CANCEL for a job it never got) and no reserved fd is left in its
-# table; every buffer and context it knew goes (BUF_GONE, CTX_GONE), the module holds no job
-# and no handle afterwards, KASAN and lockdep stay quiet, and the device decodes again.
+# table; every buffer and context it knew goes (BUF_GONE, CTX_GONE), and a context whose first
+# job it never got sends it nothing at all (no CTX_GONE); the module holds no job and no handle
+# afterwards, KASAN and lockdep stay quiet, and the device decodes again.
 set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 STATE=/sys/kernel/debug/daedalus-v4l2/state
@@ -39,13 +40,37 @@ for how in streamoff close; do
 				test "$(field uffd_type "$s")" = 1 -a "$(field jobs "$s")" = 2 \
 				-a "$(field cancels "$s")" = 1 -a "$PEER_RC" = 0
 		else
-			check "$how, copy failed: EFAULT ($(field uffd_efault "$s")), the peer got 1 job and no JOB_CANCEL for the other ($(field jobs "$s") jobs, $(field cancels "$s") cancels), all gone, no fd left (peer exit $PEER_RC)" \
-				test "$(field uffd_efault "$s")" = 1 -a "$(field jobs "$s")" = 1 \
+			check "$how, copy failed: EFAULT ($(field uffd_efault "$s")) for a job (type $(field uffd_type "$s")), the peer got 1 job and no JOB_CANCEL for the other ($(field jobs "$s") jobs, $(field cancels "$s") cancels), all gone, no fd left (peer exit $PEER_RC)" \
+				test "$(field uffd_efault "$s")" = 1 -a "$(field uffd_type "$s")" = 1 \
+				-a "$(field jobs "$s")" = 1 \
 				-a "$(field cancels "$s")" = 0 -a "$PEER_RC" = 0
 		fi
 		check "$how, copy $copy: the module holds nothing afterwards ($(live))" \
 			test "$(live)" = "live: jobs 0, handles 0"
 	done
+done
+
+# The context's first job held, its copy failed, the client STREAMOFFs or closes: taking the
+# job marked the context as known to the daemon, which never heard of it, so no CTX_GONE
+# either (the peer takes one for a context it does not know for a violation), nor anything
+# else of that client.
+for how in streamoff close; do
+	held=$WORK/held.first.$how
+	start_peer "first-$how" -v --expect-all-gone --uffd-hold "0:$held" --uffd-fail ||
+		finish "(no peer)"
+	run_client --codec vp8 --frames 3 --abort "$how" --abort-frame 0 \
+		--abort-when "$held" --max-abort-ms 2000 --expect any --timeout-ms 10000
+	check "$how of a context whose first job's copy was held: the abort did not wait for it ($(field abort_ms "$CLIENT_SUMMARY") ms)" \
+		test "$CLIENT_RC" = 0 -a -e "$held.go"
+	stop_peer
+	s=$PEER_SUMMARY
+	check "$how, first job's copy failed: EFAULT ($(field uffd_efault "$s")), nothing of that context reached the peer ($(field jobs "$s") jobs, $(field cancels "$s") cancels, $(field ctx_gone "$s") CTX_GONE, $(field buf_gone "$s") BUF_GONE), no fd left (peer exit $PEER_RC)" \
+		test "$(field uffd_held "$s")" = 1 -a "$(field uffd_efault "$s")" = 1 \
+		-a "$(field uffd_type "$s")" = 1 \
+		-a "$(field jobs "$s")" = 0 -a "$(field cancels "$s")" = 0 \
+		-a "$(field ctx_gone "$s")" = 0 -a "$(field buf_gone "$s")" = 0 -a "$PEER_RC" = 0
+	check "$how, first job: the module holds nothing afterwards ($(live))" \
+		test "$(live)" = "live: jobs 0, handles 0"
 done
 
 # The same with the job's watchdog expiring first, inside the window: its first expiry queues
@@ -75,21 +100,27 @@ for copy in deliver fail requeue; do
 		exit "$CLIENT_RC"
 	) &
 	client=$!
-	wait_file "$held"
+	steps=ok
+	expiries=$(dmesg | grep -c "waiting for the daemon to let go")
+	wait_file "$held" || steps="no held GET_MSG"
 	nap "$(((wd + 500) / 1000)).$(((wd + 500) % 1000 / 100))" # past the first expiry
+	[ "$(dmesg | grep -c "waiting for the daemon to let go")" -gt "$expiries" ] ||
+		steps="no first expiry while held"
 	if [ "$copy" = requeue ]; then
 		: >"$held.go" # the copy fails: the job back at the head, its cancel behind it
-		wait_file "$held.returned"
+		wait_file "$held.returned" || steps="the held GET_MSG did not return"
 		: >"$trigger"
-		wait_file "$trigger.go"
+		wait_file "$trigger.go" || steps="no abort"
 		: >"$held.resume"
 	else
 		: >"$trigger"
-		wait_file "$trigger.go"
+		wait_file "$trigger.go" || steps="no abort"
 		: >"$held.go"
 	fi
 	wait "$client"
 	rc=$?
+	check "watchdog, then streamoff ($copy): held, expired once, aborted, in that order ($steps)" \
+		test "$steps" = ok
 	check "watchdog, then streamoff ($copy): the client's abort did not wait for the daemon (client exit $rc)" \
 		test "$rc" = 0 -a -e "$trigger.go"
 	stop_peer
@@ -104,6 +135,7 @@ for copy in deliver fail requeue; do
 	*)
 		check "watchdog, copy failed ($copy): EFAULT ($(field uffd_efault "$s")), no JOB_CANCEL for the job the peer never got ($(field cancels "$s")), no fd left (peer exit $PEER_RC)" \
 			test "$(field uffd_held "$s")" = 1 -a "$(field uffd_efault "$s")" = 1 \
+			-a "$(field uffd_type "$s")" = 1 \
 			-a "$(field jobs "$s")" = 1 -a "$(field cancels "$s")" = 0 -a "$PEER_RC" = 0
 		;;
 	esac
@@ -116,4 +148,4 @@ run_client --codec vp8 --frames 4 --timeout-ms 10000
 check "decoding works afterwards ($(field ok "$CLIENT_SUMMARY") ok)" test "$CLIENT_RC" = 0
 stop_peer
 check "the peer saw every buffer and context go ($PEER_RC)" test "$PEER_RC" = 0
-finish "aborts=7"
+finish "aborts=9"

@@ -408,9 +408,13 @@ static void do_abort(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 	uint64_t t0;
 
 	if (opt.abort_when) {
+		int waited = 0;
+
 		/* a test's signal: e.g. the test peer holds the job's GET_MSG */
-		for (int waited = 0; access(opt.abort_when, F_OK) && waited < 30000; waited += 5)
+		for (; access(opt.abort_when, F_OK) && waited < 30000; waited += 5)
 			usleep(5000);
+		if (waited >= 30000)
+			CFAIL(s, "%s never appeared: aborting anyway", opt.abort_when);
 	} else if (opt.abort_delay_ms) {
 		usleep(opt.abort_delay_ms * 1000u);
 	}

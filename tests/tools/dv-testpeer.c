@@ -986,7 +986,11 @@ static int get_held(void)
 	if (opt.uffd_pause)
 		uffd_pause();
 	if (opt.uffd_fail) {
-		/* the body is unmapped now: nothing of it can be read */
+		/*
+		 * The body is unmapped now: nothing of it can be read. The kernel's
+		 * copy wrote the head (on the mapped page) before it faulted.
+		 */
+		st.uffd_type = (int)uhold_msg->type;
 		if (e == EFAULT)
 			st.uffd_efault++;
 		else
@@ -1198,6 +1202,44 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+/*
+ * Descriptor numbers taken but not open: what get_unused_fd_flags() reserved
+ * and neither fd_install() nor put_unused_fd() settled. /proc/self/fd does not
+ * list them; F_DUPFD at such a number returns a higher one.
+ */
+static int count_reserved_fds(void)
+{
+	bool open_fd[4096] = { false };
+	int top = -1, n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] == '.' || fd < 0 || fd >= 4096)
+			continue;
+		open_fd[fd] = true;
+		if (fd > top)
+			top = fd;
+	}
+	closedir(d);
+	for (int k = 0; k <= top && k < 4096; k++) {
+		int r;
+
+		if (open_fd[k])
+			continue;
+		r = fcntl(bridge, F_DUPFD_CLOEXEC, k);
+		if (r < 0)
+			return -1;
+		n += r != k;
+		close(r);
+	}
+	return n;
 }
 
 /* Open fds of this process, to catch fds the kernel installed but never named. */
@@ -1557,6 +1599,9 @@ int main(int argc, char **argv)
 					;
 		}
 		fds_at_end = count_fds();
+		if (count_reserved_fds())
+			VIOLATION("%d fd numbers reserved in this process and never installed",
+				  count_reserved_fds());
 		if (all_gone() && fds_at_end != fds_at_start)
 			VIOLATION("%d fds open at the start, %d at the end with every buffer gone",
 				  fds_at_start, fds_at_end);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -106,8 +107,12 @@ static void *hold_thread(void *arg)
 	struct dv_uffd_hold *h = arg;
 	struct pollfd pfd = { .fd = h->uffd, .events = POLLIN };
 	struct uffd_msg m;
+	sigset_t all;
 	int waited, r;
 
+	/* the peer's signals (SIGTERM at its end) are the main thread's to handle */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
 		if (atomic_load(&stop_waiting))
 			return NULL;	/* the GET_MSG returned without touching the body */
@@ -122,10 +127,17 @@ static void *hold_thread(void *arg)
 		nap_ms(5);
 	if (!r)
 		r = resolve(h);
-	if (r)
+	if (r) {
+		/* never leave the copy waiting: let it fail */
+		struct uffdio_range wake = { .start = (uintptr_t)(h->area + h->page),
+					     .len = h->page };
+
 		h->error = -r;
-	else
+		munmap(h->area + h->page, h->page);
+		ioctl(h->uffd, UFFDIO_WAKE, &wake);
+	} else {
 		h->faults = 1;
+	}
 	return NULL;
 }
 

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,33 +20,46 @@
 /* how long the thread waits for FILE.go before it lets the copy go on anyway */
 #define HOLD_LIMIT_MS 30000
 
-static atomic_bool stop_waiting;
-
 int dv_uffd_hold_init(struct dv_uffd_hold *h, const char *file, bool fail)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg;
+	int r;
 
 	memset(h, 0, sizeof(*h));
 	h->file = file;
 	h->fail = fail;
 	h->page = (size_t)sysconf(_SC_PAGESIZE);
+	h->uffd = -1;
+	/* the body must fit on the second page */
+	if (sizeof(struct daedalus_msg) - offsetof(struct daedalus_msg, u) > h->page)
+		return -EINVAL;
 	h->area = mmap(NULL, 2 * h->page, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (h->area == MAP_FAILED)
+	if (h->area == MAP_FAILED) {
+		h->area = NULL;
 		return -errno;
+	}
 	h->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (h->uffd < 0)
-		return -errno;
+		goto fail;
 	if (ioctl(h->uffd, UFFDIO_API, &api))
-		return -errno;
+		goto fail;
 	reg = (struct uffdio_register){
 		.range = { .start = (uintptr_t)(h->area + h->page), .len = h->page },
 		.mode = UFFDIO_REGISTER_MODE_MISSING,
 	};
 	if (ioctl(h->uffd, UFFDIO_REGISTER, &reg))
-		return -errno;
+		goto fail;
 	return 0;
+fail:
+	r = -errno;
+	if (h->uffd >= 0)
+		close(h->uffd);
+	munmap(h->area, 2 * h->page);
+	h->area = NULL;
+	h->uffd = -1;
+	return r;
 }
 
 static void nap_ms(long ms)
@@ -114,7 +126,7 @@ static void *hold_thread(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
-		if (atomic_load(&stop_waiting))
+		if (atomic_load(&h->stop_waiting))
 			return NULL;	/* the GET_MSG returned without touching the body */
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
@@ -146,7 +158,9 @@ struct daedalus_msg *dv_uffd_hold_arm(struct dv_uffd_hold *h)
 	struct daedalus_msg *m = (struct daedalus_msg *)(h->area + h->page -
 							  offsetof(struct daedalus_msg, u));
 
-	atomic_store(&stop_waiting, false);
+	if (h->running || !h->area || h->faults || h->error)
+		return NULL;	/* once per hold: after a failed copy the body is unmapped */
+	atomic_store(&h->stop_waiting, false);
 	if (pthread_create(&h->thread, NULL, hold_thread, h))
 		return NULL;
 	h->running = true;
@@ -157,7 +171,7 @@ int dv_uffd_hold_done(struct dv_uffd_hold *h)
 {
 	if (!h->running)
 		return -EINVAL;
-	atomic_store(&stop_waiting, true);
+	atomic_store(&h->stop_waiting, true);
 	pthread_join(h->thread, NULL);
 	h->running = false;
 	return h->error ? -h->error : h->faults;

@@ -16,6 +16,7 @@
 #define DV_UFFD_HOLD_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,6 +30,7 @@ struct dv_uffd_hold {
 	size_t page;
 	pthread_t thread;
 	bool running;
+	atomic_bool stop_waiting;	/* the GET_MSG returned: the thread need not wait on */
 	int faults;		/* faults resolved by the thread (set once it is joined) */
 	int error;		/* the thread's errno, 0 if none */
 };
@@ -39,7 +41,7 @@ int dv_uffd_hold_init(struct dv_uffd_hold *h, const char *file, bool fail);
 /*
  * The held message: only its head (up to the union) may be written by the
  * caller; its body is on the missing page. Starts the thread that waits for
- * the fault. Returns NULL on failure.
+ * the fault. Once per hold. Returns NULL on failure.
  */
 struct daedalus_msg *dv_uffd_hold_arm(struct dv_uffd_hold *h);
 

@@ -370,7 +370,7 @@ static void daedalus_fail_undeliverable(struct daedalus_bridge *br,
 {
 	struct daedalus_msgnode *gone = NULL;
 	struct daedalus_ctx *ctx = NULL;
-	bool claimed, unqueued = false;
+	bool claimed;
 
 	spin_lock(&br->lock);
 	job->delivering = false;
@@ -383,14 +383,12 @@ static void daedalus_fail_undeliverable(struct daedalus_bridge *br,
 		job->state = DAEDALUS_JOB_QUEUED;
 		claimed = daedalus_claim_locked(br, job, false);
 	} else {
-		unqueued = daedalus_unqueue_cancel(job);
+		daedalus_unqueue_cancel(job);
 		gone = daedalus_unmark_ctx(br, job, taken_ctx, prev_session);
 	}
 	spin_unlock(&br->lock);
 	if (gone)
 		daedalus_msg_free(gone);
-	if (unqueued)
-		daedalus_job_put(job);	/* the JOB_CANCEL's reference */
 	if (!claimed)
 		return;
 	dev_warn_ratelimited(ctx->dev->v4l2_dev.dev,
@@ -492,7 +490,6 @@ next:
 	}
 	if (ret) {
 		struct daedalus_msgnode *gone = NULL;
-		bool unqueued = false;
 
 		/* Nothing is lost: the message goes back to the head. */
 		spin_lock(&br->lock);
@@ -506,15 +503,13 @@ next:
 			list_add(&node->entry, &br->fifo);
 			node = NULL;
 		} else {
-			unqueued = daedalus_unqueue_cancel(job);
+			daedalus_unqueue_cancel(job);
 			gone = daedalus_unmark_ctx(br, job, taken_ctx,
 						   prev_session);
 		}
 		spin_unlock(&br->lock);
 		if (gone)
 			daedalus_msg_free(gone);
-		if (unqueued)
-			daedalus_job_put(job);	/* the JOB_CANCEL's reference */
 	} else if (!job) {
 		daedalus_msg_free(node);
 	} else {

@@ -375,16 +375,15 @@ static void daedalus_pass_stream_start(struct daedalus_bridge *br,
  * handing it over and the delivery then failed, or back in the FIFO after a
  * failed delivery with the WAIT cancel of its watchdog's first expiry behind
  * it, and then claimed. A cancel would name a job the daemon does not know.
- * Bridge lock held.
- *
- * Return: true if the cancel was queued: the caller drops its reference.
+ * Bridge lock held; the caller holds a reference of its own (the table's, or
+ * GET_MSG's), so the cancel's is never the last.
  */
-bool daedalus_unqueue_cancel(struct daedalus_kjob *job)
+void daedalus_unqueue_cancel(struct daedalus_kjob *job)
 {
 	if (list_empty(&job->cancel.entry))
-		return false;
+		return;
 	list_del_init(&job->cancel.entry);
-	return true;
+	refcount_dec(&job->ref.refcount);
 }
 
 /* Move a job to DONE; bridge lock held. */
@@ -393,12 +392,9 @@ static void __daedalus_claim(struct daedalus_bridge *br,
 {
 	bool sent = job->state == DAEDALUS_JOB_SENT;
 
-	/*
-	 * Never delivered: a cancel left from a failed delivery goes. The
-	 * claimer holds the table's reference, so the cancel's is not the last.
-	 */
-	if (!sent && daedalus_unqueue_cancel(job))
-		refcount_dec(&job->ref.refcount);
+	/* never delivered: a cancel left from a failed delivery goes */
+	if (!sent)
+		daedalus_unqueue_cancel(job);
 
 	job->state = DAEDALUS_JOB_DONE;
 	list_del_init(&job->table);

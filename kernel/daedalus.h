@@ -586,7 +586,7 @@ void daedalus_job_complete(struct daedalus_kjob *job, enum vb2_buffer_state stat
 			   const u32 *bytesused, unsigned int num_planes);
 void daedalus_return_done(struct daedalus_ctx *ctx);
 void daedalus_fail_inflight(struct daedalus_ctx *ctx);
-bool daedalus_unqueue_cancel(struct daedalus_kjob *job);
+void daedalus_unqueue_cancel(struct daedalus_kjob *job);
 void daedalus_resched_work(struct work_struct *work);
 void daedalus_finish_work(struct work_struct *work);
 void daedalus_watchdog_work(struct work_struct *work);

@@ -1368,7 +1368,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *open_err = NULL;
-	int open_only_ms = -1, fds_at_start = -1, fds_at_end = -1;
+	int open_only_ms = -1, fds_at_start = -1, fds_at_end = -1, reserved;
 	uint64_t t_start, t_stop = 0;
 	bool reopen_now = false;
 	int c;
@@ -1599,9 +1599,10 @@ int main(int argc, char **argv)
 					;
 		}
 		fds_at_end = count_fds();
-		if (count_reserved_fds())
+		reserved = count_reserved_fds();
+		if (reserved)
 			VIOLATION("%d fd numbers reserved in this process and never installed",
-				  count_reserved_fds());
+				  reserved);
 		if (all_gone() && fds_at_end != fds_at_start)
 			VIOLATION("%d fds open at the start, %d at the end with every buffer gone",
 				  fds_at_start, fds_at_end);

@@ -19,20 +19,29 @@ set -u
 . "$(dirname "$0")/../tools/proto-lib.sh"
 STATE=/sys/kernel/debug/daedalus-v4l2/state
 live() { grep '^live:' "$STATE" 2>/dev/null; }
+# held_abort LABEL AT FRAME HOW PEER_ARGS...: the peer holds its GET_MSG once AT jobs came, the
+# client aborts (HOW) at frame FRAME as soon as that copy is held; s is the peer's summary then
+held_abort() {
+	local label=$1 at=$2 frame=$3 how=$4 held=$WORK/held.$1
+	shift 4
+	start_peer "$label" -v --expect-all-gone --uffd-hold "$at:$held" "$@" || finish "(no peer)"
+	run_client --codec vp8 --frames 3 --abort "$how" --abort-frame "$frame" \
+		--abort-when "$held" --max-abort-ms 2000 --expect any --timeout-ms 10000
+	check "$label: the client's $how while GET_MSG held the job's copy did not wait for it ($(field abort_ms "$CLIENT_SUMMARY") ms)" \
+		test "$CLIENT_RC" = 0 -a -e "$held.go"
+	stop_peer
+	s=$PEER_SUMMARY
+}
+nothing_held() { # label
+	check "$1: the module holds nothing afterwards ($(live))" \
+		test "$(live)" = "live: jobs 0, handles 0"
+}
 
 for how in streamoff close; do
 	for copy in deliver fail; do
-		held=$WORK/held.$how.$copy
 		extra=()
 		[ "$copy" = fail ] && extra=(--uffd-fail)
-		start_peer "$how-$copy" -v --expect-all-gone --uffd-hold "1:$held" "${extra[@]}" ||
-			finish "(no peer)"
-		run_client --codec vp8 --frames 3 --abort "$how" --abort-frame 1 \
-			--abort-when "$held" --max-abort-ms 2000 --expect any --timeout-ms 10000
-		check "$how while GET_MSG held the job's copy: the client's abort did not wait for it ($(field abort_ms "$CLIENT_SUMMARY") ms)" \
-			test "$CLIENT_RC" = 0 -a -e "$held.go"
-		stop_peer
-		s=$PEER_SUMMARY
+		held_abort "$how-$copy" 1 1 "$how" "${extra[@]}"
 		check "$how, copy $copy: the peer's GET_MSG was held in its copy ($(field uffd_held "$s") held)" \
 			test "$(field uffd_held "$s")" = 1
 		if [ "$copy" = deliver ]; then
@@ -45,8 +54,7 @@ for how in streamoff close; do
 				-a "$(field jobs "$s")" = 1 \
 				-a "$(field cancels "$s")" = 0 -a "$PEER_RC" = 0
 		fi
-		check "$how, copy $copy: the module holds nothing afterwards ($(live))" \
-			test "$(live)" = "live: jobs 0, handles 0"
+		nothing_held "$how, copy $copy"
 	done
 done
 
@@ -55,22 +63,13 @@ done
 # either (the peer takes one for a context it does not know for a violation), nor anything
 # else of that client.
 for how in streamoff close; do
-	held=$WORK/held.first.$how
-	start_peer "first-$how" -v --expect-all-gone --uffd-hold "0:$held" --uffd-fail ||
-		finish "(no peer)"
-	run_client --codec vp8 --frames 3 --abort "$how" --abort-frame 0 \
-		--abort-when "$held" --max-abort-ms 2000 --expect any --timeout-ms 10000
-	check "$how of a context whose first job's copy was held: the abort did not wait for it ($(field abort_ms "$CLIENT_SUMMARY") ms)" \
-		test "$CLIENT_RC" = 0 -a -e "$held.go"
-	stop_peer
-	s=$PEER_SUMMARY
+	held_abort "first-$how" 0 0 "$how" --uffd-fail
 	check "$how, first job's copy failed: EFAULT ($(field uffd_efault "$s")), nothing of that context reached the peer ($(field jobs "$s") jobs, $(field cancels "$s") cancels, $(field ctx_gone "$s") CTX_GONE, $(field buf_gone "$s") BUF_GONE), no fd left (peer exit $PEER_RC)" \
 		test "$(field uffd_held "$s")" = 1 -a "$(field uffd_efault "$s")" = 1 \
 		-a "$(field uffd_type "$s")" = 1 \
 		-a "$(field jobs "$s")" = 0 -a "$(field cancels "$s")" = 0 \
 		-a "$(field ctx_gone "$s")" = 0 -a "$(field buf_gone "$s")" = 0 -a "$PEER_RC" = 0
-	check "$how, first job: the module holds nothing afterwards ($(live))" \
-		test "$(live)" = "live: jobs 0, handles 0"
+	nothing_held "$how, first job"
 done
 
 # The same with the job's watchdog expiring first, inside the window: its first expiry queues
@@ -139,8 +138,7 @@ for copy in deliver fail requeue; do
 			-a "$(field jobs "$s")" = 1 -a "$(field cancels "$s")" = 0 -a "$PEER_RC" = 0
 		;;
 	esac
-	check "watchdog, copy $copy: the module holds nothing afterwards ($(live))" \
-		test "$(live)" = "live: jobs 0, handles 0"
+	nothing_held "watchdog, copy $copy"
 done
 
 start_peer after --expect-all-gone || finish "(no peer)"

@@ -247,6 +247,43 @@ def run_checks(args, checks):
     return failed
 
 
+def describe_mismatch(args, clip, codec, ref, k, pixels, wh, bps):
+    """How a wrong picture differs from the reference, for the log of a failure that may not
+    come back (a race): another frame's picture (a stale or reordered buffer), or which rows
+    of which planes differ, by field parity (a field not written, or written twice)."""
+    md5 = hashlib.md5(pixels).hexdigest()
+    same = [i for i, r in enumerate(ref) if r[2] == md5]
+    if same:
+        return f"it is reference frame {same[0]} ({ref[same[0]][0]:.3f} s)"
+    if sum(r[1] for r in ref) > 256 << 20:
+        return "(clip too large to compare rows)"
+    fmt = "yuv420p10le" if bps == 2 else "yuv420p"
+    try:
+        raw = subprocess.run([args.ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+                              "-c:v", clips.REF_DECODER[codec], "-i", clip, "-fps_mode",
+                              "passthrough", "-noautoscale", "-f", "rawvideo", "-pix_fmt", fmt,
+                              "-"], stdout=subprocess.PIPE, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        return f"(no reference pixels: {e})"
+    off = sum(r[1] for r in ref[:k])
+    want = raw[off:off + ref[k][1]]
+    if len(want) != len(pixels):
+        return f"(reference frame of {len(want)} bytes, picture of {len(pixels)})"
+    w, h = wh
+    cw, ch = (w + 1) // 2, (h + 1) // 2
+    parts, pos = [], 0
+    for name, pw, ph in (("Y", w, h), ("U", cw, ch), ("V", cw, ch)):
+        rows = [r for r in range(ph)
+                if pixels[pos + r * pw * bps:pos + (r + 1) * pw * bps] !=
+                want[pos + r * pw * bps:pos + (r + 1) * pw * bps]]
+        pos += pw * ph * bps
+        if rows:
+            even = sum(1 for r in rows if r % 2 == 0)
+            parts.append(f"{name} {len(rows)}/{ph} rows ({even} even, {len(rows) - even} odd; "
+                         f"{rows[0]}-{rows[-1]})")
+    return "; ".join(parts) or "(no row differs)"
+
+
 def judge(c, args):
     """Compares one check's frames with the reference; prints its lines; True if it passed."""
     opts, codec, fmt, window, must_from = c.opts, c.codec, c.fmt, c.window, c.must_from
@@ -300,8 +337,10 @@ def judge(c, args):
             notes.append(f"frame {k} ({t:.3f} s) in the damaged range differs (not counted)")
             seen.discard(k)
         else:
+            how = describe_mismatch(args, c.clip, codec, ref, k,
+                                    tight_planar(fmt, *wh, dict(got)[t]), wh, bps)
             problems.append(f"frame {k} ({t:.3f} s, {wh[0]}x{wh[1]}): MD5 {md5} != "
-                            f"{clips.REF_DECODER[codec]} {ref[k][2]}")
+                            f"{clips.REF_DECODER[codec]} {ref[k][2]}: {how}")
 
     required = []
     for i, (t, _, _) in enumerate(ref):

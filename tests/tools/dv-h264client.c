@@ -66,6 +66,7 @@
 #include <linux/v4l2-controls.h>
 
 #include "dv_fault.h"
+#include "dv_signal.h"
 #include "dv_h264_ffmpeg.h"
 #include "dv_v4l2.h"
 #include "file_load.h"
@@ -166,19 +167,13 @@ static size_t second_slice(const uint8_t *buf, size_t size)
  */
 static int wait_at_gate(const char *gate)
 {
-	char held[4096];
-	FILE *f;
+	int r = dv_signal_create(gate, ".held");
 
-	if (snprintf(held, sizeof(held), "%s.held", gate) >= (int)sizeof(held))
-		return -1;
-	f = fopen(held, "w");
-	if (!f || fclose(f)) {
-		perror(held);
+	if (r) {
+		fprintf(stderr, "%s.held: %s\n", gate, strerror(-r));
 		return -1;
 	}
-	while (!access(gate, F_OK))
-		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
-	return 0;
+	return dv_signal_wait(gate, "", false, 10, -1, NULL);
 }
 
 /*

@@ -31,6 +31,7 @@
 #include <linux/daedalus-v4l2.h>
 
 #include "dv_common.h"
+#include "dv_signal.h"
 #include "dv_v4l2.h"
 
 enum expect { EXPECT_OK, EXPECT_ERROR, EXPECT_ANY };
@@ -408,12 +409,8 @@ static void do_abort(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 	uint64_t t0;
 
 	if (opt.abort_when) {
-		int waited = 0;
-
 		/* a test's signal: e.g. the test peer holds the job's GET_MSG */
-		for (; access(opt.abort_when, F_OK) && waited < 30000; waited += 5)
-			usleep(5000);
-		if (waited >= 30000)
+		if (dv_signal_wait(opt.abort_when, "", true, 5, 30000, NULL))
 			CFAIL(s, "%s never appeared: aborting anyway", opt.abort_when);
 	} else if (opt.abort_delay_ms) {
 		usleep(opt.abort_delay_ms * 1000u);
@@ -446,17 +443,8 @@ static void do_abort(struct dv_dev *d, unsigned int ctx, struct ctx_stats *s,
 	s->abort_ms = dv_ms_since(t0);
 	printf("dv-reqclient: ctx %u: abort took %.1f ms\n", ctx, s->abort_ms);
 	fflush(stdout);
-	if (opt.abort_when) {
-		char go[4096];
-		int fd = -1;
-
-		if (snprintf(go, sizeof(go), "%s.go", opt.abort_when) < (int)sizeof(go))
-			fd = open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			CFAIL(s, "cannot create %s.go", opt.abort_when);
-		else
-			close(fd);
-	}
+	if (opt.abort_when && dv_signal_create(opt.abort_when, ".go"))
+		CFAIL(s, "cannot create %s.go", opt.abort_when);
 	if (s->abort_ms > opt.max_abort_ms)
 		CFAIL(s, "abort took %.1f ms (> %.0f ms)", s->abort_ms, opt.max_abort_ms);
 }
@@ -623,8 +611,8 @@ static int run_context(unsigned int ctx, int go_fd, int ready_fd)
 		close(go_fd);
 	}
 	/* set up and waiting: a test starts it when something else is under way */
-	while (opt.go_file && access(opt.go_file, F_OK))
-		usleep(20000);
+	if (opt.go_file)
+		dv_signal_wait(opt.go_file, "", true, 20, -1, NULL);
 	if (ret) {
 		s->failures++;
 		return ret;

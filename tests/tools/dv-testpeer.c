@@ -26,6 +26,7 @@
 #include <linux/daedalus-v4l2.h>
 
 #include "dv_common.h"
+#include "dv_signal.h"
 #include "dv_uffd_hold.h"
 
 enum peer_mode { MODE_OK, MODE_ERROR, MODE_BADID, MODE_OVERSIZE, MODE_HANG, MODE_CHAOS };
@@ -939,17 +940,8 @@ static bool uhold_over;
 /* --uffd-pause: FILE.returned says the held GET_MSG returned; wait for FILE.resume */
 static void uffd_pause(void)
 {
-	char name[4096];
-	FILE *f;
-
-	if (snprintf(name, sizeof(name), "%s.returned", opt.uffd_file) >= (int)sizeof(name))
-		return;
-	f = fopen(name, "w");
-	if (f)
-		fclose(f);
-	snprintf(name, sizeof(name), "%s.resume", opt.uffd_file);
-	for (int waited = 0; access(name, F_OK) && waited < 30000 && !stop; waited += 5)
-		usleep(5000);
+	if (!dv_signal_create(opt.uffd_file, ".returned"))
+		dv_signal_wait(opt.uffd_file, ".resume", true, 5, 30000, &stop);
 }
 
 static int get_held(void)
@@ -1463,7 +1455,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (opt.ready_file)
-			close(open(opt.ready_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+			dv_signal_create(opt.ready_file, "");
 		printf("dv-testpeer: bridge open without HELLO for %d ms\n", open_only_ms);
 		usleep(open_only_ms * 1000u);
 		close(bridge);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "dv_common.h"
+#include "dv_signal.h"
 #include "fault_damage.h"
 
 static const char *const kind_names[] = {
@@ -160,23 +161,14 @@ uint64_t dv_fault_ghost_ts(long unit)
 	return 0x7000000000000ull + (uint64_t)unit * 1000;
 }
 
-/* Creates an empty file at PATH (SUFFIX appended); false, with the reason, if it cannot. */
+/* Creates the signal file PATH+SUFFIX; false, with the reason, if it cannot. */
 static bool create_file(const char *path, const char *suffix)
 {
-	char name[4096];
-	FILE *fh;
+	int r = dv_signal_create(path, suffix);
 
-	if (snprintf(name, sizeof(name), "%s%s", path, suffix) >= (int)sizeof(name)) {
-		fprintf(stderr, "%s%s: name too long\n", path, suffix);
-		return false;
-	}
-	fh = fopen(name, "w");
-	if (!fh) {
-		perror(name);
-		return false;
-	}
-	fclose(fh);
-	return true;
+	if (r)
+		fprintf(stderr, "%s%s: %s\n", path, suffix, strerror(-r));
+	return !r;
 }
 
 double dv_fault_before(struct dv_fault *f, long unit)
@@ -184,12 +176,11 @@ double dv_fault_before(struct dv_fault *f, long unit)
 	if (f->pace_ms)
 		nanosleep(&(struct timespec){ .tv_sec = f->pace_ms / 1000,
 			  .tv_nsec = (long)(f->pace_ms % 1000) * 1000000L }, NULL);
-	while (f->gate && !access(f->gate, F_OK))
-		nanosleep(&(struct timespec){ .tv_nsec = 10000000L }, NULL);
+	if (f->gate)
+		dv_signal_wait(f->gate, "", false, 10, -1, NULL);
 	if (f->hold && unit == f->hold_at) {
 		if (create_file(f->hold, "")) {
-			while (!access(f->hold, F_OK))
-				nanosleep(&(struct timespec){ .tv_nsec = 5000000L }, NULL);
+			dv_signal_wait(f->hold, "", false, 5, -1, NULL);
 			/* FILE.go: released, unit N is queued now; the test waits for it rather
 			 * than guess how long a loaded emulated guest takes to see the release */
 			create_file(f->hold, ".go");

@@ -16,6 +16,7 @@
 #include <linux/userfaultfd.h>
 
 #include "dv_uffd_hold.h"
+#include "dv_signal.h"
 
 /* how long the thread waits for FILE.go before it lets the copy go on anyway */
 #define HOLD_LIMIT_MS 30000
@@ -62,33 +63,6 @@ fail:
 	return r;
 }
 
-static void nap_ms(long ms)
-{
-	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L }, NULL);
-}
-
-static int create_file(const char *path, const char *suffix)
-{
-	char name[4096];
-	int fd;
-
-	if (snprintf(name, sizeof(name), "%s%s", path, suffix) >= (int)sizeof(name))
-		return -ENAMETOOLONG;
-	fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-static bool go_given(const char *path)
-{
-	char name[4096];
-
-	snprintf(name, sizeof(name), "%s.go", path);
-	return !access(name, F_OK);
-}
-
 /* The body page: filled with zeros (the copy goes on), or unmapped (it fails). */
 static int resolve(struct dv_uffd_hold *h)
 {
@@ -120,7 +94,7 @@ static void *hold_thread(void *arg)
 	struct pollfd pfd = { .fd = h->uffd, .events = POLLIN };
 	struct uffd_msg m;
 	sigset_t all;
-	int waited, r;
+	int r;
 
 	/* the peer's signals (SIGTERM at its end) are the main thread's to handle */
 	sigfillset(&all);
@@ -134,9 +108,10 @@ static void *hold_thread(void *arg)
 		    m.event == UFFD_EVENT_PAGEFAULT)
 			break;
 	}
-	r = create_file(h->file, "");
-	for (waited = 0; !r && !go_given(h->file) && waited < HOLD_LIMIT_MS; waited += 5)
-		nap_ms(5);
+	r = dv_signal_create(h->file, "");
+	/* no FILE.go in time: the copy goes on anyway (HOLD_LIMIT_MS) */
+	if (!r)
+		dv_signal_wait(h->file, ".go", true, 5, HOLD_LIMIT_MS, NULL);
 	if (!r)
 		r = resolve(h);
 	if (r) {

@@ -124,6 +124,20 @@ def keep_frame(path, fmt, entries, got, fps, verdict):
         fh.write(f"{w} {h} {pix} {fps:.1f} {verdict} {t:.3f}\n")
 
 
+# GStreamer's known client bug that --field-eos-race names (gst-plugins-bad 1.26, unchanged on
+# its main branch as of 2026-12): v4l2slh264dec outputs a field pair's frame through its first
+# field's request (gsth264decoder.c takes last_field as the picture to output), and
+# gst_v4l2_request_set_done() returns at once for a request no longer pending, which it is
+# from the moment the second field's request is queued. Mid-stream the next request waits
+# for the second field first; the frame drained at EOS has no next request, so GStreamer may
+# copy its CAPTURE buffer before the device has decoded its second field. Reproduced with the
+# daemon's --test-stall-ms (daemon-h264-clips.sh): always the last frame, always the picture
+# the buffer held before. A decoder of any speed loses it when slow enough.
+FIELD_EOS_RACE = ("GStreamer's v4l2slh264dec reads a field pair's frame after waiting for "
+                  "its first field's request only: the frame drained at EOS may be copied "
+                  "before the device decoded its second field (a client bug)")
+
+
 def check_parser(required=True):
     """The options of one check (one clip)."""
     ap = argparse.ArgumentParser(add_help=False)
@@ -133,6 +147,11 @@ def check_parser(required=True):
     ap.add_argument("--threads-note", default="")
     ap.add_argument("--window", help="FROM:TO seconds: frames shown in [FROM, TO) may differ")
     ap.add_argument("--gst-output", help="gst-decode's output from a run of the test's own")
+    ap.add_argument("--field-eos-race", choices=("intermittent", "always"),
+                    help="a clip of field pairs: GStreamer may read its last frame before "
+                    "the second field is decoded (FIELD_EOS_RACE); intermittent: a wrong "
+                    "last frame alone is a known failure (XFAIL), always: it must be wrong "
+                    "(the test slowed the decoder down), and nothing else")
     ap.add_argument("--keep-frame", metavar="PATH",
                     help="write one picture decoded through the device (two thirds into the "
                     "clip, tight yuv420p or yuv420p10le) to PATH.yuv, and its size, pixel "
@@ -360,6 +379,20 @@ def judge(c, args):
 
     size = ", ".join(f"{w}x{h}" for w, h in cands)
     fps = len(got) / seconds if seconds else 0.0
+    known = []
+    if opts.field_eos_race:
+        # only the last frame, and only wrong (output, right size): anything else fails
+        last = max(seen) if seen else None
+        race = [p for p in problems if last is not None and p.startswith(f"frame {last} (")
+                and " MD5 " in p]
+        if opts.field_eos_race == "always" and not race:
+            problems.append(f"the last frame matched although the decoder was slowed down: "
+                            f"the known failure did not happen ({FIELD_EOS_RACE}); if "
+                            f"GStreamer fixed it, remove the mark")
+        elif race and len(problems) == 1:
+            known, problems = race, []
+        elif not race:
+            notes.append("the last frame, which GStreamer may read too early (known), matched")
     for n in notes:
         print(f"  {n}")
     for p in problems[:20]:
@@ -370,6 +403,9 @@ def judge(c, args):
     print(f"{verdict} {c.label}: {codec.upper()} {size} {fmt}, {len(got)} frames decoded "
           f"({clips.REF_DECODER[codec]} shows {len(ref)}), {fps:.1f} fps, {matched}/{expected} frames match",
           flush=True)
+    for k in known:
+        how = " (intermittent)" if opts.field_eos_race == "intermittent" else ""
+        print(f"XFAIL {c.label}{how}: {FIELD_EOS_RACE} ({k})", flush=True)
     return not problems
 
 

@@ -36,7 +36,8 @@ import clips  # noqa: E402
 NO_SECOND = {"h264-high10": "OpenH264 has no 10-bit decoding",
              "h264-mbaff": "OpenH264 has no interlaced (MBAFF) decoding",
              "h264-paff": "OpenH264 has no interlaced (field picture) decoding",
-             "h264-paff-idr": "OpenH264 has no interlaced (field picture) decoding"}
+             "h264-paff-idr": "OpenH264 has no interlaced (field picture) decoding",
+             "h264-paff-short": "OpenH264 has no interlaced (field picture) decoding"}
 # On the x264 Main/High clips with B-frames OpenH264 2.6 and FFmpeg agree on the I pictures
 # (and some others) and differ on most of the rest, in content, not only in order; on the clips
 # without B-frames (Baseline, the intra-refresh clip: CAVLC, P only) they agree on every

@@ -9,7 +9,9 @@
 # FFmpeg's software decode. First in the default mode (frame based, Annex-B start codes), then
 # slice based without start codes (one request per slice, held with HOLD_CAPTURE_BUF): the
 # module parameters set the defaults GStreamer reads. That each clip uses the tools it is
-# meant to test is checked on the host (tests/unit/h264-clip-features.sh).
+# meant to test is checked on the host (tests/unit/h264-clip-features.sh). GStreamer's own
+# bug with field pairs (it may read the last frame before its second field is decoded) is a
+# known failure: intermittent in the clip checks, certain with a slowed-down decoder at the end.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup
@@ -19,8 +21,13 @@ all="h264-baseline h264-main-bpyramid h264-high-cqm h264-slices h264-high10 h264
 daemon_start
 # Each group of checks in one process (check_clips); the module parameters are read when a
 # client opens the device, so they hold for every clip of the group.
+# GStreamer may read the last frame of a field-coded clip before its second field is decoded
+# (a client bug: check-clip.py's FIELD_EOS_RACE): a wrong last frame alone is a known failure
+race="--field-eos-race intermittent"
 checks=()
-for c in $all; do checks+=("--clip $c"); done
+for c in $all; do
+	case $c in h264-paff) checks+=("--clip $c $race") ;; *) checks+=("--clip $c") ;; esac
+done
 echo "--- frame based, Annex B"
 # with a seek into an open GOP: the B-frames before the landing I-frame refer to pictures
 # this stream never decoded, so they fail (and GStreamer drops them); everything shown matches
@@ -30,7 +37,7 @@ echo "--- slice based, no start codes"
 echo 1 >"$PARAMS/h264_slice_based"
 echo 1 >"$PARAMS/h264_no_start_code"
 check_clips "--clip h264-slices" "--clip h264-main-bpyramid" "--clip h264-mbaff" "--clip h264-high10" \
-	"--clip h264-paff" "--clip h264-slices-sized"
+	"--clip h264-paff $race" "--clip h264-slices-sized"
 # h264-paff's 24 frames are 48 field pictures of two slices each: one request per field
 # frame based, one per slice slice based (no clip of the others has as many jobs)
 check "h264-paff came as field pictures: a stream of 48 jobs, frame based" \
@@ -42,5 +49,13 @@ echo 0 >"$PARAMS/h264_no_start_code"
 check_clip --clip h264-slices
 echo 0 >"$PARAMS/h264_slice_based"
 daemon_alive
+daemon_stop
+
+# The known failure made certain: every decoder call slowed to 300 ms (GStreamer waits up
+# to 1 s per request), so the frame GStreamer drains last is always read before its second
+# field is decoded. Only the last frame may be wrong; if it is right, the mark is stale.
+echo "--- a slowed-down decoder: GStreamer's early read of the last field pair"
+daemon_start --test-stall-ms 300
+check_clips "--clip h264-paff-short --field-eos-race always"
 daemon_stop
 media_finish daemon-h264-clips

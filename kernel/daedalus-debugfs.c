@@ -6,7 +6,10 @@
  * (Documentation/fault-injection): fail-job-alloc fails the allocation of a
  * job, which a test uses to reach the path a real shortage would take, and
  * fail-sync-end fails the end of a CPU write to a buffer the module exported,
- * as an exporter that cannot make the write visible to its devices would.
+ * as an exporter that cannot make the write visible to its devices would, and
+ * delay-m2m-finish makes the work that finishes a pipelined m2m job start
+ * 300 ms late and keep the OUTPUT queue's HOLD_CAPTURE_BUF flag off 300 ms,
+ * as a worker scheduled late and preempted there would (daedalus_finish_work()).
  */
 
 #include <linux/debugfs.h>
@@ -49,6 +52,7 @@ DEFINE_SHOW_ATTRIBUTE(daedalus_state);
 /* Off (probability 0) until a test configures them. */
 static DECLARE_FAULT_ATTR(daedalus_job_alloc_fault);
 static DECLARE_FAULT_ATTR(daedalus_sync_end_fault);
+static DECLARE_FAULT_ATTR(daedalus_m2m_finish_fault);
 
 bool daedalus_fail_job_alloc(void)
 {
@@ -60,12 +64,19 @@ bool daedalus_fail_sync_end(void)
 	return should_fail(&daedalus_sync_end_fault, 1);
 }
 
+bool daedalus_delay_m2m_finish(void)
+{
+	return should_fail(&daedalus_m2m_finish_fault, 1);
+}
+
 static void daedalus_debugfs_faults(struct daedalus_dev *dev)
 {
 	fault_create_debugfs_attr("fail-job-alloc", dev->debugfs,
 				  &daedalus_job_alloc_fault);
 	fault_create_debugfs_attr("fail-sync-end", dev->debugfs,
 				  &daedalus_sync_end_fault);
+	fault_create_debugfs_attr("delay-m2m-finish", dev->debugfs,
+				  &daedalus_m2m_finish_fault);
 }
 #else
 static void daedalus_debugfs_faults(struct daedalus_dev *dev)

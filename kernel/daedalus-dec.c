@@ -345,21 +345,29 @@ static void daedalus_device_run(void *priv)
 	 * CAPTURE buffers exist) stops the others too: the job fails.
 	 */
 	ret = v4l2_ctrl_request_setup(req, &ctx->hdl);
+	/*
+	 * The job's first piece of a picture: a CAPTURE buffer that holds no
+	 * piece of this timestamp, or one queued since its last job
+	 * (daedalus_buf.fresh: Chromium queues a buffer again with its old
+	 * timestamp). The job says so to the daemon (NEW_FRAME), and the
+	 * picture is numbered here: a held picture whose rest never comes (the
+	 * m2m core hands it back with ERROR) keeps its own number, and the
+	 * next picture gets the following one, as for any dropped frame.
+	 * Read from the buffers before their metadata is copied, not from
+	 * m2m's new_frame: the m2m core derives that from the OUTPUT queue's
+	 * HOLD_CAPTURE_BUF flag, which daedalus_finish_m2m_job() clears for a
+	 * moment under q_lock only, and a request queued then schedules the
+	 * context without q_lock (v4l2_m2m_request_queue()): a second field
+	 * would be told it starts a picture, and the daemon would drop the
+	 * first.
+	 */
+	new_picture = !dst->vb2_buf.copied_timestamp ||
+		      dst->vb2_buf.timestamp != src->vb2_buf.timestamp ||
+		      daedalus_vb_to_buf(&dst->vb2_buf)->fresh;
 	v4l2_m2m_buf_copy_metadata(src, dst, true);
 	src->sequence = ctx->out_seq++;
 	if (!ctx->out_seq)
 		ctx->out_seq = 1;
-	/*
-	 * The job's first piece of a picture: m2m's new_frame, or a buffer
-	 * queued since its last job (daedalus_buf.fresh: Chromium queues a
-	 * buffer again with its old timestamp). The job says so to the daemon
-	 * (NEW_FRAME), and the picture is numbered here: a held picture whose
-	 * rest never comes (the m2m core hands it back with ERROR) keeps its
-	 * own number, and the next picture gets the following one, as for any
-	 * dropped frame.
-	 */
-	new_picture = ctx->fh.m2m_ctx->new_frame ||
-		      daedalus_vb_to_buf(&dst->vb2_buf)->fresh;
 	if (new_picture)
 		dst->sequence = ctx->cap_seq++;
 	/*

@@ -12,6 +12,7 @@
  * from a work item or from job_abort, which holds it already).
  */
 
+#include <linux/delay.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
 #include <linux/user_namespace.h>
@@ -682,8 +683,9 @@ void daedalus_cap_failed(struct vb2_buffer *vb)
  * Cleared in buf_queue rather than at the first job of the next picture:
  * every picture starts in a freshly queued buffer (the m2m core hands a held
  * buffer back as soon as the next OUTPUT buffer has another timestamp), and
- * m2m's new_frame cannot tell, since a client that names its pictures by
- * CAPTURE buffer (Chromium) queues a buffer again with the same timestamp.
+ * device_run()'s timestamp test cannot tell, since a client that names its
+ * pictures by CAPTURE buffer (Chromium) queues a buffer again with the same
+ * timestamp.
  */
 void daedalus_cap_done(struct vb2_buffer *vb, bool failed, bool hold)
 {
@@ -726,14 +728,17 @@ void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
  * Every OUTPUT queue advertises HOLD_CAPTURE_BUF (see daedalus-h264.c), and
  * v4l2_m2m_job_finish() warns for such queues on 6.12, expecting
  * v4l2_m2m_buf_done_and_job_finish(), which returns the buffers now. So the
- * flag is cleared around the call, under q_lock: every queue ioctl and
- * request queueing holds it, and vb2 reads the flag only there. device_run()
+ * flag is cleared around the call, under q_lock: every queue ioctl, and vb2's
+ * queueing of a request's buffer, holds it, and vb2 reads the flag only
+ * there. The m2m core reads it too, for new_frame, when it schedules the
+ * context: v4l2_m2m_request_queue() does that without q_lock, so the
+ * driver never uses new_frame (daedalus_device_run()). device_run()
  * may or may not hold q_lock, so it leaves the call to daedalus_finish_work(),
  * or to job_abort when STREAMOFF or close (holding q_lock) gets there first
  * (daedalus_bridge_submit() queues the work and sets finish_pending under the
  * bridge lock, which daedalus_bridge_abort() takes too). Caller holds q_lock.
  */
-void daedalus_finish_m2m_job(struct daedalus_ctx *ctx)
+static void __daedalus_finish_m2m_job(struct daedalus_ctx *ctx, bool stretch)
 {
 	struct vb2_queue *out_q = v4l2_m2m_get_src_vq(ctx->fh.m2m_ctx);
 	u32 flags;
@@ -744,16 +749,31 @@ void daedalus_finish_m2m_job(struct daedalus_ctx *ctx)
 	flags = out_q->subsystem_flags;
 	out_q->subsystem_flags &= ~VB2_V4L2_FL_SUPPORTS_M2M_HOLD_CAPTURE_BUF;
 	v4l2_m2m_job_finish(ctx->m2m->m2m_dev, ctx->fh.m2m_ctx);
+	if (stretch)
+		msleep(300);
 	out_q->subsystem_flags = flags;
+}
+
+void daedalus_finish_m2m_job(struct daedalus_ctx *ctx)
+{
+	__daedalus_finish_m2m_job(ctx, false);
 }
 
 void daedalus_finish_work(struct work_struct *work)
 {
 	struct daedalus_ctx *ctx = container_of(work, struct daedalus_ctx,
 						finish_work);
+	/*
+	 * A test's fault point (debugfs delay-m2m-finish): a worker that runs
+	 * late, after the client queued the next requests, and is preempted
+	 * with the flag off, 300 ms each (GStreamer waits a second at most).
+	 */
+	bool stretch = daedalus_delay_m2m_finish();
 
+	if (stretch)
+		msleep(300);
 	mutex_lock(&ctx->q_lock);
-	daedalus_finish_m2m_job(ctx);
+	__daedalus_finish_m2m_job(ctx, stretch);
 	mutex_unlock(&ctx->q_lock);
 }
 

@@ -619,6 +619,7 @@ void daedalus_debugfs_exit(struct daedalus_dev *dev);
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 bool daedalus_fail_job_alloc(void);
 bool daedalus_fail_sync_end(void);
+bool daedalus_delay_m2m_finish(void);
 #else
 static inline bool daedalus_fail_job_alloc(void)
 {
@@ -626,6 +627,11 @@ static inline bool daedalus_fail_job_alloc(void)
 }
 
 static inline bool daedalus_fail_sync_end(void)
+{
+	return false;
+}
+
+static inline bool daedalus_delay_m2m_finish(void)
 {
 	return false;
 }

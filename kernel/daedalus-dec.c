@@ -356,10 +356,11 @@ static void daedalus_device_run(void *priv)
 	 * Read from the buffers before their metadata is copied, not from
 	 * m2m's new_frame: the m2m core derives that from the OUTPUT queue's
 	 * HOLD_CAPTURE_BUF flag, which daedalus_finish_m2m_job() clears for a
-	 * moment under q_lock only, and a request queued then schedules the
-	 * context without q_lock (v4l2_m2m_request_queue()): a second field
-	 * would be told it starts a picture, and the daemon would drop the
-	 * first.
+	 * moment under q_lock only, while the module's own finishers (a HOLD
+	 * job's daedalus_job_finish(), daedalus_return_done()) and
+	 * v4l2_m2m_request_queue() schedule the context without q_lock: a
+	 * second field scheduled then would be told it starts a picture, and
+	 * the daemon would drop the first.
 	 */
 	new_picture = !dst->vb2_buf.copied_timestamp ||
 		      dst->vb2_buf.timestamp != src->vb2_buf.timestamp ||

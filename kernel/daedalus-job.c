@@ -731,8 +731,9 @@ void daedalus_job_finish(struct daedalus_kjob *job, enum vb2_buffer_state state,
  * flag is cleared around the call, under q_lock: every queue ioctl, and vb2's
  * queueing of a request's buffer, holds it, and vb2 reads the flag only
  * there. The m2m core reads it too, for new_frame, when it schedules the
- * context: v4l2_m2m_request_queue() does that without q_lock, so the
- * driver never uses new_frame (daedalus_device_run()). device_run()
+ * context, which the module's own finishers and v4l2_m2m_request_queue()
+ * do without q_lock, so the driver never uses new_frame
+ * (daedalus_device_run()). device_run()
  * may or may not hold q_lock, so it leaves the call to daedalus_finish_work(),
  * or to job_abort when STREAMOFF or close (holding q_lock) gets there first
  * (daedalus_bridge_submit() queues the work and sets finish_pending under the
@@ -768,7 +769,8 @@ void daedalus_finish_work(struct work_struct *work)
 	 * late, after the client queued the next requests, and is preempted
 	 * with the flag off, 300 ms each (GStreamer waits a second at most).
 	 */
-	bool stretch = daedalus_delay_m2m_finish();
+	bool stretch = atomic_read(&ctx->finish_pending) &&
+		       daedalus_delay_m2m_finish();
 
 	if (stretch)
 		msleep(300);

@@ -417,10 +417,11 @@ struct daedalus_ctx {
  *		restarts (daedalus_job_fill()); also set when a piece goes to
  *		another daemon session than the earlier ones (@session)
  * @fresh:	queued since its last job: the next job starts a new picture in
- *		it and says so (NEW_FRAME), even when the m2m core's new_frame is
- *		false because the client queued it again with the old timestamp
- *		(Chromium does), so that the daemon never adds that picture's
- *		slices to pieces it still holds from the buffer's last picture.
+ *		it and says so (NEW_FRAME), even when device_run()'s timestamp
+ *		test says otherwise because the client queued it again with the
+ *		old timestamp (Chromium does), so that the daemon never adds
+ *		that picture's slices to pieces it still holds from the buffer's
+ *		last picture.
  *		Set by buf_queue, cleared by device_run for the job that takes
  *		the buffer, built or not; both run while no job holds the buffer,
  *		ordered by the m2m core's lock

@@ -138,8 +138,9 @@ CLIPS = {
     "h264-paff": ("h264", [("352x288", 24, [])]),
     # the same with an IDR every 8 frames: access points to resume at after a fault
     "h264-paff-idr": ("h264", [("352x288", 24, [])]),
-    # four small frames of field pairs: daemon-h264-clips.sh's slowed-down decoder shows
-    # GStreamer's early read of the last frame (check-clip.py's FIELD_EOS_RACE) in seconds
+    # four small frames of field pairs, an IDR at 0 and 2: daemon-h264-clips.sh's slowed-down
+    # decoder shows GStreamer's early read of the frames it drains, before the IDR and at the
+    # end (check-clip.py's FIELD_DRAIN_RACE), in seconds
     "h264-paff-short": ("h264", [("176x128", 4, [])]),
     # open GOPs: the I-frames that start a GOP are not IDR and the B-frames before them in
     # display order refer to the previous GOP
@@ -158,7 +159,7 @@ GENERATED = {
     "h264-paff": ("h264-paff.py", ["--bottom-first-every", "5", "--slices", "2"]),
     "h264-paff-idr": ("h264-paff.py", ["--bottom-first-every", "5", "--slices", "2",
                                        "--idr-every", "8"]),
-    "h264-paff-short": ("h264-paff.py", ["--slices", "2"]),
+    "h264-paff-short": ("h264-paff.py", ["--slices", "2", "--idr-every", "2"]),
 }
 
 REF_DECODER = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libdav1d", "h264": "h264"}

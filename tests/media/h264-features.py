@@ -47,7 +47,8 @@ FEATURES = {
                   ("several field references", "num_ref_idx_l0_active_minus1",
                    lambda v: max(v) >= 3)],
     "h264-paff-short": [("field pictures", "field_pic_flag", lambda v: v == {1}),
-                        ("interlaced", "frame_mbs_only_flag", lambda v: v == {0})],
+                        ("interlaced", "frame_mbs_only_flag", lambda v: v == {0}),
+                        ("IDR pictures after the first", "idr_pic_id", lambda v: v == {0, 1})],
     "h264-paff-idr": [("field pictures", "field_pic_flag", lambda v: v == {1}),
                       ("IDR pictures after the first", "idr_pic_id", lambda v: v == {0, 1})],
     # an I slice outside an IDR picture starts each open GOP

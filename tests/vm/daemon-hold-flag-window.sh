@@ -31,7 +31,7 @@ echo 1 >"$F/interval"
 echo 1000 >"$F/times"
 echo 100 >"$F/probability"
 # GStreamer's pattern: the first field's request held, the second queued at once after it
-race="--field-eos-race intermittent"
+race="--field-drain-race intermittent"
 check_clips "--clip h264-paff-short $race"
 echo 0 >"$F/probability"
 fired=$((1000 - $(cat "$F/times")))

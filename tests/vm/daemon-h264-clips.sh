@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 1200
 # testbed-kernels: normal
 # testbed-batch: yes
-# testbed-seconds: 10
+# testbed-seconds: 35
 # H.264 through the device end to end: GStreamer's v4l2slh264dec decodes x264 clips (and a clip
 # of field pictures, which no encoder here makes: tests/media/h264-paff.py) through
 # daedalus-v4l2 and daedalus-v4l2d (SPS/PPS rebuilt from the controls); every frame must equal

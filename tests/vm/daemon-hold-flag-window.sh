@@ -2,7 +2,7 @@
 # testbed-run: --no-daemon --timeout 900
 # testbed-kernels: debug
 # testbed-batch: yes
-# testbed-seconds: 40
+# testbed-seconds: 60
 # A field pair, or a picture's slices, are decoded into one CAPTURE buffer, all but the last
 # request held (HOLD_CAPTURE_BUF); the module tells the daemon which job starts a picture
 # (NEW_FRAME), and the daemon drops what it held for a picture that starts again. The module
@@ -15,7 +15,8 @@
 # (GStreamer has queued the next field pair by then) and keep the flag off 300 ms (the first
 # field's job runs and finishes meanwhile): the pair meets the moment at every frame. Every
 # picture must still match, the daemon must drop nothing, and the fault point must have fired.
-# Fails on the module before 2026-12-07's fix: frames 1-3 of h264-paff-short wrong.
+# Fails on the module before 2026-12-07's fix: 3 of the 4 frames of h264-paff-short wrong, its held
+# fields dropped.
 set -u
 . "$(dirname "$(readlink -f "$0")")/../media/lib.sh"
 media_setup

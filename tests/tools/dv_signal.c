@@ -31,13 +31,6 @@ int dv_signal_create(const char *path, const char *suffix)
 	return close(fd) ? -errno : 0;
 }
 
-bool dv_signal_exists(const char *path, const char *suffix)
-{
-	char name[NAME_MAX_LEN];
-
-	return !name_of(name, path, suffix) && !access(name, F_OK);
-}
-
 int dv_signal_wait(const char *path, const char *suffix, bool present, int poll_ms,
 		   int limit_ms, const volatile sig_atomic_t *stop)
 {

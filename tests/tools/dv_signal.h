@@ -16,9 +16,6 @@
 /* An empty file at PATH with SUFFIX appended ("" for none): 0, or -errno. */
 int dv_signal_create(const char *path, const char *suffix);
 
-/* Whether PATH with SUFFIX appended exists. */
-bool dv_signal_exists(const char *path, const char *suffix);
-
 /*
  * Polls every POLL_MS until PATH+SUFFIX exists (PRESENT true) or is gone
  * (false): 0 then, -ETIMEDOUT after LIMIT_MS (negative: no limit), -EINTR once
